@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The signed 1-RTT handshake (docs/PROTOCOL.md, "Handshake"). Incoming messages are
+ * checked cheapest first: length, mac1, load and cookie, index or identity, timestamp
+ * and flood limit, and only then signature, Diffie-Hellman and key confirmation.
+ * Peer state changes only after every check passed.
+ */
+#include <string.h>
+
+#include <silosec/core.h>
+
+#include "endian.h"
+#include "internal.h"
+
+
+static const uint8_t zero_id[SS_IDENTITY_LEN];
+static const uint8_t zero_nonce[SS_NONCE_LEN];
+
+struct keys {
+	uint8_t i2r[SS_KEY_LEN];
+	uint8_t r2i[SS_KEY_LEN];
+	uint8_t confirm[SS_KEY_LEN];
+};
+
+static void put_prefix(uint8_t *p, uint8_t type)
+{
+	p[0] = type;
+	p[1] = SS_VERSION;
+	p[2] = 0;
+	p[3] = 0;
+}
+
+/* sig_I over LABEL_SIG_INIT || R || init[0..80). */
+static size_t init_sig_msg(uint8_t *buf, const uint8_t *responder, const uint8_t *init)
+{
+	static const char label[] = SS_LABEL_SIG_INIT;
+	size_t n = sizeof(label) - 1;
+
+	memcpy(buf, label, n);
+	memcpy(buf + n, responder, SS_IDENTITY_LEN);
+	memcpy(buf + n + SS_IDENTITY_LEN, init, SS_INIT_OFF_SIG);
+	return n + SS_IDENTITY_LEN + SS_INIT_OFF_SIG;
+}
+
+/* sig_R over LABEL_SIG_RESP || H(init[0..144)) || resp[0..76). */
+static int resp_sig_msg(uint8_t *buf, size_t *len, const uint8_t *init, const uint8_t *resp)
+{
+	static const char label[] = SS_LABEL_SIG_RESP;
+	size_t n = sizeof(label) - 1;
+	int ret;
+
+	memcpy(buf, label, n);
+	ret = ss_sha256(buf + n, init, SS_INIT_OFF_MAC1, NULL, 0, NULL, 0);
+	memcpy(buf + n + SS_HASH_LEN, resp, SS_RESP_OFF_SIG);
+	*len = n + SS_HASH_LEN + SS_RESP_OFF_SIG;
+	return ret;
+}
+
+static int derive_keys(struct keys *k, const uint8_t dh[SS_DH_LEN], const uint8_t *init,
+		       const uint8_t *resp)
+{
+	static const char lt[] = SS_LABEL_TRANSCRIPT, li[] = SS_LABEL_KEY_I2R,
+			  lr[] = SS_LABEL_KEY_R2I, lc[] = SS_LABEL_KEY_CONFIRM;
+	uint8_t th[SS_HASH_LEN], prk[SS_HASH_LEN];
+	int ret;
+
+	ret = ss_sha256(th, lt, sizeof(lt) - 1, init, SS_INIT_OFF_MAC1, resp, SS_RESP_OFF_CONFIRM);
+	if (!ret)
+		ret = ss_hkdf_extract(prk, th, sizeof(th), dh, SS_DH_LEN);
+	if (!ret)
+		ret = ss_hkdf_expand(k->i2r, SS_KEY_LEN, prk, (const uint8_t *)li, sizeof(li) - 1);
+	if (!ret)
+		ret = ss_hkdf_expand(k->r2i, SS_KEY_LEN, prk, (const uint8_t *)lr, sizeof(lr) - 1);
+	if (!ret)
+		ret = ss_hkdf_expand(k->confirm, SS_KEY_LEN, prk, (const uint8_t *)lc,
+				     sizeof(lc) - 1);
+	ss_wipe(prk, sizeof(prk));
+	return ret;
+}
+
+void ss_handshake_clear(ss_ctx *ctx, ss_peer *peer)
+{
+	if (peer->hs.active)
+		ss_index_release(ctx, peer, SLOT_HANDSHAKE, peer->hs.index);
+	ss_wipe(&peer->hs, sizeof(peer->hs));
+}
+
+int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t out_cap,
+			     size_t *out_len)
+{
+	const uint8_t *responder = peer->has_identity ? peer->identity : zero_id;
+	uint8_t eph[SS_DH_LEN], sigbuf[160];
+	uint64_t started;
+	uint32_t index;
+	ss_time now;
+	int ret;
+
+	if (out_cap < SS_INIT_LEN)
+		return SS_ERR_BUFFER;
+	if (!peer->has_flow)
+		return SS_ERR_INVAL;
+	ss_now(ctx, &now);
+	started = peer->hs.active ? peer->hs.started_ns : now.mono_ns;
+	ss_handshake_clear(ctx, peer);
+	ret = ss_rand(ctx, eph, sizeof(eph));
+	if (ret)
+		goto out;
+	ret = ss_index_alloc(ctx, peer, SLOT_HANDSHAKE, &index);
+	if (ret)
+		goto out;
+	put_prefix(out, SS_MSG_INIT);
+	ss_store_be32(out + SS_INIT_OFF_SENDER, index);
+	memcpy(out + SS_INIT_OFF_IDENTITY, ss_identity_public(ctx->id), SS_IDENTITY_LEN);
+	ret = ss_x25519_public(out + SS_INIT_OFF_EPHEMERAL, eph);
+	if (ret)
+		goto fail_index;
+	/* Strictly increasing even if the wall clock steps back. */
+	peer->tx_timestamp = now.wall_ns > peer->tx_timestamp ? now.wall_ns : peer->tx_timestamp + 1;
+	ss_store_be64(out + SS_INIT_OFF_TIMESTAMP, peer->tx_timestamp);
+	ret = ss_identity_sign(ctx->id, sigbuf, init_sig_msg(sigbuf, responder, out),
+			       out + SS_INIT_OFF_SIG);
+	if (!ret)
+		ret = ss_mac16(out + SS_INIT_OFF_MAC1, peer->mac1_key, SS_HASH_LEN, out,
+			       SS_INIT_OFF_MAC1);
+	if (!ret)
+		ret = ss_cookie_add_mac2(peer, out, now.mono_ns);
+	if (ret)
+		goto fail_index;
+	peer->hs.active = true;
+	peer->hs.index = index;
+	memcpy(peer->hs.eph, eph, SS_DH_LEN);
+	memcpy(peer->hs.init, out, SS_INIT_LEN);
+	peer->hs.sent_ns = now.mono_ns;
+	peer->hs.started_ns = started;
+	peer->hs.flow = peer->flow;
+	peer->last_hs_ns = now.mono_ns;
+	peer->stats.handshakes_initiated++;
+	*out_len = SS_INIT_LEN;
+	goto out;
+fail_index:
+	ss_index_release(ctx, peer, SLOT_HANDSHAKE, index);
+out:
+	ss_wipe(eph, sizeof(eph));
+	return ret;
+}
+
+/* mac1 must be keyed by our identity, or by "anyone" when we accept TOFU initiators. */
+static int check_init_mac1(ss_ctx *ctx, const uint8_t *pkt, bool *anonymous)
+{
+	uint8_t mac[SS_MAC_LEN];
+	int ret;
+
+	ret = ss_mac16(mac, ctx->mac1_key_self, SS_HASH_LEN, pkt, SS_INIT_OFF_MAC1);
+	if (ret)
+		return ret;
+	*anonymous = false;
+	if (ss_ct_equal(mac, pkt + SS_INIT_OFF_MAC1, SS_MAC_LEN))
+		return 0;
+	if (!ctx->accept_anonymous)
+		return SS_ERR_MAC1;
+	ret = ss_mac16(mac, ctx->mac1_key_anon, SS_HASH_LEN, pkt, SS_INIT_OFF_MAC1);
+	if (ret)
+		return ret;
+	*anonymous = true;
+	return ss_ct_equal(mac, pkt + SS_INIT_OFF_MAC1, SS_MAC_LEN) ? 0 : SS_ERR_MAC1;
+}
+
+static int verify_init_sig(ss_ctx *ctx, const uint8_t *pkt, bool anonymous)
+{
+	uint8_t sigbuf[160];
+	size_t n = init_sig_msg(sigbuf, anonymous ? zero_id : ss_identity_public(ctx->id), pkt);
+
+	return ss_identity_verify(pkt + SS_INIT_OFF_IDENTITY, sigbuf, n, pkt + SS_INIT_OFF_SIG);
+}
+
+/* Build the response for a verified INIT, deriving the keys; nothing is committed. */
+static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint32_t index,
+			  uint8_t *resp, struct keys *k)
+{
+	uint8_t eph[SS_DH_LEN], dh[SS_DH_LEN], sigbuf[160];
+	size_t n;
+	int ret;
+
+	put_prefix(resp, SS_MSG_RESPONSE);
+	ss_store_be32(resp + SS_RESP_OFF_SENDER, index);
+	memcpy(resp + SS_RESP_OFF_RECEIVER, init + SS_INIT_OFF_SENDER, 4);
+	memcpy(resp + SS_RESP_OFF_IDENTITY, ss_identity_public(ctx->id), SS_IDENTITY_LEN);
+	ret = ss_rand(ctx, eph, sizeof(eph));
+	if (!ret)
+		ret = ss_x25519_public(resp + SS_RESP_OFF_EPHEMERAL, eph);
+	if (!ret)
+		ret = resp_sig_msg(sigbuf, &n, init, resp);
+	if (!ret)
+		ret = ss_identity_sign(ctx->id, sigbuf, n, resp + SS_RESP_OFF_SIG);
+	if (!ret && ss_x25519(dh, eph, init + SS_INIT_OFF_EPHEMERAL))
+		ret = SS_ERR_MALFORMED; /* low-order ephemeral */
+	if (!ret)
+		ret = derive_keys(k, dh, init, resp);
+	if (!ret)
+		ret = ss_aead_seal_once(k->confirm, zero_nonce, resp, SS_RESP_OFF_CONFIRM, NULL, 0,
+					resp + SS_RESP_OFF_CONFIRM);
+	if (!ret)
+		ret = ss_mac16(resp + SS_RESP_OFF_MAC1, peer->mac1_key, SS_HASH_LEN, resp,
+			       SS_RESP_OFF_MAC1);
+	ss_wipe(eph, sizeof(eph));
+	ss_wipe(dh, sizeof(dh));
+	return ret;
+}
+
+int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
+			      uint8_t *out, size_t out_cap, ss_result *res)
+{
+	const uint8_t *identity = pkt + SS_INIT_OFF_IDENTITY;
+	uint64_t timestamp = ss_load_be64(pkt + SS_INIT_OFF_TIMESTAMP);
+	struct keys k;
+	bool anonymous;
+	ss_session *s;
+	ss_peer *peer;
+	uint32_t index;
+	ss_time now;
+	int ret;
+
+	if (len != SS_INIT_LEN)
+		return SS_ERR_MALFORMED;
+	if (out_cap < SS_RESP_LEN)
+		return SS_ERR_BUFFER;
+	ret = check_init_mac1(ctx, pkt, &anonymous);
+	if (ret)
+		return ret;
+	ss_now(ctx, &now);
+	if (ss_cookie_under_load(ctx, now.mono_ns) &&
+	    ss_cookie_check_mac2(ctx, flow, pkt, now.mono_ns)) {
+		ret = ss_cookie_create_reply(ctx, flow, pkt, out, out_cap, &res->len, now.mono_ns);
+		if (ret)
+			return ret;
+		ss_count_drop(ctx, NULL, SS_ERR_COOKIE);
+		ctx->stats.cookies_sent++;
+		res->kind = SS_RESULT_REPLY;
+		return 0;
+	}
+	if (!memcmp(identity, ss_identity_public(ctx->id), SS_IDENTITY_LEN))
+		return SS_ERR_REFLECTION;
+	peer = ss_peer_find(ctx, identity);
+	if (!peer) {
+		/* Report the identity only once it is proven, so a caller may pin it. */
+		ret = verify_init_sig(ctx, pkt, anonymous);
+		if (ret)
+			return ret;
+		memcpy(res->identity, identity, SS_IDENTITY_LEN);
+		return SS_ERR_UNKNOWN_PEER;
+	}
+	res->peer = peer;
+	if (timestamp <= peer->rx_timestamp)
+		return SS_ERR_STALE;
+	if (peer->rx_init_ns && now.mono_ns - peer->rx_init_ns < SS_HANDSHAKE_MIN_INTERVAL)
+		return SS_ERR_RATE_LIMIT;
+	ret = verify_init_sig(ctx, pkt, anonymous);
+	if (ret)
+		return ret;
+	s = ss_session_free_slot(peer);
+	ret = ss_index_alloc(ctx, peer, s->slot, &index);
+	if (ret)
+		return ret;
+	ret = build_response(ctx, peer, pkt, index, out, &k);
+	if (ret) {
+		ss_index_release(ctx, peer, s->slot, index);
+		goto out;
+	}
+	ss_session_clear(ctx, peer, s);
+	ret = ss_session_install(s, k.r2i, k.i2r);
+	if (ret) {
+		ss_index_release(ctx, peer, s->slot, index);
+		goto out;
+	}
+	s->local_index = index;
+	s->remote_index = ss_load_be32(pkt + SS_INIT_OFF_SENDER);
+	s->created_ns = now.mono_ns;
+	s->flow = *flow;
+	s->initiator = false;
+	s->confirmed = false;
+	peer->next = s;
+	peer->rx_timestamp = timestamp;
+	peer->rx_init_ns = now.mono_ns;
+	peer->stats.handshakes_responded++;
+	res->kind = SS_RESULT_REPLY;
+	res->len = SS_RESP_LEN;
+out:
+	ss_wipe(&k, sizeof(k));
+	return ret;
+}
+
+/* For a TOFU peer any identity may answer, except ours or another configured peer's. */
+static int check_responder(ss_ctx *ctx, ss_peer *peer, const uint8_t *identity)
+{
+	if (peer->has_identity)
+		return memcmp(identity, peer->identity, SS_IDENTITY_LEN) ? SS_ERR_IDENTITY : 0;
+	if (!memcmp(identity, ss_identity_public(ctx->id), SS_IDENTITY_LEN))
+		return SS_ERR_REFLECTION;
+	return ss_peer_find(ctx, identity) ? SS_ERR_IDENTITY : 0;
+}
+
+/* Verify a RESPONSE against our pending INIT and derive the keys; nothing is committed. */
+static int verify_response(ss_peer *peer, const uint8_t *pkt, struct keys *k)
+{
+	uint8_t dh[SS_DH_LEN], sigbuf[160], empty[1];
+	size_t n;
+	int ret;
+
+	ret = resp_sig_msg(sigbuf, &n, peer->hs.init, pkt);
+	if (ret)
+		return ret;
+	ret = ss_identity_verify(pkt + SS_RESP_OFF_IDENTITY, sigbuf, n, pkt + SS_RESP_OFF_SIG);
+	if (ret)
+		return ret;
+	if (ss_x25519(dh, peer->hs.eph, pkt + SS_RESP_OFF_EPHEMERAL))
+		return SS_ERR_MALFORMED;
+	ret = derive_keys(k, dh, peer->hs.init, pkt);
+	ss_wipe(dh, sizeof(dh));
+	if (ret)
+		return ret;
+	ret = ss_aead_open_once(k->confirm, zero_nonce, pkt, SS_RESP_OFF_CONFIRM,
+				pkt + SS_RESP_OFF_CONFIRM, 0, empty);
+	return ret == SS_ERR_DECRYPT ? SS_ERR_CONFIRM : ret;
+}
+
+int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
+				  size_t len, ss_result *res)
+{
+	uint8_t mac[SS_MAC_LEN];
+	struct keys k;
+	ss_session *s;
+	ss_peer *peer;
+	uint32_t slot;
+	ss_time now;
+	int ret;
+
+	if (len != SS_RESP_LEN)
+		return SS_ERR_MALFORMED;
+	ret = ss_mac16(mac, ctx->mac1_key_self, SS_HASH_LEN, pkt, SS_RESP_OFF_MAC1);
+	if (ret)
+		return ret;
+	if (!ss_ct_equal(mac, pkt + SS_RESP_OFF_MAC1, SS_MAC_LEN))
+		return SS_ERR_MAC1;
+	peer = ss_index_lookup(ctx, ss_load_be32(pkt + SS_RESP_OFF_RECEIVER), &slot);
+	if (!peer || slot != SLOT_HANDSHAKE || !peer->hs.active)
+		return SS_ERR_UNKNOWN_INDEX;
+	res->peer = peer;
+	ret = check_responder(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
+	if (ret)
+		return ret;
+	ret = verify_response(peer, pkt, &k);
+	if (ret)
+		goto out;
+	if (!peer->has_identity) {
+		ret = ss_peer_learn_identity(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
+		if (ret)
+			goto out;
+		res->flags |= SS_RESULT_F_LEARNED;
+		memcpy(res->identity, pkt + SS_RESP_OFF_IDENTITY, SS_IDENTITY_LEN);
+	}
+	ss_now(ctx, &now);
+	/* The new epoch replaces current at once; the old one may only still receive. */
+	if (peer->previous)
+		ss_session_clear(ctx, peer, peer->previous);
+	peer->previous = peer->current;
+	peer->current = NULL;
+	s = ss_session_free_slot(peer);
+	ss_session_clear(ctx, peer, s);
+	ret = ss_session_install(s, k.i2r, k.r2i);
+	if (ret)
+		goto out;
+	/* The handshake's index now names the session. */
+	ss_index_release(ctx, peer, SLOT_HANDSHAKE, peer->hs.index);
+	ret = ss_table_insert(&ctx->by_index, peer->hs.index, peer, s->slot);
+	if (ret) {
+		peer->hs.active = false;
+		ss_session_clear(ctx, peer, s);
+		goto out;
+	}
+	s->local_index = peer->hs.index;
+	s->remote_index = ss_load_be32(pkt + SS_RESP_OFF_SENDER);
+	s->created_ns = now.mono_ns;
+	s->flow = *flow;
+	s->initiator = true;
+	s->confirmed = true;
+	s->epoch = ++peer->stats.epoch;
+	peer->current = s;
+	peer->hs.active = false;
+	ss_wipe(&peer->hs, sizeof(peer->hs));
+	peer->want_handshake = false;
+	peer->flow = *flow;
+	peer->has_flow = true;
+	peer->stats.handshakes_completed++;
+	peer->stats.last_handshake_wall_ns = now.wall_ns;
+	res->flags |= SS_RESULT_F_HANDSHAKE;
+out:
+	ss_wipe(&k, sizeof(k));
+	return ret;
+}
