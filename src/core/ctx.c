@@ -282,10 +282,12 @@ int ss_index_alloc(ss_ctx *ctx, ss_peer *peer, uint32_t slot, uint32_t *out)
 	/* Random indices: an off-path attacker cannot guess a live one. */
 	for (int tries = 0; tries < 16; tries++) {
 		uint32_t idx, pos = UINT32_MAX;
-		int ret = ss_rand(ctx, &idx, sizeof(idx));
+		uint8_t r[4];
+		int ret = ss_rand(ctx, r, sizeof(r));
 
 		if (ret)
 			return ret;
+		idx = ss_load_be32(r);
 		if (ss_table_next(&ctx->by_index, idx, &pos))
 			continue;
 		ret = ss_table_insert(&ctx->by_index, idx, peer, slot);

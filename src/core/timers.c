@@ -115,10 +115,10 @@ static bool waiting_for_initiator(const ss_peer *peer, uint64_t now_ns)
 
 static int jitter(ss_ctx *ctx, uint64_t *out)
 {
-	uint32_t r;
-	int ret = ss_rand(ctx, &r, sizeof(r));
+	uint8_t r[4];
+	int ret = ss_rand(ctx, r, sizeof(r));
 
-	*out = ret ? 0 : r % SS_REKEY_JITTER_MAX;
+	*out = ret ? 0 : ss_load_be32(r) % SS_REKEY_JITTER_MAX;
 	return ret;
 }
 
