@@ -106,7 +106,6 @@
 #define SS_COOKIE_SECRET_LIFETIME (120 * SS_NS_PER_SEC)
 #define SS_COOKIE_LIFETIME (SS_COOKIE_SECRET_LIFETIME - 5 * SS_NS_PER_SEC)
 #define SS_HANDSHAKE_MIN_INTERVAL (SS_NS_PER_SEC / 2) /* per peer, accepted inits */
-#define SS_INIT_STALE_TIME (3 * SS_REJECT_AFTER_TIME)
 
 /* Responder load: token bucket of handshake initiations; empty => demand cookies. */
 #define SS_LOAD_INITS_PER_SEC 256

@@ -40,15 +40,16 @@ int ss_control_handle(ss_ctx *ctx, ss_peer *peer, ss_session *s, const uint8_t *
 	return 0;
 }
 
+/* Only DATA makes an echo due: echoes answering echoes would never stop. */
 bool ss_control_echo_due(const ss_session *s, uint64_t now_ns)
 {
-	return s->rx_window.next != s->echo_sent_next &&
+	return s->echo_pending &&
 	       (s->echo_sent_ns == 0 || now_ns - s->echo_sent_ns >= SS_ECHO_INTERVAL);
 }
 
 uint64_t ss_control_echo_deadline(const ss_session *s)
 {
-	if (s->rx_window.next == s->echo_sent_next)
+	if (!s->echo_pending)
 		return UINT64_MAX;
 	return s->echo_sent_ns == 0 ? 0 : s->echo_sent_ns + SS_ECHO_INTERVAL;
 }
@@ -67,6 +68,6 @@ int ss_control_create_echo(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t *o
 		return ret;
 	ss_now(ctx, &now);
 	s->echo_sent_ns = now.mono_ns ? now.mono_ns : 1;
-	s->echo_sent_next = s->rx_window.next;
+	s->echo_pending = false;
 	return 0;
 }

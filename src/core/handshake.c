@@ -257,6 +257,9 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 	ret = verify_init_sig(ctx, pkt, anonymous);
 	if (ret)
 		return ret;
+	/* Crossing initiations: the smaller identity's handshake wins, so both converge. */
+	if (peer->hs.active && memcmp(ss_identity_public(ctx->id), identity, SS_IDENTITY_LEN) < 0)
+		return SS_ERR_UNEXPECTED;
 	s = ss_session_free_slot(peer);
 	ret = ss_index_alloc(ctx, peer, s->slot, &index);
 	if (ret)
@@ -279,6 +282,7 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 	s->initiator = false;
 	s->confirmed = false;
 	peer->next = s;
+	ss_handshake_clear(ctx, peer);
 	peer->rx_timestamp = timestamp;
 	peer->rx_init_ns = now.mono_ns;
 	peer->stats.handshakes_responded++;
@@ -359,6 +363,9 @@ int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_
 		memcpy(res->identity, pkt + SS_RESP_OFF_IDENTITY, SS_IDENTITY_LEN);
 	}
 	ss_now(ctx, &now);
+	/* Our own completed handshake supersedes one we answered but nobody confirmed. */
+	if (peer->next)
+		ss_session_clear(ctx, peer, peer->next);
 	/* The new epoch replaces current at once; the old one may only still receive. */
 	if (peer->previous)
 		ss_session_clear(ctx, peer, peer->previous);

@@ -62,7 +62,8 @@ typedef struct ss_session {
 	uint64_t rx_packets;
 	bool echo_seen;
 	uint64_t echo_counter, echo_rx_next, echo_rx_packets; /* last echo from the peer */
-	uint64_t echo_sent_ns, echo_sent_next;	/* our last echo */
+	uint64_t echo_sent_ns; /* our last echo */
+	bool echo_pending;     /* DATA received since */
 } ss_session;
 
 typedef struct ss_handshake {

@@ -191,6 +191,7 @@ int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
 	s->rx_packets++;
 	peer->last_rx_ns = now.mono_ns;
 	if (pkt[0] == SS_MSG_DATA) {
+		s->echo_pending = true;
 		peer->stats.packets_opened++;
 		peer->stats.bytes_opened += ctlen;
 	}
