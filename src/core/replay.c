@@ -25,6 +25,9 @@ static bool bit_set(const ss_replay *r, uint64_t counter)
 
 int ss_replay_check(const ss_replay *r, uint64_t counter)
 {
+	/* next = counter + 1 must not wrap; sessions stop long before this anyway. */
+	if (counter == UINT64_MAX)
+		return SS_ERR_EXPIRED;
 	if (counter >= r->next)
 		return 0;
 	if (r->next - counter > SS_REPLAY_WINDOW)

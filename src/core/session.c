@@ -145,9 +145,9 @@ static void promote(ss_ctx *ctx, ss_peer *peer, ss_session *s, const ss_time *no
 int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 			   uint8_t *out, size_t out_cap, ss_result *res)
 {
-	uint64_t counter = ss_load_be64(pkt + SS_DATA_OFF_COUNTER);
-	size_t ctlen = len - SS_DATA_OVERHEAD;
 	uint8_t nonce[SS_NONCE_LEN];
+	uint64_t counter;
+	size_t ctlen;
 	ss_session *s;
 	ss_peer *peer;
 	uint32_t slot;
@@ -156,6 +156,8 @@ int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
 
 	if (len < SS_DATA_MIN_LEN || len > SS_MAX_PACKET)
 		return SS_ERR_MALFORMED;
+	counter = ss_load_be64(pkt + SS_DATA_OFF_COUNTER);
+	ctlen = len - SS_DATA_OVERHEAD;
 	if (pkt[0] == SS_MSG_CONTROL && ctlen != SS_CTL_LEN)
 		return SS_ERR_MALFORMED;
 	peer = ss_index_lookup(ctx, ss_load_be32(pkt + SS_DATA_OFF_RECEIVER), &slot);

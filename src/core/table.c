@@ -24,6 +24,8 @@ int ss_table_init(ss_table *t, uint32_t max_entries, uint64_t seed)
 {
 	uint32_t cap = 16;
 
+	if (max_entries > (UINT32_MAX >> 3))
+		return SS_ERR_INVAL;
 	/* Load factor at most one half keeps probe sequences short. */
 	while (cap < max_entries * 2u) {
 		if (cap > (UINT32_MAX >> 2))

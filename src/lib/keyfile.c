@@ -98,6 +98,10 @@ int ss_keyfile_load_fd(int fd, ss_identity **out)
 		}
 	}
 	buf[len] = '\0';
+	if (memchr(buf, '\0', len)) {
+		ret = SS_ERR_FORMAT;
+		goto out;
+	}
 	/* Exactly one key, optionally followed by a newline (as genkey writes it). */
 	if (len > 0 && buf[len - 1] == '\n')
 		buf[--len] = '\0';

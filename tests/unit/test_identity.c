@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: MIT */
+/* Identities, base64 keys, fingerprints, key files and error names. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <silosec/error.h>
+#include <silosec/identity.h>
+
+#include "crypto.h"
+#include "helpers.h"
+
+/* RFC 8032 7.1 TEST 1: a fixed key pair to pin encodings against. */
+static const char test1_seed_hex[] =
+	"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+static const char test1_pub_hex[] =
+	"d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+/* base64(seed), computed independently (Python base64). */
+static const char test1_seed_b64[] = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
+/*
+ * base32(SHA-256("SiloSec v2 fingerprint" || pub)[0..15)), lowercase, grouped by four;
+ * computed independently with Python hashlib and base64.b32encode.
+ */
+static const char test1_fingerprint[] = "ahnx-5uye-ibm6-ktyz-25c5-dmbn";
+static const char test2_pub_hex[] =
+	"3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+static const char test2_fingerprint[] = "g7y2-y4zp-l54j-yp7k-7txa-p2n3";
+
+static void unhex(const char *hex, uint8_t *out, size_t want)
+{
+	size_t len;
+
+	assert_int_equal(hex_decode(hex, out, want, &len), 0);
+	assert_int_equal(len, want);
+}
+
+static ss_identity *test1_identity(void)
+{
+	uint8_t seed[SS_SEED_LEN];
+	ss_identity *id;
+
+	unhex(test1_seed_hex, seed, sizeof(seed));
+	assert_int_equal(ss_identity_from_seed(&id, seed), 0);
+	return id;
+}
+
+/* ---- identities ---- */
+
+static void identity_from_seed_deterministic(void **state)
+{
+	uint8_t seed[SS_SEED_LEN], pub[SS_IDENTITY_LEN], back[SS_SEED_LEN];
+	ss_identity *a, *b, *c;
+
+	(void)state;
+	unhex(test1_seed_hex, seed, sizeof(seed));
+	unhex(test1_pub_hex, pub, sizeof(pub));
+	assert_int_equal(ss_identity_from_seed(&a, seed), 0);
+	assert_int_equal(ss_identity_from_seed(&b, seed), 0);
+	assert_ptr_not_equal(a, b);
+	assert_memory_equal(ss_identity_public(a), pub, SS_IDENTITY_LEN);
+	assert_memory_equal(ss_identity_public(b), pub, SS_IDENTITY_LEN);
+	ss_identity_seed(a, back);
+	assert_memory_equal(back, seed, SS_SEED_LEN);
+
+	seed[31] ^= 1;
+	assert_int_equal(ss_identity_from_seed(&c, seed), 0);
+	assert_memory_not_equal(ss_identity_public(c), pub, SS_IDENTITY_LEN);
+
+	assert_int_equal(ss_identity_from_seed(NULL, seed), SS_ERR_INVAL);
+	assert_int_equal(ss_identity_from_seed(&c, NULL), SS_ERR_INVAL);
+	ss_identity_free(a);
+	ss_identity_free(b);
+	ss_identity_free(c);
+	ss_identity_free(NULL);
+}
+
+static int failing_rng(void *arg, uint8_t *buf, size_t len)
+{
+	(void)arg;
+	memset(buf, 0, len);
+	return -1;
+}
+
+static void identity_generate(void **state)
+{
+	uint8_t seed[SS_SEED_LEN], back[SS_SEED_LEN];
+	ss_identity *a, *b, *c, *ref, *none = NULL;
+	test_rng r;
+
+	(void)state;
+	/* The seed is the first 32 bytes the random source hands out. */
+	test_rng_init(&r, "identity generate");
+	assert_int_equal(test_rng_fn(&r, seed, sizeof(seed)), 0);
+	assert_int_equal(ss_identity_from_seed(&ref, seed), 0);
+
+	test_rng_init(&r, "identity generate");
+	assert_int_equal(ss_identity_generate(&a, test_rng_fn, &r), 0);
+	assert_memory_equal(ss_identity_public(a), ss_identity_public(ref), SS_IDENTITY_LEN);
+	ss_identity_seed(a, back);
+	assert_memory_equal(back, seed, SS_SEED_LEN);
+
+	/* The next call draws fresh bytes: a different key. */
+	assert_int_equal(ss_identity_generate(&b, test_rng_fn, &r), 0);
+	assert_memory_not_equal(ss_identity_public(a), ss_identity_public(b), SS_IDENTITY_LEN);
+
+	/* Same label, same stream: same first key. */
+	test_rng_init(&r, "identity generate");
+	assert_int_equal(ss_identity_generate(&c, test_rng_fn, &r), 0);
+	assert_memory_equal(ss_identity_public(a), ss_identity_public(c), SS_IDENTITY_LEN);
+
+	assert_int_equal(ss_identity_generate(&none, failing_rng, NULL), SS_ERR_CRYPTO);
+	assert_null(none);
+	assert_int_equal(ss_identity_generate(&none, NULL, NULL), SS_ERR_INVAL);
+	assert_null(none);
+
+	ss_identity_free(a);
+	ss_identity_free(b);
+	ss_identity_free(c);
+	ss_identity_free(ref);
+}
+
+static void identity_sign_verify(void **state)
+{
+	uint8_t msg[300], sig[SS_SIG_LEN], sig2[SS_SIG_LEN];
+	ss_identity *a, *b;
+	test_rng r;
+
+	(void)state;
+	test_rng_init(&r, "identity sign");
+	assert_int_equal(ss_identity_generate(&a, test_rng_fn, &r), 0);
+	assert_int_equal(ss_identity_generate(&b, test_rng_fn, &r), 0);
+	assert_int_equal(test_rng_fn(&r, msg, sizeof(msg)), 0);
+
+	for (size_t len = 0; len <= sizeof(msg); len += len < 70 ? 1 : 23) {
+		const uint8_t *pa = ss_identity_public(a), *pb = ss_identity_public(b);
+
+		assert_int_equal(ss_identity_sign(a, msg, len, sig), 0);
+		assert_int_equal(ss_identity_verify(pa, msg, len, sig), 0);
+		/* Ed25519 is deterministic. */
+		assert_int_equal(ss_identity_sign(a, msg, len, sig2), 0);
+		assert_memory_equal(sig, sig2, SS_SIG_LEN);
+		/* Another signer, another key, another message, a damaged signature. */
+		assert_int_equal(ss_identity_sign(b, msg, len, sig2), 0);
+		assert_memory_not_equal(sig, sig2, SS_SIG_LEN);
+		assert_int_equal(ss_identity_verify(pb, msg, len, sig), SS_ERR_SIGNATURE);
+		assert_int_equal(ss_identity_verify(pa, msg, len, sig2), SS_ERR_SIGNATURE);
+		assert_int_equal(ss_identity_verify(pb, msg, len, sig2), 0);
+		if (len) {
+			msg[len - 1] ^= 0x20;
+			assert_int_equal(ss_identity_verify(pa, msg, len, sig), SS_ERR_SIGNATURE);
+			msg[len - 1] ^= 0x20;
+		}
+		sig[len % SS_SIG_LEN] ^= 0x04;
+		assert_int_equal(ss_identity_verify(pa, msg, len, sig), SS_ERR_SIGNATURE);
+	}
+	ss_identity_free(a);
+	ss_identity_free(b);
+}
+
+/* ---- base64 ---- */
+
+static void base64_roundtrip(void **state)
+{
+	uint8_t key[32], back[32];
+	char b64[SS_B64_KEY_LEN + 8];
+	test_rng r;
+
+	(void)state;
+	unhex(test1_seed_hex, key, sizeof(key));
+	memset(b64, '#', sizeof(b64));
+	ss_key_to_base64(key, b64);
+	assert_string_equal(b64, test1_seed_b64);
+	for (size_t i = SS_B64_KEY_LEN; i < sizeof(b64); i++)
+		assert_int_equal(b64[i], '#');
+	assert_int_equal(ss_key_from_base64(test1_seed_b64, back), 0);
+	assert_memory_equal(back, key, 32);
+
+	memset(key, 0, sizeof(key));
+	ss_key_to_base64(key, b64);
+	assert_string_equal(b64, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+	memset(key, 0xff, sizeof(key));
+	ss_key_to_base64(key, b64);
+	assert_string_equal(b64, "//////////////////////////////////////////8=");
+	assert_int_equal(ss_key_from_base64(b64, back), 0);
+	assert_memory_equal(back, key, 32);
+
+	test_rng_init(&r, "base64");
+	for (int i = 0; i < 2000; i++) {
+		assert_int_equal(test_rng_fn(&r, key, sizeof(key)), 0);
+		ss_key_to_base64(key, b64);
+		assert_int_equal(strlen(b64), SS_B64_KEY_LEN - 1);
+		assert_int_equal(b64[43], '=');
+		memset(back, 0, sizeof(back));
+		assert_int_equal(ss_key_from_base64(b64, back), 0);
+		assert_memory_equal(back, key, 32);
+	}
+}
+
+static void base64_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		"=",
+		/* 43 characters: padding missing */
+		"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+		/* 45 characters */
+		"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A==",
+		"AnWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+		"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\n",
+		" nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+		/* 42 characters and two pads: 31 bytes */
+		"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2==",
+		/* 44 characters without padding: 33 bytes */
+		"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2AA",
+		/* invalid characters: URL-safe alphabet, space, punctuation, pad inside */
+		"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=",
+		"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyu-2A=",
+		"nWGxne/9WmC6hEr0kuwsx RJxWl7MmkZcDusAxyuf2A=",
+		"nWGxne/9WmC6hEr0kuwsx*RJxWl7MmkZcDusAxyuf2A=",
+		"nWGxne/9WmC6hEr0kuwsx=RJxWl7MmkZcDusAxyuf2A=",
+		"nWGxne/9WmC6hEr0kuwsx\nRJxWl7MmkZcDusAxyuf2A=",
+		"\xa9WGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=", /* non-ASCII byte */
+		/* non-canonical: the last character's two padding bits are not zero */
+		"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2B=",
+		"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2C=",
+		"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2D=",
+		"//////////////////////////////////////////9=",
+		"//////////////////////////////////////////+=",
+		"///////////////////////////////////////////=",
+	};
+	uint8_t key[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		print_message("bad[%zu]\n", i);
+		assert_int_equal(ss_key_from_base64(bad[i], key), SS_ERR_FORMAT);
+	}
+	assert_int_equal(ss_key_from_base64(NULL, key), SS_ERR_FORMAT);
+
+	/* Changing the last character by a multiple of 4 is another, canonical key. */
+	assert_int_equal(ss_key_from_base64("nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2E=", key),
+			 0);
+	assert_int_equal(key[31], 0x61);
+}
+
+/* ---- fingerprints ---- */
+
+static void check_fingerprint_format(const char *fp)
+{
+	assert_int_equal(strlen(fp), SS_FINGERPRINT_LEN - 1);
+	for (int i = 0; i < SS_FINGERPRINT_LEN - 1; i++) {
+		if (i % 5 == 4)
+			assert_int_equal(fp[i], '-');
+		else
+			assert_true((fp[i] >= 'a' && fp[i] <= 'z') ||
+				    (fp[i] >= '2' && fp[i] <= '7'));
+	}
+}
+
+static void fingerprint(void **state)
+{
+	uint8_t pub[SS_IDENTITY_LEN], pub2[SS_IDENTITY_LEN];
+	char fp[SS_FINGERPRINT_LEN + 8], fp2[SS_FINGERPRINT_LEN];
+	int seen[32] = { 0 };
+	test_rng r;
+
+	(void)state;
+	unhex(test1_pub_hex, pub, sizeof(pub));
+	memset(fp, '#', sizeof(fp));
+	ss_fingerprint(pub, fp);
+	check_fingerprint_format(fp);
+	assert_string_equal(fp, test1_fingerprint);
+	for (size_t i = SS_FINGERPRINT_LEN; i < sizeof(fp); i++)
+		assert_int_equal(fp[i], '#');
+	/* Stable. */
+	ss_fingerprint(pub, fp2);
+	assert_string_equal(fp2, test1_fingerprint);
+
+	unhex(test2_pub_hex, pub2, sizeof(pub2));
+	ss_fingerprint(pub2, fp2);
+	check_fingerprint_format(fp2);
+	assert_string_equal(fp2, test2_fingerprint);
+	assert_string_not_equal(fp, fp2);
+
+	/* Any single bit of the key changes it. */
+	for (int b = 0; b < 256; b += 17) {
+		pub[b / 8] ^= (uint8_t)(1u << (b % 8));
+		ss_fingerprint(pub, fp2);
+		check_fingerprint_format(fp2);
+		assert_string_not_equal(fp2, test1_fingerprint);
+		pub[b / 8] ^= (uint8_t)(1u << (b % 8));
+	}
+
+	/* Random keys: always well formed, and every base32 digit shows up somewhere. */
+	test_rng_init(&r, "fingerprint");
+	for (int i = 0; i < 500; i++) {
+		assert_int_equal(test_rng_fn(&r, pub, sizeof(pub)), 0);
+		ss_fingerprint(pub, fp2);
+		check_fingerprint_format(fp2);
+		for (int j = 0; fp2[j]; j++) {
+			const char *a = "abcdefghijklmnopqrstuvwxyz234567";
+
+			if (fp2[j] != '-')
+				seen[strchr(a, fp2[j]) - a] = 1;
+		}
+	}
+	for (int j = 0; j < 32; j++)
+		assert_true(seen[j]);
+}
+
+/* ---- key files ---- */
+
+static int tmpdir_setup(void **state)
+{
+	char *dir = strdup("/tmp/ss_test_identity_XXXXXX");
+
+	if (!dir || !mkdtemp(dir)) {
+		free(dir);
+		return -1;
+	}
+	*state = dir;
+	return 0;
+}
+
+static int tmpdir_teardown(void **state)
+{
+	char *dir = *state, path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (d) {
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (unlink(path) < 0)
+				rmdir(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+	free(dir);
+	return 0;
+}
+
+static void tmp_path(char *out, void **state, const char *name)
+{
+	snprintf(out, PATH_MAX, "%s/%s", (const char *)*state, name);
+}
+
+static void write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+static size_t read_file(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, cap - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+	return (size_t)n;
+}
+
+static void keyfile_save_load(void **state)
+{
+	char path[PATH_MAX], buf[256], want[SS_B64_KEY_LEN + 1];
+	ss_identity *id = test1_identity(), *back = NULL;
+	struct stat st;
+	mode_t old = umask(0);
+
+	/* Even with a permissive umask the file is created 0600. */
+	tmp_path(path, state, "key");
+	assert_int_equal(ss_keyfile_save(path, id), 0);
+	umask(old);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+
+	/* One base64 seed and a newline. */
+	snprintf(want, sizeof(want), "%s\n", test1_seed_b64);
+	assert_int_equal(read_file(path, buf, sizeof(buf)), strlen(want));
+	assert_string_equal(buf, want);
+
+	assert_int_equal(ss_keyfile_load(path, &back), 0);
+	assert_non_null(back);
+	assert_memory_equal(ss_identity_public(back), ss_identity_public(id), SS_IDENTITY_LEN);
+	ss_identity_free(back);
+
+	/* Never overwrites. */
+	assert_int_equal(ss_keyfile_save(path, id), SS_ERR_EXISTS);
+	assert_int_equal(read_file(path, buf, sizeof(buf)), strlen(want));
+	assert_string_equal(buf, want);
+
+	ss_identity_free(id);
+}
+
+static void keyfile_save_refuses_existing(void **state)
+{
+	char path[PATH_MAX], link_path[PATH_MAX], buf[64];
+	ss_identity *id = test1_identity();
+	struct stat st;
+
+	(void)state;
+	tmp_path(path, state, "other");
+	write_file(path, "precious\n", 9, 0600);
+	assert_int_equal(ss_keyfile_save(path, id), SS_ERR_EXISTS);
+	assert_int_equal(read_file(path, buf, sizeof(buf)), 9);
+	assert_string_equal(buf, "precious\n");
+
+	/* A dangling symlink is not followed to create its target. */
+	tmp_path(link_path, state, "link");
+	tmp_path(path, state, "target");
+	assert_int_equal(symlink(path, link_path), 0);
+	assert_int_equal(ss_keyfile_save(link_path, id), SS_ERR_EXISTS);
+	assert_int_equal(lstat(path, &st), -1);
+	assert_int_equal(errno, ENOENT);
+
+	/* No such directory. */
+	tmp_path(path, state, "missing/key");
+	assert_int_equal(ss_keyfile_save(path, id), SS_ERR_IO);
+
+	ss_identity_free(id);
+}
+
+static void keyfile_permissions(void **state)
+{
+	static const mode_t refused[] = { 0640, 0604, 0620, 0602, 0610, 0601, 0644, 0660, 0666 };
+	static const mode_t allowed[] = { 0600, 0400, 0700 };
+	char path[PATH_MAX], line[SS_B64_KEY_LEN + 1];
+	ss_identity *id = NULL;
+
+	tmp_path(path, state, "perm");
+	snprintf(line, sizeof(line), "%s\n", test1_seed_b64);
+	write_file(path, line, strlen(line), 0600);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(chmod(path, refused[i]), 0);
+		assert_int_equal(ss_keyfile_load(path, &id), SS_ERR_PERM);
+		assert_null(id);
+	}
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		uint8_t pub[SS_IDENTITY_LEN];
+
+		assert_int_equal(chmod(path, allowed[i]), 0);
+		assert_int_equal(ss_keyfile_load(path, &id), 0);
+		unhex(test1_pub_hex, pub, sizeof(pub));
+		assert_memory_equal(ss_identity_public(id), pub, SS_IDENTITY_LEN);
+		ss_identity_free(id);
+		id = NULL;
+	}
+}
+
+static void keyfile_contents(void **state)
+{
+	struct content {
+		const char *text;
+		int want;
+	};
+	char k[SS_B64_KEY_LEN], two[3 * SS_B64_KEY_LEN], nl[SS_B64_KEY_LEN + 1];
+	char crlf[SS_B64_KEY_LEN + 2], nlnl[SS_B64_KEY_LEN + 2], lead[SS_B64_KEY_LEN + 2];
+	char sp[SS_B64_KEY_LEN + 2], big[200];
+	char path[PATH_MAX];
+	uint8_t pub[SS_IDENTITY_LEN];
+	const struct content cases[] = {
+		{ k, 0 },
+		{ nl, 0 },
+		{ crlf, 0 },
+		{ "", SS_ERR_FORMAT },
+		{ "\n", SS_ERR_FORMAT },
+		{ "garbage\n", SS_ERR_FORMAT },
+		{ "-----BEGIN PRIVATE KEY-----\n", SS_ERR_FORMAT },
+		{ two, SS_ERR_FORMAT },
+		{ nlnl, SS_ERR_FORMAT },
+		{ lead, SS_ERR_FORMAT },
+		{ sp, SS_ERR_FORMAT },
+		{ big, SS_ERR_FORMAT },
+		{ "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2B=\n", SS_ERR_FORMAT },
+	};
+
+	memcpy(k, test1_seed_b64, sizeof(k));
+	snprintf(two, sizeof(two), "%s\n%s\n", k, k);
+	snprintf(nl, sizeof(nl), "%s\n", k);
+	snprintf(crlf, sizeof(crlf), "%s\r\n", k);
+	snprintf(nlnl, sizeof(nlnl), "%s\n\n", k);
+	snprintf(lead, sizeof(lead), "\n%s", k);
+	snprintf(sp, sizeof(sp), "%s ", k);
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+
+	unhex(test1_pub_hex, pub, sizeof(pub));
+	tmp_path(path, state, "contents");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ss_identity *id = NULL;
+
+		print_message("case %zu\n", i);
+		unlink(path);
+		write_file(path, cases[i].text, strlen(cases[i].text), 0600);
+		assert_int_equal(ss_keyfile_load(path, &id), cases[i].want);
+		if (cases[i].want == 0) {
+			assert_memory_equal(ss_identity_public(id), pub, SS_IDENTITY_LEN);
+			ss_identity_free(id);
+		} else {
+			assert_null(id);
+		}
+	}
+
+	/* Not a regular file; not there at all. */
+	{
+		ss_identity *id = NULL;
+
+		assert_int_equal(ss_keyfile_load((const char *)*state, &id), SS_ERR_FORMAT);
+		tmp_path(path, state, "nonexistent");
+		assert_int_equal(ss_keyfile_load(path, &id), SS_ERR_IO);
+		assert_null(id);
+	}
+}
+
+static void keyfile_fd_roundtrip(void **state)
+{
+	ss_identity *id = test1_identity(), *back = NULL;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(ss_keyfile_save_fd(p[1], id), 0);
+	close(p[1]);
+	assert_int_equal(ss_keyfile_load_fd(p[0], &back), 0);
+	close(p[0]);
+	assert_memory_equal(ss_identity_public(back), ss_identity_public(id), SS_IDENTITY_LEN);
+	ss_identity_free(back);
+	ss_identity_free(id);
+}
+
+/* ---- error codes ---- */
+
+#define ERR(x) { x, #x }
+
+static const struct {
+	int code;
+	const char *name;
+} all_errors[] = {
+	ERR(SS_OK),
+	ERR(SS_ERR_INVAL),
+	ERR(SS_ERR_NOMEM),
+	ERR(SS_ERR_CRYPTO),
+	ERR(SS_ERR_IO),
+	ERR(SS_ERR_PERM),
+	ERR(SS_ERR_FORMAT),
+	ERR(SS_ERR_BUFFER),
+	ERR(SS_ERR_NO_SESSION),
+	ERR(SS_ERR_EXISTS),
+	ERR(SS_ERR_NOT_FOUND),
+	ERR(SS_ERR_FULL),
+	ERR(SS_ERR_MALFORMED),
+	ERR(SS_ERR_MAC1),
+	ERR(SS_ERR_COOKIE),
+	ERR(SS_ERR_UNKNOWN_INDEX),
+	ERR(SS_ERR_UNKNOWN_PEER),
+	ERR(SS_ERR_STALE),
+	ERR(SS_ERR_RATE_LIMIT),
+	ERR(SS_ERR_SIGNATURE),
+	ERR(SS_ERR_IDENTITY),
+	ERR(SS_ERR_CONFIRM),
+	ERR(SS_ERR_DECRYPT),
+	ERR(SS_ERR_REPLAY),
+	ERR(SS_ERR_TOO_OLD),
+	ERR(SS_ERR_EXPIRED),
+	ERR(SS_ERR_FLOW),
+	ERR(SS_ERR_DIVERGENCE),
+	ERR(SS_ERR_REFLECTION),
+	ERR(SS_ERR_UNEXPECTED),
+	ERR(SS_ERR_KEY_EXHAUSTED),
+};
+
+static void error_names(void **state)
+{
+	static const int unknown[] = { 1, -12, -20, -31, -51, -100, INT_MIN, INT_MAX };
+	int used[SS_DROP_COUNT] = { 0 };
+
+	(void)state;
+	assert_int_equal(SS_DROP_COUNT, SS_ERR_MALFORMED - SS_ERR_KEY_EXHAUSTED + 1);
+	for (size_t i = 0; i < sizeof(all_errors) / sizeof(all_errors[0]); i++) {
+		assert_string_equal(ss_err_name(all_errors[i].code), all_errors[i].name);
+		assert_non_null(ss_strerror(all_errors[i].code));
+		assert_string_not_equal(ss_strerror(all_errors[i].code), "unknown error");
+		assert_true(strlen(ss_strerror(all_errors[i].code)) > 0);
+	}
+
+	/* Every drop code, by range: named, described, one distinct counter slot each. */
+	for (int code = SS_ERR_MALFORMED; code >= SS_ERR_KEY_EXHAUSTED; code--) {
+		int idx = ss_drop_index(code);
+
+		assert_string_not_equal(ss_err_name(code), "SS_ERR_UNKNOWN");
+		assert_string_not_equal(ss_strerror(code), "unknown error");
+		assert_true(idx >= 0 && idx < SS_DROP_COUNT);
+		assert_int_equal(used[idx], 0);
+		used[idx] = 1;
+	}
+	for (int i = 0; i < SS_DROP_COUNT; i++)
+		assert_int_equal(used[i], 1);
+	assert_int_equal(ss_drop_index(SS_DROP_FIRST), 0);
+	assert_int_equal(ss_drop_index(SS_DROP_LAST), SS_DROP_COUNT - 1);
+
+	/* Codes that are not drops. */
+	for (int code = 5; code > SS_ERR_MALFORMED; code--)
+		assert_int_equal(ss_drop_index(code), -1);
+	for (int code = SS_ERR_KEY_EXHAUSTED - 1; code > SS_ERR_KEY_EXHAUSTED - 100; code--)
+		assert_int_equal(ss_drop_index(code), -1);
+	assert_int_equal(ss_drop_index(INT_MIN), -1);
+	assert_int_equal(ss_drop_index(INT_MAX), -1);
+
+	/* Unassigned codes. */
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		assert_string_equal(ss_err_name(unknown[i]), "SS_ERR_UNKNOWN");
+		assert_string_equal(ss_strerror(unknown[i]), "unknown error");
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(identity_from_seed_deterministic),
+		cmocka_unit_test(identity_generate),
+		cmocka_unit_test(identity_sign_verify),
+		cmocka_unit_test(base64_roundtrip),
+		cmocka_unit_test(base64_rejects),
+		cmocka_unit_test(fingerprint),
+		cmocka_unit_test_setup_teardown(keyfile_save_load, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(keyfile_save_refuses_existing, tmpdir_setup,
+						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(keyfile_permissions, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(keyfile_contents, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test(keyfile_fd_roundtrip),
+		cmocka_unit_test(error_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
