@@ -93,29 +93,38 @@ int ss_hkdf_expand(uint8_t *okm, size_t okmlen, const uint8_t prk[SS_HASH_LEN],
 		    infolen);
 }
 
-int ss_x25519_public(uint8_t pub[SS_DH_LEN], const uint8_t priv[SS_DH_LEN])
+int ss_x25519_keypair(EVP_PKEY **key, uint8_t pub[SS_DH_LEN], const uint8_t priv[SS_DH_LEN])
 {
 	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, SS_DH_LEN);
 	size_t len = SS_DH_LEN;
-	int ret = SS_ERR_CRYPTO;
 
-	if (k && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == SS_DH_LEN)
-		ret = 0;
-	EVP_PKEY_free(k);
+	if (!k || EVP_PKEY_get_raw_public_key(k, pub, &len) != 1 || len != SS_DH_LEN) {
+		EVP_PKEY_free(k);
+		return SS_ERR_CRYPTO;
+	}
+	*key = k;
+	return 0;
+}
+
+int ss_x25519_public(uint8_t pub[SS_DH_LEN], const uint8_t priv[SS_DH_LEN])
+{
+	EVP_PKEY *k;
+	int ret = ss_x25519_keypair(&k, pub, priv);
+
+	if (!ret)
+		EVP_PKEY_free(k);
 	return ret;
 }
 
-int ss_x25519(uint8_t shared[SS_DH_LEN], const uint8_t priv[SS_DH_LEN],
-	      const uint8_t peer[SS_DH_LEN])
+int ss_x25519_derive(uint8_t shared[SS_DH_LEN], EVP_PKEY *key, const uint8_t peer[SS_DH_LEN])
 {
 	static const uint8_t zero[SS_DH_LEN];
-	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, SS_DH_LEN);
 	EVP_PKEY *p = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer, SS_DH_LEN);
 	EVP_PKEY_CTX *c = NULL;
 	size_t len = SS_DH_LEN;
 	int ret = SS_ERR_CRYPTO;
 
-	if (!k || !p || !(c = EVP_PKEY_CTX_new(k, NULL)))
+	if (!p || !(c = EVP_PKEY_CTX_new(key, NULL)))
 		goto out;
 	if (EVP_PKEY_derive_init(c) <= 0 || EVP_PKEY_derive_set_peer(c, p) <= 0 ||
 	    EVP_PKEY_derive(c, shared, &len) <= 0 || len != SS_DH_LEN)
@@ -129,6 +138,15 @@ int ss_x25519(uint8_t shared[SS_DH_LEN], const uint8_t priv[SS_DH_LEN],
 out:
 	EVP_PKEY_CTX_free(c);
 	EVP_PKEY_free(p);
+	return ret;
+}
+
+int ss_x25519(uint8_t shared[SS_DH_LEN], const uint8_t priv[SS_DH_LEN],
+	      const uint8_t peer[SS_DH_LEN])
+{
+	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, SS_DH_LEN);
+	int ret = k ? ss_x25519_derive(shared, k, peer) : SS_ERR_CRYPTO;
+
 	EVP_PKEY_free(k);
 	return ret;
 }

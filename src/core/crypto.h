@@ -32,6 +32,14 @@ int ss_hkdf_expand(uint8_t *okm, size_t okmlen, const uint8_t prk[SS_HASH_LEN],
 
 /* RFC 7748. */
 int ss_x25519_public(uint8_t pub[SS_DH_LEN], const uint8_t priv[SS_DH_LEN]) SS_WARN_UNUSED;
+/*
+ * An ephemeral kept as an EVP_PKEY from key generation to derivation: importing the raw
+ * private key again would make OpenSSL recompute the public key (half a DH's cost).
+ */
+int ss_x25519_keypair(EVP_PKEY **key, uint8_t pub[SS_DH_LEN],
+		      const uint8_t priv[SS_DH_LEN]) SS_WARN_UNUSED;
+int ss_x25519_derive(uint8_t shared[SS_DH_LEN], EVP_PKEY *key,
+		     const uint8_t peer[SS_DH_LEN]) SS_WARN_UNUSED;
 /* Fails (SS_ERR_CRYPTO) on an all-zero result (low-order peer point). */
 int ss_x25519(uint8_t shared[SS_DH_LEN], const uint8_t priv[SS_DH_LEN],
 	      const uint8_t peer[SS_DH_LEN]) SS_WARN_UNUSED;

@@ -78,11 +78,18 @@ static int derive_keys(struct keys *k, const uint8_t dh[SS_DH_LEN], const uint8_
 	return ret;
 }
 
+/* EVP_PKEY_free cleanses the ephemeral secret. */
+static void hs_wipe(ss_peer *peer)
+{
+	EVP_PKEY_free(peer->hs.eph);
+	ss_wipe(&peer->hs, sizeof(peer->hs));
+}
+
 void ss_handshake_clear(ss_ctx *ctx, ss_peer *peer)
 {
 	if (peer->hs.active)
 		ss_index_release(ctx, peer, SLOT_HANDSHAKE, peer->hs.index);
-	ss_wipe(&peer->hs, sizeof(peer->hs));
+	hs_wipe(peer);
 }
 
 int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t out_cap,
@@ -90,6 +97,7 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 {
 	const uint8_t *responder = peer->has_identity ? peer->identity : zero_id;
 	uint8_t eph[SS_DH_LEN], sigbuf[160];
+	EVP_PKEY *eph_key = NULL;
 	uint64_t started;
 	uint32_t index;
 	ss_time now;
@@ -111,7 +119,7 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 	put_prefix(out, SS_MSG_INIT);
 	ss_store_be32(out + SS_INIT_OFF_SENDER, index);
 	memcpy(out + SS_INIT_OFF_IDENTITY, ss_identity_public(ctx->id), SS_IDENTITY_LEN);
-	ret = ss_x25519_public(out + SS_INIT_OFF_EPHEMERAL, eph);
+	ret = ss_x25519_keypair(&eph_key, out + SS_INIT_OFF_EPHEMERAL, eph);
 	if (ret)
 		goto fail_index;
 	/* Strictly increasing even if the wall clock steps back. */
@@ -128,7 +136,8 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 		goto fail_index;
 	peer->hs.active = true;
 	peer->hs.index = index;
-	memcpy(peer->hs.eph, eph, SS_DH_LEN);
+	peer->hs.eph = eph_key;
+	eph_key = NULL;
 	memcpy(peer->hs.init, out, SS_INIT_LEN);
 	peer->hs.sent_ns = now.mono_ns;
 	peer->hs.started_ns = started;
@@ -140,6 +149,7 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 fail_index:
 	ss_index_release(ctx, peer, SLOT_HANDSHAKE, index);
 out:
+	EVP_PKEY_free(eph_key);
 	ss_wipe(eph, sizeof(eph));
 	return ret;
 }
@@ -178,6 +188,7 @@ static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint3
 			  uint8_t *resp, struct keys *k)
 {
 	uint8_t eph[SS_DH_LEN], dh[SS_DH_LEN], sigbuf[160];
+	EVP_PKEY *eph_key = NULL;
 	size_t n;
 	int ret;
 
@@ -187,12 +198,12 @@ static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint3
 	memcpy(resp + SS_RESP_OFF_IDENTITY, ss_identity_public(ctx->id), SS_IDENTITY_LEN);
 	ret = ss_rand(ctx, eph, sizeof(eph));
 	if (!ret)
-		ret = ss_x25519_public(resp + SS_RESP_OFF_EPHEMERAL, eph);
+		ret = ss_x25519_keypair(&eph_key, resp + SS_RESP_OFF_EPHEMERAL, eph);
 	if (!ret)
 		ret = resp_sig_msg(sigbuf, &n, init, resp);
 	if (!ret)
 		ret = ss_identity_sign(ctx->id, sigbuf, n, resp + SS_RESP_OFF_SIG);
-	if (!ret && ss_x25519(dh, eph, init + SS_INIT_OFF_EPHEMERAL))
+	if (!ret && ss_x25519_derive(dh, eph_key, init + SS_INIT_OFF_EPHEMERAL))
 		ret = SS_ERR_MALFORMED; /* low-order ephemeral */
 	if (!ret)
 		ret = derive_keys(k, dh, init, resp);
@@ -202,6 +213,7 @@ static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint3
 	if (!ret)
 		ret = ss_mac16(resp + SS_RESP_OFF_MAC1, peer->mac1_key, SS_HASH_LEN, resp,
 			       SS_RESP_OFF_MAC1);
+	EVP_PKEY_free(eph_key);
 	ss_wipe(eph, sizeof(eph));
 	ss_wipe(dh, sizeof(dh));
 	return ret;
@@ -316,7 +328,7 @@ static int verify_response(ss_peer *peer, const uint8_t *pkt, struct keys *k)
 	ret = ss_identity_verify(pkt + SS_RESP_OFF_IDENTITY, sigbuf, n, pkt + SS_RESP_OFF_SIG);
 	if (ret)
 		return ret;
-	if (ss_x25519(dh, peer->hs.eph, pkt + SS_RESP_OFF_EPHEMERAL))
+	if (ss_x25519_derive(dh, peer->hs.eph, pkt + SS_RESP_OFF_EPHEMERAL))
 		return SS_ERR_MALFORMED;
 	ret = derive_keys(k, dh, peer->hs.init, pkt);
 	ss_wipe(dh, sizeof(dh));
@@ -380,7 +392,7 @@ int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_
 	ss_index_release(ctx, peer, SLOT_HANDSHAKE, peer->hs.index);
 	ret = ss_table_insert(&ctx->by_index, peer->hs.index, peer, s->slot);
 	if (ret) {
-		peer->hs.active = false;
+		hs_wipe(peer);
 		ss_session_clear(ctx, peer, s);
 		goto out;
 	}
@@ -392,8 +404,7 @@ int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_
 	s->confirmed = true;
 	s->epoch = ++peer->stats.epoch;
 	peer->current = s;
-	peer->hs.active = false;
-	ss_wipe(&peer->hs, sizeof(peer->hs));
+	hs_wipe(peer);
 	peer->want_handshake = false;
 	peer->flow = *flow;
 	peer->has_flow = true;

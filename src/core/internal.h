@@ -69,7 +69,7 @@ typedef struct ss_session {
 typedef struct ss_handshake {
 	bool active;
 	uint32_t index;
-	uint8_t eph[SS_DH_LEN];
+	EVP_PKEY *eph; /* our ephemeral X25519 key */
 	uint8_t init[SS_INIT_LEN];
 	uint64_t sent_ns;
 	uint64_t started_ns;
