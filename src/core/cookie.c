@@ -116,9 +116,9 @@ int ss_cookie_consume_reply(ss_ctx *ctx, const uint8_t *pkt, size_t len, ss_resu
 	if (len != SS_COOKIE_MSG_LEN)
 		return SS_ERR_MALFORMED;
 	peer = ss_index_lookup(ctx, ss_load_be32(pkt + SS_COOKIE_OFF_RECEIVER), &slot);
+	res->peer = peer;
 	if (!peer || slot != SLOT_HANDSHAKE || !peer->hs.active)
 		return SS_ERR_UNKNOWN_INDEX;
-	res->peer = peer;
 	key = peer->cookie_key;
 	if (!peer->has_identity) {
 		ret = ss_cookie_key(anon_key, zero_id);

@@ -223,7 +223,7 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 			      uint8_t *out, size_t out_cap, ss_result *res)
 {
 	const uint8_t *identity = pkt + SS_INIT_OFF_IDENTITY;
-	uint64_t timestamp = ss_load_be64(pkt + SS_INIT_OFF_TIMESTAMP);
+	uint64_t timestamp;
 	struct keys k;
 	bool anonymous;
 	ss_session *s;
@@ -236,6 +236,7 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 		return SS_ERR_MALFORMED;
 	if (out_cap < SS_RESP_LEN)
 		return SS_ERR_BUFFER;
+	timestamp = ss_load_be64(pkt + SS_INIT_OFF_TIMESTAMP);
 	ret = check_init_mac1(ctx, pkt, &anonymous);
 	if (ret)
 		return ret;
@@ -358,9 +359,9 @@ int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_
 	if (!ss_ct_equal(mac, pkt + SS_RESP_OFF_MAC1, SS_MAC_LEN))
 		return SS_ERR_MAC1;
 	peer = ss_index_lookup(ctx, ss_load_be32(pkt + SS_RESP_OFF_RECEIVER), &slot);
+	res->peer = peer;
 	if (!peer || slot != SLOT_HANDSHAKE || !peer->hs.active)
 		return SS_ERR_UNKNOWN_INDEX;
-	res->peer = peer;
 	ret = check_responder(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
 	if (ret)
 		return ret;

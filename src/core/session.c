@@ -66,8 +66,7 @@ ss_session *ss_session_free_slot(ss_peer *peer)
 
 bool ss_session_usable_tx(const ss_session *s, uint64_t now_ns)
 {
-	return s && s->valid && s->confirmed && now_ns - s->created_ns < SS_REJECT_AFTER_TIME &&
-	       s->tx_next < SS_REJECT_AFTER_MESSAGES;
+	return s && s->valid && s->confirmed && now_ns - s->created_ns < SS_REJECT_AFTER_TIME;
 }
 
 static void make_nonce(uint8_t nonce[SS_NONCE_LEN], uint64_t counter)
@@ -161,10 +160,10 @@ int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
 	if (pkt[0] == SS_MSG_CONTROL && ctlen != SS_CTL_LEN)
 		return SS_ERR_MALFORMED;
 	peer = ss_index_lookup(ctx, ss_load_be32(pkt + SS_DATA_OFF_RECEIVER), &slot);
+	res->peer = peer;
 	if (!peer || slot >= SS_SESSION_SLOTS || !peer->slots[slot].valid)
 		return SS_ERR_UNKNOWN_INDEX;
 	s = &peer->slots[slot];
-	res->peer = peer;
 	ss_now(ctx, &now);
 	ret = check_alive(peer, s, counter, now.mono_ns);
 	if (!ret)

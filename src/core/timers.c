@@ -37,6 +37,11 @@ int ss_ctx_consume(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t 
 		ret = ss_handshake_consume_init(ctx, flow, pkt, len, out, out_cap, res);
 		break;
 	case SS_MSG_RESPONSE:
+		/* Room for the confirming keepalive is checked before anything commits. */
+		if (out_cap < SS_DATA_OVERHEAD) {
+			ret = SS_ERR_BUFFER;
+			break;
+		}
 		ret = ss_handshake_consume_response(ctx, flow, pkt, len, res);
 		if (!ret) {
 			/* Let the responder confirm the epoch at once, even with no data queued. */
@@ -96,6 +101,8 @@ int ss_peer_seal(ss_ctx *ctx, ss_peer *peer, const uint8_t *pt, size_t len, uint
 	}
 	if (need_rekey(s, now))
 		peer->want_handshake = true;
+	if (s->tx_next >= SS_REJECT_AFTER_MESSAGES)
+		return SS_ERR_KEY_EXHAUSTED;
 	ret = ss_session_seal(ctx, peer, s, SS_MSG_DATA, pt, len, out, out_cap, out_len);
 	if (!ret && flow_out)
 		*flow_out = s->flow;
@@ -190,7 +197,7 @@ int ss_peer_tick(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t out_cap, size_
 		return ret;
 	}
 	cur = peer->current;
-	if (!ss_session_usable_tx(cur, now))
+	if (!ss_session_usable_tx(cur, now) || cur->tx_next >= SS_REJECT_AFTER_MESSAGES)
 		return 0;
 	if (ss_control_echo_due(cur, now)) {
 		ret = ss_control_create_echo(ctx, peer, cur, out, out_cap, out_len);
