@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tunnel configuration file: a WireGuard-style INI file, parsed strictly. Every
+ * error names the file and line ("FILE:LINE: message"). The parser does no I/O beyond
+ * reading the file (no DNS): endpoints are kept as written and resolved by the daemon.
+ */
+#ifndef SS_TUNNEL_CONFIG_H
+#define SS_TUNNEL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <silosec/wire.h>
+
+#define SS_CONF_ERR_LEN 512
+#define SS_CONF_MAX_LINE 4096
+#define SS_CONF_MAX_PEERS 100000
+#define SS_CONF_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
+#define SS_CONF_DEFAULT_MTU 1420
+#define SS_CONF_DEFAULT_PORT 51999
+
+enum ss_transport {
+	SS_TRANSPORT_UDP = 0,
+	SS_TRANSPORT_IP = 1, /* raw IP protocol 99 */
+};
+
+typedef struct ss_cidr {
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* IPv4 in the first 4 bytes; host bits as written */
+	uint8_t prefix;
+} ss_cidr;
+
+typedef struct ss_conf_peer {
+	unsigned line; /* line of its [Peer] header */
+	bool tofu;
+	uint8_t identity[SS_IDENTITY_LEN]; /* when !tofu */
+	char *endpoint;			   /* "host:port", "[v6]:port" or NULL */
+	ss_cidr *allowed;
+	size_t nallowed;
+	uint32_t keepalive; /* PersistentKeepalive seconds, 0 = off */
+} ss_conf_peer;
+
+typedef struct ss_conf {
+	char *path;
+	char name[SS_CONF_IFNAME_MAX + 1]; /* Name =, else the file's base name sans ".conf" */
+	char *private_key_file;		   /* PrivateKeyFile =, resolved against the file's dir */
+	bool has_private_key;		   /* PrivateKey = (inline base64 seed) */
+	uint8_t private_key[SS_SEED_LEN];
+	ss_cidr *addrs;
+	size_t naddrs;
+	uint16_t listen_port; /* 0 = not set (udp: SS_CONF_DEFAULT_PORT is used) */
+	enum ss_transport transport;
+	uint32_t mtu;
+	char *trust_store;     /* TrustStore =, resolved against the file's dir, or NULL */
+	bool accept_anonymous; /* AcceptTofu = yes: answer initiators that do not know us */
+	ss_conf_peer *peers;
+	size_t npeers;
+} ss_conf;
+
+/* Parse a file. On error returns <0 and err holds "FILE:LINE: message". */
+int ss_conf_load(const char *path, ss_conf **out, char *err, size_t errlen);
+/* Parse text; name is used in messages and for the default interface name. */
+int ss_conf_parse(const char *text, size_t len, const char *name, ss_conf **out, char *err,
+		  size_t errlen);
+/* Wipes the inline private key. */
+void ss_conf_free(ss_conf *conf);
+
+/* "10.0.0.1/24", "fd00::1/64", a bare address means /32 or /128. 0 or SS_ERR_FORMAT. */
+int ss_cidr_parse(const char *s, ss_cidr *out);
+/* Formats as written ("10.0.0.1/24"); buf of 64 bytes is enough. */
+void ss_cidr_format(const ss_cidr *c, char *buf, size_t len);
+/* Checks "host:port" / "[v6addr]:port" syntax, port 1..65535. 0 or SS_ERR_FORMAT. */
+int ss_endpoint_check(const char *s);
+
+#endif

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's side of the control socket. "get" dumps the interface and every peer as
+ * key=value lines; "set" changes peers at run time. One request per connection; the
+ * socket is root-only (0600 in a 0700 directory) and the peer's uid is checked too.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "ctlsock.h"
+#include "daemon.h"
+#include "log.h"
+
+struct out {
+	FILE *f;
+};
+
+static void kv(FILE *f, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void kv(FILE *f, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(f, "%s=", key);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+}
+
+static void put_drops(FILE *f, const uint64_t *core, const uint64_t *tun)
+{
+	for (int i = 0; core && i < SS_DROP_COUNT; i++)
+		if (core[i])
+			kv(f, "drop", "%s:%llu", ss_err_name(SS_DROP_FIRST - i),
+			   (unsigned long long)core[i]);
+	for (int i = 0; i < SS_TUN_DROP_COUNT; i++)
+		if (tun[i])
+			kv(f, "drop", "%s:%llu", ss_tun_drop_names[i], (unsigned long long)tun[i]);
+}
+
+static void put_prefix(void *arg, int family, const uint8_t *addr, uint8_t prefix)
+{
+	ss_cidr c = {.family = family, .prefix = prefix};
+	char buf[64];
+
+	memcpy(c.addr, addr, family == AF_INET ? 4 : 16);
+	ss_cidr_format(&c, buf, sizeof(buf));
+	kv(arg, "allowed_ip", "%s", buf);
+}
+
+static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
+{
+	const uint8_t *id = ss_peer_identity(p->sp);
+	char b64[SS_B64_KEY_LEN], a[64];
+	ss_peer_stats st;
+
+	ss_peer_get_stats(p->sp, &st);
+	if (id) {
+		ss_key_to_base64(id, b64);
+		kv(f, "peer", "%s", b64);
+	} else {
+		kv(f, "peer", "tofu");
+	}
+	if (p->tofu)
+		kv(f, "tofu", "%s %s", p->name, p->tofu_pinned ? "pinned" : "unpinned");
+	if (p->has_endpoint) {
+		ss_flow_format(&p->endpoint, a, sizeof(a));
+		kv(f, "endpoint", "%s", a);
+	}
+	ss_allowedips_walk_peer(d->aips, p, put_prefix, f);
+	kv(f, "persistent_keepalive", "%u", p->keepalive);
+	kv(f, "session", "%s", ss_peer_has_session(p->sp) ? "yes" : "no");
+	kv(f, "latest_handshake", "%llu",
+	   (unsigned long long)(st.last_handshake_wall_ns / SS_NS_PER_SEC));
+	kv(f, "epoch", "%llu", (unsigned long long)st.epoch);
+	kv(f, "handshakes", "%llu", (unsigned long long)st.handshakes_completed);
+	kv(f, "rx_bytes", "%llu", (unsigned long long)st.bytes_opened);
+	kv(f, "tx_bytes", "%llu", (unsigned long long)st.bytes_sealed);
+	kv(f, "rx_packets", "%llu", (unsigned long long)st.packets_opened);
+	kv(f, "tx_packets", "%llu", (unsigned long long)st.packets_sealed);
+	kv(f, "queued", "%u", p->qlen);
+	put_drops(f, st.drops, p->drops);
+}
+
+static void do_get(ss_daemon *d, FILE *f)
+{
+	char b64[SS_B64_KEY_LEN];
+	ss_ctx_stats cs;
+
+	ss_ctx_get_stats(d->ctx, &cs);
+	ss_key_to_base64(ss_identity_public(d->id), b64);
+	kv(f, "interface", "%s", d->conf->name);
+	kv(f, "identity", "%s", b64);
+	kv(f, "transport", "%s", d->tr.kind == SS_TRANSPORT_UDP ? "udp" : "ip");
+	if (d->tr.kind == SS_TRANSPORT_UDP)
+		kv(f, "listen_port", "%u", d->tr.port);
+	kv(f, "mtu", "%u", d->conf->mtu);
+	kv(f, "peers", "%u", d->npeers);
+	kv(f, "cookies_sent", "%llu", (unsigned long long)cs.cookies_sent);
+	put_drops(f, cs.drops, d->drops);
+	for (ss_dpeer *p = d->peers; p; p = p->next)
+		put_peer(d, f, p);
+	fputs("end\n", f);
+}
+
+/* ---- set ---- */
+
+struct set_req {
+	uint8_t identity[SS_IDENTITY_LEN];
+	bool have_peer, remove, replace_allowed, have_keepalive;
+	char *endpoint;
+	ss_cidr allowed[256];
+	size_t nallowed;
+	uint32_t keepalive;
+};
+
+static int parse_set_line(struct set_req *r, char *key, char *val, char *err, size_t errlen)
+{
+	if (!strcmp(key, "peer")) {
+		if (r->have_peer || ss_key_from_base64(val, r->identity)) {
+			snprintf(err, errlen, "peer: '%s' is not a base64 identity (one per request)",
+				 val);
+			return -1;
+		}
+		r->have_peer = true;
+	} else if (!strcmp(key, "remove")) {
+		r->remove = !strcmp(val, "true");
+	} else if (!strcmp(key, "endpoint")) {
+		free(r->endpoint);
+		r->endpoint = strdup(val);
+	} else if (!strcmp(key, "replace_allowed_ips")) {
+		r->replace_allowed = !strcmp(val, "true");
+	} else if (!strcmp(key, "allowed_ip")) {
+		if (r->nallowed == sizeof(r->allowed) / sizeof(r->allowed[0]) ||
+		    ss_cidr_parse(val, &r->allowed[r->nallowed])) {
+			snprintf(err, errlen, "allowed-ips: '%s' is not an address/prefix", val);
+			return -1;
+		}
+		r->nallowed++;
+		r->replace_allowed = true;
+	} else if (!strcmp(key, "persistent_keepalive")) {
+		char *end;
+		unsigned long v = strtoul(val, &end, 10);
+
+		if (!strcmp(val, "off"))
+			v = 0;
+		else if (*end || !*val || v > 65535) {
+			snprintf(err, errlen, "persistent-keepalive: '%s' is not 0..65535 or off",
+				 val);
+			return -1;
+		}
+		r->keepalive = (uint32_t)v;
+		r->have_keepalive = true;
+	} else {
+		snprintf(err, errlen, "unknown key '%s'", key);
+		return -1;
+	}
+	return 0;
+}
+
+static int apply_set(ss_daemon *d, struct set_req *r, char *err, size_t errlen)
+{
+	ss_conf_peer cp = {0};
+	ss_dpeer *p;
+
+	if (!r->have_peer) {
+		snprintf(err, errlen, "set: no peer given");
+		return -1;
+	}
+	p = ss_daemon_find(d, r->identity);
+	if (r->remove) {
+		if (!p) {
+			snprintf(err, errlen, "no such peer");
+			return -1;
+		}
+		ss_daemon_remove_peer(d, p);
+		ss_log(LOG_NOTICE, "SS_TUN_SET: peer removed by the control socket");
+		return 0;
+	}
+	if (!p) {
+		memcpy(cp.identity, r->identity, SS_IDENTITY_LEN);
+		if (ss_daemon_add_peer(d, &cp, &p, err, errlen))
+			return -1;
+		ss_log(LOG_NOTICE, "SS_TUN_SET: peer added by the control socket");
+	}
+	if (r->endpoint && ss_daemon_set_endpoint(d, p, r->endpoint, err, errlen))
+		return -1;
+	if (r->replace_allowed &&
+	    ss_daemon_set_allowed(d, p, r->allowed, r->nallowed, err, errlen))
+		return -1;
+	if (r->have_keepalive)
+		ss_daemon_set_keepalive(d, p, r->keepalive);
+	return 0;
+}
+
+static int do_set(ss_daemon *d, char *body, FILE *f)
+{
+	struct set_req *r = calloc(1, sizeof(*r));
+	char err[SS_CONF_ERR_LEN] = "";
+	char *save, *line;
+	int ret = 0;
+
+	if (!r)
+		return -1;
+	for (line = strtok_r(body, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq) {
+			snprintf(err, sizeof(err), "malformed line '%.64s'", line);
+			ret = -1;
+			break;
+		}
+		*eq = 0;
+		ret = parse_set_line(r, line, eq + 1, err, sizeof(err));
+	}
+	if (!ret)
+		ret = apply_set(d, r, err, sizeof(err));
+	if (ret)
+		kv(f, "error", "%s", err);
+	else
+		fputs("end\n", f);
+	free(r->endpoint);
+	free(r);
+	return ret;
+}
+
+/* Read the request: up to an empty line or EOF, with a deadline. */
+static ssize_t read_request(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	while (len + 1 < cap) {
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&pfd, 1, 2000) <= 0)
+			return -1;
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		buf[len] = 0;
+		if (strstr(buf, "\n\n"))
+			break;
+	}
+	buf[len] = 0;
+	return (ssize_t)len;
+}
+
+void ss_ctl_serve(ss_daemon *d, int fd)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	char *buf, *body;
+	FILE *f;
+	int wfd;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0)
+		return;
+	buf = malloc(SS_CTL_MAX_REQUEST);
+	wfd = dup(fd);
+	f = wfd >= 0 ? fdopen(wfd, "w") : NULL;
+	if (!buf || !f || read_request(fd, buf, SS_CTL_MAX_REQUEST) < 0)
+		goto out;
+	body = strchr(buf, '\n');
+	if (body)
+		*body++ = 0;
+	if (!strcmp(buf, "get"))
+		do_get(d, f);
+	else if (!strcmp(buf, "set") && body)
+		do_set(d, body, f);
+	else
+		kv(f, "error", "unknown request '%.32s'", buf);
+out:
+	if (f)
+		fclose(f);
+	else if (wfd >= 0)
+		close(wfd);
+	free(buf);
+}

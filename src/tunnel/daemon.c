@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * silosecd's data path and peer table. The core decides everything about packets on the
+ * wire; this file moves them between TUN and the sockets, applies cryptokey routing
+ * (AllowedIPs) in both directions, queues packets while a handshake is under way and
+ * drives the core's timers.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <signal.h>
+#include <linux/rtnetlink.h>
+
+#include "ctlsock.h"
+#include "daemon.h"
+#include "log.h"
+#include "netdev.h"
+#include "truststore.h"
+
+const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT] = {
+	"SS_TUN_SPOOFED",     "SS_TUN_MALFORMED",  "SS_TUN_NO_ROUTE",
+	"SS_TUN_NO_ENDPOINT", "SS_TUN_QUEUE_FULL", "SS_TUN_SEND_FAILED",
+};
+
+uint64_t ss_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static void fpr(const uint8_t *id, char out[SS_FINGERPRINT_LEN])
+{
+	if (id)
+		ss_fingerprint(id, out);
+	else
+		snprintf(out, SS_FINGERPRINT_LEN, "(tofu, not yet seen)");
+}
+
+static const char *peer_label(const ss_dpeer *p, char buf[SS_FINGERPRINT_LEN + 80])
+{
+	char f[SS_FINGERPRINT_LEN];
+
+	fpr(ss_peer_identity(p->sp), f);
+	if (p->name)
+		snprintf(buf, SS_FINGERPRINT_LEN + 80, "%s (%.64s)", f, p->name);
+	else
+		snprintf(buf, SS_FINGERPRINT_LEN + 80, "%s", f);
+	return buf;
+}
+
+void ss_daemon_touch(ss_daemon *d, ss_dpeer *p)
+{
+	uint64_t dl = ss_peer_deadline(p->sp);
+
+	if (dl < d->next_deadline)
+		d->next_deadline = dl;
+}
+
+void ss_daemon_kick(ss_daemon *d, ss_dpeer *p)
+{
+	ss_peer_want_handshake(p->sp);
+	ss_daemon_touch(d, p);
+}
+
+/* ---- sending ---- */
+
+static void xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *pkt, size_t len)
+{
+	int ret = ss_transport_send(&d->tr, flow, pkt, len);
+
+	if (ret) {
+		char a[64];
+
+		p->drops[SS_TUN_SEND_FAILED]++;
+		ss_flow_format(flow, a, sizeof(a));
+		ss_log_limited(SS_LOG_SEND_FAIL, ss_mono_ns(), LOG_WARNING,
+			       "SS_TUN_SEND_FAILED: sending to %s: %s", a, strerror(-ret));
+	}
+}
+
+static void queue_drop_all(ss_daemon *d, ss_dpeer *p)
+{
+	while (p->qhead) {
+		ss_qpkt *q = p->qhead;
+
+		p->qhead = q->next;
+		free(q);
+		d->queued--;
+	}
+	p->qtail = NULL;
+	p->qlen = 0;
+}
+
+static void enqueue(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
+{
+	ss_qpkt *q;
+
+	/* Keep the newest packets: a TCP retransmission is worth more than its original. */
+	if (p->qlen >= SS_QUEUE_PER_PEER || d->queued >= SS_QUEUE_TOTAL) {
+		if (!p->qhead) {
+			p->drops[SS_TUN_QUEUE_FULL]++;
+			return;
+		}
+		q = p->qhead;
+		p->qhead = q->next;
+		if (!p->qhead)
+			p->qtail = NULL;
+		p->qlen--;
+		d->queued--;
+		free(q);
+		p->drops[SS_TUN_QUEUE_FULL]++;
+	}
+	q = malloc(sizeof(*q) + len);
+	if (!q) {
+		p->drops[SS_TUN_QUEUE_FULL]++;
+		return;
+	}
+	q->next = NULL;
+	q->len = (uint32_t)len;
+	memcpy(q->data, pkt, len);
+	if (p->qtail)
+		p->qtail->next = q;
+	else
+		p->qhead = q;
+	p->qtail = q;
+	p->qlen++;
+	d->queued++;
+}
+
+/* Seal and send; 1 if the packet needs a session first, 0 otherwise. */
+static int seal_send(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
+{
+	ss_flow flow;
+	size_t olen;
+	int ret;
+
+	ret = ss_peer_seal(d->ctx, p->sp, pkt, len, d->buf_out, SS_MAX_PACKET, &olen, &flow);
+	if (ret == SS_ERR_NO_SESSION)
+		return 1;
+	if (ret) {
+		ss_log_limited(SS_LOG_SEND_FAIL, ss_mono_ns(), LOG_WARNING,
+			       "%s: sealing for a peer failed: %s", ss_err_name(ret),
+			       ss_strerror(ret));
+		return 0;
+	}
+	xmit(d, p, &flow, d->buf_out, olen);
+	if (len)
+		p->last_tx_data_ns = ss_mono_ns();
+	return 0;
+}
+
+static void send_data(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
+{
+	/* Order: nothing overtakes packets already waiting for the handshake. */
+	if (p->qhead || seal_send(d, p, pkt, len)) {
+		if (!p->has_endpoint && !ss_peer_has_session(p->sp)) {
+			p->drops[SS_TUN_NO_ENDPOINT]++;
+			return;
+		}
+		enqueue(d, p, pkt, len);
+		ss_peer_want_handshake(p->sp);
+	}
+	ss_daemon_touch(d, p);
+}
+
+static void flush_queue(ss_daemon *d, ss_dpeer *p)
+{
+	bool sent = false;
+
+	while (p->qhead) {
+		ss_qpkt *q = p->qhead;
+
+		if (seal_send(d, p, q->data, q->len))
+			break;
+		sent = true;
+		p->qhead = q->next;
+		if (!p->qhead)
+			p->qtail = NULL;
+		p->qlen--;
+		d->queued--;
+		free(q);
+	}
+	/* The responder uses the session only once we speak on it: confirm at once. */
+	if (!sent && ss_peer_has_session(p->sp))
+		(void)seal_send(d, p, NULL, 0);
+}
+
+/* ---- TUN -> wire ---- */
+
+static int inner_addr(const uint8_t *pkt, size_t len, bool src, int *family, const uint8_t **a)
+{
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		*family = AF_INET;
+		*a = pkt + (src ? 12 : 16);
+		return 0;
+	}
+	if (len >= 40 && pkt[0] >> 4 == 6) {
+		*family = AF_INET6;
+		*a = pkt + (src ? 8 : 24);
+		return 0;
+	}
+	return -1;
+}
+
+static void handle_outbound(ss_daemon *d, const uint8_t *pkt, size_t len)
+{
+	const uint8_t *dst;
+	ss_dpeer *p;
+	int family;
+
+	if (inner_addr(pkt, len, false, &family, &dst)) {
+		d->drops[SS_TUN_MALFORMED]++;
+		return;
+	}
+	p = ss_allowedips_lookup(d->aips, family, dst);
+	if (!p) {
+		d->drops[SS_TUN_NO_ROUTE]++;
+		return;
+	}
+	send_data(d, p, pkt, len);
+}
+
+static void tun_read(ss_daemon *d)
+{
+	for (int i = 0; i < SS_TUN_BATCH; i++) {
+		ssize_t n = read(d->tun, d->buf_in, SS_MAX_PLAINTEXT);
+
+		if (n <= 0)
+			break;
+		handle_outbound(d, d->buf_in, (size_t)n);
+	}
+}
+
+/* ---- wire -> TUN ---- */
+
+/* The IP packet's own length; padding after it is cut, a short packet refused. */
+static size_t inner_len(const uint8_t *pkt, size_t len)
+{
+	size_t n;
+
+	if (pkt[0] >> 4 == 4) {
+		n = (size_t)pkt[2] << 8 | pkt[3];
+		return n >= 20 && n <= len && (size_t)(pkt[0] & 15) * 4 >= 20 ? n : 0;
+	}
+	n = 40 + ((size_t)pkt[4] << 8 | pkt[5]);
+	return n <= len ? n : 0;
+}
+
+static void deliver(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
+{
+	const uint8_t *src;
+	int family;
+	size_t n;
+
+	if (inner_addr(pkt, len, true, &family, &src) || !(n = inner_len(pkt, len))) {
+		p->drops[SS_TUN_MALFORMED]++;
+		return;
+	}
+	/* Cryptokey routing: a peer speaks only for the addresses it owns. */
+	if (ss_allowedips_lookup(d->aips, family, src) != p) {
+		char a[INET6_ADDRSTRLEN], l[SS_FINGERPRINT_LEN + 80];
+
+		p->drops[SS_TUN_SPOOFED]++;
+		inet_ntop(family, src, a, sizeof(a));
+		ss_log_limited(SS_LOG_TUN_DROP, ss_mono_ns(), LOG_WARNING,
+			       "SS_TUN_SPOOFED: peer %s sent a packet from %s, outside its "
+			       "AllowedIPs; dropped",
+			       peer_label(p, l), a);
+		return;
+	}
+	if (write(d->tun, pkt, n) < 0)
+		ss_log_limited(SS_LOG_TUN_DROP, ss_mono_ns(), LOG_WARNING, "writing to TUN: %s",
+			       strerror(errno));
+}
+
+static void tofu_learned(ss_daemon *d, ss_dpeer *p, const uint8_t *identity)
+{
+	char err[SS_CONF_ERR_LEN], f[SS_FINGERPRINT_LEN];
+	ss_truststore *ts;
+	int ret;
+
+	ss_fingerprint(identity, f);
+	ret = ss_trust_load(d->conf->trust_store, &ts, err, sizeof(err));
+	if (ret) {
+		ss_log(LOG_ERR, "SS_TUN_TRUSTSTORE: %s; identity %s for %s not pinned", err, f,
+		       p->name);
+		return;
+	}
+	ret = ss_trust_pin(ts, p->name, identity);
+	if (ret == SS_ERR_EXISTS) {
+		/* Pinned by hand while we were handshaking: the store wins. */
+		ss_log(LOG_ALERT,
+		       "SS_ERR_IDENTITY: SECURITY ALERT: %s answered as %s but the trust store "
+		       "pins another identity; session refused",
+		       p->name, f);
+		ss_trust_free(ts);
+		ss_daemon_remove_peer(d, p);
+		return;
+	}
+	if (!ret)
+		ret = ss_trust_save(ts);
+	if (ret)
+		ss_log(LOG_ERR, "SS_TUN_TRUSTSTORE: saving %s: %s", d->conf->trust_store,
+		       ret == SS_ERR_IO ? strerror(errno) : ss_strerror(ret));
+	else
+		ss_log(LOG_NOTICE, "SS_TUN_TOFU_PINNED: %s is %s, pinned in %s", p->name, f,
+		       d->conf->trust_store);
+	p->tofu_pinned = true;
+	ss_trust_free(ts);
+}
+
+static void wire_drop(ss_dpeer *p, int code, const ss_flow *flow,
+		      const ss_result *res)
+{
+	char a[64], f[SS_FINGERPRINT_LEN], l[SS_FINGERPRINT_LEN + 80];
+	uint64_t now = ss_mono_ns();
+
+	ss_flow_format(flow, a, sizeof(a));
+	if (code == SS_ERR_IDENTITY && p && p->tofu) {
+		ss_log_limited(SS_LOG_ALERT, now, LOG_ALERT,
+			       "SS_ERR_IDENTITY: SECURITY ALERT: %s at %s answered with an "
+			       "identity other than the pinned %s; refused (if the key change is "
+			       "expected: silosec trust forget)",
+			       p->name, a, peer_label(p, l));
+	} else if (code == SS_ERR_UNKNOWN_PEER) {
+		ss_fingerprint(res->identity, f);
+		ss_log_limited(SS_LOG_UNKNOWN_PEER, now, LOG_NOTICE,
+			       "SS_ERR_UNKNOWN_PEER: handshake from unknown identity %s at %s "
+			       "refused",
+			       f, a);
+	} else {
+		ss_log_limited(SS_LOG_WIRE_DROP, now, LOG_INFO, "%s: dropped packet from %s%s%s: %s",
+			       ss_err_name(code), a, p ? " for peer " : "",
+			       p ? peer_label(p, l) : "", ss_strerror(code));
+	}
+}
+
+static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt, size_t len)
+{
+	ss_result res;
+	ss_dpeer *p;
+	int ret;
+
+	memset(&res, 0, sizeof(res));
+	ret = ss_ctx_consume(d->ctx, flow, pkt, len, d->buf_out, SS_MAX_PACKET, &res);
+	p = res.peer ? ss_peer_user(res.peer) : NULL;
+	if (ret) {
+		wire_drop(p, ret, flow, &res);
+		return;
+	}
+	if (res.kind == SS_RESULT_REPLY)
+		ss_transport_send(&d->tr, flow, d->buf_out, res.len);
+	if (!p)
+		return;
+	if (res.flags & SS_RESULT_F_LEARNED) {
+		tofu_learned(d, p, res.identity);
+		/* tofu_learned may have refused and removed the peer. */
+		if (!ss_daemon_find(d, res.identity))
+			return;
+	}
+	if (res.kind == SS_RESULT_DATA) {
+		p->endpoint = *flow;
+		p->has_endpoint = true;
+		p->last_rx_ns = ss_mono_ns();
+		if (res.len)
+			deliver(d, p, d->buf_out, res.len);
+	}
+	if (res.flags & SS_RESULT_F_HANDSHAKE) {
+		char l[SS_FINGERPRINT_LEN + 80], a[64];
+
+		p->endpoint = *flow;
+		p->has_endpoint = true;
+		p->last_rx_ns = ss_mono_ns();
+		ss_flow_format(flow, a, sizeof(a));
+		ss_log(LOG_INFO, "SS_TUN_HANDSHAKE: session with %s at %s", peer_label(p, l), a);
+		flush_queue(d, p);
+	}
+	if (res.flags & SS_RESULT_F_REKEY)
+		ss_peer_want_handshake(p->sp);
+	ss_daemon_touch(d, p);
+}
+
+static void net_read(ss_daemon *d, int i)
+{
+	ss_flow flow;
+
+	for (int k = 0; k < SS_TUN_BATCH; k++) {
+		ssize_t n = ss_transport_recv(&d->tr, i, d->buf_in, SS_MAX_PACKET + 1, &flow);
+
+		if (n == -EBADMSG)
+			continue;
+		if (n <= 0)
+			break;
+		handle_inbound(d, &flow, d->buf_in, (size_t)n);
+	}
+}
+
+/* ---- timers ---- */
+
+static void tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
+{
+	enum ss_tick_kind kind;
+	ss_flow flow;
+	size_t olen;
+
+	/* Sending into silence: the other end may have roamed or restarted. */
+	if (ss_peer_has_session(p->sp) && p->last_tx_data_ns > p->last_rx_ns &&
+	    p->last_tx_data_ns - p->last_rx_ns > SS_STALE_AFTER) {
+		p->last_rx_ns = now;
+		ss_peer_want_handshake(p->sp);
+	}
+	for (int k = 0; k < 8; k++) {
+		if (ss_peer_tick(d->ctx, p->sp, d->buf_out, SS_MAX_PACKET, &olen, &flow, &kind) ||
+		    !olen)
+			break;
+		xmit(d, p, &flow, d->buf_out, olen);
+	}
+	/* Handshakes that gave up leave nothing to wait for: drop what was queued. */
+	if (p->qhead && !ss_peer_has_session(p->sp) && ss_peer_deadline(p->sp) == UINT64_MAX)
+		queue_drop_all(d, p);
+}
+
+static void run_timers(ss_daemon *d)
+{
+	uint64_t now = ss_mono_ns();
+
+	if (now < d->next_deadline)
+		return;
+	d->next_deadline = UINT64_MAX;
+	for (ss_dpeer *p = d->peers; p; p = p->next) {
+		if (ss_peer_deadline(p->sp) <= now)
+			tick_peer(d, p, now);
+		ss_daemon_touch(d, p);
+	}
+	/* Stale-session checks piggyback on the timer pass; keep one at least every 5 s. */
+	if (d->next_deadline > now + 5 * SS_NS_PER_SEC)
+		d->next_deadline = now + 5 * SS_NS_PER_SEC;
+}
+
+static int timeout_ms(const ss_daemon *d)
+{
+	uint64_t now = ss_mono_ns();
+
+	if (d->next_deadline <= now)
+		return 0;
+	return (int)((d->next_deadline - now) / 1000000 + 1);
+}
+
+/* ---- roaming: our own addresses changed ---- */
+
+static void nl_events(ss_daemon *d)
+{
+	char buf[8192];
+	bool changed = false;
+	ssize_t n;
+
+	while ((n = recv(d->nl_events, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		int len = (int)n;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			struct ifaddrmsg *ifa = NLMSG_DATA(h);
+
+			if ((h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) &&
+			    (int)ifa->ifa_index != d->ifindex)
+				changed = true;
+		}
+	}
+	if (!changed)
+		return;
+	/* A session is bound to its 5-tuple: a new local address needs a new handshake. */
+	for (ss_dpeer *p = d->peers; p; p = p->next)
+		if (ss_peer_has_session(p->sp))
+			ss_daemon_kick(d, p);
+}
+
+/* ---- the loop ---- */
+
+static void signal_read(ss_daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			ss_daemon_reload(d);
+		else
+			d->running = false;
+	}
+}
+
+static void ctl_accept(ss_daemon *d)
+{
+	int fd;
+
+	while ((fd = accept4(d->ctl, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		ss_ctl_serve(d, fd);
+		close(fd);
+	}
+}
+
+enum { EV_TUN = 1, EV_NET0, EV_NET1, EV_CTL, EV_SIG, EV_NL };
+
+int ss_daemon_run(ss_daemon *d)
+{
+	struct epoll_event ev[16];
+
+	d->running = true;
+	while (d->running) {
+		int n = epoll_wait(d->epfd, ev, 16, timeout_ms(d));
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			switch (ev[i].data.u32) {
+			case EV_TUN:
+				tun_read(d);
+				break;
+			case EV_NET0:
+				net_read(d, 0);
+				break;
+			case EV_NET1:
+				net_read(d, 1);
+				break;
+			case EV_CTL:
+				ctl_accept(d);
+				break;
+			case EV_SIG:
+				signal_read(d);
+				break;
+			case EV_NL:
+				nl_events(d);
+				break;
+			}
+		}
+		run_timers(d);
+	}
+	return 0;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* silosecd's state: one interface, its peers, sockets and the event loop. */
+#ifndef SS_TUNNEL_DAEMON_H
+#define SS_TUNNEL_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <silosec/core.h>
+
+#include "allowedips.h"
+#include "config.h"
+#include "transport.h"
+
+#define SS_QUEUE_PER_PEER 128  /* packets held while a handshake is under way */
+#define SS_QUEUE_TOTAL 4096    /* over all peers */
+#define SS_TUN_BATCH 64	       /* packets read per wakeup and source, for fairness */
+#define SS_STALE_AFTER (15 * SS_NS_PER_SEC) /* sent, nothing back: try a new handshake */
+
+/* Daemon-level drop reasons (stable names: SS_TUN_*), next to the core's. */
+enum ss_tun_drop {
+	SS_TUN_SPOOFED = 0, /* inner source not in the sending peer's AllowedIPs */
+	SS_TUN_MALFORMED,   /* decrypted payload is not a well-formed IP packet */
+	SS_TUN_NO_ROUTE,    /* packet from TUN to an address no peer owns */
+	SS_TUN_NO_ENDPOINT, /* peer has no endpoint and no session */
+	SS_TUN_QUEUE_FULL,  /* handshake pending and the queue is full */
+	SS_TUN_SEND_FAILED, /* the socket refused the packet */
+	SS_TUN_DROP_COUNT,
+};
+extern const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT];
+
+typedef struct ss_qpkt {
+	struct ss_qpkt *next;
+	uint32_t len;
+	uint8_t data[];
+} ss_qpkt;
+
+typedef struct ss_dpeer {
+	struct ss_dpeer *next;
+	ss_peer *sp;
+	bool tofu;	   /* configured Identity = tofu */
+	bool tofu_pinned;  /* the store already had an identity for it */
+	char *name;	   /* the Endpoint as written: TOFU's key */
+	bool has_endpoint; /* resolved */
+	ss_flow endpoint;  /* configured or last authenticated */
+	ss_cidr *allowed;
+	size_t nallowed;
+	uint32_t keepalive;
+	ss_qpkt *qhead, *qtail;
+	uint32_t qlen;
+	uint64_t last_tx_data_ns, last_rx_ns;
+	uint64_t drops[SS_TUN_DROP_COUNT];
+	bool seen; /* reload bookkeeping */
+} ss_dpeer;
+
+typedef struct ss_daemon {
+	ss_conf *conf;
+	const char *conf_path;
+	ss_identity *id;
+	ss_ctx *ctx;
+	ss_allowedips *aips;
+	ss_dpeer *peers;
+	uint32_t npeers;
+	uint32_t queued;
+	int tun, nl, nl_events, ctl, epfd, sigfd, ifindex;
+	ss_transport_socks tr;
+	uint64_t drops[SS_TUN_DROP_COUNT];
+	uint64_t next_deadline;
+	bool running;
+	uint8_t *buf_in, *buf_out;
+} ss_daemon;
+
+int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen);
+int ss_daemon_run(ss_daemon *d);
+void ss_daemon_free(ss_daemon *d);
+
+/* Peers (daemon.c); the control server and reload use these. */
+ss_dpeer *ss_daemon_find(ss_daemon *d, const uint8_t identity[SS_IDENTITY_LEN]);
+int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, char *err,
+		       size_t errlen);
+void ss_daemon_remove_peer(ss_daemon *d, ss_dpeer *p);
+int ss_daemon_set_endpoint(ss_daemon *d, ss_dpeer *p, const char *endpoint, char *err,
+			   size_t errlen);
+int ss_daemon_set_allowed(ss_daemon *d, ss_dpeer *p, const ss_cidr *c, size_t n, char *err,
+			  size_t errlen);
+void ss_daemon_set_keepalive(ss_daemon *d, ss_dpeer *p, uint32_t seconds);
+int ss_daemon_reload(ss_daemon *d);
+void ss_daemon_kick(ss_daemon *d, ss_dpeer *p);
+/* Re-read the peer's next timer after a change. */
+void ss_daemon_touch(ss_daemon *d, ss_dpeer *p);
+
+/* Control server (ctlserver.c). */
+void ss_ctl_serve(ss_daemon *d, int fd);
+
+uint64_t ss_mono_ns(void);
+
+#endif

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* The TUN device and its rtnetlink configuration (addresses, MTU, link state, routes). */
+#ifndef SS_TUNNEL_NETDEV_H
+#define SS_TUNNEL_NETDEV_H
+
+#include "config.h"
+
+/* Opens (creates) TUN device name, non-blocking; returns the fd or -errno. */
+int ss_tun_open(const char *name);
+
+/* rtnetlink. Each returns 0 or -errno. */
+int ss_nl_open(void);
+void ss_nl_close(int nl);
+int ss_nl_ifindex(const char *name);
+int ss_nl_link_up(int nl, int ifindex, unsigned mtu);
+int ss_nl_addr_add(int nl, int ifindex, const ss_cidr *c);
+/* Route prefix c through the device; an existing identical route is not an error. */
+int ss_nl_route_add(int nl, int ifindex, const ss_cidr *c);
+int ss_nl_route_del(int nl, int ifindex, const ss_cidr *c);
+
+#endif

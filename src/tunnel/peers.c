@@ -1,0 +1,581 @@
+/* SPDX-License-Identifier: MIT */
+/* silosecd set-up and the peer table: configuration, run-time changes, reload. */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <linux/rtnetlink.h>
+
+#include "ctlsock.h"
+#include "daemon.h"
+#include "log.h"
+#include "netdev.h"
+#include "truststore.h"
+
+static void clock_fn(void *arg, ss_time *now)
+{
+	struct timespec ts;
+
+	(void)arg;
+	now->mono_ns = ss_mono_ns();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now->wall_ns = (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+ss_dpeer *ss_daemon_find(ss_daemon *d, const uint8_t identity[SS_IDENTITY_LEN])
+{
+	ss_peer *sp = ss_peer_find(d->ctx, identity);
+
+	return sp ? ss_peer_user(sp) : NULL;
+}
+
+static ss_dpeer *find_tofu(ss_daemon *d, const char *name)
+{
+	for (ss_dpeer *p = d->peers; p; p = p->next)
+		if (p->tofu && !strcmp(p->name, name))
+			return p;
+	return NULL;
+}
+
+/* Resolve "host:port" / "[v6]:port" (DNS allowed: this is the configuration path). */
+static int resolve(const char *endpoint, struct sockaddr_storage *out, char *err, size_t errlen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
+	char host[256];
+	const char *colon = strrchr(endpoint, ':');
+	struct addrinfo *ai;
+	size_t hl;
+	int ret;
+
+	if (!colon || ss_endpoint_check(endpoint)) {
+		snprintf(err, errlen, "endpoint '%s': expected host:port or [v6]:port", endpoint);
+		return SS_ERR_FORMAT;
+	}
+	hl = (size_t)(colon - endpoint);
+	if (endpoint[0] == '[') {
+		endpoint++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host)) {
+		snprintf(err, errlen, "endpoint '%s': host name too long", endpoint);
+		return SS_ERR_FORMAT;
+	}
+	memcpy(host, endpoint, hl);
+	host[hl] = 0;
+	ret = getaddrinfo(host, colon + 1, &hints, &ai);
+	if (ret) {
+		snprintf(err, errlen, "endpoint '%s': %s", endpoint, gai_strerror(ret));
+		return SS_ERR_NOT_FOUND;
+	}
+	memcpy(out, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+int ss_daemon_set_endpoint(ss_daemon *d, ss_dpeer *p, const char *endpoint, char *err,
+			   size_t errlen)
+{
+	struct sockaddr_storage sa;
+	ss_flow flow;
+	int ret = resolve(endpoint, &sa, err, errlen);
+
+	if (ret)
+		return ret;
+	ss_flow_from_sockaddr(&flow, (struct sockaddr *)&sa, d->tr.port,
+			      d->tr.kind == SS_TRANSPORT_UDP ? IPPROTO_UDP : SS_IP_PROTO);
+	if (p->has_endpoint && !memcmp(&flow, &p->endpoint, sizeof(flow)))
+		return 0;
+	p->endpoint = flow;
+	p->has_endpoint = true;
+	ss_peer_set_flow(p->sp, &flow);
+	/* Sessions are bound to their flow: a moved peer needs a new handshake. */
+	if (ss_peer_has_session(p->sp))
+		ss_daemon_kick(d, p);
+	return 0;
+}
+
+struct prefixes {
+	ss_cidr c[256];
+	size_t n;
+	bool overflow;
+};
+
+static void collect(void *arg, int family, const uint8_t *addr, uint8_t prefix)
+{
+	struct prefixes *ps = arg;
+
+	if (ps->n == sizeof(ps->c) / sizeof(ps->c[0])) {
+		ps->overflow = true;
+		return;
+	}
+	ps->c[ps->n].family = family;
+	memset(ps->c[ps->n].addr, 0, 16);
+	memcpy(ps->c[ps->n].addr, addr, family == AF_INET ? 4 : 16);
+	ps->c[ps->n].prefix = prefix;
+	ps->n++;
+}
+
+static bool cidr_in(const ss_cidr *c, const ss_cidr *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i].family == c->family && set[i].prefix == c->prefix &&
+		    !memcmp(set[i].addr, c->addr, c->family == AF_INET ? 4 : 16))
+			return true;
+	return false;
+}
+
+static void route_update(ss_daemon *d, const ss_cidr *c, bool add)
+{
+	char a[64];
+	int ret;
+
+	/* A default route through the tunnel would capture the tunnel's own packets. */
+	if (!c->prefix)
+		return;
+	ret = add ? ss_nl_route_add(d->nl, d->ifindex, c) : ss_nl_route_del(d->nl, d->ifindex, c);
+	if (ret) {
+		ss_cidr_format(c, a, sizeof(a));
+		ss_log(LOG_WARNING, "SS_TUN_ROUTE: %s route %s: %s", add ? "adding" : "removing",
+		       a, strerror(-ret));
+	}
+}
+
+static void mask(ss_cidr *c)
+{
+	int n = c->family == AF_INET ? 4 : 16;
+
+	for (int i = 0; i < n; i++) {
+		int bits = c->prefix - i * 8;
+
+		c->addr[i] = bits >= 8 ? c->addr[i] : bits > 0 ? c->addr[i] & (0xff << (8 - bits)) : 0;
+	}
+}
+
+int ss_daemon_set_allowed(ss_daemon *d, ss_dpeer *p, const ss_cidr *c, size_t n, char *err,
+			  size_t errlen)
+{
+	struct prefixes *old = calloc(1, sizeof(*old));
+	ss_cidr *masked = calloc(n ? n : 1, sizeof(*masked));
+	int ret = 0;
+
+	if (!old || !masked) {
+		ret = SS_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		masked[i] = c[i];
+		mask(&masked[i]);
+	}
+	ss_allowedips_walk_peer(d->aips, p, collect, old);
+	ss_allowedips_remove_peer(d->aips, p);
+	for (size_t i = 0; i < old->n; i++)
+		if (!cidr_in(&old->c[i], masked, n))
+			route_update(d, &old->c[i], false);
+	for (size_t i = 0; i < n; i++) {
+		ret = ss_allowedips_insert(d->aips, masked[i].family, masked[i].addr,
+					   masked[i].prefix, p);
+		if (ret) {
+			snprintf(err, errlen, "allowed IPs: %s", ss_strerror(ret));
+			goto out;
+		}
+		route_update(d, &masked[i], true);
+	}
+out:
+	free(old);
+	free(masked);
+	return ret;
+}
+
+void ss_daemon_set_keepalive(ss_daemon *d, ss_dpeer *p, uint32_t seconds)
+{
+	p->keepalive = seconds;
+	ss_peer_set_keepalive(p->sp, seconds);
+	ss_daemon_touch(d, p);
+}
+
+static int trust_lookup(ss_daemon *d, const char *name, uint8_t id[SS_IDENTITY_LEN], char *err,
+			size_t errlen)
+{
+	ss_truststore *ts;
+	int ret;
+
+	if (!d->conf->trust_store) {
+		snprintf(err, errlen, "peer %s uses Identity = tofu but [Interface] has no TrustStore",
+			 name);
+		return SS_ERR_INVAL;
+	}
+	ret = ss_trust_load(d->conf->trust_store, &ts, err, errlen);
+	if (ret)
+		return ret;
+	ret = ss_trust_lookup(ts, name, id);
+	ss_trust_free(ts);
+	return ret;
+}
+
+int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, char *err,
+		       size_t errlen)
+{
+	uint8_t pinned[SS_IDENTITY_LEN];
+	const uint8_t *id = cp->identity;
+	ss_dpeer *p;
+	int ret;
+
+	p = calloc(1, sizeof(*p));
+	if (!p || (cp->endpoint && !(p->name = strdup(cp->endpoint)))) {
+		free(p);
+		snprintf(err, errlen, "out of memory");
+		return SS_ERR_NOMEM;
+	}
+	p->tofu = cp->tofu;
+	if (p->tofu) {
+		ret = trust_lookup(d, p->name, pinned, err, errlen);
+		if (ret && ret != SS_ERR_NOT_FOUND)
+			goto fail;
+		p->tofu_pinned = !ret;
+		id = p->tofu_pinned ? pinned : NULL;
+	}
+	ret = ss_peer_add(d->ctx, id, &p->sp);
+	if (ret) {
+		snprintf(err, errlen, "adding peer: %s", ss_strerror(ret));
+		goto fail;
+	}
+	ss_peer_set_user(p->sp, p);
+	p->next = d->peers;
+	d->peers = p;
+	d->npeers++;
+	if (cp->endpoint) {
+		ret = ss_daemon_set_endpoint(d, p, cp->endpoint, err, errlen);
+		if (ret)
+			goto fail_linked;
+	}
+	ret = ss_daemon_set_allowed(d, p, cp->allowed, cp->nallowed, err, errlen);
+	if (ret)
+		goto fail_linked;
+	ss_daemon_set_keepalive(d, p, cp->keepalive);
+	if (out)
+		*out = p;
+	return 0;
+fail_linked:
+	ss_daemon_remove_peer(d, p);
+	return ret;
+fail:
+	free(p->name);
+	free(p);
+	return ret;
+}
+
+void ss_daemon_remove_peer(ss_daemon *d, ss_dpeer *p)
+{
+	ss_dpeer **pp;
+	char err[64];
+
+	for (pp = &d->peers; *pp && *pp != p; pp = &(*pp)->next)
+		;
+	if (!*pp)
+		return;
+	*pp = p->next;
+	d->npeers--;
+	(void)ss_daemon_set_allowed(d, p, NULL, 0, err, sizeof(err));
+	while (p->qhead) {
+		ss_qpkt *q = p->qhead;
+
+		p->qhead = q->next;
+		free(q);
+		d->queued--;
+	}
+	ss_peer_remove(d->ctx, p->sp);
+	free(p->name);
+	free(p);
+}
+
+/* ---- set-up ---- */
+
+static int load_identity(ss_daemon *d, char *err, size_t errlen)
+{
+	int ret;
+
+	if (d->conf->has_private_key) {
+		ret = ss_identity_from_seed(&d->id, d->conf->private_key);
+		if (ret)
+			snprintf(err, errlen, "%s: PrivateKey: %s", d->conf->path, ss_strerror(ret));
+		return ret;
+	}
+	ret = ss_keyfile_load(d->conf->private_key_file, &d->id);
+	if (ret == SS_ERR_PERM)
+		snprintf(err, errlen,
+			 "%s: readable by group or others; refusing to use it (chmod 600 %s)",
+			 d->conf->private_key_file, d->conf->private_key_file);
+	else if (ret == SS_ERR_IO)
+		snprintf(err, errlen, "%s: %s", d->conf->private_key_file, strerror(errno));
+	else if (ret)
+		snprintf(err, errlen, "%s: not a SiloSec private key (%s)",
+			 d->conf->private_key_file, ss_strerror(ret));
+	return ret;
+}
+
+static int setup_netdev(ss_daemon *d, char *err, size_t errlen)
+{
+	char a[64];
+	int ret;
+
+	d->tun = ss_tun_open(d->conf->name);
+	if (d->tun < 0) {
+		snprintf(err, errlen, "creating TUN device %s: %s", d->conf->name,
+			 strerror(-d->tun));
+		return SS_ERR_IO;
+	}
+	d->nl = ss_nl_open();
+	d->ifindex = ss_nl_ifindex(d->conf->name);
+	if (d->nl < 0 || d->ifindex < 0) {
+		snprintf(err, errlen, "rtnetlink: %s", strerror(d->nl < 0 ? -d->nl : -d->ifindex));
+		return SS_ERR_IO;
+	}
+	for (size_t i = 0; i < d->conf->naddrs; i++) {
+		ret = ss_nl_addr_add(d->nl, d->ifindex, &d->conf->addrs[i]);
+		if (ret) {
+			ss_cidr_format(&d->conf->addrs[i], a, sizeof(a));
+			snprintf(err, errlen, "adding address %s to %s: %s", a, d->conf->name,
+				 strerror(-ret));
+			return SS_ERR_IO;
+		}
+	}
+	ret = ss_nl_link_up(d->nl, d->ifindex, d->conf->mtu);
+	if (ret) {
+		snprintf(err, errlen, "bringing %s up with MTU %u: %s", d->conf->name,
+			 d->conf->mtu, strerror(-ret));
+		return SS_ERR_IO;
+	}
+	return 0;
+}
+
+static int open_events(ss_daemon *d)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
+				 .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR};
+
+	d->nl_events = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	if (d->nl_events < 0 || bind(d->nl_events, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int watch(ss_daemon *d, int fd, uint32_t tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+
+	return fd < 0 ? 0 : epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int setup_loop(ss_daemon *d, char *err, size_t errlen)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->ctl = ss_ctl_listen(d->conf->name);
+	if (d->ctl < 0) {
+		char path[128];
+
+		ss_ctl_path(d->conf->name, path, sizeof(path));
+		snprintf(err, errlen, "control socket %s: %s", path,
+			 d->ctl == -EADDRINUSE ? "a daemon for this interface is running"
+					       : strerror(-d->ctl));
+		return SS_ERR_IO;
+	}
+	if (open_events(d) < 0)
+		ss_log(LOG_WARNING, "no address-change events (%s): roaming relies on timers",
+		       strerror(errno));
+	if (d->sigfd < 0 || d->epfd < 0 || watch(d, d->tun, 1) || watch(d, d->tr.fd[0], 2) ||
+	    watch(d, d->tr.fd[1], 3) || watch(d, d->ctl, 4) || watch(d, d->sigfd, 5) ||
+	    watch(d, d->nl_events, 6)) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
+		return SS_ERR_IO;
+	}
+	return 0;
+}
+
+static int setup_core(ss_daemon *d, char *err, size_t errlen)
+{
+	ss_ctx_config cc = {
+		.identity = d->id,
+		.clock = clock_fn,
+		.random = ss_random_system,
+		.max_peers = (uint32_t)(d->conf->npeers + 1024),
+		.accept_anonymous = d->conf->accept_anonymous,
+	};
+	int ret = ss_ctx_create(&d->ctx, &cc);
+
+	if (!ret)
+		ret = ss_allowedips_create(&d->aips);
+	if (ret)
+		snprintf(err, errlen, "initializing: %s", ss_strerror(ret));
+	d->buf_in = malloc(SS_MAX_PACKET + 64);
+	d->buf_out = malloc(SS_MAX_PACKET + 64);
+	if (!ret && (!d->buf_in || !d->buf_out)) {
+		snprintf(err, errlen, "out of memory");
+		ret = SS_ERR_NOMEM;
+	}
+	return ret;
+}
+
+static int setup_transport(ss_daemon *d, char *err, size_t errlen)
+{
+	uint16_t port = d->conf->listen_port ? d->conf->listen_port : SS_CONF_DEFAULT_PORT;
+	int ret = ss_transport_open(&d->tr, d->conf->transport, port);
+
+	if (ret)
+		snprintf(err, errlen, "%s socket%s: %s",
+			 d->conf->transport == SS_TRANSPORT_UDP ? "UDP" : "raw IP protocol 99",
+			 d->conf->transport == SS_TRANSPORT_UDP ? " (ListenPort)" : "",
+			 strerror(-ret));
+	return ret ? SS_ERR_IO : 0;
+}
+
+int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen)
+{
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->conf = conf;
+	d->conf_path = conf_path;
+	d->tun = d->nl = d->nl_events = d->ctl = d->epfd = d->sigfd = -1;
+	d->tr.fd[0] = d->tr.fd[1] = -1;
+	d->next_deadline = UINT64_MAX;
+	ret = load_identity(d, err, errlen);
+	if (!ret)
+		ret = setup_core(d, err, errlen);
+	if (!ret)
+		ret = setup_transport(d, err, errlen);
+	if (!ret)
+		ret = setup_netdev(d, err, errlen);
+	for (size_t i = 0; !ret && i < conf->npeers; i++) {
+		char e[SS_CONF_ERR_LEN];
+
+		ret = ss_daemon_add_peer(d, &conf->peers[i], NULL, e, sizeof(e));
+		if (ret)
+			snprintf(err, errlen, "%s:%u: %s", conf->path, conf->peers[i].line, e);
+	}
+	if (!ret)
+		ret = setup_loop(d, err, errlen);
+	return ret;
+}
+
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+void ss_daemon_free(ss_daemon *d)
+{
+	char path[128];
+
+	while (d->peers)
+		ss_daemon_remove_peer(d, d->peers);
+	if (d->ctl >= 0 && !ss_ctl_path(d->conf->name, path, sizeof(path)))
+		unlink(path);
+	close_fd(d->tun);
+	close_fd(d->nl);
+	close_fd(d->nl_events);
+	close_fd(d->ctl);
+	close_fd(d->epfd);
+	close_fd(d->sigfd);
+	ss_transport_close(&d->tr);
+	ss_allowedips_free(d->aips);
+	ss_ctx_free(d->ctx);
+	ss_identity_free(d->id);
+	free(d->buf_in);
+	free(d->buf_out);
+	ss_conf_free(d->conf);
+	memset(d, 0, sizeof(*d));
+}
+
+/* ---- SIGHUP: apply the file again, keeping sessions of unchanged peers ---- */
+
+static bool iface_changed(const ss_conf *a, const ss_conf *b)
+{
+	return a->transport != b->transport || a->listen_port != b->listen_port ||
+	       a->mtu != b->mtu || a->has_private_key != b->has_private_key ||
+	       memcmp(a->private_key, b->private_key, sizeof(a->private_key)) ||
+	       strcmp(a->private_key_file ? a->private_key_file : "",
+		      b->private_key_file ? b->private_key_file : "") ||
+	       a->naddrs != b->naddrs ||
+	       memcmp(a->addrs, b->addrs, a->naddrs * sizeof(*a->addrs));
+}
+
+static ss_dpeer *match(ss_daemon *d, const ss_conf_peer *cp)
+{
+	return cp->tofu ? find_tofu(d, cp->endpoint) : ss_daemon_find(d, cp->identity);
+}
+
+static int apply_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp, char *err,
+		      size_t errlen)
+{
+	int ret = 0;
+
+	if (cp->endpoint)
+		ret = ss_daemon_set_endpoint(d, p, cp->endpoint, err, errlen);
+	if (!ret)
+		ret = ss_daemon_set_allowed(d, p, cp->allowed, cp->nallowed, err, errlen);
+	if (!ret)
+		ss_daemon_set_keepalive(d, p, cp->keepalive);
+	return ret;
+}
+
+int ss_daemon_reload(ss_daemon *d)
+{
+	char err[SS_CONF_ERR_LEN];
+	ss_conf *nc;
+	ss_dpeer *p, *next;
+	int ret;
+
+	ret = ss_conf_load(d->conf_path, &nc, err, sizeof(err));
+	if (ret) {
+		ss_log(LOG_ERR, "SS_TUN_RELOAD: %s; keeping the running configuration", err);
+		return ret;
+	}
+	if (iface_changed(d->conf, nc))
+		ss_log(LOG_WARNING, "SS_TUN_RELOAD: [Interface] changes need a restart; "
+				    "applying [Peer] changes only");
+	for (p = d->peers; p; p = p->next)
+		p->seen = false;
+	for (size_t i = 0; i < nc->npeers; i++) {
+		const ss_conf_peer *cp = &nc->peers[i];
+
+		p = match(d, cp);
+		ret = p ? apply_peer(d, p, cp, err, sizeof(err))
+			: ss_daemon_add_peer(d, cp, &p, err, sizeof(err));
+		if (ret)
+			ss_log(LOG_ERR, "SS_TUN_RELOAD: %s:%u: %s", nc->path, cp->line, err);
+		else
+			p->seen = true;
+	}
+	for (p = d->peers; p; p = next) {
+		next = p->next;
+		if (!p->seen)
+			ss_daemon_remove_peer(d, p);
+	}
+	/* Keep what was running for the interface, take the new peers' file. */
+	free(nc->trust_store);
+	nc->trust_store = d->conf->trust_store ? strdup(d->conf->trust_store) : NULL;
+	nc->accept_anonymous = d->conf->accept_anonymous;
+	memcpy(nc->name, d->conf->name, sizeof(nc->name));
+	ss_conf_free(d->conf);
+	d->conf = nc;
+	ss_log(LOG_NOTICE, "SS_TUN_RELOAD: %s reloaded: %u peers", d->conf_path, d->npeers);
+	return 0;
+}

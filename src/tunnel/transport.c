@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+
+#include "transport.h"
+
+static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+static int set_buffers(int fd)
+{
+	int size = 4 << 20;
+
+	/* Bursts from TUN outpace one wakeup; a larger buffer loses fewer packets. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	return fd;
+}
+
+static int open_udp(ss_transport_socks *t, uint16_t port)
+{
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	struct sockaddr_in sa4 = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int fd, off = 0;
+
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		/* One dual-stack socket: IPv4 peers appear as IPv4-mapped addresses. */
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0 ||
+		    bind(fd, (struct sockaddr *)&sa6, sizeof(sa6)) < 0) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+	} else {
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (bind(fd, (struct sockaddr *)&sa4, sizeof(sa4)) < 0) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+	}
+	t->fd[0] = set_buffers(fd);
+	return 0;
+}
+
+static int open_raw(ss_transport_socks *t)
+{
+	t->fd[0] = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, SS_IP_PROTO);
+	if (t->fd[0] < 0)
+		return -errno;
+	t->fd[1] = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, SS_IP_PROTO);
+	set_buffers(t->fd[0]);
+	if (t->fd[1] >= 0)
+		set_buffers(t->fd[1]);
+	return 0;
+}
+
+int ss_transport_open(ss_transport_socks *t, enum ss_transport kind, uint16_t port)
+{
+	t->kind = kind;
+	t->port = kind == SS_TRANSPORT_UDP ? port : 0;
+	t->fd[0] = t->fd[1] = -1;
+	return kind == SS_TRANSPORT_UDP ? open_udp(t, port) : open_raw(t);
+}
+
+void ss_transport_close(ss_transport_socks *t)
+{
+	for (int i = 0; i < 2; i++) {
+		if (t->fd[i] >= 0)
+			close(t->fd[i]);
+		t->fd[i] = -1;
+	}
+}
+
+void ss_flow_from_sockaddr(ss_flow *f, const struct sockaddr *sa, uint16_t local_port,
+			   uint8_t proto)
+{
+	memset(f, 0, sizeof(*f));
+	f->proto = proto;
+	f->local_port = local_port;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+		memcpy(f->remote_addr, v4mapped, sizeof(v4mapped));
+		memcpy(f->remote_addr + 12, &s4->sin_addr, 4);
+		f->remote_port = proto == IPPROTO_UDP ? ntohs(s4->sin_port) : 0;
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		memcpy(f->remote_addr, &s6->sin6_addr, 16);
+		f->remote_port = proto == IPPROTO_UDP ? ntohs(s6->sin6_port) : 0;
+	}
+}
+
+static int is_v4(const ss_flow *f)
+{
+	return !memcmp(f->remote_addr, v4mapped, sizeof(v4mapped));
+}
+
+socklen_t ss_flow_to_sockaddr(const ss_flow *f, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (is_v4(f) && f->proto == SS_IP_PROTO) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, f->remote_addr + 12, 4);
+		return sizeof(*s4);
+	}
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	s6->sin6_family = AF_INET6;
+	memcpy(&s6->sin6_addr, f->remote_addr, 16);
+	s6->sin6_port = htons(f->remote_port);
+	return sizeof(*s6);
+}
+
+void ss_flow_format(const ss_flow *f, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (is_v4(f))
+		inet_ntop(AF_INET, f->remote_addr + 12, a, sizeof(a));
+	else
+		inet_ntop(AF_INET6, f->remote_addr, a, sizeof(a));
+	if (f->proto != IPPROTO_UDP)
+		snprintf(buf, len, "%s", a);
+	else if (is_v4(f))
+		snprintf(buf, len, "%s:%u", a, f->remote_port);
+	else
+		snprintf(buf, len, "[%s]:%u", a, f->remote_port);
+}
+
+ssize_t ss_transport_recv(const ss_transport_socks *t, int i, uint8_t *buf, size_t cap,
+			  ss_flow *flow)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	ssize_t n;
+
+	n = recvfrom(t->fd[i], buf, cap, MSG_TRUNC, (struct sockaddr *)&ss, &sl);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	/* A datagram larger than any SiloSec packet: report it as oversized, never cut. */
+	if ((size_t)n > cap)
+		n = (ssize_t)cap;
+	if (t->kind == SS_TRANSPORT_IP && ss.ss_family == AF_INET) {
+		size_t hl;
+
+		if (n < (ssize_t)sizeof(struct iphdr))
+			return -EBADMSG;
+		hl = (size_t)(buf[0] & 0x0f) * 4;
+		if (hl < sizeof(struct iphdr) || (size_t)n < hl)
+			return -EBADMSG;
+		memmove(buf, buf + hl, (size_t)n - hl);
+		n -= (ssize_t)hl;
+	}
+	ss_flow_from_sockaddr(flow, (struct sockaddr *)&ss, t->port,
+			      t->kind == SS_TRANSPORT_UDP ? IPPROTO_UDP : SS_IP_PROTO);
+	return n;
+}
+
+int ss_transport_send(const ss_transport_socks *t, const ss_flow *flow, const uint8_t *pkt,
+		      size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = ss_flow_to_sockaddr(flow, &ss);
+	int fd = t->fd[0];
+
+	if (t->kind == SS_TRANSPORT_IP && ss.ss_family == AF_INET6)
+		fd = t->fd[1];
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&ss, sl) < 0)
+		return -errno;
+	return 0;
+}
