@@ -16,7 +16,9 @@
 
 #include <silosec/core.h>
 
-static const char *prog = "silosec";
+#include "cli.h"
+
+const char *prog = "silosec";
 
 static void usage(FILE *f)
 {
@@ -26,6 +28,9 @@ static void usage(FILE *f)
 		"                         with 'genkey FILE' (created 0600)\n"
 		"  pubkey                 read a private key on stdin, print its identity\n"
 		"  fingerprint IDENTITY   print the short form to compare out of band\n"
+		"  show [IFACE] [--json]  interfaces, peers, handshakes, transfer and drops\n"
+		"  set IFACE peer ID ...  add, change or remove a peer at run time\n"
+		"  trust STORE|CONF ...   list, pin or forget trust-on-first-use identities\n"
 		"  demo [COUNT]           two nodes on 127.0.0.1: handshake and COUNT messages\n",
 		prog);
 }
@@ -325,6 +330,12 @@ int main(int argc, char **argv)
 		return cmd_pubkey();
 	if (!strcmp(argv[1], "fingerprint"))
 		return cmd_fingerprint(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "show"))
+		return cmd_show(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "set"))
+		return cmd_set(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "trust"))
+		return cmd_trust(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "demo"))
 		return cmd_demo(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {

@@ -8,7 +8,6 @@
  * Addresses are kept as two host-order 64-bit words, IPv4 in the top 32 bits of the
  * first, so one masking rule serves both families.
  */
-#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -81,34 +80,41 @@ static size_t nslots(const struct table *tab)
 	return tab->slots ? tab->mask + 1 : 0;
 }
 
+/* Byte loops rather than <endian.h>, which src/core/endian.h shadows on some include paths. */
+static uint64_t load_be(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void store_be(uint8_t *p, unsigned n, uint64_t v)
+{
+	for (unsigned i = n; i-- > 0; v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
 static void load_addr(const struct family *f, const uint8_t *addr, uint64_t *hi, uint64_t *lo)
 {
-	uint32_t w;
-
 	if (f->bits == 32) {
-		memcpy(&w, addr, 4);
-		*hi = (uint64_t)be32toh(w) << 32;
+		*hi = load_be(addr, 4) << 32;
 		*lo = 0;
 		return;
 	}
-	memcpy(hi, addr, 8);
-	memcpy(lo, addr + 8, 8);
-	*hi = be64toh(*hi);
-	*lo = be64toh(*lo);
+	*hi = load_be(addr, 8);
+	*lo = load_be(addr + 8, 8);
 }
 
 static void store_addr(const struct family *f, uint64_t hi, uint64_t lo, uint8_t *addr)
 {
-	uint32_t w = htobe32((uint32_t)(hi >> 32));
-
 	if (f->bits == 32) {
-		memcpy(addr, &w, 4);
+		store_be(addr, 4, hi >> 32);
 		return;
 	}
-	hi = htobe64(hi);
-	lo = htobe64(lo);
-	memcpy(addr, &hi, 8);
-	memcpy(addr + 8, &lo, 8);
+	store_be(addr, 8, hi);
+	store_be(addr + 8, 8, lo);
 }
 
 /* The slot holding (hi, lo), or the empty slot where it would go. The table is never full. */

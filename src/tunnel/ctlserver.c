@@ -102,7 +102,7 @@ static void do_get(ss_daemon *d, FILE *f)
 	if (d->tr.kind == SS_TRANSPORT_UDP)
 		kv(f, "listen_port", "%u", d->tr.port);
 	kv(f, "mtu", "%u", d->conf->mtu);
-	kv(f, "peers", "%u", d->npeers);
+	kv(f, "peer_count", "%u", d->npeers);
 	kv(f, "cookies_sent", "%llu", (unsigned long long)cs.cookies_sent);
 	put_drops(f, cs.drops, d->drops);
 	for (ss_dpeer *p = d->peers; p; p = p->next)

@@ -50,7 +50,7 @@ static const char *peer_label(const ss_dpeer *p, char buf[SS_FINGERPRINT_LEN + 8
 	char f[SS_FINGERPRINT_LEN];
 
 	fpr(ss_peer_identity(p->sp), f);
-	if (p->name)
+	if (p->tofu)
 		snprintf(buf, SS_FINGERPRINT_LEN + 80, "%s (%.64s)", f, p->name);
 	else
 		snprintf(buf, SS_FINGERPRINT_LEN + 80, "%s", f);
@@ -457,6 +457,22 @@ static int timeout_ms(const ss_daemon *d)
 
 /* ---- roaming: our own addresses changed ---- */
 
+/*
+ * Only a usable address that came or went can move our end of a flow: link-local
+ * addresses and the tunnel's own do not, nor an address still in duplicate detection.
+ */
+static bool addr_event_matters(const ss_daemon *d, const struct nlmsghdr *h)
+{
+	const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+
+	if (h->nlmsg_type != RTM_NEWADDR && h->nlmsg_type != RTM_DELADDR)
+		return false;
+	if ((int)ifa->ifa_index == d->ifindex || ifa->ifa_scope == RT_SCOPE_LINK ||
+	    ifa->ifa_scope == RT_SCOPE_HOST)
+		return false;
+	return h->nlmsg_type == RTM_DELADDR || !(ifa->ifa_flags & IFA_F_TENTATIVE);
+}
+
 static void nl_events(ss_daemon *d)
 {
 	char buf[8192];
@@ -468,15 +484,13 @@ static void nl_events(ss_daemon *d)
 
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
 		     h = NLMSG_NEXT(h, len)) {
-			struct ifaddrmsg *ifa = NLMSG_DATA(h);
-
-			if ((h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) &&
-			    (int)ifa->ifa_index != d->ifindex)
+			if (addr_event_matters(d, h))
 				changed = true;
 		}
 	}
 	if (!changed)
 		return;
+	ss_log(LOG_INFO, "SS_TUN_ROAM: local addresses changed; new handshakes with all peers");
 	/* A session is bound to its 5-tuple: a new local address needs a new handshake. */
 	for (ss_dpeer *p = d->peers; p; p = p->next)
 		if (ss_peer_has_session(p->sp))

@@ -445,6 +445,7 @@ int ss_trust_save(const ss_truststore *ts)
 		unlink(tmp);
 		errno = saved;
 	} else {
+		/* An error here means the new file is in place but may not survive a crash. */
 		ret = sync_dir(ts->path);
 	}
 	free(tmp);

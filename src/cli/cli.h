@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef SS_CLI_H
+#define SS_CLI_H
+
+extern const char *prog;
+
+int cmd_show(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
+
+#endif

@@ -1,0 +1,657 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * silosec show / set / trust: the daemon's control socket rendered for people (like
+ * wg show) or as JSON, run-time peer changes, and the TOFU trust store.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <silosec/core.h>
+
+#include "cli.h"
+#include "config.h"
+#include "ctlsock.h"
+#include "truststore.h"
+
+/* Send a request, return the whole answer (malloc'd) or NULL with a message printed. */
+static char *transact(const char *iface, const char *req)
+{
+	size_t len = 0, cap = 65536;
+	char *buf;
+	int fd;
+
+	fd = ss_ctl_connect(iface);
+	if (fd < 0) {
+		char path[128];
+
+		ss_ctl_path(iface, path, sizeof(path));
+		if (fd == -ENOENT || fd == -ECONNREFUSED)
+			fprintf(stderr, "%s: %s: no silosecd is running for interface %s\n", prog,
+				path, iface);
+		else
+			fprintf(stderr, "%s: %s: %s%s\n", prog, path, strerror(-fd),
+				fd == -EACCES ? " (the control socket is root only)" : "");
+		return NULL;
+	}
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req) || shutdown(fd, SHUT_WR) < 0) {
+		fprintf(stderr, "%s: %s: sending request: %s\n", prog, iface, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	buf = malloc(cap);
+	for (;;) {
+		ssize_t n;
+
+		if (!buf)
+			break;
+		if (len + 1 == cap) {
+			char *nb = realloc(buf, cap *= 2);
+
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (!buf) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return NULL;
+	}
+	buf[len] = 0;
+	if (!strncmp(buf, "error=", 6)) {
+		char *nl = strchr(buf, '\n');
+
+		if (nl)
+			*nl = 0;
+		fprintf(stderr, "%s: %s: %s\n", prog, iface, buf + 6);
+		free(buf);
+		return NULL;
+	}
+	if (!strstr(buf, "end\n")) {
+		fprintf(stderr, "%s: %s: truncated answer from the daemon\n", prog, iface);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* ---- show: human ---- */
+
+static void human_bytes(unsigned long long b, char *out, size_t len)
+{
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)b;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u)
+		snprintf(out, len, "%.2f %s (%llu B)", v, unit[u], b);
+	else
+		snprintf(out, len, "%llu B", b);
+}
+
+static void human_ago(unsigned long long t, char *out, size_t len)
+{
+	long long ago = (long long)time(NULL) - (long long)t;
+
+	if (!t)
+		snprintf(out, len, "never");
+	else if (ago < 120)
+		snprintf(out, len, "%lld seconds ago", ago < 0 ? 0 : ago);
+	else if (ago < 7200)
+		snprintf(out, len, "%lld minutes, %lld seconds ago", ago / 60, ago % 60);
+	else
+		snprintf(out, len, "%lld hours, %lld minutes ago", ago / 3600, ago % 3600 / 60);
+}
+
+struct peer_view {
+	char identity[64], tofu[300], endpoint[80], allowed[2048], drops[2048];
+	unsigned long long rx, tx, rxp, txp, hs, ka, latest, epoch, queued;
+	bool session;
+};
+
+static void append(char *dst, size_t cap, const char *sep, const char *s)
+{
+	size_t n = strlen(dst);
+
+	snprintf(dst + n, cap - n, "%s%s", n ? sep : "", s);
+}
+
+static void print_peer(const struct peer_view *v)
+{
+	char a[64], b[64], f[SS_FINGERPRINT_LEN];
+	uint8_t id[SS_IDENTITY_LEN];
+
+	printf("\npeer: %s\n", v->identity);
+	if (!ss_key_from_base64(v->identity, id)) {
+		ss_fingerprint(id, f);
+		printf("  fingerprint: %s\n", f);
+	}
+	if (*v->tofu)
+		printf("  trust on first use: %s\n", v->tofu);
+	if (*v->endpoint)
+		printf("  endpoint: %s\n", v->endpoint);
+	printf("  allowed ips: %s\n", *v->allowed ? v->allowed : "(none)");
+	human_ago(v->latest, a, sizeof(a));
+	printf("  latest handshake: %s%s\n", a, v->session ? "" : " (no session)");
+	human_bytes(v->rx, a, sizeof(a));
+	human_bytes(v->tx, b, sizeof(b));
+	printf("  transfer: %s received, %s sent\n", a, b);
+	printf("  packets: %llu received, %llu sent; %llu handshakes\n", v->rxp, v->txp, v->hs);
+	if (v->ka)
+		printf("  persistent keepalive: every %llu seconds\n", v->ka);
+	if (v->queued)
+		printf("  queued for handshake: %llu packets\n", v->queued);
+	if (*v->drops)
+		printf("  dropped: %s\n", v->drops);
+}
+
+static void peer_field(struct peer_view *v, const char *k, const char *val)
+{
+	unsigned long long n = strtoull(val, NULL, 10);
+
+	if (!strcmp(k, "peer"))
+		snprintf(v->identity, sizeof(v->identity), "%s", val);
+	else if (!strcmp(k, "tofu"))
+		snprintf(v->tofu, sizeof(v->tofu), "%s", val);
+	else if (!strcmp(k, "endpoint"))
+		snprintf(v->endpoint, sizeof(v->endpoint), "%s", val);
+	else if (!strcmp(k, "allowed_ip"))
+		append(v->allowed, sizeof(v->allowed), ", ", val);
+	else if (!strcmp(k, "drop"))
+		append(v->drops, sizeof(v->drops), ", ", val);
+	else if (!strcmp(k, "rx_bytes"))
+		v->rx = n;
+	else if (!strcmp(k, "tx_bytes"))
+		v->tx = n;
+	else if (!strcmp(k, "rx_packets"))
+		v->rxp = n;
+	else if (!strcmp(k, "tx_packets"))
+		v->txp = n;
+	else if (!strcmp(k, "handshakes"))
+		v->hs = n;
+	else if (!strcmp(k, "persistent_keepalive"))
+		v->ka = n;
+	else if (!strcmp(k, "latest_handshake"))
+		v->latest = n;
+	else if (!strcmp(k, "queued"))
+		v->queued = n;
+	else if (!strcmp(k, "session"))
+		v->session = !strcmp(val, "yes");
+}
+
+static void iface_field(const char *k, const char *val, char *drops, size_t dcap)
+{
+	uint8_t id[SS_IDENTITY_LEN];
+	char f[SS_FINGERPRINT_LEN];
+
+	if (!strcmp(k, "interface")) {
+		printf("interface: %s\n", val);
+	} else if (!strcmp(k, "identity")) {
+		printf("  identity: %s\n", val);
+		if (!ss_key_from_base64(val, id)) {
+			ss_fingerprint(id, f);
+			printf("  fingerprint: %s\n", f);
+		}
+	} else if (!strcmp(k, "transport")) {
+		printf("  transport: %s\n", !strcmp(val, "ip") ? "raw IP protocol 99" : "udp");
+	} else if (!strcmp(k, "listen_port") || !strcmp(k, "mtu") || !strcmp(k, "peer_count") ||
+		   !strcmp(k, "cookies_sent")) {
+		printf("  %s: %s\n", !strcmp(k, "listen_port")    ? "listening port"
+				     : !strcmp(k, "cookies_sent") ? "cookie replies sent"
+				     : !strcmp(k, "peer_count")   ? "peers"
+								  : k,
+		       val);
+	} else if (!strcmp(k, "drop")) {
+		append(drops, dcap, ", ", val);
+	}
+}
+
+static void show_human(char *answer)
+{
+	struct peer_view *v = NULL;
+	char drops[2048] = "", *save, *line;
+
+	for (line = strtok_r(answer, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq)
+			continue;
+		*eq = 0;
+		if (!strcmp(line, "peer")) {
+			if (!v && *drops)
+				printf("  dropped (no peer): %s\n", drops);
+			if (v)
+				print_peer(v);
+			else
+				v = malloc(sizeof(*v));
+			if (!v)
+				return;
+			memset(v, 0, sizeof(*v));
+		}
+		if (v)
+			peer_field(v, line, eq + 1);
+		else
+			iface_field(line, eq + 1, drops, sizeof(drops));
+	}
+	if (v)
+		print_peer(v);
+	else if (*drops)
+		printf("  dropped (no peer): %s\n", drops);
+	free(v);
+}
+
+/* ---- show: JSON ---- */
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+static void json_value(const char *k, const char *val)
+{
+	if (!strcmp(k, "session"))
+		fputs(!strcmp(val, "yes") ? "true" : "false", stdout);
+	else if (all_digits(val) && strlen(val) < 20)
+		fputs(val, stdout);
+	else
+		json_str(val);
+}
+
+/* Arrays (allowed_ip) and objects (drop) are contiguous runs in the answer. */
+struct json_state {
+	const char *open; /* "allowed_ip", "drop" or NULL */
+	bool first_field, in_peer, first_peer;
+};
+
+static void json_close_run(struct json_state *st)
+{
+	if (st->open)
+		fputs(!strcmp(st->open, "drop") ? "}" : "]", stdout);
+	st->open = NULL;
+}
+
+static void json_field(struct json_state *st, const char *k, const char *val)
+{
+	bool run = !strcmp(k, "allowed_ip") || !strcmp(k, "drop");
+
+	if (st->open && (!run || strcmp(st->open, k)))
+		json_close_run(st);
+	if (run && st->open) {
+		putchar(',');
+	} else {
+		if (!st->first_field)
+			putchar(',');
+		st->first_field = false;
+		json_str(!strcmp(k, "allowed_ip") ? "allowed_ips" : !strcmp(k, "drop") ? "drops" : k);
+		putchar(':');
+		if (run) {
+			putchar(!strcmp(k, "drop") ? '{' : '[');
+			st->open = !strcmp(k, "drop") ? "drop" : "allowed_ip";
+		}
+	}
+	if (!strcmp(k, "drop")) {
+		char name[64];
+		const char *colon = strrchr(val, ':');
+
+		snprintf(name, sizeof(name), "%.*s", colon ? (int)(colon - val) : 0, val);
+		json_str(name);
+		printf(":%s", colon ? colon + 1 : "0");
+	} else {
+		json_value(k, val);
+	}
+}
+
+static void show_json(char *answer)
+{
+	struct json_state st = {.first_field = true, .first_peer = true};
+	char *save, *line;
+
+	putchar('{');
+	for (line = strtok_r(answer, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq)
+			continue;
+		*eq = 0;
+		if (!strcmp(line, "peer")) {
+			json_close_run(&st);
+			if (st.in_peer)
+				putchar('}');
+			else
+				fputs(st.first_field ? "\"peers\":[" : ",\"peers\":[", stdout);
+			if (!st.first_peer)
+				putchar(',');
+			putchar('{');
+			st.first_peer = false;
+			st.in_peer = true;
+			st.first_field = true;
+		}
+		json_field(&st, line, eq + 1);
+	}
+	json_close_run(&st);
+	fputs(st.in_peer ? "}]}" : ",\"peers\":[]}", stdout);
+}
+
+static int show_one(const char *iface, bool json)
+{
+	char *answer = transact(iface, "get\n\n");
+
+	if (!answer)
+		return 1;
+	if (json)
+		show_json(answer);
+	else
+		show_human(answer);
+	free(answer);
+	return 0;
+}
+
+static int show_all(bool json)
+{
+	const char *dir = getenv("SILOSEC_RUN_DIR");
+	struct dirent *e;
+	int ret = 0, n = 0;
+	DIR *dp;
+
+	dp = opendir(dir && *dir ? dir : SS_CTL_DIR);
+	if (json)
+		putchar('[');
+	while (dp && (e = readdir(dp))) {
+		size_t len = strlen(e->d_name);
+		char name[64];
+
+		if (len < 6 || len - 5 >= sizeof(name) || strcmp(e->d_name + len - 5, ".sock"))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
+		if (n++)
+			fputs(json ? "," : "\n", stdout);
+		ret |= show_one(name, json);
+	}
+	if (dp)
+		closedir(dp);
+	if (json)
+		puts("]");
+	else if (!n)
+		fprintf(stderr, "%s: no silosecd is running\n", prog);
+	return ret;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	const char *iface = NULL;
+	bool json = false;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!iface && argv[i][0] != '-')
+			iface = argv[i];
+		else {
+			fprintf(stderr, "usage: %s show [IFACE] [--json]\n", prog);
+			return 2;
+		}
+	}
+	if (!iface)
+		return show_all(json);
+	ret = show_one(iface, json);
+	if (json && !ret)
+		putchar('\n');
+	return ret;
+}
+
+/* ---- set ---- */
+
+static int set_usage(void)
+{
+	fprintf(stderr, "usage: %s set IFACE peer IDENTITY [remove] [endpoint HOST:PORT]\n"
+			"         [allowed-ips CIDR[,CIDR...]] [persistent-keepalive SECONDS|off]\n"
+			"         [peer IDENTITY ...]\n",
+		prog);
+	return 2;
+}
+
+static int append_req(char *req, size_t cap, const char *k, const char *v)
+{
+	size_t n = strlen(req);
+	int w = snprintf(req + n, cap - n, "%s=%s\n", k, v);
+
+	return w < 0 || (size_t)w >= cap - n ? -1 : 0;
+}
+
+static int add_allowed(char *req, size_t cap, const char *list)
+{
+	char *copy = strdup(list), *save, *tok;
+	int ret = copy ? 0 : -1;
+
+	if (!ret)
+		ret = append_req(req, cap, "replace_allowed_ips", "true");
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !ret;
+	     tok = strtok_r(NULL, ",", &save)) {
+		ss_cidr c;
+
+		while (*tok == ' ')
+			tok++;
+		if (ss_cidr_parse(tok, &c)) {
+			fprintf(stderr, "%s: allowed-ips: '%s' is not an address/prefix\n", prog, tok);
+			ret = 1;
+			break;
+		}
+		ret = append_req(req, cap, "allowed_ip", tok);
+	}
+	free(copy);
+	return ret;
+}
+
+static int send_set(const char *iface, const char *req)
+{
+	char *answer = transact(iface, req);
+
+	free(answer);
+	return answer ? 0 : 1;
+}
+
+/* One request per peer: each applies whole or not at all on the daemon's side. */
+static int set_peer(const char *iface, int argc, char **argv, int *i)
+{
+	char req[16384] = "set\n";
+	uint8_t id[SS_IDENTITY_LEN];
+
+	if (*i + 1 >= argc || ss_key_from_base64(argv[*i + 1], id)) {
+		fprintf(stderr, "%s: set: 'peer' needs a base64 identity, got '%s'\n", prog,
+			*i + 1 < argc ? argv[*i + 1] : "");
+		return 1;
+	}
+	append_req(req, sizeof(req), "peer", argv[*i + 1]);
+	for (*i += 2; *i < argc && strcmp(argv[*i], "peer"); (*i)++) {
+		const char *k = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+		int ret;
+
+		if (!strcmp(k, "remove")) {
+			ret = append_req(req, sizeof(req), "remove", "true");
+			continue;
+		}
+		if (!v)
+			return set_usage();
+		if (!strcmp(k, "endpoint"))
+			ret = ss_endpoint_check(v) ? (fprintf(stderr,
+							      "%s: endpoint: '%s' is not "
+							      "HOST:PORT or [V6]:PORT\n",
+							      prog, v),
+						      1)
+						   : append_req(req, sizeof(req), "endpoint", v);
+		else if (!strcmp(k, "allowed-ips"))
+			ret = add_allowed(req, sizeof(req), v);
+		else if (!strcmp(k, "persistent-keepalive"))
+			ret = append_req(req, sizeof(req), "persistent_keepalive", v);
+		else
+			return set_usage();
+		if (ret)
+			return 1;
+		(*i)++;
+	}
+	strcat(req, "\n");
+	return send_set(iface, req);
+}
+
+int cmd_set(int argc, char **argv)
+{
+	int i = 2;
+
+	if (argc < 4 || strcmp(argv[2], "peer"))
+		return set_usage();
+	while (i < argc) {
+		if (set_peer(argv[1], argc, argv, &i))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- trust ---- */
+
+static int trust_usage(void)
+{
+	fprintf(stderr, "usage: %s trust STORE|CONFIG list\n"
+			"       %s trust STORE|CONFIG pin NAME IDENTITY\n"
+			"       %s trust STORE|CONFIG forget NAME\n",
+		prog, prog, prog);
+	return 2;
+}
+
+/* A *.conf argument means "the TrustStore of that tunnel". */
+static char *store_path(const char *arg)
+{
+	char err[SS_CONF_ERR_LEN];
+	size_t len = strlen(arg);
+	ss_conf *conf;
+	char *path;
+
+	if (len < 5 || strcmp(arg + len - 5, ".conf"))
+		return strdup(arg);
+	if (ss_conf_load(arg, &conf, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return NULL;
+	}
+	path = conf->trust_store ? strdup(conf->trust_store) : NULL;
+	if (!conf->trust_store)
+		fprintf(stderr, "%s: %s: no TrustStore in [Interface]\n", prog, arg);
+	ss_conf_free(conf);
+	return path;
+}
+
+static int trust_list(const ss_truststore *ts)
+{
+	char b64[SS_B64_KEY_LEN], f[SS_FINGERPRINT_LEN];
+
+	for (size_t i = 0; i < ts->n; i++) {
+		ss_key_to_base64(ts->entries[i].identity, b64);
+		ss_fingerprint(ts->entries[i].identity, f);
+		printf("%s %s %s\n", ts->entries[i].name, b64, f);
+	}
+	return 0;
+}
+
+static int trust_change(ss_truststore *ts, int argc, char **argv)
+{
+	uint8_t id[SS_IDENTITY_LEN];
+	int ret;
+
+	if (!strcmp(argv[2], "pin") && argc == 5) {
+		if (ss_key_from_base64(argv[4], id)) {
+			fprintf(stderr, "%s: '%s' is not a base64 identity\n", prog, argv[4]);
+			return 1;
+		}
+		ret = ss_trust_pin(ts, argv[3], id);
+		if (ret == SS_ERR_EXISTS) {
+			fprintf(stderr,
+				"%s: %s is pinned to another identity; 'forget' it first if the "
+				"change is expected\n",
+				prog, argv[3]);
+			return 1;
+		}
+	} else if (!strcmp(argv[2], "forget") && argc == 4) {
+		ret = ss_trust_forget(ts, argv[3]);
+		if (ret == SS_ERR_NOT_FOUND) {
+			fprintf(stderr, "%s: %s: no such name in %s\n", prog, argv[3], ts->path);
+			return 1;
+		}
+	} else {
+		return trust_usage();
+	}
+	if (!ret)
+		ret = ss_trust_save(ts);
+	if (ret) {
+		fprintf(stderr, "%s: %s: %s\n", prog, ts->path,
+			ret == SS_ERR_IO ? strerror(errno) : ss_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_trust(int argc, char **argv)
+{
+	char err[SS_CONF_ERR_LEN];
+	ss_truststore *ts;
+	char *path;
+	int ret;
+
+	if (argc < 3)
+		return trust_usage();
+	path = store_path(argv[1]);
+	if (!path)
+		return 1;
+	ret = ss_trust_load(path, &ts, err, sizeof(err));
+	free(path);
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return 1;
+	}
+	if (!strcmp(argv[2], "list") && argc == 3)
+		ret = trust_list(ts);
+	else
+		ret = trust_change(ts, argc, argv);
+	ss_trust_free(ts);
+	return ret;
+}
