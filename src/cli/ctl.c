@@ -446,7 +446,7 @@ int cmd_show(int argc, char **argv)
 
 static int set_usage(void)
 {
-	fprintf(stderr, "usage: %s set IFACE peer IDENTITY [remove] [endpoint HOST:PORT]\n"
+	fprintf(stderr, "usage: %s set IFACE peer IDENTITY [remove] [rekey] [endpoint HOST:PORT]\n"
 			"         [allowed-ips CIDR[,CIDR...]] [persistent-keepalive SECONDS|off]\n"
 			"         [peer IDENTITY ...]\n",
 		prog);
@@ -509,8 +509,9 @@ static int set_peer(const char *iface, int argc, char **argv, int *i)
 		const char *k = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
 		int ret;
 
-		if (!strcmp(k, "remove")) {
-			ret = append_req(req, sizeof(req), "remove", "true");
+		if (!strcmp(k, "remove") || !strcmp(k, "rekey")) {
+			if (append_req(req, sizeof(req), k, "true"))
+				return 1;
 			continue;
 		}
 		if (!v)

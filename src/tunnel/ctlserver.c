@@ -114,7 +114,7 @@ static void do_get(ss_daemon *d, FILE *f)
 
 struct set_req {
 	uint8_t identity[SS_IDENTITY_LEN];
-	bool have_peer, remove, replace_allowed, have_keepalive;
+	bool have_peer, remove, replace_allowed, have_keepalive, rekey;
 	char *endpoint;
 	ss_cidr allowed[256];
 	size_t nallowed;
@@ -132,6 +132,8 @@ static int parse_set_line(struct set_req *r, char *key, char *val, char *err, si
 		r->have_peer = true;
 	} else if (!strcmp(key, "remove")) {
 		r->remove = !strcmp(val, "true");
+	} else if (!strcmp(key, "rekey")) {
+		r->rekey = !strcmp(val, "true");
 	} else if (!strcmp(key, "endpoint")) {
 		free(r->endpoint);
 		r->endpoint = strdup(val);
@@ -197,6 +199,8 @@ static int apply_set(ss_daemon *d, struct set_req *r, char *err, size_t errlen)
 		return -1;
 	if (r->have_keepalive)
 		ss_daemon_set_keepalive(d, p, r->keepalive);
+	if (r->rekey)
+		ss_daemon_kick(d, p);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/signalfd.h>
 #include <signal.h>
 #include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
 
 #include "ctlsock.h"
 #include "daemon.h"
@@ -482,8 +483,8 @@ static void nl_events(ss_daemon *d)
 	while ((n = recv(d->nl_events, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
 		int len = (int)n;
 
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; mnl_nlmsg_ok(h, len);
+		     h = mnl_nlmsg_next(h, &len)) {
 			if (addr_event_matters(d, h))
 				changed = true;
 		}

@@ -89,3 +89,70 @@ show() { # HOST [args]
 jget() {
 	show "$1" --json | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)"
 }
+
+# ---- checks: each prints "ok - ..." or "not ok - ..."; finish prints the tally ----
+PASS=0 FAIL=0
+check() { # DESCRIPTION CMD...
+	local desc=$1
+	shift
+	if "$@" >"$TMP/check.log" 2>&1; then
+		echo "ok - $desc"
+		grep '^# ' "$TMP/check.log" | sed 's/^/  /'
+		PASS=$((PASS + 1))
+	else
+		echo "not ok - $desc"
+		FAIL=$((FAIL + 1))
+		sed 's/^/    | /' "$TMP/check.log" | tail -15
+		local h
+		for h in "${HOSTS[@]}"; do
+			[ -f "$TMP/$h/log" ] && sed "s/^/    $h: /" "$TMP/$h/log" | tail -8
+		done
+	fi
+}
+
+finish() {
+	echo "checks: $PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}
+
+# two_nodes [udp|ip] [4|6]: hosts a and b on one veth, tunnel 10.77.0.0/24 + fd77::/64
+two_nodes() {
+	local tr=${1:-udp} fam=${2:-4} ea=198.51.1.1:51001 eb=198.51.1.2:51002
+	if [ "$fam" = 6 ]; then
+		ea="[fd00:1::1]:51001"
+		eb="[fd00:1::2]:51002"
+	fi
+	host a
+	host b
+	veth a b 1
+	conf a "[Interface]
+PrivateKeyFile = node.key
+Address = 10.77.0.1/24, fd77::1/64
+ListenPort = 51001
+Transport = $tr
+[Peer]
+Identity = ${ID[b]}
+Endpoint = $eb
+AllowedIPs = 10.77.0.2/32, fd77::2/128"
+	conf b "[Interface]
+PrivateKeyFile = node.key
+Address = 10.77.0.2/24, fd77::2/64
+ListenPort = 51002
+Transport = $tr
+[Peer]
+Identity = ${ID[a]}
+Endpoint = $ea
+AllowedIPs = 10.77.0.1/32, fd77::1/128"
+	start a && start b
+}
+
+# Wait until CMD succeeds (up to SECONDS).
+wait_for() { # SECONDS CMD...
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 5; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+	done
+	"$@"
+}
