@@ -64,6 +64,13 @@ void ss_ctx_set_under_load(ss_ctx *ctx, bool on);
  * that completes a handshake it initiates is learned (see SS_RESULT_F_LEARNED).
  */
 int ss_peer_add(ss_ctx *ctx, const uint8_t identity[SS_IDENTITY_LEN], ss_peer **out) SS_WARN_UNUSED;
+/*
+ * A trust-on-first-use peer: our initiations do not name it (anonymous mac1, responder
+ * left zero in the signed message), so whatever identity answers is revealed. With
+ * pinned set, a different answering identity is refused (SS_ERR_IDENTITY); with NULL
+ * the first one is learned. ss_peer_add(ctx, NULL, ...) is the same as pinned NULL.
+ */
+int ss_peer_add_tofu(ss_ctx *ctx, const uint8_t pinned[SS_IDENTITY_LEN], ss_peer **out) SS_WARN_UNUSED;
 void ss_peer_remove(ss_ctx *ctx, ss_peer *peer);
 ss_peer *ss_peer_find(ss_ctx *ctx, const uint8_t identity[SS_IDENTITY_LEN]);
 /* NULL for a TOFU peer that has not completed a handshake yet. */

@@ -147,7 +147,8 @@ static int peer_set_identity(ss_ctx *ctx, ss_peer *peer, const uint8_t *identity
 	static const uint8_t anon[SS_IDENTITY_LEN];
 	int ret;
 
-	ret = ss_mac1_key(peer->mac1_key, identity ? identity : anon);
+	/* A TOFU peer is asked anonymously even once pinned, so a changed key answers. */
+	ret = ss_mac1_key(peer->mac1_key, identity && !peer->tofu ? identity : anon);
 	if (ret || !identity)
 		return ret;
 	ret = ss_cookie_key(peer->cookie_key, identity);
@@ -219,6 +220,16 @@ void ss_peer_remove(ss_ctx *ctx, ss_peer *peer)
 	if (peer->has_identity)
 		ss_table_remove(&ctx->by_identity, ss_identity_key(peer->identity), peer, 0);
 	peer_destroy(ctx, peer);
+}
+
+int ss_peer_add_tofu(ss_ctx *ctx, const uint8_t pinned[SS_IDENTITY_LEN], ss_peer **out)
+{
+	int ret = ss_peer_add(ctx, pinned, out);
+
+	if (ret)
+		return ret;
+	(*out)->tofu = true;
+	return ss_mac1_key((*out)->mac1_key, (const uint8_t[SS_IDENTITY_LEN]){0});
 }
 
 ss_peer *ss_peer_find(ss_ctx *ctx, const uint8_t identity[SS_IDENTITY_LEN])

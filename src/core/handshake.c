@@ -95,7 +95,7 @@ void ss_handshake_clear(ss_ctx *ctx, ss_peer *peer)
 int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t out_cap,
 			     size_t *out_len)
 {
-	const uint8_t *responder = peer->has_identity ? peer->identity : zero_id;
+	const uint8_t *responder = peer->has_identity && !peer->tofu ? peer->identity : zero_id;
 	uint8_t eph[SS_DH_LEN], sigbuf[160];
 	EVP_PKEY *eph_key = NULL;
 	uint64_t started;

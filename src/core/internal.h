@@ -80,6 +80,7 @@ typedef struct ss_handshake {
 struct ss_peer {
 	ss_ctx *ctx;
 	bool has_identity;
+	bool tofu; /* initiations stay anonymous; the answer is checked against identity */
 	uint8_t identity[SS_IDENTITY_LEN];
 	uint8_t mac1_key[SS_HASH_LEN];	 /* for messages we send to this peer */
 	uint8_t cookie_key[SS_HASH_LEN]; /* opens cookie replies from this peer */

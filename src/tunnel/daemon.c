@@ -319,9 +319,21 @@ static void tofu_learned(ss_daemon *d, ss_dpeer *p, const uint8_t *identity)
 	ss_trust_free(ts);
 }
 
-static void wire_drop(ss_dpeer *p, int code, const ss_flow *flow,
+/* The TOFU peer configured at this address, if any. */
+static ss_dpeer *tofu_at(ss_daemon *d, const ss_flow *flow)
+{
+	for (ss_dpeer *p = d->peers; p; p = p->next)
+		if (p->tofu && p->has_endpoint &&
+		    !memcmp(p->endpoint.remote_addr, flow->remote_addr, 16) &&
+		    p->endpoint.remote_port == flow->remote_port)
+			return p;
+	return NULL;
+}
+
+static void wire_drop(ss_daemon *d, ss_dpeer *p, int code, const ss_flow *flow,
 		      const ss_result *res)
 {
+	ss_dpeer *t;
 	char a[64], f[SS_FINGERPRINT_LEN], l[SS_FINGERPRINT_LEN + 80];
 	uint64_t now = ss_mono_ns();
 
@@ -332,6 +344,13 @@ static void wire_drop(ss_dpeer *p, int code, const ss_flow *flow,
 			       "identity other than the pinned %s; refused (if the key change is "
 			       "expected: silosec trust forget)",
 			       p->name, a, peer_label(p, l));
+	} else if (code == SS_ERR_UNKNOWN_PEER && (t = tofu_at(d, flow)) && t->tofu_pinned) {
+		ss_fingerprint(res->identity, f);
+		ss_log_limited(SS_LOG_ALERT, now, LOG_ALERT,
+			       "SS_ERR_IDENTITY: SECURITY ALERT: %s now presents identity %s, "
+			       "not the pinned %s; refused (if the key change is expected: "
+			       "silosec trust forget)",
+			       a, f, peer_label(t, l));
 	} else if (code == SS_ERR_UNKNOWN_PEER) {
 		ss_fingerprint(res->identity, f);
 		ss_log_limited(SS_LOG_UNKNOWN_PEER, now, LOG_NOTICE,
@@ -355,7 +374,7 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 	ret = ss_ctx_consume(d->ctx, flow, pkt, len, d->buf_out, SS_MAX_PACKET, &res);
 	p = res.peer ? ss_peer_user(res.peer) : NULL;
 	if (ret) {
-		wire_drop(p, ret, flow, &res);
+		wire_drop(d, p, ret, flow, &res);
 		return;
 	}
 	if (res.kind == SS_RESULT_REPLY)

@@ -242,7 +242,7 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 		p->tofu_pinned = !ret;
 		id = p->tofu_pinned ? pinned : NULL;
 	}
-	ret = ss_peer_add(d->ctx, id, &p->sp);
+	ret = p->tofu ? ss_peer_add_tofu(d->ctx, id, &p->sp) : ss_peer_add(d->ctx, id, &p->sp);
 	if (ret) {
 		snprintf(err, errlen, "adding peer: %s", ss_strerror(ret));
 		goto fail;
