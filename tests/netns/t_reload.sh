@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SIGHUP re-reads the peers: added and changed peers apply, removed ones go, sessions
+# of unchanged peers survive; a broken file is refused with FILE:LINE and changes nothing.
+source "$(dirname "$0")/lib.sh"
+two_nodes udp 4 || exit 1
+check "tunnel up" on a ping -c 2 -i 0.2 -W 2 10.77.0.2
+hs0=$(jget a "d['peers'][0]['handshakes']")
+other=$("$SILOSEC" genkey | "$SILOSEC" pubkey)
+cp "$TMP/a/ss0.conf" "$TMP/a/ss0.conf.orig"
+cat >>"$TMP/a/ss0.conf" <<EOC
+PersistentKeepalive = 7
+[Peer]
+Identity = $other
+AllowedIPs = 10.77.0.9/32
+EOC
+hup() {
+	kill -HUP "${PID[a]}"
+	sleep 0.5
+}
+hup
+peer_field() { # IDENTITY FIELD
+	jget a "[p['$2'] for p in d['peers'] if p['peer'] == '$1'][0]"
+}
+check "a peer added by reload" test "$(jget a "len(d['peers'])")" = 2
+check "the new peer's AllowedIPs route" sh -c "ip -n ${NS}a route show dev ss0 | grep -q 10.77.0.9"
+check "a changed setting applies (PersistentKeepalive 7)" test "$(peer_field "${ID[b]}" persistent_keepalive)" = 7
+check "the unchanged peer keeps its session" test "$(peer_field "${ID[b]}" session)" = True
+check "traffic flows at once on the old session" on a ping -c 2 -i 0.2 -W 1 10.77.0.2
+check "still the first handshake" test "$(peer_field "${ID[b]}" handshakes)" = "$hs0"
+
+echo "Bogus = 1" >>"$TMP/a/ss0.conf"
+hup
+check "a broken file is refused with file:line" grep -q "SS_TUN_RELOAD: .*ss0.conf:[0-9]*:.*Bogus" "$TMP/a/log"
+check "and nothing changed" test "$(jget a "len(d['peers'])")" = 2
+
+cp "$TMP/a/ss0.conf.orig" "$TMP/a/ss0.conf"
+hup
+check "a peer removed by reload" test "$(jget a "len(d['peers'])")" = 1
+check "its route is gone" sh -c "! ip -n ${NS}a route show dev ss0 | grep -q 10.77.0.9"
+check "the remaining session is still the first" test "$(peer_field "${ID[b]}" handshakes)" = "$hs0"
+finish
