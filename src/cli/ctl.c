@@ -289,11 +289,23 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+/* Names, keys and addresses stay strings even when they look like numbers. */
+static bool string_key(const char *k)
+{
+	static const char *const keys[] = {"interface", "identity", "transport", "peer",
+					   "tofu",	"endpoint", "allowed_ip"};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(k, keys[i]))
+			return true;
+	return false;
+}
+
 static void json_value(const char *k, const char *val)
 {
 	if (!strcmp(k, "session"))
 		fputs(!strcmp(val, "yes") ? "true" : "false", stdout);
-	else if (all_digits(val) && strlen(val) < 20)
+	else if (!string_key(k) && all_digits(val) && strlen(val) < 20)
 		fputs(val, stdout);
 	else
 		json_str(val);
@@ -374,12 +386,13 @@ static void show_json(char *answer)
 	fputs(st.in_peer ? "}]}" : ",\"peers\":[]}", stdout);
 }
 
-static int show_one(const char *iface, bool json)
+static int show_one(const char *iface, bool json, const char *sep)
 {
 	char *answer = transact(iface, "get\n\n");
 
 	if (!answer)
 		return 1;
+	fputs(sep, stdout);
 	if (json)
 		show_json(answer);
 	else
@@ -405,17 +418,18 @@ static int show_all(bool json)
 		if (len < 6 || len - 5 >= sizeof(name) || strcmp(e->d_name + len - 5, ".sock"))
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
-		if (n++)
-			fputs(json ? "," : "\n", stdout);
-		ret |= show_one(name, json);
+		if (show_one(name, json, n ? (json ? "," : "\n") : ""))
+			ret = 1;
+		else
+			n++;
 	}
 	if (dp)
 		closedir(dp);
 	if (json)
 		puts("]");
-	else if (!n)
+	if (!n && !ret)
 		fprintf(stderr, "%s: no silosecd is running\n", prog);
-	return ret;
+	return n ? ret : 1;
 }
 
 int cmd_show(int argc, char **argv)
@@ -436,7 +450,7 @@ int cmd_show(int argc, char **argv)
 	}
 	if (!iface)
 		return show_all(json);
-	ret = show_one(iface, json);
+	ret = show_one(iface, json, "");
 	if (json && !ret)
 		putchar('\n');
 	return ret;
@@ -493,7 +507,7 @@ static int send_set(const char *iface, const char *req)
 	return answer ? 0 : 1;
 }
 
-/* One request per peer: each applies whole or not at all on the daemon's side. */
+/* One request per peer: a new peer whose settings fail is not left behind. */
 static int set_peer(const char *iface, int argc, char **argv, int *i)
 {
 	char req[16384] = "set\n";

@@ -177,6 +177,11 @@ static int apply_set(ss_daemon *d, struct set_req *r, char *err, size_t errlen)
 		return -1;
 	}
 	p = ss_daemon_find(d, r->identity);
+	/* All or nothing: check what can fail before a new peer exists. */
+	if (r->endpoint && !p && ss_endpoint_check(r->endpoint)) {
+		snprintf(err, errlen, "endpoint '%s': expected HOST:PORT or [V6]:PORT", r->endpoint);
+		return -1;
+	}
 	if (r->remove) {
 		if (!p) {
 			snprintf(err, errlen, "no such peer");
@@ -190,10 +195,14 @@ static int apply_set(ss_daemon *d, struct set_req *r, char *err, size_t errlen)
 		memcpy(cp.identity, r->identity, SS_IDENTITY_LEN);
 		if (ss_daemon_add_peer(d, &cp, &p, err, errlen))
 			return -1;
+		if (r->endpoint && ss_daemon_set_endpoint(d, p, r->endpoint, err, errlen)) {
+			ss_daemon_remove_peer(d, p);
+			return -1;
+		}
 		ss_log(LOG_NOTICE, "SS_TUN_SET: peer added by the control socket");
-	}
-	if (r->endpoint && ss_daemon_set_endpoint(d, p, r->endpoint, err, errlen))
+	} else if (r->endpoint && ss_daemon_set_endpoint(d, p, r->endpoint, err, errlen)) {
 		return -1;
+	}
 	if (r->replace_allowed &&
 	    ss_daemon_set_allowed(d, p, r->allowed, r->nallowed, err, errlen))
 		return -1;
@@ -270,8 +279,12 @@ void ss_ctl_serve(ss_daemon *d, int fd)
 	FILE *f;
 	int wfd;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0) {
+		static const char deny[] = "error=permission denied: the control socket is root only\n";
+
+		(void)!write(fd, deny, sizeof(deny) - 1);
 		return;
+	}
 	buf = malloc(SS_CTL_MAX_REQUEST);
 	wfd = dup(fd);
 	f = wfd >= 0 ? fdopen(wfd, "w") : NULL;

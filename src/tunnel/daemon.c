@@ -28,6 +28,7 @@
 const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT] = {
 	"SS_TUN_SPOOFED",     "SS_TUN_MALFORMED",  "SS_TUN_NO_ROUTE",
 	"SS_TUN_NO_ENDPOINT", "SS_TUN_QUEUE_FULL", "SS_TUN_SEND_FAILED",
+	"SS_TUN_HS_TIMEOUT",  "SS_TUN_WRITE_FAILED",
 };
 
 uint64_t ss_mono_ns(void)
@@ -96,6 +97,7 @@ static void queue_drop_all(ss_daemon *d, ss_dpeer *p)
 		p->qhead = q->next;
 		free(q);
 		d->queued--;
+		p->drops[SS_TUN_HS_TIMEOUT]++;
 	}
 	p->qtail = NULL;
 	p->qlen = 0;
@@ -278,7 +280,7 @@ static void deliver(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
 			       peer_label(p, l), a);
 		return;
 	}
-	if (write(d->tun, pkt, n) < 0)
+	if (write(d->tun, pkt, n) < 0 && ++p->drops[SS_TUN_WRITE_FAILED])
 		ss_log_limited(SS_LOG_TUN_DROP, ss_mono_ns(), LOG_WARNING, "writing to TUN: %s",
 			       strerror(errno));
 }
@@ -438,6 +440,9 @@ static void tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		p->last_rx_ns = now;
 		ss_peer_want_handshake(p->sp);
 	}
+	/* PersistentKeepalive keeps a session up even when nothing else needs one. */
+	if (p->keepalive && p->has_endpoint && !ss_peer_has_session(p->sp))
+		ss_peer_want_handshake(p->sp);
 	for (int k = 0; k < 8; k++) {
 		if (ss_peer_tick(d->ctx, p->sp, d->buf_out, SS_MAX_PACKET, &olen, &flow, &kind) ||
 		    !olen)
@@ -457,7 +462,8 @@ static void run_timers(ss_daemon *d)
 		return;
 	d->next_deadline = UINT64_MAX;
 	for (ss_dpeer *p = d->peers; p; p = p->next) {
-		if (ss_peer_deadline(p->sp) <= now)
+		if (ss_peer_deadline(p->sp) <= now ||
+		    (p->keepalive && !ss_peer_has_session(p->sp)))
 			tick_peer(d, p, now);
 		ss_daemon_touch(d, p);
 	}

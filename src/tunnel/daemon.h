@@ -25,6 +25,8 @@ enum ss_tun_drop {
 	SS_TUN_NO_ENDPOINT, /* peer has no endpoint and no session */
 	SS_TUN_QUEUE_FULL,  /* handshake pending and the queue is full */
 	SS_TUN_SEND_FAILED, /* the socket refused the packet */
+	SS_TUN_HS_TIMEOUT,  /* queued, but the handshake gave up (SS_REKEY_ATTEMPT_TIME) */
+	SS_TUN_WRITE_FAILED, /* the TUN device refused a decrypted packet */
 	SS_TUN_DROP_COUNT,
 };
 extern const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT];
@@ -59,7 +61,7 @@ typedef struct ss_daemon {
 	ss_identity *id;
 	ss_ctx *ctx;
 	ss_allowedips *aips;
-	ss_dpeer *peers;
+	ss_dpeer *peers, **peers_tail;
 	uint32_t npeers;
 	uint32_t queued;
 	int tun, nl, nl_events, ctl, epfd, sigfd, ifindex;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* TUN and rtnetlink through libmnl; the daemon calls these before it drops privileges. */
+/* TUN and rtnetlink through libmnl: the daemon's privileged set-up. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>

@@ -248,8 +248,9 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 		goto fail;
 	}
 	ss_peer_set_user(p->sp, p);
-	p->next = d->peers;
-	d->peers = p;
+	/* Keep the file's order: show lists peers as configured. */
+	*d->peers_tail = p;
+	d->peers_tail = &p->next;
 	d->npeers++;
 	if (cp->endpoint) {
 		ret = ss_daemon_set_endpoint(d, p, cp->endpoint, err, errlen);
@@ -260,6 +261,9 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 	if (ret)
 		goto fail_linked;
 	ss_daemon_set_keepalive(d, p, cp->keepalive);
+	/* A peer with PersistentKeepalive is brought up at once, like WireGuard does. */
+	if (cp->keepalive && p->has_endpoint)
+		ss_daemon_kick(d, p);
 	if (out)
 		*out = p;
 	return 0;
@@ -282,6 +286,8 @@ void ss_daemon_remove_peer(ss_daemon *d, ss_dpeer *p)
 	if (!*pp)
 		return;
 	*pp = p->next;
+	if (d->peers_tail == &p->next)
+		d->peers_tail = pp;
 	d->npeers--;
 	(void)ss_daemon_set_allowed(d, p, NULL, 0, err, sizeof(err));
 	while (p->qhead) {
@@ -297,6 +303,21 @@ void ss_daemon_remove_peer(ss_daemon *d, ss_dpeer *p)
 }
 
 /* ---- set-up ---- */
+
+/* Before touching the TUN device or the port: a second daemon must not disturb the first. */
+static int check_not_running(ss_daemon *d, char *err, size_t errlen)
+{
+	char path[128];
+	int fd = ss_ctl_connect(d->conf->name);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	ss_ctl_path(d->conf->name, path, sizeof(path));
+	snprintf(err, errlen, "a silosecd for %s is already running (%s answers)", d->conf->name,
+		 path);
+	return SS_ERR_EXISTS;
+}
 
 static int load_identity(ss_daemon *d, char *err, size_t errlen)
 {
@@ -455,7 +476,10 @@ int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err
 	d->tun = d->nl = d->nl_events = d->ctl = d->epfd = d->sigfd = -1;
 	d->tr.fd[0] = d->tr.fd[1] = -1;
 	d->next_deadline = UINT64_MAX;
-	ret = load_identity(d, err, errlen);
+	d->peers_tail = &d->peers;
+	ret = check_not_running(d, err, errlen);
+	if (!ret)
+		ret = load_identity(d, err, errlen);
 	if (!ret)
 		ret = setup_core(d, err, errlen);
 	if (!ret)
@@ -557,12 +581,17 @@ int ss_daemon_reload(ss_daemon *d)
 		const ss_conf_peer *cp = &nc->peers[i];
 
 		p = match(d, cp);
-		ret = p ? apply_peer(d, p, cp, err, sizeof(err))
-			: ss_daemon_add_peer(d, cp, &p, err, sizeof(err));
+		if (p) {
+			/* A peer that exists stays, even if part of its new settings failed. */
+			p->seen = true;
+			ret = apply_peer(d, p, cp, err, sizeof(err));
+		} else {
+			ret = ss_daemon_add_peer(d, cp, &p, err, sizeof(err));
+			if (!ret)
+				p->seen = true;
+		}
 		if (ret)
 			ss_log(LOG_ERR, "SS_TUN_RELOAD: %s:%u: %s", nc->path, cp->line, err);
-		else
-			p->seen = true;
 	}
 	for (p = d->peers; p; p = next) {
 		next = p->next;

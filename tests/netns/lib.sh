@@ -110,7 +110,19 @@ check() { # DESCRIPTION CMD...
 	fi
 }
 
+# Daemons stop cleanly on SIGTERM; under ASan/UBSan their reports land in the logs.
+clean_exit() {
+	local h bad=0
+	for h in "${!PID[@]}"; do
+		kill "${PID[$h]}" 2>/dev/null
+		wait "${PID[$h]}" || { echo "silosecd on $h exited with $?"; bad=1; }
+		unset "PID[$h]"
+	done
+	! grep -l -E "Sanitizer|runtime error:" "$TMP"/*/log 2>/dev/null && [ $bad -eq 0 ]
+}
+
 finish() {
+	check "daemons exit cleanly, no sanitizer reports" clean_exit
 	echo "checks: $PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
 }

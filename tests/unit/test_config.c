@@ -22,6 +22,7 @@
 #define K2 "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="
 /* Two lines: a minimal valid [Interface]. */
 #define IFACE "[Interface]\nPrivateKey = " K0 "\n"
+#define TS "TrustStore = t\n"
 
 static ss_conf *parse_ok_as(const char *text, const char *name)
 {
@@ -570,21 +571,21 @@ static void parse_line_limits(void **state)
 static void parse_peer_limit(void **state)
 {
 	static const char peer[] = "[Peer]\nIdentity = tofu\nEndpoint = h:1\n";
-	size_t n = SS_CONF_MAX_PEERS + 1, len = strlen(IFACE) + n * strlen(peer);
+	size_t n = SS_CONF_MAX_PEERS + 1, len = strlen(IFACE TS) + n * strlen(peer);
 	char *text = malloc(len + 1), *p = text;
 	ss_conf *c;
 
 	(void)state;
 	assert_non_null(text);
-	p += sprintf(p, IFACE);
+	p += sprintf(p, IFACE TS);
 	for (size_t i = 0; i < n; i++)
 		p += sprintf(p, "%s", peer);
 	/* Exactly SS_CONF_MAX_PEERS parse; one more is refused at its header. */
 	assert_int_equal(ss_conf_parse(text, len - strlen(peer), "test.conf", &c, NULL, 0), 0);
 	assert_int_equal(c->npeers, SS_CONF_MAX_PEERS);
-	assert_int_equal(c->peers[SS_CONF_MAX_PEERS - 1].line, 3 + 3 * (SS_CONF_MAX_PEERS - 1));
+	assert_int_equal(c->peers[SS_CONF_MAX_PEERS - 1].line, 4 + 3 * (SS_CONF_MAX_PEERS - 1));
 	ss_conf_free(c);
-	expect_error(text, 3 + 3 * SS_CONF_MAX_PEERS, "[Peer]: more than 100000 peers");
+	expect_error(text, 4 + 3 * SS_CONF_MAX_PEERS, "[Peer]: more than 100000 peers");
 	free(text);
 }
 
@@ -778,8 +779,11 @@ static void error_peer_keys(void **state)
 			   "\n",
 		     3, "Identity = tofu needs an Endpoint");
 	/* Several TOFU peers do not collide on their (unset) identity. */
-	ss_conf_free(parse_ok(IFACE "[Peer]\nIdentity = tofu\nEndpoint = a:1\n"
+	ss_conf_free(parse_ok(IFACE "TrustStore = t\n[Peer]\nIdentity = tofu\nEndpoint = a:1\n"
 				    "[Peer]\nIdentity = tofu\nEndpoint = b:1\n"));
+	/* TOFU pins go to the TrustStore: without one the peer could never be pinned. */
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\n[Peer]\nIdentity = tofu\nEndpoint = a:1\n", 5,
+		     "Identity = tofu needs TrustStore");
 	/* Endpoint. */
 	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nEndpoint = 2001:db8::1:51999\n", 5,
 		     "Endpoint: \"2001:db8::1:51999\": an IPv6 address needs brackets");

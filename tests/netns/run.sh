@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Run the network-namespace suite; each script prints "ok"/"not ok" lines and a
+# "checks: P passed, F failed" tally. Needs root. SS_BUILD picks the build directory.
+# Ends with "netns: P passed, F failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+passed=0 failed=0
+run() { # SCRIPT ARGS...
+	local out rc p f
+	out=$(timeout 600 "./$1" "${@:2}" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep -E '^(not ok|#|  #)' | sed "s|^|$1 ${*:2}: |"
+	p=$(printf '%s\n' "$out" | awk '/^checks:/ {print $2}')
+	f=$(printf '%s\n' "$out" | awk '/^checks:/ {print $4}')
+	if [ -z "$p" ]; then
+		echo "$1 ${*:2}: no result (exit $rc)"
+		printf '%s\n' "$out" | tail -20
+		p=0 f=1
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	echo "$1 ${*:2}: $p passed, $f failed"
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+if [ $# -gt 0 ]; then
+	run "$@"
+else
+	run t_basic.sh udp 4
+	run t_basic.sh udp 6
+	run t_basic.sh ip 4
+	run t_basic.sh ip 6
+	run t_three.sh
+	run t_keychange.sh
+	run t_roaming.sh
+	run t_tofu.sh
+	run t_inject.sh
+	run t_capture.sh
+	run t_reload.sh
+	run t_rekey.sh
+fi
+echo "netns: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
