@@ -68,7 +68,8 @@ int ss_peer_add(ss_ctx *ctx, const uint8_t identity[SS_IDENTITY_LEN], ss_peer **
  * A trust-on-first-use peer: our initiations do not name it (anonymous mac1, responder
  * left zero in the signed message), so whatever identity answers is revealed. With
  * pinned set, a different answering identity is refused (SS_ERR_IDENTITY); with NULL
- * the first one is learned. ss_peer_add(ctx, NULL, ...) is the same as pinned NULL.
+ * the first one is learned; unlike ss_peer_add(ctx, NULL, ...), whose INITs name the
+ * identity once it is learned, a TOFU peer's INITs stay anonymous.
  */
 int ss_peer_add_tofu(ss_ctx *ctx, const uint8_t pinned[SS_IDENTITY_LEN], ss_peer **out) SS_WARN_UNUSED;
 void ss_peer_remove(ss_ctx *ctx, ss_peer *peer);

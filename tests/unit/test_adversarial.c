@@ -2371,6 +2371,80 @@ static void tofu_initiator_not_accepted(void **state)
 	test_pair_free(&a, &b);
 }
 
+/*
+ * ss_peer_add_tofu: INITs stay anonymous even when pinned, so a responder whose key
+ * changed still answers and the change is caught (SS_ERR_IDENTITY), not hidden as a
+ * timeout behind a mac1 drop.
+ */
+static void tofu_pinned(void **state)
+{
+	ss_identity *carol = make_identity("carol");
+	uint8_t anon[SS_IDENTITY_LEN] = {0};
+	test_node a, b;
+	struct snap s;
+	ss_result res;
+	msg init, resp, ka, want;
+
+	(void)state;
+	/* Pinned to the right identity: works, and the INIT is anonymous. */
+	node_init_cfg(&a, "alice", false);
+	node_init_cfg(&b, "bob", true);
+	assert_int_equal(ss_peer_add_tofu(a.ctx, ss_identity_public(b.id), &a.peer), 0);
+	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
+	test_flow_v4(&a.flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
+	test_flow_reverse(&b.flow, &a.flow);
+	ss_peer_set_flow(a.peer, &a.flow);
+	ss_peer_set_flow(b.peer, &b.flow);
+	start_init(&a, &init);
+	want = init;
+	remac_init(want.b, anon);
+	assert_memory_equal(want.b + SS_INIT_OFF_MAC1, init.b + SS_INIT_OFF_MAC1, SS_MAC_LEN);
+	respond(&b, &init, &resp);
+	assert_code(consume(&a, &a.flow, &resp, &ka, &res), 0);
+	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
+	assert_false(res.flags & SS_RESULT_F_LEARNED);
+	confirm(&b, &ka);
+	test_send(&a, &b, "pinned");
+	test_pair_free(&a, &b);
+
+	/* Pinned to carol, bob answers: refused, nothing learned or changed. */
+	node_init_cfg(&a, "alice", false);
+	node_init_cfg(&b, "bob", true);
+	assert_int_equal(ss_peer_add_tofu(a.ctx, ss_identity_public(carol), &a.peer), 0);
+	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
+	ss_peer_set_flow(a.peer, &a.flow);
+	ss_peer_set_flow(b.peer, &b.flow);
+	start_init(&a, &init);
+	respond(&b, &init, &resp);
+	snap_take(&s, &a);
+	expect_drop(&a, &a.flow, resp.b, resp.len, SS_ERR_IDENTITY, a.peer);
+	snap_check(&s, &a, 0);
+	snap_free(&s);
+	assert_memory_equal(ss_peer_identity(a.peer), ss_identity_public(carol), SS_IDENTITY_LEN);
+	assert_false(ss_peer_has_session(a.peer));
+	test_pair_free(&a, &b);
+
+	/* Unpinned: learns, and later INITs are still anonymous. */
+	node_init_cfg(&a, "alice", false);
+	node_init_cfg(&b, "bob", true);
+	assert_int_equal(ss_peer_add_tofu(a.ctx, NULL, &a.peer), 0);
+	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
+	ss_peer_set_flow(a.peer, &a.flow);
+	ss_peer_set_flow(b.peer, &b.flow);
+	start_init(&a, &init);
+	respond(&b, &init, &resp);
+	assert_code(consume(&a, &a.flow, &resp, &ka, &res), 0);
+	assert_true(res.flags & SS_RESULT_F_LEARNED);
+	confirm(&b, &ka);
+	test_advance(&a, &b, SS_NS_PER_SEC);
+	start_init(&a, &init);
+	want = init;
+	remac_init(want.b, anon);
+	assert_memory_equal(want.b + SS_INIT_OFF_MAC1, init.b + SS_INIT_OFF_MAC1, SS_MAC_LEN);
+	test_pair_free(&a, &b);
+	ss_identity_free(carol);
+}
+
 /* A TOFU peer must not learn its own identity or another configured peer's. */
 static void tofu_initiator_identity_checks(void **state)
 {
@@ -2633,6 +2707,7 @@ int main(void)
 		cmocka_unit_test(tofu_initiator),
 		cmocka_unit_test(tofu_initiator_not_accepted),
 		cmocka_unit_test(tofu_initiator_identity_checks),
+		cmocka_unit_test(tofu_pinned),
 	};
 	const struct CMUnitTest epochs[] = {
 		cmocka_unit_test(old_epoch),
