@@ -15,9 +15,12 @@ static int set_buffers(int fd)
 {
 	int size = 4 << 20;
 
-	/* Bursts from TUN outpace one wakeup; a larger buffer loses fewer packets. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	/* Bursts from TUN outpace one wakeup; a larger buffer loses fewer packets. The
+	 * FORCE variants pass net.core.rmem_max (we have CAP_NET_ADMIN at set-up). */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	return fd;
 }
 
