@@ -226,7 +226,7 @@ static int node_random(void *arg, uint8_t *buf, size_t len)
 static void node_init(node *n, uint64_t seed)
 {
 	uint8_t sk[SS_SEED_LEN];
-	ss_ctx_config cfg = { 0 };
+	ss_ctx_config cfg = {0};
 
 	memset(n, 0, sizeof(*n));
 	n->rng = seed;
@@ -353,9 +353,9 @@ static struct bare {
 	EVP_CIPHER_CTX *sess_tx, *sess_rx;	   /* re-keyed per handshake */
 	EVP_CIPHER_CTX *ka_enc, *ka_dec;	   /* pre-keyed */
 	EVP_MD_CTX *sig;
-	EVP_PKEY *ed_self;   /* our identity, kept for the process lifetime */
-	EVP_PKEY *ed_peer;   /* the peer's public identity, cached */
-	EVP_PKEY *x_eph;     /* our ephemeral, kept from keygen to derive */
+	EVP_PKEY *ed_self; /* our identity, kept for the process lifetime */
+	EVP_PKEY *ed_peer; /* the peer's public identity, cached */
+	EVP_PKEY *x_eph;   /* our ephemeral, kept from keygen to derive */
 	uint8_t ed_peer_pub[SS_IDENTITY_LEN];
 	uint8_t x_peer_pub[SS_DH_LEN];
 	uint8_t x_eph_priv[SS_DH_LEN];
@@ -426,7 +426,8 @@ static void sha256(uint8_t out[SS_HASH_LEN], const uint8_t *msg, size_t len)
 {
 	unsigned n = SS_HASH_LEN;
 
-	CHECK(EVP_DigestInit_ex2(P.md, P.sha256, NULL) == 1 && EVP_DigestUpdate(P.md, msg, len) == 1 &&
+	CHECK(EVP_DigestInit_ex2(P.md, P.sha256, NULL) == 1 &&
+		      EVP_DigestUpdate(P.md, msg, len) == 1 &&
 		      EVP_DigestFinal_ex(P.md, out, &n) == 1,
 	      "SHA-256");
 }
@@ -436,22 +437,22 @@ static void hmac(uint8_t out[SS_HASH_LEN], const uint8_t key[SS_HASH_LEN], const
 {
 	size_t n = 0;
 
-	CHECK(EVP_MAC_init(P.mac, key, SS_HASH_LEN, NULL) == 1 && EVP_MAC_update(P.mac, msg, len) == 1 &&
+	CHECK(EVP_MAC_init(P.mac, key, SS_HASH_LEN, NULL) == 1 &&
+		      EVP_MAC_update(P.mac, msg, len) == 1 &&
 		      EVP_MAC_final(P.mac, out, &n, SS_HASH_LEN) == 1 && n == SS_HASH_LEN,
 	      "HMAC-SHA256");
 }
 
-static void hkdf_step(uint8_t out[SS_HASH_LEN], int mode, const uint8_t *salt_or_info,
-		      size_t sl, const uint8_t key[SS_HASH_LEN])
+static void hkdf_step(uint8_t out[SS_HASH_LEN], int mode, const uint8_t *salt_or_info, size_t sl,
+		      const uint8_t key[SS_HASH_LEN])
 {
 	OSSL_PARAM p[4];
 
 	p[0] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
 	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, SS_HASH_LEN);
-	p[2] = OSSL_PARAM_construct_octet_string(mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY
-							 ? OSSL_KDF_PARAM_SALT
-							 : OSSL_KDF_PARAM_INFO,
-						 (void *)salt_or_info, sl);
+	p[2] = OSSL_PARAM_construct_octet_string(
+		mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY ? OSSL_KDF_PARAM_SALT : OSSL_KDF_PARAM_INFO,
+		(void *)salt_or_info, sl);
 	p[3] = OSSL_PARAM_construct_end();
 	CHECK(EVP_KDF_derive(P.kdf, out, SS_HASH_LEN, p) == 1, "HKDF");
 }
@@ -549,9 +550,11 @@ static void bare_init(void)
 	x25519_keygen(&x_peer, P.x_peer_pub);
 	EVP_PKEY_free(x_peer);
 	x25519_keygen(&P.x_eph, tmp);
-	gcm_seal(P.confirm_enc, NULL, zero_nonce, P.resp_pkt, SS_RESP_OFF_CONFIRM, NULL, 0, P.confirm_tag);
+	gcm_seal(P.confirm_enc, NULL, zero_nonce, P.resp_pkt, SS_RESP_OFF_CONFIRM, NULL, 0,
+		 P.confirm_tag);
 	fill(&P.rng, P.ka_pkt, SS_DATA_HDR_LEN);
-	gcm_seal(P.ka_enc, NULL, zero_nonce, P.ka_pkt, SS_DATA_HDR_LEN, NULL, 0, P.ka_pkt + SS_DATA_HDR_LEN);
+	gcm_seal(P.ka_enc, NULL, zero_nonce, P.ka_pkt, SS_DATA_HDR_LEN, NULL, 0,
+		 P.ka_pkt + SS_DATA_HDR_LEN);
 }
 
 static void bare_free(void)
@@ -693,7 +696,8 @@ static void bare_confirm_open(void *arg)
 
 	(void)arg;
 	memcpy(in, P.confirm_tag, SS_TAG_LEN);
-	CHECK(gcm_open(P.confirm_dec, P.key, zero_nonce, P.resp_pkt, SS_RESP_OFF_CONFIRM, in, 0, out),
+	CHECK(gcm_open(P.confirm_dec, P.key, zero_nonce, P.resp_pkt, SS_RESP_OFF_CONFIRM, in, 0,
+		       out),
 	      "confirm tag");
 }
 
@@ -718,8 +722,8 @@ static void bare_ka_open(void *arg)
 	uint8_t out[1];
 
 	(void)arg;
-	CHECK(gcm_open(P.ka_dec, NULL, zero_nonce, P.ka_pkt, SS_DATA_HDR_LEN, P.ka_pkt + SS_DATA_HDR_LEN,
-		       0, out),
+	CHECK(gcm_open(P.ka_dec, NULL, zero_nonce, P.ka_pkt, SS_DATA_HDR_LEN,
+		       P.ka_pkt + SS_DATA_HDR_LEN, 0, out),
 	      "keepalive tag");
 }
 
@@ -778,7 +782,8 @@ static void wrap_sign_init(void *arg)
 	uint8_t sig[SS_SIG_LEN];
 
 	(void)arg;
-	CHECK(ss_identity_sign(W.self, P.msg_init, sizeof(P.msg_init), sig) == 0, "ss_identity_sign");
+	CHECK(ss_identity_sign(W.self, P.msg_init, sizeof(P.msg_init), sig) == 0,
+	      "ss_identity_sign");
 	sink ^= sig[0];
 }
 
@@ -787,7 +792,8 @@ static void wrap_sign_resp(void *arg)
 	uint8_t sig[SS_SIG_LEN];
 
 	(void)arg;
-	CHECK(ss_identity_sign(W.self, P.msg_resp, sizeof(P.msg_resp), sig) == 0, "ss_identity_sign");
+	CHECK(ss_identity_sign(W.self, P.msg_resp, sizeof(P.msg_resp), sig) == 0,
+	      "ss_identity_sign");
 	sink ^= sig[0];
 }
 
@@ -837,7 +843,8 @@ static void wrap_sha_transcript(void *arg)
 	(void)arg;
 	CHECK(ss_sha256(h, P.transcript, sizeof(SS_LABEL_TRANSCRIPT) - 1,
 			P.transcript + sizeof(SS_LABEL_TRANSCRIPT) - 1, SS_INIT_OFF_MAC1,
-			P.transcript + TRANSCRIPT_LEN - SS_RESP_OFF_CONFIRM, SS_RESP_OFF_CONFIRM) == 0,
+			P.transcript + TRANSCRIPT_LEN - SS_RESP_OFF_CONFIRM,
+			SS_RESP_OFF_CONFIRM) == 0,
 	      "ss_sha256");
 	sink ^= h[0];
 }
@@ -876,8 +883,8 @@ static void wrap_confirm_open(void *arg)
 	uint8_t out[1];
 
 	(void)arg;
-	CHECK(ss_aead_open_once(P.key, zero_nonce, P.resp_pkt, SS_RESP_OFF_CONFIRM, P.confirm_tag, 0,
-				out) == 0,
+	CHECK(ss_aead_open_once(P.key, zero_nonce, P.resp_pkt, SS_RESP_OFF_CONFIRM, P.confirm_tag,
+				0, out) == 0,
 	      "ss_aead_open_once");
 }
 
@@ -887,7 +894,8 @@ static void wrap_session_keys(void *arg)
 	(void)arg;
 	EVP_CIPHER_CTX_reset(W.tx.c);
 	EVP_CIPHER_CTX_reset(W.rx.c);
-	CHECK(!ss_aead_setkey(&W.tx, P.key, 1) && !ss_aead_setkey(&W.rx, P.key2, 0), "ss_aead_setkey");
+	CHECK(!ss_aead_setkey(&W.tx, P.key, 1) && !ss_aead_setkey(&W.rx, P.key2, 0),
+	      "ss_aead_setkey");
 }
 
 static void wrap_ka_seal(void *arg)
@@ -922,25 +930,88 @@ typedef struct prim {
 } prim;
 
 static prim prims[] = {
-	{ .name = "X25519 keygen (pub from priv)", .bare = bare_x25519_keygen, .wrap = wrap_x25519_keygen, .ini = 1, .resp = 1 },
-	{ .name = "X25519 derive", .bare = bare_x25519_derive, .wrap = wrap_x25519_derive, .ini = 1, .resp = 1 },
-	{ .name = "Ed25519 sign, 143 B (INIT)", .bare = bare_sign_init, .wrap = wrap_sign_init, .ini = 1, .resp = 0 },
-	{ .name = "Ed25519 sign, 137 B (RESPONSE)", .bare = bare_sign_resp, .wrap = wrap_sign_resp, .ini = 0, .resp = 1 },
-	{ .name = "Ed25519 verify, 143 B (INIT)", .bare = bare_verify_init, .wrap = wrap_verify_init, .ini = 0, .resp = 1 },
-	{ .name = "Ed25519 verify, 137 B (RESPONSE)", .bare = bare_verify_resp, .wrap = wrap_verify_resp, .ini = 1, .resp = 0 },
-	{ .name = "HKDF-SHA256 extract + 3 expands", .bare = bare_hkdf, .wrap = wrap_hkdf, .ini = 1, .resp = 1 },
-	{ .name = "SHA-256 144 B (H(init) in sig_R)", .bare = bare_sha_init, .wrap = wrap_sha_init, .ini = 1, .resp = 1 },
-	{ .name = "SHA-256 305 B (transcript)", .bare = bare_sha_transcript, .wrap = wrap_sha_transcript, .ini = 1, .resp = 1 },
-	{ .name = "HMAC-SHA256 144 B (INIT mac1)", .bare = bare_hmac_init, .wrap = wrap_hmac_init, .ini = 1, .resp = 1 },
-	{ .name = "HMAC-SHA256 156 B (RESPONSE mac1)", .bare = bare_hmac_resp, .wrap = wrap_hmac_resp, .ini = 1, .resp = 1 },
-	{ .name = "AES-GCM confirm seal (key+AAD 140)", .bare = bare_confirm_seal, .wrap = wrap_confirm_seal, .ini = 0, .resp = 1 },
-	{ .name = "AES-GCM confirm open (key+AAD 140)", .bare = bare_confirm_open, .wrap = wrap_confirm_open, .ini = 1, .resp = 0 },
-	{ .name = "AES-GCM session keys (tx + rx)", .bare = bare_session_keys, .wrap = wrap_session_keys, .ini = 1, .resp = 1 },
-	{ .name = "AES-GCM keepalive seal (0 B)", .bare = bare_ka_seal, .wrap = wrap_ka_seal, .ini = 1, .resp = 0 },
-	{ .name = "AES-GCM keepalive open (0 B)", .bare = bare_ka_open, .wrap = wrap_ka_open, .ini = 0, .resp = 1 },
+	{.name = "X25519 keygen (pub from priv)",
+	 .bare = bare_x25519_keygen,
+	 .wrap = wrap_x25519_keygen,
+	 .ini = 1,
+	 .resp = 1},
+	{.name = "X25519 derive",
+	 .bare = bare_x25519_derive,
+	 .wrap = wrap_x25519_derive,
+	 .ini = 1,
+	 .resp = 1},
+	{.name = "Ed25519 sign, 143 B (INIT)",
+	 .bare = bare_sign_init,
+	 .wrap = wrap_sign_init,
+	 .ini = 1,
+	 .resp = 0},
+	{.name = "Ed25519 sign, 137 B (RESPONSE)",
+	 .bare = bare_sign_resp,
+	 .wrap = wrap_sign_resp,
+	 .ini = 0,
+	 .resp = 1},
+	{.name = "Ed25519 verify, 143 B (INIT)",
+	 .bare = bare_verify_init,
+	 .wrap = wrap_verify_init,
+	 .ini = 0,
+	 .resp = 1},
+	{.name = "Ed25519 verify, 137 B (RESPONSE)",
+	 .bare = bare_verify_resp,
+	 .wrap = wrap_verify_resp,
+	 .ini = 1,
+	 .resp = 0},
+	{.name = "HKDF-SHA256 extract + 3 expands",
+	 .bare = bare_hkdf,
+	 .wrap = wrap_hkdf,
+	 .ini = 1,
+	 .resp = 1},
+	{.name = "SHA-256 144 B (H(init) in sig_R)",
+	 .bare = bare_sha_init,
+	 .wrap = wrap_sha_init,
+	 .ini = 1,
+	 .resp = 1},
+	{.name = "SHA-256 305 B (transcript)",
+	 .bare = bare_sha_transcript,
+	 .wrap = wrap_sha_transcript,
+	 .ini = 1,
+	 .resp = 1},
+	{.name = "HMAC-SHA256 144 B (INIT mac1)",
+	 .bare = bare_hmac_init,
+	 .wrap = wrap_hmac_init,
+	 .ini = 1,
+	 .resp = 1},
+	{.name = "HMAC-SHA256 156 B (RESPONSE mac1)",
+	 .bare = bare_hmac_resp,
+	 .wrap = wrap_hmac_resp,
+	 .ini = 1,
+	 .resp = 1},
+	{.name = "AES-GCM confirm seal (key+AAD 140)",
+	 .bare = bare_confirm_seal,
+	 .wrap = wrap_confirm_seal,
+	 .ini = 0,
+	 .resp = 1},
+	{.name = "AES-GCM confirm open (key+AAD 140)",
+	 .bare = bare_confirm_open,
+	 .wrap = wrap_confirm_open,
+	 .ini = 1,
+	 .resp = 0},
+	{.name = "AES-GCM session keys (tx + rx)",
+	 .bare = bare_session_keys,
+	 .wrap = wrap_session_keys,
+	 .ini = 1,
+	 .resp = 1},
+	{.name = "AES-GCM keepalive seal (0 B)",
+	 .bare = bare_ka_seal,
+	 .wrap = wrap_ka_seal,
+	 .ini = 1,
+	 .resp = 0},
+	{.name = "AES-GCM keepalive open (0 B)",
+	 .bare = bare_ka_open,
+	 .wrap = wrap_ka_open,
+	 .ini = 0,
+	 .resp = 1},
 };
 #define N_PRIMS (sizeof(prims) / sizeof(prims[0]))
-
 
 /*
  * Each role's bare operations in protocol order, run as one sequence (the same cold
@@ -949,15 +1020,32 @@ static prim prims[] = {
  */
 static const op_fn seq_initiator[] = {
 	/* INIT */
-	bare_x25519_keygen, bare_sign_init, bare_hmac_init,
+	bare_x25519_keygen,
+	bare_sign_init,
+	bare_hmac_init,
 	/* consume RESPONSE, send keepalive */
-	bare_hmac_resp, bare_sha_init, bare_verify_resp, bare_x25519_derive, bare_sha_transcript,
-	bare_hkdf, bare_confirm_open, bare_session_keys, bare_ka_seal,
+	bare_hmac_resp,
+	bare_sha_init,
+	bare_verify_resp,
+	bare_x25519_derive,
+	bare_sha_transcript,
+	bare_hkdf,
+	bare_confirm_open,
+	bare_session_keys,
+	bare_ka_seal,
 };
 static const op_fn seq_responder[] = {
 	/* consume INIT, send RESPONSE */
-	bare_hmac_init, bare_verify_init, bare_x25519_keygen, bare_sha_init, bare_sign_resp,
-	bare_x25519_derive, bare_sha_transcript, bare_hkdf, bare_confirm_seal, bare_hmac_resp,
+	bare_hmac_init,
+	bare_verify_init,
+	bare_x25519_keygen,
+	bare_sha_init,
+	bare_sign_resp,
+	bare_x25519_derive,
+	bare_sha_transcript,
+	bare_hkdf,
+	bare_confirm_seal,
+	bare_hmac_resp,
 	bare_session_keys,
 	/* consume keepalive */
 	bare_ka_open,
@@ -999,7 +1087,7 @@ static void handshake_round(double *ini, double *resp, double *bare_ini, double 
 
 /* ------------------------------------------------------------------ data path */
 
-static const size_t sizes[] = { 64, 1420, 16384 };
+static const size_t sizes[] = {64, 1420, 16384};
 #define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
 
 enum { D_OURS_SEAL, D_BARE_SEAL, D_OURS_OPEN, D_BARE_OPEN, D_KINDS };
@@ -1058,7 +1146,7 @@ static void data_free(void)
 /* A data packet as the wire has it: header (the AAD), ciphertext, tag. */
 static void bare_seal_packet(size_t size, uint8_t *pkt)
 {
-	uint8_t nonce[SS_NONCE_LEN] = { 0 };
+	uint8_t nonce[SS_NONCE_LEN] = {0};
 	uint64_t ctr = D.bare_counter++;
 
 	pkt[0] = SS_MSG_DATA;
@@ -1072,7 +1160,7 @@ static void bare_seal_packet(size_t size, uint8_t *pkt)
 
 static void bare_open_packet(size_t size, const uint8_t *pkt)
 {
-	uint8_t nonce[SS_NONCE_LEN] = { 0 };
+	uint8_t nonce[SS_NONCE_LEN] = {0};
 
 	memcpy(nonce + 4, pkt + SS_DATA_OFF_COUNTER, 8);
 	if (!gcm_open(D.dec, NULL, nonce, pkt, SS_DATA_HDR_LEN, pkt + SS_DATA_HDR_LEN, size, D.out))
@@ -1108,7 +1196,7 @@ static void data_round(size_t si, unsigned r)
 {
 	const size_t size = sizes[si], n = batch_of(size), stride = stride_of(size);
 	const unsigned k = size <= 256 ? 64 : size <= 2048 ? 32 : 8; /* packets per slice */
-	samples *seal[2] = { &S_a, &S_b }, *open[2] = { &S_c, &S_d };
+	samples *seal[2] = {&S_a, &S_b}, *open[2] = {&S_c, &S_d};
 	uint64_t timed = 0;
 
 	while (timed < 2 * round_ns) {
@@ -1160,15 +1248,16 @@ static void data_round(size_t si, unsigned r)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bench_core [--quick] [--detail] [--verbose] [--rounds N] [--round-ms MS]\n"
-		   "                  [--only GROUP]\n"
-		   "  --quick      3 rounds of 30 ms (CI smoke; numbers are noisy)\n"
-		   "  --detail     also time each primitive through the core's ss_* wrappers\n"
-		   "  --verbose    print every round's numbers to stderr (to judge the noise)\n"
-		   "  --rounds N   rounds per measurement, best kept (default 5, max 16)\n"
-		   "  --round-ms M length of one round in ms (default 300)\n"
-		   "  --only G     run one group: handshake, primitives or data (for profiling;\n"
-		   "               no ratios are printed)\n");
+	fprintf(f,
+		"usage: bench_core [--quick] [--detail] [--verbose] [--rounds N] [--round-ms MS]\n"
+		"                  [--only GROUP]\n"
+		"  --quick      3 rounds of 30 ms (CI smoke; numbers are noisy)\n"
+		"  --detail     also time each primitive through the core's ss_* wrappers\n"
+		"  --verbose    print every round's numbers to stderr (to judge the noise)\n"
+		"  --rounds N   rounds per measurement, best kept (default 5, max 16)\n"
+		"  --round-ms M length of one round in ms (default 300)\n"
+		"  --only G     run one group: handshake, primitives or data (for profiling;\n"
+		"               no ratios are printed)\n");
 }
 
 static void parse_args(int argc, char **argv)
@@ -1218,8 +1307,8 @@ static double ratio_hs_ini, ratio_hs_resp;
 
 int main(int argc, char **argv)
 {
-	double hs_ini[16], hs_resp[16], seq_ini[16], seq_resp[16], ini_ns, resp_ns, bini_ns, bresp_ns, sum_ini = 0, sum_resp = 0, wsum_ini = 0,
-									    wsum_resp = 0;
+	double hs_ini[16], hs_resp[16], seq_ini[16], seq_resp[16], ini_ns, resp_ns, bini_ns,
+		bresp_ns, sum_ini = 0, sum_resp = 0, wsum_ini = 0, wsum_resp = 0;
 	ss_peer_stats st;
 
 	parse_args(argc, argv);
@@ -1263,12 +1352,15 @@ int main(int argc, char **argv)
 			data_round(s, r);
 		if (verbose) {
 			if (want("handshake"))
-				fprintf(stderr, "  handshake us: ours ini %.1f resp %.1f, bare ini %.1f resp %.1f\n",
+				fprintf(stderr,
+					"  handshake us: ours ini %.1f resp %.1f, bare ini %.1f "
+					"resp %.1f\n",
 					hs_ini[r] / 1e3, hs_resp[r] / 1e3, seq_ini[r] / 1e3,
 					seq_resp[r] / 1e3);
 			for (size_t s = 0; s < N_SIZES && want("data"); s++)
 				fprintf(stderr,
-					"  %5zu B ns: seal ours %.1f bare %.1f, open ours %.1f bare %.1f\n",
+					"  %5zu B ns: seal ours %.1f bare %.1f, open ours %.1f "
+					"bare %.1f\n",
 					sizes[s], D.r[s][D_OURS_SEAL][r], D.r[s][D_BARE_SEAL][r],
 					D.r[s][D_OURS_OPEN][r], D.r[s][D_BARE_OPEN][r]);
 		}
@@ -1277,10 +1369,12 @@ int main(int argc, char **argv)
 	/* Sanity: every handshake completed, no packet was dropped. */
 	ss_peer_get_stats(B.peer, &st);
 	for (int i = 0; i < SS_DROP_COUNT; i++)
-		CHECK(st.drops[i] == 0, "responder dropped packets: %s", ss_err_name(SS_DROP_FIRST - i));
+		CHECK(st.drops[i] == 0, "responder dropped packets: %s",
+		      ss_err_name(SS_DROP_FIRST - i));
 	ss_peer_get_stats(A.peer, &st);
 	for (int i = 0; i < SS_DROP_COUNT; i++)
-		CHECK(st.drops[i] == 0, "initiator dropped packets: %s", ss_err_name(SS_DROP_FIRST - i));
+		CHECK(st.drops[i] == 0, "initiator dropped packets: %s",
+		      ss_err_name(SS_DROP_FIRST - i));
 
 	if (only) {
 		printf("--only %s: measured, not reported\n", only);
@@ -1313,7 +1407,8 @@ int main(int argc, char **argv)
 	       1e9 / ini_ns, bini_ns / 1e3, 1e9 / bini_ns, ini_ns / bini_ns);
 	printf("  %-10s %10.2f %10.0f %10.2f %10.0f %7.3f\n", "responder", resp_ns / 1e3,
 	       1e9 / resp_ns, bresp_ns / 1e3, 1e9 / bresp_ns, resp_ns / bresp_ns);
-	printf("  initiator = INIT (ss_peer_tick) + consume RESPONSE (incl. sealing the keepalive);\n"
+	printf("  initiator = INIT (ss_peer_tick) + consume RESPONSE (incl. sealing the "
+	       "keepalive);\n"
 	       "  responder = consume INIT (-> RESPONSE) + consume the keepalive.\n"
 	       "  Fake clock +1 s per handshake; cookies off on the responder.\n");
 
@@ -1326,8 +1421,8 @@ int main(int argc, char **argv)
 		printf(" %10s %7s", "ss_* us", "ss/bare");
 	printf("\n");
 	for (size_t i = 0; i < N_PRIMS; i++) {
-		printf("  %-36s %10.3f %5u %5u", prims[i].name, prims[i].bare_ns / 1e3, prims[i].ini,
-		       prims[i].resp);
+		printf("  %-36s %10.3f %5u %5u", prims[i].name, prims[i].bare_ns / 1e3,
+		       prims[i].ini, prims[i].resp);
 		if (detail)
 			printf(" %10.3f %7.2f", prims[i].wrap_ns / 1e3,
 			       prims[i].wrap_ns / prims[i].bare_ns);
@@ -1336,7 +1431,8 @@ int main(int argc, char **argv)
 	printf("  %-36s %10.2f %5s %5s", "sum, initiator (cf. bare above)", sum_ini / 1e3, "", "");
 	if (detail)
 		printf(" %10.2f %7.2f", wsum_ini / 1e3, wsum_ini / sum_ini);
-	printf("\n  %-36s %10.2f %5s %5s", "sum, responder (cf. bare above)", sum_resp / 1e3, "", "");
+	printf("\n  %-36s %10.2f %5s %5s", "sum, responder (cf. bare above)", sum_resp / 1e3, "",
+	       "");
 	if (detail)
 		printf(" %10.2f %7.2f", wsum_resp / 1e3, wsum_resp / sum_resp);
 	printf("\n");
@@ -1347,8 +1443,8 @@ int main(int argc, char **argv)
 
 	printf("\nData path (MB = 10^6 plaintext bytes; ours = ss_peer_seal / ss_ctx_consume,\n"
 	       "bare = AES-256-GCM on a pre-keyed EVP_CIPHER_CTX, same 16-byte AAD and layout)\n");
-	printf("  %-5s %6s %10s %10s %11s %10s %10s %11s %7s\n", "op", "bytes", "ours ns", "ours MB/s",
-	       "ours pkt/s", "bare ns", "bare MB/s", "bare pkt/s", "ratio");
+	printf("  %-5s %6s %10s %10s %11s %10s %10s %11s %7s\n", "op", "bytes", "ours ns",
+	       "ours MB/s", "ours pkt/s", "bare ns", "bare MB/s", "bare pkt/s", "ratio");
 	for (int op = 0; op < 2; op++) {
 		int ko = op ? D_OURS_OPEN : D_OURS_SEAL, kb = op ? D_BARE_OPEN : D_BARE_SEAL;
 
@@ -1356,8 +1452,8 @@ int main(int argc, char **argv)
 			double o = D.ns[s][ko], b = D.ns[s][kb];
 
 			printf("  %-5s %6zu %10.1f %10.1f %11.0f %10.1f %10.1f %11.0f %7.3f\n",
-			       op ? "open" : "seal", sizes[s], o, (double)sizes[s] * 1e3 / o, 1e9 / o,
-			       b, (double)sizes[s] * 1e3 / b, 1e9 / b, o / b);
+			       op ? "open" : "seal", sizes[s], o, (double)sizes[s] * 1e3 / o,
+			       1e9 / o, b, (double)sizes[s] * 1e3 / b, 1e9 / b, o / b);
 		}
 	}
 	printf("  Ours and bare alternate. open: batches of up to 4096 distinct packets\n"

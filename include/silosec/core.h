@@ -71,7 +71,8 @@ int ss_peer_add(ss_ctx *ctx, const uint8_t identity[SS_IDENTITY_LEN], ss_peer **
  * the first one is learned; unlike ss_peer_add(ctx, NULL, ...), whose INITs name the
  * identity once it is learned, a TOFU peer's INITs stay anonymous.
  */
-int ss_peer_add_tofu(ss_ctx *ctx, const uint8_t pinned[SS_IDENTITY_LEN], ss_peer **out) SS_WARN_UNUSED;
+int ss_peer_add_tofu(ss_ctx *ctx, const uint8_t pinned[SS_IDENTITY_LEN],
+		     ss_peer **out) SS_WARN_UNUSED;
 void ss_peer_remove(ss_ctx *ctx, ss_peer *peer);
 ss_peer *ss_peer_find(ss_ctx *ctx, const uint8_t identity[SS_IDENTITY_LEN]);
 /* NULL for a TOFU peer that has not completed a handshake yet. */

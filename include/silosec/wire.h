@@ -21,7 +21,7 @@
 /* Primitive sizes. */
 #define SS_KEY_LEN 32
 #define SS_IDENTITY_LEN 32 /* Ed25519 public key */
-#define SS_SEED_LEN 32     /* Ed25519 private seed */
+#define SS_SEED_LEN 32	   /* Ed25519 private seed */
 #define SS_SIG_LEN 64
 #define SS_DH_LEN 32 /* X25519 public key and shared secret */
 #define SS_HASH_LEN 32

@@ -217,10 +217,11 @@ static void iface_field(const char *k, const char *val, char *drops, size_t dcap
 		printf("  transport: %s\n", !strcmp(val, "ip") ? "raw IP protocol 99" : "udp");
 	} else if (!strcmp(k, "listen_port") || !strcmp(k, "mtu") || !strcmp(k, "peer_count") ||
 		   !strcmp(k, "cookies_sent")) {
-		printf("  %s: %s\n", !strcmp(k, "listen_port")    ? "listening port"
-				     : !strcmp(k, "cookies_sent") ? "cookie replies sent"
-				     : !strcmp(k, "peer_count")   ? "peers"
-								  : k,
+		printf("  %s: %s\n",
+		       !strcmp(k, "listen_port")    ? "listening port"
+		       : !strcmp(k, "cookies_sent") ? "cookie replies sent"
+		       : !strcmp(k, "peer_count")   ? "peers"
+						    : k,
 		       val);
 	} else if (!strcmp(k, "drop")) {
 		append(drops, dcap, ", ", val);
@@ -336,7 +337,9 @@ static void json_field(struct json_state *st, const char *k, const char *val)
 		if (!st->first_field)
 			putchar(',');
 		st->first_field = false;
-		json_str(!strcmp(k, "allowed_ip") ? "allowed_ips" : !strcmp(k, "drop") ? "drops" : k);
+		json_str(!strcmp(k, "allowed_ip") ? "allowed_ips"
+			 : !strcmp(k, "drop")	  ? "drops"
+						  : k);
 		putchar(':');
 		if (run) {
 			putchar(!strcmp(k, "drop") ? '{' : '[');
@@ -460,9 +463,10 @@ int cmd_show(int argc, char **argv)
 
 static int set_usage(void)
 {
-	fprintf(stderr, "usage: %s set IFACE peer IDENTITY [remove] [rekey] [endpoint HOST:PORT]\n"
-			"         [allowed-ips CIDR[,CIDR...]] [persistent-keepalive SECONDS|off]\n"
-			"         [peer IDENTITY ...]\n",
+	fprintf(stderr,
+		"usage: %s set IFACE peer IDENTITY [remove] [rekey] [endpoint HOST:PORT]\n"
+		"         [allowed-ips CIDR[,CIDR...]] [persistent-keepalive SECONDS|off]\n"
+		"         [peer IDENTITY ...]\n",
 		prog);
 	return 2;
 }
@@ -489,7 +493,8 @@ static int add_allowed(char *req, size_t cap, const char *list)
 		while (*tok == ' ')
 			tok++;
 		if (ss_cidr_parse(tok, &c)) {
-			fprintf(stderr, "%s: allowed-ips: '%s' is not an address/prefix\n", prog, tok);
+			fprintf(stderr, "%s: allowed-ips: '%s' is not an address/prefix\n", prog,
+				tok);
 			ret = 1;
 			break;
 		}
@@ -568,9 +573,10 @@ int cmd_set(int argc, char **argv)
 
 static int trust_usage(void)
 {
-	fprintf(stderr, "usage: %s trust STORE|CONFIG list\n"
-			"       %s trust STORE|CONFIG pin NAME IDENTITY\n"
-			"       %s trust STORE|CONFIG forget NAME\n",
+	fprintf(stderr,
+		"usage: %s trust STORE|CONFIG list\n"
+		"       %s trust STORE|CONFIG pin NAME IDENTITY\n"
+		"       %s trust STORE|CONFIG forget NAME\n",
 		prog, prog, prog);
 	return 2;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * silosec: key tool (genkey, pubkey, fingerprint) and, until the tunnel daemon lands,
- * a two-node demo that runs the real handshake and data path over UDP on loopback.
+ * silosec: key tool (genkey, pubkey, fingerprint), the tunnel's control (show, set,
+ * trust; see ctl.c), and a self-contained two-node demo of the core over loopback UDP.
  */
 #include <errno.h>
 #include <poll.h>
@@ -52,7 +52,8 @@ static int cmd_genkey(int argc, char **argv)
 	if (argc > 1) {
 		ret = ss_keyfile_save(argv[1], id);
 		if (ret == SS_ERR_EXISTS)
-			fprintf(stderr, "%s: %s: file exists, not overwriting a key\n", prog, argv[1]);
+			fprintf(stderr, "%s: %s: file exists, not overwriting a key\n", prog,
+				argv[1]);
 		else if (ret)
 			fprintf(stderr, "%s: %s: %s\n", prog, argv[1],
 				ret == SS_ERR_IO ? strerror(errno) : ss_strerror(ret));
@@ -144,7 +145,7 @@ static void flow_of(ss_flow *f, const struct sockaddr_in *local, const struct so
 static int node_open(struct node *n, const char *name)
 {
 	socklen_t len = sizeof(n->addr);
-	ss_ctx_config cfg = { 0 };
+	ss_ctx_config cfg = {0};
 	int ret;
 
 	n->name = name;
@@ -262,7 +263,7 @@ static void node_close(struct node *n)
 static int cmd_demo(int argc, char **argv)
 {
 	static uint8_t in[SS_MAX_PACKET], out[SS_MAX_PACKET];
-	struct node a = { .fd = -1 }, b = { .fd = -1 };
+	struct node a = {.fd = -1}, b = {.fd = -1};
 	int count = argc > 1 ? atoi(argv[1]) : 5, delivered = 0, sent = 0, rc = 1;
 	ss_peer_stats sa, sb;
 	char msg[64];
@@ -275,7 +276,7 @@ static int cmd_demo(int argc, char **argv)
 	    node_meet(&b, &a))
 		goto out;
 	for (int rounds = 0; rounds < 10000 && delivered < count; rounds++) {
-		struct pollfd p[2] = { { a.fd, POLLIN, 0 }, { b.fd, POLLIN, 0 } };
+		struct pollfd p[2] = {{a.fd, POLLIN, 0}, {b.fd, POLLIN, 0}};
 		size_t len;
 
 		if (sent < count) {
@@ -306,7 +307,8 @@ static int cmd_demo(int argc, char **argv)
 	       (unsigned long long)sa.packets_sealed, (unsigned long long)sa.bytes_sealed,
 	       (unsigned long long)sb.packets_opened, (unsigned long long)sb.bytes_opened);
 	if (delivered == count && sb.bytes_opened == sa.bytes_sealed) {
-		printf("demo: OK, %d messages delivered over an authenticated AES-256-GCM session\n",
+		printf("demo: OK, %d messages delivered over an authenticated AES-256-GCM "
+		       "session\n",
 		       delivered);
 		rc = 0;
 	} else {

@@ -54,10 +54,10 @@ uint64_t ss_control_echo_deadline(const ss_session *s)
 	return s->echo_sent_ns == 0 ? 0 : s->echo_sent_ns + SS_ECHO_INTERVAL;
 }
 
-int ss_control_create_echo(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t *out,
-			   size_t out_cap, size_t *out_len)
+int ss_control_create_echo(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t *out, size_t out_cap,
+			   size_t *out_len)
 {
-	uint8_t pt[SS_CTL_LEN] = { SS_CTL_ECHO };
+	uint8_t pt[SS_CTL_LEN] = {SS_CTL_ECHO};
 	ss_time now;
 	int ret;
 

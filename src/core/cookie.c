@@ -24,8 +24,8 @@ bool ss_cookie_under_load(ss_ctx *ctx, uint64_t now_ns)
 	if (ctx->load_last_ns != UINT64_MAX && now_ns > ctx->load_last_ns) {
 		uint64_t credit = now_ns - ctx->load_last_ns;
 
-		ctx->load_tokens_ns = credit >= cap - ctx->load_tokens_ns ? cap
-									   : ctx->load_tokens_ns + credit;
+		ctx->load_tokens_ns =
+			credit >= cap - ctx->load_tokens_ns ? cap : ctx->load_tokens_ns + credit;
 	}
 	ctx->load_last_ns = now_ns;
 	if (ctx->load_tokens_ns < cost)
@@ -40,7 +40,8 @@ static int cookie_for(ss_ctx *ctx, const ss_flow *flow, uint64_t now_ns,
 	uint8_t src[19];
 	int ret;
 
-	if (!ctx->has_cookie_secret || now_ns - ctx->cookie_secret_ns >= SS_COOKIE_SECRET_LIFETIME) {
+	if (!ctx->has_cookie_secret ||
+	    now_ns - ctx->cookie_secret_ns >= SS_COOKIE_SECRET_LIFETIME) {
 		ret = ss_rand(ctx, ctx->cookie_secret, sizeof(ctx->cookie_secret));
 		if (ret)
 			return ret;

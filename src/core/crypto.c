@@ -35,8 +35,8 @@ int ss_sha256(uint8_t out[SS_HASH_LEN], const void *a, size_t alen, const void *
 	return ok ? 0 : SS_ERR_CRYPTO;
 }
 
-int ss_hmac_sha256(uint8_t out[SS_HASH_LEN], const uint8_t *key, size_t keylen,
-		   const uint8_t *msg, size_t len)
+int ss_hmac_sha256(uint8_t out[SS_HASH_LEN], const uint8_t *key, size_t keylen, const uint8_t *msg,
+		   size_t len)
 {
 	unsigned int outlen = SS_HASH_LEN;
 
@@ -84,8 +84,8 @@ int ss_hkdf_extract(uint8_t prk[SS_HASH_LEN], const uint8_t *salt, size_t saltle
 		    NULL, 0);
 }
 
-int ss_hkdf_expand(uint8_t *okm, size_t okmlen, const uint8_t prk[SS_HASH_LEN],
-		   const uint8_t *info, size_t infolen)
+int ss_hkdf_expand(uint8_t *okm, size_t okmlen, const uint8_t prk[SS_HASH_LEN], const uint8_t *info,
+		   size_t infolen)
 {
 	if (okmlen == 0 || okmlen > 255 * SS_HASH_LEN)
 		return SS_ERR_INVAL;
@@ -273,7 +273,8 @@ static int aead_once(int enc, const uint8_t key[SS_KEY_LEN], const uint8_t nonce
 }
 
 int ss_aead_seal_once(const uint8_t key[SS_KEY_LEN], const uint8_t nonce[SS_NONCE_LEN],
-		      const uint8_t *aad, size_t aadlen, const uint8_t *pt, size_t len, uint8_t *out)
+		      const uint8_t *aad, size_t aadlen, const uint8_t *pt, size_t len,
+		      uint8_t *out)
 {
 	return aead_once(1, key, nonce, aad, aadlen, pt, len, out);
 }

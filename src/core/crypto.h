@@ -21,14 +21,14 @@ int ss_ct_equal(const void *a, const void *b, size_t len);
 /* SHA-256 over up to three pieces (any may be NULL/0). */
 int ss_sha256(uint8_t out[SS_HASH_LEN], const void *a, size_t alen, const void *b, size_t blen,
 	      const void *c, size_t clen) SS_WARN_UNUSED;
-int ss_hmac_sha256(uint8_t out[SS_HASH_LEN], const uint8_t *key, size_t keylen,
-		   const uint8_t *msg, size_t len) SS_WARN_UNUSED;
+int ss_hmac_sha256(uint8_t out[SS_HASH_LEN], const uint8_t *key, size_t keylen, const uint8_t *msg,
+		   size_t len) SS_WARN_UNUSED;
 
 /* RFC 5869. */
 int ss_hkdf_extract(uint8_t prk[SS_HASH_LEN], const uint8_t *salt, size_t saltlen,
 		    const uint8_t *ikm, size_t ikmlen) SS_WARN_UNUSED;
-int ss_hkdf_expand(uint8_t *okm, size_t okmlen, const uint8_t prk[SS_HASH_LEN],
-		   const uint8_t *info, size_t infolen) SS_WARN_UNUSED;
+int ss_hkdf_expand(uint8_t *okm, size_t okmlen, const uint8_t prk[SS_HASH_LEN], const uint8_t *info,
+		   size_t infolen) SS_WARN_UNUSED;
 
 /* RFC 7748. */
 int ss_x25519_public(uint8_t pub[SS_DH_LEN], const uint8_t priv[SS_DH_LEN]) SS_WARN_UNUSED;

@@ -101,8 +101,8 @@ int ss_ctx_create(ss_ctx **out, const ss_ctx_config *cfg)
 	if (!ret)
 		ret = ss_table_init(&ctx->by_identity, cfg->max_peers, seeds[0]);
 	if (!ret)
-		ret = ss_table_init(&ctx->by_index,
-				    cfg->max_peers * (SS_SESSION_SLOTS + 1), seeds[1]);
+		ret = ss_table_init(&ctx->by_index, cfg->max_peers * (SS_SESSION_SLOTS + 1),
+				    seeds[1]);
 	if (ret)
 		goto fail;
 	ctx->load_last_ns = UINT64_MAX;

@@ -12,7 +12,6 @@
 #include "endian.h"
 #include "internal.h"
 
-
 static const uint8_t zero_id[SS_IDENTITY_LEN];
 static const uint8_t zero_nonce[SS_NONCE_LEN];
 
@@ -123,7 +122,8 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 	if (ret)
 		goto fail_index;
 	/* Strictly increasing even if the wall clock steps back. */
-	peer->tx_timestamp = now.wall_ns > peer->tx_timestamp ? now.wall_ns : peer->tx_timestamp + 1;
+	peer->tx_timestamp =
+		now.wall_ns > peer->tx_timestamp ? now.wall_ns : peer->tx_timestamp + 1;
 	ss_store_be64(out + SS_INIT_OFF_TIMESTAMP, peer->tx_timestamp);
 	ret = ss_identity_sign(ctx->id, sigbuf, init_sig_msg(sigbuf, responder, out),
 			       out + SS_INIT_OFF_SIG);
@@ -340,8 +340,8 @@ static int verify_response(ss_peer *peer, const uint8_t *pkt, struct keys *k)
 	return ret == SS_ERR_DECRYPT ? SS_ERR_CONFIRM : ret;
 }
 
-int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
-				  size_t len, ss_result *res)
+int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
+				  ss_result *res)
 {
 	uint8_t mac[SS_MAC_LEN];
 	struct keys k;

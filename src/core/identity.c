@@ -25,7 +25,8 @@ int ss_identity_from_seed(ss_identity **out, const uint8_t seed[SS_SEED_LEN])
 	id = calloc(1, sizeof(*id));
 	if (!id)
 		return SS_ERR_NOMEM;
-	/* Best effort: keep the long-term seed out of swap; failure (RLIMIT_MEMLOCK) is not fatal. */
+	/* Best effort: keep the long-term seed out of swap; failure (RLIMIT_MEMLOCK) is not fatal.
+	 */
 	(void)mlock(id, sizeof(*id));
 	memcpy(id->seed, seed, SS_SEED_LEN);
 	ret = ss_ed25519_public(id->pub, seed);
@@ -79,8 +80,7 @@ void ss_identity_seed(const ss_identity *id, uint8_t seed[SS_SEED_LEN])
 	memcpy(seed, id->seed, SS_SEED_LEN);
 }
 
-int ss_identity_sign(const ss_identity *id, const uint8_t *msg, size_t len,
-		     uint8_t sig[SS_SIG_LEN])
+int ss_identity_sign(const ss_identity *id, const uint8_t *msg, size_t len, uint8_t sig[SS_SIG_LEN])
 {
 	return ss_ed25519_sign(sig, id->pkey, msg, len);
 }

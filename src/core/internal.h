@@ -62,8 +62,8 @@ typedef struct ss_session {
 	uint64_t rx_packets;
 	bool echo_seen;
 	uint64_t echo_counter, echo_rx_next, echo_rx_packets; /* last echo from the peer */
-	uint64_t echo_sent_ns; /* our last echo */
-	bool echo_pending;     /* DATA received since */
+	uint64_t echo_sent_ns;				      /* our last echo */
+	bool echo_pending;				      /* DATA received since */
 } ss_session;
 
 typedef struct ss_handshake {
@@ -87,9 +87,9 @@ struct ss_peer {
 	uint8_t cookie[SS_COOKIE_LEN];
 	uint64_t cookie_ns;
 	bool has_cookie;
-	uint64_t rx_timestamp;	 /* greatest INIT timestamp accepted from the peer */
-	uint64_t rx_init_ns;	 /* when we accepted it (flood limit) */
-	uint64_t tx_timestamp;	 /* greatest we sent */
+	uint64_t rx_timestamp; /* greatest INIT timestamp accepted from the peer */
+	uint64_t rx_init_ns;   /* when we accepted it (flood limit) */
+	uint64_t tx_timestamp; /* greatest we sent */
 	ss_handshake hs;
 	ss_session slots[SS_SESSION_SLOTS];
 	ss_session *current, *previous, *next;
@@ -157,8 +157,8 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 			     size_t *out_len) SS_WARN_UNUSED;
 int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 			      uint8_t *out, size_t out_cap, ss_result *res) SS_WARN_UNUSED;
-int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
-				  size_t len, ss_result *res) SS_WARN_UNUSED;
+int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
+				  ss_result *res) SS_WARN_UNUSED;
 void ss_handshake_clear(ss_ctx *ctx, ss_peer *peer);
 
 /* cookie.c */
@@ -176,8 +176,8 @@ int ss_control_handle(ss_ctx *ctx, ss_peer *peer, ss_session *s, const uint8_t *
 		      uint64_t counter) SS_WARN_UNUSED;
 bool ss_control_echo_due(const ss_session *s, uint64_t now_ns);
 uint64_t ss_control_echo_deadline(const ss_session *s);
-int ss_control_create_echo(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t *out,
-			   size_t out_cap, size_t *out_len) SS_WARN_UNUSED;
+int ss_control_create_echo(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t *out, size_t out_cap,
+			   size_t *out_len) SS_WARN_UNUSED;
 
 /* Mac over msg[0..len) truncated to SS_MAC_LEN. */
 int ss_mac16(uint8_t out[SS_MAC_LEN], const uint8_t *key, size_t keylen, const uint8_t *msg,

@@ -108,8 +108,7 @@ int ss_session_seal(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t type, con
 	return 0;
 }
 
-static int check_alive(const ss_peer *peer, const ss_session *s, uint64_t counter,
-		       uint64_t now_ns)
+static int check_alive(const ss_peer *peer, const ss_session *s, uint64_t counter, uint64_t now_ns)
 {
 	if (s != peer->current && s != peer->previous && s != peer->next)
 		return SS_ERR_EXPIRED;
@@ -119,8 +118,7 @@ static int check_alive(const ss_peer *peer, const ss_session *s, uint64_t counte
 }
 
 /* The peer proved it holds this session's keys: old epochs end now (invariant 5). */
-static void promote(ss_ctx *ctx, ss_peer *peer, ss_session *s, const ss_time *now,
-		    ss_result *res)
+static void promote(ss_ctx *ctx, ss_peer *peer, ss_session *s, const ss_time *now, ss_result *res)
 {
 	if (s == peer->next) {
 		if (peer->current)

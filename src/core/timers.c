@@ -45,8 +45,8 @@ int ss_ctx_consume(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t 
 		ret = ss_handshake_consume_response(ctx, flow, pkt, len, res);
 		if (!ret) {
 			/* Let the responder confirm the epoch at once, even with no data queued. */
-			ret = ss_session_seal(ctx, res->peer, res->peer->current, SS_MSG_DATA, NULL, 0,
-					      out, out_cap, &res->len);
+			ret = ss_session_seal(ctx, res->peer, res->peer->current, SS_MSG_DATA, NULL,
+					      0, out, out_cap, &res->len);
 			if (!ret)
 				res->kind = SS_RESULT_REPLY;
 		}
@@ -239,7 +239,8 @@ uint64_t ss_peer_deadline(const ss_peer *peer)
 		if (peer->rx_data_pending)
 			d = min64(d, peer->last_rx_ns + SS_KEEPALIVE_TIMEOUT);
 		if (peer->keepalive_s)
-			d = min64(d, peer->last_tx_ns + (uint64_t)peer->keepalive_s * SS_NS_PER_SEC);
+			d = min64(d,
+				  peer->last_tx_ns + (uint64_t)peer->keepalive_s * SS_NS_PER_SEC);
 	}
 	if (peer->has_cookie)
 		d = min64(d, peer->cookie_ns + SS_COOKIE_LIFETIME);

@@ -703,9 +703,10 @@ static int finish(struct parser *p)
 	}
 	for (size_t i = 0; i < p->conf->npeers; i++)
 		if (p->conf->peers[i].tofu && !p->conf->trust_store)
-			return fail(p, p->conf->peers[i].line, SS_ERR_FORMAT,
-				    "[Peer]: Identity = tofu needs TrustStore in [Interface] (where "
-				    "first-seen identities are pinned)");
+			return fail(
+				p, p->conf->peers[i].line, SS_ERR_FORMAT,
+				"[Peer]: Identity = tofu needs TrustStore in [Interface] (where "
+				"first-seen identities are pinned)");
 	return check_unique_identities(p);
 }
 

@@ -21,7 +21,8 @@ struct out {
 	FILE *f;
 };
 
-static void kv(FILE *f, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void kv(FILE *f, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void kv(FILE *f, const char *key, const char *fmt, ...)
 {
@@ -125,8 +126,8 @@ static int parse_set_line(struct set_req *r, char *key, char *val, char *err, si
 {
 	if (!strcmp(key, "peer")) {
 		if (r->have_peer || ss_key_from_base64(val, r->identity)) {
-			snprintf(err, errlen, "peer: '%s' is not a base64 identity (one per request)",
-				 val);
+			snprintf(err, errlen,
+				 "peer: '%s' is not a base64 identity (one per request)", val);
 			return -1;
 		}
 		r->have_peer = true;
@@ -179,7 +180,8 @@ static int apply_set(ss_daemon *d, struct set_req *r, char *err, size_t errlen)
 	p = ss_daemon_find(d, r->identity);
 	/* All or nothing: check what can fail before a new peer exists. */
 	if (r->endpoint && !p && ss_endpoint_check(r->endpoint)) {
-		snprintf(err, errlen, "endpoint '%s': expected HOST:PORT or [V6]:PORT", r->endpoint);
+		snprintf(err, errlen, "endpoint '%s': expected HOST:PORT or [V6]:PORT",
+			 r->endpoint);
 		return -1;
 	}
 	if (r->remove) {
@@ -203,8 +205,7 @@ static int apply_set(ss_daemon *d, struct set_req *r, char *err, size_t errlen)
 	} else if (r->endpoint && ss_daemon_set_endpoint(d, p, r->endpoint, err, errlen)) {
 		return -1;
 	}
-	if (r->replace_allowed &&
-	    ss_daemon_set_allowed(d, p, r->allowed, r->nallowed, err, errlen))
+	if (r->replace_allowed && ss_daemon_set_allowed(d, p, r->allowed, r->nallowed, err, errlen))
 		return -1;
 	if (r->have_keepalive)
 		ss_daemon_set_keepalive(d, p, r->keepalive);
@@ -280,7 +281,8 @@ void ss_ctl_serve(ss_daemon *d, int fd)
 	int wfd;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || cred.uid != 0) {
-		static const char deny[] = "error=permission denied: the control socket is root only\n";
+		static const char deny[] =
+			"error=permission denied: the control socket is root only\n";
 
 		(void)!write(fd, deny, sizeof(deny) - 1);
 		return;

@@ -26,9 +26,8 @@
 #include "truststore.h"
 
 const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT] = {
-	"SS_TUN_SPOOFED",     "SS_TUN_MALFORMED",  "SS_TUN_NO_ROUTE",
-	"SS_TUN_NO_ENDPOINT", "SS_TUN_QUEUE_FULL", "SS_TUN_SEND_FAILED",
-	"SS_TUN_HS_TIMEOUT",  "SS_TUN_WRITE_FAILED",
+	"SS_TUN_SPOOFED",    "SS_TUN_MALFORMED",   "SS_TUN_NO_ROUTE",	"SS_TUN_NO_ENDPOINT",
+	"SS_TUN_QUEUE_FULL", "SS_TUN_SEND_FAILED", "SS_TUN_HS_TIMEOUT", "SS_TUN_WRITE_FAILED",
 };
 
 uint64_t ss_mono_ns(void)
@@ -360,9 +359,9 @@ static void wire_drop(ss_daemon *d, ss_dpeer *p, int code, const ss_flow *flow,
 			       "refused",
 			       f, a);
 	} else {
-		ss_log_limited(SS_LOG_WIRE_DROP, now, LOG_INFO, "%s: dropped packet from %s%s%s: %s",
-			       ss_err_name(code), a, p ? " for peer " : "",
-			       p ? peer_label(p, l) : "", ss_strerror(code));
+		ss_log_limited(SS_LOG_WIRE_DROP, now, LOG_INFO,
+			       "%s: dropped packet from %s%s%s: %s", ss_err_name(code), a,
+			       p ? " for peer " : "", p ? peer_label(p, l) : "", ss_strerror(code));
 	}
 }
 
@@ -462,8 +461,7 @@ static void run_timers(ss_daemon *d)
 		return;
 	d->next_deadline = UINT64_MAX;
 	for (ss_dpeer *p = d->peers; p; p = p->next) {
-		if (ss_peer_deadline(p->sp) <= now ||
-		    (p->keepalive && !ss_peer_has_session(p->sp)))
+		if (ss_peer_deadline(p->sp) <= now || (p->keepalive && !ss_peer_has_session(p->sp)))
 			tick_peer(d, p, now);
 		ss_daemon_touch(d, p);
 	}

@@ -12,20 +12,20 @@
 #include "config.h"
 #include "transport.h"
 
-#define SS_QUEUE_PER_PEER 128  /* packets held while a handshake is under way */
-#define SS_QUEUE_TOTAL 4096    /* over all peers */
-#define SS_TUN_BATCH 64	       /* packets read per wakeup and source, for fairness */
+#define SS_QUEUE_PER_PEER 128		    /* packets held while a handshake is under way */
+#define SS_QUEUE_TOTAL 4096		    /* over all peers */
+#define SS_TUN_BATCH 64			    /* packets read per wakeup and source, for fairness */
 #define SS_STALE_AFTER (15 * SS_NS_PER_SEC) /* sent, nothing back: try a new handshake */
 
 /* Daemon-level drop reasons (stable names: SS_TUN_*), next to the core's. */
 enum ss_tun_drop {
-	SS_TUN_SPOOFED = 0, /* inner source not in the sending peer's AllowedIPs */
-	SS_TUN_MALFORMED,   /* decrypted payload is not a well-formed IP packet */
-	SS_TUN_NO_ROUTE,    /* packet from TUN to an address no peer owns */
-	SS_TUN_NO_ENDPOINT, /* peer has no endpoint and no session */
-	SS_TUN_QUEUE_FULL,  /* handshake pending and the queue is full */
-	SS_TUN_SEND_FAILED, /* the socket refused the packet */
-	SS_TUN_HS_TIMEOUT,  /* queued, but the handshake gave up (SS_REKEY_ATTEMPT_TIME) */
+	SS_TUN_SPOOFED = 0,  /* inner source not in the sending peer's AllowedIPs */
+	SS_TUN_MALFORMED,    /* decrypted payload is not a well-formed IP packet */
+	SS_TUN_NO_ROUTE,     /* packet from TUN to an address no peer owns */
+	SS_TUN_NO_ENDPOINT,  /* peer has no endpoint and no session */
+	SS_TUN_QUEUE_FULL,   /* handshake pending and the queue is full */
+	SS_TUN_SEND_FAILED,  /* the socket refused the packet */
+	SS_TUN_HS_TIMEOUT,   /* queued, but the handshake gave up (SS_REKEY_ATTEMPT_TIME) */
 	SS_TUN_WRITE_FAILED, /* the TUN device refused a decrypted packet */
 	SS_TUN_DROP_COUNT,
 };

@@ -22,7 +22,7 @@ void ss_log_init(const char *ident, bool to_stderr)
 
 static void vlog(int prio, const char *fmt, va_list ap)
 {
-	static const char *const level[] = {"emerg", "alert", "crit", "error",
+	static const char *const level[] = {"emerg",   "alert",	 "crit", "error",
 					    "warning", "notice", "info", "debug"};
 	char line[1024];
 

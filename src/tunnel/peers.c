@@ -143,8 +143,8 @@ static void route_update(ss_daemon *d, const ss_cidr *c, bool add)
 	ret = add ? ss_nl_route_add(d->nl, d->ifindex, c) : ss_nl_route_del(d->nl, d->ifindex, c);
 	if (ret) {
 		ss_cidr_format(c, a, sizeof(a));
-		ss_log(LOG_WARNING, "SS_TUN_ROUTE: %s route %s: %s", add ? "adding" : "removing",
-		       a, strerror(-ret));
+		ss_log(LOG_WARNING, "SS_TUN_ROUTE: %s route %s: %s", add ? "adding" : "removing", a,
+		       strerror(-ret));
 	}
 }
 
@@ -155,7 +155,9 @@ static void mask(ss_cidr *c)
 	for (int i = 0; i < n; i++) {
 		int bits = c->prefix - i * 8;
 
-		c->addr[i] = bits >= 8 ? c->addr[i] : bits > 0 ? c->addr[i] & (0xff << (8 - bits)) : 0;
+		c->addr[i] = bits >= 8	? c->addr[i]
+			     : bits > 0 ? c->addr[i] & (0xff << (8 - bits))
+					: 0;
 	}
 }
 
@@ -208,8 +210,8 @@ static int trust_lookup(ss_daemon *d, const char *name, uint8_t id[SS_IDENTITY_L
 	int ret;
 
 	if (!d->conf->trust_store) {
-		snprintf(err, errlen, "peer %s uses Identity = tofu but [Interface] has no TrustStore",
-			 name);
+		snprintf(err, errlen,
+			 "peer %s uses Identity = tofu but [Interface] has no TrustStore", name);
 		return SS_ERR_INVAL;
 	}
 	ret = ss_trust_load(d->conf->trust_store, &ts, err, errlen);
@@ -326,7 +328,8 @@ static int load_identity(ss_daemon *d, char *err, size_t errlen)
 	if (d->conf->has_private_key) {
 		ret = ss_identity_from_seed(&d->id, d->conf->private_key);
 		if (ret)
-			snprintf(err, errlen, "%s: PrivateKey: %s", d->conf->path, ss_strerror(ret));
+			snprintf(err, errlen, "%s: PrivateKey: %s", d->conf->path,
+				 ss_strerror(ret));
 		return ret;
 	}
 	ret = ss_keyfile_load(d->conf->private_key_file, &d->id);
@@ -370,8 +373,8 @@ static int setup_netdev(ss_daemon *d, char *err, size_t errlen)
 	}
 	ret = ss_nl_link_up(d->nl, d->ifindex, d->conf->mtu);
 	if (ret) {
-		snprintf(err, errlen, "bringing %s up with MTU %u: %s", d->conf->name,
-			 d->conf->mtu, strerror(-ret));
+		snprintf(err, errlen, "bringing %s up with MTU %u: %s", d->conf->name, d->conf->mtu,
+			 strerror(-ret));
 		return SS_ERR_IO;
 	}
 	return 0;
@@ -537,8 +540,7 @@ static bool iface_changed(const ss_conf *a, const ss_conf *b)
 	       memcmp(a->private_key, b->private_key, sizeof(a->private_key)) ||
 	       strcmp(a->private_key_file ? a->private_key_file : "",
 		      b->private_key_file ? b->private_key_file : "") ||
-	       a->naddrs != b->naddrs ||
-	       memcmp(a->addrs, b->addrs, a->naddrs * sizeof(*a->addrs));
+	       a->naddrs != b->naddrs || memcmp(a->addrs, b->addrs, a->naddrs * sizeof(*a->addrs));
 }
 
 static ss_dpeer *match(ss_daemon *d, const ss_conf_peer *cp)
@@ -546,8 +548,7 @@ static ss_dpeer *match(ss_daemon *d, const ss_conf_peer *cp)
 	return cp->tofu ? find_tofu(d, cp->endpoint) : ss_daemon_find(d, cp->identity);
 }
 
-static int apply_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp, char *err,
-		      size_t errlen)
+static int apply_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp, char *err, size_t errlen)
 {
 	int ret = 0;
 

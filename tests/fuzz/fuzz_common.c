@@ -41,7 +41,7 @@ static void die_if(int cond)
 
 static void node_init(struct fuzz_node *n, uint8_t tag)
 {
-	ss_ctx_config cfg = { 0 };
+	ss_ctx_config cfg = {0};
 	uint8_t seed[32];
 
 	memset(seed, tag, sizeof(seed));

@@ -64,7 +64,7 @@ void test_flow_reverse(ss_flow *out, const ss_flow *in)
 void test_node_init(test_node *n, const char *label, uint32_t max_peers)
 {
 	uint8_t seed[32];
-	ss_ctx_config cfg = { 0 };
+	ss_ctx_config cfg = {0};
 	char buf[64];
 
 	memset(n, 0, sizeof(*n));
@@ -127,7 +127,8 @@ void test_handshake(test_node *a, test_node *b)
 	ss_flow f;
 
 	ss_peer_want_handshake(a->peer);
-	assert_int_equal(ss_peer_tick(a->ctx, a->peer, init, sizeof(init), &init_len, &f, &kind), 0);
+	assert_int_equal(ss_peer_tick(a->ctx, a->peer, init, sizeof(init), &init_len, &f, &kind),
+			 0);
 	assert_int_equal(kind, SS_TICK_HANDSHAKE);
 	assert_int_equal(init_len, SS_INIT_LEN);
 	assert_int_equal(ss_ctx_consume(b->ctx, &b->flow, init, init_len, resp, sizeof(resp), &res),

@@ -24,12 +24,12 @@
 
 #define SNAP_MAX 8
 
-#define assert_code(got, want)                                                                  \
-	do {                                                                                    \
-		int g_ = (got), w_ = (want);                                                    \
-		if (g_ != w_)                                                                   \
-			fail_msg("%s:%d: got %s (%d), want %s (%d)", __FILE__, __LINE__,        \
-				 ss_err_name(g_), g_, ss_err_name(w_), w_);                     \
+#define assert_code(got, want)                                                                     \
+	do {                                                                                       \
+		int g_ = (got), w_ = (want);                                                       \
+		if (g_ != w_)                                                                      \
+			fail_msg("%s:%d: got %s (%d), want %s (%d)", __FILE__, __LINE__,           \
+				 ss_err_name(g_), g_, ss_err_name(w_), w_);                        \
 	} while (0)
 
 typedef struct msg {
@@ -370,7 +370,7 @@ static void seal_control(test_node *n, const uint8_t pt[SS_CTL_LEN], msg *m)
 
 static void forge_echo(test_node *n, uint64_t rx_next, uint64_t rx_packets, msg *m)
 {
-	uint8_t pt[SS_CTL_LEN] = { SS_CTL_ECHO };
+	uint8_t pt[SS_CTL_LEN] = {SS_CTL_ECHO};
 
 	ss_store_be64(pt + SS_CTL_OFF_RX_NEXT, rx_next);
 	ss_store_be64(pt + SS_CTL_OFF_RX_PACKETS, rx_packets);
@@ -405,7 +405,7 @@ static ss_identity *make_identity(const char *label)
 /* test_node_init with accept_anonymous; no peer. */
 static void node_init_cfg(test_node *n, const char *label, bool accept_anonymous)
 {
-	ss_ctx_config cfg = { 0 };
+	ss_ctx_config cfg = {0};
 	char buf[64];
 
 	memset(n, 0, sizeof(*n));
@@ -503,7 +503,7 @@ static void forge_response(msg *m, const uint8_t *init, const uint8_t *ident,
 static void forge_cookie(msg *m, const uint8_t *init, const uint8_t *key_id,
 			 const uint8_t *aad_mac1)
 {
-	static const uint8_t cookie[SS_COOKIE_LEN] = { 0xc0, 0x0c, 0x1e };
+	static const uint8_t cookie[SS_COOKIE_LEN] = {0xc0, 0x0c, 0x1e};
 	uint8_t key[SS_HASH_LEN];
 
 	m->b[0] = SS_MSG_COOKIE;
@@ -525,7 +525,7 @@ static void copy_flip(msg *dst, const msg *src, size_t pos, uint8_t mask)
 	dst->b[pos] ^= mask;
 }
 
-static const uint8_t masks[] = { 0x01, 0x80 };
+static const uint8_t masks[] = {0x01, 0x80};
 
 static bool code_in(int code, const int *set, size_t n)
 {
@@ -535,13 +535,13 @@ static bool code_in(int code, const int *set, size_t n)
 	return false;
 }
 
-#define assert_code_in(got, ...)                                                                \
-	do {                                                                                    \
-		const int set_[] = { __VA_ARGS__ };                                             \
-		int g_ = (got);                                                                 \
-		if (!code_in(g_, set_, sizeof(set_) / sizeof(set_[0])))                         \
+#define assert_code_in(got, ...)                                                                   \
+	do {                                                                                       \
+		const int set_[] = {__VA_ARGS__};                                                  \
+		int g_ = (got);                                                                    \
+		if (!code_in(g_, set_, sizeof(set_) / sizeof(set_[0])))                            \
 			fail_msg("%s:%d: unexpected %s (%d)", __FILE__, __LINE__, ss_err_name(g_), \
-				 g_);                                                           \
+				 g_);                                                              \
 	} while (0)
 
 /* =========================================================================
@@ -1083,7 +1083,7 @@ static void reflect_cookie(void **state)
  */
 static void reflect_packet(test_node *a, test_node *b, const msg *p)
 {
-	uint8_t nonce[SS_NONCE_LEN] = { 0 }, pt[SS_MAX_PACKET];
+	uint8_t nonce[SS_NONCE_LEN] = {0}, pt[SS_MAX_PACKET];
 	ss_session *own = a->peer->current;
 	struct snap s;
 	msg bad;
@@ -1325,7 +1325,7 @@ static void sealed_at(uint8_t (*pk)[SS_DATA_OVERHEAD + 8], size_t i, msg *m)
 static void window_exceed(void **state)
 {
 	const size_t n = SS_REPLAY_WINDOW + 1;
-	uint8_t (*pk)[SS_DATA_OVERHEAD + 8] = calloc(n, sizeof(*pk));
+	uint8_t(*pk)[SS_DATA_OVERHEAD + 8] = calloc(n, sizeof(*pk));
 	test_node a, b;
 	struct snap s;
 	uint8_t pt[8];
@@ -1389,14 +1389,14 @@ static void window_exceed(void **state)
 /* Jumps ahead by exactly one ring and more: stale ring bits must not look like replays. */
 static void window_exceed_jump(void **state)
 {
-	static const uint64_t jumps[] = { 1,
-					  63,
-					  64,
-					  SS_REPLAY_WINDOW - 1,
-					  SS_REPLAY_WINDOW,
-					  SS_REPLAY_WORDS * 64,
-					  SS_REPLAY_WORDS * 64 + 1,
-					  UINT64_C(1) << 40 };
+	static const uint64_t jumps[] = {1,
+					 63,
+					 64,
+					 SS_REPLAY_WINDOW - 1,
+					 SS_REPLAY_WINDOW,
+					 SS_REPLAY_WORDS * 64,
+					 SS_REPLAY_WORDS * 64 + 1,
+					 UINT64_C(1) << 40};
 	test_node a, b;
 	msg m, late;
 	uint64_t c;
@@ -1433,7 +1433,7 @@ static void window_exceed_jump(void **state)
 static void seal_raw_counter(test_node *n, uint64_t counter, msg *m)
 {
 	ss_session *s = n->peer->current;
-	uint8_t nonce[SS_NONCE_LEN] = { 0 };
+	uint8_t nonce[SS_NONCE_LEN] = {0};
 
 	m->b[0] = SS_MSG_DATA;
 	m->b[1] = SS_VERSION;
@@ -1500,9 +1500,9 @@ static void wrap_attempt_exhausted_code(void **state)
 	a.peer->current->tx_next = SS_REJECT_AFTER_MESSAGES - 1;
 	seal_str(&a, "last", &m);
 	/* PROTOCOL.md 3.6, 4.7, 7.1 and section 10: an exhausted counter is its own code. */
-	assert_code(ss_peer_seal(a.ctx, a.peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len,
-				 NULL),
-		    SS_ERR_KEY_EXHAUSTED);
+	assert_code(
+		ss_peer_seal(a.ctx, a.peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len, NULL),
+		SS_ERR_KEY_EXHAUSTED);
 	test_pair_free(&a, &b);
 }
 
@@ -1560,12 +1560,12 @@ static void expired_session(void **state)
 	test_send(&a, &b, "still alive");
 	test_send(&b, &a, "still alive");
 	test_advance(&a, &b, 1);
-	assert_code(ss_peer_seal(a.ctx, a.peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len,
-				 NULL),
-		    SS_ERR_NO_SESSION);
-	assert_code(ss_peer_seal(b.ctx, b.peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len,
-				 NULL),
-		    SS_ERR_NO_SESSION);
+	assert_code(
+		ss_peer_seal(a.ctx, a.peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len, NULL),
+		SS_ERR_NO_SESSION);
+	assert_code(
+		ss_peer_seal(b.ctx, b.peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len, NULL),
+		SS_ERR_NO_SESSION);
 	snap_take(&s, &b);
 	expect_drop(&b, &b.flow, early.b, early.len, SS_ERR_EXPIRED, b.peer);
 	snap_check(&s, &b, 0);
@@ -1653,9 +1653,9 @@ static void flow_binding_roaming(void **state)
 	open_str(&b, &d, "from the new address");
 	assert_code_in(drop_any(&b, &old_b, old_d.b, old_d.len, NULL), SS_ERR_UNKNOWN_INDEX,
 		       SS_ERR_EXPIRED);
-	assert_code(ss_peer_seal(b.ctx, b.peer, (const uint8_t *)"hi", 2, d.b, sizeof(d.b), &len,
-				 &f),
-		    0);
+	assert_code(
+		ss_peer_seal(b.ctx, b.peer, (const uint8_t *)"hi", 2, d.b, sizeof(d.b), &len, &f),
+		0);
 	d.len = len;
 	assert_true(ss_flow_equal(&f, &b.flow));
 	expect_drop(&a, &old_a, d.b, d.len, SS_ERR_FLOW, a.peer);
@@ -1889,10 +1889,10 @@ static void echo_divergence_ahead(void **state)
 	static const struct {
 		int64_t next_rel, pkts_rel;
 	} cases[] = {
-		{ 1, 0 },  /* rx_next beyond the send counter */
-		{ 5, 5 },  /* both beyond */
-		{ 0, 1 },  /* rx_packets beyond */
-		{ -1, 0 }, /* rx_packets > rx_next */
+		{1, 0},	 /* rx_next beyond the send counter */
+		{5, 5},	 /* both beyond */
+		{0, 1},	 /* rx_packets beyond */
+		{-1, 0}, /* rx_packets > rx_next */
 	};
 
 	(void)state;
@@ -1915,7 +1915,7 @@ static void echo_divergence_ahead(void **state)
 
 static void echo_divergence_regression(void **state)
 {
-	static const uint64_t later[][2] = { { 2, 2 }, { 4, 3 }, { 3, 3 } };
+	static const uint64_t later[][2] = {{2, 2}, {4, 3}, {3, 3}};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
@@ -2011,7 +2011,7 @@ static void echo_divergence_no_echo_storm(void **state)
 	seal_str(&a, "one", &d);
 	open_str(&b, &d, "one");
 	for (int step = 0; step < 20; step++) {
-		test_node *n[2] = { &a, &b }, *peer[2] = { &b, &a };
+		test_node *n[2] = {&a, &b}, *peer[2] = {&b, &a};
 
 		for (int i = 0; i < 2; i++) {
 			enum ss_tick_kind k;
@@ -2068,11 +2068,11 @@ struct target {
 /* In the order in which they can all still be accepted. */
 static void targets(struct target t[5], struct all_msgs *m, test_node *a, test_node *b)
 {
-	t[0] = (struct target){ &m->init, &m->b2 };
-	t[1] = (struct target){ &m->cookie, a };
-	t[2] = (struct target){ &m->resp, a };
-	t[3] = (struct target){ &m->data, b };
-	t[4] = (struct target){ &m->control, b };
+	t[0] = (struct target){&m->init, &m->b2};
+	t[1] = (struct target){&m->cookie, a};
+	t[2] = (struct target){&m->resp, a};
+	t[3] = (struct target){&m->data, b};
+	t[4] = (struct target){&m->control, b};
 }
 
 /* Every target is still accepted: nothing the test did before changed state. */
@@ -2133,7 +2133,7 @@ static void version_and_type_every_type(void **state)
 
 static void version_and_type_version(void **state)
 {
-	static const uint8_t versions[] = { 0, 1, 3, 4, 0x12, 0x20, 0x82, 0xff };
+	static const uint8_t versions[] = {0, 1, 3, 4, 0x12, 0x20, 0x82, 0xff};
 	struct all_msgs m;
 	struct target t[5];
 	test_node a, b;
@@ -2238,11 +2238,10 @@ static void version_and_type_truncated(void **state)
 /* No plaintext path: raw IP, or a DATA header followed by cleartext, is never delivered. */
 static void version_and_type_no_plaintext(void **state)
 {
-	static const uint8_t ipv4[28] = { 0x45, 0,    0,    28, 0x12, 0x34, 0x40, 0,
-					  64,	17,   0,    0,	10,   0,    0,	  1,
-					  10,	0,    0,    2,	0x13, 0x88, 0x17, 0x70,
-					  0,	8,    0,    0 };
-	static const uint8_t ipv6[48] = { 0x60, 0, 0, 0, 0, 8, 17, 64 };
+	static const uint8_t ipv4[28] = {0x45, 0,    0,	   28,	 0x12, 0x34, 0x40, 0, 64, 17,
+					 0,    0,    10,   0,	 0,    1,    10,   0, 0,  2,
+					 0x13, 0x88, 0x17, 0x70, 0,    8,    0,	   0};
+	static const uint8_t ipv6[48] = {0x60, 0, 0, 0, 0, 8, 17, 64};
 	test_node a, b;
 	msg d, fake;
 	const char *clear = "GET / HTTP/1.0\r\n\r\n plus some bytes to pass the length";
@@ -2685,18 +2684,13 @@ int main(void)
 		cmocka_unit_test(tamper_every_byte_control),
 	};
 	const struct CMUnitTest replay[] = {
-		cmocka_unit_test(replay_init),
-		cmocka_unit_test(replay_init_after_restart),
-		cmocka_unit_test(replay_response),
-		cmocka_unit_test(replay_data),
-		cmocka_unit_test(replay_keepalive),
-		cmocka_unit_test(replay_cookie),
+		cmocka_unit_test(replay_init),	    cmocka_unit_test(replay_init_after_restart),
+		cmocka_unit_test(replay_response),  cmocka_unit_test(replay_data),
+		cmocka_unit_test(replay_keepalive), cmocka_unit_test(replay_cookie),
 	};
 	const struct CMUnitTest reflect[] = {
-		cmocka_unit_test(reflect_init),
-		cmocka_unit_test(reflect_response),
-		cmocka_unit_test(reflect_cookie),
-		cmocka_unit_test(reflect_data),
+		cmocka_unit_test(reflect_init),	   cmocka_unit_test(reflect_response),
+		cmocka_unit_test(reflect_cookie),  cmocka_unit_test(reflect_data),
 		cmocka_unit_test(reflect_control),
 	};
 	const struct CMUnitTest identity[] = {

@@ -782,8 +782,8 @@ static void error_peer_keys(void **state)
 	ss_conf_free(parse_ok(IFACE "TrustStore = t\n[Peer]\nIdentity = tofu\nEndpoint = a:1\n"
 				    "[Peer]\nIdentity = tofu\nEndpoint = b:1\n"));
 	/* TOFU pins go to the TrustStore: without one the peer could never be pinned. */
-	expect_error(IFACE "[Peer]\nIdentity = " K1 "\n[Peer]\nIdentity = tofu\nEndpoint = a:1\n", 5,
-		     "Identity = tofu needs TrustStore");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\n[Peer]\nIdentity = tofu\nEndpoint = a:1\n",
+		     5, "Identity = tofu needs TrustStore");
 	/* Endpoint. */
 	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nEndpoint = 2001:db8::1:51999\n", 5,
 		     "Endpoint: \"2001:db8::1:51999\": an IPv6 address needs brackets");

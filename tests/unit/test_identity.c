@@ -267,7 +267,7 @@ static void fingerprint(void **state)
 {
 	uint8_t pub[SS_IDENTITY_LEN], pub2[SS_IDENTITY_LEN];
 	char fp[SS_FINGERPRINT_LEN + 8], fp2[SS_FINGERPRINT_LEN];
-	int seen[32] = { 0 };
+	int seen[32] = {0};
 	test_rng r;
 
 	(void)state;
@@ -440,8 +440,8 @@ static void keyfile_save_refuses_existing(void **state)
 
 static void keyfile_permissions(void **state)
 {
-	static const mode_t refused[] = { 0640, 0604, 0620, 0602, 0610, 0601, 0644, 0660, 0666 };
-	static const mode_t allowed[] = { 0600, 0400, 0700 };
+	static const mode_t refused[] = {0640, 0604, 0620, 0602, 0610, 0601, 0644, 0660, 0666};
+	static const mode_t allowed[] = {0600, 0400, 0700};
 	char path[PATH_MAX], line[SS_B64_KEY_LEN + 1];
 	ss_identity *id = NULL;
 
@@ -477,19 +477,19 @@ static void keyfile_contents(void **state)
 	char path[PATH_MAX];
 	uint8_t pub[SS_IDENTITY_LEN];
 	const struct content cases[] = {
-		{ k, 0 },
-		{ nl, 0 },
-		{ crlf, 0 },
-		{ "", SS_ERR_FORMAT },
-		{ "\n", SS_ERR_FORMAT },
-		{ "garbage\n", SS_ERR_FORMAT },
-		{ "-----BEGIN PRIVATE KEY-----\n", SS_ERR_FORMAT },
-		{ two, SS_ERR_FORMAT },
-		{ nlnl, SS_ERR_FORMAT },
-		{ lead, SS_ERR_FORMAT },
-		{ sp, SS_ERR_FORMAT },
-		{ big, SS_ERR_FORMAT },
-		{ "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2B=\n", SS_ERR_FORMAT },
+		{k, 0},
+		{nl, 0},
+		{crlf, 0},
+		{"", SS_ERR_FORMAT},
+		{"\n", SS_ERR_FORMAT},
+		{"garbage\n", SS_ERR_FORMAT},
+		{"-----BEGIN PRIVATE KEY-----\n", SS_ERR_FORMAT},
+		{two, SS_ERR_FORMAT},
+		{nlnl, SS_ERR_FORMAT},
+		{lead, SS_ERR_FORMAT},
+		{sp, SS_ERR_FORMAT},
+		{big, SS_ERR_FORMAT},
+		{"nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2B=\n", SS_ERR_FORMAT},
 	};
 
 	memcpy(k, test1_seed_b64, sizeof(k));
@@ -548,7 +548,10 @@ static void keyfile_fd_roundtrip(void **state)
 
 /* ---- error codes ---- */
 
-#define ERR(x) { x, #x }
+#define ERR(x)                                                                                     \
+	{                                                                                          \
+		x, #x                                                                              \
+	}
 
 static const struct {
 	int code;
@@ -589,8 +592,8 @@ static const struct {
 
 static void error_names(void **state)
 {
-	static const int unknown[] = { 1, -12, -20, -31, -51, -100, INT_MIN, INT_MAX };
-	int used[SS_DROP_COUNT] = { 0 };
+	static const int unknown[] = {1, -12, -20, -31, -51, -100, INT_MIN, INT_MAX};
+	int used[SS_DROP_COUNT] = {0};
 
 	(void)state;
 	assert_int_equal(SS_DROP_COUNT, SS_ERR_MALFORMED - SS_ERR_KEY_EXHAUSTED + 1);

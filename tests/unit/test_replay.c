@@ -166,9 +166,27 @@ static void replay_big_jumps(void **state)
 {
 	/* Jump sizes around every interesting size: word, window, ring, many rings. */
 	static const uint64_t jumps[] = {
-		1, 2, 63, 64, 65, 127, 128, 1000, W - 64, W - 1, W, W + 1, W + 63, W + 64, W + 65,
-		SS_REPLAY_WORDS * 64 - 1, SS_REPLAY_WORDS * 64, SS_REPLAY_WORDS * 64 + 1,
-		2 * SS_REPLAY_WORDS * 64, 2 * SS_REPLAY_WORDS * 64 + 7, 100000,
+		1,
+		2,
+		63,
+		64,
+		65,
+		127,
+		128,
+		1000,
+		W - 64,
+		W - 1,
+		W,
+		W + 1,
+		W + 63,
+		W + 64,
+		W + 65,
+		SS_REPLAY_WORDS * 64 - 1,
+		SS_REPLAY_WORDS * 64,
+		SS_REPLAY_WORDS * 64 + 1,
+		2 * SS_REPLAY_WORDS * 64,
+		2 * SS_REPLAY_WORDS * 64 + 7,
+		100000,
 		UINT64_C(1) << 40,
 	};
 
@@ -297,11 +315,11 @@ static uint64_t rnd64(test_rng *r)
 static void run_model(const char *label, uint64_t base, int ops)
 {
 	/* Recently accepted counters, replayed on purpose. */
-	uint64_t recent[64] = { 0 };
+	uint64_t recent[64] = {0};
 	size_t nrecent = 0;
-	size_t counts[3] = { 0 };
+	size_t counts[3] = {0};
 	ss_replay r;
-	model m = { 0 };
+	model m = {0};
 	test_rng rng;
 
 	m.mask = (1u << 20) - 1;

@@ -140,7 +140,7 @@ static void rfc5869_hkdf_empty_salt_is_zeros(void **state)
 
 static void rfc5869_hkdf_expand_limits(void **state)
 {
-	uint8_t prk[SS_HASH_LEN] = { 1 }, big[255 * SS_HASH_LEN + 1];
+	uint8_t prk[SS_HASH_LEN] = {1}, big[255 * SS_HASH_LEN + 1];
 
 	(void)state;
 	assert_int_equal(ss_hkdf_expand(big, 0, prk, NULL, 0), SS_ERR_INVAL);
@@ -203,7 +203,7 @@ static void rfc8032_ed25519(void **state)
 	for (size_t i = 0; i < sizeof(ed25519_vectors) / sizeof(ed25519_vectors[0]); i++) {
 		const struct ed25519_vector *v = &ed25519_vectors[i];
 		/* Bits of R, of S, and the top bit of S (makes S >= L: non-canonical). */
-		static const size_t sig_bits[] = { 0, 7, 100, 256, 300, 511 };
+		static const size_t sig_bits[] = {0, 7, 100, 256, 300, 511};
 		uint8_t sk[SS_SEED_LEN], pk[SS_IDENTITY_LEN], got_pk[SS_IDENTITY_LEN];
 		uint8_t msg[65], sig[SS_SIG_LEN], got_sig[SS_SIG_LEN], bad[SS_SIG_LEN];
 		ss_identity *id;
@@ -228,7 +228,7 @@ static void rfc8032_ed25519(void **state)
 
 		/* A flipped message bit, or one byte more, breaks the signature. */
 		if (v->msglen > 0) {
-			for (size_t b = 0; b < v->msglen * 8; b += v->msglen > 8 ? 37 : 1) {
+			for (size_t b = 0; b<v->msglen * 8; b += v->msglen> 8 ? 37 : 1) {
 				msg[b / 8] ^= (uint8_t)(1u << (b % 8));
 				assert_int_equal(ss_ed25519_verify(pk, msg, v->msglen, sig),
 						 SS_ERR_SIGNATURE);
@@ -288,7 +288,7 @@ static void rfc7748_scalarmult(void **state)
 
 static void rfc7748_iterated(void **state)
 {
-	uint8_t k[SS_DH_LEN] = { 9 }, u[SS_DH_LEN] = { 9 }, r[SS_DH_LEN];
+	uint8_t k[SS_DH_LEN] = {9}, u[SS_DH_LEN] = {9}, r[SS_DH_LEN];
 	uint8_t want1[SS_DH_LEN], want1000[SS_DH_LEN];
 
 	(void)state;
@@ -309,7 +309,7 @@ static void rfc7748_iterated(void **state)
 static void rfc7748_dh(void **state)
 {
 	uint8_t a[SS_DH_LEN], b[SS_DH_LEN], pa[SS_DH_LEN], pb[SS_DH_LEN], k[SS_DH_LEN];
-	uint8_t got[SS_DH_LEN], base[SS_DH_LEN] = { 9 };
+	uint8_t got[SS_DH_LEN], base[SS_DH_LEN] = {9};
 
 	(void)state;
 	unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", a, sizeof(a));
@@ -360,9 +360,8 @@ static void rfc7748_low_order_rejected(void **state)
 
 /* ---- AES-256-GCM, GCM specification (McGrew & Viega) test cases 13, 14 and 16 ---- */
 
-static void gcm_vector(const char *key_hex, const char *iv_hex, const char *aad_hex,
-		       size_t aadlen, const char *pt_hex, size_t len, const char *ct_hex,
-		       const char *tag_hex)
+static void gcm_vector(const char *key_hex, const char *iv_hex, const char *aad_hex, size_t aadlen,
+		       const char *pt_hex, size_t len, const char *ct_hex, const char *tag_hex)
 {
 	uint8_t key[SS_KEY_LEN], iv[SS_NONCE_LEN], aad[32], pt[64], want[64 + SS_TAG_LEN];
 	uint8_t out[64 + SS_TAG_LEN], back[64], buf[64 + SS_TAG_LEN];
@@ -471,8 +470,8 @@ static void gcm_aes256_test_cases_13_14(void **state)
 	/* Empty plaintext, no AAD: a bare tag. */
 	gcm_vector(zkey, "000000000000000000000000", "", 0, "", 0, "",
 		   "530f8afbc74536b9a963b4f1c4cb738b");
-	gcm_vector(zkey, "000000000000000000000000", "", 0, "00000000000000000000000000000000",
-		   16, "cea7403d4d606b6e074ec5d3baf39d18", "d0d1c8a799996bf0265b98b5d48ab919");
+	gcm_vector(zkey, "000000000000000000000000", "", 0, "00000000000000000000000000000000", 16,
+		   "cea7403d4d606b6e074ec5d3baf39d18", "d0d1c8a799996bf0265b98b5d48ab919");
 }
 
 int main(void)

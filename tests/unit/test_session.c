@@ -14,12 +14,12 @@
 #include "endian.h"
 #include "internal.h"
 
-#define assert_code(got, want)                                                                  \
-	do {                                                                                    \
-		int g_ = (got), w_ = (want);                                                    \
-		if (g_ != w_)                                                                   \
-			fail_msg("%s:%d: got %s (%d), want %s (%d)", __FILE__, __LINE__,        \
-				 ss_err_name(g_), g_, ss_err_name(w_), w_);                     \
+#define assert_code(got, want)                                                                     \
+	do {                                                                                       \
+		int g_ = (got), w_ = (want);                                                       \
+		if (g_ != w_)                                                                      \
+			fail_msg("%s:%d: got %s (%d), want %s (%d)", __FILE__, __LINE__,           \
+				 ss_err_name(g_), g_, ss_err_name(w_), w_);                        \
 	} while (0)
 
 typedef struct msg {
@@ -148,7 +148,7 @@ static int total_drops(const ss_ctx *ctx)
 /* Deliver m from "from" to "to", and any answers back and forth; all must be accepted. */
 static ss_result deliver(test_node *from, test_node *to, const msg *m)
 {
-	ss_result res, first = { 0 };
+	ss_result res, first = {0};
 	msg *in = malloc(sizeof(*in)), *out = malloc(sizeof(*out));
 	bool is_first = true;
 
@@ -201,8 +201,8 @@ static void fill(uint8_t *p, size_t len, unsigned seed)
 
 static void data_sizes_bidirectional(void **state)
 {
-	static const size_t sizes[] = { 0,    1,    2,    15,   16,   17,    23,   24,
-					25,   100,  1420, 1500, 9000, 65534, 65535 };
+	static const size_t sizes[] = {0,  1,	2,    15,   16,	  17,	 23,   24,
+				       25, 100, 1420, 1500, 9000, 65534, 65535};
 	test_node a, b;
 	msg m;
 	size_t len;
@@ -266,9 +266,9 @@ static void data_buffer_too_small(void **state)
 		    SS_ERR_BUFFER);
 	assert_int_equal(len, 7);
 	assert_int_equal(a.peer->current->tx_next, next);
-	assert_code(ss_peer_seal(a.ctx, a.peer, g_pt, 1420, m.b, 1420 + SS_DATA_OVERHEAD, &m.len,
-				 NULL),
-		    0);
+	assert_code(
+		ss_peer_seal(a.ctx, a.peer, g_pt, 1420, m.b, 1420 + SS_DATA_OVERHEAD, &m.len, NULL),
+		0);
 	assert_int_equal(ss_load_be64(m.b + SS_DATA_OFF_COUNTER), next);
 
 	/* Opening: too small for the plaintext; not a drop, nothing changes. */
@@ -296,9 +296,9 @@ static void data_buffer_too_small_response(void **state)
 	test_pair_init(&a, &b);
 	start_init(&a, &init);
 	respond(&b, &init, &resp);
-	assert_code(ss_ctx_consume(a.ctx, &a.flow, resp.b, resp.len, ka.b, SS_DATA_OVERHEAD - 1,
-				   &res),
-		    SS_ERR_BUFFER);
+	assert_code(
+		ss_ctx_consume(a.ctx, &a.flow, resp.b, resp.len, ka.b, SS_DATA_OVERHEAD - 1, &res),
+		SS_ERR_BUFFER);
 	/* Too small for the confirming keepalive: refused before anything commits. */
 	assert_true(a.peer->hs.active);
 	assert_false(ss_peer_has_session(a.peer));
@@ -309,7 +309,7 @@ static void data_buffer_too_small_response(void **state)
 
 static void stats_exact(void **state)
 {
-	static const size_t a_sizes[] = { 10, 0, 1420, 65535 }, b_sizes[] = { 1, 2, 3 };
+	static const size_t a_sizes[] = {10, 0, 1420, 65535}, b_sizes[] = {1, 2, 3};
 	ss_peer_stats sa, sb, sa0, sb0;
 	test_node a, b;
 	msg init, resp, ka, m, out;
@@ -573,9 +573,9 @@ static void handshake_give_up(void **state)
 	test_advance(&a, &b, 60 * SS_NS_PER_SEC);
 	assert_int_equal(tick(&a, &m), SS_TICK_NONE);
 	/* New traffic starts a new attempt at once. */
-	assert_code(ss_peer_seal(a.ctx, a.peer, (const uint8_t *)"q", 1, m.b, sizeof(m.b), &len,
-				 NULL),
-		    SS_ERR_NO_SESSION);
+	assert_code(
+		ss_peer_seal(a.ctx, a.peer, (const uint8_t *)"q", 1, m.b, sizeof(m.b), &len, NULL),
+		SS_ERR_NO_SESSION);
 	assert_true(ss_peer_deadline(a.peer) <= now_of(&a));
 	assert_int_equal(tick(&a, &m), SS_TICK_HANDSHAKE);
 	assert_int_equal(a.peer->hs.started_ns, now_of(&a));
@@ -671,8 +671,8 @@ static void persistent_keepalive(void **state)
 	test_handshake(&a, &b);
 	drain(&b, &a);
 	t = now_of(&a);
-	assert_int_equal(ss_peer_deadline(a.peer), a.peer->current->created_ns +
-							   SS_REJECT_AFTER_TIME);
+	assert_int_equal(ss_peer_deadline(a.peer),
+			 a.peer->current->created_ns + SS_REJECT_AFTER_TIME);
 	ss_peer_set_keepalive(a.peer, 25);
 	assert_int_equal(ss_peer_deadline(a.peer), t + 25 * SS_NS_PER_SEC);
 	set_time(&a, &b, t + 25 * SS_NS_PER_SEC - 1);
@@ -696,8 +696,8 @@ static void persistent_keepalive(void **state)
 	open_ok(&b, &m, NULL, 0);
 	/* Off again. */
 	ss_peer_set_keepalive(a.peer, 0);
-	assert_int_equal(ss_peer_deadline(a.peer), a.peer->current->created_ns +
-							   SS_REJECT_AFTER_TIME);
+	assert_int_equal(ss_peer_deadline(a.peer),
+			 a.peer->current->created_ns + SS_REJECT_AFTER_TIME);
 	test_advance(&a, &b, 30 * SS_NS_PER_SEC);
 	assert_int_equal(tick(&a, &m), SS_TICK_NONE);
 	/* No keepalive without a usable session. */
@@ -757,7 +757,7 @@ static void pop_deliver(struct queue *q, test_node *to, struct queue *back)
 /* Both initiate at the same instant; sched says whose inbound message is delivered next. */
 static void crossing(const char *sched, bool rounds)
 {
-	struct queue to_a = { 0 }, to_b = { 0 };
+	struct queue to_a = {0}, to_b = {0};
 	test_node a, b, *winner;
 	msg m;
 
@@ -771,7 +771,7 @@ static void crossing(const char *sched, bool rounds)
 	if (rounds) {
 		/* Cross-deliver both INITs, then the responses, then the keepalives. */
 		while (to_a.n || to_b.n) {
-			struct queue na = { 0 }, nb = { 0 };
+			struct queue na = {0}, nb = {0};
 
 			while (to_b.n)
 				pop_deliver(&to_b, &b, &na);
@@ -826,8 +826,8 @@ static void simultaneous_initiation(void **state)
 /* Other interleavings of the same four to six messages. */
 static void simultaneous_initiation_orders(void **state)
 {
-	static const char *const scheds[] = { "ab", "ba", "aabb", "bbaa", "abab", "baba",
-					      "aaab", "bbba", "abba", "baab" };
+	static const char *const scheds[] = {"ab",   "ba",   "aabb", "bbaa", "abab",
+					     "baba", "aaab", "bbba", "abba", "baab"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(scheds) / sizeof(scheds[0]); i++)
@@ -904,7 +904,7 @@ static void long_run(void **state)
 	test_handshake(&a, &b);
 	end = now_of(&a) + 600 * SS_NS_PER_SEC;
 	while (now_of(&a) < end) {
-		test_node *pair[2][2] = { { &a, &b }, { &b, &a } };
+		test_node *pair[2][2] = {{&a, &b}, {&b, &a}};
 		char text[32];
 
 		for (int i = 0; i < 2; i++) {
@@ -1002,7 +1002,7 @@ static void peer_removal_pending_handshake(void **state)
 static void many_peers(void **state)
 {
 	enum { N = 10000, COLL = 64 };
-	uint8_t (*ids)[SS_IDENTITY_LEN] = malloc((N + COLL) * sizeof(*ids));
+	uint8_t(*ids)[SS_IDENTITY_LEN] = malloc((N + COLL) * sizeof(*ids));
 	ss_peer **peers = calloc(N + COLL, sizeof(*peers));
 	test_node n;
 	ss_peer *p;

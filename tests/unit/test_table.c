@@ -90,7 +90,7 @@ static void check_invariant(const ss_table *t, ss_table *scratch)
 
 static void table_sizes_and_full(void **state)
 {
-	static const uint32_t sizes[] = { 1, 2, 7, 8, 9, 16, 17, 100, 1000, 4096 };
+	static const uint32_t sizes[] = {1, 2, 7, 8, 9, 16, 17, 100, 1000, 4096};
 	static char tokens[4097];
 
 	(void)state;
@@ -115,7 +115,7 @@ static void table_sizes_and_full(void **state)
 		assert_int_equal(t.count, n);
 		for (uint32_t i = 0; i < n; i++)
 			assert_non_null(find(&t, i * UINT64_C(0x100000001), &tokens[i], i));
-		assert_null(ss_table_next(&t, 999999, &(uint32_t){ UINT32_MAX }));
+		assert_null(ss_table_next(&t, 999999, &(uint32_t){UINT32_MAX}));
 
 		/* One removal makes room for exactly one more. */
 		ss_table_remove(&t, 0, &tokens[0], 0);
@@ -257,7 +257,7 @@ static unsigned keys_with_home(ss_table *scratch, uint32_t want, uint64_t *out, 
 
 static void table_probe_chains(void **state)
 {
-	static const uint32_t starts[] = { 0, 5, 30, 60, 61, 62, 63 };
+	static const uint32_t starts[] = {0, 5, 30, 60, 61, 62, 63};
 	static char tokens[64];
 	ss_table t, scratch;
 
@@ -459,10 +459,8 @@ static void table_random_vs_reference(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(table_sizes_and_full),
-		cmocka_unit_test(table_many_keys),
-		cmocka_unit_test(table_duplicate_keys),
-		cmocka_unit_test(table_probe_chains),
+		cmocka_unit_test(table_sizes_and_full),	     cmocka_unit_test(table_many_keys),
+		cmocka_unit_test(table_duplicate_keys),	     cmocka_unit_test(table_probe_chains),
 		cmocka_unit_test(table_random_vs_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

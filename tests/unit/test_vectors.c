@@ -52,7 +52,7 @@ static int recording_rng(void *arg, uint8_t *buf, size_t len)
 
 static void node(test_node *n, struct recorder *rec, const char *label)
 {
-	ss_ctx_config cfg = { 0 };
+	ss_ctx_config cfg = {0};
 	uint8_t seed[SS_SEED_LEN];
 	char buf[64];
 
@@ -89,7 +89,7 @@ static void generate(void)
 	static uint8_t p1[SS_MAX_PACKET], p2[SS_MAX_PACKET], p3[SS_MAX_PACKET];
 	static const char a2b[] = "SiloSec v2 vector: alice to bob";
 	static const char b2a[] = "SiloSec v2 vector: bob to alice";
-	struct recorder ra = { 0 }, rb = { 0 };
+	struct recorder ra = {0}, rb = {0};
 	char fp[SS_FINGERPRINT_LEN];
 	enum ss_tick_kind kind;
 	test_node a, b;
