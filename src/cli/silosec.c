@@ -338,6 +338,10 @@ int main(int argc, char **argv)
 		return cmd_set(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "trust"))
 		return cmd_trust(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "cat"))
+		return cmd_cat(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "knock"))
+		return cmd_knock(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "demo"))
 		return cmd_demo(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
