@@ -36,6 +36,7 @@ else
 	run t_tofu.sh
 	run t_inject.sh
 	run t_capture.sh
+	run t_flood.sh
 	run t_reload.sh
 	run t_rekey.sh
 fi
