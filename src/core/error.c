@@ -41,6 +41,22 @@ static const struct err_desc errors[] = {
 	{SS_ERR_REFLECTION, "SS_ERR_REFLECTION", "own handshake reflected back"},
 	{SS_ERR_UNEXPECTED, "SS_ERR_UNEXPECTED", "no handshake waiting for this message"},
 	{SS_ERR_KEY_EXHAUSTED, "SS_ERR_KEY_EXHAUSTED", "session message limit reached"},
+	{SS_ERR_KNOCK_SIZE, "SS_ERR_KNOCK_SIZE", "knock: datagram size out of range"},
+	{SS_ERR_KNOCK_MALFORMED, "SS_ERR_KNOCK_MALFORMED", "knock: malformed packet"},
+	{SS_ERR_KNOCK_RATE, "SS_ERR_KNOCK_RATE", "knock: source over its rate limit"},
+	{SS_ERR_KNOCK_MAC, "SS_ERR_KNOCK_MAC", "knock: outer MAC invalid (junk or another server)"},
+	{SS_ERR_KNOCK_DECRYPT, "SS_ERR_KNOCK_DECRYPT", "knock: decryption failed"},
+	{SS_ERR_KNOCK_SIGNATURE, "SS_ERR_KNOCK_SIGNATURE", "knock: client signature invalid"},
+	{SS_ERR_KNOCK_UNKNOWN_ID, "SS_ERR_KNOCK_UNKNOWN_ID", "knock: unknown client identity"},
+	{SS_ERR_KNOCK_TIME, "SS_ERR_KNOCK_TIME", "knock: timestamp outside the window"},
+	{SS_ERR_KNOCK_REPLAY, "SS_ERR_KNOCK_REPLAY", "knock: replayed challenge"},
+	{SS_ERR_KNOCK_REPLAY_FULL, "SS_ERR_KNOCK_REPLAY_FULL", "knock: replay cache full"},
+	{SS_ERR_KNOCK_ACTION, "SS_ERR_KNOCK_ACTION", "knock: action not allowed for identity"},
+	{SS_ERR_KNOCK_PAYLOAD, "SS_ERR_KNOCK_PAYLOAD", "knock: payload refused by the action"},
+	{SS_ERR_AGAIN, "SS_ERR_AGAIN", "operation would block"},
+	{SS_ERR_PEER_SLOW, "SS_ERR_PEER_SLOW", "timed out waiting for the peer"},
+	{SS_ERR_TRUNCATED, "SS_ERR_TRUNCATED", "stream ended without an authenticated close"},
+	{SS_ERR_CLOSED, "SS_ERR_CLOSED", "stream closed"},
 };
 
 static const struct err_desc *find(int code)

@@ -26,8 +26,9 @@
 #include "truststore.h"
 
 const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT] = {
-	"SS_TUN_SPOOFED",    "SS_TUN_MALFORMED",   "SS_TUN_NO_ROUTE",	"SS_TUN_NO_ENDPOINT",
-	"SS_TUN_QUEUE_FULL", "SS_TUN_SEND_FAILED", "SS_TUN_HS_TIMEOUT", "SS_TUN_WRITE_FAILED",
+	"SS_TUN_SPOOFED",     "SS_TUN_MALFORMED",    "SS_TUN_NO_ROUTE",
+	"SS_TUN_NO_ENDPOINT", "SS_TUN_QUEUE_FULL",   "SS_TUN_SEND_FAILED",
+	"SS_TUN_HS_TIMEOUT",  "SS_TUN_WRITE_FAILED", "SS_TUN_RATE_LIMITED",
 };
 
 uint64_t ss_mono_ns(void)
@@ -371,6 +372,11 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 	ss_dpeer *p;
 	int ret;
 
+	/* Handshake work per source is bounded before the core spends anything on it. */
+	if (len && pkt[0] == SS_MSG_INIT && !ss_rl_allow(d->rl, flow->remote_addr, ss_mono_ns())) {
+		d->drops[SS_TUN_RATE_LIMITED]++;
+		return;
+	}
 	memset(&res, 0, sizeof(res));
 	ret = ss_ctx_consume(d->ctx, flow, pkt, len, d->buf_out, SS_MAX_PACKET, &res);
 	p = res.peer ? ss_peer_user(res.peer) : NULL;

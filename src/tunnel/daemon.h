@@ -10,6 +10,7 @@
 
 #include "allowedips.h"
 #include "config.h"
+#include "ratelimit.h"
 #include "transport.h"
 
 #define SS_QUEUE_PER_PEER 128		    /* packets held while a handshake is under way */
@@ -27,6 +28,7 @@ enum ss_tun_drop {
 	SS_TUN_SEND_FAILED,  /* the socket refused the packet */
 	SS_TUN_HS_TIMEOUT,   /* queued, but the handshake gave up (SS_REKEY_ATTEMPT_TIME) */
 	SS_TUN_WRITE_FAILED, /* the TUN device refused a decrypted packet */
+	SS_TUN_RATE_LIMITED, /* handshake initiations from one source too frequent */
 	SS_TUN_DROP_COUNT,
 };
 extern const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT];
@@ -70,6 +72,7 @@ typedef struct ss_daemon {
 	uint64_t next_deadline;
 	bool running;
 	uint8_t *buf_in, *buf_out;
+	ss_ratelimit *rl;
 } ss_daemon;
 
 int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen);

@@ -447,9 +447,16 @@ static int setup_core(ss_daemon *d, char *err, size_t errlen)
 		ret = ss_allowedips_create(&d->aips);
 	if (ret)
 		snprintf(err, errlen, "initializing: %s", ss_strerror(ret));
+	d->rl = malloc(sizeof(*d->rl));
+	if (d->rl) {
+		uint64_t seed = 0;
+
+		(void)ss_random_system(NULL, (uint8_t *)&seed, sizeof(seed));
+		ss_rl_init(d->rl, seed);
+	}
 	d->buf_in = malloc(SS_MAX_PACKET + 64);
 	d->buf_out = malloc(SS_MAX_PACKET + 64);
-	if (!ret && (!d->buf_in || !d->buf_out)) {
+	if (!ret && (!d->buf_in || !d->buf_out || !d->rl)) {
 		snprintf(err, errlen, "out of memory");
 		ret = SS_ERR_NOMEM;
 	}
@@ -527,6 +534,7 @@ void ss_daemon_free(ss_daemon *d)
 	ss_identity_free(d->id);
 	free(d->buf_in);
 	free(d->buf_out);
+	free(d->rl);
 	ss_conf_free(d->conf);
 	memset(d, 0, sizeof(*d));
 }

@@ -1,15 +1,30 @@
 #!/usr/bin/env bash
-# Handshake flood: a third host sends initiations that pass mac1 at full speed. The
-# responder spends signature checks only within its load budget, then answers with
-# cookie replies (no state, no signature work), counts everything, and its real peer
-# keeps working: traffic on the session and even a new handshake (through a cookie).
+# Handshake floods: a third host sends initiations that pass mac1 at full speed, first
+# from one address (the per-source limit drops nearly all of them before any crypto),
+# then spread over 32 addresses (together past the responder's load budget, so it
+# answers with stateless cookie replies instead of signature checks). Everything is
+# counted, and the real peer keeps working: traffic on its session, and even a new
+# handshake during the flood (through a cookie).
 source "$(dirname "$0")/lib.sh"
 two_nodes udp 4 || exit 1
 host c
 veth b c 2
 check "tunnel up" on a ping -c 2 -i 0.2 -W 2 10.77.0.2
+stat() { jget b "$1"; }
+single() {
+	ip netns exec "${NS}c" python3 "$(dirname "$0")/flood.py" 198.51.2.1 51002 "${ID[b]}" 3 20000
+}
+check "a single-source flood" single
+check "  is cut down by the per-source limit (SS_TUN_RATE_LIMITED)" \
+	test "$(stat "d.get('drops', {}).get('SS_TUN_RATE_LIMITED', 0)")" -gt 15000
+srcs=()
+for i in $(seq 10 41); do
+	ip -n "${NS}c" addr add "198.51.2.$i/24" dev v2-c
+	srcs+=("198.51.2.$i")
+done
+sleep 1
 ip netns exec "${NS}c" python3 "$(dirname "$0")/flood.py" 198.51.2.1 51002 "${ID[b]}" 14 \
-	>"$TMP/flood.txt" 2>&1 &
+	200000 "${srcs[@]}" >"$TMP/flood.txt" 2>&1 &
 flood=$!
 sleep 1
 check "traffic continues during the flood" on a ping -c 10 -i 0.2 -W 2 10.77.0.2
@@ -25,7 +40,6 @@ newhs() {
 check "a new handshake completes during the flood (via a cookie)" newhs
 wait $flood
 cat "$TMP/flood.txt"
-stat() { jget b "$1"; }
 check "cookie replies were sent under load" test "$(stat "d['cookies_sent']")" -gt 100
 check "flood initiations counted as SS_ERR_COOKIE" test "$(stat "d.get('drops', {}).get('SS_ERR_COOKIE', 0)")" -gt 100
 check "signature checks stayed within the load budget" sh -c \

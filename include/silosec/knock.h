@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SiloSec knock: single-packet authorization. One UDP datagram, sealed to the server's
+ * identity (ephemeral X25519 against the X25519 image of its Ed25519 key, HKDF-SHA256,
+ * AES-256-GCM) and signed by the client's Ed25519 identity. docs/PROTOCOL.md section 14
+ * is the normative text; the offsets and sizes here must agree with it.
+ *
+ * The library is sans-IO like the core: callers pass time and randomness.
+ */
+#ifndef SILOSEC_KNOCK_H
+#define SILOSEC_KNOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <silosec/identity.h>
+#include <silosec/wire.h>
+
+#define SS_MSG_KNOCK 6
+#define SS_KNOCK_VERSION 1 /* inner format version */
+
+/* Outer packet. */
+#define SS_KNOCK_OFF_EPHEMERAL 4
+#define SS_KNOCK_OFF_BOX 36 /* AES-256-GCM ciphertext || tag */
+#define SS_KNOCK_HDR_LEN 36 /* prefix + ephemeral: the AEAD's associated data */
+
+/* Inner (plaintext) fields, offsets into the decrypted box. */
+#define SS_KNOCK_IN_VERSION 0
+#define SS_KNOCK_IN_FLAGS 1
+#define SS_KNOCK_IN_ACTION_LEN 2
+#define SS_KNOCK_IN_PAYLOAD_LEN 3 /* 2 bytes */
+#define SS_KNOCK_IN_DURATION 5	  /* 4 bytes: seconds asked for, 0 = the action's default */
+#define SS_KNOCK_IN_TIMESTAMP 9	  /* 8 bytes: Unix time in milliseconds */
+#define SS_KNOCK_IN_CLIENT 17	  /* 32 bytes: client Ed25519 identity */
+#define SS_KNOCK_IN_CHALLENGE 49  /* 16 random bytes */
+#define SS_KNOCK_IN_VAR 65	  /* action name, payload, then the 64-byte signature */
+#define SS_KNOCK_CHALLENGE_LEN 16
+
+#define SS_KNOCK_MAX_ACTION 32
+#define SS_KNOCK_MAX_PAYLOAD 512
+
+#define SS_KNOCK_INNER_MIN (SS_KNOCK_IN_VAR + 1 + SS_SIG_LEN)
+#define SS_KNOCK_INNER_MAX (SS_KNOCK_IN_VAR + SS_KNOCK_MAX_ACTION + SS_KNOCK_MAX_PAYLOAD + SS_SIG_LEN)
+#define SS_KNOCK_OVERHEAD (SS_KNOCK_HDR_LEN + SS_TAG_LEN + SS_MAC_LEN)
+#define SS_KNOCK_MIN_LEN (SS_KNOCK_OVERHEAD + SS_KNOCK_INNER_MIN)
+#define SS_KNOCK_MAX_LEN (SS_KNOCK_OVERHEAD + SS_KNOCK_INNER_MAX) /* 774 bytes < 1280 */
+
+#define SS_KNOCK_DEFAULT_PORT 62201
+#define SS_KNOCK_DEFAULT_WINDOW_MS 30000
+
+/* A knock after it opened, authenticated and parsed. */
+typedef struct ss_knock_msg {
+	uint8_t flags;
+	uint32_t duration;	/* seconds asked for, 0 = default */
+	uint64_t timestamp_ms;
+	uint8_t client[SS_IDENTITY_LEN];
+	uint8_t challenge[SS_KNOCK_CHALLENGE_LEN];
+	char action[SS_KNOCK_MAX_ACTION + 1]; /* NUL-terminated */
+	uint8_t payload[SS_KNOCK_MAX_PAYLOAD];
+	size_t payload_len;
+} ss_knock_msg;
+
+/* What a client asks for. */
+typedef struct ss_knock_req {
+	const char *action;
+	const uint8_t *payload;
+	size_t payload_len;
+	uint32_t duration;
+	uint64_t timestamp_ms;
+} ss_knock_req;
+
+/*
+ * RFC 7748 section 4.1 birational map: the X25519 public key of an Ed25519 identity,
+ * u = (1 + y) / (1 - y) mod p. Fails (SS_ERR_FORMAT) on a non-canonical y or y = 1.
+ */
+int ss_knock_ed25519_pk_to_x25519(uint8_t x[SS_DH_LEN],
+				  const uint8_t ed[SS_IDENTITY_LEN]) SS_WARN_UNUSED;
+/* The matching X25519 private key: the clamped first half of SHA-512(seed). */
+int ss_knock_ed25519_seed_to_x25519(uint8_t x[SS_DH_LEN],
+				    const uint8_t seed[SS_SEED_LEN]) SS_WARN_UNUSED;
+
+/* The outer MAC key for a server: SHA-256(label || server identity). */
+int ss_knock_mac_key(uint8_t key[SS_HASH_LEN],
+		     const uint8_t server[SS_IDENTITY_LEN]) SS_WARN_UNUSED;
+
+/* Seal a knock to server; *outlen receives the datagram length. */
+int ss_knock_seal(uint8_t *out, size_t outcap, size_t *outlen, const ss_identity *client,
+		  const uint8_t server[SS_IDENTITY_LEN], const ss_knock_req *req, ss_random_fn rnd,
+		  void *rnd_arg) SS_WARN_UNUSED;
+
+/* Server side: keys derived once from its identity. Opaque. */
+typedef struct ss_knock_server ss_knock_server;
+
+int ss_knock_server_new(ss_knock_server **out, const ss_identity *id) SS_WARN_UNUSED;
+void ss_knock_server_free(ss_knock_server *s);
+
+/* The validation steps, in the order the daemon runs them. Each changes no state. */
+/* 1. Length, type, version and reserved bytes: SS_ERR_KNOCK_SIZE / SS_ERR_KNOCK_MALFORMED. */
+int ss_knock_check_size(const uint8_t *pkt, size_t len) SS_WARN_UNUSED;
+/* 3. The outer MAC (no public-key work): SS_ERR_KNOCK_MAC. */
+int ss_knock_check_mac(const ss_knock_server *s, const uint8_t *pkt, size_t len) SS_WARN_UNUSED;
+/*
+ * 4-5. Decrypt (SS_ERR_KNOCK_DECRYPT), parse (SS_ERR_KNOCK_MALFORMED) and verify the
+ * client's signature (SS_ERR_KNOCK_SIGNATURE). Runs steps 1 and 3 again itself, so it
+ * is safe on any input. msg is zeroed on failure.
+ */
+int ss_knock_open(const ss_knock_server *s, const uint8_t *pkt, size_t len,
+		  ss_knock_msg *msg) SS_WARN_UNUSED;
+/* 7. |now - timestamp| within window_ms: SS_ERR_KNOCK_TIME. */
+int ss_knock_check_time(const ss_knock_msg *m, uint64_t now_ms, uint64_t window_ms) SS_WARN_UNUSED;
+
+/* ---- per-source token buckets with bounded memory (step 2) ---- */
+typedef struct ss_knock_ratelimit ss_knock_ratelimit;
+
+/* slots: table size (rounded up to a power of two); rate per second, burst tokens. */
+int ss_knock_ratelimit_new(ss_knock_ratelimit **out, uint32_t slots, uint32_t rate,
+			   uint32_t burst, uint64_t seed) SS_WARN_UNUSED;
+void ss_knock_ratelimit_free(ss_knock_ratelimit *r);
+/*
+ * Take a token for a source (family AF_INET or AF_INET6, addr 4 or 16 bytes; IPv6 is
+ * limited per /64): 0 or SS_ERR_KNOCK_RATE.
+ */
+int ss_knock_ratelimit_take(ss_knock_ratelimit *r, int family, const uint8_t *addr,
+			    uint64_t now_ns) SS_WARN_UNUSED;
+
+/* ---- replay cache keyed by the challenge (step 8) ---- */
+typedef struct ss_knock_replay ss_knock_replay;
+
+/* path may be NULL (no persistence); an existing file is loaded, expired entries dropped. */
+int ss_knock_replay_new(ss_knock_replay **out, uint32_t capacity, const char *path,
+			uint64_t now_ms) SS_WARN_UNUSED;
+void ss_knock_replay_free(ss_knock_replay *r);
+/* SS_ERR_KNOCK_REPLAY if seen, SS_ERR_KNOCK_REPLAY_FULL if full of live entries, else 0. */
+int ss_knock_replay_check(const ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_LEN],
+			  uint64_t now_ms) SS_WARN_UNUSED;
+/* Record ch until expires_ms and save the file (written to a temporary, then renamed). */
+int ss_knock_replay_add(ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_LEN],
+			uint64_t expires_ms, uint64_t now_ms) SS_WARN_UNUSED;
+uint32_t ss_knock_replay_count(const ss_knock_replay *r);
+
+/* base64 (standard, padded) of any length; out must hold 4 * ((len + 2) / 3) + 1 bytes. */
+void ss_knock_base64(const uint8_t *in, size_t len, char *out);
+
+#endif

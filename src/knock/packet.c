@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The knock packet: sealing (client) and the stateless validation steps (server).
+ * Layout and labels: docs/PROTOCOL.md section 14 and include/silosec/knock.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <openssl/bn.h>
+#include <openssl/sha.h>
+
+#include <silosec/error.h>
+#include <silosec/knock.h>
+
+#include "crypto.h"
+#include "endian.h"
+
+static const char LABEL_MAC[] = "silosec knock v1 mac";
+static const char LABEL_SALT[] = "silosec knock v1 salt";
+static const char LABEL_KEY[] = "silosec knock v1 key";
+static const char LABEL_SIG[] = "silosec knock v1 signature";
+#define LABEL_SIG_LEN (sizeof(LABEL_SIG) - 1)
+#define SIGMSG_MAX (LABEL_SIG_LEN + SS_IDENTITY_LEN + SS_DH_LEN + SS_KNOCK_INNER_MAX)
+
+struct ss_knock_server {
+	uint8_t identity[SS_IDENTITY_LEN];
+	EVP_PKEY *xkey; /* X25519 image of the identity's private key */
+	/* HMAC-SHA256 with the key absorbed once: the junk path allocates nothing. */
+	SHA256_CTX mac_inner, mac_outer;
+};
+
+/* p = 2^255 - 19, little-endian conversion helpers for BIGNUM (which is big-endian). */
+int ss_knock_ed25519_pk_to_x25519(uint8_t x[SS_DH_LEN], const uint8_t ed[SS_IDENTITY_LEN])
+{
+	BN_CTX *bc = BN_CTX_new();
+	BIGNUM *p, *y, *num, *den, *u;
+	uint8_t yb[32];
+	int ret = SS_ERR_CRYPTO;
+
+	if (!bc)
+		return SS_ERR_CRYPTO;
+	BN_CTX_start(bc);
+	p = BN_CTX_get(bc);
+	y = BN_CTX_get(bc);
+	num = BN_CTX_get(bc);
+	den = BN_CTX_get(bc);
+	u = BN_CTX_get(bc);
+	if (!u)
+		goto out;
+	/* The top bit is the sign of x, which the Montgomery u coordinate does not need. */
+	memcpy(yb, ed, 32);
+	yb[31] &= 0x7f;
+	if (!BN_set_word(p, 1) || !BN_lshift(p, p, 255) || !BN_sub_word(p, 19) ||
+	    !BN_lebin2bn(yb, 32, y))
+		goto out;
+	/* A non-canonical y (>= p) is rejected, as RFC 8032 decoding does. */
+	if (BN_cmp(y, p) >= 0) {
+		ret = SS_ERR_FORMAT;
+		goto out;
+	}
+	if (!BN_copy(num, y) || !BN_add_word(num, 1) ||
+	    !BN_mod(num, num, p, bc) || !BN_one(den) || !BN_mod_sub(den, den, y, p, bc))
+		goto out;
+	/* y = 1 is the identity point: 1 - y has no inverse. */
+	if (BN_is_zero(den)) {
+		ret = SS_ERR_FORMAT;
+		goto out;
+	}
+	if (!BN_mod_inverse(den, den, p, bc) || !BN_mod_mul(u, num, den, p, bc) ||
+	    BN_bn2lebinpad(u, x, SS_DH_LEN) != SS_DH_LEN)
+		goto out;
+	ret = 0;
+out:
+	BN_CTX_end(bc);
+	BN_CTX_free(bc);
+	return ret;
+}
+
+int ss_knock_ed25519_seed_to_x25519(uint8_t x[SS_DH_LEN], const uint8_t seed[SS_SEED_LEN])
+{
+	uint8_t h[SHA512_DIGEST_LENGTH];
+
+	/* Ed25519's secret scalar is the clamped first half of SHA-512(seed) (RFC 8032). */
+	if (!SHA512(seed, SS_SEED_LEN, h))
+		return SS_ERR_CRYPTO;
+	memcpy(x, h, SS_DH_LEN);
+	x[0] &= 248;
+	x[31] &= 127;
+	x[31] |= 64;
+	ss_wipe(h, sizeof(h));
+	return 0;
+}
+
+int ss_knock_mac_key(uint8_t key[SS_HASH_LEN], const uint8_t server[SS_IDENTITY_LEN])
+{
+	return ss_sha256(key, LABEL_MAC, sizeof(LABEL_MAC) - 1, server, SS_IDENTITY_LEN, NULL, 0);
+}
+
+static int mac_init(SHA256_CTX *in, SHA256_CTX *outer, const uint8_t server[SS_IDENTITY_LEN])
+{
+	uint8_t key[SS_HASH_LEN], pad[SHA256_CBLOCK];
+	int ret = SS_ERR_CRYPTO;
+
+	if (ss_knock_mac_key(key, server))
+		goto out;
+	memset(pad, 0x36, sizeof(pad));
+	for (size_t i = 0; i < sizeof(key); i++)
+		pad[i] ^= key[i];
+	if (!SHA256_Init(in) || !SHA256_Update(in, pad, sizeof(pad)))
+		goto out;
+	memset(pad, 0x5c, sizeof(pad));
+	for (size_t i = 0; i < sizeof(key); i++)
+		pad[i] ^= key[i];
+	if (!SHA256_Init(outer) || !SHA256_Update(outer, pad, sizeof(pad)))
+		goto out;
+	ret = 0;
+out:
+	ss_wipe(key, sizeof(key));
+	ss_wipe(pad, sizeof(pad));
+	return ret;
+}
+
+/* HMAC-SHA256 truncated to SS_MAC_LEN, from the precomputed pad states. */
+static int mac_compute(const SHA256_CTX *in0, const SHA256_CTX *out0, const uint8_t *msg,
+		       size_t len, uint8_t mac[SS_MAC_LEN])
+{
+	SHA256_CTX c;
+	uint8_t h[SS_HASH_LEN];
+	int ok;
+
+	c = *in0;
+	ok = SHA256_Update(&c, msg, len) && SHA256_Final(h, &c);
+	c = *out0;
+	ok = ok && SHA256_Update(&c, h, sizeof(h)) && SHA256_Final(h, &c);
+	memcpy(mac, h, SS_MAC_LEN);
+	return ok ? 0 : SS_ERR_CRYPTO;
+}
+
+/* The AEAD key of one knock: HKDF over the DH result, bound to server and ephemeral. */
+static int derive_key(uint8_t key[SS_KEY_LEN], const uint8_t shared[SS_DH_LEN],
+		      const uint8_t server[SS_IDENTITY_LEN], const uint8_t eph[SS_DH_LEN])
+{
+	uint8_t salt[SS_HASH_LEN], prk[SS_HASH_LEN];
+	int ret;
+
+	ret = ss_sha256(salt, LABEL_SALT, sizeof(LABEL_SALT) - 1, server, SS_IDENTITY_LEN, eph,
+			SS_DH_LEN);
+	if (!ret)
+		ret = ss_hkdf_extract(prk, salt, sizeof(salt), shared, SS_DH_LEN);
+	if (!ret)
+		ret = ss_hkdf_expand(key, SS_KEY_LEN, prk, (const uint8_t *)LABEL_KEY,
+				     sizeof(LABEL_KEY) - 1);
+	ss_wipe(prk, sizeof(prk));
+	return ret;
+}
+
+/* The signed message: label || server identity || ephemeral || inner without signature. */
+static size_t sig_message(uint8_t *m, const uint8_t server[SS_IDENTITY_LEN],
+			  const uint8_t eph[SS_DH_LEN], const uint8_t *inner, size_t len)
+{
+	memcpy(m, LABEL_SIG, LABEL_SIG_LEN);
+	memcpy(m + LABEL_SIG_LEN, server, SS_IDENTITY_LEN);
+	memcpy(m + LABEL_SIG_LEN + SS_IDENTITY_LEN, eph, SS_DH_LEN);
+	memcpy(m + LABEL_SIG_LEN + SS_IDENTITY_LEN + SS_DH_LEN, inner, len);
+	return LABEL_SIG_LEN + SS_IDENTITY_LEN + SS_DH_LEN + len;
+}
+
+/* Action names are what operators type in knockd.conf: [A-Za-z0-9._-]. */
+static bool action_name_ok(const char *a, size_t len)
+{
+	if (len < 1 || len > SS_KNOCK_MAX_ACTION)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = a[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int ss_knock_seal(uint8_t *out, size_t outcap, size_t *outlen, const ss_identity *client,
+		  const uint8_t server[SS_IDENTITY_LEN], const ss_knock_req *req, ss_random_fn rnd,
+		  void *rnd_arg)
+{
+	uint8_t eph_priv[SS_DH_LEN], server_x[SS_DH_LEN], shared[SS_DH_LEN], key[SS_KEY_LEN];
+	uint8_t inner[SS_KNOCK_INNER_MAX], sigmsg[SIGMSG_MAX], mac[SS_MAC_LEN];
+	uint8_t nonce[SS_NONCE_LEN] = {0};
+	uint8_t *eph = out + SS_KNOCK_OFF_EPHEMERAL;
+	SHA256_CTX mi, mo;
+	EVP_PKEY *ek = NULL;
+	size_t alen, ilen, total, slen;
+	int ret;
+
+	if (!out || !outlen || !client || !server || !req || !req->action || !rnd ||
+	    (req->payload_len && !req->payload))
+		return SS_ERR_INVAL;
+	alen = strlen(req->action);
+	if (!action_name_ok(req->action, alen) || req->payload_len > SS_KNOCK_MAX_PAYLOAD)
+		return SS_ERR_INVAL;
+	ilen = SS_KNOCK_IN_VAR + alen + req->payload_len + SS_SIG_LEN;
+	total = SS_KNOCK_OVERHEAD + ilen;
+	if (outcap < total)
+		return SS_ERR_BUFFER;
+
+	ret = ss_knock_ed25519_pk_to_x25519(server_x, server);
+	if (ret)
+		goto out;
+	ret = rnd(rnd_arg, eph_priv, sizeof(eph_priv));
+	if (ret)
+		goto out;
+
+	out[0] = SS_MSG_KNOCK;
+	out[1] = SS_VERSION;
+	out[2] = 0;
+	out[3] = 0;
+	ret = ss_x25519_keypair(&ek, eph, eph_priv);
+	if (ret)
+		goto out;
+
+	inner[SS_KNOCK_IN_VERSION] = SS_KNOCK_VERSION;
+	inner[SS_KNOCK_IN_FLAGS] = 0;
+	inner[SS_KNOCK_IN_ACTION_LEN] = (uint8_t)alen;
+	ss_store_be16(inner + SS_KNOCK_IN_PAYLOAD_LEN, (uint16_t)req->payload_len);
+	ss_store_be32(inner + SS_KNOCK_IN_DURATION, req->duration);
+	ss_store_be64(inner + SS_KNOCK_IN_TIMESTAMP, req->timestamp_ms);
+	memcpy(inner + SS_KNOCK_IN_CLIENT, ss_identity_public(client), SS_IDENTITY_LEN);
+	ret = rnd(rnd_arg, inner + SS_KNOCK_IN_CHALLENGE, SS_KNOCK_CHALLENGE_LEN);
+	if (ret)
+		goto out;
+	memcpy(inner + SS_KNOCK_IN_VAR, req->action, alen);
+	if (req->payload_len)
+		memcpy(inner + SS_KNOCK_IN_VAR + alen, req->payload, req->payload_len);
+
+	slen = sig_message(sigmsg, server, eph, inner, ilen - SS_SIG_LEN);
+	ret = ss_identity_sign(client, sigmsg, slen, inner + ilen - SS_SIG_LEN);
+	if (ret)
+		goto out;
+
+	ret = ss_x25519_derive(shared, ek, server_x);
+	if (ret)
+		goto out;
+	ret = derive_key(key, shared, server, eph);
+	if (ret)
+		goto out;
+	/* Each key seals exactly one message (the ephemeral is fresh), so a zero nonce is safe. */
+	ret = ss_aead_seal_once(key, nonce, out, SS_KNOCK_HDR_LEN, inner, ilen,
+				out + SS_KNOCK_OFF_BOX);
+	if (ret)
+		goto out;
+	ret = mac_init(&mi, &mo, server);
+	if (!ret)
+		ret = mac_compute(&mi, &mo, out, total - SS_MAC_LEN, mac);
+	if (ret)
+		goto out;
+	memcpy(out + total - SS_MAC_LEN, mac, SS_MAC_LEN);
+	*outlen = total;
+out:
+	EVP_PKEY_free(ek);
+	ss_wipe(eph_priv, sizeof(eph_priv));
+	ss_wipe(shared, sizeof(shared));
+	ss_wipe(key, sizeof(key));
+	ss_wipe(inner, sizeof(inner));
+	ss_wipe(sigmsg, sizeof(sigmsg));
+	ss_wipe(&mi, sizeof(mi));
+	ss_wipe(&mo, sizeof(mo));
+	return ret;
+}
+
+int ss_knock_server_new(ss_knock_server **out, const ss_identity *id)
+{
+	ss_knock_server *s;
+	uint8_t seed[SS_SEED_LEN], xpriv[SS_DH_LEN];
+	int ret;
+
+	if (!out || !id)
+		return SS_ERR_INVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return SS_ERR_NOMEM;
+	(void)mlock(s, sizeof(*s));
+	memcpy(s->identity, ss_identity_public(id), SS_IDENTITY_LEN);
+	ss_identity_seed(id, seed);
+	ret = ss_knock_ed25519_seed_to_x25519(xpriv, seed);
+	if (!ret) {
+		s->xkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, xpriv, SS_DH_LEN);
+		if (!s->xkey)
+			ret = SS_ERR_CRYPTO;
+	}
+	if (!ret)
+		ret = mac_init(&s->mac_inner, &s->mac_outer, s->identity);
+	ss_wipe(seed, sizeof(seed));
+	ss_wipe(xpriv, sizeof(xpriv));
+	if (ret) {
+		ss_knock_server_free(s);
+		return ret;
+	}
+	*out = s;
+	return 0;
+}
+
+void ss_knock_server_free(ss_knock_server *s)
+{
+	if (!s)
+		return;
+	EVP_PKEY_free(s->xkey);
+	ss_wipe(s, sizeof(*s));
+	(void)munlock(s, sizeof(*s));
+	free(s);
+}
+
+int ss_knock_check_size(const uint8_t *pkt, size_t len)
+{
+	if (!pkt || len < SS_KNOCK_MIN_LEN || len > SS_KNOCK_MAX_LEN)
+		return SS_ERR_KNOCK_SIZE;
+	if (pkt[0] != SS_MSG_KNOCK || pkt[1] != SS_VERSION || pkt[2] || pkt[3])
+		return SS_ERR_KNOCK_MALFORMED;
+	return 0;
+}
+
+int ss_knock_check_mac(const ss_knock_server *s, const uint8_t *pkt, size_t len)
+{
+	uint8_t mac[SS_MAC_LEN];
+
+	if (len < SS_MAC_LEN || mac_compute(&s->mac_inner, &s->mac_outer, pkt, len - SS_MAC_LEN, mac))
+		return SS_ERR_KNOCK_MAC;
+	return ss_ct_equal(mac, pkt + len - SS_MAC_LEN, SS_MAC_LEN) ? 0 : SS_ERR_KNOCK_MAC;
+}
+
+/* Parse a decrypted inner box; the signature is checked by the caller. */
+static int parse_inner(const uint8_t *in, size_t ilen, ss_knock_msg *m)
+{
+	size_t alen, plen;
+
+	if (in[SS_KNOCK_IN_VERSION] != SS_KNOCK_VERSION || in[SS_KNOCK_IN_FLAGS] != 0)
+		return SS_ERR_KNOCK_MALFORMED;
+	alen = in[SS_KNOCK_IN_ACTION_LEN];
+	plen = ss_load_be16(in + SS_KNOCK_IN_PAYLOAD_LEN);
+	if (alen < 1 || alen > SS_KNOCK_MAX_ACTION || plen > SS_KNOCK_MAX_PAYLOAD ||
+	    SS_KNOCK_IN_VAR + alen + plen + SS_SIG_LEN != ilen)
+		return SS_ERR_KNOCK_MALFORMED;
+	if (!action_name_ok((const char *)in + SS_KNOCK_IN_VAR, alen))
+		return SS_ERR_KNOCK_MALFORMED;
+	m->flags = in[SS_KNOCK_IN_FLAGS];
+	m->duration = ss_load_be32(in + SS_KNOCK_IN_DURATION);
+	m->timestamp_ms = ss_load_be64(in + SS_KNOCK_IN_TIMESTAMP);
+	memcpy(m->client, in + SS_KNOCK_IN_CLIENT, SS_IDENTITY_LEN);
+	memcpy(m->challenge, in + SS_KNOCK_IN_CHALLENGE, SS_KNOCK_CHALLENGE_LEN);
+	memcpy(m->action, in + SS_KNOCK_IN_VAR, alen);
+	m->action[alen] = '\0';
+	memcpy(m->payload, in + SS_KNOCK_IN_VAR + alen, plen);
+	m->payload_len = plen;
+	return 0;
+}
+
+int ss_knock_open(const ss_knock_server *s, const uint8_t *pkt, size_t len, ss_knock_msg *msg)
+{
+	uint8_t shared[SS_DH_LEN], key[SS_KEY_LEN], inner[SS_KNOCK_INNER_MAX], sigmsg[SIGMSG_MAX];
+	uint8_t nonce[SS_NONCE_LEN] = {0};
+	const uint8_t *eph;
+	size_t ilen, slen;
+	int ret;
+
+	if (!s || !msg)
+		return SS_ERR_INVAL;
+	memset(msg, 0, sizeof(*msg));
+	ret = ss_knock_check_size(pkt, len);
+	if (!ret)
+		ret = ss_knock_check_mac(s, pkt, len);
+	if (ret)
+		return ret;
+	eph = pkt + SS_KNOCK_OFF_EPHEMERAL;
+	ilen = len - SS_KNOCK_OVERHEAD;
+
+	/* A low-order ephemeral gives an all-zero secret, which the wrapper refuses. */
+	if (ss_x25519_derive(shared, s->xkey, eph) || derive_key(key, shared, s->identity, eph) ||
+	    ss_aead_open_once(key, nonce, pkt, SS_KNOCK_HDR_LEN, pkt + SS_KNOCK_OFF_BOX, ilen,
+			      inner)) {
+		ret = SS_ERR_KNOCK_DECRYPT;
+		goto out;
+	}
+	ret = parse_inner(inner, ilen, msg);
+	if (ret)
+		goto out;
+	slen = sig_message(sigmsg, s->identity, eph, inner, ilen - SS_SIG_LEN);
+	if (ss_identity_verify(msg->client, sigmsg, slen, inner + ilen - SS_SIG_LEN)) {
+		ret = SS_ERR_KNOCK_SIGNATURE;
+		goto out;
+	}
+out:
+	if (ret)
+		ss_wipe(msg, sizeof(*msg));
+	ss_wipe(shared, sizeof(shared));
+	ss_wipe(key, sizeof(key));
+	ss_wipe(inner, sizeof(inner));
+	ss_wipe(sigmsg, sizeof(sigmsg));
+	return ret;
+}
+
+int ss_knock_check_time(const ss_knock_msg *m, uint64_t now_ms, uint64_t window_ms)
+{
+	uint64_t d = m->timestamp_ms > now_ms ? m->timestamp_ms - now_ms : now_ms - m->timestamp_ms;
+
+	return d <= window_ms ? 0 : SS_ERR_KNOCK_TIME;
+}
+
+void ss_knock_base64(const uint8_t *in, size_t len, char *out)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+
+		out[o++] = a[v >> 18];
+		out[o++] = a[(v >> 12) & 63];
+		out[o++] = a[(v >> 6) & 63];
+		out[o++] = a[v & 63];
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
+
+		out[o++] = a[v >> 18];
+		out[o++] = a[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? a[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+}

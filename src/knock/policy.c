@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Server-side state of knock validation: per-source rate limiting before any crypto,
+ * and the replay cache after it. Both are fixed-size: an attacker can fill them but
+ * never grow them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <silosec/error.h>
+#include <silosec/knock.h>
+
+#include "crypto.h"
+#include "endian.h"
+
+/* ---- rate limit: GCRA (a token bucket kept as one timestamp) in a 4-way set cache ---- */
+#define RL_WAYS 4
+#define RL_MAX_SLOTS (1u << 22)
+
+struct rl_slot {
+	uint64_t key[2];
+	uint64_t tat; /* theoretical arrival time; 0 = empty */
+};
+
+struct ss_knock_ratelimit {
+	struct rl_slot *slots;
+	uint32_t mask; /* of set indices */
+	uint64_t interval_ns, tolerance_ns, seed;
+};
+
+int ss_knock_ratelimit_new(ss_knock_ratelimit **out, uint32_t slots, uint32_t rate,
+			   uint32_t burst, uint64_t seed)
+{
+	ss_knock_ratelimit *r;
+	uint32_t n = RL_WAYS;
+
+	if (!out || !rate || !burst || slots > RL_MAX_SLOTS)
+		return SS_ERR_INVAL;
+	while (n < slots)
+		n <<= 1;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return SS_ERR_NOMEM;
+	r->slots = calloc(n, sizeof(*r->slots));
+	if (!r->slots) {
+		free(r);
+		return SS_ERR_NOMEM;
+	}
+	r->mask = n / RL_WAYS - 1;
+	r->interval_ns = 1000000000ull / rate;
+	r->tolerance_ns = r->interval_ns * (burst - 1);
+	r->seed = seed;
+	*out = r;
+	return 0;
+}
+
+void ss_knock_ratelimit_free(ss_knock_ratelimit *r)
+{
+	if (!r)
+		return;
+	free(r->slots);
+	free(r);
+}
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+int ss_knock_ratelimit_take(ss_knock_ratelimit *r, int family, const uint8_t *addr,
+			    uint64_t now_ns)
+{
+	uint64_t key[2] = {0, 0}, h;
+	struct rl_slot *set, *victim = NULL;
+	uint64_t tat;
+
+	/* An IPv6 host usually owns a whole /64: limiting per address would be no limit. */
+	if (family == AF_INET) {
+		key[0] = 0x400000000ull | ss_load_be32(addr);
+	} else if (family == AF_INET6) {
+		key[0] = ss_load_be64(addr);
+		key[1] = 6;
+	} else {
+		return SS_ERR_KNOCK_RATE;
+	}
+	/* Keyed with a secret seed so an outsider cannot aim many sources at one set. */
+	h = mix(key[0] ^ r->seed) ^ mix(key[1] + (r->seed << 1 | 1));
+	set = &r->slots[(h & r->mask) * RL_WAYS];
+	now_ns += 1; /* 0 marks an empty slot */
+	for (int i = 0; i < RL_WAYS; i++) {
+		if (set[i].tat && set[i].key[0] == key[0] && set[i].key[1] == key[1]) {
+			victim = &set[i];
+			goto found;
+		}
+	}
+	/* New source: take an empty slot or the one whose bucket refilled longest ago. */
+	victim = &set[0];
+	for (int i = 1; i < RL_WAYS; i++)
+		if (set[i].tat < victim->tat)
+			victim = &set[i];
+	victim->key[0] = key[0];
+	victim->key[1] = key[1];
+	victim->tat = 0;
+found:
+	tat = victim->tat > now_ns ? victim->tat : now_ns;
+	if (tat - now_ns > r->tolerance_ns)
+		return SS_ERR_KNOCK_RATE;
+	victim->tat = tat + r->interval_ns;
+	return 0;
+}
+
+/* ---- replay cache ---- */
+#define RP_MAGIC "SSKNOCK1"
+#define RP_MAGIC_LEN 8
+#define RP_REC_LEN (SS_KNOCK_CHALLENGE_LEN + 8)
+#define RP_MAX_CAPACITY (1u << 20)
+
+struct rp_entry {
+	uint8_t ch[SS_KNOCK_CHALLENGE_LEN];
+	uint64_t expires_ms; /* 0 = free */
+};
+
+struct ss_knock_replay {
+	struct rp_entry *e;
+	uint32_t cap;
+	char *path;
+};
+
+static int rp_load(ss_knock_replay *r, uint64_t now_ms)
+{
+	uint8_t hdr[RP_MAGIC_LEN], rec[RP_REC_LEN];
+	uint32_t n = 0;
+	ssize_t got;
+	int fd, ret = 0;
+
+	fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : SS_ERR_IO;
+	got = read(fd, hdr, sizeof(hdr));
+	if (got == 0)
+		goto out; /* empty file: nothing recorded */
+	if (got != (ssize_t)sizeof(hdr) || memcmp(hdr, RP_MAGIC, RP_MAGIC_LEN)) {
+		ret = SS_ERR_FORMAT;
+		goto out;
+	}
+	while ((got = read(fd, rec, sizeof(rec))) == (ssize_t)sizeof(rec)) {
+		uint64_t exp = ss_load_be64(rec + SS_KNOCK_CHALLENGE_LEN);
+
+		if (exp <= now_ms)
+			continue;
+		/* More live entries than we now hold: keep the newest by failing closed. */
+		if (n == r->cap) {
+			ret = SS_ERR_FULL;
+			goto out;
+		}
+		memcpy(r->e[n].ch, rec, SS_KNOCK_CHALLENGE_LEN);
+		r->e[n].expires_ms = exp;
+		n++;
+	}
+	if (got != 0)
+		ret = got < 0 ? SS_ERR_IO : SS_ERR_FORMAT;
+out:
+	close(fd);
+	return ret;
+}
+
+static int rp_save(const ss_knock_replay *r, uint64_t now_ms)
+{
+	char tmp[PATH_MAX];
+	uint8_t rec[RP_REC_LEN];
+	FILE *f;
+	int fd, ret = SS_ERR_IO;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", r->path) >= sizeof(tmp))
+		return SS_ERR_INVAL;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return SS_ERR_IO;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		goto out;
+	}
+	if (fwrite(RP_MAGIC, 1, RP_MAGIC_LEN, f) != RP_MAGIC_LEN)
+		goto close;
+	for (uint32_t i = 0; i < r->cap; i++) {
+		if (r->e[i].expires_ms <= now_ms)
+			continue;
+		memcpy(rec, r->e[i].ch, SS_KNOCK_CHALLENGE_LEN);
+		ss_store_be64(rec + SS_KNOCK_CHALLENGE_LEN, r->e[i].expires_ms);
+		if (fwrite(rec, 1, sizeof(rec), f) != sizeof(rec))
+			goto close;
+	}
+	/* The new file must be on disk before it replaces the old one. */
+	if (fflush(f) == 0 && fsync(fd) == 0)
+		ret = 0;
+close:
+	if (fclose(f) != 0)
+		ret = SS_ERR_IO;
+	if (!ret && rename(tmp, r->path) != 0)
+		ret = SS_ERR_IO;
+out:
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+int ss_knock_replay_new(ss_knock_replay **out, uint32_t capacity, const char *path,
+			uint64_t now_ms)
+{
+	ss_knock_replay *r;
+	int ret;
+
+	if (!out || !capacity || capacity > RP_MAX_CAPACITY)
+		return SS_ERR_INVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return SS_ERR_NOMEM;
+	r->cap = capacity;
+	r->e = calloc(capacity, sizeof(*r->e));
+	if (!r->e) {
+		free(r);
+		return SS_ERR_NOMEM;
+	}
+	if (path) {
+		r->path = strdup(path);
+		if (!r->path) {
+			ss_knock_replay_free(r);
+			return SS_ERR_NOMEM;
+		}
+		ret = rp_load(r, now_ms);
+		if (ret) {
+			ss_knock_replay_free(r);
+			return ret;
+		}
+	}
+	*out = r;
+	return 0;
+}
+
+void ss_knock_replay_free(ss_knock_replay *r)
+{
+	if (!r)
+		return;
+	free(r->e);
+	free(r->path);
+	free(r);
+}
+
+/*
+ * A linear scan: entries are added only for knocks that passed the signature check of a
+ * known identity, so the cache is small and its cost is dwarfed by that check.
+ */
+int ss_knock_replay_check(const ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_LEN],
+			  uint64_t now_ms)
+{
+	bool free_slot = false;
+
+	for (uint32_t i = 0; i < r->cap; i++) {
+		if (r->e[i].expires_ms <= now_ms) {
+			free_slot = true;
+			continue;
+		}
+		if (ss_ct_equal(r->e[i].ch, ch, SS_KNOCK_CHALLENGE_LEN))
+			return SS_ERR_KNOCK_REPLAY;
+	}
+	return free_slot ? 0 : SS_ERR_KNOCK_REPLAY_FULL;
+}
+
+int ss_knock_replay_add(ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_LEN],
+			uint64_t expires_ms, uint64_t now_ms)
+{
+	int ret = ss_knock_replay_check(r, ch, now_ms);
+
+	if (ret)
+		return ret;
+	for (uint32_t i = 0; i < r->cap; i++) {
+		if (r->e[i].expires_ms > now_ms)
+			continue;
+		memcpy(r->e[i].ch, ch, SS_KNOCK_CHALLENGE_LEN);
+		r->e[i].expires_ms = expires_ms;
+		break;
+	}
+	return r->path ? rp_save(r, now_ms) : 0;
+}
+
+uint32_t ss_knock_replay_count(const ss_knock_replay *r)
+{
+	uint32_t n = 0;
+
+	/* Counts every recorded entry, expired or not, until its slot is reused. */
+	for (uint32_t i = 0; i < r->cap; i++)
+		n += r->e[i].expires_ms != 0;
+	return n;
+}
