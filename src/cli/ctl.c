@@ -157,7 +157,8 @@ static void print_peer(const struct peer_view *v)
 	human_bytes(v->rx, a, sizeof(a));
 	human_bytes(v->tx, b, sizeof(b));
 	printf("  transfer: %s received, %s sent\n", a, b);
-	printf("  packets: %llu received, %llu sent; %llu handshakes\n", v->rxp, v->txp, v->hs);
+	printf("  packets: %llu received, %llu sent; %llu handshake%s\n", v->rxp, v->txp, v->hs,
+	       v->hs == 1 ? "" : "s");
 	if (v->ka)
 		printf("  persistent keepalive: every %llu seconds\n", v->ka);
 	if (v->queued)
