@@ -75,18 +75,33 @@ void ss_daemon_kick(ss_daemon *d, ss_dpeer *p)
 
 /* ---- sending ---- */
 
+static void send_failed(ss_daemon *d, uint64_t *counter, unsigned n, int err)
+{
+	if (!n)
+		return;
+	*counter += n;
+	ss_log_limited(SS_LOG_SEND_FAIL, ss_mono_ns(), LOG_WARNING,
+		       "SS_TUN_SEND_FAILED: %u packet%s refused by the socket: %s", n,
+		       n == 1 ? "" : "s", strerror(err));
+	(void)d;
+}
+
+/* Queued in the send batch; the loop flushes it once per wakeup (or when full). */
 static void xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *pkt, size_t len)
 {
-	int ret = ss_transport_send(&d->tr, flow, pkt, len);
+	int err = 0;
+	unsigned failed = ss_transport_queue(&d->tr, &d->txb, flow, pkt, len, &err);
 
-	if (ret) {
-		char a[64];
+	/* A refusal while flushing may belong to an earlier packet: close enough. */
+	send_failed(d, p ? &p->drops[SS_TUN_SEND_FAILED] : &d->drops[SS_TUN_SEND_FAILED], failed,
+		    err);
+}
 
-		p->drops[SS_TUN_SEND_FAILED]++;
-		ss_flow_format(flow, a, sizeof(a));
-		ss_log_limited(SS_LOG_SEND_FAIL, ss_mono_ns(), LOG_WARNING,
-			       "SS_TUN_SEND_FAILED: sending to %s: %s", a, strerror(-ret));
-	}
+static void flush(ss_daemon *d)
+{
+	int err = 0;
+
+	send_failed(d, &d->drops[SS_TUN_SEND_FAILED], ss_transport_flush(&d->txb, &err), err);
 }
 
 static void queue_drop_all(ss_daemon *d, ss_dpeer *p)
@@ -385,7 +400,7 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 		return;
 	}
 	if (res.kind == SS_RESULT_REPLY)
-		ss_transport_send(&d->tr, flow, d->buf_out, res.len);
+		xmit(d, p, flow, d->buf_out, res.len);
 	if (!p)
 		return;
 	if (res.flags & SS_RESULT_F_LEARNED) {
@@ -418,16 +433,14 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 
 static void net_read(ss_daemon *d, int i)
 {
-	ss_flow flow;
+	for (int round = 0; round < SS_TUN_BATCH / SS_BATCH; round++) {
+		int n = ss_transport_recv_batch(&d->tr, i, &d->rxb);
 
-	for (int k = 0; k < SS_TUN_BATCH; k++) {
-		ssize_t n = ss_transport_recv(&d->tr, i, d->buf_in, SS_MAX_PACKET + 1, &flow);
-
-		if (n == -EBADMSG)
-			continue;
-		if (n <= 0)
+		for (int k = 0; k < n; k++)
+			handle_inbound(d, &d->rxb.flows[k], d->rxb.iov[k].iov_base,
+				       d->rxb.msgs[k].msg_len);
+		if (n < SS_BATCH)
 			break;
-		handle_inbound(d, &flow, d->buf_in, (size_t)n);
 	}
 }
 
@@ -586,6 +599,7 @@ int ss_daemon_run(ss_daemon *d)
 			}
 		}
 		run_timers(d);
+		flush(d);
 	}
 	return 0;
 }

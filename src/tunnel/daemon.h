@@ -73,6 +73,8 @@ typedef struct ss_daemon {
 	bool running;
 	uint8_t *buf_in, *buf_out;
 	ss_ratelimit *rl;
+	ss_txbatch txb;
+	ss_rxbatch rxb;
 } ss_daemon;
 
 int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen);

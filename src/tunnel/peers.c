@@ -456,7 +456,9 @@ static int setup_core(ss_daemon *d, char *err, size_t errlen)
 	}
 	d->buf_in = malloc(SS_MAX_PACKET + 64);
 	d->buf_out = malloc(SS_MAX_PACKET + 64);
-	if (!ret && (!d->buf_in || !d->buf_out || !d->rl)) {
+	if (!ret &&
+	    (ss_txbatch_init(&d->txb, d->conf->mtu + SS_DATA_OVERHEAD + 64) ||
+	     ss_rxbatch_init(&d->rxb, SS_MAX_PACKET) || !d->buf_in || !d->buf_out || !d->rl)) {
 		snprintf(err, errlen, "out of memory");
 		ret = SS_ERR_NOMEM;
 	}
@@ -535,6 +537,8 @@ void ss_daemon_free(ss_daemon *d)
 	free(d->buf_in);
 	free(d->buf_out);
 	free(d->rl);
+	ss_txbatch_free(&d->txb);
+	ss_rxbatch_free(&d->rxb);
 	ss_conf_free(d->conf);
 	memset(d, 0, sizeof(*d));
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -186,4 +187,141 @@ int ss_transport_send(const ss_transport_socks *t, const ss_flow *flow, const ui
 	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&ss, sl) < 0)
 		return -errno;
 	return 0;
+}
+
+/* ---- batches ---- */
+
+int ss_txbatch_init(ss_txbatch *b, size_t slot)
+{
+	memset(b, 0, sizeof(*b));
+	b->slot = slot;
+	b->fd = -1;
+	b->bufs = malloc(SS_BATCH * slot);
+	return b->bufs ? 0 : -ENOMEM;
+}
+
+void ss_txbatch_free(ss_txbatch *b)
+{
+	free(b->bufs);
+	b->bufs = NULL;
+}
+
+int ss_rxbatch_init(ss_rxbatch *b, size_t slot)
+{
+	memset(b, 0, sizeof(*b));
+	b->slot = slot;
+	/* One spare byte per slot: a longer datagram shows up as slot + 1 bytes. */
+	b->bufs = malloc(SS_BATCH * (slot + 1));
+	return b->bufs ? 0 : -ENOMEM;
+}
+
+void ss_rxbatch_free(ss_rxbatch *b)
+{
+	free(b->bufs);
+	b->bufs = NULL;
+}
+
+static int tx_fd(const ss_transport_socks *t, const struct sockaddr_storage *ss)
+{
+	return t->kind == SS_TRANSPORT_IP && ss->ss_family == AF_INET6 ? t->fd[1] : t->fd[0];
+}
+
+unsigned ss_transport_flush(ss_txbatch *b, int *err)
+{
+	unsigned done = 0, failed = 0;
+
+	while (done < b->n) {
+		int n = sendmmsg(b->fd, b->msgs + done, b->n - done, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* The first packet was refused: count it and go on with the rest. */
+			*err = errno;
+			failed++;
+			done++;
+			continue;
+		}
+		done += (unsigned)n;
+	}
+	b->n = 0;
+	return failed;
+}
+
+unsigned ss_transport_queue(const ss_transport_socks *t, ss_txbatch *b, const ss_flow *flow,
+			    const uint8_t *pkt, size_t len, int *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = ss_flow_to_sockaddr(flow, &ss);
+	unsigned failed = 0;
+	int fd = tx_fd(t, &ss);
+	unsigned k;
+
+	if (fd < 0) {
+		*err = EAFNOSUPPORT;
+		return 1;
+	}
+	/* Packets to one fd stay in order: a batch never mixes sockets. */
+	if (b->n && (b->fd != fd || b->n == SS_BATCH))
+		failed += ss_transport_flush(b, err);
+	if (len > b->slot) {
+		failed += ss_transport_flush(b, err);
+		if (sendto(fd, pkt, len, 0, (struct sockaddr *)&ss, sl) < 0) {
+			*err = errno;
+			failed++;
+		}
+		return failed;
+	}
+	k = b->n++;
+	b->fd = fd;
+	memcpy(b->bufs + k * b->slot, pkt, len);
+	b->addrs[k] = ss;
+	b->iov[k].iov_base = b->bufs + k * b->slot;
+	b->iov[k].iov_len = len;
+	memset(&b->msgs[k], 0, sizeof(b->msgs[k]));
+	b->msgs[k].msg_hdr.msg_name = &b->addrs[k];
+	b->msgs[k].msg_hdr.msg_namelen = sl;
+	b->msgs[k].msg_hdr.msg_iov = &b->iov[k];
+	b->msgs[k].msg_hdr.msg_iovlen = 1;
+	return failed;
+}
+
+static void strip_ipv4(struct mmsghdr *m, struct iovec *iov)
+{
+	uint8_t *buf = iov->iov_base;
+	size_t n = m->msg_len, hl;
+
+	hl = n >= 20 ? (size_t)(buf[0] & 0x0f) * 4 : 0;
+	if (hl < 20 || n < hl) {
+		m->msg_len = 0; /* not even an IP header: the core drops it as malformed */
+		return;
+	}
+	memmove(buf, buf + hl, n - hl);
+	m->msg_len = (unsigned)(n - hl);
+}
+
+int ss_transport_recv_batch(const ss_transport_socks *t, int i, ss_rxbatch *rx)
+{
+	uint8_t proto = t->kind == SS_TRANSPORT_UDP ? IPPROTO_UDP : SS_IP_PROTO;
+	int n;
+
+	for (int k = 0; k < SS_BATCH; k++) {
+		rx->iov[k].iov_base = rx->bufs + (size_t)k * (rx->slot + 1);
+		rx->iov[k].iov_len = rx->slot + 1;
+		memset(&rx->msgs[k].msg_hdr, 0, sizeof(rx->msgs[k].msg_hdr));
+		rx->msgs[k].msg_hdr.msg_name = &rx->addrs[k];
+		rx->msgs[k].msg_hdr.msg_namelen = sizeof(rx->addrs[k]);
+		rx->msgs[k].msg_hdr.msg_iov = &rx->iov[k];
+		rx->msgs[k].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(t->fd[i], rx->msgs, SS_BATCH, MSG_DONTWAIT, NULL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	for (int k = 0; k < n; k++) {
+		if (t->kind == SS_TRANSPORT_IP && rx->addrs[k].ss_family == AF_INET)
+			strip_ipv4(&rx->msgs[k], &rx->iov[k]);
+		ss_flow_from_sockaddr(&rx->flows[k], (struct sockaddr *)&rx->addrs[k], t->port,
+				      proto);
+	}
+	return n;
 }

@@ -36,6 +36,50 @@ ssize_t ss_transport_recv(const ss_transport_socks *t, int i, uint8_t *buf, size
 int ss_transport_send(const ss_transport_socks *t, const ss_flow *flow, const uint8_t *pkt,
 		      size_t len);
 
+/*
+ * Batches: one sendmmsg/recvmmsg per up to SS_BATCH packets instead of a system call
+ * each (the data path's main cost is the syscall, not the cipher).
+ */
+#define SS_BATCH 32
+
+typedef struct ss_txbatch {
+	size_t slot; /* bytes per queued packet */
+	unsigned n;
+	int fd;
+	uint8_t *bufs; /* SS_BATCH * slot */
+	struct mmsghdr msgs[SS_BATCH];
+	struct iovec iov[SS_BATCH];
+	struct sockaddr_storage addrs[SS_BATCH];
+} ss_txbatch;
+
+typedef struct ss_rxbatch {
+	size_t slot;
+	uint8_t *bufs;
+	struct mmsghdr msgs[SS_BATCH];
+	struct iovec iov[SS_BATCH];
+	struct sockaddr_storage addrs[SS_BATCH];
+	ss_flow flows[SS_BATCH];
+} ss_rxbatch;
+
+int ss_txbatch_init(ss_txbatch *b, size_t slot);
+void ss_txbatch_free(ss_txbatch *b);
+int ss_rxbatch_init(ss_rxbatch *b, size_t slot);
+void ss_rxbatch_free(ss_rxbatch *b);
+
+/* Queue a copy of pkt for the flow; a packet too large for a slot is sent at once.
+ * Returns the number of packets the socket refused (sending may happen here). */
+unsigned ss_transport_queue(const ss_transport_socks *t, ss_txbatch *b, const ss_flow *flow,
+			    const uint8_t *pkt, size_t len, int *err);
+/* Send what is queued; returns the number of packets the socket refused. */
+unsigned ss_transport_flush(ss_txbatch *b, int *err);
+/*
+ * Receive up to SS_BATCH packets from socket i: returns the count (0 if none), or
+ * -errno. Packet k is rx->iov[k].iov_base with length rx->msgs[k].msg_len (after the
+ * IPv4 header of raw sockets is stripped; a datagram longer than the slot has length
+ * slot + 1, so the core sees it as oversized) and flow rx->flows[k].
+ */
+int ss_transport_recv_batch(const ss_transport_socks *t, int i, ss_rxbatch *rx);
+
 /* sockaddr <-> flow; the flow's local part is our port only. */
 void ss_flow_from_sockaddr(ss_flow *f, const struct sockaddr *sa, uint16_t local_port,
 			   uint8_t proto);
