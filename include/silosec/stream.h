@@ -75,6 +75,8 @@ typedef struct ss_stream_config {
 	void *random_arg;
 	/* Key update after this many frames (0: SS_STREAM_REKEY_FRAMES); for tests. */
 	uint32_t rekey_frames;
+	/* INIT timestamp in ns since 1970 (0: the wall clock); for test vectors. */
+	uint64_t timestamp_ns;
 } ss_stream_config;
 
 /*

@@ -1,13 +1,558 @@
 /* SPDX-License-Identifier: MIT */
-/* silosec cat (secure streams): placeholder until its work item lands. */
+/*
+ * silosec cat: an encrypted, authenticated netcat between identities (secure streams,
+ * docs/PROTOCOL.md section 13). One connection: stdin is sent, what arrives goes to
+ * stdout; each direction ends with an authenticated close, so a cut connection is an
+ * error and never a silently short file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <silosec/stream.h>
 
 #include "cli.h"
 
+#define IO_BUF (256 * 1024)
+#define MAX_PEERS 64
+
+struct opts {
+	bool listen, progress, verbose, any;
+	const char *key, *known_hosts, *addr;
+	uint8_t peers[MAX_PEERS][SS_IDENTITY_LEN];
+	size_t npeers;
+	uint32_t frame;
+	int timeout_s;
+};
+
+static void cat_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s cat [options] HOST:PORT\n"
+		"       %s cat [options] -l [ADDR:]PORT\n"
+		"  -k, --key FILE          private key (required)\n"
+		"  -p, --peer IDENTITY     accept only this peer identity (repeatable)\n"
+		"  -K, --known-hosts FILE  trust on first use: pin the peer's identity under\n"
+		"                          HOST:PORT (listener: the client's address), then "
+		"enforce it\n"
+		"      --any               listener: accept any client identity (printed on "
+		"stderr)\n"
+		"  -l, --listen            wait for one connection on [ADDR:]PORT\n"
+		"      --progress          show the transfer rate on stderr (terminal only)\n"
+		"      --frame BYTES       payload bytes per frame (default 65536)\n"
+		"  -w, --timeout SECONDS   connect and handshake timeout (default 10)\n"
+		"  -v, --verbose           print the peer's identity and fingerprint\n",
+		prog, prog);
+}
+
+static int die(const char *what, int code)
+{
+	fprintf(stderr, "%s: cat: %s: %s (%s)\n", prog, what, ss_strerror(code), ss_err_name(code));
+	return 1;
+}
+
+/* "host:port", "[v6]:port", or "port" (listening only). */
+static int split_addr(const char *arg, char *host, size_t hostlen, const char **port)
+{
+	const char *colon = strrchr(arg, ':');
+	size_t n;
+
+	if (!colon) {
+		host[0] = 0;
+		*port = arg;
+		return 0;
+	}
+	*port = colon + 1;
+	n = (size_t)(colon - arg);
+	if (n >= 2 && arg[0] == '[' && arg[n - 1] == ']') {
+		arg++;
+		n -= 2;
+	}
+	if (n >= hostlen)
+		return -1;
+	memcpy(host, arg, n);
+	host[n] = 0;
+	return 0;
+}
+
+static int tcp_connect(const char *arg, int timeout_s)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
+	const char *port;
+	char host[256];
+	int fd = -1, err;
+
+	if (split_addr(arg, host, sizeof(host), &port) || !host[0]) {
+		fprintf(stderr, "%s: cat: '%s': expected HOST:PORT\n", prog, arg);
+		return -1;
+	}
+	err = getaddrinfo(host, port, &hints, &res);
+	if (err) {
+		fprintf(stderr, "%s: cat: %s: %s\n", prog, arg, gai_strerror(err));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct timeval tv = {.tv_sec = timeout_s};
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
+			break;
+		err = errno;
+		close(fd);
+		fd = -1;
+		errno = err;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		fprintf(stderr, "%s: cat: connecting to %s: %s\n", prog, arg, strerror(errno));
+	return fd;
+}
+
+/* Listen on [ADDR:]PORT, accept one connection; its address goes to name. */
+static int tcp_accept(const char *arg, char *name, size_t namelen)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res, *ai;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int lfd = -1, fd, one = 1, zero = 0, err;
+	const char *port;
+	char host[256];
+
+	if (split_addr(arg, host, sizeof(host), &port)) {
+		fprintf(stderr, "%s: cat: '%s': expected [ADDR:]PORT\n", prog, arg);
+		return -1;
+	}
+	if (!host[0])
+		hints.ai_family = AF_INET6; /* "::" with IPv4 mapped in: both families */
+	err = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (err) {
+		fprintf(stderr, "%s: cat: %s: %s\n", prog, arg, gai_strerror(err));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		lfd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (lfd < 0)
+			continue;
+		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (ai->ai_family == AF_INET6)
+			setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		if (!bind(lfd, ai->ai_addr, ai->ai_addrlen) && !listen(lfd, 1))
+			break;
+		err = errno;
+		close(lfd);
+		lfd = -1;
+		errno = err;
+	}
+	freeaddrinfo(res);
+	if (lfd < 0) {
+		fprintf(stderr, "%s: cat: listening on %s: %s\n", prog, arg, strerror(errno));
+		return -1;
+	}
+	do
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		fprintf(stderr, "%s: cat: accept: %s\n", prog, strerror(errno));
+	close(lfd);
+	if (fd >= 0 && getnameinfo((struct sockaddr *)&ss, sl, name, (socklen_t)namelen, NULL, 0,
+				   NI_NUMERICHOST))
+		snprintf(name, namelen, "unknown");
+	/* An IPv4 client on the dual-stack socket is named by its IPv4 address. */
+	if (fd >= 0 && !strncmp(name, "::ffff:", 7) && strchr(name, '.'))
+		memmove(name, name + 7, strlen(name + 7) + 1);
+	return fd;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct progress {
+	bool on;
+	double start, last;
+	uint64_t last_bytes;
+};
+
+static void human(char *out, size_t len, double v)
+{
+	const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(out, len, "%.1f %s", v, u[i]);
+}
+
+static void progress_show(struct progress *p, const ss_stream *s, bool final)
+{
+	char tx[32], rx[32], rate[32];
+	ss_stream_stats st;
+	double t = now_s();
+	uint64_t total;
+
+	if (!p->on || (!final && t - p->last < 0.5))
+		return;
+	ss_stream_get_stats(s, &st);
+	total = st.bytes_sent + st.bytes_received;
+	human(tx, sizeof(tx), (double)st.bytes_sent);
+	human(rx, sizeof(rx), (double)st.bytes_received);
+	human(rate, sizeof(rate),
+	      final ? (double)total / (t - p->start > 0 ? t - p->start : 1)
+		    : (double)(total - p->last_bytes) / (t - p->last));
+	fprintf(stderr, "\r\033[Ksent %s, received %s, %s/s%s", tx, rx, rate, final ? "\n" : "");
+	p->last = t;
+	p->last_bytes = total;
+}
+
+/* Blocking-style handshake on the non-blocking socket, bounded by the timeout. */
+static int handshake(ss_stream *s, int fd, int timeout_s)
+{
+	double deadline = now_s() + timeout_s;
+	int ret;
+
+	while ((ret = ss_stream_handshake(s)) == SS_ERR_AGAIN) {
+		struct pollfd p = {.fd = fd, .events = ss_stream_want_write(s) ? POLLOUT : POLLIN};
+		double left = deadline - now_s();
+
+		if (left <= 0)
+			return SS_ERR_PEER_SLOW;
+		if (poll(&p, 1, (int)(left * 1000) + 1) < 0 && errno != EINTR)
+			return SS_ERR_IO;
+	}
+	return ret;
+}
+
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The data loop: stdin to the stream, the stream to stdout, until both directions have
+ * ended with an authenticated close. Returns the exit status.
+ */
+static int pump(ss_stream *s, int fd, const struct opts *o)
+{
+	uint8_t *inbuf = malloc(IO_BUF), *outbuf = malloc(SS_STREAM_DEFAULT_RECV_FRAME);
+	size_t in_len = 0, in_off = 0;
+	bool stdin_done = false, tx_closed = false, rx_done = false, shut = false;
+	struct progress pr = {.on = o->progress && isatty(STDERR_FILENO)};
+	int status = 1, ret = 0;
+
+	pr.start = pr.last = now_s();
+	if (!inbuf || !outbuf) {
+		fprintf(stderr, "%s: cat: out of memory\n", prog);
+		goto out;
+	}
+	while (!(tx_closed && !ss_stream_want_write(s) && rx_done)) {
+		struct pollfd p[2] = {{.fd = STDIN_FILENO}, {.fd = fd}};
+
+		if (!stdin_done && in_off == in_len)
+			p[0].events = POLLIN;
+		else
+			p[0].fd = -1;
+		p[1].events = (rx_done ? 0 : POLLIN) |
+			      (ss_stream_want_write(s) || in_off < in_len ? POLLOUT : 0);
+		if (poll(p, 2, pr.on ? 500 : -1) < 0 && errno != EINTR) {
+			fprintf(stderr, "%s: cat: poll: %s\n", prog, strerror(errno));
+			goto out;
+		}
+		progress_show(&pr, s, false);
+		if (p[0].revents) {
+			ssize_t n = read(STDIN_FILENO, inbuf, IO_BUF);
+
+			if (n < 0 && errno != EINTR && errno != EAGAIN) {
+				fprintf(stderr, "%s: cat: stdin: %s\n", prog, strerror(errno));
+				goto out;
+			}
+			if (n == 0)
+				stdin_done = true;
+			if (n > 0) {
+				in_off = 0;
+				in_len = (size_t)n;
+			}
+		}
+		if (in_off < in_len) {
+			size_t sent;
+
+			ret = ss_stream_send(s, 0, inbuf + in_off, in_len - in_off, &sent);
+			in_off += sent;
+			if (ret && ret != SS_ERR_AGAIN)
+				break;
+		} else if (ss_stream_want_write(s)) {
+			ret = ss_stream_flush(s);
+			if (ret && ret != SS_ERR_AGAIN)
+				break;
+		}
+		if (stdin_done && in_off == in_len && !tx_closed) {
+			ret = ss_stream_close(s);
+			if (ret && ret != SS_ERR_AGAIN)
+				break;
+			tx_closed = true;
+		}
+		if (tx_closed && !shut && !ss_stream_want_write(s)) {
+			shutdown(fd, SHUT_WR); /* the close frame is out: a plain FIN follows */
+			shut = true;
+		}
+		while (!rx_done && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			ss_stream_info info;
+			size_t got;
+
+			ret = ss_stream_recv(s, outbuf, SS_STREAM_DEFAULT_RECV_FRAME, &got, &info,
+					     0);
+			/* Whatever came back verified is written, even next to an error. */
+			if (got && write_all(STDOUT_FILENO, outbuf, got)) {
+				fprintf(stderr, "%s: cat: stdout: %s\n", prog, strerror(errno));
+				goto out;
+			}
+			if (info.eof)
+				rx_done = true;
+			if (ret == SS_ERR_AGAIN) {
+				ret = 0;
+				break;
+			}
+			if (ret)
+				break;
+		}
+		if (ret && ret != SS_ERR_AGAIN)
+			break;
+		ret = 0;
+	}
+	if (ret) {
+		ss_stream_stats st;
+
+		ss_stream_get_stats(s, &st);
+		progress_show(&pr, s, true);
+		if (ret == SS_ERR_TRUNCATED)
+			fprintf(stderr,
+				"%s: cat: connection cut before the peer's authenticated close: "
+				"output incomplete (%llu bytes verified)\n",
+				prog, (unsigned long long)st.bytes_received);
+		else if (ret == SS_ERR_DECRYPT || ret == SS_ERR_MALFORMED)
+			fprintf(stderr,
+				"%s: cat: integrity failure: %s (%s); stream aborted after %llu "
+				"verified bytes\n",
+				prog, ss_strerror(ret), ss_err_name(ret),
+				(unsigned long long)st.bytes_received);
+		else
+			die("stream", ret);
+		goto out;
+	}
+	progress_show(&pr, s, true);
+	status = 0;
+out:
+	free(inbuf);
+	free(outbuf);
+	return status;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"key", required_argument, NULL, 'k'},
+		{"peer", required_argument, NULL, 'p'},
+		{"known-hosts", required_argument, NULL, 'K'},
+		{"listen", no_argument, NULL, 'l'},
+		{"progress", no_argument, NULL, 'P'},
+		{"frame", required_argument, NULL, 'f'},
+		{"timeout", required_argument, NULL, 'w'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"any", no_argument, NULL, 'A'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	char *end;
+	long v;
+	int c;
+
+	o->timeout_s = 10;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "k:p:K:lw:vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			o->key = optarg;
+			break;
+		case 'p':
+			if (o->npeers == MAX_PEERS) {
+				fprintf(stderr, "%s: cat: at most %d --peer\n", prog, MAX_PEERS);
+				return 2;
+			}
+			if (ss_key_from_base64(optarg, o->peers[o->npeers])) {
+				fprintf(stderr, "%s: cat: --peer '%s' is not an identity\n", prog,
+					optarg);
+				return 2;
+			}
+			o->npeers++;
+			break;
+		case 'K':
+			o->known_hosts = optarg;
+			break;
+		case 'l':
+			o->listen = true;
+			break;
+		case 'P':
+			o->progress = true;
+			break;
+		case 'f':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > (long)SS_STREAM_DEFAULT_RECV_FRAME) {
+				fprintf(stderr, "%s: cat: --frame: 1 to %u bytes\n", prog,
+					SS_STREAM_DEFAULT_RECV_FRAME);
+				return 2;
+			}
+			o->frame = (uint32_t)v;
+			break;
+		case 'w':
+			v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 86400) {
+				fprintf(stderr, "%s: cat: --timeout: 1 to 86400 seconds\n", prog);
+				return 2;
+			}
+			o->timeout_s = (int)v;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'A':
+			o->any = true;
+			break;
+		case 'h':
+			cat_usage(stdout);
+			return -1;
+		default:
+			cat_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || !o->key) {
+		cat_usage(stderr);
+		return 2;
+	}
+	o->addr = argv[optind];
+	if (!o->npeers && !o->known_hosts && !(o->any && o->listen)) {
+		fprintf(stderr,
+			"%s: cat: say whom to trust: --peer IDENTITY or --known-hosts FILE%s\n",
+			prog, o->listen ? " (or --any)" : "");
+		return 2;
+	}
+	if (o->npeers && o->known_hosts) {
+		fprintf(stderr, "%s: cat: --peer and --known-hosts exclude each other\n", prog);
+		return 2;
+	}
+	return 0;
+}
+
 int cmd_cat(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "%s: cat: not available in this build\n", prog);
-	return 1;
+	struct opts o = {0};
+	ss_stream_config cfg = {0};
+	ss_identity *id = NULL;
+	ss_stream *s = NULL;
+	char name[300], b64[SS_B64_KEY_LEN], fp[SS_FINGERPRINT_LEN];
+	int fd = -1, ret, status = 1, one = 1;
+
+	ret = parse_opts(argc, argv, &o);
+	if (ret)
+		return ret < 0 ? 0 : ret;
+	ret = ss_keyfile_load(o.key, &id);
+	if (ret) {
+		fprintf(stderr, "%s: cat: %s: %s\n", prog, o.key,
+			ret == SS_ERR_IO ? strerror(errno) : ss_strerror(ret));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(name, sizeof(name), "%s", o.addr);
+	fd = o.listen ? tcp_accept(o.addr, name, sizeof(name)) : tcp_connect(o.addr, o.timeout_s);
+	if (fd < 0)
+		goto out;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	cfg.identity = id;
+	cfg.initiator = !o.listen;
+	cfg.peers = (const uint8_t(*)[SS_IDENTITY_LEN])o.peers;
+	cfg.npeers = o.npeers;
+	cfg.known_hosts = o.known_hosts;
+	cfg.peer_name = name;
+	cfg.accept_any = o.any;
+	cfg.max_frame = o.frame;
+	cfg.timeout_ms = -1;
+	ret = ss_stream_new_fd(&s, &cfg, fd);
+	if (ret) {
+		die("creating stream", ret);
+		goto out;
+	}
+	ret = handshake(s, fd, o.timeout_s);
+	if (ret) {
+		if (ret == SS_ERR_IDENTITY)
+			fprintf(stderr,
+				"%s: cat: %s: authentication failed: the peer's identity is not "
+				"the "
+				"one expected%s (SS_ERR_IDENTITY)\n",
+				prog, name,
+				o.known_hosts
+					? " (it changed since it was pinned: possible "
+					  "attack; `silosec trust FILE forget NAME` if expected)"
+					: "");
+		else if (ret == SS_ERR_TRUNCATED)
+			fprintf(stderr,
+				"%s: cat: %s: handshake failed: the peer closed the connection "
+				"(it does not accept our identity, or is not SiloSec)\n",
+				prog, name);
+		else if (ret == SS_ERR_MAC1 && o.listen)
+			fprintf(stderr,
+				"%s: cat: %s: authentication failed: the client expects another "
+				"identity than ours (SS_ERR_MAC1)\n",
+				prog, name);
+		else if (ret == SS_ERR_PEER_SLOW)
+			fprintf(stderr, "%s: cat: %s: handshake timed out\n", prog, name);
+		else
+			fprintf(stderr, "%s: cat: %s: authentication failed: %s (%s)\n", prog, name,
+				ss_strerror(ret), ss_err_name(ret));
+		goto out;
+	}
+	ss_key_to_base64(ss_stream_peer_identity(s), b64);
+	ss_fingerprint(ss_stream_peer_identity(s), fp);
+	if (ss_stream_peer_learned(s))
+		fprintf(stderr, "%s: cat: %s: new identity %s (%s) pinned in %s\n", prog, name, b64,
+			fp, o.known_hosts);
+	else if (o.verbose || (o.any && !o.npeers && !o.known_hosts))
+		fprintf(stderr, "%s: cat: %s: peer %s (%s)\n", prog, name, b64, fp);
+	status = pump(s, fd, &o);
+out:
+	ss_stream_free(s);
+	if (fd >= 0)
+		close(fd);
+	ss_identity_free(id);
+	return status;
 }

@@ -31,6 +31,10 @@ static void usage(FILE *f)
 		"  show [IFACE] [--json]  interfaces, peers, handshakes, transfer and drops\n"
 		"  set IFACE peer ID ...  add, change or remove a peer at run time\n"
 		"  trust STORE|CONF ...   list, pin or forget trust-on-first-use identities\n"
+		"  cat [opts] HOST:PORT   encrypted, authenticated netcat to an identity "
+		"(stdin/stdout)\n"
+		"  cat [opts] -l [ADDR:]PORT  wait for one such connection; see 'silosec cat "
+		"--help'\n"
 		"  demo [COUNT]           two nodes on 127.0.0.1: handshake and COUNT messages\n",
 		prog);
 }

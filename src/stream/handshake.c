@@ -162,7 +162,7 @@ int ss_stream_hs_init(ss_stream *s, uint8_t out[SS_INIT_LEN])
 	ret = ss_x25519_keypair(&s->eph, out + SS_INIT_OFF_EPHEMERAL, eph);
 	if (ret)
 		goto out;
-	ss_store_be64(out + SS_INIT_OFF_TIMESTAMP, wall);
+	ss_store_be64(out + SS_INIT_OFF_TIMESTAMP, s->timestamp_ns ? s->timestamp_ns : wall);
 	ret = ss_identity_sign(s->id, sigbuf, init_sig_msg(sigbuf, expected_responder(s), out),
 			       out + SS_INIT_OFF_SIG);
 	if (!ret)
@@ -211,7 +211,9 @@ int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t 
 	int ret;
 
 	memset(&k, 0, sizeof(k));
-	if (!prefix_ok(init, SS_STREAM_MSG_INIT))
+	/* No cookies on a stream: mac2 must be zero, so that no byte of the INIT is free. */
+	if (!prefix_ok(init, SS_STREAM_MSG_INIT) ||
+	    !ss_ct_equal(init + SS_INIT_OFF_MAC2, zero_id, SS_MAC_LEN))
 		return SS_ERR_MALFORMED;
 	ret = check_init_mac1(s, init, &rstar);
 	if (ret)

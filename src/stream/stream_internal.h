@@ -33,6 +33,7 @@ struct ss_stream {
 	char *known_hosts, *peer_name;
 	bool accept_any;
 	uint32_t max_frame, max_recv_frame, rekey_frames;
+	uint64_t timestamp_ns;
 	int timeout_ms;
 	ss_random_fn random;
 	void *random_arg;
@@ -83,7 +84,8 @@ int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN],
 			 uint8_t resp[SS_RESP_LEN]) SS_WARN_UNUSED;
 int ss_stream_hs_finish(ss_stream *s, const uint8_t resp[SS_RESP_LEN]) SS_WARN_UNUSED;
 /* Peer policy: pinned set, known_hosts, or any. commit: write a new known_hosts pin. */
-int ss_stream_check_peer(ss_stream *s, const uint8_t id[SS_IDENTITY_LEN], bool commit) SS_WARN_UNUSED;
+int ss_stream_check_peer(ss_stream *s, const uint8_t id[SS_IDENTITY_LEN],
+			 bool commit) SS_WARN_UNUSED;
 
 /* stream.c */
 int ss_stream_set_keys(ss_stream *s, const uint8_t k_send[SS_KEY_LEN],

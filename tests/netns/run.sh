@@ -38,6 +38,8 @@ else
 	run t_capture.sh
 	run t_flood.sh
 	run t_reload.sh
+	run t_stream.sh
+	run t_knock.sh
 	run t_rekey.sh
 fi
 echo "netns: $passed passed, $failed failed"
