@@ -41,10 +41,11 @@
 #define SS_KNOCK_MAX_PAYLOAD 512
 
 #define SS_KNOCK_INNER_MIN (SS_KNOCK_IN_VAR + 1 + SS_SIG_LEN)
-#define SS_KNOCK_INNER_MAX (SS_KNOCK_IN_VAR + SS_KNOCK_MAX_ACTION + SS_KNOCK_MAX_PAYLOAD + SS_SIG_LEN)
+#define SS_KNOCK_INNER_MAX                                                                         \
+	(SS_KNOCK_IN_VAR + SS_KNOCK_MAX_ACTION + SS_KNOCK_MAX_PAYLOAD + SS_SIG_LEN)
 #define SS_KNOCK_OVERHEAD (SS_KNOCK_HDR_LEN + SS_TAG_LEN + SS_MAC_LEN)
 #define SS_KNOCK_MIN_LEN (SS_KNOCK_OVERHEAD + SS_KNOCK_INNER_MIN)
-#define SS_KNOCK_MAX_LEN (SS_KNOCK_OVERHEAD + SS_KNOCK_INNER_MAX) /* 774 bytes < 1280 */
+#define SS_KNOCK_MAX_LEN (SS_KNOCK_OVERHEAD + SS_KNOCK_INNER_MAX) /* 741 bytes < 1280 */
 
 #define SS_KNOCK_DEFAULT_PORT 62201
 #define SS_KNOCK_DEFAULT_WINDOW_MS 30000
@@ -52,7 +53,7 @@
 /* A knock after it opened, authenticated and parsed. */
 typedef struct ss_knock_msg {
 	uint8_t flags;
-	uint32_t duration;	/* seconds asked for, 0 = default */
+	uint32_t duration; /* seconds asked for, 0 = default */
 	uint64_t timestamp_ms;
 	uint8_t client[SS_IDENTITY_LEN];
 	uint8_t challenge[SS_KNOCK_CHALLENGE_LEN];
@@ -114,8 +115,8 @@ int ss_knock_check_time(const ss_knock_msg *m, uint64_t now_ms, uint64_t window_
 typedef struct ss_knock_ratelimit ss_knock_ratelimit;
 
 /* slots: table size (rounded up to a power of two); rate per second, burst tokens. */
-int ss_knock_ratelimit_new(ss_knock_ratelimit **out, uint32_t slots, uint32_t rate,
-			   uint32_t burst, uint64_t seed) SS_WARN_UNUSED;
+int ss_knock_ratelimit_new(ss_knock_ratelimit **out, uint32_t slots, uint32_t rate, uint32_t burst,
+			   uint64_t seed) SS_WARN_UNUSED;
 void ss_knock_ratelimit_free(ss_knock_ratelimit *r);
 /*
  * Take a token for a source (family AF_INET or AF_INET6, addr 4 or 16 bytes; IPv6 is

@@ -35,6 +35,9 @@ static void usage(FILE *f)
 		"(stdin/stdout)\n"
 		"  cat [opts] -l [ADDR:]PORT  wait for one such connection; see 'silosec cat "
 		"--help'\n"
+		"  knock [opts] --to IDENTITY HOST[:PORT] ACTION\n"
+		"                         send one single-packet-authorization knock to a\n"
+		"                         silosec-knockd; see 'silosec knock --help'\n"
 		"  demo [COUNT]           two nodes on 127.0.0.1: handshake and COUNT messages\n",
 		prog);
 }

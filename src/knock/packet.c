@@ -59,8 +59,8 @@ int ss_knock_ed25519_pk_to_x25519(uint8_t x[SS_DH_LEN], const uint8_t ed[SS_IDEN
 		ret = SS_ERR_FORMAT;
 		goto out;
 	}
-	if (!BN_copy(num, y) || !BN_add_word(num, 1) ||
-	    !BN_mod(num, num, p, bc) || !BN_one(den) || !BN_mod_sub(den, den, y, p, bc))
+	if (!BN_copy(num, y) || !BN_add_word(num, 1) || !BN_mod(num, num, p, bc) || !BN_one(den) ||
+	    !BN_mod_sub(den, den, y, p, bc))
 		goto out;
 	/* y = 1 is the identity point: 1 - y has no inverse. */
 	if (BN_is_zero(den)) {
@@ -324,7 +324,8 @@ int ss_knock_check_mac(const ss_knock_server *s, const uint8_t *pkt, size_t len)
 {
 	uint8_t mac[SS_MAC_LEN];
 
-	if (len < SS_MAC_LEN || mac_compute(&s->mac_inner, &s->mac_outer, pkt, len - SS_MAC_LEN, mac))
+	if (len < SS_MAC_LEN ||
+	    mac_compute(&s->mac_inner, &s->mac_outer, pkt, len - SS_MAC_LEN, mac))
 		return SS_ERR_KNOCK_MAC;
 	return ss_ct_equal(mac, pkt + len - SS_MAC_LEN, SS_MAC_LEN) ? 0 : SS_ERR_KNOCK_MAC;
 }

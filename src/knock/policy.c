@@ -35,8 +35,8 @@ struct ss_knock_ratelimit {
 	uint64_t interval_ns, tolerance_ns, seed;
 };
 
-int ss_knock_ratelimit_new(ss_knock_ratelimit **out, uint32_t slots, uint32_t rate,
-			   uint32_t burst, uint64_t seed)
+int ss_knock_ratelimit_new(ss_knock_ratelimit **out, uint32_t slots, uint32_t rate, uint32_t burst,
+			   uint64_t seed)
 {
 	ss_knock_ratelimit *r;
 	uint32_t n = RL_WAYS;
@@ -79,8 +79,7 @@ static uint64_t mix(uint64_t h)
 	return h;
 }
 
-int ss_knock_ratelimit_take(ss_knock_ratelimit *r, int family, const uint8_t *addr,
-			    uint64_t now_ns)
+int ss_knock_ratelimit_take(ss_knock_ratelimit *r, int family, const uint8_t *addr, uint64_t now_ns)
 {
 	uint64_t key[2] = {0, 0}, h;
 	struct rl_slot *set, *victim = NULL;
@@ -129,20 +128,118 @@ found:
 
 struct rp_entry {
 	uint8_t ch[SS_KNOCK_CHALLENGE_LEN];
-	uint64_t expires_ms; /* 0 = free */
+	uint64_t expires_ms; /* 0 = never used; <= now = expired, slot reusable */
 };
 
+/*
+ * Open addressing with linear probing over 2x capacity slots, indexed by challenge
+ * bytes (random, and only inserted after the client's signature verified). Expired
+ * entries keep chains intact and are reused in place; when too many slots are non-empty
+ * the table is rebuilt with the live entries only.
+ */
 struct ss_knock_replay {
 	struct rp_entry *e;
-	uint32_t cap;
+	uint32_t cap;  /* live entries allowed */
+	uint32_t mask; /* slots - 1 */
+	uint32_t used; /* non-empty slots */
 	char *path;
+	int fd;		    /* the file, open for appending; -1 without a path */
+	uint32_t file_recs; /* records in the file, live or not */
 };
+
+static uint32_t rp_hash(const ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_LEN])
+{
+	return ss_load_be32(ch) & r->mask;
+}
+
+/* Slot holding ch (live), else NULL; *reuse receives the first reusable slot seen. */
+static struct rp_entry *rp_find(const ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_LEN],
+				uint64_t now_ms, struct rp_entry **reuse)
+{
+	uint32_t i = rp_hash(r, ch);
+
+	*reuse = NULL;
+	for (uint32_t n = 0; n <= r->mask; n++, i = (i + 1) & r->mask) {
+		struct rp_entry *e = &r->e[i];
+
+		if (!e->expires_ms) {
+			if (!*reuse)
+				*reuse = e;
+			return NULL;
+		}
+		if (e->expires_ms <= now_ms) {
+			if (!*reuse)
+				*reuse = e;
+			continue;
+		}
+		if (ss_ct_equal(e->ch, ch, SS_KNOCK_CHALLENGE_LEN))
+			return e;
+	}
+	return NULL;
+}
+
+static uint32_t rp_live(const ss_knock_replay *r, uint64_t now_ms)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i <= r->mask; i++)
+		n += r->e[i].expires_ms > now_ms;
+	return n;
+}
+
+/* Rehash the live entries into a clean table. */
+static int rp_rebuild(ss_knock_replay *r, uint64_t now_ms)
+{
+	struct rp_entry *old = r->e, *reuse;
+
+	r->e = calloc((size_t)r->mask + 1, sizeof(*r->e));
+	if (!r->e) {
+		r->e = old;
+		return SS_ERR_NOMEM;
+	}
+	r->used = 0;
+	for (uint32_t i = 0; i <= r->mask; i++) {
+		if (old[i].expires_ms <= now_ms)
+			continue;
+		(void)rp_find(r, old[i].ch, now_ms, &reuse);
+		*reuse = old[i];
+		r->used++;
+	}
+	free(old);
+	return 0;
+}
+
+static int rp_insert(ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_LEN],
+		     uint64_t expires_ms, uint64_t now_ms)
+{
+	struct rp_entry *reuse;
+	int ret;
+
+	if (r->used >= r->cap + r->cap / 2) {
+		ret = rp_rebuild(r, now_ms);
+		if (ret)
+			return ret;
+	}
+	if (rp_find(r, ch, now_ms, &reuse))
+		return SS_ERR_KNOCK_REPLAY;
+	if (r->used >= r->cap && rp_live(r, now_ms) >= r->cap)
+		return SS_ERR_KNOCK_REPLAY_FULL;
+	if (!reuse)
+		return SS_ERR_KNOCK_REPLAY_FULL;
+	if (!reuse->expires_ms)
+		r->used++;
+	memcpy(reuse->ch, ch, SS_KNOCK_CHALLENGE_LEN);
+	reuse->expires_ms = expires_ms;
+	return 0;
+}
 
 static int rp_load(ss_knock_replay *r, uint64_t now_ms)
 {
 	uint8_t hdr[RP_MAGIC_LEN], rec[RP_REC_LEN];
 	uint32_t n = 0;
 	ssize_t got;
+
+	(void)n;
 	int fd, ret = 0;
 
 	fd = open(r->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -160,23 +257,30 @@ static int rp_load(ss_knock_replay *r, uint64_t now_ms)
 
 		if (exp <= now_ms)
 			continue;
-		/* More live entries than we now hold: keep the newest by failing closed. */
-		if (n == r->cap) {
-			ret = SS_ERR_FULL;
-			goto out;
+		ret = rp_insert(r, rec, exp, now_ms);
+		if (ret == SS_ERR_KNOCK_REPLAY) { /* appended twice before a compaction */
+			ret = 0;
+			continue;
 		}
-		memcpy(r->e[n].ch, rec, SS_KNOCK_CHALLENGE_LEN);
-		r->e[n].expires_ms = exp;
+		/* More live entries than we now hold: refuse to start rather than forget any. */
+		if (ret == SS_ERR_KNOCK_REPLAY_FULL)
+			ret = SS_ERR_FULL;
+		if (ret)
+			goto out;
 		n++;
 	}
-	if (got != 0)
-		ret = got < 0 ? SS_ERR_IO : SS_ERR_FORMAT;
+	/*
+	 * A short last record is an append cut by a crash: its knock never got past the
+	 * replay step (the action runs only after the append is synced), so it is dropped.
+	 */
+	if (got < 0)
+		ret = SS_ERR_IO;
 out:
 	close(fd);
 	return ret;
 }
 
-static int rp_save(const ss_knock_replay *r, uint64_t now_ms)
+static int rp_save(ss_knock_replay *r, uint64_t now_ms)
 {
 	char tmp[PATH_MAX];
 	uint8_t rec[RP_REC_LEN];
@@ -195,7 +299,7 @@ static int rp_save(const ss_knock_replay *r, uint64_t now_ms)
 	}
 	if (fwrite(RP_MAGIC, 1, RP_MAGIC_LEN, f) != RP_MAGIC_LEN)
 		goto close;
-	for (uint32_t i = 0; i < r->cap; i++) {
+	for (uint32_t i = 0; i <= r->mask; i++) {
 		if (r->e[i].expires_ms <= now_ms)
 			continue;
 		memcpy(rec, r->e[i].ch, SS_KNOCK_CHALLENGE_LEN);
@@ -211,14 +315,22 @@ close:
 		ret = SS_ERR_IO;
 	if (!ret && rename(tmp, r->path) != 0)
 		ret = SS_ERR_IO;
+	if (!ret) {
+		/* Later knocks are appended to the new file. */
+		if (r->fd >= 0)
+			close(r->fd);
+		r->fd = open(r->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		if (r->fd < 0)
+			ret = SS_ERR_IO;
+		r->file_recs = rp_live(r, now_ms);
+	}
 out:
 	if (ret)
 		unlink(tmp);
 	return ret;
 }
 
-int ss_knock_replay_new(ss_knock_replay **out, uint32_t capacity, const char *path,
-			uint64_t now_ms)
+int ss_knock_replay_new(ss_knock_replay **out, uint32_t capacity, const char *path, uint64_t now_ms)
 {
 	ss_knock_replay *r;
 	int ret;
@@ -229,7 +341,11 @@ int ss_knock_replay_new(ss_knock_replay **out, uint32_t capacity, const char *pa
 	if (!r)
 		return SS_ERR_NOMEM;
 	r->cap = capacity;
-	r->e = calloc(capacity, sizeof(*r->e));
+	r->fd = -1;
+	r->mask = 1;
+	while (r->mask + 1 < 2 * capacity)
+		r->mask = r->mask << 1 | 1;
+	r->e = calloc((size_t)r->mask + 1, sizeof(*r->e));
 	if (!r->e) {
 		free(r);
 		return SS_ERR_NOMEM;
@@ -241,6 +357,9 @@ int ss_knock_replay_new(ss_knock_replay **out, uint32_t capacity, const char *pa
 			return SS_ERR_NOMEM;
 		}
 		ret = rp_load(r, now_ms);
+		/* Start from a compact file holding the live entries only. */
+		if (!ret)
+			ret = rp_save(r, now_ms);
 		if (ret) {
 			ss_knock_replay_free(r);
 			return ret;
@@ -254,54 +373,51 @@ void ss_knock_replay_free(ss_knock_replay *r)
 {
 	if (!r)
 		return;
+	if (r->fd >= 0)
+		close(r->fd);
 	free(r->e);
 	free(r->path);
 	free(r);
 }
 
-/*
- * A linear scan: entries are added only for knocks that passed the signature check of a
- * known identity, so the cache is small and its cost is dwarfed by that check.
- */
 int ss_knock_replay_check(const ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_LEN],
 			  uint64_t now_ms)
 {
-	bool free_slot = false;
+	struct rp_entry *reuse;
 
-	for (uint32_t i = 0; i < r->cap; i++) {
-		if (r->e[i].expires_ms <= now_ms) {
-			free_slot = true;
-			continue;
-		}
-		if (ss_ct_equal(r->e[i].ch, ch, SS_KNOCK_CHALLENGE_LEN))
-			return SS_ERR_KNOCK_REPLAY;
-	}
-	return free_slot ? 0 : SS_ERR_KNOCK_REPLAY_FULL;
+	if (rp_find(r, ch, now_ms, &reuse))
+		return SS_ERR_KNOCK_REPLAY;
+	if (r->used >= r->cap && rp_live(r, now_ms) >= r->cap)
+		return SS_ERR_KNOCK_REPLAY_FULL;
+	return 0;
 }
 
 int ss_knock_replay_add(ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_LEN],
 			uint64_t expires_ms, uint64_t now_ms)
 {
-	int ret = ss_knock_replay_check(r, ch, now_ms);
+	uint8_t rec[RP_REC_LEN];
+	int ret = rp_insert(r, ch, expires_ms, now_ms);
 
-	if (ret)
+	if (ret || !r->path)
 		return ret;
-	for (uint32_t i = 0; i < r->cap; i++) {
-		if (r->e[i].expires_ms > now_ms)
-			continue;
-		memcpy(r->e[i].ch, ch, SS_KNOCK_CHALLENGE_LEN);
-		r->e[i].expires_ms = expires_ms;
-		break;
-	}
-	return r->path ? rp_save(r, now_ms) : 0;
+	/* Rewrite the file once appends have doubled it; else append one record. */
+	if (r->file_recs >= 2 * r->cap)
+		return rp_save(r, now_ms);
+	memcpy(rec, ch, SS_KNOCK_CHALLENGE_LEN);
+	ss_store_be64(rec + SS_KNOCK_CHALLENGE_LEN, expires_ms);
+	/* On disk before the caller acts on the knock: a crash cannot reopen a replay. */
+	if (write(r->fd, rec, sizeof(rec)) != (ssize_t)sizeof(rec) || fdatasync(r->fd) != 0)
+		return SS_ERR_IO;
+	r->file_recs++;
+	return 0;
 }
 
 uint32_t ss_knock_replay_count(const ss_knock_replay *r)
 {
 	uint32_t n = 0;
 
-	/* Counts every recorded entry, expired or not, until its slot is reused. */
-	for (uint32_t i = 0; i < r->cap; i++)
+	/* Every recorded entry, expired or not, until a rebuild drops it. */
+	for (uint32_t i = 0; i <= r->mask; i++)
 		n += r->e[i].expires_ms != 0;
 	return n;
 }

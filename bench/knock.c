@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Traffic for bench/knock: pre-built datagrams in a file (u16 big-endian length, bytes),
+ * sent paced to a daemon so that the daemon's CPU time per datagram can be measured,
+ * and an in-process measurement of the validation pipeline.
+ *
+ *   bench_knock gen-valid SERVER_ID CLIENT_KEY N OUT   N knocks for action "bench"
+ *   bench_knock gen-junk N LEN OUT                     N random datagrams (knock prefix)
+ *   bench_knock append-raw OUT < line-per-packet        fwknop's base64 packets
+ *   bench_knock send FILE HOST PORT PPS                paced (PPS 0 = as fast as possible)
+ *   bench_knock inproc SECONDS                         ss_knock_validate, no I/O
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <silosec/error.h>
+#include <silosec/identity.h>
+#include <silosec/knock.h>
+
+#include "kconf.h"
+#include "validate.h"
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void put(FILE *f, const uint8_t *p, size_t len)
+{
+	uint8_t l[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+
+	if (fwrite(l, 1, 2, f) != 2 || fwrite(p, 1, len, f) != len) {
+		perror("write");
+		exit(1);
+	}
+}
+
+static int gen_valid(const char *sid, const char *keyfile, long n, const char *out)
+{
+	uint8_t server[32], pkt[SS_KNOCK_MAX_LEN];
+	ss_identity *id;
+	FILE *f = fopen(out, "wb");
+	size_t len;
+
+	if (!f || ss_key_from_base64(sid, server) || ss_keyfile_load(keyfile, &id))
+		return 1;
+	for (long i = 0; i < n; i++) {
+		ss_knock_req req = {.action = "bench", .timestamp_ms = wall_ms()};
+
+		if (ss_knock_seal(pkt, sizeof(pkt), &len, id, server, &req, ss_random_system, NULL))
+			return 1;
+		put(f, pkt, len);
+	}
+	ss_identity_free(id);
+	return fclose(f) ? 1 : 0;
+}
+
+static int gen_junk(long n, long len, const char *out)
+{
+	uint8_t pkt[1500];
+	FILE *f = fopen(out, "wb");
+
+	if (!f || len < 4 || len > (long)sizeof(pkt))
+		return 1;
+	for (long i = 0; i < n; i++) {
+		if (ss_random_system(NULL, pkt, (size_t)len))
+			return 1;
+		/* Past the prefix check: junk that costs the knock daemon the most. */
+		pkt[0] = SS_MSG_KNOCK;
+		pkt[1] = SS_VERSION;
+		pkt[2] = pkt[3] = 0;
+		put(f, pkt, (size_t)len);
+	}
+	return fclose(f) ? 1 : 0;
+}
+
+static int append_raw(const char *out)
+{
+	char line[2048];
+	FILE *f = fopen(out, "ab");
+
+	if (!f)
+		return 1;
+	while (fgets(line, sizeof(line), stdin)) {
+		size_t l = strcspn(line, "\r\n");
+
+		if (l)
+			put(f, (const uint8_t *)line, l);
+	}
+	return fclose(f) ? 1 : 0;
+}
+
+static int send_file(const char *file, const char *host, const char *port, double pps)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai;
+	FILE *f = fopen(file, "rb");
+	uint8_t l[2], pkt[2048];
+	long sent = 0;
+	double t0, t;
+	int fd;
+
+	if (!f || getaddrinfo(host, port, &hints, &ai))
+		return 1;
+	fd = socket(ai->ai_family, SOCK_DGRAM, 0);
+	t0 = now();
+	while (fread(l, 1, 2, f) == 2) {
+		size_t len = (size_t)l[0] << 8 | l[1];
+
+		if (len > sizeof(pkt) || fread(pkt, 1, len, f) != len)
+			return 1;
+		if (pps > 0)
+			while (now() - t0 < (double)sent / pps)
+				;
+		if (sendto(fd, pkt, len, 0, ai->ai_addr, ai->ai_addrlen) < 0)
+			perror("sendto");
+		sent++;
+	}
+	t = now() - t0;
+	printf("sent %ld datagrams in %.3f s (%.0f/s)\n", sent, t, (double)sent / t);
+	freeaddrinfo(ai);
+	close(fd);
+	fclose(f);
+	return 0;
+}
+
+/* The pipeline alone: what one core can validate, without sockets or a replay file. */
+static int inproc(double secs)
+{
+	char text[512], err[SS_KCONF_ERR_LEN], b64[SS_B64_KEY_LEN];
+	uint8_t seed[32] = {1}, seed2[32] = {2}, (*pkts)[SS_KNOCK_MAX_LEN], junk[300];
+	size_t *lens;
+	ss_identity *server, *client;
+	ss_knock_validator v;
+	ss_knock_verdict out;
+	ss_kconf *c;
+	uint8_t src[4] = {10, 0, 0, 1};
+	const long n = 20000;
+	long i, done;
+	double t0;
+
+	if (ss_identity_from_seed(&server, seed) || ss_identity_from_seed(&client, seed2))
+		return 1;
+	ss_key_to_base64(ss_identity_public(client), b64);
+	snprintf(text, sizeof(text),
+		 "[Server]\nPrivateKeyFile = k\nRateLimit = 1000000\nBurst = 1000000\n"
+		 "ReplayCapacity = 65536\nWindow = 3600\n[Client c]\nIdentity = %s\nActions = "
+		 "bench\n"
+		 "[Action bench]\nType = command\nCommand = /bin/true\n",
+		 b64);
+	if (ss_kconf_parse(text, strlen(text), "bench", &c, err, sizeof(err)) ||
+	    ss_knock_validator_init(&v, c, server, 1, wall_ms()))
+		return 1;
+	/* Rate limit effectively off (1 ns per token), to time the later stages. */
+	v.rl = NULL;
+	ss_knock_validator_free(&v);
+	c->rate = 1000000000;
+	c->burst = 1000000000;
+	if (ss_knock_validator_init(&v, c, server, 1, wall_ms()))
+		return 1;
+	pkts = malloc((size_t)n * sizeof(*pkts));
+	lens = malloc((size_t)n * sizeof(*lens));
+	for (i = 0; i < n; i++) {
+		ss_knock_req req = {.action = "bench", .timestamp_ms = wall_ms()};
+
+		if (ss_knock_seal(pkts[i], SS_KNOCK_MAX_LEN, &lens[i], client,
+				  ss_identity_public(server), &req, ss_random_system, NULL))
+			return 1;
+	}
+	t0 = now();
+	for (done = 0; done < n && now() - t0 < secs; done++)
+		if (ss_knock_validate(&v, pkts[done], lens[done], AF_INET, src, 0, wall_ms(), &out))
+			return 1;
+	printf("inproc valid: %.0f knocks/s (full pipeline, no replay file)\n",
+	       (double)done / (now() - t0));
+	ss_random_system(NULL, junk, sizeof(junk));
+	junk[0] = SS_MSG_KNOCK;
+	junk[1] = SS_VERSION;
+	junk[2] = junk[3] = 0;
+	t0 = now();
+	for (done = 0; now() - t0 < secs / 2; done += 1000)
+		for (i = 0; i < 1000; i++)
+			if (ss_knock_validate(&v, junk, sizeof(junk), AF_INET, src, 0, 0, &out) ==
+			    0)
+				return 1;
+	printf("inproc junk, MAC check (rate limit off): %.0f/s\n", (double)done / (now() - t0));
+	ss_knock_validator_free(&v);
+	c->rate = 2;
+	c->burst = 5;
+	if (ss_knock_validator_init(&v, c, server, 1, wall_ms()))
+		return 1;
+	t0 = now();
+	for (done = 0; now() - t0 < secs / 2; done += 1000)
+		for (i = 0; i < 1000; i++)
+			if (ss_knock_validate(&v, junk, sizeof(junk), AF_INET, src, 0, 0, &out) ==
+			    0)
+				return 1;
+	printf("inproc junk, one source over its rate limit: %.0f/s\n",
+	       (double)done / (now() - t0));
+	ss_knock_validator_free(&v);
+	ss_kconf_free(c);
+	free(pkts);
+	free(lens);
+	ss_identity_free(server);
+	ss_identity_free(client);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 6 && !strcmp(argv[1], "gen-valid"))
+		return gen_valid(argv[2], argv[3], atol(argv[4]), argv[5]);
+	if (argc == 5 && !strcmp(argv[1], "gen-junk"))
+		return gen_junk(atol(argv[2]), atol(argv[3]), argv[4]);
+	if (argc == 3 && !strcmp(argv[1], "append-raw"))
+		return append_raw(argv[2]);
+	if (argc == 6 && !strcmp(argv[1], "send"))
+		return send_file(argv[2], argv[3], argv[4], atof(argv[5]));
+	if (argc == 3 && !strcmp(argv[1], "inproc"))
+		return inproc(atof(argv[2]));
+	fprintf(stderr, "usage: see bench/knock.c\n");
+	return 2;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+#include "validate.h"
+
+#include <string.h>
+
+#include "crypto.h"
+
+int ss_knock_validator_init(ss_knock_validator *v, const ss_kconf *conf, const ss_identity *id,
+			    uint64_t rl_seed, uint64_t wall_ms)
+{
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	v->conf = conf;
+	ret = ss_knock_server_new(&v->srv, id);
+	if (!ret)
+		ret = ss_knock_ratelimit_new(&v->rl, conf->rate_sources, conf->rate, conf->burst,
+					     rl_seed);
+	if (!ret)
+		ret = ss_knock_replay_new(&v->rp, conf->replay_capacity, conf->replay_file,
+					  wall_ms);
+	if (ret)
+		ss_knock_validator_free(v);
+	return ret;
+}
+
+void ss_knock_validator_free(ss_knock_validator *v)
+{
+	ss_knock_server_free(v->srv);
+	ss_knock_ratelimit_free(v->rl);
+	ss_knock_replay_free(v->rp);
+	memset(v, 0, sizeof(*v));
+}
+
+static bool printable(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static int check(ss_knock_validator *v, const uint8_t *pkt, size_t len, int family,
+		 const uint8_t *addr, uint64_t mono_ns, uint64_t wall_ms, ss_knock_verdict *out)
+{
+	const ss_kconf *c = v->conf;
+	ss_knock_msg *m = &out->msg;
+	int ret;
+
+	/* 1. Size and prefix: no state touched yet, so junk costs a compare. */
+	ret = ss_knock_check_size(pkt, len);
+	if (ret)
+		return ret;
+	/* 2. Rate limit before any hashing, so one source cannot buy our CPU. */
+	ret = ss_knock_ratelimit_take(v->rl, family, addr, mono_ns);
+	if (ret)
+		return ret;
+	/* 3-5. Outer MAC, then the X25519 + AEAD, then the client's signature. */
+	ret = ss_knock_open(v->srv, pkt, len, m);
+	if (ret)
+		return ret;
+	/* 6. A valid signature by an identity we do not know is still a stranger. */
+	out->client = ss_kconf_client(c, m->client);
+	if (!out->client)
+		return SS_ERR_KNOCK_UNKNOWN_ID;
+	/* 7. Timestamp window: bounds how long the replay cache must remember. */
+	ret = ss_knock_check_time(m, wall_ms, c->window_ms);
+	if (ret)
+		return ret;
+	/* 8. Replay: recorded (and persisted) before acting, so a crash cannot reopen it. */
+	ret = ss_knock_replay_add(v->rp, m->challenge, m->timestamp_ms + c->window_ms + 1, wall_ms);
+	if (ret)
+		return ret;
+	/* 9. Only the actions this identity lists. */
+	out->action = ss_kconf_allowed(c, out->client, m->action);
+	if (!out->action)
+		return SS_ERR_KNOCK_ACTION;
+	if ((out->action->payload == SS_KPAY_NONE && m->payload_len) ||
+	    (out->action->payload == SS_KPAY_ASCII && !printable(m->payload, m->payload_len)))
+		return SS_ERR_KNOCK_PAYLOAD;
+	/* The client may ask for less or more time, never more than the action's cap. */
+	out->duration = m->duration ? m->duration : out->action->duration;
+	if (out->duration > out->action->max_duration)
+		out->duration = out->action->max_duration;
+	return 0;
+}
+
+int ss_knock_validate(ss_knock_validator *v, const uint8_t *pkt, size_t len, int family,
+		      const uint8_t *addr, uint64_t mono_ns, uint64_t wall_ms,
+		      ss_knock_verdict *out)
+{
+	int ret, idx;
+
+	memset(out, 0, sizeof(*out));
+	ret = check(v, pkt, len, family, addr, mono_ns, wall_ms, out);
+	if (!ret) {
+		v->accepted++;
+		return 0;
+	}
+	idx = ss_knock_drop_index(ret);
+	if (idx >= 0)
+		v->drops[idx]++;
+	/* Identity and action name stay for the log line; the payload does not. */
+	ss_wipe(out->msg.payload, sizeof(out->msg.payload));
+	out->msg.payload_len = 0;
+	out->client = NULL;
+	out->action = NULL;
+	return ret;
+}

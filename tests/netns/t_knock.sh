@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# silosec-knockd end to end: a knock opens a closed port (IPv4 and IPv6) and the kernel
+# closes it again; replays (also across a daemon restart), stale timestamps, unknown
+# identities and forbidden actions do nothing; a payload reaches a script base64-encoded;
+# a cycle runs its close command per port; a garbage flood from one namespace does not
+# stop a legitimate knock from another.
+source "$(dirname "$0")/lib.sh"
+KNOCKD=$BUILD/src/knock/silosec-knockd
+
+host s
+host c
+host j
+veth s c 1 # s 198.51.1.1 / fd00:1::1, c .2
+veth s j 2 # s 198.51.2.1, j 198.51.2.2
+umask 077
+"$SILOSEC" genkey "$TMP/c/other.key"
+OTHER=$("$SILOSEC" pubkey <"$TMP/c/other.key")
+mkdir -p "$TMP/s/out"
+chmod 755 "$TMP" "$TMP/s" "$TMP/s/out"
+cat >"$TMP/s/record.sh" <<'SH'
+#!/bin/sh
+# Record what the daemon passed (environment only) and the argument list.
+f=$(dirname "$0")/out/$SILOSEC_KNOCK_ACTION.$SILOSEC_KNOCK_PHASE
+{ echo "args=$*"; env | grep '^SILOSEC_KNOCK_' | sort; echo "envcount=$(env | wc -l)"; } >>"$f"
+SH
+chmod 755 "$TMP/s/record.sh"
+cat >"$TMP/s/knockd.conf" <<EOF
+[Server]
+PrivateKeyFile = node.key
+Listen = [::]:62201
+Window = 30
+ReplayFile = replay.db
+RateLimit = 5
+Burst = 10
+LogInterval = 1
+
+[Action web]
+Type = open
+Open = tcp/8080, tcp/9000-9001
+Duration = 3
+MaxDuration = 4
+
+[Action note]
+Type = command
+Command = $TMP/s/record.sh first second
+Timeout = 5
+
+[Action cycle]
+Type = cycle
+Command = $TMP/s/record.sh
+CloseCommand = $TMP/s/record.sh
+Open = tcp/7000, udp/7001-7002
+Duration = 2
+
+[Action admin]
+Type = command
+Command = $TMP/s/record.sh
+
+[Client carol]
+Identity = ${ID[c]}
+Actions = web, note, cycle
+
+[Client dave]
+Identity = $OTHER
+Actions = admin
+EOF
+
+start_knockd() {
+	# Not through on(): PID must be the daemon itself, for signals and its exit status.
+	ip netns exec "${NS}s" "$KNOCKD" -f -c "$TMP/s/knockd.conf" 2>>"$TMP/s/log" &
+	PID[s]=$!
+	sleep 0.5
+	kill -0 "${PID[s]}"
+}
+check "silosec-knockd -t accepts the configuration" on s "$KNOCKD" -t -c "$TMP/s/knockd.conf"
+check "silosec-knockd starts" start_knockd
+
+# A TCP service on 8080 and 9001 behind the guard.
+ip netns exec "${NS}s" python3 -c '
+import socket, threading
+def serve(port):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", port)); s.listen(16)
+    while True:
+        c, _ = s.accept(); c.close()
+for p in (8080, 9001):
+    threading.Thread(target=serve, args=(p,), daemon=True).start()
+threading.Event().wait()
+' &
+PYPID=$!
+sleep 0.3
+
+knock() { # [knock args...] from c
+	on c "$SILOSEC" knock --to "${ID[s]}" --key "$TMP/c/node.key" "$@"
+}
+reach() { # ADDR PORT: TCP connect from c within 1 s
+	on c timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null
+}
+closed() { ! reach "$@"; }
+logged() { grep -q -- "$1" "$TMP/s/log"; }
+
+check "port 8080 is closed before any knock" closed 198.51.1.1 8080
+check "a knock opens tcp/8080 for its source (--wait-port)" \
+	knock 198.51.1.1 web --save-packet "$TMP/c/web.pkt" --wait-port 8080 --wait 3
+check "the range tcp/9000-9001 opened too" reach 198.51.1.1 9001
+shut_out() { ! on j timeout 1 bash -c 'exec 3<>/dev/tcp/198.51.2.1/8080' 2>/dev/null; }
+check "another source (j) is still shut out" shut_out
+check "... and the knock was logged with its client name" logged "knock accepted: client carol"
+sleep 3.5
+check "the port closes again after Duration (kernel timeout)" closed 198.51.1.1 8080
+check "IPv6: a knock opens tcp/8080 over IPv6" knock '[fd00:1::1]' web --wait-port 8080 --wait 3
+
+replay() { # FILE: send the saved datagram again from c
+	on c python3 -c "
+import socket
+d = open('$1', 'rb').read()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(d, ('198.51.1.1', 62201))"
+}
+sleep 3.5
+replay_ignored() {
+	replay "$TMP/c/web.pkt"
+	sleep 0.5
+	closed 198.51.1.1 8080 && logged "drop SS_ERR_KNOCK_REPLAY (-78)"
+}
+check "a replayed knock does nothing (SS_ERR_KNOCK_REPLAY)" replay_ignored
+stale() {
+	knock -q 198.51.1.1 web --time-offset -60000 || return 1
+	sleep 0.5
+	closed 198.51.1.1 8080 && logged "drop SS_ERR_KNOCK_TIME (-77)"
+}
+check "a stale timestamp does nothing (SS_ERR_KNOCK_TIME)" stale
+unknown() {
+	on c "$SILOSEC" knock -q --to "${ID[s]}" --key "$TMP/j/node.key" 198.51.1.1 web || return 1
+	sleep 0.5
+	closed 198.51.1.1 8080 && logged "drop SS_ERR_KNOCK_UNKNOWN_ID (-76)"
+}
+check "an unknown identity does nothing (SS_ERR_KNOCK_UNKNOWN_ID)" unknown
+wrong_action() {
+	knock -q 198.51.1.1 admin || return 1
+	knock -q 198.51.1.1 nosuch || return 1
+	sleep 0.5
+	[ ! -e "$TMP/s/out/admin.run" ] && logged "drop SS_ERR_KNOCK_ACTION (-80)"
+}
+check "an action the identity may not run does nothing (SS_ERR_KNOCK_ACTION)" wrong_action
+other_server() {
+	on c "$SILOSEC" knock -q --to "${ID[j]}" --key "$TMP/c/node.key" 198.51.1.1 web || return 1
+	sleep 0.5
+	closed 198.51.1.1 8080 && logged "drop SS_ERR_KNOCK_MAC (-73)"
+}
+check "a knock sealed to another server is dropped by the outer MAC" other_server
+
+PAYLOAD=$'hello; rm -rf / $(id) \n\x01'
+payload() {
+	knock -q 198.51.1.1 note --payload "$PAYLOAD" || return 1
+	wait_for 3 test -s "$TMP/s/out/note.run" || return 1
+	local want
+	want=$(printf '%s' "$PAYLOAD" | base64 -w0)
+	grep -qx "SILOSEC_KNOCK_PAYLOAD=$want" "$TMP/s/out/note.run" &&
+		grep -qx "args=first second" "$TMP/s/out/note.run" &&
+		grep -qx "SILOSEC_KNOCK_CLIENT=carol" "$TMP/s/out/note.run" &&
+		grep -qx "SILOSEC_KNOCK_SOURCE=198.51.1.2" "$TMP/s/out/note.run" &&
+		grep -qx "SILOSEC_KNOCK_IDENTITY=${ID[c]}" "$TMP/s/out/note.run" &&
+		wait_for 2 logged "action note (run) for 198.51.1.2: exited with status 0" ||
+		{
+			cat "$TMP/s/out/note.run"
+			return 1
+		}
+}
+check "a payload reaches the script base64-encoded, clean environment, exit logged" payload
+cycle() {
+	knock -q 198.51.1.1 cycle || return 1
+	wait_for 2 test -s "$TMP/s/out/cycle.open" || return 1
+	[ ! -e "$TMP/s/out/cycle.close" ] || return 1
+	sleep 2.5
+	wait_for 2 test -s "$TMP/s/out/cycle.close" || return 1
+	[ "$(grep -c SILOSEC_KNOCK_PORT= "$TMP/s/out/cycle.open")" = 2 ] &&
+		[ "$(grep -c SILOSEC_KNOCK_PORT= "$TMP/s/out/cycle.close")" = 2 ] &&
+		grep -q "SILOSEC_KNOCK_PORT=7001-7002" "$TMP/s/out/cycle.close"
+}
+check "a cycle runs its open command now and its close command after Duration, per port" cycle
+
+flood() {
+	# j sends knock-sized garbage as fast as it can for 4 s; c knocks in the middle.
+	on j python3 -c '
+import os, socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+junk = [bytes([6, 2, 0, 0]) + os.urandom(300) for _ in range(64)]
+n, t = 0, time.time() + 4
+while time.time() < t:
+    for d in junk:
+        try: s.sendto(d, ("198.51.2.1", 62201))
+        except OSError: pass
+    n += 64
+print("# flood: %d datagrams in 4 s" % n)
+' >"$TMP/flood.out" &
+	local fp=$! rc
+	sleep 1.5
+	knock -q 198.51.1.1 web --wait-port 8080 --wait 2
+	rc=$?
+	wait $fp
+	cat "$TMP/flood.out"
+	kill -USR1 "${PID[s]}"
+	sleep 0.3
+	grep counters: "$TMP/s/log" | tail -1 | sed 's/^.*counters:/# counters:/'
+	[ $rc -eq 0 ] && grep counters: "$TMP/s/log" | tail -1 | grep -qv "SS_ERR_KNOCK_RATE 0,"
+}
+check "a garbage flood from j does not stop c's knock (rate-limited per source)" flood
+
+restart_replay() {
+	# A fresh knock (inside the window), then a restart, then the same datagram again.
+	knock -q 198.51.1.1 note --payload again --save-packet "$TMP/c/note.pkt" || return 1
+	wait_for 3 grep -q "=YWdhaW4=" "$TMP/s/out/note.run" || return 1
+	kill "${PID[s]}"
+	wait "${PID[s]}" || return 1
+	start_knockd || return 1
+	local before
+	before=$(grep -c "drop SS_ERR_KNOCK_REPLAY (-78)" "$TMP/s/log")
+	replay "$TMP/c/note.pkt"
+	sleep 1
+	[ "$(grep -c "=YWdhaW4=" "$TMP/s/out/note.run")" = 1 ] &&
+		[ "$(grep -c "drop SS_ERR_KNOCK_REPLAY (-78)" "$TMP/s/log")" -gt "$before" ]
+}
+check "the replay cache survives a restart (persisted)" restart_replay
+
+kill $PYPID 2>/dev/null
+finish

@@ -1,0 +1,998 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Knock packets: the Ed25519 -> X25519 map against libsodium's published vectors, the
+ * packet format (rebuilt here from docs/PROTOCOL.md section 14 with the primitives, not
+ * with the code under test), and one test per rejection reason.
+ */
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/sha.h>
+
+#include <silosec/error.h>
+#include <silosec/knock.h>
+
+#include "crypto.h"
+#include "endian.h"
+#include "helpers.h"
+#include "kconf.h"
+#include "validate.h"
+
+static void unhex(uint8_t *out, const char *hex, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned v;
+
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
+}
+
+/* libsodium test/default/ed25519_convert.c and .exp */
+static void test_map_vectors(void **state)
+{
+	uint8_t seed[32], pub[32], xpub[32], xpriv[32], want_pub[32], want_priv[32], ed[32];
+	uint8_t derived[32];
+
+	(void)state;
+	unhex(seed, "421151a459faeade3d247115f94aedae42318124095afabe4d1451a559faedee", 32);
+	unhex(ed, "b5076a8474a832daee4dd5b4040983b6623b5f344aca57d4d6ee4baf3f259e6e", 32);
+	unhex(want_pub, "f1814f0e8ff1043d8a44d25babff3cedcae6c22c3edaa48f857ae70de2baae50", 32);
+	unhex(want_priv, "8052030376d47112be7f73ed7a019293dd12ad910b654455798b4667d73de166", 32);
+	assert_int_equal(ss_ed25519_public(pub, seed), 0);
+	assert_memory_equal(pub, ed, 32);
+	assert_int_equal(ss_knock_ed25519_pk_to_x25519(xpub, pub), 0);
+	assert_memory_equal(xpub, want_pub, 32);
+	assert_int_equal(ss_knock_ed25519_seed_to_x25519(xpriv, seed), 0);
+	assert_memory_equal(xpriv, want_priv, 32);
+	assert_int_equal(ss_x25519_public(derived, xpriv), 0);
+	assert_memory_equal(derived, want_pub, 32);
+}
+
+/* For many identities, X25519(private image) equals the map of the public key. */
+static void test_map_consistent(void **state)
+{
+	test_rng rng;
+
+	(void)state;
+	test_rng_init(&rng, "knock map");
+	for (int i = 0; i < 64; i++) {
+		uint8_t seed[32], pub[32], xpub[32], xpriv[32], derived[32];
+
+		assert_int_equal(test_rng_fn(&rng, seed, sizeof(seed)), 0);
+		assert_int_equal(ss_ed25519_public(pub, seed), 0);
+		assert_int_equal(ss_knock_ed25519_pk_to_x25519(xpub, pub), 0);
+		assert_int_equal(ss_knock_ed25519_seed_to_x25519(xpriv, seed), 0);
+		assert_int_equal(ss_x25519_public(derived, xpriv), 0);
+		assert_memory_equal(derived, xpub, 32);
+	}
+}
+
+static void test_map_rejects(void **state)
+{
+	uint8_t ed[32] = {1}, x[32];
+
+	(void)state;
+	/* y = 1 (the neutral point), with either sign bit. */
+	assert_int_equal(ss_knock_ed25519_pk_to_x25519(x, ed), SS_ERR_FORMAT);
+	ed[31] = 0x80;
+	assert_int_equal(ss_knock_ed25519_pk_to_x25519(x, ed), SS_ERR_FORMAT);
+	/* y = p = 2^255 - 19: not canonical. */
+	memset(ed, 0xff, 32);
+	ed[0] = 0xed;
+	ed[31] = 0x7f;
+	assert_int_equal(ss_knock_ed25519_pk_to_x25519(x, ed), SS_ERR_FORMAT);
+	/* y = 0 maps to u = 1. */
+	memset(ed, 0, 32);
+	assert_int_equal(ss_knock_ed25519_pk_to_x25519(x, ed), 0);
+	assert_int_equal(x[0], 1);
+}
+
+/* ---- fixtures ---- */
+struct fx {
+	test_rng rng;
+	ss_identity *server, *client, *other;
+	ss_knock_server *srv;
+	uint8_t pkt[SS_KNOCK_MAX_LEN + 64];
+	size_t len;
+	ss_knock_msg msg;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	test_rng_init(&f->rng, "knock");
+	assert_int_equal(ss_identity_generate(&f->server, test_rng_fn, &f->rng), 0);
+	assert_int_equal(ss_identity_generate(&f->client, test_rng_fn, &f->rng), 0);
+	assert_int_equal(ss_identity_generate(&f->other, test_rng_fn, &f->rng), 0);
+	assert_int_equal(ss_knock_server_new(&f->srv, f->server), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ss_knock_server_free(f->srv);
+	ss_identity_free(f->server);
+	ss_identity_free(f->client);
+	ss_identity_free(f->other);
+	free(f);
+	return 0;
+}
+
+static void seal(struct fx *f, const char *action, const char *payload, uint64_t ts)
+{
+	ss_knock_req req = {
+		.action = action,
+		.payload = (const uint8_t *)payload,
+		.payload_len = payload ? strlen(payload) : 0,
+		.duration = 42,
+		.timestamp_ms = ts,
+	};
+
+	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
+			 0);
+}
+
+static void test_roundtrip(void **state)
+{
+	struct fx *f = *state;
+
+	seal(f, "ssh", "hello", 1700000000123ull);
+	assert_int_equal(f->len, SS_KNOCK_OVERHEAD + SS_KNOCK_IN_VAR + 3 + 5 + SS_SIG_LEN);
+	assert_int_equal(f->pkt[0], SS_MSG_KNOCK);
+	assert_int_equal(f->pkt[1], SS_VERSION);
+	assert_int_equal(ss_knock_check_size(f->pkt, f->len), 0);
+	assert_int_equal(ss_knock_check_mac(f->srv, f->pkt, f->len), 0);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	assert_string_equal(f->msg.action, "ssh");
+	assert_int_equal(f->msg.payload_len, 5);
+	assert_memory_equal(f->msg.payload, "hello", 5);
+	assert_int_equal(f->msg.duration, 42);
+	assert_int_equal(f->msg.timestamp_ms, 1700000000123ull);
+	assert_memory_equal(f->msg.client, ss_identity_public(f->client), 32);
+	/* Nothing in the datagram is the plaintext. */
+	assert_null(memmem(f->pkt, f->len, "hello", 5));
+	assert_null(memmem(f->pkt, f->len, ss_identity_public(f->client), 32));
+}
+
+static void test_limits(void **state)
+{
+	struct fx *f = *state;
+	uint8_t big[SS_KNOCK_MAX_PAYLOAD + 1];
+	char act[SS_KNOCK_MAX_ACTION + 2];
+	ss_knock_req req = {.action = act, .payload = big};
+
+	memset(big, 0xa5, sizeof(big));
+	memset(act, 'a', sizeof(act));
+	act[SS_KNOCK_MAX_ACTION] = '\0';
+	req.payload_len = SS_KNOCK_MAX_PAYLOAD;
+	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
+			 0);
+	assert_int_equal(f->len, SS_KNOCK_MAX_LEN);
+	assert_true(SS_KNOCK_MAX_LEN + 48 <= 1280); /* IPv6 minimum MTU with IPv6 + UDP headers */
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	assert_int_equal(f->msg.payload_len, SS_KNOCK_MAX_PAYLOAD);
+	/* Over the limits: refused when sealing. */
+	req.payload_len = SS_KNOCK_MAX_PAYLOAD + 1;
+	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
+			 SS_ERR_INVAL);
+	req.payload_len = 0;
+	act[SS_KNOCK_MAX_ACTION] = 'a';
+	act[SS_KNOCK_MAX_ACTION + 1] = '\0';
+	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
+			 SS_ERR_INVAL);
+	req.action = "a b";
+	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
+			 SS_ERR_INVAL);
+	req.action = "";
+	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
+			 SS_ERR_INVAL);
+	/* Smallest knock: one-letter action, no payload. */
+	req.action = "x";
+	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
+			 0);
+	assert_int_equal(f->len, SS_KNOCK_MIN_LEN);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	/* Output buffer too small. */
+	assert_int_equal(ss_knock_seal(f->pkt, SS_KNOCK_MIN_LEN - 1, &f->len, f->client,
+				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
+			 SS_ERR_BUFFER);
+}
+
+static void test_reject_size(void **state)
+{
+	struct fx *f = *state;
+	uint8_t junk[2048] = {SS_MSG_KNOCK, SS_VERSION};
+
+	assert_int_equal(ss_knock_check_size(junk, 0), SS_ERR_KNOCK_SIZE);
+	assert_int_equal(ss_knock_check_size(junk, SS_KNOCK_MIN_LEN - 1), SS_ERR_KNOCK_SIZE);
+	assert_int_equal(ss_knock_check_size(junk, SS_KNOCK_MAX_LEN + 1), SS_ERR_KNOCK_SIZE);
+	assert_int_equal(ss_knock_check_size(junk, sizeof(junk)), SS_ERR_KNOCK_SIZE);
+	assert_int_equal(ss_knock_open(f->srv, junk, sizeof(junk), &f->msg), SS_ERR_KNOCK_SIZE);
+	/* Right size, but junk: the MAC stops it. */
+	assert_int_equal(ss_knock_check_size(junk, SS_KNOCK_MIN_LEN), 0);
+	assert_int_equal(ss_knock_open(f->srv, junk, SS_KNOCK_MIN_LEN, &f->msg), SS_ERR_KNOCK_MAC);
+}
+
+static void test_reject_prefix(void **state)
+{
+	struct fx *f = *state;
+
+	for (int i = 0; i < 4; i++) {
+		seal(f, "ssh", NULL, 1);
+		f->pkt[i] ^= 0x10;
+		assert_int_equal(ss_knock_check_size(f->pkt, f->len), SS_ERR_KNOCK_MALFORMED);
+		assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg),
+				 SS_ERR_KNOCK_MALFORMED);
+	}
+}
+
+static void test_reject_mac(void **state)
+{
+	struct fx *f = *state;
+	ss_knock_server *other;
+
+	seal(f, "ssh", "x", 1);
+	/* Every byte after the prefix is covered: flip each in turn. */
+	for (size_t i = 4; i < f->len; i++) {
+		f->pkt[i] ^= 1;
+		assert_int_equal(ss_knock_check_mac(f->srv, f->pkt, f->len), SS_ERR_KNOCK_MAC);
+		assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MAC);
+		f->pkt[i] ^= 1;
+	}
+	/* Truncated: the MAC no longer matches. */
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len - 1, &f->msg), SS_ERR_KNOCK_MAC);
+	/* A knock for another server is dropped before any public-key work. */
+	assert_int_equal(ss_knock_server_new(&other, f->other), 0);
+	assert_int_equal(ss_knock_check_mac(other, f->pkt, f->len), SS_ERR_KNOCK_MAC);
+	assert_int_equal(ss_knock_open(other, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MAC);
+	ss_knock_server_free(other);
+}
+
+/* The outer MAC, computed from the spec: HMAC-SHA256(SHA-256(label || server), ...)[0..16]. */
+static void fix_mac(struct fx *f)
+{
+	uint8_t key[32], mac[32];
+	static const char label[] = "silosec knock v1 mac";
+
+	assert_int_equal(
+		ss_sha256(key, label, strlen(label), ss_identity_public(f->server), 32, NULL, 0),
+		0);
+	assert_int_equal(ss_hmac_sha256(mac, key, 32, f->pkt, f->len - SS_MAC_LEN), 0);
+	memcpy(f->pkt + f->len - SS_MAC_LEN, mac, SS_MAC_LEN);
+}
+
+static void test_reject_decrypt(void **state)
+{
+	struct fx *f = *state;
+	/* A point of order 8 on Curve25519 (RFC 7748 / Bernstein's list). */
+	uint8_t low[32];
+
+	seal(f, "ssh", "x", 1);
+	fix_mac(f);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	/* Ciphertext, tag and ephemeral each protected by the AEAD once the MAC is right. */
+	f->pkt[SS_KNOCK_OFF_BOX + 3] ^= 0x80;
+	fix_mac(f);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_DECRYPT);
+	f->pkt[SS_KNOCK_OFF_BOX + 3] ^= 0x80;
+	f->pkt[f->len - SS_MAC_LEN - 1] ^= 1; /* tag */
+	fix_mac(f);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_DECRYPT);
+	f->pkt[f->len - SS_MAC_LEN - 1] ^= 1;
+	f->pkt[SS_KNOCK_OFF_EPHEMERAL + 5] ^= 4;
+	fix_mac(f);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_DECRYPT);
+	/* Low-order ephemerals give an all-zero secret and are refused. */
+	unhex(low, "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800", 32);
+	memcpy(f->pkt + SS_KNOCK_OFF_EPHEMERAL, low, 32);
+	fix_mac(f);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_DECRYPT);
+	memset(f->pkt + SS_KNOCK_OFF_EPHEMERAL, 0, 32);
+	fix_mac(f);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_DECRYPT);
+}
+
+/*
+ * Seal an arbitrary inner box exactly as section 14 says, with the primitives only:
+ * eph = X25519(r), salt = SHA-256(label || server || eph), key = HKDF(salt, DH, label),
+ * AES-256-GCM with a zero nonce and the 36-byte header as AAD, then the outer MAC.
+ * If sign is set, the last 64 bytes of inner get the signature by signer.
+ */
+static void raw_seal(struct fx *f, uint8_t *inner, size_t ilen, const ss_identity *signer)
+{
+	static const char lsalt[] = "silosec knock v1 salt", lkey[] = "silosec knock v1 key";
+	static const char lsig[] = "silosec knock v1 signature";
+	uint8_t r[32], eph[32], xs[32], shared[32], salt[32], prk[32], key[32], nonce[12] = {0};
+	uint8_t sm[1024];
+	size_t sl = 0;
+
+	assert_int_equal(test_rng_fn(&f->rng, r, 32), 0);
+	assert_int_equal(ss_x25519_public(eph, r), 0);
+	assert_int_equal(ss_knock_ed25519_pk_to_x25519(xs, ss_identity_public(f->server)), 0);
+	assert_int_equal(ss_x25519(shared, r, xs), 0);
+	if (signer) {
+		memcpy(sm, lsig, strlen(lsig));
+		sl = strlen(lsig);
+		memcpy(sm + sl, ss_identity_public(f->server), 32);
+		memcpy(sm + sl + 32, eph, 32);
+		memcpy(sm + sl + 64, inner, ilen - SS_SIG_LEN);
+		sl += 64 + ilen - SS_SIG_LEN;
+		assert_int_equal(ss_identity_sign(signer, sm, sl, inner + ilen - SS_SIG_LEN), 0);
+	}
+	assert_int_equal(
+		ss_sha256(salt, lsalt, strlen(lsalt), ss_identity_public(f->server), 32, eph, 32),
+		0);
+	assert_int_equal(ss_hkdf_extract(prk, salt, 32, shared, 32), 0);
+	assert_int_equal(ss_hkdf_expand(key, 32, prk, (const uint8_t *)lkey, strlen(lkey)), 0);
+	f->pkt[0] = SS_MSG_KNOCK;
+	f->pkt[1] = SS_VERSION;
+	f->pkt[2] = f->pkt[3] = 0;
+	memcpy(f->pkt + 4, eph, 32);
+	assert_int_equal(ss_aead_seal_once(key, nonce, f->pkt, 36, inner, ilen, f->pkt + 36), 0);
+	f->len = 36 + ilen + SS_TAG_LEN + SS_MAC_LEN;
+	fix_mac(f);
+}
+
+/* A valid inner box: version 1, action, payload, fields as in the spec. */
+static size_t build_inner(uint8_t *in, const uint8_t client[32], const char *action,
+			  const char *payload)
+{
+	size_t al = strlen(action), pl = strlen(payload);
+
+	memset(in, 0, SS_KNOCK_INNER_MAX);
+	in[0] = 1;
+	in[1] = 0;
+	in[2] = (uint8_t)al;
+	ss_store_be16(in + 3, (uint16_t)pl);
+	ss_store_be32(in + 5, 7);
+	ss_store_be64(in + 9, 123456);
+	memcpy(in + 17, client, 32);
+	memset(in + 49, 0x5a, 16);
+	memcpy(in + 65, action, al);
+	memcpy(in + 65 + al, payload, pl);
+	return 65 + al + pl + SS_SIG_LEN;
+}
+
+/* The independent sealer agrees with the library: the spec text is enough to interoperate. */
+static void test_spec_interop(void **state)
+{
+	struct fx *f = *state;
+	uint8_t in[SS_KNOCK_INNER_MAX];
+	size_t il = build_inner(in, ss_identity_public(f->client), "web", "pl");
+
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	assert_string_equal(f->msg.action, "web");
+	assert_int_equal(f->msg.duration, 7);
+	assert_int_equal(f->msg.timestamp_ms, 123456);
+	assert_memory_equal(f->msg.payload, "pl", 2);
+	assert_int_equal(f->msg.challenge[0], 0x5a);
+}
+
+static void test_reject_malformed_inner(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t *c = ss_identity_public(f->client);
+	uint8_t in[SS_KNOCK_INNER_MAX];
+	size_t il;
+
+	/* wrong inner version */
+	il = build_inner(in, c, "ssh", "");
+	in[0] = 2;
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	/* reserved flags */
+	il = build_inner(in, c, "ssh", "");
+	in[1] = 1;
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	/* action length 0 and over the limit */
+	il = build_inner(in, c, "ssh", "");
+	in[2] = 0;
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	il = build_inner(in, c, "abcdefghijklmnopqrstuvwxyzabcdefg", "");
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	/* lengths that disagree with the box */
+	il = build_inner(in, c, "ssh", "abc");
+	ss_store_be16(in + 3, 4);
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	il = build_inner(in, c, "ssh", "abc");
+	ss_store_be16(in + 3, 2);
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	/* characters outside [A-Za-z0-9._-] in the action */
+	il = build_inner(in, c, "s/h", "");
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	il = build_inner(in, c, "s h", "");
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+}
+
+static void test_reject_signature(void **state)
+{
+	struct fx *f = *state;
+	uint8_t in[SS_KNOCK_INNER_MAX];
+	size_t il = build_inner(in, ss_identity_public(f->client), "ssh", "");
+
+	/* unsigned (zero signature) */
+	raw_seal(f, in, il, NULL);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_SIGNATURE);
+	/* signed by someone else claiming to be the client */
+	raw_seal(f, in, il, f->other);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_SIGNATURE);
+	{
+		uint8_t in2[SS_KNOCK_INNER_MAX];
+		size_t il2 = build_inner(in2, ss_identity_public(f->client), "ssh", "");
+
+		raw_seal(f, in2, il2, f->client);
+		/* Signature over one ephemeral does not hold under another: reseal the same box. */
+		raw_seal(f, in2, il2, NULL);
+		assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg),
+				 SS_ERR_KNOCK_SIGNATURE);
+	}
+}
+
+static void test_time_window(void **state)
+{
+	ss_knock_msg m = {.timestamp_ms = 1000000};
+
+	(void)state;
+	assert_int_equal(ss_knock_check_time(&m, 1000000, 30000), 0);
+	assert_int_equal(ss_knock_check_time(&m, 1030000, 30000), 0);
+	assert_int_equal(ss_knock_check_time(&m, 970000, 30000), 0);
+	assert_int_equal(ss_knock_check_time(&m, 1030001, 30000), SS_ERR_KNOCK_TIME);
+	assert_int_equal(ss_knock_check_time(&m, 969999, 30000), SS_ERR_KNOCK_TIME);
+	m.timestamp_ms = UINT64_MAX;
+	assert_int_equal(ss_knock_check_time(&m, 1000000, 30000), SS_ERR_KNOCK_TIME);
+	m.timestamp_ms = 0;
+	assert_int_equal(ss_knock_check_time(&m, 1000000, 30000), SS_ERR_KNOCK_TIME);
+}
+
+static void test_ratelimit(void **state)
+{
+	ss_knock_ratelimit *r;
+	uint8_t a[4] = {198, 51, 100, 1}, b[4] = {198, 51, 100, 2};
+	uint8_t v6a[16] = {0xfd, 0, 0, 1}, v6b[16] = {0xfd, 0, 0, 1};
+	uint64_t t = 5000000000ull;
+
+	(void)state;
+	assert_int_equal(ss_knock_ratelimit_new(&r, 64, 10, 5, 1234), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(ss_knock_ratelimit_take(r, AF_INET, a, t), 0);
+	assert_int_equal(ss_knock_ratelimit_take(r, AF_INET, a, t), SS_ERR_KNOCK_RATE);
+	/* Another source is not affected. */
+	assert_int_equal(ss_knock_ratelimit_take(r, AF_INET, b, t), 0);
+	/* One token back after 1/rate seconds, not more. */
+	t += 100000000ull;
+	assert_int_equal(ss_knock_ratelimit_take(r, AF_INET, a, t), 0);
+	assert_int_equal(ss_knock_ratelimit_take(r, AF_INET, a, t), SS_ERR_KNOCK_RATE);
+	/* IPv6 sources share a bucket per /64. */
+	v6b[15] = 9;
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(ss_knock_ratelimit_take(r, AF_INET6, i & 1 ? v6a : v6b, t), 0);
+	assert_int_equal(ss_knock_ratelimit_take(r, AF_INET6, v6b, t), SS_ERR_KNOCK_RATE);
+	v6b[7] = 1; /* another /64 */
+	assert_int_equal(ss_knock_ratelimit_take(r, AF_INET6, v6b, t), 0);
+	/* A million spoofed sources: memory stays the same, each new source gets its burst. */
+	for (uint32_t i = 0; i < 1000000; i++) {
+		uint8_t s[4];
+
+		ss_store_be32(s, 0x0a000000u + i);
+		assert_int_equal(ss_knock_ratelimit_take(r, AF_INET, s, t), 0);
+	}
+	assert_int_equal(ss_knock_ratelimit_take(r, AF_UNIX, a, t), SS_ERR_KNOCK_RATE);
+	ss_knock_ratelimit_free(r);
+	assert_int_equal(ss_knock_ratelimit_new(&r, 64, 0, 5, 0), SS_ERR_INVAL);
+}
+
+static void test_replay_cache(void **state)
+{
+	ss_knock_replay *r;
+	uint8_t c1[16] = {1}, c2[16] = {2}, c3[16] = {3};
+
+	(void)state;
+	assert_int_equal(ss_knock_replay_new(&r, 2, NULL, 1000), 0);
+	assert_int_equal(ss_knock_replay_check(r, c1, 1000), 0);
+	assert_int_equal(ss_knock_replay_add(r, c1, 5000, 1000), 0);
+	assert_int_equal(ss_knock_replay_check(r, c1, 1000), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(ss_knock_replay_add(r, c1, 5000, 1000), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(ss_knock_replay_add(r, c2, 9000, 1000), 0);
+	/* Full of live entries: fail closed rather than forget one. */
+	assert_int_equal(ss_knock_replay_check(r, c3, 1000), SS_ERR_KNOCK_REPLAY_FULL);
+	assert_int_equal(ss_knock_replay_add(r, c3, 9000, 1000), SS_ERR_KNOCK_REPLAY_FULL);
+	/* c1 expires with its window; its slot is reused. */
+	assert_int_equal(ss_knock_replay_check(r, c1, 5000), 0);
+	assert_int_equal(ss_knock_replay_add(r, c3, 9000, 5000), 0);
+	assert_int_equal(ss_knock_replay_check(r, c2, 5000), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(ss_knock_replay_check(r, c3, 5000), SS_ERR_KNOCK_REPLAY);
+	ss_knock_replay_free(r);
+	assert_int_equal(ss_knock_replay_new(&r, 0, NULL, 0), SS_ERR_INVAL);
+}
+
+static void test_replay_persist(void **state)
+{
+	char dir[] = "/tmp/ss-knock-test.XXXXXX", path[64], tmp[80];
+	ss_knock_replay *r;
+	uint8_t c1[16] = {1}, c2[16] = {2};
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/replay", dir);
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 1000), 0);
+	assert_int_equal(ss_knock_replay_add(r, c1, 5000, 1000), 0);
+	assert_int_equal(ss_knock_replay_add(r, c2, 2000, 1000), 0);
+	ss_knock_replay_free(r);
+	/* A restart still knows c1 and c2 ... */
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 1500), 0);
+	assert_int_equal(ss_knock_replay_check(r, c1, 1500), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(ss_knock_replay_check(r, c2, 1500), SS_ERR_KNOCK_REPLAY);
+	ss_knock_replay_free(r);
+	/* More live entries than the capacity: refuse to start. */
+	assert_int_equal(ss_knock_replay_new(&r, 1, path, 1500), SS_ERR_FULL);
+	/* An append cut short by a crash (a partial last record) is ignored. */
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\1\2\3\4\5", 5), 5);
+	close(fd);
+	/* ... and what expired meanwhile is not loaded. */
+	assert_int_equal(ss_knock_replay_new(&r, 1, path, 3000), 0);
+	assert_int_equal(ss_knock_replay_count(r), 1);
+	assert_int_equal(ss_knock_replay_check(r, c1, 3000), SS_ERR_KNOCK_REPLAY);
+	/* Many appends: the file is compacted and still holds every live entry. */
+	ss_knock_replay_free(r);
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 3000), 0);
+	for (int i = 0; i < 100; i++) {
+		uint8_t c[16] = {9, (uint8_t)i};
+
+		assert_int_equal(ss_knock_replay_add(r, c, 3000 + 10 * (uint64_t)i + 5,
+						     3000 + 10 * (uint64_t)i),
+				 0);
+	}
+	ss_knock_replay_free(r);
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 3990), 0);
+	{
+		uint8_t c[16] = {9, 99}, old[16] = {9, 50};
+
+		assert_int_equal(ss_knock_replay_check(r, c, 3990), SS_ERR_KNOCK_REPLAY);
+		assert_int_equal(ss_knock_replay_check(r, old, 3990), 0);
+	}
+	ss_knock_replay_free(r);
+	/* A corrupt file is refused, not ignored. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "garbage!x", 9), 9);
+	close(fd);
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 1000), SS_ERR_FORMAT);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_base64(void **state)
+{
+	char out[16];
+
+	(void)state;
+	ss_knock_base64((const uint8_t *)"", 0, out);
+	assert_string_equal(out, "");
+	ss_knock_base64((const uint8_t *)"f", 1, out);
+	assert_string_equal(out, "Zg==");
+	ss_knock_base64((const uint8_t *)"fo", 2, out);
+	assert_string_equal(out, "Zm8=");
+	ss_knock_base64((const uint8_t *)"foo", 3, out);
+	assert_string_equal(out, "Zm9v");
+	ss_knock_base64((const uint8_t *)"foobar", 6, out);
+	assert_string_equal(out, "Zm9vYmFy");
+	ss_knock_base64((const uint8_t *)"\xff\xfe", 2, out);
+	assert_string_equal(out, "//4=");
+}
+
+static void test_error_names(void **state)
+{
+	(void)state;
+	for (int c = SS_KNOCK_DROP_FIRST; c >= SS_KNOCK_DROP_LAST; c--) {
+		assert_string_not_equal(ss_err_name(c), "SS_ERR_UNKNOWN");
+		assert_non_null(strstr(ss_strerror(c), "knock"));
+	}
+	assert_string_equal(ss_err_name(SS_ERR_KNOCK_REPLAY), "SS_ERR_KNOCK_REPLAY");
+	assert_int_equal(SS_ERR_KNOCK_SIZE, -70);
+	assert_int_equal(SS_ERR_KNOCK_PAYLOAD, -81);
+}
+
+/* ---- knockd.conf ---- */
+static int parse(const char *text, ss_kconf **c, char *err)
+{
+	return ss_kconf_parse(text, strlen(text), "/etc/silosec/knockd.conf", c, err,
+			      SS_KCONF_ERR_LEN);
+}
+
+static const char conf_ok[] = "# comment\n"
+			      "[Server]\n"
+			      "PrivateKeyFile = server.key\n"
+			      "Listen = [::]:62201\n"
+			      "Listen = 0.0.0.0:62202\n"
+			      "Window = 10\n"
+			      "ReplayFile = /var/lib/silosec/knock.replay\n"
+			      "RateLimit = 3\n"
+			      "Burst = 4\n"
+			      "\n"
+			      "[Client alice]\n"
+			      "Identity = %s\n"
+			      "Actions = ssh, note\n"
+			      "[Action ssh]\n"
+			      "Type = open\n"
+			      "Open = tcp/22, udp/60000-61000\n"
+			      "Duration = 30\n"
+			      "MaxDuration = 120\n"
+			      "[Action note]\n"
+			      "Type = command\n"
+			      "Command = /usr/local/bin/note --tag knock\n"
+			      "Payload = ascii\n"
+			      "User = nobody\n"
+			      "[Action cyc]\n"
+			      "Type = cycle\n"
+			      "Command = /bin/true\n"
+			      "CloseCommand = /bin/false\n"
+			      "Duration = 5\n";
+
+static void conf_text(char *buf, size_t len, const char *tmpl, const uint8_t id[32])
+{
+	char b64[SS_B64_KEY_LEN];
+
+	ss_key_to_base64(id, b64);
+	snprintf(buf, len, tmpl, b64);
+}
+
+static void test_conf_ok(void **state)
+{
+	struct fx *f = *state;
+	char text[2048], err[SS_KCONF_ERR_LEN];
+	const ss_kaction *a;
+	const ss_kclient *cl;
+	ss_kconf *c;
+
+	conf_text(text, sizeof(text), conf_ok, ss_identity_public(f->client));
+	assert_int_equal(parse(text, &c, err), 0);
+	assert_string_equal(c->private_key_file, "/etc/silosec/server.key");
+	assert_string_equal(c->replay_file, "/var/lib/silosec/knock.replay");
+	assert_int_equal(c->nlisten, 2);
+	assert_int_equal(c->window_ms, 10000);
+	assert_int_equal(c->rate, 3);
+	assert_int_equal(c->burst, 4);
+	assert_true(c->guard);
+	assert_int_equal(c->nactions, 3);
+	cl = ss_kconf_client(c, ss_identity_public(f->client));
+	assert_non_null(cl);
+	assert_string_equal(cl->name, "alice");
+	assert_null(ss_kconf_client(c, ss_identity_public(f->other)));
+	a = ss_kconf_allowed(c, cl, "ssh");
+	assert_non_null(a);
+	assert_int_equal(a->type, SS_KACT_OPEN);
+	assert_int_equal(a->nports, 2);
+	assert_int_equal(a->ports[1].proto, IPPROTO_UDP);
+	assert_int_equal(a->ports[1].lo, 60000);
+	assert_int_equal(a->ports[1].hi, 61000);
+	assert_int_equal(a->max_duration, 120);
+	a = ss_kconf_allowed(c, cl, "note");
+	assert_non_null(a);
+	assert_string_equal(a->argv[0], "/usr/local/bin/note");
+	assert_string_equal(a->argv[2], "knock");
+	assert_null(a->argv[3]);
+	assert_int_equal(a->payload, SS_KPAY_ASCII);
+	assert_int_equal(a->timeout, 30);
+	assert_null(ss_kconf_allowed(c, cl, "cyc")); /* defined but not listed for alice */
+	ss_kconf_free(c);
+}
+
+/* Each broken line: the error names the file, the line and the problem. */
+static void test_conf_errors(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+		{"[Server]\nPrivateKeyFile = k\nBogus = 1\n", "knockd.conf:3: unknown key 'Bogus'"},
+		{"[Server]\nPrivateKeyFile = k\nWindow = 0\n", ":3: Window: '0' is not in 1..3600"},
+		{"[Server]\nPrivateKeyFile = k\nWindow = 5\nWindow = 6\n",
+		 ":4: Window set twice in this section (first on line 3)"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\n", ":4: Type: grant"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/0\n",
+		 ":5: Open: port '0'"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/90-80\n",
+		 ":5: Open: range end"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = icmp/1\n",
+		 ":5: Open: protocol 'icmp'"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = rm -rf /\n",
+		 ":5: Command: needs an absolute program path"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = /bin/sh -c "
+		 "'x;y'\n",
+		 ":5: Command: ''x;y'': no shell"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\n",
+		 ":3: [Action a] Type = command needs Command"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/22\nDuration = "
+		 "60\nMaxDuration = 30\n",
+		 ":3: [Action a] Duration is over MaxDuration"},
+		{"[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = nope\n",
+		 ":4: Identity: 'nope' is not a base64 identity"},
+		{"[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = "
+		 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nActions = x\n",
+		 ":5: [Client c]: no [Action x]"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a b]\n", ":3: action name 'a b'"},
+		{"[Server]\n[Client c]\nIdentity = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+		 "Actions = a\n[Action a]\nType = command\nCommand = /bin/true\n",
+		 ":1: [Server] needs PrivateKeyFile"},
+		{"Window = 3\n", ":1: 'Window' outside any section"},
+		{"[Server]\nPrivateKeyFile = k\n[Nope]\n", ":3: unknown section [Nope]"},
+		{"[Server]\nPrivateKeyFile = k\nNftTable = a-b\n", ":3: NftTable"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = /x\nPayload "
+		 "= "
+		 "raw\n",
+		 ":6: Payload: 'raw' is not base64, ascii or none"},
+	};
+	char err[SS_KCONF_ERR_LEN];
+	ss_kconf *c = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int ret = parse(bad[i].text, &c, err);
+
+		if (ret != SS_ERR_FORMAT || !strstr(err, bad[i].want))
+			fail_msg("case %zu: got %d '%s', want '%s'", i, ret, err, bad[i].want);
+	}
+	/* Two clients with one identity. */
+	assert_int_equal(
+		parse("[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand "
+		      "= /x\n[Client c]\nIdentity = "
+		      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nActions = a\n[Client "
+		      "d]\nIdentity = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nActions = a\n",
+		      &c, err),
+		SS_ERR_FORMAT);
+	assert_non_null(strstr(err, ":10: identity already used by [Client c] on line 6"));
+}
+
+/* ---- the daemon's validation order, one test per rejection reason ---- */
+struct vfx {
+	struct fx *f;
+	ss_kconf *c;
+	ss_knock_validator v;
+	uint8_t src[4];
+	uint64_t mono, wall;
+	ss_knock_verdict out;
+};
+
+static void vsetup(struct vfx *x, struct fx *f, uint32_t replay_cap)
+{
+	char text[2048], err[SS_KCONF_ERR_LEN];
+
+	memset(x, 0, sizeof(*x));
+	x->f = f;
+	conf_text(text, sizeof(text),
+		  "[Server]\nPrivateKeyFile = k\nRateLimit = 1\nBurst = 3\nReplayCapacity = 16\n"
+		  "[Client alice]\nIdentity = %s\nActions = ssh, note, quiet\n"
+		  "[Action ssh]\nType = open\nOpen = tcp/22\nDuration = 30\nMaxDuration = 60\n"
+		  "[Action note]\nType = command\nCommand = /bin/true\nPayload = ascii\n"
+		  "[Action quiet]\nType = command\nCommand = /bin/true\nPayload = none\n"
+		  "[Action admin]\nType = command\nCommand = /bin/true\n",
+		  ss_identity_public(f->client));
+	assert_int_equal(parse(text, &x->c, err), 0);
+	x->c->replay_capacity = replay_cap;
+	assert_int_equal(ss_knock_validator_init(&x->v, x->c, f->server, 99, 0), 0);
+	x->src[0] = 198;
+	x->src[1] = 51;
+	x->src[2] = 100;
+	x->src[3] = 7;
+	x->mono = 1000000000ull;
+	x->wall = 1700000000000ull;
+}
+
+static void vfree(struct vfx *x)
+{
+	ss_knock_validator_free(&x->v);
+	ss_kconf_free(x->c);
+}
+
+static int vrun(struct vfx *x)
+{
+	x->src[3]++; /* a fresh source each time: only the rate test reuses one */
+	return ss_knock_validate(&x->v, x->f->pkt, x->f->len, AF_INET, x->src, x->mono, x->wall,
+				 &x->out);
+}
+
+static void seal_as(struct fx *f, const ss_identity *who, const char *action, const char *payload,
+		    uint64_t ts, uint32_t duration)
+{
+	ss_knock_req req = {.action = action,
+			    .payload = (const uint8_t *)payload,
+			    .payload_len = payload ? strlen(payload) : 0,
+			    .duration = duration,
+			    .timestamp_ms = ts};
+
+	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, who,
+				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
+			 0);
+}
+
+static void test_validate_order(void **state)
+{
+	struct fx *f = *state;
+	struct vfx x;
+
+	vsetup(&x, f, 16);
+	/* Accepted; duration: the default, then capped at MaxDuration. */
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	assert_int_equal(vrun(&x), 0);
+	assert_int_equal(x.out.duration, 30);
+	assert_string_equal(x.out.client->name, "alice");
+	seal_as(f, f->client, "ssh", NULL, x.wall, 3600);
+	assert_int_equal(vrun(&x), 0);
+	assert_int_equal(x.out.duration, 60);
+	seal_as(f, f->client, "ssh", NULL, x.wall, 5);
+	assert_int_equal(vrun(&x), 0);
+	assert_int_equal(x.out.duration, 5);
+	/* 1. size */
+	f->len = 10;
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_SIZE);
+	/* 3. MAC */
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	f->pkt[50] ^= 1;
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_MAC);
+	/* 4. decrypt */
+	f->pkt[50] ^= 1;
+	f->pkt[SS_KNOCK_OFF_BOX] ^= 1;
+	fix_mac(f);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_DECRYPT);
+	/* 6. unknown identity (validly signed by a stranger) */
+	seal_as(f, f->other, "ssh", NULL, x.wall, 0);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_UNKNOWN_ID);
+	/* 7. timestamp: just inside, then just outside, both ways */
+	seal_as(f, f->client, "ssh", NULL, x.wall - 30000, 0);
+	assert_int_equal(vrun(&x), 0);
+	seal_as(f, f->client, "ssh", NULL, x.wall - 30001, 0);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_TIME);
+	seal_as(f, f->client, "ssh", NULL, x.wall + 30001, 0);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_TIME);
+	/* 8. replay: the same datagram again, from another source */
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	assert_int_equal(vrun(&x), 0);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_REPLAY);
+	/* A stale knock is rejected by time before it can touch the replay cache. */
+	x.wall += 31000;
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_TIME);
+	/* 9. action not listed for the identity, or not defined at all */
+	seal_as(f, f->client, "admin", NULL, x.wall, 0);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_ACTION);
+	seal_as(f, f->client, "nosuch", NULL, x.wall, 0);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_ACTION);
+	/* payload policies */
+	seal_as(f, f->client, "note", "printable text", x.wall, 0);
+	assert_int_equal(vrun(&x), 0);
+	seal_as(f, f->client, "note", "bell\a", x.wall, 0);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_PAYLOAD);
+	seal_as(f, f->client, "quiet", "x", x.wall, 0);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_PAYLOAD);
+	seal_as(f, f->client, "quiet", NULL, x.wall, 0);
+	assert_int_equal(vrun(&x), 0);
+	/* Every drop was counted under its code. */
+	assert_int_equal(x.v.drops[ss_knock_drop_index(SS_ERR_KNOCK_SIZE)], 1);
+	assert_int_equal(x.v.drops[ss_knock_drop_index(SS_ERR_KNOCK_TIME)], 3);
+	assert_int_equal(x.v.drops[ss_knock_drop_index(SS_ERR_KNOCK_ACTION)], 2);
+	assert_int_equal(x.v.drops[ss_knock_drop_index(SS_ERR_KNOCK_PAYLOAD)], 2);
+	assert_int_equal(x.v.accepted, 7);
+	vfree(&x);
+}
+
+static void test_validate_rate_and_full(void **state)
+{
+	struct fx *f = *state;
+	struct vfx x;
+
+	vsetup(&x, f, 2);
+	/* 2. rate limit comes before the MAC: junk from one source is throttled cheaply. */
+	memset(f->pkt, 0, sizeof(f->pkt));
+	f->pkt[0] = SS_MSG_KNOCK;
+	f->pkt[1] = SS_VERSION;
+	f->len = 300;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ss_knock_validate(&x.v, f->pkt, f->len, AF_INET, x.src, x.mono,
+						   x.wall, &x.out),
+				 SS_ERR_KNOCK_MAC);
+	assert_int_equal(
+		ss_knock_validate(&x.v, f->pkt, f->len, AF_INET, x.src, x.mono, x.wall, &x.out),
+		SS_ERR_KNOCK_RATE);
+	/* ... even for a valid knock from that source, until its bucket refills. */
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	assert_int_equal(
+		ss_knock_validate(&x.v, f->pkt, f->len, AF_INET, x.src, x.mono, x.wall, &x.out),
+		SS_ERR_KNOCK_RATE);
+	x.mono += 1000000000ull;
+	assert_int_equal(
+		ss_knock_validate(&x.v, f->pkt, f->len, AF_INET, x.src, x.mono, x.wall, &x.out), 0);
+	/* Replay cache of 2, full of live entries: fail closed. */
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	assert_int_equal(vrun(&x), 0);
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_REPLAY_FULL);
+	/* Once the window has passed, entries expire and knocks work again. */
+	x.wall += 31000;
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	assert_int_equal(vrun(&x), 0);
+	vfree(&x);
+}
+
+/* 5. signature: a knock whose signature does not verify never reaches the identity check. */
+static void test_validate_signature(void **state)
+{
+	struct fx *f = *state;
+	uint8_t in[SS_KNOCK_INNER_MAX];
+	struct vfx x;
+	size_t il;
+
+	vsetup(&x, f, 16);
+	il = build_inner(in, ss_identity_public(f->client), "ssh", "");
+	ss_store_be64(in + 9, x.wall);
+	raw_seal(f, in, il, f->other);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_SIGNATURE);
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(vrun(&x), 0);
+	/* 4b. inner format errors are MALFORMED after decryption */
+	in[1] = 0x80;
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_MALFORMED);
+	vfree(&x);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_map_vectors),
+		cmocka_unit_test(test_map_consistent),
+		cmocka_unit_test(test_map_rejects),
+		T(test_roundtrip),
+		T(test_limits),
+		T(test_reject_size),
+		T(test_reject_prefix),
+		T(test_reject_mac),
+		T(test_reject_decrypt),
+		T(test_spec_interop),
+		T(test_reject_malformed_inner),
+		T(test_reject_signature),
+		cmocka_unit_test(test_time_window),
+		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_replay_cache),
+		cmocka_unit_test(test_replay_persist),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_error_names),
+		T(test_conf_ok),
+		cmocka_unit_test(test_conf_errors),
+		T(test_validate_order),
+		T(test_validate_rate_and_full),
+		T(test_validate_signature),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
