@@ -79,7 +79,10 @@ static int nft_setup(struct ss_knock_actx *a, char *err, size_t errlen)
 {
 	const ss_kconf *c = a->conf;
 	char *buf;
-	size_t cap = 4096 + c->nactions * SS_KCONF_MAX_PORTS * 32, off = 0;
+	/* Each guard line is at most "add element inet " + table + " guard { udp . 65535-65535
+	 * }\n": 64 bytes plus the table name. */
+	size_t line = strlen(c->nft_table) + 64;
+	size_t cap = 4096 + 3 * line, off = 0;
 	bool any = false;
 	int ret;
 
@@ -110,6 +113,18 @@ static int nft_setup(struct ss_knock_actx *a, char *err, size_t errlen)
 		off += (size_t)snprintf(buf + off, cap - off,
 					"  meta l4proto . th dport @guard drop\n");
 	off += (size_t)snprintf(buf + off, cap - off, " }\n}\n");
+	for (size_t i = 0; i < c->nactions; i++)
+		if (c->actions[i].type == SS_KACT_OPEN)
+			cap += c->actions[i].nports * line;
+	{
+		char *nb = realloc(buf, cap);
+
+		if (!nb) {
+			free(buf);
+			return SS_ERR_NOMEM;
+		}
+		buf = nb;
+	}
 	for (size_t i = 0; i < c->nactions; i++) {
 		const ss_kaction *act = &c->actions[i];
 
@@ -118,10 +133,17 @@ static int nft_setup(struct ss_knock_actx *a, char *err, size_t errlen)
 		for (size_t j = 0; j < act->nports; j++) {
 			const ss_kport *p = &act->ports[j];
 
-			off += (size_t)snprintf(
-				buf + off, cap - off, "add element inet %s guard { %s . %u-%u }\n",
-				c->nft_table, p->proto == IPPROTO_TCP ? "tcp" : "udp", p->lo,
-				p->hi);
+			int n = snprintf(buf + off, cap - off,
+					 "add element inet %s guard { %s . %u-%u }\n", c->nft_table,
+					 p->proto == IPPROTO_TCP ? "tcp" : "udp", p->lo, p->hi);
+
+			/* Sized above; a miscount must fail, never write past the buffer. */
+			if (n < 0 || (size_t)n >= cap - off) {
+				free(buf);
+				snprintf(err, errlen, "nftables: rule buffer too small");
+				return SS_ERR_INVAL;
+			}
+			off += (size_t)n;
 			any = true;
 		}
 	}

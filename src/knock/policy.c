@@ -280,6 +280,28 @@ out:
 	return ret;
 }
 
+/* The rename is durable only once the directory entry is on disk. */
+static int sync_dir(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd, ret = 0;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return SS_ERR_IO;
+	if (fsync(fd) != 0)
+		ret = SS_ERR_IO;
+	close(fd);
+	return ret;
+}
+
 static int rp_save(ss_knock_replay *r, uint64_t now_ms)
 {
 	char tmp[PATH_MAX];
@@ -315,6 +337,8 @@ close:
 		ret = SS_ERR_IO;
 	if (!ret && rename(tmp, r->path) != 0)
 		ret = SS_ERR_IO;
+	if (!ret)
+		ret = sync_dir(r->path);
 	if (!ret) {
 		/* Later knocks are appended to the new file. */
 		if (r->fd >= 0)

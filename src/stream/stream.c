@@ -50,6 +50,9 @@ static int fail(ss_stream *s, int err)
 			EVP_CIPHER_CTX_reset(s->tx.c);
 		if (s->rx.c)
 			EVP_CIPHER_CTX_reset(s->rx.c);
+		/* A handshake that failed half-way must not keep its ephemeral key either. */
+		EVP_PKEY_free(s->eph);
+		s->eph = NULL;
 	}
 	return err;
 }
