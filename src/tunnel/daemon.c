@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <sys/signalfd.h>
 #include <signal.h>
 #include <linux/rtnetlink.h>
@@ -23,6 +24,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "netdev.h"
+#include "offload.h"
 #include "truststore.h"
 
 const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT] = {
@@ -247,15 +249,34 @@ static void handle_outbound(ss_daemon *d, const uint8_t *pkt, size_t len)
 	send_data(d, p, pkt, len);
 }
 
+static void outbound_seg(void *arg, const uint8_t *pkt, size_t len)
+{
+	handle_outbound(arg, pkt, len);
+}
+
 static void tun_read(ss_daemon *d)
 {
 	for (int i = 0; i < SS_TUN_BATCH; i++) {
-		ssize_t n = read(d->tun, d->buf_in, SS_MAX_PLAINTEXT);
+		ssize_t n = read(d->tun, d->buf_in, SS_MAX_PLAINTEXT + SS_VNET_HDR_LEN);
 
 		if (n <= 0)
 			break;
-		handle_outbound(d, d->buf_in, (size_t)n);
+		if (!d->offload)
+			handle_outbound(d, d->buf_in, (size_t)n);
+		else if (ss_offload_split(d->buf_in, (size_t)n, d->seg, SS_MAX_PLAINTEXT,
+					  outbound_seg, d) < 0)
+			d->drops[SS_TUN_MALFORMED]++;
 	}
+}
+
+static ssize_t tun_write(ss_daemon *d, const uint8_t *pkt, size_t len)
+{
+	static const uint8_t none[SS_VNET_HDR_LEN]; /* no offload asked of the kernel */
+	struct iovec iov[2] = {{(void *)none, sizeof(none)}, {(void *)pkt, len}};
+
+	if (!d->offload)
+		return write(d->tun, pkt, len);
+	return writev(d->tun, iov, 2);
 }
 
 /* ---- wire -> TUN ---- */
@@ -295,7 +316,7 @@ static void deliver(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
 			       peer_label(p, l), a);
 		return;
 	}
-	if (write(d->tun, pkt, n) < 0 && ++p->drops[SS_TUN_WRITE_FAILED])
+	if (tun_write(d, pkt, n) < 0 && ++p->drops[SS_TUN_WRITE_FAILED])
 		ss_log_limited(SS_LOG_TUN_DROP, ss_mono_ns(), LOG_WARNING, "writing to TUN: %s",
 			       strerror(errno));
 }

@@ -75,6 +75,8 @@ typedef struct ss_daemon {
 	ss_ratelimit *rl;
 	ss_txbatch txb;
 	ss_rxbatch rxb;
+	bool offload; /* TUN hands us TSO super-packets with virtio headers */
+	uint8_t *seg; /* one segment cut out of a super-packet */
 } ss_daemon;
 
 int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* TUN and rtnetlink through libmnl: the daemon's privileged set-up. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,7 +15,7 @@
 
 #include "netdev.h"
 
-int ss_tun_open(const char *name)
+static int tun_create(const char *name, bool vnet)
 {
 	struct ifreq ifr;
 	int fd, err;
@@ -23,7 +24,7 @@ int ss_tun_open(const char *name)
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		err = -errno;
@@ -31,6 +32,22 @@ int ss_tun_open(const char *name)
 		return err;
 	}
 	return fd;
+}
+
+int ss_tun_open(const char *name, bool *offload)
+{
+	unsigned features = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+	int fd;
+
+	if (!*offload)
+		return tun_create(name, false);
+	fd = tun_create(name, true);
+	if (fd >= 0 && ioctl(fd, TUNSETOFFLOAD, features) == 0)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	*offload = false;
+	return tun_create(name, false);
 }
 
 int ss_nl_open(void)

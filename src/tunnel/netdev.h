@@ -3,10 +3,16 @@
 #ifndef SS_TUNNEL_NETDEV_H
 #define SS_TUNNEL_NETDEV_H
 
+#include <stdbool.h>
+
 #include "config.h"
 
-/* Opens (creates) TUN device name, non-blocking; returns the fd or -errno. */
-int ss_tun_open(const char *name);
+/*
+ * Opens (creates) TUN device name, non-blocking; returns the fd or -errno. With
+ * *offload set, asks for virtio headers and TCP segmentation/checksum offloads and
+ * clears *offload if the kernel refuses them (reads and writes are then plain).
+ */
+int ss_tun_open(const char *name, bool *offload);
 
 /* rtnetlink. Each returns 0 or -errno. */
 int ss_nl_open(void);

@@ -350,7 +350,8 @@ static int setup_netdev(ss_daemon *d, char *err, size_t errlen)
 	char a[64];
 	int ret;
 
-	d->tun = ss_tun_open(d->conf->name);
+	d->offload = !getenv("SILOSEC_NO_OFFLOAD");
+	d->tun = ss_tun_open(d->conf->name, &d->offload);
 	if (d->tun < 0) {
 		snprintf(err, errlen, "creating TUN device %s: %s", d->conf->name,
 			 strerror(-d->tun));
@@ -455,10 +456,11 @@ static int setup_core(ss_daemon *d, char *err, size_t errlen)
 		ss_rl_init(d->rl, seed);
 	}
 	d->buf_in = malloc(SS_MAX_PACKET + 64);
+	d->seg = malloc(SS_MAX_PLAINTEXT);
 	d->buf_out = malloc(SS_MAX_PACKET + 64);
-	if (!ret &&
-	    (ss_txbatch_init(&d->txb, d->conf->mtu + SS_DATA_OVERHEAD + 64) ||
-	     ss_rxbatch_init(&d->rxb, SS_MAX_PACKET) || !d->buf_in || !d->buf_out || !d->rl)) {
+	if (!ret && (ss_txbatch_init(&d->txb, d->conf->mtu + SS_DATA_OVERHEAD + 64) ||
+		     ss_rxbatch_init(&d->rxb, SS_MAX_PACKET) || !d->buf_in || !d->buf_out ||
+		     !d->rl || !d->seg)) {
 		snprintf(err, errlen, "out of memory");
 		ret = SS_ERR_NOMEM;
 	}
@@ -537,6 +539,7 @@ void ss_daemon_free(ss_daemon *d)
 	free(d->buf_in);
 	free(d->buf_out);
 	free(d->rl);
+	free(d->seg);
 	ss_txbatch_free(&d->txb);
 	ss_rxbatch_free(&d->rxb);
 	ss_conf_free(d->conf);

@@ -11,6 +11,7 @@ host c
 veth b c 2
 check "tunnel up" on a ping -c 2 -i 0.2 -W 2 10.77.0.2
 stat() { jget b "$1"; }
+t0=$(date +%s)
 single() {
 	ip netns exec "${NS}c" python3 "$(dirname "$0")/flood.py" 198.51.2.1 51002 "${ID[b]}" 3 20000
 }
@@ -42,7 +43,14 @@ wait $flood
 cat "$TMP/flood.txt"
 check "cookie replies were sent under load" test "$(stat "d['cookies_sent']")" -gt 100
 check "flood initiations counted as SS_ERR_COOKIE" test "$(stat "d.get('drops', {}).get('SS_ERR_COOKIE', 0)")" -gt 100
-check "signature checks stayed within the load budget" sh -c \
-	"n=\$(SILOSEC_RUN_DIR=$TMP/b/run ip netns exec ${NS}b $SILOSEC show ss0 --json | python3 -c \"import json,sys; d=json.load(sys.stdin); print(d.get('drops', {}).get('SS_ERR_SIGNATURE', 0))\"); echo \"signature checks: \$n\"; test \$n -le $((64 + 256 * 16))"
+# The core's load limiter allows a burst of 64 and 256 initiations per second of its own
+# time: over the whole attack (measured, not assumed) no more signatures were checked.
+budget() {
+	local n elapsed=$(($(date +%s) - t0 + 1))
+	n=$(jget b "d.get('drops', {}).get('SS_ERR_SIGNATURE', 0)")
+	echo "# $n signature checks in ${elapsed} s (budget $((64 + 256 * elapsed)))"
+	[ "$n" -le $((64 + 256 * elapsed)) ]
+}
+check "signature checks stayed within the load budget" budget
 check "traffic after the flood" on a ping -c 2 -i 0.2 -W 2 10.77.0.2
 finish
