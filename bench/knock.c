@@ -4,7 +4,9 @@
  * sent paced to a daemon so that the daemon's CPU time per datagram can be measured,
  * and an in-process measurement of the validation pipeline.
  *
- *   bench_knock gen-valid SERVER_ID CLIENT_KEY N OUT   N knocks for action "bench"
+ *   bench_knock gen-valid SERVER_ID CLIENT_KEY N OUT [SOURCE]
+ *                                                      N knocks for action "bench",
+ *                                                      bound to SOURCE (127.0.0.1)
  *   bench_knock gen-junk N LEN OUT                     N random datagrams (knock prefix)
  *   bench_knock append-raw OUT < line-per-packet        fwknop's base64 packets
  *   bench_knock send FILE HOST PORT PPS                paced (PPS 0 = as fast as possible)
@@ -52,17 +54,31 @@ static void put(FILE *f, const uint8_t *p, size_t len)
 	}
 }
 
-static int gen_valid(const char *sid, const char *keyfile, long n, const char *out)
+/*
+ * Knocks are bound to the address "send" will use: 127.0.0.1 unless given (bench/knock
+ * sends over loopback, and binds fwknop's knocks to the same address with -a).
+ */
+static int gen_valid(const char *sid, const char *keyfile, long n, const char *out,
+		     const char *source)
 {
-	uint8_t server[32], pkt[SS_KNOCK_MAX_LEN];
+	uint8_t server[32], pkt[SS_KNOCK_MAX_LEN], src[16];
+	int fam = AF_INET;
 	ss_identity *id;
 	FILE *f = fopen(out, "wb");
 	size_t len;
 
+	if (inet_pton(AF_INET, source, src) != 1) {
+		fam = AF_INET6;
+		if (inet_pton(AF_INET6, source, src) != 1)
+			return 1;
+	}
 	if (!f || ss_key_from_base64(sid, server) || ss_keyfile_load(keyfile, &id))
 		return 1;
 	for (long i = 0; i < n; i++) {
-		ss_knock_req req = {.action = "bench", .timestamp_ms = wall_ms()};
+		ss_knock_req req = {.action = "bench",
+				    .timestamp_ms = wall_ms(),
+				    .src_family = fam,
+				    .src_addr = src};
 
 		if (ss_knock_seal(pkt, sizeof(pkt), &len, id, server, &req, ss_random_system, NULL))
 			return 1;
@@ -177,7 +193,10 @@ static int inproc(double secs)
 	pkts = malloc((size_t)n * sizeof(*pkts));
 	lens = malloc((size_t)n * sizeof(*lens));
 	for (i = 0; i < n; i++) {
-		ss_knock_req req = {.action = "bench", .timestamp_ms = wall_ms()};
+		ss_knock_req req = {.action = "bench",
+				    .timestamp_ms = wall_ms(),
+				    .src_family = AF_INET,
+				    .src_addr = src};
 
 		if (ss_knock_seal(pkts[i], SS_KNOCK_MAX_LEN, &lens[i], client,
 				  ss_identity_public(server), &req, ss_random_system, NULL))
@@ -224,8 +243,9 @@ static int inproc(double secs)
 
 int main(int argc, char **argv)
 {
-	if (argc == 6 && !strcmp(argv[1], "gen-valid"))
-		return gen_valid(argv[2], argv[3], atol(argv[4]), argv[5]);
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "gen-valid"))
+		return gen_valid(argv[2], argv[3], atol(argv[4]), argv[5],
+				 argc == 7 ? argv[6] : "127.0.0.1");
 	if (argc == 5 && !strcmp(argv[1], "gen-junk"))
 		return gen_junk(atol(argv[2]), atol(argv[3]), argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "append-raw"))

@@ -39,7 +39,10 @@ enum ss_err {
 	SS_ERR_REFLECTION = -48,    /* our own message sent back to us */
 	SS_ERR_UNEXPECTED = -49,    /* valid format but no handshake waiting for it */
 	SS_ERR_KEY_EXHAUSTED = -50, /* send counter reached its hard limit */
-	/* Knock (silosec-knockd) drop reasons, in validation order: -70..-89. */
+	/*
+	 * Knock (silosec-knockd) drop reasons: -70..-89, in validation order up to -81;
+	 * later codes are appended (-82 is checked between -76 and -77).
+	 */
 	SS_ERR_KNOCK_SIZE = -70,	/* datagram shorter or longer than any knock */
 	SS_ERR_KNOCK_MALFORMED = -71,	/* wrong type, version, reserved bytes or lengths */
 	SS_ERR_KNOCK_RATE = -72,	/* source over its token-bucket rate */
@@ -52,6 +55,7 @@ enum ss_err {
 	SS_ERR_KNOCK_REPLAY_FULL = -79, /* replay cache full of live entries: fail closed */
 	SS_ERR_KNOCK_ACTION = -80,	/* identity may not run this action */
 	SS_ERR_KNOCK_PAYLOAD = -81,	/* payload refused (not printable ASCII) */
+	SS_ERR_KNOCK_SOURCE = -82,	/* sent from another address than the signed one */
 	/* Secure streams (silosec/stream.h): -60..-69. */
 	SS_ERR_AGAIN = -60,	/* non-blocking: would block, call again when ready */
 	SS_ERR_PEER_SLOW = -61, /* timeout: what was returned is verified, more is due */
@@ -63,7 +67,7 @@ enum ss_err {
 #define SS_DROP_LAST SS_ERR_KEY_EXHAUSTED
 #define SS_DROP_COUNT (SS_DROP_FIRST - SS_DROP_LAST + 1)
 #define SS_KNOCK_DROP_FIRST SS_ERR_KNOCK_SIZE
-#define SS_KNOCK_DROP_LAST SS_ERR_KNOCK_PAYLOAD
+#define SS_KNOCK_DROP_LAST SS_ERR_KNOCK_SOURCE
 #define SS_KNOCK_DROP_COUNT (SS_KNOCK_DROP_FIRST - SS_KNOCK_DROP_LAST + 1)
 
 /* Index into a drop-counter array for a drop code, or -1 if code is not a drop. */

@@ -18,7 +18,11 @@
 #include <silosec/wire.h>
 
 #define SS_MSG_KNOCK 6
-#define SS_KNOCK_VERSION 1 /* inner format version */
+/*
+ * Inner format version. 2 added the signed source address (offset 65): a version-1 box,
+ * which bound no address, is refused as malformed.
+ */
+#define SS_KNOCK_VERSION 2
 
 /* Outer packet. */
 #define SS_KNOCK_OFF_EPHEMERAL 4
@@ -34,8 +38,21 @@
 #define SS_KNOCK_IN_TIMESTAMP 9	  /* 8 bytes: Unix time in milliseconds */
 #define SS_KNOCK_IN_CLIENT 17	  /* 32 bytes: client Ed25519 identity */
 #define SS_KNOCK_IN_CHALLENGE 49  /* 16 random bytes */
-#define SS_KNOCK_IN_VAR 65	  /* action name, payload, then the 64-byte signature */
+#define SS_KNOCK_IN_SRC_FAMILY 65 /* 1 byte: SS_KNOCK_SRC_* */
+#define SS_KNOCK_IN_SRC_ADDR 66	  /* 16 bytes: IPv4 in the first 4, the rest zero */
+#define SS_KNOCK_IN_VAR 82	  /* action name, payload, then the 64-byte signature */
 #define SS_KNOCK_CHALLENGE_LEN 16
+#define SS_KNOCK_SRC_ADDR_LEN 16
+
+/*
+ * The signed source: the daemon acts only for a datagram from this address, so a knock
+ * seen on the path cannot be re-sent from elsewhere. ANY binds nothing and is accepted
+ * only for a [Client] with AllowAnySource = yes. Only the canonical form is valid: IPv4
+ * is never written v4-mapped, unused address bytes are zero.
+ */
+#define SS_KNOCK_SRC_ANY 0
+#define SS_KNOCK_SRC_IPV4 4
+#define SS_KNOCK_SRC_IPV6 6
 
 #define SS_KNOCK_MAX_ACTION 32
 #define SS_KNOCK_MAX_PAYLOAD 512
@@ -45,7 +62,7 @@
 	(SS_KNOCK_IN_VAR + SS_KNOCK_MAX_ACTION + SS_KNOCK_MAX_PAYLOAD + SS_SIG_LEN)
 #define SS_KNOCK_OVERHEAD (SS_KNOCK_HDR_LEN + SS_TAG_LEN + SS_MAC_LEN)
 #define SS_KNOCK_MIN_LEN (SS_KNOCK_OVERHEAD + SS_KNOCK_INNER_MIN)
-#define SS_KNOCK_MAX_LEN (SS_KNOCK_OVERHEAD + SS_KNOCK_INNER_MAX) /* 741 bytes < 1280 */
+#define SS_KNOCK_MAX_LEN (SS_KNOCK_OVERHEAD + SS_KNOCK_INNER_MAX) /* 758 bytes < 1280 */
 
 #define SS_KNOCK_DEFAULT_PORT 62201
 #define SS_KNOCK_DEFAULT_WINDOW_MS 30000
@@ -57,7 +74,9 @@ typedef struct ss_knock_msg {
 	uint64_t timestamp_ms;
 	uint8_t client[SS_IDENTITY_LEN];
 	uint8_t challenge[SS_KNOCK_CHALLENGE_LEN];
-	char action[SS_KNOCK_MAX_ACTION + 1]; /* NUL-terminated */
+	uint8_t src_family;			 /* SS_KNOCK_SRC_* */
+	uint8_t src_addr[SS_KNOCK_SRC_ADDR_LEN]; /* canonical, as on the wire */
+	char action[SS_KNOCK_MAX_ACTION + 1];	 /* NUL-terminated */
 	uint8_t payload[SS_KNOCK_MAX_PAYLOAD];
 	size_t payload_len;
 } ss_knock_msg;
@@ -69,6 +88,12 @@ typedef struct ss_knock_req {
 	size_t payload_len;
 	uint32_t duration;
 	uint64_t timestamp_ms;
+	/*
+	 * The address the server will see the knock come from: AF_INET (4 bytes),
+	 * AF_INET6 (16 bytes; v4-mapped is signed as IPv4) or AF_UNSPEC for "any".
+	 */
+	int src_family;
+	const uint8_t *src_addr;
 } ss_knock_req;
 
 /*
@@ -108,6 +133,13 @@ int ss_knock_check_mac(const ss_knock_server *s, const uint8_t *pkt, size_t len)
  */
 int ss_knock_open(const ss_knock_server *s, const uint8_t *pkt, size_t len,
 		  ss_knock_msg *msg) SS_WARN_UNUSED;
+/*
+ * 6b. The datagram's source (family AF_INET or AF_INET6, addr 4 or 16 bytes; v4-mapped
+ * IPv6 counts as IPv4) equals the signed one, or the knock says "any" and allow_any is
+ * set: else SS_ERR_KNOCK_SOURCE.
+ */
+int ss_knock_check_source(const ss_knock_msg *m, int family, const uint8_t *addr,
+			  bool allow_any) SS_WARN_UNUSED;
 /* 7. |now - timestamp| within window_ms: SS_ERR_KNOCK_TIME. */
 int ss_knock_check_time(const ss_knock_msg *m, uint64_t now_ms, uint64_t window_ms) SS_WARN_UNUSED;
 

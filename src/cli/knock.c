@@ -29,6 +29,7 @@
 
 struct kopts {
 	char *to, *target, *action, *key, *payload, *payload_file, *wait_port, *save;
+	char *source; /* address to sign, or "any"; NULL = the local address towards the server */
 	uint32_t duration;
 	long long offset_ms;
 	int family;
@@ -52,6 +53,10 @@ static void knock_usage(FILE *f)
 		"  -n, --profile NAME       defaults from [NAME] in the profile file\n"
 		"      --profiles FILE      profile file (default "
 		"~/.config/silosec/knock.profiles)\n"
+		"  -s, --source ADDR        sign ADDR as the knock's source (behind NAT: the\n"
+		"                           public address); default: our address towards HOST\n"
+		"      --any-source         sign no address (the server must allow it)\n"
+		"                           (profile key: Source = ADDR or any)\n"
 		"      --save-packet FILE   also write the datagram to FILE (tests, audits)\n"
 		"  -4, -6                   IPv4 or IPv6 only\n"
 		"  -q, --quiet              no report\n"
@@ -143,6 +148,8 @@ static int load_profile(const char *file, const char *name, struct kopts *o)
 			set(&o->payload, v);
 		else if (!strcasecmp(k, "WaitPort"))
 			set(&o->wait_port, v);
+		else if (!strcasecmp(k, "Source"))
+			set(&o->source, v);
 		else if (!strcasecmp(k, "Duration")) {
 			if (!o->duration)
 				o->duration = (uint32_t)strtoul(v, NULL, 10);
@@ -192,6 +199,46 @@ static int split_target(const char *t, char *host, size_t hl, char *port, size_t
 		return copy_part(host, hl, t, (size_t)(c - t)) ||
 		       copy_part(port, pl, c + 1, strlen(c + 1));
 	return copy_part(host, hl, t, strlen(t));
+}
+
+/*
+ * The address to sign: ADDR or "any" as given, else the one the kernel picked for the
+ * connected socket, which is the one the server sees unless a NAT rewrites it.
+ */
+static int pick_source(int fd, const char *given, int *family, uint8_t addr[16])
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (given) {
+		if (!strcmp(given, "any")) {
+			*family = AF_UNSPEC;
+			return 0;
+		}
+		if (inet_pton(AF_INET, given, addr) == 1) {
+			*family = AF_INET;
+			return 0;
+		}
+		if (inet_pton(AF_INET6, given, addr) == 1) {
+			*family = AF_INET6;
+			return 0;
+		}
+		fprintf(stderr, "%s: knock: --source '%s' is not an IPv4 or IPv6 address\n", prog,
+			given);
+		return -1;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		fprintf(stderr, "%s: knock: cannot learn our address: %s\n", prog, strerror(errno));
+		return -1;
+	}
+	if (ss.ss_family == AF_INET) {
+		*family = AF_INET;
+		memcpy(addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else {
+		*family = AF_INET6;
+		memcpy(addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	}
+	return 0;
 }
 
 static double now_s(void)
@@ -284,6 +331,8 @@ int cmd_knock(int argc, char **argv)
 		{"profiles", required_argument, NULL, 'F'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"save-packet", required_argument, NULL, 'S'},
+		{"source", required_argument, NULL, 's'},
+		{"any-source", no_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -291,6 +340,10 @@ int cmd_knock(int argc, char **argv)
 	const char *profile = NULL, *profiles = NULL;
 	uint8_t server[SS_IDENTITY_LEN], pkt[SS_KNOCK_MAX_LEN], payload[MAX_PAYLOAD_FILE];
 	char host[256], port[16], addr[INET6_ADDRSTRLEN], sid[SS_B64_KEY_LEN];
+	char srctxt[INET6_ADDRSTRLEN] = "any";
+	uint8_t src[16] = {0};
+	int src_family = AF_UNSPEC;
+	bool any_source = false;
 	char sfp[SS_FINGERPRINT_LEN], cfp[SS_FINGERPRINT_LEN], when[64];
 	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai = NULL;
 	ss_identity *id = NULL;
@@ -302,7 +355,7 @@ int cmd_knock(int argc, char **argv)
 	int c, fd = -1, ret = 1, r;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:k:p:P:d:w:n:q46h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:k:p:P:d:w:n:s:q46h", lo, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			o.to = strdup(optarg);
@@ -344,6 +397,13 @@ int cmd_knock(int argc, char **argv)
 		case 'S':
 			o.save = strdup(optarg);
 			break;
+		case 's':
+			free(o.source);
+			o.source = strdup(optarg);
+			break;
+		case 'A':
+			any_source = true;
+			break;
 		case '4':
 			o.family = AF_INET;
 			break;
@@ -368,6 +428,15 @@ int cmd_knock(int argc, char **argv)
 		knock_usage(stderr);
 		ret = 2;
 		goto out;
+	}
+	if (any_source && o.source && strcmp(o.source, "any")) {
+		fprintf(stderr, "%s: knock: --source and --any-source exclude each other\n", prog);
+		goto out;
+	}
+	/* Before the profile, so the command line wins over its Source. */
+	if (any_source) {
+		free(o.source);
+		o.source = strdup("any");
 	}
 	if (profile) {
 		char *def =
@@ -423,6 +492,24 @@ int cmd_knock(int argc, char **argv)
 		goto out;
 	}
 
+	/* Connected first: the source the kernel picks for it is the one the knock is bound to. */
+	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		fprintf(stderr, "%s: knock: %s: %s\n", prog, o.target, strerror(errno));
+		goto out;
+	}
+	if (pick_source(fd, o.source, &src_family, src))
+		goto out;
+	if (src_family != AF_UNSPEC) {
+		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+		/* Shown as the server will compare it: v4-mapped is IPv4. */
+		if (src_family == AF_INET6 && !memcmp(src, mapped, sizeof(mapped)))
+			inet_ntop(AF_INET, src + 12, srctxt, sizeof(srctxt));
+		else
+			inet_ntop(src_family, src, srctxt, sizeof(srctxt));
+	}
+
 	clock_gettime(CLOCK_REALTIME, &ts);
 	req = (ss_knock_req){
 		.action = o.action,
@@ -431,6 +518,8 @@ int cmd_knock(int argc, char **argv)
 		.duration = o.duration,
 		.timestamp_ms = (uint64_t)((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
 					   o.offset_ms),
+		.src_family = src_family,
+		.src_addr = src,
 	};
 	r = ss_knock_seal(pkt, sizeof(pkt), &len, id, server, &req, ss_random_system, NULL);
 	if (r) {
@@ -449,8 +538,7 @@ int cmd_knock(int argc, char **argv)
 			goto out;
 		}
 	}
-	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || sendto(fd, pkt, len, 0, ai->ai_addr, ai->ai_addrlen) != (ssize_t)len) {
+	if (send(fd, pkt, len, 0) != (ssize_t)len) {
 		fprintf(stderr, "%s: knock: send to %s: %s\n", prog, o.target, strerror(errno));
 		goto out;
 	}
@@ -471,6 +559,10 @@ int cmd_knock(int argc, char **argv)
 		       ai->ai_family == AF_INET ? 4 : 6, addr, port);
 		printf("  server    %s (%s)\n", sid, sfp);
 		printf("  client    %s\n", cfp);
+		printf("  source    %s%s\n", srctxt,
+		       src_family == AF_UNSPEC
+			       ? " (any address: only if the server allows it for us)"
+			       : " (the server acts only for a knock from this address)");
 		printf("  action    %s\n", o.action);
 		printf("  payload   %zu bytes\n", plen);
 		if (o.duration)
@@ -504,5 +596,6 @@ out:
 	free(o.payload_file);
 	free(o.wait_port);
 	free(o.save);
+	free(o.source);
 	return ret;
 }

@@ -53,6 +53,8 @@ static const struct err_desc errors[] = {
 	{SS_ERR_KNOCK_REPLAY_FULL, "SS_ERR_KNOCK_REPLAY_FULL", "knock: replay cache full"},
 	{SS_ERR_KNOCK_ACTION, "SS_ERR_KNOCK_ACTION", "knock: action not allowed for identity"},
 	{SS_ERR_KNOCK_PAYLOAD, "SS_ERR_KNOCK_PAYLOAD", "knock: payload refused by the action"},
+	{SS_ERR_KNOCK_SOURCE, "SS_ERR_KNOCK_SOURCE",
+	 "knock: source address differs from the signed one (or any not allowed)"},
 	{SS_ERR_AGAIN, "SS_ERR_AGAIN", "operation would block"},
 	{SS_ERR_PEER_SLOW, "SS_ERR_PEER_SLOW", "timed out waiting for the peer"},
 	{SS_ERR_TRUNCATED, "SS_ERR_TRUNCATED", "stream ended without an authenticated close"},

@@ -398,6 +398,8 @@ static int client_key(struct parser *p, const char *k, char *v)
 			return fail(p, p->line, "Actions: empty list");
 		return 0;
 	}
+	if (!strcasecmp(k, "AllowAnySource"))
+		return (ret = once(p, 2, k)) ? ret : parse_bool(p, k, v, &cl->allow_any_source);
 	return fail(p, p->line, "unknown key '%s' in [Client %s]", k, cl->name);
 }
 

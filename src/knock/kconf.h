@@ -53,6 +53,7 @@ typedef struct ss_kclient {
 	uint8_t identity[SS_IDENTITY_LEN];
 	size_t *actions; /* indices into conf->actions */
 	size_t nactions;
+	bool allow_any_source; /* accept knocks that sign "any" instead of an address */
 } ss_kclient;
 
 typedef struct ss_kconf {

@@ -182,7 +182,7 @@ static void log_drop(struct logstate *ls, const ss_kconf *c, int code, const cha
 		     const ss_knock_verdict *v, uint64_t now_ms)
 {
 	int idx = ss_knock_drop_index(code);
-	char id[SS_B64_KEY_LEN] = "";
+	char id[SS_B64_KEY_LEN] = "", signed_src[INET6_ADDRSTRLEN + 16] = "";
 
 	if (idx < 0) {
 		ss_knock_log(LOG_ERR, "knock from %s: %s (%s)", src, ss_strerror(code),
@@ -195,10 +195,21 @@ static void log_drop(struct logstate *ls, const ss_kconf *c, int code, const cha
 	/* Identity and action are known (and authenticated) from the signature on. */
 	if (code <= SS_ERR_KNOCK_UNKNOWN_ID)
 		ss_key_to_base64(v->msg.client, id);
-	ss_knock_log(LOG_NOTICE, "drop %s (%d): %s; from %s%s%s%s%s; %llu such drop%s in %u s",
+	/* Which address the knock was bound to tells a NAT mistake from a re-sent copy. */
+	if (code == SS_ERR_KNOCK_SOURCE) {
+		char a[INET6_ADDRSTRLEN] = "?";
+
+		if (v->msg.src_family == SS_KNOCK_SRC_ANY)
+			strcpy(a, "any");
+		else
+			inet_ntop(v->msg.src_family == SS_KNOCK_SRC_IPV4 ? AF_INET : AF_INET6,
+				  v->msg.src_addr, a, sizeof(a));
+		snprintf(signed_src, sizeof(signed_src), " signed for %s", a);
+	}
+	ss_knock_log(LOG_NOTICE, "drop %s (%d): %s; from %s%s%s%s%s%s; %llu such drop%s in %u s",
 		     ss_err_name(code), code, ss_strerror(code), src, *id ? " identity " : "", id,
 		     code <= SS_ERR_KNOCK_TIME && v->msg.action[0] ? " action " : "",
-		     code <= SS_ERR_KNOCK_TIME ? v->msg.action : "",
+		     code <= SS_ERR_KNOCK_TIME ? v->msg.action : "", signed_src,
 		     (unsigned long long)ls->since[idx], ls->since[idx] == 1 ? "" : "s",
 		     c->log_interval);
 	ls->since[idx] = 0;

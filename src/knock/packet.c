@@ -3,9 +3,11 @@
  * The knock packet: sealing (client) and the stateless validation steps (server).
  * Layout and labels: docs/PROTOCOL.md section 14 and include/silosec/knock.h.
  */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 #include <openssl/bn.h>
 #include <openssl/sha.h>
@@ -181,13 +183,46 @@ static bool action_name_ok(const char *a, size_t len)
 	return true;
 }
 
+static const uint8_t V4MAPPED[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+/*
+ * An address as the box stores it: one canonical form per address, so the daemon's
+ * compare is a memcmp and a v4-mapped IPv6 source matches the IPv4 a client signed.
+ */
+static int canon_source(int family, const uint8_t *addr, uint8_t *fam,
+			uint8_t out[SS_KNOCK_SRC_ADDR_LEN])
+{
+	memset(out, 0, SS_KNOCK_SRC_ADDR_LEN);
+	if (family == AF_UNSPEC) {
+		*fam = SS_KNOCK_SRC_ANY;
+		return 0;
+	}
+	if (!addr)
+		return SS_ERR_INVAL;
+	if (family == AF_INET) {
+		*fam = SS_KNOCK_SRC_IPV4;
+		memcpy(out, addr, 4);
+		return 0;
+	}
+	if (family != AF_INET6)
+		return SS_ERR_INVAL;
+	if (!memcmp(addr, V4MAPPED, sizeof(V4MAPPED))) {
+		*fam = SS_KNOCK_SRC_IPV4;
+		memcpy(out, addr + 12, 4);
+		return 0;
+	}
+	*fam = SS_KNOCK_SRC_IPV6;
+	memcpy(out, addr, 16);
+	return 0;
+}
+
 int ss_knock_seal(uint8_t *out, size_t outcap, size_t *outlen, const ss_identity *client,
 		  const uint8_t server[SS_IDENTITY_LEN], const ss_knock_req *req, ss_random_fn rnd,
 		  void *rnd_arg)
 {
 	uint8_t eph_priv[SS_DH_LEN], server_x[SS_DH_LEN], shared[SS_DH_LEN], key[SS_KEY_LEN];
 	uint8_t inner[SS_KNOCK_INNER_MAX], sigmsg[SIGMSG_MAX], mac[SS_MAC_LEN];
-	uint8_t nonce[SS_NONCE_LEN] = {0};
+	uint8_t nonce[SS_NONCE_LEN] = {0}, src_fam, src[SS_KNOCK_SRC_ADDR_LEN];
 	uint8_t *eph = out + SS_KNOCK_OFF_EPHEMERAL;
 	SHA256_CTX mi, mo;
 	EVP_PKEY *ek = NULL;
@@ -198,7 +233,8 @@ int ss_knock_seal(uint8_t *out, size_t outcap, size_t *outlen, const ss_identity
 	    (req->payload_len && !req->payload))
 		return SS_ERR_INVAL;
 	alen = strlen(req->action);
-	if (!action_name_ok(req->action, alen) || req->payload_len > SS_KNOCK_MAX_PAYLOAD)
+	if (!action_name_ok(req->action, alen) || req->payload_len > SS_KNOCK_MAX_PAYLOAD ||
+	    canon_source(req->src_family, req->src_addr, &src_fam, src))
 		return SS_ERR_INVAL;
 	ilen = SS_KNOCK_IN_VAR + alen + req->payload_len + SS_SIG_LEN;
 	total = SS_KNOCK_OVERHEAD + ilen;
@@ -230,6 +266,8 @@ int ss_knock_seal(uint8_t *out, size_t outcap, size_t *outlen, const ss_identity
 	ret = rnd(rnd_arg, inner + SS_KNOCK_IN_CHALLENGE, SS_KNOCK_CHALLENGE_LEN);
 	if (ret)
 		goto out;
+	inner[SS_KNOCK_IN_SRC_FAMILY] = src_fam;
+	memcpy(inner + SS_KNOCK_IN_SRC_ADDR, src, SS_KNOCK_SRC_ADDR_LEN);
 	memcpy(inner + SS_KNOCK_IN_VAR, req->action, alen);
 	if (req->payload_len)
 		memcpy(inner + SS_KNOCK_IN_VAR + alen, req->payload, req->payload_len);
@@ -333,10 +371,25 @@ int ss_knock_check_mac(const ss_knock_server *s, const uint8_t *pkt, size_t len)
 /* Parse a decrypted inner box; the signature is checked by the caller. */
 static int parse_inner(const uint8_t *in, size_t ilen, ss_knock_msg *m)
 {
-	size_t alen, plen;
+	const uint8_t *src = in + SS_KNOCK_IN_SRC_ADDR;
+	uint8_t fam;
+	size_t alen, plen, used;
 
 	if (in[SS_KNOCK_IN_VERSION] != SS_KNOCK_VERSION || in[SS_KNOCK_IN_FLAGS] != 0)
 		return SS_ERR_KNOCK_MALFORMED;
+	/* ilen >= SS_KNOCK_INNER_MIN (checked on the outer length) covers the fixed fields. */
+	fam = in[SS_KNOCK_IN_SRC_FAMILY];
+	if (fam == SS_KNOCK_SRC_ANY)
+		used = 0;
+	else if (fam == SS_KNOCK_SRC_IPV4)
+		used = 4;
+	else if (fam == SS_KNOCK_SRC_IPV6 && memcmp(src, V4MAPPED, sizeof(V4MAPPED)))
+		used = 16;
+	else /* unknown family, or IPv4 written as v4-mapped IPv6: not canonical */
+		return SS_ERR_KNOCK_MALFORMED;
+	for (size_t i = used; i < SS_KNOCK_SRC_ADDR_LEN; i++)
+		if (src[i])
+			return SS_ERR_KNOCK_MALFORMED;
 	alen = in[SS_KNOCK_IN_ACTION_LEN];
 	plen = ss_load_be16(in + SS_KNOCK_IN_PAYLOAD_LEN);
 	if (alen < 1 || alen > SS_KNOCK_MAX_ACTION || plen > SS_KNOCK_MAX_PAYLOAD ||
@@ -349,6 +402,8 @@ static int parse_inner(const uint8_t *in, size_t ilen, ss_knock_msg *m)
 	m->timestamp_ms = ss_load_be64(in + SS_KNOCK_IN_TIMESTAMP);
 	memcpy(m->client, in + SS_KNOCK_IN_CLIENT, SS_IDENTITY_LEN);
 	memcpy(m->challenge, in + SS_KNOCK_IN_CHALLENGE, SS_KNOCK_CHALLENGE_LEN);
+	m->src_family = fam;
+	memcpy(m->src_addr, src, SS_KNOCK_SRC_ADDR_LEN);
 	memcpy(m->action, in + SS_KNOCK_IN_VAR, alen);
 	m->action[alen] = '\0';
 	memcpy(m->payload, in + SS_KNOCK_IN_VAR + alen, plen);
@@ -398,6 +453,20 @@ out:
 	ss_wipe(inner, sizeof(inner));
 	ss_wipe(sigmsg, sizeof(sigmsg));
 	return ret;
+}
+
+int ss_knock_check_source(const ss_knock_msg *m, int family, const uint8_t *addr, bool allow_any)
+{
+	uint8_t fam, a[SS_KNOCK_SRC_ADDR_LEN];
+
+	if (m->src_family == SS_KNOCK_SRC_ANY)
+		return allow_any ? 0 : SS_ERR_KNOCK_SOURCE;
+	/* Not a literal compare: a dual-stack socket reports IPv4 senders v4-mapped. */
+	if (family == AF_UNSPEC || canon_source(family, addr, &fam, a))
+		return SS_ERR_KNOCK_SOURCE;
+	return fam == m->src_family && !memcmp(a, m->src_addr, SS_KNOCK_SRC_ADDR_LEN)
+		       ? 0
+		       : SS_ERR_KNOCK_SOURCE;
 }
 
 int ss_knock_check_time(const ss_knock_msg *m, uint64_t now_ms, uint64_t window_ms)

@@ -63,6 +63,13 @@ static int check(ss_knock_validator *v, const uint8_t *pkt, size_t len, int fami
 	out->client = ss_kconf_client(c, m->client);
 	if (!out->client)
 		return SS_ERR_KNOCK_UNKNOWN_ID;
+	/*
+	 * 6b. The signed source: before time and replay, so a copy re-sent from another
+	 * address neither runs nor burns the challenge the real client's copy carries.
+	 */
+	ret = ss_knock_check_source(m, family, addr, out->client->allow_any_source);
+	if (ret)
+		return ret;
 	/* 7. Timestamp window: bounds how long the replay cache must remember. */
 	ret = ss_knock_check_time(m, wall_ms, c->window_ms);
 	if (ret)

@@ -2,8 +2,8 @@
 /*
  * The daemon's full validation pipeline for one datagram, in the order of seed 003 and
  * docs/PROTOCOL.md 14.5: size, rate limit, outer MAC, decrypt, signature, known
- * identity, timestamp window, replay cache, then whether the identity may run the action.
- * Sans-IO (the caller passes clocks) so every rejection is unit-tested.
+ * identity, signed source address, timestamp window, replay cache, then whether the identity may
+ * run the action. Sans-IO (the caller passes clocks) so every rejection is unit-tested.
  */
 #ifndef SS_KNOCK_VALIDATE_H
 #define SS_KNOCK_VALIDATE_H

@@ -6,8 +6,10 @@
  * inner plaintext and sealed exactly as PROTOCOL.md 14 says, so the inner parser and
  * the signature check see arbitrary bytes.
  */
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/hmac.h>
 
@@ -54,7 +56,12 @@ static size_t seal_inner(uint8_t *pkt, const uint8_t *in, size_t ilen)
 static void setup(void)
 {
 	uint8_t seed[SS_SEED_LEN];
-	ss_knock_req req = {.action = "ssh", .payload = (const uint8_t *)"pl", .payload_len = 2};
+	static const uint8_t src[4] = {192, 0, 2, 1};
+	ss_knock_req req = {.action = "ssh",
+			    .payload = (const uint8_t *)"pl",
+			    .payload_len = 2,
+			    .src_family = AF_INET,
+			    .src_addr = src};
 
 	memset(seed, 1, sizeof(seed));
 	if (ss_identity_from_seed(&server, seed))
@@ -116,5 +123,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (ret != 0 && (m.payload_len != 0 || m.action[0] != '\0'))
 		abort();
+	if (ret == 0) {
+		/* An opened knock's source is canonical, and any sender compares cleanly. */
+		size_t used = m.src_family == SS_KNOCK_SRC_IPV4	  ? 4
+			      : m.src_family == SS_KNOCK_SRC_IPV6 ? 16
+								  : 0;
+		int r4, r6;
+
+		if (m.src_family != SS_KNOCK_SRC_ANY && !used)
+			abort();
+		for (size_t i = used; i < SS_KNOCK_SRC_ADDR_LEN; i++)
+			if (m.src_addr[i])
+				abort();
+		r4 = ss_knock_check_source(&m, AF_INET, m.challenge, false);
+		r6 = ss_knock_check_source(&m, AF_INET6, m.src_addr, data[0] & 4);
+		if ((r4 && r4 != SS_ERR_KNOCK_SOURCE) || (r6 && r6 != SS_ERR_KNOCK_SOURCE))
+			abort();
+		/* The signed address always matches itself. */
+		if (used &&
+		    ss_knock_check_source(&m, used == 4 ? AF_INET : AF_INET6, m.src_addr, false))
+			abort();
+	}
 	return 0;
 }

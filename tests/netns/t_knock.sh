@@ -2,8 +2,9 @@
 # silosec-knockd end to end: a knock opens a closed port (IPv4 and IPv6) and the kernel
 # closes it again; replays (also across a daemon restart), stale timestamps, unknown
 # identities and forbidden actions do nothing; a payload reaches a script base64-encoded;
-# a cycle runs its close command per port; a garbage flood from one namespace does not
-# stop a legitimate knock from another.
+# a cycle runs its close command per port; a knock is bound to its signed source, so a
+# copy captured and re-sent from another host opens nothing and does not burn the real
+# one; a garbage flood from one namespace does not stop a legitimate knock from another.
 source "$(dirname "$0")/lib.sh"
 KNOCKD=$BUILD/src/knock/silosec-knockd
 
@@ -181,6 +182,52 @@ cycle() {
 		grep -q "SILOSEC_KNOCK_PORT=7001-7002" "$TMP/s/out/cycle.close"
 }
 check "a cycle runs its open command now and its close command after Duration, per port" cycle
+
+signed_source() {
+	# The report names the address the kernel picked towards the server: what s sees.
+	knock 198.51.1.1 note --payload src >"$TMP/c/sent.out" || return 1
+	grep -q "^  source    198.51.1.2 " "$TMP/c/sent.out" ||
+		{
+			cat "$TMP/c/sent.out"
+			return 1
+		}
+	wait_for 3 grep -q "=c3Jj$" "$TMP/s/out/note.run"
+}
+check "by default the client signs its own address towards the server" signed_source
+stolen() {
+	# c's knock is captured before it reaches the daemon: sent to a port nobody listens
+	# on, kept with --save-packet. j (198.51.2.2) re-sends it first, from its address.
+	knock -q 198.51.1.1:62299 web --save-packet "$TMP/c/stolen.pkt" || return 1
+	on j python3 -c "
+import socket
+d = open('$TMP/c/stolen.pkt', 'rb').read()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(3): s.sendto(d, ('198.51.2.1', 62201))" || return 1
+	sleep 0.5
+	shut_out || return 1
+	closed 198.51.1.1 8080 || return 1
+	wait_for 2 logged "drop SS_ERR_KNOCK_SOURCE (-82).*from 198.51.2.2.*signed for 198.51.1.2" ||
+		return 1
+	# The real copy, arriving late from c, still works: the challenge was not burnt.
+	replay "$TMP/c/stolen.pkt"
+	wait_for 2 reach 198.51.1.1 8080 || return 1
+	shut_out
+}
+check "a knock re-sent from a third host opens nothing there and the client's copy still works" \
+	stolen
+any_source() {
+	# carol has no AllowAnySource: an unbound knock is refused with the same code.
+	local before
+	before=$(grep -c "SS_ERR_KNOCK_SOURCE (-82)" "$TMP/s/log")
+	knock 198.51.1.1 note --payload any --any-source >"$TMP/c/any.out" || return 1
+	grep -q "^  source    any " "$TMP/c/any.out" || return 1
+	sleep 1.2 # LogInterval: the drop gets its own line
+	knock -q 198.51.1.1 note --payload any2 --source 198.51.1.77 || return 1
+	sleep 0.5
+	! grep -q "=YW55" "$TMP/s/out/note.run" &&
+		[ "$(grep -c "SS_ERR_KNOCK_SOURCE (-82)" "$TMP/s/log")" -gt "$before" ]
+}
+check "--any-source and a wrong --source are refused (SS_ERR_KNOCK_SOURCE)" any_source
 
 flood() {
 	# j sends knock-sized garbage as fast as it can for 4 s; c knocks in the middle.

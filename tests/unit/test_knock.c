@@ -101,7 +101,11 @@ struct fx {
 	uint8_t pkt[SS_KNOCK_MAX_LEN + 64];
 	size_t len;
 	ss_knock_msg msg;
+	uint8_t bind4[4]; /* the source seal_as signs; bumped per knock */
 };
+
+/* The source build_inner signs (the independent sealer's box). */
+static const uint8_t spec_src[4] = {192, 0, 2, 33};
 
 static int setup(void **state)
 {
@@ -113,6 +117,10 @@ static int setup(void **state)
 	assert_int_equal(ss_identity_generate(&f->client, test_rng_fn, &f->rng), 0);
 	assert_int_equal(ss_identity_generate(&f->other, test_rng_fn, &f->rng), 0);
 	assert_int_equal(ss_knock_server_new(&f->srv, f->server), 0);
+	f->bind4[0] = 198;
+	f->bind4[1] = 51;
+	f->bind4[2] = 100;
+	f->bind4[3] = 7;
 	*state = f;
 	return 0;
 }
@@ -137,6 +145,8 @@ static void seal(struct fx *f, const char *action, const char *payload, uint64_t
 		.payload_len = payload ? strlen(payload) : 0,
 		.duration = 42,
 		.timestamp_ms = ts,
+		.src_family = AF_INET,
+		.src_addr = spec_src,
 	};
 
 	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
@@ -161,6 +171,8 @@ static void test_roundtrip(void **state)
 	assert_int_equal(f->msg.duration, 42);
 	assert_int_equal(f->msg.timestamp_ms, 1700000000123ull);
 	assert_memory_equal(f->msg.client, ss_identity_public(f->client), 32);
+	assert_int_equal(f->msg.src_family, SS_KNOCK_SRC_IPV4);
+	assert_memory_equal(f->msg.src_addr, spec_src, 4);
 	/* Nothing in the datagram is the plaintext. */
 	assert_null(memmem(f->pkt, f->len, "hello", 5));
 	assert_null(memmem(f->pkt, f->len, ss_identity_public(f->client), 32));
@@ -351,14 +363,17 @@ static void raw_seal(struct fx *f, uint8_t *inner, size_t ilen, const ss_identit
 	fix_mac(f);
 }
 
-/* A valid inner box: version 1, action, payload, fields as in the spec. */
+/*
+ * A valid inner box: version 2, action, payload, fields as in the spec (offsets written
+ * out from the table, not taken from knock.h). Bound to IPv4 spec_src.
+ */
 static size_t build_inner(uint8_t *in, const uint8_t client[32], const char *action,
 			  const char *payload)
 {
 	size_t al = strlen(action), pl = strlen(payload);
 
 	memset(in, 0, SS_KNOCK_INNER_MAX);
-	in[0] = 1;
+	in[0] = 2;
 	in[1] = 0;
 	in[2] = (uint8_t)al;
 	ss_store_be16(in + 3, (uint16_t)pl);
@@ -366,9 +381,11 @@ static size_t build_inner(uint8_t *in, const uint8_t client[32], const char *act
 	ss_store_be64(in + 9, 123456);
 	memcpy(in + 17, client, 32);
 	memset(in + 49, 0x5a, 16);
-	memcpy(in + 65, action, al);
-	memcpy(in + 65 + al, payload, pl);
-	return 65 + al + pl + SS_SIG_LEN;
+	in[65] = 4;
+	memcpy(in + 66, spec_src, 4);
+	memcpy(in + 82, action, al);
+	memcpy(in + 82 + al, payload, pl);
+	return 82 + al + pl + SS_SIG_LEN;
 }
 
 /* The independent sealer agrees with the library: the spec text is enough to interoperate. */
@@ -385,6 +402,11 @@ static void test_spec_interop(void **state)
 	assert_int_equal(f->msg.timestamp_ms, 123456);
 	assert_memory_equal(f->msg.payload, "pl", 2);
 	assert_int_equal(f->msg.challenge[0], 0x5a);
+	assert_int_equal(f->msg.src_family, 4);
+	assert_memory_equal(f->msg.src_addr, spec_src, 4);
+	/* The spec's sizes: 82 fixed bytes, 198 + 17 = 215 to 741 + 17 = 758 in all. */
+	assert_int_equal(SS_KNOCK_MIN_LEN, 215);
+	assert_int_equal(SS_KNOCK_MAX_LEN, 758);
 }
 
 static void test_reject_malformed_inner(void **state)
@@ -394,11 +416,47 @@ static void test_reject_malformed_inner(void **state)
 	uint8_t in[SS_KNOCK_INNER_MAX];
 	size_t il;
 
-	/* wrong inner version */
+	/* wrong inner version: 1 (no source field) and 3 */
 	il = build_inner(in, c, "ssh", "");
-	in[0] = 2;
+	in[0] = 1;
 	raw_seal(f, in, il, f->client);
 	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	in[0] = 3;
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	/* source: unknown family, stray bytes after the address, v4-mapped as IPv6 */
+	il = build_inner(in, c, "ssh", "");
+	in[65] = 5;
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	il = build_inner(in, c, "ssh", "");
+	in[66 + 4] = 1;
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	il = build_inner(in, c, "ssh", "");
+	in[65] = 0; /* any, but an address present */
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	il = build_inner(in, c, "ssh", "");
+	in[65] = 6;
+	memset(in + 66, 0, 16);
+	in[66 + 10] = in[66 + 11] = 0xff;
+	memcpy(in + 66 + 12, spec_src, 4);
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	/* ... while a real IPv6 address and "any" are well formed */
+	il = build_inner(in, c, "ssh", "");
+	in[65] = 6;
+	memset(in + 66, 0x20, 16);
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	assert_int_equal(f->msg.src_family, 6);
+	il = build_inner(in, c, "ssh", "");
+	in[65] = 0;
+	memset(in + 66, 0, 16);
+	raw_seal(f, in, il, f->client);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	assert_int_equal(f->msg.src_family, 0);
 	/* reserved flags */
 	il = build_inner(in, c, "ssh", "");
 	in[1] = 1;
@@ -448,6 +506,13 @@ static void test_reject_signature(void **state)
 
 		raw_seal(f, in2, il2, f->client);
 		/* Signature over one ephemeral does not hold under another: reseal the same box. */
+		raw_seal(f, in2, il2, NULL);
+		assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg),
+				 SS_ERR_KNOCK_SIGNATURE);
+		/* The source address is signed: rewriting it (to the attacker's) breaks it. */
+		raw_seal(f, in2, il2, f->client);
+		assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+		in2[66 + 3] ^= 0x40;
 		raw_seal(f, in2, il2, NULL);
 		assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg),
 				 SS_ERR_KNOCK_SIGNATURE);
@@ -621,6 +686,8 @@ static void test_error_names(void **state)
 	assert_string_equal(ss_err_name(SS_ERR_KNOCK_REPLAY), "SS_ERR_KNOCK_REPLAY");
 	assert_int_equal(SS_ERR_KNOCK_SIZE, -70);
 	assert_int_equal(SS_ERR_KNOCK_PAYLOAD, -81);
+	assert_int_equal(SS_ERR_KNOCK_SOURCE, -82);
+	assert_int_equal(SS_KNOCK_DROP_LAST, SS_ERR_KNOCK_SOURCE);
 }
 
 /* ---- knockd.conf ---- */
@@ -643,6 +710,7 @@ static const char conf_ok[] = "# comment\n"
 			      "[Client alice]\n"
 			      "Identity = %s\n"
 			      "Actions = ssh, note\n"
+			      "AllowAnySource = yes\n"
 			      "[Action ssh]\n"
 			      "Type = open\n"
 			      "Open = tcp/22, udp/60000-61000\n"
@@ -688,6 +756,7 @@ static void test_conf_ok(void **state)
 	cl = ss_kconf_client(c, ss_identity_public(f->client));
 	assert_non_null(cl);
 	assert_string_equal(cl->name, "alice");
+	assert_true(cl->allow_any_source);
 	assert_null(ss_kconf_client(c, ss_identity_public(f->other)));
 	a = ss_kconf_allowed(c, cl, "ssh");
 	assert_non_null(a);
@@ -751,6 +820,13 @@ static void test_conf_errors(void **state)
 		 "= "
 		 "raw\n",
 		 ":6: Payload: 'raw' is not base64, ascii or none"},
+		{"[Server]\nPrivateKeyFile = k\n[Client c]\nAllowAnySource = maybe\n",
+		 ":4: AllowAnySource: 'maybe' is not yes or no"},
+		{"[Server]\nPrivateKeyFile = k\n[Client c]\nAllowAnySource = no\n"
+		 "AllowAnySource = no\n",
+		 ":5: AllowAnySource set twice"},
+		{"[Server]\nPrivateKeyFile = k\nAllowAnySource = yes\n",
+		 ":3: unknown key 'AllowAnySource' in [Server]"},
 	};
 	char err[SS_KCONF_ERR_LEN];
 	ss_kconf *c = NULL;
@@ -814,25 +890,42 @@ static void vfree(struct vfx *x)
 	ss_kconf_free(x->c);
 }
 
-static int vrun(struct vfx *x)
+static int vrun_from(struct vfx *x, int family, const uint8_t *addr)
 {
-	x->src[3]++; /* a fresh source each time: only the rate test reuses one */
-	return ss_knock_validate(&x->v, x->f->pkt, x->f->len, AF_INET, x->src, x->mono, x->wall,
+	x->mono += 1000000000ull; /* a token back per call: reused sources are not throttled */
+	return ss_knock_validate(&x->v, x->f->pkt, x->f->len, family, addr, x->mono, x->wall,
 				 &x->out);
 }
 
-static void seal_as(struct fx *f, const ss_identity *who, const char *action, const char *payload,
-		    uint64_t ts, uint32_t duration)
+/* From the address the last seal_as signed: only the rate test reuses a source. */
+static int vrun(struct vfx *x)
+{
+	memcpy(x->src, x->f->bind4, 4);
+	return vrun_from(x, AF_INET, x->src);
+}
+
+static void seal_src(struct fx *f, const ss_identity *who, const char *action, const char *payload,
+		     uint64_t ts, uint32_t duration, int family, const uint8_t *addr)
 {
 	ss_knock_req req = {.action = action,
 			    .payload = (const uint8_t *)payload,
 			    .payload_len = payload ? strlen(payload) : 0,
 			    .duration = duration,
-			    .timestamp_ms = ts};
+			    .timestamp_ms = ts,
+			    .src_family = family,
+			    .src_addr = addr};
 
 	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, who,
 				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
 			 0);
+}
+
+/* Bound to a fresh IPv4 source each time, so the rate limit stays out of the way. */
+static void seal_as(struct fx *f, const ss_identity *who, const char *action, const char *payload,
+		    uint64_t ts, uint32_t duration)
+{
+	f->bind4[3]++;
+	seal_src(f, who, action, payload, ts, duration, AF_INET, f->bind4);
 }
 
 static void test_validate_order(void **state)
@@ -874,7 +967,7 @@ static void test_validate_order(void **state)
 	assert_int_equal(vrun(&x), SS_ERR_KNOCK_TIME);
 	seal_as(f, f->client, "ssh", NULL, x.wall + 30001, 0);
 	assert_int_equal(vrun(&x), SS_ERR_KNOCK_TIME);
-	/* 8. replay: the same datagram again, from another source */
+	/* 8. replay: the same datagram again, from the address it is bound to */
 	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
 	assert_int_equal(vrun(&x), 0);
 	assert_int_equal(vrun(&x), SS_ERR_KNOCK_REPLAY);
@@ -923,7 +1016,7 @@ static void test_validate_rate_and_full(void **state)
 		ss_knock_validate(&x.v, f->pkt, f->len, AF_INET, x.src, x.mono, x.wall, &x.out),
 		SS_ERR_KNOCK_RATE);
 	/* ... even for a valid knock from that source, until its bucket refills. */
-	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	seal_src(f, f->client, "ssh", NULL, x.wall, 0, AF_INET, x.src);
 	assert_int_equal(
 		ss_knock_validate(&x.v, f->pkt, f->len, AF_INET, x.src, x.mono, x.wall, &x.out),
 		SS_ERR_KNOCK_RATE);
@@ -954,13 +1047,104 @@ static void test_validate_signature(void **state)
 	il = build_inner(in, ss_identity_public(f->client), "ssh", "");
 	ss_store_be64(in + 9, x.wall);
 	raw_seal(f, in, il, f->other);
-	assert_int_equal(vrun(&x), SS_ERR_KNOCK_SIGNATURE);
+	assert_int_equal(vrun_from(&x, AF_INET, spec_src), SS_ERR_KNOCK_SIGNATURE);
 	raw_seal(f, in, il, f->client);
-	assert_int_equal(vrun(&x), 0);
+	assert_int_equal(vrun_from(&x, AF_INET, spec_src), 0);
 	/* 4b. inner format errors are MALFORMED after decryption */
 	in[1] = 0x80;
 	raw_seal(f, in, il, f->client);
-	assert_int_equal(vrun(&x), SS_ERR_KNOCK_MALFORMED);
+	assert_int_equal(vrun_from(&x, AF_INET, spec_src), SS_ERR_KNOCK_MALFORMED);
+	vfree(&x);
+}
+
+/*
+ * 6b. The knock is bound to its signed source. A copy re-sent from another address (an
+ * on-path observer, or one that blocks and forwards) is dropped before the time and
+ * replay checks, so it neither opens anything nor burns the real client's challenge.
+ */
+static void test_validate_source(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t attacker[4] = {203, 0, 113, 66};
+	uint8_t mapped[16] = {0}, v6[16] = {0x20, 0x01, 0x0d, 0xb8}, v6b[16];
+	struct vfx x;
+	int i;
+
+	vsetup(&x, f, 16);
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	/* The captured copy arrives first, from the attacker, several times. */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_SOURCE);
+	assert_int_equal(ss_knock_replay_count(x.v.rp), 0);
+	/* ... the drop is logged with the signed address and action, never the payload */
+	assert_string_equal(x.out.msg.action, "ssh");
+	assert_int_equal(x.out.msg.src_family, SS_KNOCK_SRC_IPV4);
+	assert_null(x.out.client);
+	/* The real client's copy still works, once. */
+	assert_int_equal(vrun(&x), 0);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_SOURCE);
+	/* Same address, other family, or a neighbour: no match. */
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	memcpy(v6b, f->bind4, 4);
+	memset(v6b + 4, 0, 12);
+	assert_int_equal(vrun_from(&x, AF_INET6, v6b), SS_ERR_KNOCK_SOURCE);
+	memcpy(x.src, f->bind4, 4);
+	x.src[3] ^= 1;
+	assert_int_equal(vrun_from(&x, AF_INET, x.src), SS_ERR_KNOCK_SOURCE);
+	/* A dual-stack socket reports the IPv4 sender v4-mapped: that is the same address. */
+	mapped[10] = mapped[11] = 0xff;
+	memcpy(mapped + 12, f->bind4, 4);
+	assert_int_equal(vrun_from(&x, AF_INET6, mapped), 0);
+	/* A v4-mapped address given to the sealer is signed as IPv4. */
+	f->bind4[3]++;
+	memcpy(mapped + 12, f->bind4, 4);
+	seal_src(f, f->client, "ssh", NULL, x.wall, 0, AF_INET6, mapped);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	assert_int_equal(f->msg.src_family, SS_KNOCK_SRC_IPV4);
+	assert_memory_equal(f->msg.src_addr, f->bind4, 4);
+	assert_int_equal(vrun(&x), 0);
+	/* IPv6: exact address only (not the /64 the rate limiter uses). */
+	v6[15] = 1;
+	seal_src(f, f->client, "ssh", NULL, x.wall, 0, AF_INET6, v6);
+	memcpy(v6b, v6, 16);
+	v6b[15] = 2;
+	assert_int_equal(vrun_from(&x, AF_INET6, v6b), SS_ERR_KNOCK_SOURCE);
+	assert_int_equal(vrun_from(&x, AF_INET, v6), SS_ERR_KNOCK_SOURCE);
+	assert_int_equal(vrun_from(&x, AF_INET6, v6), 0);
+	/* "any": refused unless the client has AllowAnySource = yes. */
+	seal_src(f, f->client, "ssh", NULL, x.wall, 0, AF_UNSPEC, NULL);
+	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_SOURCE);
+	x.c->clients[0].allow_any_source = true;
+	assert_int_equal(vrun_from(&x, AF_INET, attacker), 0);
+	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_REPLAY);
+	/* ... and allowing "any" does not loosen a knock bound to an address. */
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_SOURCE);
+	assert_int_equal(vrun(&x), 0);
+	/* Source drops come after identity: a stranger's knock is still UNKNOWN_ID. */
+	seal_as(f, f->other, "ssh", NULL, x.wall, 0);
+	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_UNKNOWN_ID);
+	/* ... and before time: a stale copy from elsewhere is a source drop. */
+	seal_as(f, f->client, "ssh", NULL, x.wall - 60000, 0);
+	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_SOURCE);
+	assert_int_equal(x.v.drops[ss_knock_drop_index(SS_ERR_KNOCK_SOURCE)], 11);
+	assert_int_equal(x.v.accepted, 6);
+	/* Bad arguments to the sealer. */
+	{
+		ss_knock_req req = {.action = "ssh", .src_family = AF_INET, .src_addr = NULL};
+
+		assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+					       ss_identity_public(f->server), &req, test_rng_fn,
+					       &f->rng),
+				 SS_ERR_INVAL);
+		req.src_family = AF_UNIX;
+		req.src_addr = attacker;
+		assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+					       ss_identity_public(f->server), &req, test_rng_fn,
+					       &f->rng),
+				 SS_ERR_INVAL);
+	}
 	vfree(&x);
 }
 
@@ -992,6 +1176,7 @@ int main(void)
 		T(test_validate_order),
 		T(test_validate_rate_and_full),
 		T(test_validate_signature),
+		T(test_validate_source),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
