@@ -269,14 +269,29 @@ static void tun_read(ss_daemon *d)
 	}
 }
 
-static ssize_t tun_write(ss_daemon *d, const uint8_t *pkt, size_t len)
+static void gro_write(void *arg, const uint8_t *pkt, size_t len, void *owner)
 {
-	static const uint8_t none[SS_VNET_HDR_LEN]; /* no offload asked of the kernel */
-	struct iovec iov[2] = {{(void *)none, sizeof(none)}, {(void *)pkt, len}};
+	ss_daemon *d = arg;
+	ss_dpeer *p = owner;
 
-	if (!d->offload)
-		return write(d->tun, pkt, len);
-	return writev(d->tun, iov, 2);
+	if (write(d->tun, pkt, len) < 0 && ++p->drops[SS_TUN_WRITE_FAILED])
+		ss_log_limited(SS_LOG_TUN_DROP, ss_mono_ns(), LOG_WARNING, "writing to TUN: %s",
+			       strerror(errno));
+}
+
+void ss_daemon_tun_flush(ss_daemon *d)
+{
+	if (d->offload && d->gro)
+		ss_gro_flush(d->gro, gro_write, d);
+}
+
+static void tun_write(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
+{
+	if (d->offload)
+		ss_gro_add(d->gro, pkt, len, p, gro_write, d);
+	else if (write(d->tun, pkt, len) < 0 && ++p->drops[SS_TUN_WRITE_FAILED])
+		ss_log_limited(SS_LOG_TUN_DROP, ss_mono_ns(), LOG_WARNING, "writing to TUN: %s",
+			       strerror(errno));
 }
 
 /* ---- wire -> TUN ---- */
@@ -316,9 +331,7 @@ static void deliver(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
 			       peer_label(p, l), a);
 		return;
 	}
-	if (tun_write(d, pkt, n) < 0 && ++p->drops[SS_TUN_WRITE_FAILED])
-		ss_log_limited(SS_LOG_TUN_DROP, ss_mono_ns(), LOG_WARNING, "writing to TUN: %s",
-			       strerror(errno));
+	tun_write(d, p, pkt, n);
 }
 
 static void tofu_learned(ss_daemon *d, ss_dpeer *p, const uint8_t *identity)
@@ -463,6 +476,7 @@ static void net_read(ss_daemon *d, int i)
 		if (n < SS_BATCH)
 			break;
 	}
+	ss_daemon_tun_flush(d);
 }
 
 /* ---- timers ---- */

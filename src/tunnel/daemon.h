@@ -75,8 +75,9 @@ typedef struct ss_daemon {
 	ss_ratelimit *rl;
 	ss_txbatch txb;
 	ss_rxbatch rxb;
-	bool offload; /* TUN hands us TSO super-packets with virtio headers */
-	uint8_t *seg; /* one segment cut out of a super-packet */
+	bool offload;	    /* TUN hands us TSO super-packets with virtio headers */
+	struct ss_gro *gro; /* segments joined on their way back into TUN */
+	uint8_t *seg;	    /* one segment cut out of a super-packet */
 } ss_daemon;
 
 int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen);
@@ -97,6 +98,8 @@ int ss_daemon_reload(ss_daemon *d);
 void ss_daemon_kick(ss_daemon *d, ss_dpeer *p);
 /* Re-read the peer's next timer after a change. */
 void ss_daemon_touch(ss_daemon *d, ss_dpeer *p);
+/* Write out segments waiting to be joined (before a peer they came from goes away). */
+void ss_daemon_tun_flush(ss_daemon *d);
 
 /* Control server (ctlserver.c). */
 void ss_ctl_serve(ss_daemon *d, int fd);

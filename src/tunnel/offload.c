@@ -152,3 +152,128 @@ int ss_offload_split(uint8_t *pkt, size_t len, uint8_t *scratch, size_t scratch_
 		return -1;
 	}
 }
+
+/* ---- receive side: join segments ---- */
+
+void ss_gro_init(ss_gro *g)
+{
+	g->len = 0;
+	g->nseg = 0;
+}
+
+/* A plain data segment we may join: TCP without IP options or fragments, ACK (+PSH). */
+static int joinable(const uint8_t *p, size_t len, size_t *l4, size_t *hdr)
+{
+	uint8_t flags;
+
+	if (len >= 20 && p[0] == 0x45) {
+		if (p[9] != 6 || (p[6] & 0x3f) || p[7] || (size_t)get16(p + 2) != len)
+			return 0;
+		*l4 = 20;
+	} else if (len >= 40 && p[0] >> 4 == 6) {
+		if (p[6] != 6 || (size_t)get16(p + 4) + 40 != len)
+			return 0;
+		*l4 = 40;
+	} else {
+		return 0;
+	}
+	if (*l4 + 20 > len)
+		return 0;
+	*hdr = *l4 + (size_t)(p[*l4 + 12] >> 4) * 4;
+	flags = p[*l4 + 13];
+	return *hdr >= *l4 + 20 && *hdr < len && (flags == 0x10 || flags == 0x18);
+}
+
+/* Same connection, same header apart from sequence number and checksum, next in order. */
+static int continues(const ss_gro *g, const uint8_t *p, size_t len, size_t l4, size_t hdr)
+{
+	const uint8_t *q = g->buf + SS_VNET_HDR_LEN;
+	size_t plen = len - hdr;
+
+	if (g->closed || l4 != g->l4 || hdr != g->hdr || plen > g->mss ||
+	    g->len + plen > SS_GRO_MAX || get32(p + l4 + 4) != g->next_seq)
+		return 0;
+	if (l4 == 20 ? memcmp(p + 8, q + 8, 2) || memcmp(p + 12, q + 12, 8) || p[1] != q[1] ||
+			       (p[6] & 0x40) != (q[6] & 0x40)
+		     : memcmp(p, q, 4) || memcmp(p + 6, q + 6, 34))
+		return 0;
+	/* Ports, ack, flags (PSH only on the last) window, urgent, options. */
+	return !memcmp(p + l4, q + l4, 4) && !memcmp(p + l4 + 8, q + l4 + 8, 5) &&
+	       (p[l4 + 13] == 0x10 || p[l4 + 13] == 0x18) && !memcmp(p + l4 + 14, q + l4 + 14, 2) &&
+	       !memcmp(p + l4 + 18, q + l4 + 18, hdr - l4 - 18);
+}
+
+void ss_gro_flush(ss_gro *g, ss_write_fn fn, void *arg)
+{
+	struct virtio_net_hdr h = {0};
+	uint8_t *p = g->buf + SS_VNET_HDR_LEN;
+
+	if (!g->len)
+		return;
+	if (g->nseg > 1) {
+		size_t tl = g->len - g->l4;
+
+		if (g->l4 == 20) {
+			put16(p + 2, (uint16_t)g->len);
+			put16(p + 10, 0);
+			put16(p + 10, ss_inet_csum(p, 20, 0));
+		} else {
+			put16(p + 4, (uint16_t)(g->len - 40));
+		}
+		/* Partial checksum: the pseudo-header sum, completed by the kernel if needed. */
+		put16(p + g->l4 + 16, fold(pseudo(p, 6, tl)));
+		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h.gso_type = g->l4 == 20 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+		h.hdr_len = (uint16_t)g->hdr;
+		h.gso_size = (uint16_t)g->mss;
+		h.csum_start = (uint16_t)g->l4;
+		h.csum_offset = 16;
+	}
+	memcpy(g->buf, &h, sizeof(h));
+	fn(arg, g->buf, SS_VNET_HDR_LEN + g->len, g->owner);
+	g->len = 0;
+	g->nseg = 0;
+}
+
+static void put_plain(ss_gro *g, const uint8_t *pkt, size_t len, void *owner, ss_write_fn fn,
+		      void *arg)
+{
+	memcpy(g->buf + SS_VNET_HDR_LEN, pkt, len);
+	g->len = len;
+	g->nseg = 1;
+	g->owner = owner;
+	ss_gro_flush(g, fn, arg);
+}
+
+void ss_gro_add(ss_gro *g, const uint8_t *pkt, size_t len, void *owner, ss_write_fn fn, void *arg)
+{
+	size_t l4, hdr;
+
+	if (len > SS_GRO_MAX)
+		return;
+	if (!joinable(pkt, len, &l4, &hdr)) {
+		ss_gro_flush(g, fn, arg);
+		put_plain(g, pkt, len, owner, fn, arg);
+		return;
+	}
+	if (g->len && owner == g->owner && continues(g, pkt, len, l4, hdr)) {
+		memcpy(g->buf + SS_VNET_HDR_LEN + g->len, pkt + hdr, len - hdr);
+		g->len += len - hdr;
+		g->nseg++;
+		/* PSH (only ever on the last) travels with the joined header, as in GRO. */
+		g->buf[SS_VNET_HDR_LEN + l4 + 13] |= pkt[l4 + 13];
+	} else {
+		ss_gro_flush(g, fn, arg);
+		memcpy(g->buf + SS_VNET_HDR_LEN, pkt, len);
+		g->len = len;
+		g->l4 = l4;
+		g->hdr = hdr;
+		g->mss = len - hdr;
+		g->nseg = 1;
+		g->closed = false;
+		g->owner = owner;
+	}
+	g->next_seq = get32(pkt + l4 + 4) + (uint32_t)(len - hdr);
+	if (len - hdr < g->mss || pkt[l4 + 13] & 0x08)
+		g->closed = true;
+}

@@ -9,6 +9,7 @@
 #ifndef SS_TUNNEL_OFFLOAD_H
 #define SS_TUNNEL_OFFLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,31 @@ typedef void (*ss_seg_fn)(void *arg, const uint8_t *pkt, size_t len);
  */
 int ss_offload_split(uint8_t *pkt, size_t len, uint8_t *scratch, size_t scratch_cap, ss_seg_fn fn,
 		     void *arg);
+
+/*
+ * The way back: consecutive in-order segments of one TCP connection, decrypted in one
+ * batch, are joined into one super-packet and handed to the TUN device in one write
+ * (virtio GSO header); the kernel treats it as if its own GRO had merged them. Anything
+ * else goes out as it came. The result of each write is passed to the caller's fn.
+ */
+#define SS_GRO_MAX 65535
+
+typedef void (*ss_write_fn)(void *arg, const uint8_t *vnet_pkt, size_t len, void *owner);
+
+typedef struct ss_gro {
+	uint8_t buf[SS_VNET_HDR_LEN + SS_GRO_MAX];
+	size_t len; /* IP bytes in buf after the virtio header; 0 = empty */
+	size_t l4, hdr, mss;
+	uint32_t next_seq;
+	int nseg;
+	bool closed; /* a shorter or PSH segment ended it */
+	void *owner; /* whoever the packets came from, for the caller's accounting */
+} ss_gro;
+
+void ss_gro_init(ss_gro *g);
+/* Add one complete IP packet (checksums valid); may write out what it cannot join. */
+void ss_gro_add(ss_gro *g, const uint8_t *pkt, size_t len, void *owner, ss_write_fn fn, void *arg);
+void ss_gro_flush(ss_gro *g, ss_write_fn fn, void *arg);
 
 /* The 16-bit ones'-complement Internet checksum of buf, starting from sum. */
 uint16_t ss_inet_csum(const uint8_t *buf, size_t len, uint32_t sum);

@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "netdev.h"
+#include "offload.h"
 #include "truststore.h"
 
 static void clock_fn(void *arg, ss_time *now)
@@ -287,6 +288,7 @@ void ss_daemon_remove_peer(ss_daemon *d, ss_dpeer *p)
 		;
 	if (!*pp)
 		return;
+	ss_daemon_tun_flush(d);
 	*pp = p->next;
 	if (d->peers_tail == &p->next)
 		d->peers_tail = pp;
@@ -457,10 +459,13 @@ static int setup_core(ss_daemon *d, char *err, size_t errlen)
 	}
 	d->buf_in = malloc(SS_MAX_PACKET + 64);
 	d->seg = malloc(SS_MAX_PLAINTEXT);
+	d->gro = malloc(sizeof(*d->gro));
+	if (d->gro)
+		ss_gro_init(d->gro);
 	d->buf_out = malloc(SS_MAX_PACKET + 64);
 	if (!ret && (ss_txbatch_init(&d->txb, d->conf->mtu + SS_DATA_OVERHEAD + 64) ||
 		     ss_rxbatch_init(&d->rxb, SS_MAX_PACKET) || !d->buf_in || !d->buf_out ||
-		     !d->rl || !d->seg)) {
+		     !d->rl || !d->seg || !d->gro)) {
 		snprintf(err, errlen, "out of memory");
 		ret = SS_ERR_NOMEM;
 	}
@@ -540,6 +545,7 @@ void ss_daemon_free(ss_daemon *d)
 	free(d->buf_out);
 	free(d->rl);
 	free(d->seg);
+	free(d->gro);
 	ss_txbatch_free(&d->txb);
 	ss_rxbatch_free(&d->rxb);
 	ss_conf_free(d->conf);

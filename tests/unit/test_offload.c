@@ -200,13 +200,133 @@ static void malformed(void **state)
 	free(s);
 }
 
+/* ---- joining on the way back ---- */
+
+struct writes {
+	int n;
+	size_t len[16];
+	uint8_t pkt[16][8192];
+	uint8_t *big; /* the last write, whole */
+	size_t big_len;
+};
+
+static void wcollect(void *arg, const uint8_t *pkt, size_t len, void *owner)
+{
+	struct writes *w = arg;
+
+	(void)owner;
+	assert_true(w->n < 16);
+	w->len[w->n] = len;
+	if (len <= sizeof(w->pkt[0]))
+		memcpy(w->pkt[w->n], pkt, len);
+	free(w->big);
+	w->big = malloc(len);
+	memcpy(w->big, pkt, len);
+	w->big_len = len;
+	w->n++;
+}
+
+/* Split a TSO packet, join the segments again: the same bytes come out. */
+static void join_roundtrip(void **state)
+{
+	static uint8_t buf[70000], scratch[65536];
+	struct segs *s = calloc(1, sizeof(*s));
+	struct writes *w = calloc(1, sizeof(*w));
+	ss_gro *g = malloc(sizeof(*g));
+	struct segs *again = calloc(1, sizeof(*again));
+	size_t len;
+
+	(void)state;
+	for (int v6 = 0; v6 < 2; v6++) {
+		memset(s, 0, sizeof(*s));
+		memset(again, 0, sizeof(*again));
+		w->n = 0;
+		ss_gro_init(g);
+		len = build(buf, v6, 3500, 1000,
+			    v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4, 0x18);
+		assert_int_equal(ss_offload_split(buf, len, scratch, sizeof(scratch), collect, s),
+				 4);
+		for (int i = 0; i < s->n; i++)
+			ss_gro_add(g, s->pkt[i], s->len[i], s, wcollect, w);
+		ss_gro_flush(g, wcollect, w);
+		/* One write: the last segment is shorter and carries PSH, so it closes the run. */
+		assert_int_equal(w->n, 1);
+		assert_int_equal(ss_offload_split(w->big, w->big_len, scratch, sizeof(scratch),
+						  collect, again),
+				 4);
+		for (int i = 0; i < 4; i++) {
+			assert_int_equal(again->len[i], s->len[i]);
+			/* IPv4 IDs are the first segment's plus i either way. */
+			assert_memory_equal(again->pkt[i], s->pkt[i], s->len[i]);
+		}
+	}
+	free(w->big);
+	free(w);
+	free(g);
+	free(s);
+	free(again);
+}
+
+/* Out of order, another connection, SYN, or another owner: written separately. */
+static void join_refuses(void **state)
+{
+	static uint8_t buf[70000], scratch[65536];
+	struct segs *s = calloc(1, sizeof(*s));
+	struct writes *w = calloc(1, sizeof(*w));
+	ss_gro *g = malloc(sizeof(*g));
+	uint8_t other[2048];
+	size_t len;
+	int owner_a, owner_b;
+
+	(void)state;
+	len = build(buf, 0, 4000, 1000, VIRTIO_NET_HDR_GSO_TCPV4, 0x10);
+	assert_int_equal(ss_offload_split(buf, len, scratch, sizeof(scratch), collect, s), 4);
+	ss_gro_init(g);
+	/* 0, 2: a gap. */
+	ss_gro_add(g, s->pkt[0], s->len[0], &owner_a, wcollect, w);
+	ss_gro_add(g, s->pkt[2], s->len[2], &owner_a, wcollect, w);
+	ss_gro_flush(g, wcollect, w);
+	assert_int_equal(w->n, 2);
+	/* 0, 1 from different owners. */
+	w->n = 0;
+	ss_gro_add(g, s->pkt[0], s->len[0], &owner_a, wcollect, w);
+	ss_gro_add(g, s->pkt[1], s->len[1], &owner_b, wcollect, w);
+	ss_gro_flush(g, wcollect, w);
+	assert_int_equal(w->n, 2);
+	/* 0, then 1 with another source port, then 1 with SYN set. */
+	w->n = 0;
+	ss_gro_add(g, s->pkt[0], s->len[0], &owner_a, wcollect, w);
+	memcpy(other, s->pkt[1], s->len[1]);
+	other[20] ^= 1;
+	ss_gro_add(g, other, s->len[1], &owner_a, wcollect, w);
+	ss_gro_flush(g, wcollect, w);
+	assert_int_equal(w->n, 2);
+	w->n = 0;
+	ss_gro_add(g, s->pkt[0], s->len[0], &owner_a, wcollect, w);
+	memcpy(other, s->pkt[1], s->len[1]);
+	other[20 + 13] |= 0x02;
+	ss_gro_add(g, other, s->len[1], &owner_a, wcollect, w);
+	ss_gro_flush(g, wcollect, w);
+	assert_int_equal(w->n, 2);
+	/* A lone segment is written as it came, with an empty virtio header. */
+	w->n = 0;
+	ss_gro_add(g, s->pkt[3], s->len[3], &owner_a, wcollect, w);
+	ss_gro_flush(g, wcollect, w);
+	assert_int_equal(w->n, 1);
+	assert_int_equal(w->len[0], SS_VNET_HDR_LEN + s->len[3]);
+	assert_memory_equal(w->pkt[0] + SS_VNET_HDR_LEN, s->pkt[3], s->len[3]);
+	free(w->big);
+	free(w);
+	free(g);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(tso_v4),
-		cmocka_unit_test(tso_v6),
-		cmocka_unit_test(needs_csum_only),
-		cmocka_unit_test(malformed),
+		cmocka_unit_test(tso_v4),	   cmocka_unit_test(tso_v6),
+		cmocka_unit_test(needs_csum_only), cmocka_unit_test(malformed),
+		cmocka_unit_test(join_roundtrip),  cmocka_unit_test(join_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
