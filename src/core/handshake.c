@@ -270,8 +270,14 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 	ret = verify_init_sig(ctx, pkt, anonymous);
 	if (ret)
 		return ret;
-	/* Crossing initiations: the smaller identity's handshake wins, so both converge. */
-	if (peer->hs.active && memcmp(ss_identity_public(ctx->id), identity, SS_IDENTITY_LEN) < 0)
+	/*
+	 * Crossing initiations: the smaller identity's handshake wins, so both converge. Only
+	 * while ours is fresh: one unanswered for SS_REKEY_TIMEOUT is not crossing theirs, the
+	 * peer cannot answer it (e.g. a TOFU peer that has not learned us), and holding out
+	 * would lock both sides out until our attempts give up.
+	 */
+	if (peer->hs.active && now.mono_ns - peer->hs.started_ns < SS_REKEY_TIMEOUT &&
+	    memcmp(ss_identity_public(ctx->id), identity, SS_IDENTITY_LEN) < 0)
 		return SS_ERR_UNEXPECTED;
 	s = ss_session_free_slot(peer);
 	ret = ss_index_alloc(ctx, peer, s->slot, &index);

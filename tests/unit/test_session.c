@@ -817,6 +817,44 @@ static void crossing(const char *sched, bool rounds)
 	test_pair_free(&a, &b);
 }
 
+/*
+ * The smaller identity keeps initiating into the void (its INITs are lost, or the
+ * peer cannot answer them); once its attempt is older than SS_REKEY_TIMEOUT, the
+ * larger identity's INIT is answered instead of losing the tie-break forever.
+ */
+static void stale_initiation_yields(void **state)
+{
+	test_node a, b, *lo, *hi;
+	ss_result res;
+	msg m, out, ka;
+
+	(void)state;
+	test_pair_init(&a, &b);
+	lo = memcmp(ss_identity_public(a.id), ss_identity_public(b.id), SS_IDENTITY_LEN) < 0 ? &a
+											     : &b;
+	hi = lo == &a ? &b : &a;
+	ss_peer_want_handshake(lo->peer);
+	assert_int_equal(tick(lo, &m), SS_TICK_HANDSHAKE); /* lost */
+	/* A crossing INIT while ours is fresh loses the tie-break, as before. */
+	ss_peer_want_handshake(hi->peer);
+	assert_int_equal(tick(hi, &m), SS_TICK_HANDSHAKE);
+	assert_code(consume(lo, &m, &out, &res), SS_ERR_UNEXPECTED);
+	/* Ours goes unanswered past SS_REKEY_TIMEOUT (retries included). */
+	test_advance(&a, &b, SS_REKEY_TIMEOUT + SS_NS_PER_SEC);
+	(void)tick(lo, &m);
+	assert_true(lo->peer->hs.active);
+	(void)tick(hi, &m);
+	assert_int_equal(m.b[0], SS_MSG_INIT);
+	assert_code(consume(lo, &m, &out, &res), 0);
+	assert_int_equal(res.kind, SS_RESULT_REPLY);
+	assert_false(lo->peer->hs.active);
+	assert_code(consume(hi, &out, &ka, &res), 0);
+	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
+	test_send(hi, lo, "yielded");
+	test_send(lo, hi, "yielded");
+	test_pair_free(&a, &b);
+}
+
 static void simultaneous_initiation(void **state)
 {
 	(void)state;
@@ -1083,6 +1121,7 @@ int main(void)
 		cmocka_unit_test(handshake_retry_when_response_lost),
 		cmocka_unit_test(handshake_give_up),
 		cmocka_unit_test(simultaneous_initiation),
+		cmocka_unit_test(stale_initiation_yields),
 		cmocka_unit_test(simultaneous_initiation_orders),
 	};
 	const struct CMUnitTest timers[] = {
