@@ -27,7 +27,6 @@ exact_counters() {
 }
 check "exact byte counters in silosec show (640 B each way)" exact_counters
 
-on b iperf3 -s -D -1 -p 5201 >/dev/null 2>&1
 sleep 0.3
 tcp() { # ADDR
 	on b iperf3 -s -D -1 -p 5202 >/dev/null 2>&1
