@@ -15,12 +15,6 @@
 static const uint8_t zero_id[SS_IDENTITY_LEN];
 static const uint8_t zero_nonce[SS_NONCE_LEN];
 
-struct keys {
-	uint8_t i2r[SS_KEY_LEN];
-	uint8_t r2i[SS_KEY_LEN];
-	uint8_t confirm[SS_KEY_LEN];
-};
-
 static void put_prefix(uint8_t *p, uint8_t type)
 {
 	p[0] = type;
@@ -30,7 +24,7 @@ static void put_prefix(uint8_t *p, uint8_t type)
 }
 
 /* sig_I over LABEL_SIG_INIT || R || init[0..80). */
-static size_t init_sig_msg(uint8_t *buf, const uint8_t *responder, const uint8_t *init)
+size_t ss_hs_init_sig_msg(uint8_t *buf, const uint8_t *responder, const uint8_t *init)
 {
 	static const char label[] = SS_LABEL_SIG_INIT;
 	size_t n = sizeof(label) - 1;
@@ -42,7 +36,7 @@ static size_t init_sig_msg(uint8_t *buf, const uint8_t *responder, const uint8_t
 }
 
 /* sig_R over LABEL_SIG_RESP || H(init[0..144)) || resp[0..76). */
-static int resp_sig_msg(uint8_t *buf, size_t *len, const uint8_t *init, const uint8_t *resp)
+int ss_hs_resp_sig_msg(uint8_t *buf, size_t *len, const uint8_t *init, const uint8_t *resp)
 {
 	static const char label[] = SS_LABEL_SIG_RESP;
 	size_t n = sizeof(label) - 1;
@@ -55,8 +49,8 @@ static int resp_sig_msg(uint8_t *buf, size_t *len, const uint8_t *init, const ui
 	return ret;
 }
 
-static int derive_keys(struct keys *k, const uint8_t dh[SS_DH_LEN], const uint8_t *init,
-		       const uint8_t *resp)
+int ss_hs_derive_keys(ss_hs_keys *k, const uint8_t dh[SS_DH_LEN], const uint8_t *init,
+		      const uint8_t *resp)
 {
 	static const char lt[] = SS_LABEL_TRANSCRIPT, li[] = SS_LABEL_KEY_I2R,
 			  lr[] = SS_LABEL_KEY_R2I, lc[] = SS_LABEL_KEY_CONFIRM;
@@ -74,6 +68,7 @@ static int derive_keys(struct keys *k, const uint8_t dh[SS_DH_LEN], const uint8_
 		ret = ss_hkdf_expand(k->confirm, SS_KEY_LEN, prk, (const uint8_t *)lc,
 				     sizeof(lc) - 1);
 	ss_wipe(prk, sizeof(prk));
+	ss_wipe(th, sizeof(th));
 	return ret;
 }
 
@@ -125,7 +120,7 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 	peer->tx_timestamp =
 		now.wall_ns > peer->tx_timestamp ? now.wall_ns : peer->tx_timestamp + 1;
 	ss_store_be64(out + SS_INIT_OFF_TIMESTAMP, peer->tx_timestamp);
-	ret = ss_identity_sign(ctx->id, sigbuf, init_sig_msg(sigbuf, responder, out),
+	ret = ss_identity_sign(ctx->id, sigbuf, ss_hs_init_sig_msg(sigbuf, responder, out),
 			       out + SS_INIT_OFF_SIG);
 	if (!ret)
 		ret = ss_mac16(out + SS_INIT_OFF_MAC1, peer->mac1_key, SS_HASH_LEN, out,
@@ -178,14 +173,15 @@ static int check_init_mac1(ss_ctx *ctx, const uint8_t *pkt, bool *anonymous)
 static int verify_init_sig(ss_ctx *ctx, const uint8_t *pkt, bool anonymous)
 {
 	uint8_t sigbuf[160];
-	size_t n = init_sig_msg(sigbuf, anonymous ? zero_id : ss_identity_public(ctx->id), pkt);
+	size_t n =
+		ss_hs_init_sig_msg(sigbuf, anonymous ? zero_id : ss_identity_public(ctx->id), pkt);
 
 	return ss_identity_verify(pkt + SS_INIT_OFF_IDENTITY, sigbuf, n, pkt + SS_INIT_OFF_SIG);
 }
 
 /* Build the response for a verified INIT, deriving the keys; nothing is committed. */
 static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint32_t index,
-			  uint8_t *resp, struct keys *k)
+			  uint8_t *resp, ss_hs_keys *k)
 {
 	uint8_t eph[SS_DH_LEN], dh[SS_DH_LEN], sigbuf[160];
 	EVP_PKEY *eph_key = NULL;
@@ -200,13 +196,13 @@ static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint3
 	if (!ret)
 		ret = ss_x25519_keypair(&eph_key, resp + SS_RESP_OFF_EPHEMERAL, eph);
 	if (!ret)
-		ret = resp_sig_msg(sigbuf, &n, init, resp);
+		ret = ss_hs_resp_sig_msg(sigbuf, &n, init, resp);
 	if (!ret)
 		ret = ss_identity_sign(ctx->id, sigbuf, n, resp + SS_RESP_OFF_SIG);
 	if (!ret && ss_x25519_derive(dh, eph_key, init + SS_INIT_OFF_EPHEMERAL))
 		ret = SS_ERR_MALFORMED; /* low-order ephemeral */
 	if (!ret)
-		ret = derive_keys(k, dh, init, resp);
+		ret = ss_hs_derive_keys(k, dh, init, resp);
 	if (!ret)
 		ret = ss_aead_seal_once(k->confirm, zero_nonce, resp, SS_RESP_OFF_CONFIRM, NULL, 0,
 					resp + SS_RESP_OFF_CONFIRM);
@@ -224,7 +220,7 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 {
 	const uint8_t *identity = pkt + SS_INIT_OFF_IDENTITY;
 	uint64_t timestamp;
-	struct keys k;
+	ss_hs_keys k;
 	bool anonymous;
 	ss_session *s;
 	ss_peer *peer;
@@ -323,13 +319,13 @@ static int check_responder(ss_ctx *ctx, ss_peer *peer, const uint8_t *identity)
 }
 
 /* Verify a RESPONSE against our pending INIT and derive the keys; nothing is committed. */
-static int verify_response(ss_peer *peer, const uint8_t *pkt, struct keys *k)
+static int verify_response(ss_peer *peer, const uint8_t *pkt, ss_hs_keys *k)
 {
 	uint8_t dh[SS_DH_LEN], sigbuf[160], empty[1];
 	size_t n;
 	int ret;
 
-	ret = resp_sig_msg(sigbuf, &n, peer->hs.init, pkt);
+	ret = ss_hs_resp_sig_msg(sigbuf, &n, peer->hs.init, pkt);
 	if (ret)
 		return ret;
 	ret = ss_identity_verify(pkt + SS_RESP_OFF_IDENTITY, sigbuf, n, pkt + SS_RESP_OFF_SIG);
@@ -337,7 +333,7 @@ static int verify_response(ss_peer *peer, const uint8_t *pkt, struct keys *k)
 		return ret;
 	if (ss_x25519_derive(dh, peer->hs.eph, pkt + SS_RESP_OFF_EPHEMERAL))
 		return SS_ERR_MALFORMED;
-	ret = derive_keys(k, dh, peer->hs.init, pkt);
+	ret = ss_hs_derive_keys(k, dh, peer->hs.init, pkt);
 	ss_wipe(dh, sizeof(dh));
 	if (ret)
 		return ret;
@@ -350,7 +346,7 @@ int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_
 				  ss_result *res)
 {
 	uint8_t mac[SS_MAC_LEN];
-	struct keys k;
+	ss_hs_keys k;
 	ss_session *s;
 	ss_peer *peer;
 	uint32_t slot;

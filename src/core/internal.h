@@ -22,6 +22,21 @@ int ss_replay_check(const ss_replay *r, uint64_t counter) SS_WARN_UNUSED;
 /* Record counter; only after the packet authenticated. */
 void ss_replay_commit(ss_replay *r, uint64_t counter);
 
+/* ---- handshake.c: signed messages and key schedule, shared with the stream handshake ---- */
+typedef struct ss_hs_keys {
+	uint8_t i2r[SS_KEY_LEN];
+	uint8_t r2i[SS_KEY_LEN];
+	uint8_t confirm[SS_KEY_LEN];
+} ss_hs_keys;
+
+/* LABEL_SIG_INIT || R* || init[0..80) into buf (143 bytes); returns its length. */
+size_t ss_hs_init_sig_msg(uint8_t *buf, const uint8_t *responder, const uint8_t *init);
+/* LABEL_SIG_RESP || H(init[0..144)) || resp[0..76) into buf (137 bytes). */
+int ss_hs_resp_sig_msg(uint8_t *buf, size_t *len, const uint8_t *init, const uint8_t *resp);
+/* HKDF-SHA256 from dh, salted with H(LABEL_TRANSCRIPT || init[0..144) || resp[0..140)). */
+int ss_hs_derive_keys(ss_hs_keys *k, const uint8_t dh[SS_DH_LEN], const uint8_t *init,
+		      const uint8_t *resp) SS_WARN_UNUSED;
+
 /* ---- table.c: open addressing, linear probing, backward-shift delete ---- */
 typedef struct ss_table_slot {
 	uint64_t key;

@@ -20,12 +20,6 @@
 static const uint8_t zero_id[SS_IDENTITY_LEN];
 static const uint8_t zero_nonce[SS_NONCE_LEN];
 
-struct keys {
-	uint8_t i2r[SS_KEY_LEN];
-	uint8_t r2i[SS_KEY_LEN];
-	uint8_t confirm[SS_KEY_LEN];
-};
-
 static void put_prefix(uint8_t *p, uint8_t type)
 {
 	p[0] = type;
@@ -37,55 +31,6 @@ static void put_prefix(uint8_t *p, uint8_t type)
 static bool prefix_ok(const uint8_t *p, uint8_t type)
 {
 	return p[0] == type && p[1] == SS_VERSION && p[2] == 0 && p[3] == 0;
-}
-
-/* LABEL_SIG_INIT || R* || init[0..80) */
-static size_t init_sig_msg(uint8_t *buf, const uint8_t *responder, const uint8_t *init)
-{
-	static const char label[] = SS_LABEL_SIG_INIT;
-	size_t n = sizeof(label) - 1;
-
-	memcpy(buf, label, n);
-	memcpy(buf + n, responder, SS_IDENTITY_LEN);
-	memcpy(buf + n + SS_IDENTITY_LEN, init, SS_INIT_OFF_SIG);
-	return n + SS_IDENTITY_LEN + SS_INIT_OFF_SIG;
-}
-
-/* LABEL_SIG_RESP || H(init[0..144)) || resp[0..76) */
-static int resp_sig_msg(uint8_t *buf, size_t *len, const uint8_t *init, const uint8_t *resp)
-{
-	static const char label[] = SS_LABEL_SIG_RESP;
-	size_t n = sizeof(label) - 1;
-	int ret;
-
-	memcpy(buf, label, n);
-	ret = ss_sha256(buf + n, init, SS_INIT_OFF_MAC1, NULL, 0, NULL, 0);
-	memcpy(buf + n + SS_HASH_LEN, resp, SS_RESP_OFF_SIG);
-	*len = n + SS_HASH_LEN + SS_RESP_OFF_SIG;
-	return ret;
-}
-
-static int derive_keys(struct keys *k, const uint8_t dh[SS_DH_LEN], const uint8_t *init,
-		       const uint8_t *resp)
-{
-	static const char lt[] = SS_LABEL_TRANSCRIPT, li[] = SS_LABEL_KEY_I2R,
-			  lr[] = SS_LABEL_KEY_R2I, lc[] = SS_LABEL_KEY_CONFIRM;
-	uint8_t th[SS_HASH_LEN], prk[SS_HASH_LEN];
-	int ret;
-
-	ret = ss_sha256(th, lt, sizeof(lt) - 1, init, SS_INIT_OFF_MAC1, resp, SS_RESP_OFF_CONFIRM);
-	if (!ret)
-		ret = ss_hkdf_extract(prk, th, sizeof(th), dh, SS_DH_LEN);
-	if (!ret)
-		ret = ss_hkdf_expand(k->i2r, SS_KEY_LEN, prk, (const uint8_t *)li, sizeof(li) - 1);
-	if (!ret)
-		ret = ss_hkdf_expand(k->r2i, SS_KEY_LEN, prk, (const uint8_t *)lr, sizeof(lr) - 1);
-	if (!ret)
-		ret = ss_hkdf_expand(k->confirm, SS_KEY_LEN, prk, (const uint8_t *)lc,
-				     sizeof(lc) - 1);
-	ss_wipe(prk, sizeof(prk));
-	ss_wipe(th, sizeof(th));
-	return ret;
 }
 
 static int rnd(ss_stream *s, void *buf, size_t len)
@@ -163,7 +108,8 @@ int ss_stream_hs_init(ss_stream *s, uint8_t out[SS_INIT_LEN])
 	if (ret)
 		goto out;
 	ss_store_be64(out + SS_INIT_OFF_TIMESTAMP, s->timestamp_ns ? s->timestamp_ns : wall);
-	ret = ss_identity_sign(s->id, sigbuf, init_sig_msg(sigbuf, expected_responder(s), out),
+	ret = ss_identity_sign(s->id, sigbuf,
+			       ss_hs_init_sig_msg(sigbuf, expected_responder(s), out),
 			       out + SS_INIT_OFF_SIG);
 	if (!ret)
 		ret = ss_mac1_key(mac1_key, expected_responder(s));
@@ -206,7 +152,7 @@ int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t 
 	const uint8_t *identity = init + SS_INIT_OFF_IDENTITY;
 	const uint8_t *rstar = NULL;
 	EVP_PKEY *eph_key = NULL;
-	struct keys k;
+	ss_hs_keys k;
 	size_t n;
 	int ret;
 
@@ -220,7 +166,7 @@ int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t 
 		return ret;
 	if (!memcmp(identity, ss_identity_public(s->id), SS_IDENTITY_LEN))
 		return SS_ERR_REFLECTION;
-	ret = ss_identity_verify(identity, sigbuf, init_sig_msg(sigbuf, rstar, init),
+	ret = ss_identity_verify(identity, sigbuf, ss_hs_init_sig_msg(sigbuf, rstar, init),
 				 init + SS_INIT_OFF_SIG);
 	if (ret)
 		return ret;
@@ -237,13 +183,13 @@ int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t 
 	if (!ret)
 		ret = ss_x25519_keypair(&eph_key, resp + SS_RESP_OFF_EPHEMERAL, eph);
 	if (!ret)
-		ret = resp_sig_msg(sigbuf, &n, init, resp);
+		ret = ss_hs_resp_sig_msg(sigbuf, &n, init, resp);
 	if (!ret)
 		ret = ss_identity_sign(s->id, sigbuf, n, resp + SS_RESP_OFF_SIG);
 	if (!ret && ss_x25519_derive(dh, eph_key, init + SS_INIT_OFF_EPHEMERAL))
 		ret = SS_ERR_MALFORMED; /* a signed low-order ephemeral: misbehaving peer */
 	if (!ret)
-		ret = derive_keys(&k, dh, init, resp);
+		ret = ss_hs_derive_keys(&k, dh, init, resp);
 	if (!ret)
 		ret = ss_aead_seal_once(k.confirm, zero_nonce, resp, SS_RESP_OFF_CONFIRM, NULL, 0,
 					resp + SS_RESP_OFF_CONFIRM);
@@ -269,7 +215,7 @@ int ss_stream_hs_finish(ss_stream *s, const uint8_t resp[SS_RESP_LEN])
 {
 	uint8_t key[SS_HASH_LEN], mac[SS_MAC_LEN], dh[SS_DH_LEN], sigbuf[160], empty[1];
 	const uint8_t *identity = resp + SS_RESP_OFF_IDENTITY;
-	struct keys k;
+	ss_hs_keys k;
 	size_t n;
 	int ret;
 
@@ -288,14 +234,14 @@ int ss_stream_hs_finish(ss_stream *s, const uint8_t resp[SS_RESP_LEN])
 	ret = ss_stream_check_peer(s, identity, false);
 	if (ret)
 		return ret;
-	ret = resp_sig_msg(sigbuf, &n, s->init, resp);
+	ret = ss_hs_resp_sig_msg(sigbuf, &n, s->init, resp);
 	if (!ret)
 		ret = ss_identity_verify(identity, sigbuf, n, resp + SS_RESP_OFF_SIG);
 	if (ret)
 		return ret;
 	if (ss_x25519_derive(dh, s->eph, resp + SS_RESP_OFF_EPHEMERAL))
 		return SS_ERR_MALFORMED;
-	ret = derive_keys(&k, dh, s->init, resp);
+	ret = ss_hs_derive_keys(&k, dh, s->init, resp);
 	ss_wipe(dh, sizeof(dh));
 	if (!ret) {
 		ret = ss_aead_open_once(k.confirm, zero_nonce, resp, SS_RESP_OFF_CONFIRM,
