@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/ip.h>
 
 #include "transport.h"
 
@@ -142,51 +141,6 @@ void ss_flow_format(const ss_flow *f, char *buf, size_t len)
 		snprintf(buf, len, "%s:%u", a, f->remote_port);
 	else
 		snprintf(buf, len, "[%s]:%u", a, f->remote_port);
-}
-
-ssize_t ss_transport_recv(const ss_transport_socks *t, int i, uint8_t *buf, size_t cap,
-			  ss_flow *flow)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	ssize_t n;
-
-	n = recvfrom(t->fd[i], buf, cap, MSG_TRUNC, (struct sockaddr *)&ss, &sl);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-	/* A datagram larger than any SiloSec packet: report it as oversized, never cut. */
-	if ((size_t)n > cap)
-		n = (ssize_t)cap;
-	if (t->kind == SS_TRANSPORT_IP && ss.ss_family == AF_INET) {
-		size_t hl;
-
-		if (n < (ssize_t)sizeof(struct iphdr))
-			return -EBADMSG;
-		hl = (size_t)(buf[0] & 0x0f) * 4;
-		if (hl < sizeof(struct iphdr) || (size_t)n < hl)
-			return -EBADMSG;
-		memmove(buf, buf + hl, (size_t)n - hl);
-		n -= (ssize_t)hl;
-	}
-	ss_flow_from_sockaddr(flow, (struct sockaddr *)&ss, t->port,
-			      t->kind == SS_TRANSPORT_UDP ? IPPROTO_UDP : SS_IP_PROTO);
-	return n;
-}
-
-int ss_transport_send(const ss_transport_socks *t, const ss_flow *flow, const uint8_t *pkt,
-		      size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = ss_flow_to_sockaddr(flow, &ss);
-	int fd = t->fd[0];
-
-	if (t->kind == SS_TRANSPORT_IP && ss.ss_family == AF_INET6)
-		fd = t->fd[1];
-	if (fd < 0)
-		return -EAFNOSUPPORT;
-	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&ss, sl) < 0)
-		return -errno;
-	return 0;
 }
 
 /* ---- batches ---- */

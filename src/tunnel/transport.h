@@ -27,16 +27,6 @@ int ss_transport_open(ss_transport_socks *t, enum ss_transport kind, uint16_t po
 void ss_transport_close(ss_transport_socks *t);
 
 /*
- * Receive one packet from socket i (non-blocking): returns its length, 0 if nothing is
- * waiting, or -errno. The IPv4 header raw sockets deliver is stripped.
- */
-ssize_t ss_transport_recv(const ss_transport_socks *t, int i, uint8_t *buf, size_t cap,
-			  ss_flow *flow);
-/* Send to the flow's remote end; returns 0 or -errno. */
-int ss_transport_send(const ss_transport_socks *t, const ss_flow *flow, const uint8_t *pkt,
-		      size_t len);
-
-/*
  * Batches: one sendmmsg/recvmmsg per up to SS_BATCH packets instead of a system call
  * each (the data path's main cost is the syscall, not the cipher).
  */
