@@ -61,6 +61,11 @@ enum ss_err {
 	SS_ERR_PEER_SLOW = -61, /* timeout: what was returned is verified, more is due */
 	SS_ERR_TRUNCATED = -62, /* the transport ended without an authenticated close */
 	SS_ERR_CLOSED = -63,	/* stream closed for sending, or dead after an error */
+	/* Isolation (capabilities, grants, sandbox): -90..-99. */
+	SS_ERR_CAP_DENIED = -90,  /* no Allow rule or grant lets this peer reach this address */
+	SS_ERR_CT_FULL = -91,	  /* peer's connection-tracking budget is used up */
+	SS_ERR_GRANT_LIMIT = -92, /* grant refused: over the duration cap or the grant table full */
+	SS_ERR_SANDBOX = -95,	  /* sandbox could not be set up, or a forbidden system call */
 };
 
 #define SS_DROP_FIRST SS_ERR_MALFORMED

@@ -59,6 +59,10 @@ static const struct err_desc errors[] = {
 	{SS_ERR_PEER_SLOW, "SS_ERR_PEER_SLOW", "timed out waiting for the peer"},
 	{SS_ERR_TRUNCATED, "SS_ERR_TRUNCATED", "stream ended without an authenticated close"},
 	{SS_ERR_CLOSED, "SS_ERR_CLOSED", "stream closed"},
+	{SS_ERR_CAP_DENIED, "SS_ERR_CAP_DENIED", "peer not allowed to reach this destination"},
+	{SS_ERR_CT_FULL, "SS_ERR_CT_FULL", "peer's connection-tracking budget used up"},
+	{SS_ERR_GRANT_LIMIT, "SS_ERR_GRANT_LIMIT", "grant refused: too long or too many grants"},
+	{SS_ERR_SANDBOX, "SS_ERR_SANDBOX", "sandbox set-up failed or forbidden system call"},
 };
 
 static const struct err_desc *find(int code)

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <silosec/error.h>
+#include <silosec/identity.h>
+
+#include "audit.h"
+
+struct bucket {
+	uint64_t key;
+	uint64_t last_ns;
+	uint32_t tokens; /* scaled by 1000 */
+	uint32_t suppressed;
+};
+
+static struct {
+	int fd;
+	char daemon[32];
+	struct bucket slots[SS_AUDIT_SLOTS];
+} au = {.fd = 2};
+
+int ss_audit_open(const char *path, const char *daemon)
+{
+	int fd = 2;
+
+	snprintf(au.daemon, sizeof(au.daemon), "%s", daemon ? daemon : "silosec");
+	if (path && strcmp(path, "-") != 0) {
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return SS_ERR_IO;
+	}
+	if (au.fd > 2)
+		close(au.fd);
+	au.fd = fd;
+	return 0;
+}
+
+int ss_audit_fd(void)
+{
+	return au.fd;
+}
+
+void ss_audit_close(void)
+{
+	if (au.fd > 2)
+		close(au.fd);
+	au.fd = 2;
+}
+
+/* FNV-1a: the table only spreads sources, an attacker choosing collisions gains nothing
+ * beyond sharing a bucket with another flooder. */
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t source_key(const struct ss_audit_rec *r)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	if (r->peer && r->peer->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)r->peer;
+		return fnv(&s->sin_addr, sizeof(s->sin_addr), h) | 1;
+	}
+	if (r->peer && r->peer->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)r->peer;
+		return fnv(&s->sin6_addr, sizeof(s->sin6_addr), h) | 1;
+	}
+	return fnv(r->event, strlen(r->event), h) | 1;
+}
+
+/* Returns 1 if the line may be written; *suppressed gets the count to report. */
+static int admit(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t *suppressed)
+{
+	uint64_t key = source_key(r);
+	struct bucket *b = &au.slots[key % SS_AUDIT_SLOTS];
+	uint64_t refill;
+
+	if (b->key != key) {
+		/* Slot reuse: the previous owner's suppressed count is reported as lost. */
+		memset(b, 0, sizeof(*b));
+		b->key = key;
+		b->tokens = SS_AUDIT_BURST * 1000;
+		b->last_ns = now_ns;
+	}
+	refill = (now_ns - b->last_ns) * SS_AUDIT_RATE / 1000000ull;
+	b->last_ns = now_ns;
+	if (refill > SS_AUDIT_BURST * 1000ull - b->tokens)
+		b->tokens = SS_AUDIT_BURST * 1000;
+	else
+		b->tokens += (uint32_t)refill;
+	if (b->tokens < 1000) {
+		b->suppressed++;
+		return 0;
+	}
+	b->tokens -= 1000;
+	*suppressed = b->suppressed;
+	b->suppressed = 0;
+	return 1;
+}
+
+struct out {
+	char *buf;
+	size_t len, pos;
+	int overflow;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->pos + n >= o->len) {
+		o->overflow = 1;
+		return;
+	}
+	memcpy(o->buf + o->pos, s, n);
+	o->pos += n;
+}
+
+static void puts_raw(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void put_str(struct out *o, const char *key, const char *val)
+{
+	char esc[8];
+
+	puts_raw(o, ",\"");
+	puts_raw(o, key);
+	puts_raw(o, "\":\"");
+	for (const unsigned char *c = (const unsigned char *)val; *c; c++) {
+		if (*c == '"' || *c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*c;
+			put(o, esc, 2);
+		} else if (*c < 0x20 || *c >= 0x7f) {
+			/* Non-ASCII too: a log line from the wire must stay printable. */
+			snprintf(esc, sizeof(esc), "\\u%04x", *c);
+			put(o, esc, 6);
+		} else {
+			put(o, (const char *)c, 1);
+		}
+	}
+	puts_raw(o, "\"");
+}
+
+static void put_addr(struct out *o, const struct sockaddr *sa)
+{
+	char host[INET6_ADDRSTRLEN], line[INET6_ADDRSTRLEN + 16];
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+		inet_ntop(AF_INET, &s->sin_addr, host, sizeof(host));
+		snprintf(line, sizeof(line), "%s:%u", host, ntohs(s->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+		inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof(host));
+		snprintf(line, sizeof(line), "[%s]:%u", host, ntohs(s->sin6_port));
+	} else {
+		return;
+	}
+	put_str(o, "peer", line);
+}
+
+int ss_audit_format(char *buf, size_t len, const struct ss_audit_rec *r, uint64_t suppressed)
+{
+	struct out o = {.buf = buf, .len = len};
+	struct timespec ts;
+	struct tm tm;
+	char head[96], fp[SS_FINGERPRINT_LEN];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(head, sizeof(head), "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ts.tv_nsec / 1000000);
+	puts_raw(&o, head);
+	put_str(&o, "daemon", au.daemon[0] ? au.daemon : "silosec");
+	if (r->iface)
+		put_str(&o, "iface", r->iface);
+	put_str(&o, "event", r->event);
+	put_str(&o, "decision", r->decision);
+	put_str(&o, "code", ss_err_name(r->code));
+	if (r->identity) {
+		ss_fingerprint(r->identity, fp);
+		put_str(&o, "identity", fp);
+	}
+	if (r->peer)
+		put_addr(&o, r->peer);
+	if (r->detail)
+		put_str(&o, "detail", r->detail);
+	if (suppressed) {
+		snprintf(head, sizeof(head), ",\"suppressed\":%llu",
+			 (unsigned long long)suppressed);
+		puts_raw(&o, head);
+	}
+	puts_raw(&o, "}\n");
+	if (o.overflow)
+		return SS_ERR_BUFFER;
+	buf[o.pos] = '\0';
+	return (int)o.pos;
+}
+
+void ss_audit(const struct ss_audit_rec *r, uint64_t now_ns)
+{
+	char line[SS_AUDIT_LINE_MAX];
+	uint64_t suppressed = 0;
+	int n;
+
+	if (!admit(r, now_ns, &suppressed))
+		return;
+	n = ss_audit_format(line, sizeof(line), r, suppressed);
+	if (n < 0) {
+		/* Too long: drop the free text rather than the decision. */
+		struct ss_audit_rec short_rec = *r;
+		short_rec.detail = "(detail too long)";
+		n = ss_audit_format(line, sizeof(line), &short_rec, suppressed);
+		if (n < 0)
+			return;
+	}
+	/* One write per line: O_APPEND keeps lines whole between processes. */
+	while (write(au.fd, line, (size_t)n) < 0 && errno == EINTR)
+		;
+}

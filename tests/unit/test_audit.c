@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* Audit trail: JSON shape and escaping, per-source rate limit, file mode and appends. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <silosec/error.h>
+#include <silosec/identity.h>
+
+#include "audit.h"
+#include "helpers.h"
+
+#define MS 1000000ull
+
+static struct sockaddr_in v4(const char *a, uint16_t port)
+{
+	struct sockaddr_in s = {.sin_family = AF_INET, .sin_port = htons(port)};
+	inet_pton(AF_INET, a, &s.sin_addr);
+	return s;
+}
+
+static void format_fields(void **state)
+{
+	uint8_t pub[SS_IDENTITY_LEN];
+	char fp[SS_FINGERPRINT_LEN], line[SS_AUDIT_LINE_MAX];
+	struct sockaddr_in a = v4("192.0.2.7", 51820);
+	struct ss_audit_rec r = {.event = "handshake",
+				 .decision = "refuse",
+				 .code = SS_ERR_SIGNATURE,
+				 .identity = pub,
+				 .peer = (struct sockaddr *)&a,
+				 .iface = "ss0",
+				 .detail = "quote \" backslash \\ newline \n bell \a"};
+	int n;
+
+	(void)state;
+	memset(pub, 0x42, sizeof(pub));
+	ss_fingerprint(pub, fp);
+	assert_int_equal(ss_audit_open("-", "silosecd"), 0);
+	n = ss_audit_format(line, sizeof(line), &r, 0);
+	assert_true(n > 0);
+	assert_int_equal(line[n - 1], '\n');
+	assert_int_equal(strchr(line, '\n'), line + n - 1);
+	assert_non_null(strstr(line, "\"daemon\":\"silosecd\""));
+	assert_non_null(strstr(line, "\"event\":\"handshake\""));
+	assert_non_null(strstr(line, "\"decision\":\"refuse\""));
+	assert_non_null(strstr(line, "\"code\":\"SS_ERR_SIGNATURE\""));
+	assert_non_null(strstr(line, fp));
+	assert_non_null(strstr(line, "\"peer\":\"192.0.2.7:51820\""));
+	assert_non_null(strstr(line, "quote \\\" backslash \\\\ newline \\u000a bell \\u0007"));
+	assert_null(strstr(line, "suppressed"));
+	assert_memory_equal(line, "{\"time\":\"", 9);
+}
+
+static void format_too_small(void **state)
+{
+	char line[40];
+	struct ss_audit_rec r = {.event = "knock", .decision = "accept"};
+
+	(void)state;
+	assert_int_equal(ss_audit_format(line, sizeof(line), &r, 0), SS_ERR_BUFFER);
+}
+
+static size_t count_lines(const char *path, const char *needle)
+{
+	char buf[SS_AUDIT_LINE_MAX];
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while (fgets(buf, sizeof(buf), f))
+		if (!needle || strstr(buf, needle))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static void rate_limit_per_source(void **state)
+{
+	char path[] = "/tmp/ss_audit_XXXXXX";
+	int fd = mkstemp(path);
+	struct sockaddr_in flood = v4("198.51.100.1", 1), other = v4("198.51.100.2", 1);
+	struct ss_audit_rec r = {.event = "knock", .decision = "refuse", .code = SS_ERR_KNOCK_MAC};
+	struct stat st;
+	uint64_t t = 5000 * MS;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	assert_int_equal(ss_audit_open(path, "silosec-knockd"), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	r.peer = (struct sockaddr *)&flood;
+	for (int i = 0; i < 10000; i++)
+		ss_audit(&r, t);
+	assert_int_equal(count_lines(path, NULL), SS_AUDIT_BURST);
+	/* Another source is not starved by the flood. */
+	r.peer = (struct sockaddr *)&other;
+	ss_audit(&r, t);
+	assert_int_equal(count_lines(path, "198.51.100.2"), 1);
+	/* After a second the flooder gets SS_AUDIT_RATE lines; the first reports the rest. */
+	r.peer = (struct sockaddr *)&flood;
+	for (int i = 0; i < 100; i++)
+		ss_audit(&r, t + 1000 * MS);
+	assert_int_equal(count_lines(path, "198.51.100.1"), SS_AUDIT_BURST + SS_AUDIT_RATE);
+	assert_int_equal(count_lines(path, "\"suppressed\":9980"), 1);
+	/* Reopening appends. */
+	assert_int_equal(ss_audit_open(path, "silosec-knockd"), 0);
+	r.peer = (struct sockaddr *)&other;
+	ss_audit(&r, t + 2000 * MS);
+	assert_int_equal(count_lines(path, NULL), SS_AUDIT_BURST + SS_AUDIT_RATE + 2);
+	ss_audit_close();
+	unlink(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(format_fields),
+		cmocka_unit_test(format_too_small),
+		cmocka_unit_test(rate_limit_per_source),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
