@@ -151,9 +151,14 @@ int ss_knock_ratelimit_new(ss_knock_ratelimit **out, uint32_t slots, uint32_t ra
 			   uint64_t seed) SS_WARN_UNUSED;
 void ss_knock_ratelimit_free(ss_knock_ratelimit *r);
 /*
- * Take a token for a source (family AF_INET or AF_INET6, addr 4 or 16 bytes; IPv6 is
- * limited per /64): 0 or SS_ERR_KNOCK_RATE.
+ * Whether a source (family AF_INET or AF_INET6, addr 4 or 16 bytes; IPv6 is limited per
+ * /64) has a token left, without taking it: 0 or SS_ERR_KNOCK_RATE. Step 2 only looks;
+ * the token is taken after the outer MAC, so junk sent in a client's name cannot drain
+ * that client's bucket.
  */
+int ss_knock_ratelimit_check(ss_knock_ratelimit *r, int family, const uint8_t *addr,
+			     uint64_t now_ns) SS_WARN_UNUSED;
+/* Take a token for a source: 0 or SS_ERR_KNOCK_RATE. */
 int ss_knock_ratelimit_take(ss_knock_ratelimit *r, int family, const uint8_t *addr,
 			    uint64_t now_ns) SS_WARN_UNUSED;
 

@@ -79,31 +79,33 @@ static uint64_t mix(uint64_t h)
 	return h;
 }
 
-int ss_knock_ratelimit_take(ss_knock_ratelimit *r, int family, const uint8_t *addr, uint64_t now_ns)
+static int source_key(int family, const uint8_t *addr, uint64_t key[2])
 {
-	uint64_t key[2] = {0, 0}, h;
-	struct rl_slot *set, *victim = NULL;
-	uint64_t tat;
-
 	/* An IPv6 host usually owns a whole /64: limiting per address would be no limit. */
 	if (family == AF_INET) {
 		key[0] = 0x400000000ull | ss_load_be32(addr);
+		key[1] = 0;
 	} else if (family == AF_INET6) {
 		key[0] = ss_load_be64(addr);
 		key[1] = 6;
 	} else {
 		return SS_ERR_KNOCK_RATE;
 	}
+	return 0;
+}
+
+/* The source's slot, or NULL if it has none and create is false. */
+static struct rl_slot *lookup(ss_knock_ratelimit *r, const uint64_t key[2], bool create)
+{
 	/* Keyed with a secret seed so an outsider cannot aim many sources at one set. */
-	h = mix(key[0] ^ r->seed) ^ mix(key[1] + (r->seed << 1 | 1));
-	set = &r->slots[(h & r->mask) * RL_WAYS];
-	now_ns += 1; /* 0 marks an empty slot */
-	for (int i = 0; i < RL_WAYS; i++) {
-		if (set[i].tat && set[i].key[0] == key[0] && set[i].key[1] == key[1]) {
-			victim = &set[i];
-			goto found;
-		}
-	}
+	uint64_t h = mix(key[0] ^ r->seed) ^ mix(key[1] + (r->seed << 1 | 1));
+	struct rl_slot *set = &r->slots[(h & r->mask) * RL_WAYS], *victim;
+
+	for (int i = 0; i < RL_WAYS; i++)
+		if (set[i].tat && set[i].key[0] == key[0] && set[i].key[1] == key[1])
+			return &set[i];
+	if (!create)
+		return NULL;
 	/* New source: take an empty slot or the one whose bucket refilled longest ago. */
 	victim = &set[0];
 	for (int i = 1; i < RL_WAYS; i++)
@@ -112,11 +114,37 @@ int ss_knock_ratelimit_take(ss_knock_ratelimit *r, int family, const uint8_t *ad
 	victim->key[0] = key[0];
 	victim->key[1] = key[1];
 	victim->tat = 0;
-found:
-	tat = victim->tat > now_ns ? victim->tat : now_ns;
+	return victim;
+}
+
+int ss_knock_ratelimit_check(ss_knock_ratelimit *r, int family, const uint8_t *addr,
+			     uint64_t now_ns)
+{
+	uint64_t key[2];
+	struct rl_slot *s;
+
+	if (source_key(family, addr, key))
+		return SS_ERR_KNOCK_RATE;
+	s = lookup(r, key, false);
+	now_ns += 1; /* 0 marks an empty slot */
+	if (s && s->tat > now_ns && s->tat - now_ns > r->tolerance_ns)
+		return SS_ERR_KNOCK_RATE;
+	return 0;
+}
+
+int ss_knock_ratelimit_take(ss_knock_ratelimit *r, int family, const uint8_t *addr, uint64_t now_ns)
+{
+	uint64_t key[2], tat;
+	struct rl_slot *s;
+
+	if (source_key(family, addr, key))
+		return SS_ERR_KNOCK_RATE;
+	s = lookup(r, key, true);
+	now_ns += 1; /* 0 marks an empty slot */
+	tat = s->tat > now_ns ? s->tat : now_ns;
 	if (tat - now_ns > r->tolerance_ns)
 		return SS_ERR_KNOCK_RATE;
-	victim->tat = tat + r->interval_ns;
+	s->tat = tat + r->interval_ns;
 	return 0;
 }
 

@@ -51,11 +51,21 @@ static int check(ss_knock_validator *v, const uint8_t *pkt, size_t len, int fami
 	ret = ss_knock_check_size(pkt, len);
 	if (ret)
 		return ret;
-	/* 2. Rate limit before any hashing, so one source cannot buy our CPU. */
-	ret = ss_knock_ratelimit_take(v->rl, family, addr, mono_ns);
+	/* 2. Rate limit before any hashing: a source over its rate costs one lookup. */
+	ret = ss_knock_ratelimit_check(v->rl, family, addr, mono_ns);
 	if (ret)
 		return ret;
-	/* 3-5. Outer MAC, then the X25519 + AEAD, then the client's signature. */
+	/*
+	 * 3. Outer MAC. Only datagrams that pass it pay a token: the bucket guards the
+	 * public-key work, and a spoofer sending junk from a client's address (cheap to
+	 * forge, off-path) must not be able to spend that client's budget.
+	 */
+	ret = ss_knock_check_mac(v->srv, pkt, len);
+	if (!ret)
+		ret = ss_knock_ratelimit_take(v->rl, family, addr, mono_ns);
+	if (ret)
+		return ret;
+	/* 4-5. The X25519 + AEAD, then the client's signature. */
 	ret = ss_knock_open(v->srv, pkt, len, m);
 	if (ret)
 		return ret;
