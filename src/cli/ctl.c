@@ -17,8 +17,11 @@
 #include <silosec/core.h>
 
 #include "cli.h"
+#include "capability.h"
 #include "config.h"
+#include "ctlclient.h"
 #include "ctlsock.h"
+#include "grant.h"
 #include "truststore.h"
 
 /* Send a request, return the whole answer (malloc'd) or NULL with a message printed. */
@@ -126,7 +129,9 @@ static void human_ago(unsigned long long t, char *out, size_t len)
 
 struct peer_view {
 	char identity[64], tofu[300], endpoint[80], allowed[2048], drops[2048];
-	unsigned long long rx, tx, rxp, txp, hs, ka, latest, epoch, queued;
+	char access[16], allow[2048], grants[2048], last_denied[160];
+	unsigned long long rx, tx, rxp, txp, hs, ka, latest, epoch, queued, ct, ct_budget;
+	unsigned long long denied_ago;
 	bool session;
 };
 
@@ -152,6 +157,20 @@ static void print_peer(const struct peer_view *v)
 	if (*v->endpoint)
 		printf("  endpoint: %s\n", v->endpoint);
 	printf("  allowed ips: %s\n", *v->allowed ? v->allowed : "(none)");
+	if (!strcmp(v->access, "all"))
+		printf("  allow: everything (no Allow, Policy = allow)\n");
+	else if (!strcmp(v->access, "none") || (!strcmp(v->access, "rules") && !*v->allow))
+		printf("  allow: nothing%s\n", !strcmp(v->access, "none")
+						       ? " (no Allow, Policy = deny)"
+						       : " (Allow = none)");
+	else if (*v->access)
+		printf("  allow: %s\n", v->allow);
+	if (*v->grants)
+		printf("  grants: %s\n", v->grants);
+	if (v->ct)
+		printf("  tracked connections: %llu of %llu\n", v->ct, v->ct_budget);
+	if (*v->last_denied)
+		printf("  last denied: %s (%llu seconds ago)\n", v->last_denied, v->denied_ago);
 	human_ago(v->latest, a, sizeof(a));
 	printf("  latest handshake: %s%s\n", a, v->session ? "" : " (no session)");
 	human_bytes(v->rx, a, sizeof(a));
@@ -165,6 +184,17 @@ static void print_peer(const struct peer_view *v)
 		printf("  queued for handshake: %llu packets\n", v->queued);
 	if (*v->drops)
 		printf("  dropped: %s\n", v->drops);
+}
+
+/* "SECONDS RULE" -> "RULE (SECONDS s left)" */
+static void grant_field(struct peer_view *v, const char *val)
+{
+	const char *sp = strchr(val, ' ');
+	char g[SS_CAP_RULE_STR + 32];
+
+	snprintf(g, sizeof(g), "%s (%.*s s left)", sp ? sp + 1 : val, sp ? (int)(sp - val) : 0,
+		 val);
+	append(v->grants, sizeof(v->grants), ", ", g);
 }
 
 static void peer_field(struct peer_view *v, const char *k, const char *val)
@@ -181,6 +211,20 @@ static void peer_field(struct peer_view *v, const char *k, const char *val)
 		append(v->allowed, sizeof(v->allowed), ", ", val);
 	else if (!strcmp(k, "drop"))
 		append(v->drops, sizeof(v->drops), ", ", val);
+	else if (!strcmp(k, "access"))
+		snprintf(v->access, sizeof(v->access), "%s", val);
+	else if (!strcmp(k, "allow"))
+		append(v->allow, sizeof(v->allow), ", ", val);
+	else if (!strcmp(k, "grant"))
+		grant_field(v, val);
+	else if (!strcmp(k, "last_denied"))
+		snprintf(v->last_denied, sizeof(v->last_denied), "%s", val);
+	else if (!strcmp(k, "last_denied_ago"))
+		v->denied_ago = n;
+	else if (!strcmp(k, "conntrack"))
+		v->ct = n;
+	else if (!strcmp(k, "conntrack_budget"))
+		v->ct_budget = n;
 	else if (!strcmp(k, "rx_bytes"))
 		v->rx = n;
 	else if (!strcmp(k, "tx_bytes"))
@@ -216,6 +260,8 @@ static void iface_field(const char *k, const char *val, char *drops, size_t dcap
 		}
 	} else if (!strcmp(k, "transport")) {
 		printf("  transport: %s\n", !strcmp(val, "ip") ? "raw IP protocol 99" : "udp");
+	} else if (!strcmp(k, "policy")) {
+		printf("  policy for peers without Allow: %s\n", val);
 	} else if (!strcmp(k, "listen_port") || !strcmp(k, "mtu") || !strcmp(k, "peer_count") ||
 		   !strcmp(k, "cookies_sent")) {
 		printf("  %s: %s\n",
@@ -294,8 +340,9 @@ static bool all_digits(const char *s)
 /* Names, keys and addresses stay strings even when they look like numbers. */
 static bool string_key(const char *k)
 {
-	static const char *const keys[] = {"interface", "identity", "transport", "peer",
-					   "tofu",	"endpoint", "allowed_ip"};
+	static const char *const keys[] = {"interface",	  "identity", "transport",  "peer",
+					   "tofu",	  "endpoint", "allowed_ip", "allow",
+					   "last_denied", "access",   "policy"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(k, keys[i]))
@@ -313,24 +360,64 @@ static void json_value(const char *k, const char *val)
 		json_str(val);
 }
 
-/* Arrays (allowed_ip) and objects (drop) are contiguous runs in the answer. */
+/*
+ * Repeated keys are contiguous runs in the answer: allowed_ip and allow become arrays,
+ * grant an array of {rule, remaining}, drop an object of counters.
+ */
+static const struct run {
+	const char *key, *json;
+	char open, close;
+} runs[] = {
+	{"allowed_ip", "allowed_ips", '[', ']'},
+	{"allow", "allow", '[', ']'},
+	{"grant", "grants", '[', ']'},
+	{"drop", "drops", '{', '}'},
+};
+
 struct json_state {
-	const char *open; /* "allowed_ip", "drop" or NULL */
+	const struct run *open; /* the run being written, or NULL */
 	bool first_field, in_peer, first_peer;
 };
+
+static const struct run *run_of(const char *k)
+{
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++)
+		if (!strcmp(k, runs[i].key))
+			return &runs[i];
+	return NULL;
+}
 
 static void json_close_run(struct json_state *st)
 {
 	if (st->open)
-		fputs(!strcmp(st->open, "drop") ? "}" : "]", stdout);
+		putchar(st->open->close);
 	st->open = NULL;
+}
+
+static void json_run_item(const char *k, const char *val)
+{
+	const char *sep = strchr(val, !strcmp(k, "drop") ? ':' : ' ');
+	char name[128];
+
+	if (!strcmp(k, "drop")) {
+		sep = strrchr(val, ':');
+		snprintf(name, sizeof(name), "%.*s", sep ? (int)(sep - val) : 0, val);
+		json_str(name);
+		printf(":%s", sep ? sep + 1 : "0");
+	} else if (!strcmp(k, "grant")) {
+		fputs("{\"rule\":", stdout);
+		json_str(sep ? sep + 1 : val);
+		printf(",\"remaining\":%.*s}", sep ? (int)(sep - val) : 1, sep ? val : "0");
+	} else {
+		json_str(val);
+	}
 }
 
 static void json_field(struct json_state *st, const char *k, const char *val)
 {
-	bool run = !strcmp(k, "allowed_ip") || !strcmp(k, "drop");
+	const struct run *run = run_of(k);
 
-	if (st->open && (!run || strcmp(st->open, k)))
+	if (st->open && st->open != run)
 		json_close_run(st);
 	if (run && st->open) {
 		putchar(',');
@@ -338,25 +425,17 @@ static void json_field(struct json_state *st, const char *k, const char *val)
 		if (!st->first_field)
 			putchar(',');
 		st->first_field = false;
-		json_str(!strcmp(k, "allowed_ip") ? "allowed_ips"
-			 : !strcmp(k, "drop")	  ? "drops"
-						  : k);
+		json_str(run ? run->json : k);
 		putchar(':');
 		if (run) {
-			putchar(!strcmp(k, "drop") ? '{' : '[');
-			st->open = !strcmp(k, "drop") ? "drop" : "allowed_ip";
+			putchar(run->open);
+			st->open = run;
 		}
 	}
-	if (!strcmp(k, "drop")) {
-		char name[64];
-		const char *colon = strrchr(val, ':');
-
-		snprintf(name, sizeof(name), "%.*s", colon ? (int)(colon - val) : 0, val);
-		json_str(name);
-		printf(":%s", colon ? colon + 1 : "0");
-	} else {
+	if (run)
+		json_run_item(k, val);
+	else
 		json_value(k, val);
-	}
 }
 
 static void show_json(char *answer)
@@ -467,6 +546,7 @@ static int set_usage(void)
 	fprintf(stderr,
 		"usage: %s set IFACE peer IDENTITY [remove] [rekey] [endpoint HOST:PORT]\n"
 		"         [allowed-ips CIDR[,CIDR...]] [persistent-keepalive SECONDS|off]\n"
+		"         [allow 'RULE[, RULE...]'|none]\n"
 		"         [peer IDENTITY ...]\n",
 		prog);
 	return 2;
@@ -503,6 +583,19 @@ static int add_allowed(char *req, size_t cap, const char *list)
 	}
 	free(copy);
 	return ret;
+}
+
+static int check_allow(const char *list)
+{
+	ss_cap_rule rules[SS_CAP_MAX_RULES];
+	char why[160];
+	size_t n = 0;
+
+	if (!strcmp(list, "none") ||
+	    !ss_cap_list_parse(list, rules, SS_CAP_MAX_RULES, &n, why, sizeof(why)))
+		return 0;
+	fprintf(stderr, "%s: allow: %s\n", prog, why);
+	return 1;
 }
 
 static int send_set(const char *iface, const char *req)
@@ -547,6 +640,8 @@ static int set_peer(const char *iface, int argc, char **argv, int *i)
 			ret = add_allowed(req, sizeof(req), v);
 		else if (!strcmp(k, "persistent-keepalive"))
 			ret = append_req(req, sizeof(req), "persistent_keepalive", v);
+		else if (!strcmp(k, "allow"))
+			ret = check_allow(v) ? 1 : append_req(req, sizeof(req), "allow", v);
 		else
 			return set_usage();
 		if (ret)
@@ -568,6 +663,90 @@ int cmd_set(int argc, char **argv)
 			return 1;
 	}
 	return 0;
+}
+
+/* ---- grant / revoke ---- */
+
+static int grant_usage(void)
+{
+	fprintf(stderr,
+		"usage: %s grant IFACE IDENTITY RULE --for DURATION\n"
+		"       %s revoke IFACE IDENTITY [RULE]\n"
+		"RULE is 'PROTO [PORT|PORT-PORT] [to ADDR/PREFIX]' (PROTO: tcp, udp, icmp, any);\n"
+		"DURATION is seconds or 30s, 5m, 1h (at most 24h)\n",
+		prog, prog);
+	return 2;
+}
+
+static int grant_args(int argc, char **argv, uint8_t id[SS_IDENTITY_LEN], ss_cap_rule *rule,
+		      int rule_at)
+{
+	char why[160];
+
+	if (ss_key_from_base64(argv[2], id)) {
+		fprintf(stderr, "%s: '%s' is not a base64 identity\n", prog, argv[2]);
+		return 1;
+	}
+	if (rule_at < argc && ss_cap_rule_parse(argv[rule_at], rule, why, sizeof(why))) {
+		fprintf(stderr, "%s: rule: %s\n", prog, why);
+		return 1;
+	}
+	return 0;
+}
+
+static int ctl_result(const char *iface, int ret, const char *err)
+{
+	char path[128];
+
+	if (!ret)
+		return 0;
+	if (ret == SS_ERR_INVAL) {
+		fprintf(stderr, "%s: %s: %s\n", prog, iface, err);
+	} else {
+		ss_ctl_path(iface, path, sizeof(path));
+		fprintf(stderr, "%s: %s: %s\n", prog, path,
+			ret == SS_ERR_IO ? strerror(errno) : ss_strerror(ret));
+	}
+	return 1;
+}
+
+int cmd_grant(int argc, char **argv)
+{
+	uint8_t id[SS_IDENTITY_LEN];
+	char err[SS_CONF_ERR_LEN];
+	ss_cap_rule rule;
+	uint32_t secs;
+
+	if (argc != 6 || strcmp(argv[4], "--for"))
+		return grant_usage();
+	if (grant_args(argc, argv, id, &rule, 3))
+		return 1;
+	if (ss_duration_parse(argv[5], &secs)) {
+		fprintf(stderr, "%s: --for: '%s' is not a duration (300, 30s, 5m, 1h)\n", prog,
+			argv[5]);
+		return 1;
+	}
+	if (secs > SS_GRANT_MAX_SECONDS) {
+		fprintf(stderr, "%s: SS_ERR_GRANT_LIMIT: %s is over the cap of 24h\n", prog,
+			argv[5]);
+		return 1;
+	}
+	return ctl_result(argv[1], ss_ctl_grant(argv[1], id, argv[3], secs, err, sizeof(err)), err);
+}
+
+int cmd_revoke(int argc, char **argv)
+{
+	uint8_t id[SS_IDENTITY_LEN];
+	char err[SS_CONF_ERR_LEN];
+	ss_cap_rule rule;
+
+	if (argc != 3 && argc != 4)
+		return grant_usage();
+	if (grant_args(argc, argv, id, &rule, 3))
+		return 1;
+	return ctl_result(argv[1],
+			  ss_ctl_revoke(argv[1], id, argc == 4 ? argv[3] : NULL, err, sizeof(err)),
+			  err);
 }
 
 /* ---- trust ---- */

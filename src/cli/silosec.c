@@ -31,6 +31,9 @@ static void usage(FILE *f)
 		"  show [IFACE] [--json]  interfaces, peers, handshakes, transfer and drops\n"
 		"  set IFACE peer ID ...  add, change or remove a peer at run time\n"
 		"  trust STORE|CONF ...   list, pin or forget trust-on-first-use identities\n"
+		"  grant IFACE ID RULE --for DURATION\n"
+		"                         let one peer reach RULE (e.g. 'tcp 22') for a while\n"
+		"  revoke IFACE ID [RULE] withdraw grants before they expire\n"
 		"  cat [opts] HOST:PORT   encrypted, authenticated netcat to an identity "
 		"(stdin/stdout)\n"
 		"  cat [opts] -l [ADDR:]PORT  wait for one such connection; see 'silosec cat "
@@ -343,6 +346,10 @@ int main(int argc, char **argv)
 		return cmd_show(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "set"))
 		return cmd_set(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "grant"))
+		return cmd_grant(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "revoke"))
+		return cmd_revoke(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "trust"))
 		return cmd_trust(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "cat"))

@@ -6,6 +6,7 @@
  * names the file, the line, the key and the value.
  */
 #include "config.h"
+#include "capability.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,10 +40,13 @@ enum key_id {
 	K_MTU,
 	K_TRUST_STORE,
 	K_ACCEPT_TOFU,
+	K_POLICY,
+	K_CT_PER_PEER,
 	K_IDENTITY,
 	K_ENDPOINT,
 	K_ALLOWED_IPS,
 	K_KEEPALIVE,
+	K_ALLOW,
 	K_COUNT
 };
 
@@ -401,6 +405,23 @@ static int set_accept_tofu(struct parser *p, const struct key *k, char *val)
 		    k->name, val);
 }
 
+static int set_policy(struct parser *p, const struct key *k, char *val)
+{
+	if (strcasecmp(val, "allow") && strcasecmp(val, "deny"))
+		return fail(p, p->line, SS_ERR_FORMAT, "%s: \"%s\" is neither allow nor deny",
+			    k->name, val);
+	p->conf->policy_allow = !strcasecmp(val, "allow");
+	return 0;
+}
+
+static int set_ct_per_peer(struct parser *p, const struct key *k, char *val)
+{
+	if (parse_uint(val, 1000000, &p->conf->ct_per_peer) || !p->conf->ct_per_peer)
+		return fail(p, p->line, SS_ERR_FORMAT,
+			    "%s: \"%s\" is not a number of connections 1..1000000", k->name, val);
+	return 0;
+}
+
 static ss_conf_peer *cur_peer(struct parser *p)
 {
 	return &p->conf->peers[p->conf->npeers - 1];
@@ -438,6 +459,26 @@ static int set_allowed_ips(struct parser *p, const struct key *k, char *val)
 	return add_cidrs(p, k, val, &peer->allowed, &peer->nallowed);
 }
 
+static int set_allow(struct parser *p, const struct key *k, char *val)
+{
+	ss_conf_peer *peer = cur_peer(p);
+	char why[160];
+
+	if (!peer->allow) {
+		peer->allow = calloc(SS_CAP_MAX_RULES, sizeof(*peer->allow));
+		if (!peer->allow)
+			return nomem(p);
+	}
+	peer->has_allow = true;
+	peer->allow_line = p->line;
+	/* "none": this peer reaches nothing even under Policy = allow (grants still work). */
+	if (!strcasecmp(val, "none"))
+		return 0;
+	if (ss_cap_list_parse(val, peer->allow, SS_CAP_MAX_RULES, &peer->nallow, why, sizeof(why)))
+		return fail(p, p->line, SS_ERR_FORMAT, "%s: %s", k->name, why);
+	return 0;
+}
+
 static int set_keepalive(struct parser *p, const struct key *k, char *val)
 {
 	uint32_t v = 0;
@@ -459,10 +500,13 @@ static const struct key keys[K_COUNT] = {
 	[K_MTU] = {"MTU", SEC_INTERFACE, false, set_mtu},
 	[K_TRUST_STORE] = {"TrustStore", SEC_INTERFACE, false, set_trust_store},
 	[K_ACCEPT_TOFU] = {"AcceptTofu", SEC_INTERFACE, false, set_accept_tofu},
+	[K_POLICY] = {"Policy", SEC_INTERFACE, false, set_policy},
+	[K_CT_PER_PEER] = {"ConntrackPerPeer", SEC_INTERFACE, false, set_ct_per_peer},
 	[K_IDENTITY] = {"Identity", SEC_PEER, false, set_identity},
 	[K_ENDPOINT] = {"Endpoint", SEC_PEER, false, set_endpoint},
 	[K_ALLOWED_IPS] = {"AllowedIPs", SEC_PEER, true, set_allowed_ips},
 	[K_KEEPALIVE] = {"PersistentKeepalive", SEC_PEER, false, set_keepalive},
+	[K_ALLOW] = {"Allow", SEC_PEER, true, set_allow},
 };
 
 static const char *section_name(enum section s)
@@ -563,9 +607,6 @@ static int parse_assignment(struct parser *p, char *s, char *eq)
 	if (!*name || !all_letters(name))
 		return fail(p, p->line, SS_ERR_FORMAT,
 			    "expected \"Key = Value\" with a key name of letters only");
-	if (!strcasecmp(name, "Allow"))
-		return fail(p, p->line, SS_ERR_FORMAT,
-			    "Allow: per-peer capabilities are not supported by this version");
 	if (p->sec == SEC_NONE)
 		return fail(p, p->line, SS_ERR_FORMAT,
 			    "%s: key outside of a section ([Interface] or [Peer] must come first)",
@@ -755,6 +796,7 @@ int ss_conf_parse(const char *text, size_t len, const char *name, ss_conf **out,
 		return nomem(&p);
 	}
 	p.conf->mtu = SS_CONF_DEFAULT_MTU;
+	p.conf->ct_per_peer = SS_CONF_DEFAULT_CT_PER_PEER;
 	p.conf->transport = SS_TRANSPORT_UDP;
 	p.conf->path = name ? strdup(name) : NULL;
 	if (name && !p.conf->path)
@@ -886,6 +928,7 @@ void ss_conf_free(ss_conf *conf)
 	for (size_t i = 0; i < conf->npeers; i++) {
 		free(conf->peers[i].endpoint);
 		free(conf->peers[i].allowed);
+		free(conf->peers[i].allow);
 	}
 	free(conf->peers);
 	free(conf->addrs);

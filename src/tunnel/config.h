@@ -19,6 +19,9 @@
 #define SS_CONF_IFNAME_MAX 15 /* IFNAMSIZ - 1 */
 #define SS_CONF_DEFAULT_MTU 1420
 #define SS_CONF_DEFAULT_PORT 51999
+#define SS_CONF_DEFAULT_CT_PER_PEER 4096
+
+struct ss_cap_rule;
 
 enum ss_transport {
 	SS_TRANSPORT_UDP = 0,
@@ -39,6 +42,10 @@ typedef struct ss_conf_peer {
 	ss_cidr *allowed;
 	size_t nallowed;
 	uint32_t keepalive; /* PersistentKeepalive seconds, 0 = off */
+	bool has_allow;	    /* Allow = given (possibly several lines) */
+	unsigned allow_line;
+	struct ss_cap_rule *allow; /* capability rules (capability.h) */
+	size_t nallow;
 } ss_conf_peer;
 
 typedef struct ss_conf {
@@ -54,6 +61,8 @@ typedef struct ss_conf {
 	uint32_t mtu;
 	char *trust_store;     /* TrustStore =, resolved against the file's dir, or NULL */
 	bool accept_anonymous; /* AcceptTofu = yes: answer initiators that do not know us */
+	bool policy_allow;     /* Policy = allow: peers without Allow reach everything */
+	uint32_t ct_per_peer;  /* ConntrackPerPeer: tracked connections per peer */
 	ss_conf_peer *peers;
 	size_t npeers;
 } ss_conf;

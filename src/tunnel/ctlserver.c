@@ -56,6 +56,38 @@ static void put_prefix(void *arg, int family, const uint8_t *addr, uint8_t prefi
 	kv(arg, "allowed_ip", "%s", buf);
 }
 
+/* Allow rules, live grants, tracked connections and the last refused packet. */
+static void put_access(ss_daemon *d, FILE *f, ss_dpeer *p, const uint8_t *id)
+{
+	char r[SS_CAP_RULE_STR], flow[128];
+	uint64_t now = ss_mono_ns();
+	ss_pkt_info pi;
+
+	kv(f, "access", "%s", p->open ? "all" : p->has_allow ? "rules" : "none");
+	for (size_t i = 0; i < p->nrules; i++) {
+		ss_cap_rule_format(&p->rules[i], r, sizeof(r));
+		kv(f, "allow", "%s", r);
+	}
+	for (int i = 0; id && i < SS_GRANT_MAX; i++) {
+		const ss_grant *g = &d->grants->g[i];
+
+		if (!g->used || g->expire_ns <= now || memcmp(g->identity, id, SS_IDENTITY_LEN))
+			continue;
+		ss_cap_rule_format(&g->rule, r, sizeof(r));
+		kv(f, "grant", "%llu %s",
+		   (unsigned long long)((g->expire_ns - now + SS_NS_PER_SEC - 1) / SS_NS_PER_SEC),
+		   r);
+	}
+	kv(f, "conntrack", "%u", p->ct.entries);
+	kv(f, "conntrack_budget", "%u", p->ct.budget);
+	if (p->denied_ns && !ss_pkt_parse(p->denied_hdr, p->denied_len, &pi)) {
+		ss_pkt_format(&pi, flow, sizeof(flow));
+		kv(f, "last_denied", "%s", flow);
+		kv(f, "last_denied_ago", "%llu",
+		   (unsigned long long)((now - p->denied_ns) / SS_NS_PER_SEC));
+	}
+}
+
 static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 {
 	const uint8_t *id = ss_peer_identity(p->sp);
@@ -87,6 +119,7 @@ static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 	kv(f, "rx_packets", "%llu", (unsigned long long)st.packets_opened);
 	kv(f, "tx_packets", "%llu", (unsigned long long)st.packets_sealed);
 	kv(f, "queued", "%u", p->qlen);
+	put_access(d, f, p, id);
 	put_drops(f, st.drops, p->drops);
 }
 
@@ -105,6 +138,9 @@ static void do_get(ss_daemon *d, FILE *f)
 	kv(f, "mtu", "%u", d->conf->mtu);
 	kv(f, "peer_count", "%u", d->npeers);
 	kv(f, "cookies_sent", "%llu", (unsigned long long)cs.cookies_sent);
+	kv(f, "policy", "%s", d->conf->policy_allow ? "allow" : "deny");
+	kv(f, "conntrack_total", "%u", ss_ct_count(d->ct));
+	kv(f, "grants_total", "%u", d->grants->n);
 	put_drops(f, cs.drops, d->drops);
 	for (ss_dpeer *p = d->peers; p; p = p->next)
 		put_peer(d, f, p);
@@ -115,7 +151,9 @@ static void do_get(ss_daemon *d, FILE *f)
 
 struct set_req {
 	uint8_t identity[SS_IDENTITY_LEN];
-	bool have_peer, remove, replace_allowed, have_keepalive, rekey;
+	bool have_peer, remove, replace_allowed, have_keepalive, rekey, have_allow;
+	ss_cap_rule allow[SS_CAP_MAX_RULES];
+	size_t nallow;
 	char *endpoint;
 	ss_cidr allowed[256];
 	size_t nallowed;
@@ -148,6 +186,15 @@ static int parse_set_line(struct set_req *r, char *key, char *val, char *err, si
 		}
 		r->nallowed++;
 		r->replace_allowed = true;
+	} else if (!strcmp(key, "allow")) {
+		char why[160];
+
+		r->have_allow = true;
+		if (strcmp(val, "none") && ss_cap_list_parse(val, r->allow, SS_CAP_MAX_RULES,
+							     &r->nallow, why, sizeof(why))) {
+			snprintf(err, errlen, "allow: %s", why);
+			return -1;
+		}
 	} else if (!strcmp(key, "persistent_keepalive")) {
 		char *end;
 		unsigned long v = strtoul(val, &end, 10);
@@ -209,6 +256,12 @@ static int apply_set(ss_daemon *d, struct set_req *r, char *err, size_t errlen)
 		return -1;
 	if (r->have_keepalive)
 		ss_daemon_set_keepalive(d, p, r->keepalive);
+	if (r->have_allow && ss_daemon_set_caps(d, p, true, r->allow, r->nallow)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!r->have_allow && !p->has_allow)
+		ss_daemon_warn_unreachable(d, p);
 	if (r->rekey)
 		ss_daemon_kick(d, p);
 	return 0;
@@ -243,6 +296,100 @@ static int do_set(ss_daemon *d, char *body, FILE *f)
 	free(r->endpoint);
 	free(r);
 	return ret;
+}
+
+/* ---- grant / revoke ---- */
+
+struct grant_req {
+	uint8_t identity[SS_IDENTITY_LEN];
+	bool have_peer, have_rule;
+	ss_cap_rule rule;
+	uint32_t seconds;
+};
+
+static int parse_grant_line(struct grant_req *r, const char *key, const char *val, char *err,
+			    size_t errlen)
+{
+	char why[160];
+
+	if (!strcmp(key, "peer")) {
+		if (r->have_peer || ss_key_from_base64(val, r->identity)) {
+			snprintf(err, errlen, "peer: '%.64s' is not a base64 identity", val);
+			return -1;
+		}
+		r->have_peer = true;
+	} else if (!strcmp(key, "rule")) {
+		if (r->have_rule || ss_cap_rule_parse(val, &r->rule, why, sizeof(why))) {
+			snprintf(err, errlen, "rule: %s", r->have_rule ? "one per request" : why);
+			return -1;
+		}
+		r->have_rule = true;
+	} else if (!strcmp(key, "seconds")) {
+		if (ss_duration_parse(val, &r->seconds)) {
+			snprintf(err, errlen, "seconds: '%.32s' is not a duration", val);
+			return -1;
+		}
+	} else {
+		snprintf(err, errlen, "unknown key '%.32s'", key);
+		return -1;
+	}
+	return 0;
+}
+
+static int apply_grant(ss_daemon *d, struct grant_req *r, bool grant, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!r->have_peer || (grant && (!r->have_rule || !r->seconds))) {
+		snprintf(err, errlen, "%s: needs peer=%s", grant ? "grant" : "revoke",
+			 grant ? ", rule= and seconds=" : "");
+		return -1;
+	}
+	if (grant && !ss_daemon_find(d, r->identity)) {
+		snprintf(err, errlen, "SS_ERR_NOT_FOUND: no such peer");
+		return -1;
+	}
+	if (grant && r->seconds > SS_GRANT_MAX_SECONDS) {
+		snprintf(err, errlen, "SS_ERR_GRANT_LIMIT: %u s is over the cap of %u s",
+			 r->seconds, SS_GRANT_MAX_SECONDS);
+		ss_daemon_audit(d, "grant", "refuse", SS_ERR_GRANT_LIMIT, r->identity, NULL,
+				"duration over the cap");
+		return -1;
+	}
+	ret = grant ? ss_daemon_grant(d, r->identity, &r->rule, r->seconds)
+		    : ss_daemon_revoke(d, r->identity, r->have_rule ? &r->rule : NULL);
+	if (ret == SS_ERR_GRANT_LIMIT)
+		snprintf(err, errlen, "SS_ERR_GRANT_LIMIT: the grant table is full (%d)",
+			 SS_GRANT_MAX);
+	else if (ret == SS_ERR_NOT_FOUND)
+		snprintf(err, errlen, "SS_ERR_NOT_FOUND: no such grant");
+	return ret ? -1 : 0;
+}
+
+static void do_grant(ss_daemon *d, char *body, FILE *f, bool grant)
+{
+	struct grant_req r = {0};
+	char err[SS_CONF_ERR_LEN] = "";
+	char *save, *line;
+	int ret = 0;
+
+	for (line = strtok_r(body, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(line, '=');
+
+		if (!eq) {
+			snprintf(err, sizeof(err), "malformed line '%.64s'", line);
+			ret = -1;
+			break;
+		}
+		*eq = 0;
+		ret = parse_grant_line(&r, line, eq + 1, err, sizeof(err));
+	}
+	if (!ret)
+		ret = apply_grant(d, &r, grant, err, sizeof(err));
+	if (ret)
+		kv(f, "error", "%s", err);
+	else
+		fputs("end\n", f);
 }
 
 /* Read the request: up to an empty line or EOF, with a deadline. */
@@ -299,6 +446,8 @@ void ss_ctl_serve(ss_daemon *d, int fd)
 		do_get(d, f);
 	else if (!strcmp(buf, "set") && body)
 		do_set(d, body, f);
+	else if ((!strcmp(buf, "grant") || !strcmp(buf, "revoke")) && body)
+		do_grant(d, body, f, !strcmp(buf, "grant"));
 	else
 		kv(f, "error", "unknown request '%.32s'", buf);
 out:

@@ -20,6 +20,7 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
+#include "audit.h"
 #include "ctlsock.h"
 #include "daemon.h"
 #include "log.h"
@@ -28,9 +29,9 @@
 #include "truststore.h"
 
 const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT] = {
-	"SS_TUN_SPOOFED",     "SS_TUN_MALFORMED",    "SS_TUN_NO_ROUTE",
-	"SS_TUN_NO_ENDPOINT", "SS_TUN_QUEUE_FULL",   "SS_TUN_SEND_FAILED",
-	"SS_TUN_HS_TIMEOUT",  "SS_TUN_WRITE_FAILED", "SS_TUN_RATE_LIMITED",
+	"SS_TUN_SPOOFED",      "SS_TUN_MALFORMED",   "SS_TUN_NO_ROUTE",	  "SS_TUN_NO_ENDPOINT",
+	"SS_TUN_QUEUE_FULL",   "SS_TUN_SEND_FAILED", "SS_TUN_HS_TIMEOUT", "SS_TUN_WRITE_FAILED",
+	"SS_TUN_RATE_LIMITED", "SS_ERR_CAP_DENIED",  "SS_ERR_CT_FULL",
 };
 
 uint64_t ss_mono_ns(void)
@@ -59,6 +60,22 @@ static const char *peer_label(const ss_dpeer *p, char buf[SS_FINGERPRINT_LEN + 8
 	else
 		snprintf(buf, SS_FINGERPRINT_LEN + 80, "%s", f);
 	return buf;
+}
+
+void ss_daemon_audit(ss_daemon *d, const char *event, const char *decision, int code,
+		     const uint8_t *identity, const ss_flow *flow, const char *detail)
+{
+	struct sockaddr_storage ss;
+	struct ss_audit_rec r = {.event = event,
+				 .decision = decision,
+				 .code = code,
+				 .identity = identity,
+				 .iface = d->conf->name,
+				 .detail = detail};
+
+	if (flow && ss_flow_to_sockaddr(flow, &ss))
+		r.peer = (const struct sockaddr *)&ss;
+	ss_audit(&r, ss_mono_ns());
 }
 
 void ss_daemon_touch(ss_daemon *d, ss_dpeer *p)
@@ -231,7 +248,90 @@ static int inner_addr(const uint8_t *pkt, size_t len, bool src, int *family, con
 	return -1;
 }
 
-static void handle_outbound(ss_daemon *d, const uint8_t *pkt, size_t len)
+/* ---- capabilities and connection tracking ---- */
+
+static void ct_full(ss_daemon *d, ss_dpeer *p, uint64_t now)
+{
+	char detail[96];
+
+	p->drops[SS_TUN_CT_FULL]++;
+	if (now - p->ct_full_logged_ns < SS_NS_PER_SEC / 10 && p->ct_full_logged_ns)
+		return;
+	p->ct_full_logged_ns = now;
+	snprintf(detail, sizeof(detail), "connection-tracking budget of %u entries used up",
+		 p->ct.budget);
+	ss_daemon_audit(d, "conntrack", "drop", SS_ERR_CT_FULL, ss_peer_identity(p->sp),
+			p->has_endpoint ? &p->endpoint : NULL, detail);
+}
+
+/*
+ * A packet this host sends to p: remember its flow so the reply passes. Replies the
+ * peer's rules admit anyway need no entry, which keeps the peer's budget for the rest.
+ */
+static void track_out(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
+{
+	ss_pkt_info pi, rev;
+	uint64_t now;
+
+	if (p->open || ss_pkt_parse(pkt, len, &pi))
+		return;
+	rev = pi;
+	rev.src = pi.dst;
+	rev.dst = pi.src;
+	rev.sport = pi.dport;
+	rev.dport = pi.sport;
+	if (ss_cap_match(p->rules, p->nrules, &rev))
+		return;
+	now = ss_mono_ns();
+	if (ss_ct_track(d->ct, &pi, &p->ct, now) == SS_ERR_CT_FULL)
+		ct_full(d, p, now);
+}
+
+static void cap_denied(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len,
+		       const ss_pkt_info *pi, uint64_t now)
+{
+	char flow[128], detail[200];
+
+	p->drops[SS_TUN_CAP_DENIED]++;
+	p->denied_len = (uint32_t)(len < sizeof(p->denied_hdr) ? len : sizeof(p->denied_hdr));
+	memcpy(p->denied_hdr, pkt, p->denied_len);
+	p->denied_ns = now;
+	/* The audit trail limits lines per source too; this spares the formatting. */
+	if (p->denied_logged_ns && now - p->denied_logged_ns < SS_NS_PER_SEC / 50)
+		return;
+	p->denied_logged_ns = now;
+	ss_pkt_format(pi, flow, sizeof(flow));
+	snprintf(detail, sizeof(detail), "%s: no Allow rule, grant or tracked connection", flow);
+	ss_daemon_audit(d, "cap_denied", "drop", SS_ERR_CAP_DENIED, ss_peer_identity(p->sp),
+			p->has_endpoint ? &p->endpoint : NULL, detail);
+}
+
+/* May this decrypted packet from p enter the host? Rules, then replies, then grants. */
+static bool admitted(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
+{
+	const uint8_t *id;
+	ss_pkt_info pi;
+	uint64_t now;
+
+	if (p->open)
+		return true;
+	now = ss_mono_ns();
+	if (ss_pkt_parse(pkt, len, &pi)) {
+		cap_denied(d, p, pkt, len, &pi, now);
+		return false;
+	}
+	if (ss_cap_match(p->rules, p->nrules, &pi))
+		return true;
+	if (ss_ct_reply(d->ct, &pi, &p->ct, now))
+		return true;
+	id = ss_peer_identity(p->sp);
+	if (id && d->grants->n && ss_grant_match(d->grants, id, &pi, now))
+		return true;
+	cap_denied(d, p, pkt, len, &pi, now);
+	return false;
+}
+
+static void handle_outbound(ss_daemon *d, const uint8_t *pkt, size_t len, bool track)
 {
 	const uint8_t *dst;
 	ss_dpeer *p;
@@ -246,12 +346,26 @@ static void handle_outbound(ss_daemon *d, const uint8_t *pkt, size_t len)
 		d->drops[SS_TUN_NO_ROUTE]++;
 		return;
 	}
+	if (track)
+		track_out(d, p, pkt, len);
 	send_data(d, p, pkt, len);
+}
+
+/* A TSO super-packet is one flow: track it once, before it is cut into segments. */
+static void track_super(ss_daemon *d, const uint8_t *pkt, size_t len)
+{
+	const uint8_t *dst;
+	ss_dpeer *p;
+	int family;
+
+	if (!inner_addr(pkt, len, false, &family, &dst) &&
+	    (p = ss_allowedips_lookup(d->aips, family, dst)))
+		track_out(d, p, pkt, len);
 }
 
 static void outbound_seg(void *arg, const uint8_t *pkt, size_t len)
 {
-	handle_outbound(arg, pkt, len);
+	handle_outbound(arg, pkt, len, false);
 }
 
 static void tun_read(ss_daemon *d)
@@ -261,10 +375,14 @@ static void tun_read(ss_daemon *d)
 
 		if (n <= 0)
 			break;
-		if (!d->offload)
-			handle_outbound(d, d->buf_in, (size_t)n);
-		else if (ss_offload_split(d->buf_in, (size_t)n, d->seg, SS_MAX_PLAINTEXT,
-					  outbound_seg, d) < 0)
+		if (!d->offload) {
+			handle_outbound(d, d->buf_in, (size_t)n, true);
+			continue;
+		}
+		if ((size_t)n > SS_VNET_HDR_LEN)
+			track_super(d, d->buf_in + SS_VNET_HDR_LEN, (size_t)n - SS_VNET_HDR_LEN);
+		if (ss_offload_split(d->buf_in, (size_t)n, d->seg, SS_MAX_PLAINTEXT, outbound_seg,
+				     d) < 0)
 			d->drops[SS_TUN_MALFORMED]++;
 	}
 }
@@ -331,6 +449,8 @@ static void deliver(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
 			       peer_label(p, l), a);
 		return;
 	}
+	if (!admitted(d, p, pkt, n))
+		return;
 	tun_write(d, p, pkt, n);
 }
 
@@ -354,6 +474,9 @@ static void tofu_learned(ss_daemon *d, ss_dpeer *p, const uint8_t *identity)
 		       "SS_ERR_IDENTITY: SECURITY ALERT: %s answered as %s but the trust store "
 		       "pins another identity; session refused",
 		       p->name, f);
+		ss_daemon_audit(d, "identity_change", "refuse", SS_ERR_IDENTITY, identity,
+				p->has_endpoint ? &p->endpoint : NULL,
+				"TOFU: the trust store pins another identity for this endpoint");
 		ss_trust_free(ts);
 		ss_daemon_remove_peer(d, p);
 		return;
@@ -366,6 +489,8 @@ static void tofu_learned(ss_daemon *d, ss_dpeer *p, const uint8_t *identity)
 	else
 		ss_log(LOG_NOTICE, "SS_TUN_TOFU_PINNED: %s is %s, pinned in %s", p->name, f,
 		       d->conf->trust_store);
+	ss_daemon_audit(d, "tofu_pin", ret ? "accept_unsaved" : "accept", ret, identity,
+			p->has_endpoint ? &p->endpoint : NULL, p->name);
 	p->tofu_pinned = true;
 	ss_trust_free(ts);
 }
@@ -381,6 +506,35 @@ static ss_dpeer *tofu_at(ss_daemon *d, const ss_flow *flow)
 	return NULL;
 }
 
+/* Handshake refusals are security decisions; other wire drops are only counted. */
+static void audit_refusal(ss_daemon *d, ss_dpeer *p, int code, const ss_flow *flow,
+			  const ss_result *res)
+{
+	const uint8_t *id = p ? ss_peer_identity(p->sp) : NULL;
+	const char *event = "handshake";
+
+	switch (code) {
+	case SS_ERR_UNKNOWN_PEER:
+		id = res->identity;
+		if (tofu_at(d, flow))
+			event = "identity_change";
+		break;
+	case SS_ERR_IDENTITY:
+		event = "identity_change";
+		break;
+	case SS_ERR_STALE:
+	case SS_ERR_RATE_LIMIT:
+	case SS_ERR_SIGNATURE:
+	case SS_ERR_CONFIRM:
+	case SS_ERR_REFLECTION:
+	case SS_ERR_COOKIE:
+		break;
+	default:
+		return;
+	}
+	ss_daemon_audit(d, event, "refuse", code, id, flow, ss_strerror(code));
+}
+
 static void wire_drop(ss_daemon *d, ss_dpeer *p, int code, const ss_flow *flow,
 		      const ss_result *res)
 {
@@ -389,6 +543,7 @@ static void wire_drop(ss_daemon *d, ss_dpeer *p, int code, const ss_flow *flow,
 	uint64_t now = ss_mono_ns();
 
 	ss_flow_format(flow, a, sizeof(a));
+	audit_refusal(d, p, code, flow, res);
 	if (code == SS_ERR_IDENTITY && p && p->tofu) {
 		ss_log_limited(SS_LOG_ALERT, now, LOG_ALERT,
 			       "SS_ERR_IDENTITY: SECURITY ALERT: %s at %s answered with an "
@@ -424,6 +579,8 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 	/* Handshake work per source is bounded before the core spends anything on it. */
 	if (len && pkt[0] == SS_MSG_INIT && !ss_rl_allow(d->rl, flow->remote_addr, ss_mono_ns())) {
 		d->drops[SS_TUN_RATE_LIMITED]++;
+		ss_daemon_audit(d, "handshake", "refuse", SS_ERR_RATE_LIMIT, NULL, flow,
+				"initiations from this source over the rate limit");
 		return;
 	}
 	memset(&res, 0, sizeof(res));
@@ -458,6 +615,7 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 		p->last_rx_ns = ss_mono_ns();
 		ss_flow_format(flow, a, sizeof(a));
 		ss_log(LOG_INFO, "SS_TUN_HANDSHAKE: session with %s at %s", peer_label(p, l), a);
+		ss_daemon_audit(d, "handshake", "accept", 0, ss_peer_identity(p->sp), flow, NULL);
 		flush_queue(d, p);
 	}
 	if (res.flags & SS_RESULT_F_REKEY)
@@ -507,13 +665,33 @@ static void tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		queue_drop_all(d, p);
 }
 
+static void grant_expired(void *arg, const ss_grant *g)
+{
+	char rule[SS_CAP_RULE_STR];
+
+	ss_cap_rule_format(&g->rule, rule, sizeof(rule));
+	ss_log(LOG_NOTICE, "SS_TUN_GRANT: grant of %s expired", rule);
+	ss_daemon_audit(arg, "grant", "expire", 0, g->identity, NULL, rule);
+}
+
+/* Grants expire on time; conntrack entries are swept every few seconds. */
+static void housekeeping(ss_daemon *d, uint64_t now)
+{
+	ss_grant_expire(d->grants, now, grant_expired, d);
+	if (now >= d->next_sweep) {
+		ss_ct_expire(d->ct, now);
+		d->next_sweep = now + 5 * SS_NS_PER_SEC;
+	}
+}
+
 static void run_timers(ss_daemon *d)
 {
 	uint64_t now = ss_mono_ns();
 
 	if (now < d->next_deadline)
 		return;
-	d->next_deadline = UINT64_MAX;
+	housekeeping(d, now);
+	d->next_deadline = ss_grant_next(d->grants);
 	for (ss_dpeer *p = d->peers; p; p = p->next) {
 		if (ss_peer_deadline(p->sp) <= now || (p->keepalive && !ss_peer_has_session(p->sp)))
 			tick_peer(d, p, now);

@@ -9,7 +9,10 @@
 #include <silosec/core.h>
 
 #include "allowedips.h"
+#include "capability.h"
 #include "config.h"
+#include "conntrack.h"
+#include "grant.h"
 #include "ratelimit.h"
 #include "transport.h"
 
@@ -29,6 +32,8 @@ enum ss_tun_drop {
 	SS_TUN_HS_TIMEOUT,   /* queued, but the handshake gave up (SS_REKEY_ATTEMPT_TIME) */
 	SS_TUN_WRITE_FAILED, /* the TUN device refused a decrypted packet */
 	SS_TUN_RATE_LIMITED, /* handshake initiations from one source too frequent */
+	SS_TUN_CAP_DENIED,   /* "SS_ERR_CAP_DENIED": no Allow rule, grant or tracked flow */
+	SS_TUN_CT_FULL,	     /* "SS_ERR_CT_FULL": sent, but untracked: budget used up */
 	SS_TUN_DROP_COUNT,
 };
 extern const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT];
@@ -55,6 +60,16 @@ typedef struct ss_dpeer {
 	uint64_t last_tx_data_ns, last_rx_ns;
 	uint64_t drops[SS_TUN_DROP_COUNT];
 	bool seen; /* reload bookkeeping */
+	/* Capabilities: Allow rules; open = reaches everything (Policy = allow, no Allow). */
+	ss_cap_rule *rules;
+	size_t nrules;
+	bool has_allow, open;
+	ss_ct_owner ct;
+	/* Last packet refused by the capability check (its first bytes), for show. */
+	uint8_t denied_hdr[128];
+	uint32_t denied_len;
+	uint64_t denied_ns, denied_logged_ns;
+	uint64_t ct_full_logged_ns;
 } ss_dpeer;
 
 typedef struct ss_daemon {
@@ -78,6 +93,9 @@ typedef struct ss_daemon {
 	bool offload;	    /* TUN hands us TSO super-packets with virtio headers */
 	struct ss_gro *gro; /* segments joined on their way back into TUN */
 	uint8_t *seg;	    /* one segment cut out of a super-packet */
+	ss_ct *ct;	    /* replies to what this host sent */
+	ss_grants *grants;  /* time-limited grants, by identity */
+	uint64_t next_sweep;
 } ss_daemon;
 
 int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen);
@@ -94,6 +112,19 @@ int ss_daemon_set_endpoint(ss_daemon *d, ss_dpeer *p, const char *endpoint, char
 int ss_daemon_set_allowed(ss_daemon *d, ss_dpeer *p, const ss_cidr *c, size_t n, char *err,
 			  size_t errlen);
 void ss_daemon_set_keepalive(ss_daemon *d, ss_dpeer *p, uint32_t seconds);
+/* Replace the peer's Allow rules (has_allow false: the interface Policy applies). */
+int ss_daemon_set_caps(ss_daemon *d, ss_dpeer *p, bool has_allow, const ss_cap_rule *rules,
+		       size_t n);
+/* Startup warning for a peer that reaches nothing (no Allow, Policy = deny). */
+void ss_daemon_warn_unreachable(ss_daemon *d, ss_dpeer *p);
+/* Grants (ctlserver.c and the timer pass): add/revoke with audit lines. */
+int ss_daemon_grant(ss_daemon *d, const uint8_t identity[SS_IDENTITY_LEN], const ss_cap_rule *rule,
+		    uint32_t seconds);
+int ss_daemon_revoke(ss_daemon *d, const uint8_t identity[SS_IDENTITY_LEN],
+		     const ss_cap_rule *rule);
+/* One audit line (audit.h) about this interface; flow and identity may be NULL. */
+void ss_daemon_audit(ss_daemon *d, const char *event, const char *decision, int code,
+		     const uint8_t *identity, const ss_flow *flow, const char *detail);
 int ss_daemon_reload(ss_daemon *d);
 void ss_daemon_kick(ss_daemon *d, ss_dpeer *p);
 /* Re-read the peer's next timer after a change. */

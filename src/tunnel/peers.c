@@ -204,6 +204,81 @@ void ss_daemon_set_keepalive(ss_daemon *d, ss_dpeer *p, uint32_t seconds)
 	ss_daemon_touch(d, p);
 }
 
+/* Who this peer reaches when it has no Allow: the interface's Policy decides. */
+static void update_access(ss_daemon *d, ss_dpeer *p)
+{
+	p->open = !p->has_allow && d->conf->policy_allow;
+	p->ct.budget = d->conf->ct_per_peer;
+}
+
+int ss_daemon_set_caps(ss_daemon *d, ss_dpeer *p, bool has_allow, const ss_cap_rule *rules,
+		       size_t n)
+{
+	ss_cap_rule *copy = NULL;
+
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return SS_ERR_NOMEM;
+		memcpy(copy, rules, n * sizeof(*copy));
+	}
+	free(p->rules);
+	p->rules = copy;
+	p->nrules = n;
+	p->has_allow = has_allow;
+	update_access(d, p);
+	return 0;
+}
+
+void ss_daemon_warn_unreachable(ss_daemon *d, ss_dpeer *p)
+{
+	char f[SS_FINGERPRINT_LEN];
+	const uint8_t *id = ss_peer_identity(p->sp);
+
+	if (p->has_allow || d->conf->policy_allow)
+		return;
+	if (id)
+		ss_fingerprint(id, f);
+	ss_log(LOG_WARNING,
+	       "SS_ERR_CAP_DENIED: peer %s has no Allow and Policy = deny: it reaches nothing on "
+	       "this host except replies to connections this host opens (add Allow = ...)",
+	       id	 ? f
+	       : p->name ? p->name
+			 : "(tofu)");
+}
+
+int ss_daemon_grant(ss_daemon *d, const uint8_t identity[SS_IDENTITY_LEN], const ss_cap_rule *rule,
+		    uint32_t seconds)
+{
+	char detail[SS_CAP_RULE_STR + 32], r[SS_CAP_RULE_STR];
+	uint64_t now = ss_mono_ns();
+	int ret = ss_grant_add(d->grants, identity, rule, seconds, now);
+
+	ss_cap_rule_format(rule, r, sizeof(r));
+	snprintf(detail, sizeof(detail), "%s for %u s", r, seconds);
+	ss_daemon_audit(d, "grant", ret ? "refuse" : "create", ret, identity, NULL, detail);
+	if (ret)
+		return ret;
+	ss_log(LOG_NOTICE, "SS_TUN_GRANT: granted %s", detail);
+	if (now + (uint64_t)seconds * SS_NS_PER_SEC < d->next_deadline)
+		d->next_deadline = now + (uint64_t)seconds * SS_NS_PER_SEC;
+	return 0;
+}
+
+int ss_daemon_revoke(ss_daemon *d, const uint8_t identity[SS_IDENTITY_LEN], const ss_cap_rule *rule)
+{
+	char r[SS_CAP_RULE_STR] = "all grants";
+	int n = ss_grant_revoke(d->grants, identity, rule);
+
+	if (rule)
+		ss_cap_rule_format(rule, r, sizeof(r));
+	if (!n)
+		return SS_ERR_NOT_FOUND;
+	ss_log(LOG_NOTICE, "SS_TUN_GRANT: revoked %s (%d)", r, n);
+	ss_daemon_audit(d, "grant", "revoke", 0, identity, NULL, r);
+	return 0;
+}
+
 static int trust_lookup(ss_daemon *d, const char *name, uint8_t id[SS_IDENTITY_LEN], char *err,
 			size_t errlen)
 {
@@ -264,6 +339,11 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 	if (ret)
 		goto fail_linked;
 	ss_daemon_set_keepalive(d, p, cp->keepalive);
+	ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
+	if (ret) {
+		snprintf(err, errlen, "out of memory");
+		goto fail_linked;
+	}
 	/* A peer with PersistentKeepalive is brought up at once, like WireGuard does. */
 	if (cp->keepalive && p->has_endpoint)
 		ss_daemon_kick(d, p);
@@ -301,7 +381,10 @@ void ss_daemon_remove_peer(ss_daemon *d, ss_dpeer *p)
 		free(q);
 		d->queued--;
 	}
+	if (d->ct)
+		ss_ct_forget(d->ct, &p->ct);
 	ss_peer_remove(d->ctx, p->sp);
+	free(p->rules);
 	free(p->name);
 	free(p);
 }
@@ -463,9 +546,16 @@ static int setup_core(ss_daemon *d, char *err, size_t errlen)
 	if (d->gro)
 		ss_gro_init(d->gro);
 	d->buf_out = malloc(SS_MAX_PACKET + 64);
+	d->grants = calloc(1, sizeof(*d->grants));
+	if (!ret) {
+		uint64_t seed = 0;
+
+		(void)ss_random_system(NULL, (uint8_t *)&seed, sizeof(seed));
+		ret = ss_ct_create(&d->ct, SS_CT_DEFAULT_SIZE, seed);
+	}
 	if (!ret && (ss_txbatch_init(&d->txb, d->conf->mtu + SS_DATA_OVERHEAD + 64) ||
 		     ss_rxbatch_init(&d->rxb, SS_MAX_PACKET) || !d->buf_in || !d->buf_out ||
-		     !d->rl || !d->seg || !d->gro)) {
+		     !d->rl || !d->seg || !d->gro || !d->grants)) {
 		snprintf(err, errlen, "out of memory");
 		ret = SS_ERR_NOMEM;
 	}
@@ -508,7 +598,11 @@ int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err
 	for (size_t i = 0; !ret && i < conf->npeers; i++) {
 		char e[SS_CONF_ERR_LEN];
 
-		ret = ss_daemon_add_peer(d, &conf->peers[i], NULL, e, sizeof(e));
+		ss_dpeer *p = NULL;
+
+		ret = ss_daemon_add_peer(d, &conf->peers[i], &p, e, sizeof(e));
+		if (!ret)
+			ss_daemon_warn_unreachable(d, p);
 		if (ret)
 			snprintf(err, errlen, "%s:%u: %s", conf->path, conf->peers[i].line, e);
 	}
@@ -546,6 +640,8 @@ void ss_daemon_free(ss_daemon *d)
 	free(d->rl);
 	free(d->seg);
 	free(d->gro);
+	free(d->grants);
+	ss_ct_free(d->ct);
 	ss_txbatch_free(&d->txb);
 	ss_rxbatch_free(&d->rxb);
 	ss_conf_free(d->conf);
@@ -579,6 +675,8 @@ static int apply_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp, char *e
 		ret = ss_daemon_set_allowed(d, p, cp->allowed, cp->nallowed, err, errlen);
 	if (!ret)
 		ss_daemon_set_keepalive(d, p, cp->keepalive);
+	if (!ret)
+		ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
 	return ret;
 }
 
@@ -627,6 +725,11 @@ int ss_daemon_reload(ss_daemon *d)
 	memcpy(nc->name, d->conf->name, sizeof(nc->name));
 	ss_conf_free(d->conf);
 	d->conf = nc;
+	/* Policy and ConntrackPerPeer apply at once; grants live on in d->grants. */
+	for (p = d->peers; p; p = p->next) {
+		update_access(d, p);
+		ss_daemon_warn_unreachable(d, p);
+	}
 	ss_log(LOG_NOTICE, "SS_TUN_RELOAD: %s reloaded: %u peers", d->conf_path, d->npeers);
 	return 0;
 }

@@ -127,9 +127,12 @@ finish() {
 	[ "$FAIL" -eq 0 ]
 }
 
-# two_nodes [udp|ip] [4|6]: hosts a and b on one veth, tunnel 10.77.0.0/24 + fd77::/64
+# two_nodes [udp|ip] [4|6]: hosts a and b on one veth, tunnel 10.77.0.0/24 + fd77::/64.
+# Each side lets the other reach everything ($TWO_NODES_ALLOW, default "any"): these
+# tests exercise the data path; t_allow.sh and t_grant.sh test the capability rules.
 two_nodes() {
 	local tr=${1:-udp} fam=${2:-4} ea=198.51.1.1:51001 eb=198.51.1.2:51002
+	local allow=${TWO_NODES_ALLOW:-any}
 	if [ "$fam" = 6 ]; then
 		ea="[fd00:1::1]:51001"
 		eb="[fd00:1::2]:51002"
@@ -145,7 +148,8 @@ Transport = $tr
 [Peer]
 Identity = ${ID[b]}
 Endpoint = $eb
-AllowedIPs = 10.77.0.2/32, fd77::2/128"
+AllowedIPs = 10.77.0.2/32, fd77::2/128
+Allow = $allow"
 	conf b "[Interface]
 PrivateKeyFile = node.key
 Address = 10.77.0.2/24, fd77::2/64
@@ -154,7 +158,8 @@ Transport = $tr
 [Peer]
 Identity = ${ID[a]}
 Endpoint = $ea
-AllowedIPs = 10.77.0.1/32, fd77::1/128"
+AllowedIPs = 10.77.0.1/32, fd77::1/128
+Allow = $allow"
 	start a && start b
 }
 

@@ -17,10 +17,12 @@ ListenPort = 51001
 Identity = ${ID[b]}
 Endpoint = 198.51.1.2:51002
 AllowedIPs = 10.77.0.2/32
+Allow = any
 [Peer]
 Identity = ${ID[c]}
 Endpoint = 198.51.2.2:51003
-AllowedIPs = 10.77.0.3/32"
+AllowedIPs = 10.77.0.3/32
+Allow = any"
 for h in b c; do
 	n=$([ $h = b ] && echo 2 || echo 3)
 	l=$([ $h = b ] && echo 1 || echo 2)
@@ -31,7 +33,8 @@ ListenPort = 5100$n
 [Peer]
 Identity = ${ID[a]}
 Endpoint = 198.51.$l.1:51001
-AllowedIPs = 10.77.0.0/24"
+AllowedIPs = 10.77.0.0/24
+Allow = any"
 done
 start a && start b && start c || exit 1
 

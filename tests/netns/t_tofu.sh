@@ -14,7 +14,8 @@ TrustStore = a.trust
 [Peer]
 Identity = tofu
 Endpoint = 198.51.1.2:51002
-AllowedIPs = 10.77.0.2/32"
+AllowedIPs = 10.77.0.2/32
+Allow = icmp"
 bconf() {
 	conf b "[Interface]
 PrivateKeyFile = node.key
@@ -24,7 +25,8 @@ AcceptTofu = yes
 [Peer]
 Identity = ${ID[a]}
 Endpoint = 198.51.1.1:51001
-AllowedIPs = 10.77.0.1/32"
+AllowedIPs = 10.77.0.1/32
+Allow = icmp"
 }
 bconf
 start a && start b || exit 1

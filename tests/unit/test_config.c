@@ -675,9 +675,41 @@ static void error_allow_key(void **state)
 	(void)state;
 	assert_int_equal(ss_conf_parse(text, strlen(text), "test.conf", &c, err, sizeof(err)),
 			 SS_ERR_FORMAT);
-	assert_string_equal(
-		err, "test.conf:5: Allow: per-peer capabilities are not supported by this version");
-	expect_error(IFACE "ALLOW = *\n", 3, "Allow: per-peer capabilities are not supported");
+	assert_string_equal(err, "test.conf:5: Allow: expected tcp, udp, icmp or any, got 'ping'");
+	expect_error(IFACE "ALLOW = *\n", 3, "Allow: belongs in [Peer]");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nAllow = tcp 22, icmp 7\n", 5,
+		     "Allow: ports only go with tcp or udp, got '7'");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nAllow = tcp 80-22\n", 5,
+		     "Allow: expected PORT or PORT-PORT");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nAllow = tcp 22 to\n", 5,
+		     "Allow: 'to' needs ADDR/PREFIX");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nAllow = tcp 22,\n", 5, "Allow: empty rule");
+	expect_error(IFACE "Policy = maybe\n", 3, "Policy: \"maybe\" is neither allow nor deny");
+	expect_error(IFACE "ConntrackPerPeer = 0\n", 3, "ConntrackPerPeer");
+}
+
+static void allow_and_policy(void **state)
+{
+	ss_conf *c;
+
+	(void)state;
+	c = parse_ok(IFACE "Policy = allow\nConntrackPerPeer = 16\n[Peer]\nIdentity = " K1
+			   "\nAllow = tcp 22, udp 53\nallow = icmp, any to 10.0.0.0/8\n"
+			   "[Peer]\nIdentity = " K2 "\n");
+	assert_true(c->policy_allow);
+	assert_int_equal(c->ct_per_peer, 16);
+	assert_true(c->peers[0].has_allow);
+	assert_int_equal(c->peers[0].nallow, 4);
+	assert_int_equal(c->peers[0].allow_line, 8);
+	assert_false(c->peers[1].has_allow);
+	assert_int_equal(c->peers[1].nallow, 0);
+	ss_conf_free(c);
+	c = parse_ok(IFACE "[Peer]\nIdentity = " K1 "\nAllow = none\n");
+	assert_false(c->policy_allow);
+	assert_int_equal(c->ct_per_peer, SS_CONF_DEFAULT_CT_PER_PEER);
+	assert_true(c->peers[0].has_allow);
+	assert_int_equal(c->peers[0].nallow, 0);
+	ss_conf_free(c);
 }
 
 static void error_interface_keys(void **state)
@@ -1028,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(error_interface_keys),
 		cmocka_unit_test(error_private_key_not_echoed),
 		cmocka_unit_test(error_peer_keys),
+		cmocka_unit_test(allow_and_policy),
 		cmocka_unit_test(error_buffer_handling),
 		cmocka_unit_test_setup_teardown(load_resolves_and_names, tmpdir_setup,
 						tmpdir_teardown),
