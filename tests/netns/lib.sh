@@ -13,8 +13,11 @@ TMP=$(mktemp -d /tmp/silosec-netns.XXXXXX)
 declare -A ID PID
 HOSTS=()
 
+BG=() # helper processes (listeners) killed on exit
+
 cleanup() {
 	local h
+	for h in "${BG[@]}"; do kill "$h" 2>/dev/null; done
 	for h in "${!PID[@]}"; do kill "${PID[$h]}" 2>/dev/null; done
 	wait 2>/dev/null
 	for h in "${HOSTS[@]}"; do ip netns del "$NS$h" 2>/dev/null; done
@@ -172,4 +175,32 @@ wait_for() { # SECONDS CMD...
 		sleep 0.2
 	done
 	"$@"
+}
+
+# tcp_listen HOST PORT: accept connections on PORT (all addresses), answer "hi", close.
+tcp_listen() {
+	on "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", int(sys.argv[1])))
+s.listen(64)
+while True:
+    c, _ = s.accept()
+    c.sendall(b"hi\n")
+    c.close()
+' "$2" >/dev/null 2>&1 &
+	BG+=($!)
+	sleep 0.3
+}
+
+# tcp_probe HOST ADDR PORT [TIMEOUT]: connect from HOST and read the "hi" (exit 0) or fail.
+tcp_probe() {
+	on "$1" python3 -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
+c.settimeout(float(sys.argv[3]))
+sys.exit(0 if c.recv(3) == b"hi\n" else 1)
+' "$2" "$3" "${4:-3}"
 }
