@@ -6,22 +6,36 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <linux/capability.h>
 
+#include "audit.h"
+#include "ctlsock.h"
 #include "daemon.h"
 #include "log.h"
+#include "sandbox.h"
+
+struct opts {
+	const char *path, *user, *audit;
+	bool foreground, check, no_sandbox;
+};
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: silosecd -c FILE [-f]\n"
-		   "  -c FILE   tunnel configuration (silosec.conf(5))\n"
-		   "  -f        stay in the foreground and log to stderr\n"
-		   "  -t        check the configuration and exit\n");
+	fprintf(f, "usage: silosecd -c FILE [-f] [-t] [--user NAME] [--audit PATH] [--no-sandbox]\n"
+		   "  -c FILE        tunnel configuration (silosec.conf(5))\n"
+		   "  -f             stay in the foreground and log to stderr\n"
+		   "  -t             check the configuration and exit\n"
+		   "  --user NAME    run as NAME after set-up (default: silosec, else nobody)\n"
+		   "  --audit PATH   audit trail (JSON lines) to PATH, or - for stderr\n"
+		   "  --no-sandbox   debugging only: keep root, no seccomp or Landlock\n");
 }
 
 /* Secrets live in this process: no core dumps, no ptrace by other users. */
@@ -55,59 +69,191 @@ static int daemonize(int *ready_fd)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static int parse_args(int argc, char **argv, struct opts *o)
 {
-	char err[SS_CONF_ERR_LEN], ident[64];
-	const char *path = NULL;
-	bool foreground = false, check = false;
-	int opt, ready = -1, ret;
-	ss_daemon d;
-	ss_conf *conf;
+	static const struct option longopts[] = {
+		{"user", required_argument, NULL, 'u'},
+		{"audit", required_argument, NULL, 'a'},
+		{"no-sandbox", no_argument, NULL, 'N'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
 
-	while ((opt = getopt(argc, argv, "c:fth")) != -1) {
+	memset(o, 0, sizeof(*o));
+	while ((opt = getopt_long(argc, argv, "c:fth", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			path = optarg;
+			o->path = optarg;
 			break;
 		case 'f':
-			foreground = true;
+			o->foreground = true;
 			break;
 		case 't':
-			check = true;
+			o->check = true;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'a':
+			o->audit = optarg;
+			break;
+		case 'N':
+			o->no_sandbox = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			exit(0);
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (!path || optind != argc) {
+	if (!o->path || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
+	return 0;
+}
+
+/* The directory holding path (resolved while we may still look everywhere). */
+static char *dir_of(const char *path)
+{
+	char buf[PATH_MAX], *copy, *dir;
+
+	if (!path)
+		return NULL;
+	copy = strdup(realpath(path, buf) ? buf : path);
+	if (!copy)
+		return NULL;
+	dir = strdup(dirname(copy));
+	free(copy);
+	return dir;
+}
+
+/*
+ * What silosecd keeps after set-up, and why:
+ * - CAP_NET_ADMIN: `silosec set` and SIGHUP add and remove routes for AllowedIPs over the
+ *   rtnetlink socket, and the kernel checks the capability on each message.
+ * - CAP_DAC_READ_SEARCH: SIGHUP re-reads the configuration, normally root's and 0600.
+ * - CAP_DAC_OVERRIDE, only with a TrustStore: TOFU pins are written by an atomic rename
+ *   in the store's (root-owned) directory.
+ * Landlock bounds all three to the paths below, whatever the file modes say.
+ */
+static uint64_t tunnel_caps(const ss_daemon *d)
+{
+	uint64_t caps = 1ULL << CAP_NET_ADMIN | 1ULL << CAP_DAC_READ_SEARCH;
+
+	if (d->conf->trust_store)
+		caps |= 1ULL << CAP_DAC_OVERRIDE;
+	return caps;
+}
+
+static int sandbox(const ss_daemon *d, const struct opts *o)
+{
+	char ctl[128], *cdir = dir_of(d->conf_path), *tdir = dir_of(d->conf->trust_store);
+	char *rdir = NULL;
+	struct ss_sandbox_report rep;
+	const char *step = "";
+	int ret;
+
+	if (!ss_ctl_path(d->conf->name, ctl, sizeof(ctl)))
+		rdir = dir_of(ctl);
+	{
+		/* Read: the configuration and the resolver's files; write: trust store, run dir. */
+		const struct ss_sandbox_path paths[] = {
+			{cdir, false},
+			{tdir, true},
+			{rdir, true},
+			{o->audit && strcmp(o->audit, "-") ? o->audit : NULL, true},
+			{"/etc/hosts", false},
+			{"/etc/resolv.conf", false},
+			{"/etc/nsswitch.conf", false},
+			{"/etc/gai.conf", false},
+			{"/etc/host.conf", false},
+			{"/dev/null", true}, /* stdio after daemonizing */
+		};
+		struct ss_sandbox_policy pol = {
+			.profile = SS_SANDBOX_TUNNEL,
+			.null_backend = o->no_sandbox,
+			.user = o->user,
+			.caps = tunnel_caps(d),
+			.landlock = true,
+			.paths = paths,
+			.npaths = sizeof(paths) / sizeof(paths[0]),
+			.nofile = 4096,
+			.no_fork = true,
+			.memlock = 2 * SS_SANDBOX_SECURE_HEAP,
+		};
+
+		ret = ss_sandbox_apply(&pol, &rep, &step);
+	}
+	free(cdir);
+	free(tdir);
+	free(rdir);
+	if (ret) {
+		ss_log(LOG_ERR, "%s: sandbox: %s failed: %s", ss_err_name(SS_ERR_SANDBOX), step,
+		       ret == SS_ERR_NOT_FOUND ? "no such user" : strerror(errno));
+		return ret;
+	}
+	if (o->no_sandbox)
+		ss_log(LOG_WARNING, "SS_ERR_SANDBOX: --no-sandbox: running as root with every "
+				    "capability, no seccomp filter, no Landlock (debugging only)");
+	else
+		ss_log(LOG_INFO, "sandbox: uid %u gid %u, seccomp %d syscalls%s, Landlock %s%d",
+		       rep.uid, rep.gid, rep.nsyscalls, rep.sanitizer ? " (+ASan runtime)" : "",
+		       rep.landlock_abi ? "ABI " : "unavailable ", rep.landlock_abi);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[SS_CONF_ERR_LEN], ident[64];
+	struct opts o;
+	int ready = -1, ret;
+	ss_daemon d;
+	ss_conf *conf;
+
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret;
 	harden();
-	ret = ss_conf_load(path, &conf, err, sizeof(err));
+	/* Before the key is loaded: OpenSSL's secure heap, providers, the resolver. */
+	if (ss_sandbox_prepare(SS_SANDBOX_TUNNEL)) {
+		fprintf(stderr, "silosecd: %s: cannot initialise OpenSSL\n",
+			ss_err_name(SS_ERR_SANDBOX));
+		return 1;
+	}
+	ret = ss_conf_load(o.path, &conf, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "silosecd: %s\n", err);
 		return 1;
 	}
-	if (check) {
-		printf("%s: ok (interface %s, %zu peers)\n", path, conf->name, conf->npeers);
+	if (o.check) {
+		printf("%s: ok (interface %s, %zu peers)\n", o.path, conf->name, conf->npeers);
 		ss_conf_free(conf);
 		return 0;
 	}
 	snprintf(ident, sizeof(ident), "silosecd[%s]", conf->name);
-	if (!foreground && daemonize(&ready) < 0) {
+	if (o.audit && ss_audit_open(o.audit, ident)) {
+		fprintf(stderr, "silosecd: --audit %s: %s\n", o.audit, strerror(errno));
+		ss_conf_free(conf);
+		return 1;
+	}
+	if (!o.foreground && daemonize(&ready) < 0) {
 		fprintf(stderr, "silosecd: fork: %s\n", strerror(errno));
 		return 1;
 	}
-	ss_log_init(foreground ? ident : "silosecd", foreground);
-	ret = ss_daemon_init(&d, conf, path, err, sizeof(err));
+	ss_log_init(o.foreground ? ident : "silosecd", o.foreground);
+	ret = ss_daemon_init(&d, conf, o.path, err, sizeof(err));
+	if (!ret && sandbox(&d, &o)) {
+		snprintf(err, sizeof(err), "%s: cannot set up the sandbox (--no-sandbox to debug)",
+			 ss_err_name(SS_ERR_SANDBOX));
+		ret = SS_ERR_SANDBOX;
+	}
 	if (ret) {
 		fprintf(stderr, "silosecd: %s\n", err);
-		if (!foreground)
+		if (!o.foreground)
 			ss_log(LOG_ERR, "%s", err);
 		ss_daemon_free(&d);
 		return 1;
@@ -127,5 +273,6 @@ int main(int argc, char **argv)
 	ret = ss_daemon_run(&d);
 	ss_log(LOG_NOTICE, "SS_TUN_DOWN: interface %s stopping", d.conf->name);
 	ss_daemon_free(&d);
+	ss_audit_close();
 	return ret ? 1 : 0;
 }

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process sandbox for the daemons: called once, after the privileged set-up (devices,
+ * sockets, audit file open), it drops to an unprivileged user, keeps only the listed
+ * capabilities, sets rlimits and PR_SET_NO_NEW_PRIVS, restricts the filesystem with
+ * Landlock where the kernel has it, and loads a seccomp filter for the profile.
+ *
+ * Two backends: the real one, and a null one (policy.null_backend) for debugging that
+ * changes nothing but still reports what it would have done. The library never prints;
+ * the report says what was applied so the daemon can log it.
+ */
+#ifndef SS_SANDBOX_H
+#define SS_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+/* The user taken when none is given: SS_SANDBOX_USER if it exists, else this one. */
+#define SS_SANDBOX_USER "silosec"
+#define SS_SANDBOX_FALLBACK_USER "nobody"
+/* OpenSSL secure heap for private keys (locked memory; RLIMIT_MEMLOCK must allow it). */
+#define SS_SANDBOX_SECURE_HEAP (1 << 20)
+
+enum ss_sandbox_profile {
+	SS_SANDBOX_TUNNEL,	  /* silosecd: the whole daemon after set-up */
+	SS_SANDBOX_KNOCK_PARSER,  /* silosec-knockd child: recv, validation, replay cache */
+	SS_SANDBOX_KNOCK_ACTIONS, /* silosec-knockd parent: runs actions, stays root */
+};
+
+struct ss_sandbox_path {
+	const char *path;
+	bool write; /* create, write, rename and remove files in it (directories) */
+};
+
+struct ss_sandbox_policy {
+	enum ss_sandbox_profile profile;
+	bool null_backend;
+	const char *user; /* NULL: the default above; ignored when keep_root */
+	bool keep_root;	  /* stay uid 0 (only the capabilities below remain) */
+	uint64_t caps;	  /* 1 << CAP_* kept effective and permitted; all others dropped */
+	/* Landlock: the only paths reachable afterwards (plus what is already open). */
+	bool landlock;
+	const struct ss_sandbox_path *paths;
+	size_t npaths;
+	rlim_t nofile;	/* 0: leave as is */
+	bool no_fork;	/* RLIMIT_NPROC 0 (the filter also refuses fork) */
+	rlim_t fsize;	/* largest file it may write; 0: leave as is */
+	rlim_t memlock; /* at least this much lockable memory for the key; 0: leave */
+};
+
+struct ss_sandbox_report {
+	uid_t uid;
+	gid_t gid;
+	int landlock_abi; /* 0: not supported by the kernel (or not asked for) */
+	int nsyscalls;	  /* allowed (allowlist) or refused (action runner) names */
+	bool sanitizer;	  /* built with ASan: a few syscalls more are allowed */
+};
+
+/*
+ * Force what libraries load lazily (OpenSSL configuration and providers, the resolver's
+ * NSS modules) while files and PROT_EXEC mappings are still allowed, and set up OpenSSL's
+ * locked secure heap. Call before the private key is loaded.
+ */
+int ss_sandbox_prepare(enum ss_sandbox_profile profile);
+
+/* 0, or SS_ERR_SANDBOX (errno kept, *step names what failed) / SS_ERR_NOT_FOUND (user). */
+int ss_sandbox_apply(const struct ss_sandbox_policy *p, struct ss_sandbox_report *rep,
+		     const char **step);
+
+/* Resolve the user the policy would take (for messages and chown decisions). */
+int ss_sandbox_user(const char *name, uid_t *uid, gid_t *gid, const char **resolved);
+
+/* The profile's syscall names, NULL-terminated (allowed, or refused for KNOCK_ACTIONS). */
+const char *const *ss_sandbox_syscalls(enum ss_sandbox_profile profile);
+
+#endif
