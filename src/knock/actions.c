@@ -29,6 +29,7 @@
 #endif
 
 #include "crypto.h"
+#include "ctlclient.h"
 
 struct child {
 	pid_t pid; /* 0 = free */
@@ -389,6 +390,29 @@ static int run_phase(struct ss_knock_actx *a, const ss_knock_verdict *v, const c
 	return ret ? SS_ERR_IO : 0;
 }
 
+/*
+ * Type = grant: ask silosecd, over its control socket, to let the knocking identity reach
+ * the action's Rule for the knock's duration. The tunnel identity is the knock identity.
+ */
+static int do_grant(const ss_knock_verdict *v, const char *src)
+{
+	const ss_kaction *act = v->action;
+	char err[256], f[SS_FINGERPRINT_LEN];
+	int ret = ss_ctl_grant(act->iface, v->msg.client, act->rule, v->duration, err, sizeof(err));
+
+	ss_fingerprint(v->msg.client, f);
+	if (!ret)
+		ss_knock_log(LOG_NOTICE, "action %s: granted %s on %s to %s (from %s) for %u s",
+			     act->name, act->rule, act->iface, f, src, v->duration);
+	else
+		ss_knock_log(LOG_WARNING, "action %s: grant of %s on %s to %s refused: %s",
+			     act->name, act->rule, act->iface, f,
+			     ret == SS_ERR_INVAL ? err
+			     : ret == SS_ERR_IO	 ? strerror(errno)
+						 : ss_strerror(ret));
+	return ret;
+}
+
 int ss_knock_actions_run(struct ss_knock_actx *a, const ss_knock_verdict *v, int family,
 			 const uint8_t *addr, const char *src, uint64_t now_ms)
 {
@@ -399,6 +423,9 @@ int ss_knock_actions_run(struct ss_knock_actx *a, const ss_knock_verdict *v, int
 	switch (act->type) {
 	case SS_KACT_COMMAND:
 		ret = run_phase(a, v, src, "run", act->argv, now_ms);
+		break;
+	case SS_KACT_GRANT:
+		ret = do_grant(v, src);
 		break;
 	case SS_KACT_OPEN:
 #ifdef SS_HAVE_NFTABLES

@@ -5,6 +5,7 @@
  * an action reachable by the wrong identity. Every error names FILE:LINE.
  */
 #include "kconf.h"
+#include "capability.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -292,6 +293,27 @@ static int server_key(struct parser *p, const char *k, char *v)
 	return fail(p, p->line, "unknown key '%s' in [Server]", k);
 }
 
+static int parse_iface(struct parser *p, const char *v, ss_kaction *a)
+{
+	if (!name_ok(v, SS_KCONF_IFACE_MAX) || strchr(v, '/') || !strcmp(v, ".") ||
+	    !strcmp(v, ".."))
+		return fail(p, p->line, "Interface: '%s' is not an interface name", v);
+	strcpy(a->iface, v);
+	return 0;
+}
+
+/* The rule is checked here so a typo fails at start-up, not at the first knock. */
+static int parse_rule(struct parser *p, const char *v, ss_kaction *a)
+{
+	ss_cap_rule r;
+	char why[160];
+
+	if (ss_cap_rule_parse(v, &r, why, sizeof(why)))
+		return fail(p, p->line, "Rule: %s", why);
+	ss_cap_rule_format(&r, a->rule, sizeof(a->rule));
+	return 0;
+}
+
 static int action_key(struct parser *p, const char *k, char *v)
 {
 	ss_kaction *a = &p->c->actions[p->c->nactions - 1];
@@ -307,11 +329,10 @@ static int action_key(struct parser *p, const char *k, char *v)
 		else if (!strcmp(v, "cycle"))
 			a->type = SS_KACT_CYCLE;
 		else if (!strcmp(v, "grant"))
-			return fail(p, p->line,
-				    "Type: grant needs the silosecd capability interface, which "
-				    "this build does not have yet");
+			a->type = SS_KACT_GRANT;
 		else
-			return fail(p, p->line, "Type: '%s' is not command, open or cycle", v);
+			return fail(p, p->line, "Type: '%s' is not command, open, cycle or grant",
+				    v);
 		return 0;
 	}
 	if (!strcasecmp(k, "Command"))
@@ -337,6 +358,10 @@ static int action_key(struct parser *p, const char *k, char *v)
 		a->user = strdup(v);
 		return a->user ? 0 : SS_ERR_NOMEM;
 	}
+	if (!strcasecmp(k, "Interface"))
+		return (ret = once(p, 9, k)) ? ret : parse_iface(p, v, a);
+	if (!strcasecmp(k, "Rule"))
+		return (ret = once(p, 10, k)) ? ret : parse_rule(p, v, a);
 	if (!strcasecmp(k, "Payload")) {
 		if ((ret = once(p, 8, k)))
 			return ret;
@@ -456,6 +481,23 @@ static int check_action(struct parser *p)
 				p, a->line,
 				"[Action %s] Type = cycle needs Command, CloseCommand and Duration",
 				a->name);
+		break;
+	case SS_KACT_GRANT:
+		if (!*a->iface || !*a->rule || !a->duration)
+			return fail(p, a->line,
+				    "[Action %s] Type = grant needs Interface, Rule and Duration",
+				    a->name);
+		if (a->argv || a->close_argv || a->nports || a->user)
+			return fail(p, a->line,
+				    "[Action %s] Type = grant runs no command and opens "
+				    "no port (Rule says what)",
+				    a->name);
+		if (a->duration > SS_KCONF_GRANT_MAX || a->max_duration > SS_KCONF_GRANT_MAX)
+			return fail(
+				p, a->line,
+				"[Action %s] Type = grant: Duration and MaxDuration are at most "
+				"%u s (SS_ERR_GRANT_LIMIT)",
+				a->name, SS_KCONF_GRANT_MAX);
 		break;
 	}
 	if (!a->max_duration)

@@ -18,7 +18,11 @@
 #define SS_KCONF_MAX_PORTS 64
 #define SS_KCONF_NAME_MAX 64
 
-enum ss_kact_type { SS_KACT_COMMAND, SS_KACT_OPEN, SS_KACT_CYCLE };
+enum ss_kact_type { SS_KACT_COMMAND, SS_KACT_OPEN, SS_KACT_CYCLE, SS_KACT_GRANT };
+
+#define SS_KCONF_IFACE_MAX 15	 /* IFNAMSIZ - 1 */
+#define SS_KCONF_RULE_MAX 80	 /* a capability rule, as silosec grant takes it */
+#define SS_KCONF_GRANT_MAX 86400 /* silosecd refuses longer grants (SS_ERR_GRANT_LIMIT) */
 
 /* What reaches a command's environment. */
 enum ss_kpayload {
@@ -45,6 +49,8 @@ typedef struct ss_kaction {
 	uint32_t timeout;      /* seconds a command may run */
 	char *user;	       /* run commands as this user, or NULL */
 	enum ss_kpayload payload;
+	char iface[SS_KCONF_IFACE_MAX + 1]; /* grant: the silosecd interface */
+	char rule[SS_KCONF_RULE_MAX];	    /* grant: canonical rule ("tcp 22") */
 } ss_kaction;
 
 typedef struct ss_kclient {

@@ -777,6 +777,27 @@ static void test_conf_ok(void **state)
 	ss_kconf_free(c);
 }
 
+/* Type = grant: interface, canonical rule, duration and cap. */
+static void test_conf_grant(void **state)
+{
+	static const char text[] =
+		"[Server]\nPrivateKeyFile = k\n[Action ssh]\nType = grant\n"
+		"Interface = ss0\nRule =  TCP 22  to 10.77.0.1/24\nDuration = 300\n"
+		"MaxDuration = 3600\n";
+	char err[SS_KCONF_ERR_LEN];
+	ss_kconf *c;
+
+	(void)state;
+	assert_int_equal(ss_kconf_parse(text, strlen(text), "knockd.conf", &c, err, sizeof(err)),
+			 0);
+	assert_int_equal(c->actions[0].type, SS_KACT_GRANT);
+	assert_string_equal(c->actions[0].iface, "ss0");
+	assert_string_equal(c->actions[0].rule, "tcp 22 to 10.77.0.0/24");
+	assert_int_equal(c->actions[0].duration, 300);
+	assert_int_equal(c->actions[0].max_duration, 3600);
+	ss_kconf_free(c);
+}
+
 /* Each broken line: the error names the file, the line and the problem. */
 static void test_conf_errors(void **state)
 {
@@ -787,7 +808,21 @@ static void test_conf_errors(void **state)
 		{"[Server]\nPrivateKeyFile = k\nWindow = 0\n", ":3: Window: '0' is not in 1..3600"},
 		{"[Server]\nPrivateKeyFile = k\nWindow = 5\nWindow = 6\n",
 		 ":4: Window set twice in this section (first on line 3)"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\n", ":4: Type: grant"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\n",
+		 ":3: [Action a] Type = grant needs Interface, Rule and Duration"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ss0\nRule = "
+		 "ssh\n",
+		 ":6: Rule: expected tcp, udp, icmp or any, got 'ssh'"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ../x\n",
+		 ":5: Interface: '../x' is not an interface name"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ss0\nRule = "
+		 "tcp 22\nDuration = 90000\n",
+		 ":3: [Action a] Type = grant: Duration and MaxDuration are at most 86400 s"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ss0\nRule = "
+		 "tcp 22\nDuration = 60\nOpen = tcp/22\n",
+		 ":3: [Action a] Type = grant runs no command and opens no port"},
+		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = knock\n",
+		 ":4: Type: 'knock' is not command, open, cycle or grant"},
 		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/0\n",
 		 ":5: Open: port '0'"},
 		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/90-80\n",
@@ -1186,6 +1221,7 @@ int main(void)
 		cmocka_unit_test(test_error_names),
 		T(test_conf_ok),
 		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_conf_grant),
 		T(test_validate_order),
 		T(test_validate_rate_and_full),
 		T(test_validate_signature),
