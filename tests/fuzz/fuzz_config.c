@@ -4,6 +4,10 @@
  * on when it accepts a file (valid name and ranges, endpoints that pass the syntax check,
  * CIDRs that print and parse back to themselves). Also ss_cidr_parse and
  * ss_endpoint_check on the raw input. No file I/O, no DNS.
+ *
+ * The capability parser (Allow = rules, silosec grant) is fuzzed both ways: through the
+ * file and as a raw rule list, where every accepted rule must print and parse back to
+ * itself; the raw bytes are also parsed as an inner IP packet and matched against them.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -11,6 +15,7 @@
 
 #include <silosec/error.h>
 
+#include "capability.h"
 #include "config.h"
 
 #define FILE_NAME "fuzz.conf"
@@ -39,6 +44,23 @@ static void check_cidr(const ss_cidr *c)
 	check(!memcmp(back.addr, c->addr, sizeof(c->addr)));
 }
 
+static void check_rule(const ss_cap_rule *r)
+{
+	char buf[SS_CAP_RULE_STR];
+	ss_cap_rule back;
+
+	check(r->proto == SS_CAP_ANY || r->proto == SS_CAP_TCP || r->proto == SS_CAP_UDP ||
+	      r->proto == SS_CAP_ICMP);
+	check(r->port_lo <= r->port_hi);
+	check(r->proto == SS_CAP_TCP || r->proto == SS_CAP_UDP ||
+	      (r->port_lo == 0 && r->port_hi == 65535));
+	if (r->has_dst)
+		check_cidr(&r->dst);
+	ss_cap_rule_format(r, buf, sizeof(buf));
+	check(ss_cap_rule_parse(buf, &back, NULL, 0) == 0);
+	check(ss_cap_rule_equal(r, &back));
+}
+
 static void check_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -62,6 +84,10 @@ static void check_peers(const ss_conf *c)
 		check(!p->nallowed == !p->allowed);
 		for (size_t j = 0; j < p->nallowed; j++)
 			check_cidr(&p->allowed[j]);
+		check(p->nallow <= SS_CAP_MAX_RULES);
+		check(!p->nallow || p->has_allow);
+		for (size_t j = 0; j < p->nallow; j++)
+			check_rule(&p->allow[j]);
 		/* Quadratic, but fuzz inputs hold few peers. */
 		for (size_t j = 0; j < i && !p->tofu; j++)
 			check(c->peers[j].tofu ||
@@ -82,7 +108,30 @@ static void check_conf(const ss_conf *c)
 		v6 |= c->addrs[i].family == AF_INET6;
 	}
 	check(c->mtu >= (v6 ? 1280u : 576u) && c->mtu <= 65535);
+	check(c->ct_per_peer >= 1 && c->ct_per_peer <= 1000000);
 	check_peers(c);
+}
+
+/* A rule list from the raw input; the raw bytes as a packet must not crash the matcher. */
+static void check_rules(const char *s, const uint8_t *data, size_t size)
+{
+	ss_cap_rule rules[SS_CAP_MAX_RULES];
+	char err[160];
+	ss_pkt_info pi;
+	size_t n = 0;
+	uint32_t secs;
+
+	if (ss_cap_list_parse(s, rules, SS_CAP_MAX_RULES, &n, err, sizeof(err)) == 0)
+		for (size_t i = 0; i < n; i++)
+			check_rule(&rules[i]);
+	check(n <= SS_CAP_MAX_RULES);
+	if (ss_pkt_parse(data, size, &pi) == 0) {
+		check(pi.family == 4 || pi.family == 6);
+		check(!pi.inner || (pi.inner >= data && pi.inner + pi.inner_len <= data + size));
+		(void)ss_cap_match(rules, n, &pi);
+	}
+	if (ss_duration_parse(s, &secs) == 0)
+		check(secs > 0);
 }
 
 /* The standalone parsers on the raw input as a string. */
@@ -97,6 +146,7 @@ static void check_strings(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	if (ss_cidr_parse(s, &c) == 0)
 		check_cidr(&c);
+	check_rules(s, data, size);
 	/* Anything accepted holds no space and ends in a port. */
 	if (ss_endpoint_check(s) == 0)
 		check(!strchr(s, ' ') && strrchr(s, ':') && strrchr(s, ':')[1]);

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Per-peer resource bounds (invariant 11), connection tracking: hub A talks to B and C.
+# A opens far more flows to B than B's budget (ConntrackPerPeer = 32): B's table stops at
+# 32 entries, the rest is counted as SS_ERR_CT_FULL and audited, and replies to untracked
+# flows are refused (fail secure). C's budget is untouched: A's ping and TCP to C still
+# get their replies, and C's own allowed traffic still flows.
+source "$(dirname "$0")/lib.sh"
+host a
+host b
+host c
+veth a b 1
+veth a c 2
+conf a "[Interface]
+PrivateKeyFile = node.key
+Address = 10.77.0.1/24
+ListenPort = 51001
+ConntrackPerPeer = 32
+[Peer]
+Identity = ${ID[b]}
+Endpoint = 198.51.1.2:51002
+AllowedIPs = 10.77.0.2/32
+Allow = tcp 22
+[Peer]
+Identity = ${ID[c]}
+Endpoint = 198.51.2.2:51003
+AllowedIPs = 10.77.0.3/32
+Allow = tcp 22"
+for h in b c; do
+	n=$([ $h = b ] && echo 2 || echo 3)
+	l=$([ $h = b ] && echo 1 || echo 2)
+	conf $h "[Interface]
+PrivateKeyFile = node.key
+Address = 10.77.0.$n/24
+ListenPort = 5100$n
+[Peer]
+Identity = ${ID[a]}
+Endpoint = 198.51.$l.1:51001
+AllowedIPs = 10.77.0.0/24
+Allow = any"
+done
+start a && start b && start c || exit 1
+tcp_listen a 22
+tcp_listen b 8080
+tcp_listen c 8080
+peer() { # HOST FIELD-EXPR
+	jget a "[p for p in d['peers'] if p['peer'] == '${ID[$1]}'][0]$2"
+}
+check "A reaches B (reply tracked)" wait_for 10 tcp_probe a 10.77.0.2 8080
+check "A reaches C (reply tracked)" wait_for 10 tcp_probe a 10.77.0.3 8080
+check "budget shown: 32 per peer" test "$(peer b "['conntrack_budget']")" = 32
+
+flood() { # 200 UDP flows from A to B, distinct destination ports
+	on a python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for p in range(20000, 20200):
+    s.sendto(b"x", ("10.77.0.2", p))
+'
+}
+check "A opens 200 UDP flows to B" flood
+sleep 0.5
+check "B's tracked flows stop at its budget (32)" test "$(peer b "['conntrack']")" = 32
+check "the overflow is counted as SS_ERR_CT_FULL on B" test "$(peer b "['drops'].get('SS_ERR_CT_FULL', 0)")" -ge 150
+check "an audit line says so" sh -c "grep '\"event\":\"conntrack\"' $TMP/a/log | grep -q SS_ERR_CT_FULL"
+no_reply() { ! tcp_probe a 10.77.0.2 8080 1.5; }
+check "fail secure: a new connection to B gets no reply past the budget" no_reply
+check "C is unaffected: A's ping gets C's replies" on a ping -c 3 -i 0.2 -W 2 10.77.0.3
+check "C is unaffected: A's new TCP connection to C" tcp_probe a 10.77.0.3 8080
+check "C is unaffected: C reaches its allowed tcp 22 on A" tcp_probe c 10.77.0.1 22
+check "C's table holds only C's flows" test "$(peer c "['conntrack']")" -le 8
+check "B's own allowed traffic still flows (rules need no tracking)" tcp_probe b 10.77.0.1 22
+finish
