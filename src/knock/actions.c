@@ -483,23 +483,20 @@ int64_t ss_knock_actions_tick(struct ss_knock_actx *a, uint64_t now_ms)
 {
 	int64_t next = 1000;
 	int status;
-	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (size_t i = 0; i < SS_KNOCK_MAX_CHILDREN; i++) {
-			struct child *c = &a->children[i];
+	/* By pid: the daemon's packet-parser child is not ours to reap. */
+	for (size_t i = 0; i < SS_KNOCK_MAX_CHILDREN; i++) {
+		struct child *c = &a->children[i];
 
-			if (c->pid != pid)
-				continue;
-			if (WIFEXITED(status))
-				ss_knock_log(WEXITSTATUS(status) ? LOG_WARNING : LOG_INFO,
-					     "%s: exited with status %d", c->what,
-					     WEXITSTATUS(status));
-			else if (WIFSIGNALED(status))
-				ss_knock_log(LOG_WARNING, "%s: killed by signal %d", c->what,
-					     WTERMSIG(status));
-			c->pid = 0;
-		}
+		if (!c->pid || waitpid(c->pid, &status, WNOHANG) != c->pid)
+			continue;
+		if (WIFEXITED(status))
+			ss_knock_log(WEXITSTATUS(status) ? LOG_WARNING : LOG_INFO,
+				     "%s: exited with status %d", c->what, WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			ss_knock_log(LOG_WARNING, "%s: killed by signal %d", c->what,
+				     WTERMSIG(status));
+		c->pid = 0;
 	}
 	for (size_t i = 0; i < SS_KNOCK_MAX_CHILDREN; i++) {
 		struct child *c = &a->children[i];

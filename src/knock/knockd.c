@@ -4,11 +4,19 @@
  * in the order of docs/PROTOCOL.md 14.5 and runs the configured action for knocks that
  * pass. Silent on the wire: nothing is ever sent back. Drops are counted per stable code
  * and logged at most once per LogInterval per code; SIGUSR1 logs all counters.
+ *
+ * Privilege separation (as OpenSSH does it): a child, unprivileged and under a tight
+ * seccomp filter, receives and validates every datagram (it holds the server key and
+ * writes the replay cache); for an accepted knock it sends a small request over a
+ * socketpair to the parent, which checks again that this identity may run this action
+ * and runs it. The parent restarts a child that dies, with a backoff, and audits it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -21,20 +29,43 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include <silosec/error.h>
 #include <silosec/identity.h>
 #include <silosec/knock.h>
 
 #include "actions.h"
+#include "audit.h"
 #include "kconf.h"
 #include "crypto.h"
+#include "sandbox.h"
 #include "validate.h"
 
 #define BATCH 64
+/* Child exit status asking for an immediate restart (replay file compaction as root). */
+#define EXIT_RESTART 3
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 60000
+
+struct opts {
+	const char *path, *user, *audit;
+	bool foreground, test_only, no_sandbox;
+};
+
+/* What the child tells the parent about an accepted knock; the parent trusts none of it. */
+struct kreq {
+	uint32_t magic;
+	int32_t family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	ss_knock_msg msg;
+};
+#define KREQ_MAGIC 0x4b524551u
 
 static bool log_stderr = true;
 
@@ -72,10 +103,14 @@ static uint64_t wall_ms(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: silosec-knockd -c FILE [-f] [-t]\n"
-		   "  -c FILE   configuration (knockd.conf(5))\n"
-		   "  -f        stay in the foreground and log to stderr\n"
-		   "  -t        check the configuration and exit\n");
+	fprintf(f, "usage: silosec-knockd -c FILE [-f] [-t] [--user NAME] [--audit PATH] "
+		   "[--no-sandbox]\n"
+		   "  -c FILE        configuration (knockd.conf(5))\n"
+		   "  -f             stay in the foreground and log to stderr\n"
+		   "  -t             check the configuration and exit\n"
+		   "  --user NAME    the packet parser's user (default: silosec, else nobody)\n"
+		   "  --audit PATH   audit trail (JSON lines) to PATH, or - for stderr\n"
+		   "  --no-sandbox   debugging only: no privilege separation sandbox\n");
 }
 
 /* "host:port", "[v6]:port", numeric only: the daemon resolves no names. */
@@ -230,60 +265,728 @@ static void log_counters(const ss_knock_validator *v)
 	ss_knock_log(LOG_INFO, "%s", line);
 }
 
-int main(int argc, char **argv)
-{
-	const char *path = NULL;
-	char *abs_path = NULL;
-	bool foreground = false, test_only = false;
-	char err[SS_KCONF_ERR_LEN];
-	struct pollfd pfd[SS_KCONF_MAX_LISTEN + 1];
-	struct ss_knock_actx *actx = NULL;
-	ss_knock_validator val;
-	ss_identity *id = NULL;
-	struct logstate ls;
-	ss_kconf *conf = NULL;
-	struct rlimit core = {0, 0};
-	uint64_t rl_seed;
-	sigset_t mask;
-	size_t nfd = 0;
-	int opt, ret = 1, sfd = -1;
-	bool running = true, have_val = false, child_exited = false;
-	uint64_t next_tick = 0;
+/* ---- audit: one line per knock decision ---- */
 
-	while ((opt = getopt(argc, argv, "c:fth")) != -1) {
+static void to_sockaddr(int family, const uint8_t *addr, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = (sa_family_t)family;
+	if (family == AF_INET)
+		memcpy(&((struct sockaddr_in *)ss)->sin_addr, addr, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, addr, 16);
+}
+
+static void audit_knock(const char *decision, int code, const uint8_t *identity, int family,
+			const uint8_t *addr, const char *action, const char *why)
+{
+	struct sockaddr_storage ss;
+	char detail[160];
+	struct ss_audit_rec r = {.event = "knock",
+				 .decision = decision,
+				 .code = code,
+				 .identity = identity,
+				 .detail = detail};
+
+	to_sockaddr(family, addr, &ss);
+	r.peer = (const struct sockaddr *)&ss;
+	snprintf(detail, sizeof(detail), "%s%s%s%s", action && *action ? "action " : "",
+		 action ? action : "", why && action && *action ? "; " : "", why ? why : "");
+	ss_audit(&r, mono_ns());
+}
+
+/* A refusal in the child: identity and action only once the signature vouches for them. */
+static void audit_drop(int code, const ss_knock_verdict *v, int family, const uint8_t *addr)
+{
+	bool signed_ok = code <= SS_ERR_KNOCK_UNKNOWN_ID && code >= SS_KNOCK_DROP_LAST;
+
+	audit_knock("refuse", code, signed_ok ? v->msg.client : NULL, family, addr,
+		    code <= SS_ERR_KNOCK_TIME && signed_ok ? v->msg.action : NULL, NULL);
+}
+
+/* ---- the parser child: recv and validation, no privileges ---- */
+
+struct parser {
+	const struct opts *o;
+	const ss_kconf *conf;
+	ss_knock_validator val;
+	struct logstate ls;
+	struct pollfd pfd[SS_KCONF_MAX_LISTEN + 2];
+	size_t nlisten;
+	int sock, sfd;
+};
+
+static void handle_packet(struct parser *p, const uint8_t *buf, size_t len,
+			  const struct sockaddr_storage *from)
+{
+	struct kreq req;
+	ss_knock_verdict v;
+	char src[INET6_ADDRSTRLEN];
+	int fam, r;
+
+	memset(&req, 0, sizeof(req));
+	source(from, &fam, req.addr, src, sizeof(src));
+	r = ss_knock_validate(&p->val, buf, len, fam, req.addr, mono_ns(), wall_ms(), &v);
+	if (r) {
+		log_drop(&p->ls, p->conf, r, src, &v, wall_ms());
+		audit_drop(r, &v, fam, req.addr);
+		/* Not a bad knock but our replay file: a fresh child compacts it as root. */
+		if (ss_knock_drop_index(r) < 0)
+			_exit(EXIT_RESTART);
+		return;
+	}
+	req.magic = KREQ_MAGIC;
+	req.family = fam;
+	req.msg = v.msg;
+	if (send(p->sock, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req))
+		_exit(1); /* the parent is gone */
+	ss_wipe(&req, sizeof(req));
+	ss_wipe(&v, sizeof(v));
+}
+
+static void parser_recv(struct parser *p, int fd)
+{
+	struct mmsghdr mm[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_storage from[BATCH];
+	static uint8_t bufs[BATCH][SS_KNOCK_MAX_LEN + 1];
+	int got;
+
+	for (int k = 0; k < BATCH; k++) {
+		iov[k].iov_base = bufs[k];
+		iov[k].iov_len = sizeof(bufs[k]);
+		memset(&mm[k].msg_hdr, 0, sizeof(mm[k].msg_hdr));
+		mm[k].msg_hdr.msg_iov = &iov[k];
+		mm[k].msg_hdr.msg_iovlen = 1;
+		mm[k].msg_hdr.msg_name = &from[k];
+		mm[k].msg_hdr.msg_namelen = sizeof(from[k]);
+	}
+	got = recvmmsg(fd, mm, BATCH, MSG_DONTWAIT, NULL);
+	for (int k = 0; k < got; k++) {
+		/* Longer than any knock: recorded as too long, not truncated. */
+		size_t len = mm[k].msg_hdr.msg_flags & MSG_TRUNC ? SIZE_MAX : mm[k].msg_len;
+
+		handle_packet(p, bufs[k], len, &from[k]);
+	}
+}
+
+/* 1 to go on, 0 to exit. */
+static int parser_signals(struct parser *p)
+{
+	struct signalfd_siginfo si;
+
+	while (read(p->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		log_counters(&p->val);
+		if (si.ssi_signo != SIGUSR1)
+			return 0;
+	}
+	return 1;
+}
+
+static void parser_loop(struct parser *p)
+{
+	size_t n = p->nlisten;
+
+	p->pfd[n].fd = p->sock;
+	p->pfd[n].events = POLLIN;
+	p->pfd[n + 1].fd = p->sfd;
+	p->pfd[n + 1].events = POLLIN;
+	for (;;) {
+		if (poll(p->pfd, n + 2, -1) < 0 && errno != EINTR)
+			return;
+		/* The parent never writes: readable or hung up means it is gone. */
+		if (p->pfd[n].revents)
+			return;
+		if ((p->pfd[n + 1].revents & POLLIN) && !parser_signals(p))
+			return;
+		for (size_t i = 0; i < n; i++)
+			if (p->pfd[i].revents & POLLIN)
+				parser_recv(p, p->pfd[i].fd);
+	}
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Everything but stdio and keep[] is closed: no nftables socket, no parent ends. */
+static void close_others(int *keep, size_t n)
+{
+	unsigned lo = 3;
+
+	qsort(keep, n, sizeof(*keep), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 3)
+			continue;
+		if ((unsigned)keep[i] > lo)
+			syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0U);
+		lo = (unsigned)keep[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0U);
+}
+
+static char *dir_of(const char *path)
+{
+	char *copy, *dir;
+
+	if (!path)
+		return NULL;
+	copy = strdup(path);
+	if (!copy)
+		return NULL;
+	dir = strdup(dirname(copy));
+	free(copy);
+	return dir;
+}
+
+/*
+ * The child keeps no capability and reaches, through Landlock, only the replay file's
+ * directory (compaction writes a new file there and renames it). The listening sockets,
+ * the socketpair, the audit file and the replay file stay open from before the drop.
+ */
+static int parser_sandbox(const struct parser *p)
+{
+	char *rdir = dir_of(p->conf->replay_file);
+	const struct ss_sandbox_path paths[] = {{rdir, true}};
+	struct ss_sandbox_policy pol = {
+		.profile = SS_SANDBOX_KNOCK_PARSER,
+		.null_backend = p->o->no_sandbox,
+		.user = p->o->user,
+		.landlock = true,
+		.paths = paths,
+		.npaths = rdir ? 1 : 0,
+		.nofile = 64,
+		.no_fork = true,
+		.memlock = 2 * SS_SANDBOX_SECURE_HEAP,
+	};
+	struct ss_sandbox_report rep;
+	const char *step = "";
+	int ret = ss_sandbox_apply(&pol, &rep, &step);
+
+	free(rdir);
+	if (ret)
+		ss_knock_log(LOG_ERR, "%s: parser sandbox: %s failed: %s",
+			     ss_err_name(SS_ERR_SANDBOX), step,
+			     ret == SS_ERR_NOT_FOUND ? "no such user" : strerror(errno));
+	else if (!p->o->no_sandbox)
+		ss_knock_log(
+			LOG_INFO,
+			"parser: uid %u, no capabilities, seccomp %d syscalls%s, Landlock %s%d",
+			rep.uid, rep.nsyscalls, rep.sanitizer ? " (+ASan runtime)" : "",
+			rep.landlock_abi ? "ABI " : "unavailable ", rep.landlock_abi);
+	return ret;
+}
+
+static int parser_signalfd(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* In the child after fork; never returns. */
+static void run_parser(const struct opts *o, const ss_kconf *conf, const ss_identity *id,
+		       const int *lfd, size_t nlisten, int sock)
+{
+	static struct parser p;
+	int keep[SS_KCONF_MAX_LISTEN + 3];
+	size_t nk = 0;
+	uint64_t seed;
+
+	memset(&p, 0, sizeof(p));
+	p.o = o;
+	p.conf = conf;
+	p.sock = sock;
+	p.nlisten = nlisten;
+	/* syslog reconnects by itself; its descriptor must not be reused under it. */
+	closelog();
+	p.sfd = parser_signalfd();
+	for (size_t i = 0; i < nlisten; i++) {
+		p.pfd[i].fd = lfd[i];
+		p.pfd[i].events = POLLIN;
+		keep[nk++] = lfd[i];
+	}
+	keep[nk++] = sock;
+	keep[nk++] = p.sfd;
+	keep[nk++] = ss_audit_fd();
+	close_others(keep, nk);
+	/* The replay file is loaded and compacted here, still as root. */
+	if (p.sfd < 0 || ss_random_system(NULL, (uint8_t *)&seed, sizeof(seed)) ||
+	    ss_knock_validator_init(&p.val, conf, id, seed, wall_ms())) {
+		ss_knock_log(LOG_ERR,
+			     "cannot start: replay file %s unreadable, corrupt or over "
+			     "ReplayCapacity",
+			     conf->replay_file ? conf->replay_file : "(none)");
+		_exit(1);
+	}
+	if (parser_sandbox(&p))
+		_exit(1);
+	/* One byte: up and sandboxed. */
+	if (send(sock, "", 1, MSG_NOSIGNAL) != 1)
+		_exit(1);
+	parser_loop(&p);
+	_exit(0);
+}
+
+/* ---- the parent: re-checks requests and runs actions ---- */
+
+struct parent {
+	const struct opts *o;
+	const ss_kconf *conf;
+	const ss_identity *id;
+	struct ss_knock_actx *actx;
+	int lfd[SS_KCONF_MAX_LISTEN];
+	size_t nlisten;
+	int sock; /* our end of the socketpair with the current child, or -1 */
+	pid_t child;
+	uint64_t started_ms, restart_ms, backoff_ms;
+};
+
+static bool printable(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/*
+ * The child is the part exposed to the network: what it sends is checked again against
+ * our own copy of the configuration (identity known, action allowed for it, signed
+ * source, time window, payload rule) and the duration is recomputed here.
+ */
+static int recheck(const struct parent *P, const struct kreq *q, ss_knock_verdict *v)
+{
+	const ss_knock_msg *m = &q->msg;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	if (q->magic != KREQ_MAGIC || (q->family != AF_INET && q->family != AF_INET6) ||
+	    !memchr(m->action, '\0', sizeof(m->action)) || m->payload_len > sizeof(m->payload))
+		return SS_ERR_KNOCK_MALFORMED;
+	v->client = ss_kconf_client(P->conf, m->client);
+	if (!v->client)
+		return SS_ERR_KNOCK_UNKNOWN_ID;
+	ret = ss_knock_check_source(m, q->family, q->addr, v->client->allow_any_source);
+	if (!ret)
+		ret = ss_knock_check_time(m, wall_ms(), P->conf->window_ms);
+	if (ret)
+		return ret;
+	v->action = ss_kconf_allowed(P->conf, v->client, m->action);
+	if (!v->action)
+		return SS_ERR_KNOCK_ACTION;
+	if ((v->action->payload == SS_KPAY_NONE && m->payload_len) ||
+	    (v->action->payload == SS_KPAY_ASCII && !printable(m->payload, m->payload_len)))
+		return SS_ERR_KNOCK_PAYLOAD;
+	v->duration = m->duration ? m->duration : v->action->duration;
+	if (v->duration > v->action->max_duration)
+		v->duration = v->action->max_duration;
+	v->msg = *m;
+	return 0;
+}
+
+static void handle_request(struct parent *P, const struct kreq *q)
+{
+	char src[INET6_ADDRSTRLEN], cid[SS_B64_KEY_LEN], fp[SS_FINGERPRINT_LEN], why[64];
+	ss_knock_verdict v;
+	int ret = recheck(P, q, &v);
+
+	inet_ntop(q->family == AF_INET6 ? AF_INET6 : AF_INET, q->addr, src, sizeof(src));
+	if (ret) {
+		ss_knock_log(LOG_WARNING,
+			     "%s: request from the parser child for %s refused by the re-check",
+			     ss_err_name(ret), src);
+		audit_knock("refuse", ret, ret == SS_ERR_KNOCK_MALFORMED ? NULL : q->msg.client,
+			    q->family, q->addr, NULL, "refused by the privileged re-check");
+		return;
+	}
+	ss_key_to_base64(v.msg.client, cid);
+	ss_fingerprint(v.msg.client, fp);
+	ss_knock_log(LOG_NOTICE,
+		     "knock accepted: client %s (%s, %s) action %s from %s, payload %zu bytes, "
+		     "duration %u s",
+		     v.client->name, fp, cid, v.action->name, src, v.msg.payload_len, v.duration);
+	snprintf(why, sizeof(why), "duration %u s", v.duration);
+	audit_knock("accept", 0, v.msg.client, q->family, q->addr, v.action->name, why);
+	(void)ss_knock_actions_run(P->actx, &v, q->family, q->addr, src, wall_ms());
+	ss_wipe(&v, sizeof(v));
+}
+
+static int spawn_parser(struct parent *P)
+{
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		run_parser(P->o, P->conf, P->id, P->lfd, P->nlisten, sp[1]);
+	}
+	close(sp[1]);
+	if (fcntl(sp[0], F_SETFL, O_NONBLOCK) < 0) {
+		close(sp[0]);
+		return -1;
+	}
+	P->sock = sp[0];
+	P->child = pid;
+	P->started_ms = wall_ms();
+	return 0;
+}
+
+/* The first child must come up, or the daemon does not start. */
+static int wait_ready(struct parent *P)
+{
+	struct pollfd pfd = {.fd = P->sock, .events = POLLIN};
+	char c;
+
+	if (poll(&pfd, 1, 30000) != 1 || recv(P->sock, &c, 1, 0) != 1)
+		return -1;
+	return 0;
+}
+
+static void parser_read(struct parent *P)
+{
+	struct kreq q;
+	ssize_t n;
+
+	while ((n = recv(P->sock, &q, sizeof(q), MSG_DONTWAIT | MSG_TRUNC)) > 0) {
+		if (n == (ssize_t)sizeof(q))
+			handle_request(P, &q);
+		else if (n != 1) /* 1: the "ready" byte of a restarted child */
+			ss_knock_log(LOG_WARNING, "%s: malformed request from the parser child",
+				     ss_err_name(SS_ERR_SANDBOX));
+		ss_wipe(&q, sizeof(q));
+	}
+	if (n == 0) { /* the child is gone; SIGCHLD says how */
+		close(P->sock);
+		P->sock = -1;
+	}
+}
+
+static void audit_violation(pid_t pid, int status)
+{
+	char detail[160];
+	struct ss_audit_rec r = {.event = "sandbox_violation",
+				 .decision = "restart",
+				 .code = SS_ERR_SANDBOX,
+				 .iface = "parser",
+				 .detail = detail};
+
+	if (WIFSIGNALED(status))
+		snprintf(detail, sizeof(detail), "parser child %d killed by signal %d%s", (int)pid,
+			 WTERMSIG(status),
+			 WTERMSIG(status) == SIGSYS ? " (forbidden system call)" : "");
+	else
+		snprintf(detail, sizeof(detail), "parser child %d exited with status %d", (int)pid,
+			 WEXITSTATUS(status));
+	ss_audit(&r, mono_ns());
+	ss_knock_log(LOG_ERR, "%s: %s; restarting it", ss_err_name(SS_ERR_SANDBOX), detail);
+}
+
+/* The child is reaped by pid: command children are actions.c's. */
+static void reap_parser(struct parent *P, bool running)
+{
+	uint64_t now = wall_ms();
+	pid_t pid = P->child;
+	int status;
+
+	if (pid <= 0 || waitpid(pid, &status, WNOHANG) != pid)
+		return;
+	if (P->sock >= 0) {
+		close(P->sock);
+		P->sock = -1;
+	}
+	P->child = 0;
+	if (!running)
+		return;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RESTART) {
+		ss_knock_log(LOG_NOTICE, "parser child restarting to compact the replay file");
+		P->restart_ms = now;
+		return;
+	}
+	audit_violation(pid, status);
+	/* A child that ran a while earns a quick restart; one that keeps dying, less so. */
+	if (now - P->started_ms > BACKOFF_MAX_MS)
+		P->backoff_ms = BACKOFF_MIN_MS;
+	P->restart_ms = now + P->backoff_ms;
+	P->backoff_ms = P->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : P->backoff_ms * 2;
+}
+
+static void maybe_restart(struct parent *P)
+{
+	if (P->child || wall_ms() < P->restart_ms)
+		return;
+	if (spawn_parser(P) < 0) {
+		ss_knock_log(LOG_ERR, "parser child: fork: %s", strerror(errno));
+		P->restart_ms = wall_ms() + P->backoff_ms;
+	}
+}
+
+static void stop_parser(struct parent *P)
+{
+	int status;
+
+	if (P->child <= 0)
+		return;
+	kill(P->child, SIGTERM);
+	(void)waitpid(P->child, &status, 0);
+	P->child = 0;
+}
+
+/*
+ * The parent stays root: it runs operator commands (as root or their User=), edits
+ * nftables and talks to silosecd's control socket. It keeps only the capabilities those
+ * need and a seccomp deny list (its command children inherit both, and NoNewPrivs).
+ */
+static int parent_sandbox(const struct opts *o)
+{
+	struct ss_sandbox_policy pol = {
+		.profile = SS_SANDBOX_KNOCK_ACTIONS,
+		.null_backend = o->no_sandbox,
+		.keep_root = true,
+		.caps = 1ULL << CAP_NET_ADMIN | 1ULL << CAP_NET_RAW | 1ULL << CAP_SETUID |
+			1ULL << CAP_SETGID | 1ULL << CAP_SETPCAP | 1ULL << CAP_KILL |
+			1ULL << CAP_DAC_OVERRIDE | 1ULL << CAP_DAC_READ_SEARCH | 1ULL << CAP_CHOWN |
+			1ULL << CAP_FOWNER,
+		.memlock = 2 * SS_SANDBOX_SECURE_HEAP,
+	};
+	struct ss_sandbox_report rep;
+	const char *step = "";
+	int ret = ss_sandbox_apply(&pol, &rep, &step);
+
+	if (ret)
+		ss_knock_log(LOG_ERR, "%s: sandbox: %s failed: %s", ss_err_name(SS_ERR_SANDBOX),
+			     step, strerror(errno));
+	else if (o->no_sandbox)
+		ss_knock_log(LOG_WARNING,
+			     "SS_ERR_SANDBOX: --no-sandbox: the parser child keeps root and "
+			     "every capability, no seccomp filter, no Landlock (debugging only)");
+	else
+		ss_knock_log(LOG_INFO, "action runner: uid 0, seccomp deny list (%d)",
+			     rep.nsyscalls);
+	return ret;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{"user", required_argument, NULL, 'u'},
+		{"audit", required_argument, NULL, 'a'},
+		{"no-sandbox", no_argument, NULL, 'N'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	while ((opt = getopt_long(argc, argv, "c:fth", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
-			path = optarg;
+			o->path = optarg;
 			break;
 		case 'f':
-			foreground = true;
+			o->foreground = true;
 			break;
 		case 't':
-			test_only = true;
+			o->test_only = true;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		case 'a':
+			o->audit = optarg;
+			break;
+		case 'N':
+			o->no_sandbox = true;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			exit(0);
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (!path || optind != argc) {
+	if (!o->path || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
+	return 0;
+}
+
+/* The replay file is checked once here so that a corrupt one stops the start. */
+static int check_replay(const ss_kconf *conf, const ss_identity *id)
+{
+	ss_knock_validator val;
+
+	if (ss_knock_validator_init(&val, conf, id, 0, wall_ms())) {
+		ss_knock_log(LOG_ERR,
+			     "cannot start: replay file %s unreadable, corrupt or over "
+			     "ReplayCapacity",
+			     conf->replay_file ? conf->replay_file : "(none)");
+		return -1;
+	}
+	ss_knock_validator_free(&val);
+	return 0;
+}
+
+static int parent_signalfd(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* 1 while running. */
+static int parent_signals(struct parent *P, int sfd, bool *child_exited)
+{
+	struct signalfd_siginfo si;
+	int running = 1;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			running = 0;
+		else if (si.ssi_signo == SIGCHLD)
+			*child_exited = true;
+		else if (si.ssi_signo == SIGUSR1 && P->child > 0)
+			kill(P->child, SIGUSR1); /* the counters are the child's */
+		else if (si.ssi_signo == SIGHUP)
+			ss_knock_log(LOG_NOTICE, "SIGHUP: restart the daemon to reload "
+						 "(the replay cache persists)");
+	}
+	return running;
+}
+
+static void parent_loop(struct parent *P, int sfd)
+{
+	uint64_t next_tick = 0;
+	bool running = true, child_exited = false;
+
+	while (running) {
+		struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN},
+					{.fd = P->sock, .events = POLLIN}};
+		uint64_t t = wall_ms(), due;
+		int n;
+
+		if (t >= next_tick || child_exited) {
+			reap_parser(P, true);
+			next_tick = t + (uint64_t)ss_knock_actions_tick(P->actx, t);
+			child_exited = false;
+		}
+		maybe_restart(P);
+		due = P->child ? next_tick
+			       : (next_tick < P->restart_ms ? next_tick : P->restart_ms);
+		n = poll(pfd, P->sock >= 0 ? 2 : 1, due > t ? (int)(due - t) : 0);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents & POLLIN)
+			running = parent_signals(P, sfd, &child_exited);
+		if (P->sock >= 0 && pfd[1].revents) {
+			parser_read(P);
+			next_tick = 0;
+		}
+	}
+}
+
+static int open_listeners(struct parent *P)
+{
+	for (size_t i = 0; i < P->conf->nlisten; i++) {
+		int fd = open_socket(P->conf->listen[i]);
+
+		if (fd < 0)
+			return -1;
+		P->lfd[P->nlisten++] = fd;
+	}
+	return 0;
+}
+
+static void announce(const ss_kconf *conf, const ss_identity *id)
+{
+	char pub[SS_B64_KEY_LEN];
+
+	ss_key_to_base64(ss_identity_public(id), pub);
+	ss_knock_log(LOG_NOTICE, "listening as %s on %zu socket(s), window %llu ms", pub,
+		     conf->nlisten, (unsigned long long)conf->window_ms);
+}
+
+static int start(struct parent *P, const struct opts *o, int *sfd)
+{
+	char err[SS_KCONF_ERR_LEN];
+
+	if (check_replay(P->conf, P->id))
+		return -1;
+	if (o->audit && ss_audit_open(o->audit, "silosec-knockd")) {
+		ss_knock_log(LOG_ERR, "--audit %s: %s", o->audit, strerror(errno));
+		return -1;
+	}
+	if (ss_knock_actions_init(&P->actx, P->conf, err, sizeof(err))) {
+		ss_knock_log(LOG_ERR, "%s", err);
+		return -1;
+	}
+	if (open_listeners(P) < 0)
+		return -1;
+	*sfd = parent_signalfd();
+	if (*sfd < 0 || (!o->foreground && daemon(0, 0) < 0))
+		return -1;
+	if (parent_sandbox(o))
+		return -1;
+	if (spawn_parser(P) < 0 || wait_ready(P) < 0) {
+		ss_knock_log(LOG_ERR, "%s: the packet parser child did not start",
+			     ss_err_name(SS_ERR_SANDBOX));
+		return -1;
+	}
+	announce(P->conf, P->id);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct parent P;
+	char *abs_path = NULL;
+	char err[SS_KCONF_ERR_LEN];
+	ss_identity *id = NULL;
+	ss_kconf *conf = NULL;
+	struct opts o;
+	int ret, sfd = -1;
+
+	P.sock = -1;
+	ret = parse_args(argc, argv, &o);
+	if (ret)
+		return ret;
+	ret = 1;
 	/* The server key lives in this process: no core dumps, no ptrace. */
-	setrlimit(RLIMIT_CORE, &core);
+	setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	log_stderr = foreground || test_only;
+	log_stderr = o.foreground || o.test_only;
 	if (!log_stderr)
 		openlog("silosec-knockd", LOG_PID, LOG_DAEMON);
-	memset(&ls, 0, sizeof(ls));
-
+	/* Before the key is loaded: OpenSSL's secure heap and providers. */
+	if (ss_sandbox_prepare(SS_SANDBOX_KNOCK_PARSER)) {
+		ss_knock_log(LOG_ERR, "%s: cannot initialise OpenSSL", ss_err_name(SS_ERR_SANDBOX));
+		return 1;
+	}
 	/* Paths in the file resolve against its directory; daemon() later changes to /. */
-	abs_path = realpath(path, NULL);
-	if (ss_kconf_load(abs_path ? abs_path : path, &conf, err, sizeof(err))) {
+	abs_path = realpath(o.path, NULL);
+	if (ss_kconf_load(abs_path ? abs_path : o.path, &conf, err, sizeof(err))) {
 		ss_knock_log(LOG_ERR, "%s", err);
 		free(abs_path);
 		return 1;
@@ -293,153 +996,39 @@ int main(int argc, char **argv)
 			     conf->private_key_file);
 		goto out;
 	}
-	if (test_only) {
+	if (o.test_only) {
 		char pub[SS_B64_KEY_LEN];
 
 		ss_key_to_base64(ss_identity_public(id), pub);
-		printf("%s: ok: identity %s, %zu actions, %zu clients\n", path, pub, conf->nactions,
-		       conf->nclients);
+		printf("%s: ok: identity %s, %zu actions, %zu clients\n", o.path, pub,
+		       conf->nactions, conf->nclients);
 		ret = 0;
 		goto out;
 	}
-	if (ss_random_system(NULL, (uint8_t *)&rl_seed, sizeof(rl_seed)) ||
-	    ss_knock_validator_init(&val, conf, id, rl_seed, wall_ms())) {
-		ss_knock_log(LOG_ERR,
-			     "cannot start: replay file %s unreadable, corrupt or over "
-			     "ReplayCapacity",
-			     conf->replay_file ? conf->replay_file : "(none)");
-		goto out;
+	memset(&P, 0, sizeof(P));
+	P.o = &o;
+	P.conf = conf;
+	P.id = id;
+	P.sock = -1;
+	P.backoff_ms = BACKOFF_MIN_MS;
+	if (start(&P, &o, &sfd) == 0) {
+		parent_loop(&P, sfd);
+		ret = 0;
 	}
-	have_val = true;
-	if (ss_knock_actions_init(&actx, conf, err, sizeof(err))) {
-		ss_knock_log(LOG_ERR, "%s", err);
-		goto out;
-	}
-	for (size_t i = 0; i < conf->nlisten; i++) {
-		int fd = open_socket(conf->listen[i]);
-
-		if (fd < 0)
-			goto out;
-		pfd[nfd].fd = fd;
-		pfd[nfd++].events = POLLIN;
-	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (sfd < 0)
-		goto out;
-	pfd[nfd].fd = sfd;
-	pfd[nfd].events = POLLIN;
-	if (!foreground && daemon(0, 0) < 0)
-		goto out;
-	{
-		char pub[SS_B64_KEY_LEN];
-
-		ss_key_to_base64(ss_identity_public(id), pub);
-		ss_knock_log(LOG_NOTICE, "listening as %s on %zu socket(s), window %llu ms", pub,
-			     conf->nlisten, (unsigned long long)conf->window_ms);
-	}
-
-	while (running) {
-		uint64_t t = wall_ms();
-		int n;
-
-		/* Timers and children only when due or signalled: a flood must not pay for them. */
-		if (t >= next_tick || child_exited) {
-			next_tick = t + (uint64_t)ss_knock_actions_tick(actx, t);
-			child_exited = false;
-		}
-		n = poll(pfd, nfd + 1, next_tick > t ? (int)(next_tick - t) : 0);
-
-		if (n < 0 && errno != EINTR)
-			break;
-		if (pfd[nfd].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
-					running = false;
-				else if (si.ssi_signo == SIGCHLD)
-					child_exited = true;
-				else if (si.ssi_signo == SIGUSR1)
-					log_counters(&val);
-				else if (si.ssi_signo == SIGHUP)
-					ss_knock_log(LOG_NOTICE,
-						     "SIGHUP: restart the daemon to reload "
-						     "(the replay cache persists)");
-			}
-		}
-		for (size_t i = 0; i < nfd; i++) {
-			struct mmsghdr mm[BATCH];
-			struct iovec iov[BATCH];
-			struct sockaddr_storage from[BATCH];
-			static uint8_t bufs[BATCH][SS_KNOCK_MAX_LEN + 1];
-			int got;
-
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			for (int k = 0; k < BATCH; k++) {
-				iov[k].iov_base = bufs[k];
-				iov[k].iov_len = sizeof(bufs[k]);
-				memset(&mm[k].msg_hdr, 0, sizeof(mm[k].msg_hdr));
-				mm[k].msg_hdr.msg_iov = &iov[k];
-				mm[k].msg_hdr.msg_iovlen = 1;
-				mm[k].msg_hdr.msg_name = &from[k];
-				mm[k].msg_hdr.msg_namelen = sizeof(from[k]);
-			}
-			got = recvmmsg(pfd[i].fd, mm, BATCH, MSG_DONTWAIT, NULL);
-			for (int k = 0; k < got; k++) {
-				ss_knock_verdict v;
-				uint8_t addr[16];
-				char src[INET6_ADDRSTRLEN];
-				int fam, r;
-				/* Longer than any knock: recorded as too long, not truncated. */
-				size_t len = mm[k].msg_hdr.msg_flags & MSG_TRUNC ? SIZE_MAX
-										 : mm[k].msg_len;
-
-				source(&from[k], &fam, addr, src, sizeof(src));
-				r = ss_knock_validate(&val, bufs[k], len, fam, addr, mono_ns(),
-						      wall_ms(), &v);
-				if (r) {
-					log_drop(&ls, conf, r, src, &v, wall_ms());
-					continue;
-				}
-				{
-					char cid[SS_B64_KEY_LEN], fp[SS_FINGERPRINT_LEN];
-
-					ss_key_to_base64(v.msg.client, cid);
-					ss_fingerprint(v.msg.client, fp);
-					ss_knock_log(LOG_NOTICE,
-						     "knock accepted: client %s (%s, %s) action %s "
-						     "from %s, "
-						     "payload %zu bytes, duration %u s",
-						     v.client->name, fp, cid, v.action->name, src,
-						     v.msg.payload_len, v.duration);
-				}
-				(void)ss_knock_actions_run(actx, &v, fam, addr, src, wall_ms());
-				next_tick = 0;
-				ss_wipe(&v, sizeof(v));
-			}
-		}
-	}
-	ss_knock_actions_flush(actx, wall_ms());
-	log_counters(&val);
-	ret = 0;
+	stop_parser(&P);
+	if (P.actx)
+		ss_knock_actions_flush(P.actx, wall_ms());
 out:
-	for (size_t i = 0; i < nfd; i++)
-		close(pfd[i].fd);
+	for (size_t i = 0; i < P.nlisten; i++)
+		close(P.lfd[i]);
 	if (sfd >= 0)
 		close(sfd);
-	ss_knock_actions_free(actx);
-	if (have_val)
-		ss_knock_validator_free(&val);
+	if (P.sock >= 0)
+		close(P.sock);
+	ss_knock_actions_free(P.actx);
 	ss_identity_free(id);
 	ss_kconf_free(conf);
 	free(abs_path);
+	ss_audit_close();
 	return ret;
 }
