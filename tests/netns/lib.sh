@@ -62,6 +62,9 @@ conf() {
 start() { # HOST [extra silosecd args]
 	local h=$1
 	shift
+	# A socket left by an earlier daemon (a sandboxed one cannot always unlink it)
+	# would make the wait below return before this daemon is up.
+	rm -f "$TMP/$h/run/ss0.sock"
 	SILOSEC_RUN_DIR=$TMP/$h/run ip netns exec "$NS$h" \
 		"$SILOSECD" -f -c "$TMP/$h/ss0.conf" "$@" 2>>"$TMP/$h/log" &
 	PID[$h]=$!

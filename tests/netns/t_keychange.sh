@@ -17,7 +17,7 @@ refused() {
 }
 check "a new, unknown identity is refused and logged" refused
 check "silosec set: add the new identity, remove the old" \
-	on a "$SILOSEC" set ss0 peer "$new" endpoint 198.51.1.2:51002 allowed-ips 10.77.0.2/32,fd77::2/128 \
+	on a "$SILOSEC" set ss0 peer "$new" endpoint 198.51.1.2:51002 allowed-ips 10.77.0.2/32,fd77::2/128 allow any \
 	peer "$old" remove
 check "new handshake with the new key" wait_for 10 on b ping -c 1 -W 1 10.77.0.1
 check "A shows only the new identity" test "$(jget a "[p['peer'] for p in d['peers']]")" = "['$new']"
