@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sandbox profiles: in a forked child, apply a profile, then make one system call. The
+ * allowed ones must work; the forbidden ones must kill the child with SIGSYS (the filter's
+ * default is to kill the process). Also the privilege drop (uid, capabilities,
+ * NoNewPrivs) as /proc/self/status shows it, Landlock, and the null backend.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+
+#include <silosec/error.h>
+
+#include "helpers.h"
+#include "sandbox.h"
+
+typedef int (*probe_fn)(void);
+
+static const struct ss_sandbox_policy base = {
+	.nofile = 64,
+	.memlock = 1 << 20,
+};
+
+/* Child: apply the profile, run the probe; exit 0 if it returned 0, 1 if not, 2 if apply
+ * failed. Returns the raw wait status. */
+static int run(const struct ss_sandbox_policy *pol, probe_fn probe)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (ss_sandbox_apply(pol, NULL, NULL))
+			_exit(2);
+		_exit(probe() == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static struct ss_sandbox_policy profile(enum ss_sandbox_profile p)
+{
+	struct ss_sandbox_policy pol = base;
+
+	pol.profile = p;
+	pol.no_fork = p != SS_SANDBOX_KNOCK_ACTIONS;
+	pol.keep_root = p == SS_SANDBOX_KNOCK_ACTIONS;
+	return pol;
+}
+
+static void expect_sigsys(enum ss_sandbox_profile p, probe_fn probe)
+{
+	struct ss_sandbox_policy pol = profile(p);
+	int st = run(&pol, probe);
+
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+static void expect_ok(enum ss_sandbox_profile p, probe_fn probe)
+{
+	struct ss_sandbox_policy pol = profile(p);
+	int st = run(&pol, probe);
+
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* ---- probes ---- */
+
+static int do_execve(void)
+{
+	char *argv[] = {"/bin/true", NULL}, *envp[] = {NULL};
+
+	execve(argv[0], argv, envp);
+	return -1;
+}
+
+static int do_fork_exec(void)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		do_execve();
+		_exit(127);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -1;
+}
+
+static int do_ptrace(void)
+{
+	return (int)ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+}
+
+static int do_packet_socket(void)
+{
+	return socket(AF_PACKET, SOCK_RAW, 0);
+}
+
+static int do_mmap_exec(void)
+{
+	return mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+			       MAP_FAILED
+		       ? -1
+		       : 0;
+}
+
+static int do_mprotect_exec(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	return mprotect(p, 4096, PROT_READ | PROT_EXEC);
+}
+
+static int do_fork(void)
+{
+	return (int)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0) < 0 ? -1 : 0;
+}
+
+/* What every worker does all day: memory, time, randomness, plain I/O, a socket. */
+static int do_daily(void)
+{
+	struct timespec ts;
+	uint8_t b[16];
+	char c = 'x';
+	void *m = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *heap = malloc(1 << 20);
+	int fd;
+
+	if (m == MAP_FAILED || !heap || munmap(m, 1 << 16) < 0)
+		return -1;
+	free(heap);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0 || getrandom(b, sizeof(b), 0) != sizeof(b))
+		return -1;
+	/* syslog's reconnect */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return write(2, &c, 0) == 0 && getpid() > 0 ? 0 : -1;
+}
+
+/* /proc/self/status as the sandboxed process sees itself. */
+static int do_status(void)
+{
+	char buf[4096], *l;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	if (!strstr(buf, "\nNoNewPrivs:\t1\n") || !strstr(buf, "\nSeccomp:\t2\n"))
+		return -1;
+	/* The tunnel profile keeps CAP_NET_ADMIN (bit 12) only. */
+	l = strstr(buf, "\nCapEff:\t");
+	if (!l || strtoull(l + 9, NULL, 16) != 1ULL << CAP_NET_ADMIN)
+		return -1;
+	l = strstr(buf, "\nUid:\t");
+	return l && atoi(l + 6) != 0 ? 0 : -1;
+}
+
+static bool sanitizer_build(void)
+{
+	struct ss_sandbox_report rep;
+	struct ss_sandbox_policy null = {.null_backend = true};
+
+	assert_int_equal(ss_sandbox_apply(&null, &rep, NULL), 0);
+	return rep.sanitizer;
+}
+
+/* ---- tests ---- */
+
+static void allowed_calls_work(void **state)
+{
+	(void)state;
+	expect_ok(SS_SANDBOX_TUNNEL, do_daily);
+	expect_ok(SS_SANDBOX_KNOCK_PARSER, do_daily);
+	expect_ok(SS_SANDBOX_KNOCK_ACTIONS, do_daily);
+}
+
+static void execve_kills(void **state)
+{
+	(void)state;
+	expect_sigsys(SS_SANDBOX_TUNNEL, do_execve);
+	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_execve);
+}
+
+/* The action runner must still start commands (they inherit its deny list). */
+static void actions_may_exec(void **state)
+{
+	(void)state;
+	expect_ok(SS_SANDBOX_KNOCK_ACTIONS, do_fork_exec);
+}
+
+static void packet_socket_kills(void **state)
+{
+	(void)state;
+	expect_sigsys(SS_SANDBOX_TUNNEL, do_packet_socket);
+	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_packet_socket);
+	expect_sigsys(SS_SANDBOX_KNOCK_ACTIONS, do_packet_socket);
+}
+
+static void exec_mappings_kill(void **state)
+{
+	(void)state;
+	expect_sigsys(SS_SANDBOX_TUNNEL, do_mmap_exec);
+	expect_sigsys(SS_SANDBOX_TUNNEL, do_mprotect_exec);
+	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_mmap_exec);
+	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_mprotect_exec);
+}
+
+/* LeakSanitizer's exit-time scan needs ptrace and clone: sanitizer builds allow them. */
+static void ptrace_and_fork_kill(void **state)
+{
+	(void)state;
+	if (sanitizer_build())
+		skip();
+	expect_sigsys(SS_SANDBOX_TUNNEL, do_ptrace);
+	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_ptrace);
+	expect_sigsys(SS_SANDBOX_KNOCK_ACTIONS, do_ptrace);
+	expect_sigsys(SS_SANDBOX_TUNNEL, do_fork);
+	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_fork);
+}
+
+static void privileges_dropped(void **state)
+{
+	struct ss_sandbox_policy pol = profile(SS_SANDBOX_TUNNEL);
+	int st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	pol.caps = 1ULL << CAP_NET_ADMIN;
+	st = run(&pol, do_status);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static char lldir[64];
+
+static int do_landlock(void)
+{
+	char path[96];
+	int fd;
+
+	/* Outside the granted directory: refused (EACCES), not killed. */
+	if (open("/etc/passwd", O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES)
+		return -1;
+	snprintf(path, sizeof(path), "%s/new", lldir);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return unlink(path);
+}
+
+static void landlock_limits_paths(void **state)
+{
+	struct ss_sandbox_policy pol = profile(SS_SANDBOX_KNOCK_PARSER);
+	struct ss_sandbox_path paths[1];
+	int st;
+
+	(void)state;
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) <= 0)
+		skip();
+	snprintf(lldir, sizeof(lldir), "/tmp/ss-sandbox-XXXXXX");
+	assert_non_null(mkdtemp(lldir));
+	/* The child is no longer root: the directory must be its to write. */
+	assert_int_equal(chmod(lldir, 0777), 0);
+	paths[0].path = lldir;
+	paths[0].write = true;
+	pol.landlock = true;
+	pol.paths = paths;
+	pol.npaths = 1;
+	st = run(&pol, do_landlock);
+	rmdir(lldir);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void null_backend_changes_nothing(void **state)
+{
+	struct ss_sandbox_policy pol = profile(SS_SANDBOX_TUNNEL);
+	int st;
+
+	(void)state;
+	pol.null_backend = true;
+	st = run(&pol, do_fork_exec);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void unknown_user_refused(void **state)
+{
+	struct ss_sandbox_policy pol = profile(SS_SANDBOX_TUNNEL);
+	uid_t uid;
+	gid_t gid;
+
+	(void)state;
+	assert_int_equal(ss_sandbox_user("no-such-user-ss", &uid, &gid, NULL), SS_ERR_NOT_FOUND);
+	assert_int_equal(ss_sandbox_user(NULL, &uid, &gid, NULL), 0);
+	assert_true(uid != 0);
+	if (geteuid() != 0)
+		return;
+	pol.user = "no-such-user-ss";
+	assert_int_equal(WEXITSTATUS(run(&pol, do_daily)), 2);
+}
+
+static void syscall_lists(void **state)
+{
+	(void)state;
+	for (int p = SS_SANDBOX_TUNNEL; p <= SS_SANDBOX_KNOCK_ACTIONS; p++) {
+		const char *const *l = ss_sandbox_syscalls((enum ss_sandbox_profile)p);
+		bool exec = false;
+
+		assert_non_null(l);
+		for (; *l; l++)
+			exec |= !strcmp(*l, "execve") || !strcmp(*l, "execveat");
+		assert_false(exec);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(allowed_calls_work),
+		cmocka_unit_test(execve_kills),
+		cmocka_unit_test(actions_may_exec),
+		cmocka_unit_test(packet_socket_kills),
+		cmocka_unit_test(exec_mappings_kill),
+		cmocka_unit_test(ptrace_and_fork_kill),
+		cmocka_unit_test(privileges_dropped),
+		cmocka_unit_test(landlock_limits_paths),
+		cmocka_unit_test(null_backend_changes_nothing),
+		cmocka_unit_test(unknown_user_refused),
+		cmocka_unit_test(syscall_lists),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
