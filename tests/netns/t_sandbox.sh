@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Sandboxed daemons, checked on the live processes: silosecd (unprivileged, seccomp,
+# NoNewPrivs, only CAP_NET_ADMIN + CAP_DAC_READ_SEARCH) still moves traffic, answers
+# show/set and reloads on SIGHUP; silosec-knockd's parser child (unprivileged, no
+# capabilities) and its action runner (root with a bounded capability set, seccomp deny
+# list) still open a port on a knock; a parser child killed by a signal is audited
+# (sandbox_violation) and restarted, and knocks work again afterwards.
+source "$(dirname "$0")/lib.sh"
+KNOCKD=$BUILD/src/knock/silosec-knockd
+
+# Capability masks as documented in silosecd(8) and silosec-knockd(8).
+CAP_TUNNEL=0000000000001004	# CAP_DAC_READ_SEARCH | CAP_NET_ADMIN
+CAP_ACTIONS=00000000000031ef	# CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER KILL SETGID SETUID SETPCAP NET_ADMIN NET_RAW
+
+host a
+host b
+veth a b 1
+for h in a b; do
+	if [ $h = a ]; then me=1 peer=b ep=198.51.1.2:51002 port=51001; else me=2 peer=a ep=198.51.1.1:51001 port=51002; fi
+	conf $h "[Interface]
+PrivateKeyFile = node.key
+Address = 10.77.0.$me/24
+ListenPort = $port
+[Peer]
+Identity = ${ID[$peer]}
+Endpoint = $ep
+AllowedIPs = 10.77.0.$((3 - me))/32
+Allow = any"
+done
+start a --audit "$TMP/a/audit.log" && start b --audit "$TMP/b/audit.log" || exit 1
+
+field() { # PID FIELD: value from /proc/PID/status
+	awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"
+}
+props() { # PID SECCOMP NNP UID-RULE CAPEFF
+	local pid=$1 uid
+	uid=$(field "$pid" Uid)
+	echo "# pid $pid: Uid $uid, Seccomp $(field "$pid" Seccomp), NoNewPrivs $(field "$pid" NoNewPrivs), CapEff $(field "$pid" CapEff)"
+	[ "$(field "$pid" Seccomp)" = "$2" ] && [ "$(field "$pid" NoNewPrivs)" = "$3" ] &&
+		[ "$(field "$pid" CapEff)" = "$5" ] || return 1
+	case $4 in
+	root) [ "$uid" = 0 ] ;;
+	user) [ "$uid" != 0 ] ;;
+	esac
+}
+
+check "traffic flows through the sandboxed tunnel" on a ping -c 2 -W 2 10.77.0.2
+check "silosecd: Seccomp 2, NoNewPrivs 1, not root, CapEff NET_ADMIN+DAC_READ_SEARCH" \
+	props "${PID[a]}" 2 1 user $CAP_TUNNEL
+check "silosecd: no core dumps (RLIMIT_CORE 0), not dumpable" \
+	bash -c "grep -q '^Max core file size *0 *0' /proc/${PID[a]}/limits && [ \"\$(stat -c %U /proc/${PID[a]}/status)\" = root ]"
+check "silosec show answers" bash -c "SILOSEC_RUN_DIR=$TMP/a/run ip netns exec ${NS}a $SILOSEC show ss0 | grep -q 'peer'"
+set_route() {
+	on a "$SILOSEC" set ss0 peer "${ID[b]}" allowed-ips 10.77.0.2/32,10.88.0.0/24 || return 1
+	on a ip route show dev ss0 | grep -q 10.88.0.0/24
+}
+check "silosec set adds a route (CAP_NET_ADMIN kept)" set_route
+reload() {
+	sed -i 's|^AllowedIPs = .*|AllowedIPs = 10.77.0.2/32, 10.99.0.0/24|' "$TMP/a/ss0.conf"
+	kill -HUP "${PID[a]}"
+	wait_for 3 bash -c "ip -n ${NS}a route show dev ss0 | grep -q 10.99.0.0/24" &&
+		grep -q "reloaded" "$TMP/a/log" && kill -0 "${PID[a]}"
+}
+check "SIGHUP re-reads the root-only configuration and applies it" reload
+check "traffic still flows after set and reload" on a ping -c 1 -W 2 10.77.0.2
+
+# ---- the knock daemon on b, knocked from a ----
+umask 077
+cat >"$TMP/b/knockd.conf" <<EOF
+[Server]
+PrivateKeyFile = node.key
+Listen = 198.51.1.2:62201
+ReplayFile = replay.db
+
+[Action web]
+Type = open
+Open = tcp/8080
+Duration = 30
+
+[Client a]
+Identity = ${ID[a]}
+Actions = web
+EOF
+mkdir -p "$TMP/k"
+ip netns exec "${NS}b" "$KNOCKD" -f -c "$TMP/b/knockd.conf" --audit "$TMP/b/knock-audit.log" \
+	2>>"$TMP/k/log" &
+KPID=$!
+PID[k]=$KPID
+ip netns exec "${NS}b" python3 -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080)); s.listen(16)
+while True:
+    c, _ = s.accept(); c.close()
+' &
+PYPID=$!
+child_of() { # PID: its only child
+	cat "/proc/$1/task/$1/children" 2>/dev/null | awk '{print $1}'
+}
+wait_for 5 bash -c "[ -n \"\$(cat /proc/$KPID/task/$KPID/children 2>/dev/null)\" ]"
+sleep 0.3
+CHILD=$(child_of $KPID)
+echo "# knockd $KPID, parser child ${CHILD:-none}"
+knock() {
+	on a "$SILOSEC" knock --to "${ID[b]}" --key "$TMP/a/node.key" 198.51.1.2 web "$@"
+}
+reach() { on a timeout 1 bash -c "exec 3<>/dev/tcp/198.51.1.2/8080" 2>/dev/null; }
+closed() { ! reach; }
+
+check "port 8080 is closed before a knock" closed
+check "knockd parser child: Seccomp 2, NoNewPrivs 1, not root, no capabilities" \
+	props "$CHILD" 2 1 user 0000000000000000
+check "knockd action runner: Seccomp 2, NoNewPrivs 1, root, bounded CapEff" \
+	props "$KPID" 2 1 root $CAP_ACTIONS
+check "a knock opens the port through the privilege-separated daemon" knock --wait-port 8080 --wait 3
+check "the accepted knock is in the audit trail" \
+	grep -q '"event":"knock","decision":"accept"' "$TMP/b/knock-audit.log"
+bad_knock() {
+	on a python3 -c "
+import socket
+socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(bytes([6, 2, 0, 0]) + bytes(300), ('198.51.1.2', 62201))"
+	wait_for 2 grep -q '"decision":"refuse","code":"SS_ERR_KNOCK_MAC"' "$TMP/b/knock-audit.log"
+}
+check "a refused knock is in the audit trail with its code" bad_knock
+killed_child() {
+	kill -SYS "$CHILD"
+	wait_for 5 grep -q '"event":"sandbox_violation"' "$TMP/b/knock-audit.log" || return 1
+	grep '"event":"sandbox_violation"' "$TMP/b/knock-audit.log" | tail -1 | sed 's/^/# /'
+	grep '"event":"sandbox_violation"' "$TMP/b/knock-audit.log" | grep -q SS_ERR_SANDBOX || return 1
+	wait_for 5 bash -c "n=\$(cat /proc/$KPID/task/$KPID/children); [ -n \"\$n\" ] && [ \"\$n\" != '$CHILD ' ] && [ \"\$n\" != '$CHILD' ]"
+}
+check "a killed parser child is audited (sandbox_violation) and restarted" killed_child
+sleep 0.3
+NEWCHILD=$(child_of $KPID)
+check "the restarted child is sandboxed too" props "$NEWCHILD" 2 1 user 0000000000000000
+again() {
+	sleep 0.5
+	knock --wait 3 >/dev/null 2>&1
+	wait_for 3 bash -c "[ \$(grep -c '\"decision\":\"accept\"' $TMP/b/knock-audit.log) -ge 2 ]" && reach
+}
+check "knocks work again after the restart" again
+
+kill $PYPID 2>/dev/null
+finish
