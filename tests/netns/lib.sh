@@ -66,7 +66,7 @@ start() { # HOST [extra silosecd args]
 	# would make the wait below return before this daemon is up.
 	rm -f "$TMP/$h/run/ss0.sock"
 	SILOSEC_RUN_DIR=$TMP/$h/run ip netns exec "$NS$h" \
-		"$SILOSECD" -f -c "$TMP/$h/ss0.conf" "$@" 2>>"$TMP/$h/log" &
+		"$SILOSECD" -f -c "$TMP/$h/ss0.conf" ${SS_SILOSECD_ARGS:-} "$@" 2>>"$TMP/$h/log" &
 	PID[$h]=$!
 	local i
 	for i in $(seq 50); do
@@ -181,8 +181,10 @@ wait_for() { # SECONDS CMD...
 }
 
 # tcp_listen HOST PORT: accept connections on PORT (all addresses), answer "hi", close.
+# (SS_SILOSECD_ARGS, e.g. --no-sandbox, is passed to every silosecd that start() runs.)
 tcp_listen() {
-	on "$1" python3 -c '
+	# ip netns exec execs python, so $! is the listener itself and cleanup can kill it.
+	SILOSEC_RUN_DIR=$TMP/$1/run ip netns exec "$NS$1" python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET6)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
