@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -14,6 +15,14 @@
 #include <libmnl/libmnl.h>
 
 #include "netdev.h"
+
+/* UDP segmentation offload to and from TUN: Linux 6.2+, newer than Debian 12's headers. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+static int uso_fd = -1; /* the TUN fd that accepted TUN_F_USO4 | TUN_F_USO6 */
 
 static int tun_create(const char *name, bool vnet)
 {
@@ -39,15 +48,27 @@ int ss_tun_open(const char *name, bool *offload)
 	unsigned features = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
 	int fd;
 
+	uso_fd = -1;
 	if (!*offload)
 		return tun_create(name, false);
 	fd = tun_create(name, true);
+	/* USO first; kernels before 6.2 refuse the unknown bits with EINVAL. */
+	if (fd >= 0 && !getenv("SILOSEC_NO_USO") &&
+	    ioctl(fd, TUNSETOFFLOAD, features | TUN_F_USO4 | TUN_F_USO6) == 0) {
+		uso_fd = fd;
+		return fd;
+	}
 	if (fd >= 0 && ioctl(fd, TUNSETOFFLOAD, features) == 0)
 		return fd;
 	if (fd >= 0)
 		close(fd);
 	*offload = false;
 	return tun_create(name, false);
+}
+
+bool ss_tun_uso(int fd)
+{
+	return fd >= 0 && fd == uso_fd;
 }
 
 int ss_nl_open(void)

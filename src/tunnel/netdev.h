@@ -13,6 +13,8 @@
  * clears *offload if the kernel refuses them (reads and writes are then plain).
  */
 int ss_tun_open(const char *name, bool *offload);
+/* Whether TUN fd (from ss_tun_open) also takes and gives UDP GSO packets (USO, 6.2+). */
+bool ss_tun_uso(int fd);
 
 /* rtnetlink. Each returns 0 or -errno. */
 int ss_nl_open(void);

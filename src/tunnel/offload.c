@@ -4,6 +4,15 @@
 
 #include "offload.h"
 
+/* Newer than the uapi headers of Debian 12 (Linux 6.1); the values are ABI. */
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+#define UDP_HDR 8
+
 static uint32_t sum16(const uint8_t *b, size_t len, uint32_t sum)
 {
 	size_t i;
@@ -128,6 +137,46 @@ static int tso_split(const uint8_t *p, size_t len, const struct virtio_net_hdr *
 	return n;
 }
 
+/* One UDP GSO super-packet into datagrams of gso_size payload bytes (the last shorter). */
+static int uso_split(const uint8_t *p, size_t len, const struct virtio_net_hdr *h, uint8_t *scratch,
+		     size_t cap, ss_seg_fn fn, void *arg)
+{
+	int v4 = p[0] >> 4 == 4;
+	size_t l4 = h->csum_start, hdr = l4 + UDP_HDR, mss = h->gso_size, payload, off;
+	uint16_t id;
+	int n = 0;
+
+	if (len < (v4 ? 28u : 48u) || (v4 ? (p[0] & 15) * 4u : 40u) != l4 || hdr > len || !mss ||
+	    (v4 ? p[9] : p[6]) != PROTO_UDP)
+		return -1;
+	payload = len - hdr;
+	id = get16(p + 4);
+	for (off = 0; off < payload; off += mss, n++) {
+		size_t plen = payload - off < mss ? payload - off : mss, slen = hdr + plen;
+		uint8_t *s = scratch, *udp = scratch + l4;
+		uint16_t c;
+
+		if (slen > cap)
+			return -1;
+		memcpy(s, p, hdr);
+		memcpy(s + hdr, p + hdr + off, plen);
+		if (v4) {
+			put16(s + 2, (uint16_t)slen);
+			put16(s + 4, (uint16_t)(id + n));
+			put16(s + 10, 0);
+			put16(s + 10, ss_inet_csum(s, l4, 0));
+		} else {
+			put16(s + 4, (uint16_t)(slen - 40));
+		}
+		put16(udp + 4, (uint16_t)(slen - l4));
+		put16(udp + 6, 0);
+		c = ss_inet_csum(udp, slen - l4, pseudo(s, PROTO_UDP, slen - l4));
+		put16(udp + 6, c ? c : 0xffff); /* 0 would mean "no checksum" */
+		fn(arg, s, slen);
+	}
+	return n;
+}
+
 int ss_offload_split(uint8_t *pkt, size_t len, uint8_t *scratch, size_t scratch_cap, ss_seg_fn fn,
 		     void *arg)
 {
@@ -148,6 +197,8 @@ int ss_offload_split(uint8_t *pkt, size_t len, uint8_t *scratch, size_t scratch_
 	case VIRTIO_NET_HDR_GSO_TCPV4:
 	case VIRTIO_NET_HDR_GSO_TCPV6:
 		return tso_split(p, len, &h, scratch, scratch_cap, fn, arg);
+	case VIRTIO_NET_HDR_GSO_UDP_L4:
+		return uso_split(p, len, &h, scratch, scratch_cap, fn, arg);
 	default:
 		return -1;
 	}
@@ -159,6 +210,12 @@ void ss_gro_init(ss_gro *g)
 {
 	g->len = 0;
 	g->nseg = 0;
+	g->uso = false;
+}
+
+void ss_gro_set_uso(ss_gro *g, bool on)
+{
+	g->uso = on;
 }
 
 /* A plain data segment we may join: TCP without IP options or fragments, ACK (+PSH). */
@@ -190,7 +247,7 @@ static int continues(const ss_gro *g, const uint8_t *p, size_t len, size_t l4, s
 	const uint8_t *q = g->buf + SS_VNET_HDR_LEN;
 	size_t plen = len - hdr;
 
-	if (g->closed || l4 != g->l4 || hdr != g->hdr || plen > g->mss ||
+	if (g->proto != PROTO_TCP || g->closed || l4 != g->l4 || hdr != g->hdr || plen > g->mss ||
 	    g->len + plen > SS_GRO_MAX || get32(p + l4 + 4) != g->next_seq)
 		return 0;
 	if (l4 == 20 ? memcmp(p + 8, q + 8, 2) || memcmp(p + 12, q + 12, 8) || p[1] != q[1] ||
@@ -203,6 +260,67 @@ static int continues(const ss_gro *g, const uint8_t *p, size_t len, size_t l4, s
 	       !memcmp(p + l4 + 18, q + l4 + 18, hdr - l4 - 18);
 }
 
+/* A UDP datagram we may join: no IP options or fragments, consistent lengths, a payload
+ * and a checksum that is present and right. The kernel computes fresh checksums for
+ * what we join, so joining a damaged datagram would repair it instead of dropping it. */
+static int udp_joinable(const uint8_t *p, size_t len, size_t *l4)
+{
+	if (len >= 20 + UDP_HDR && p[0] == 0x45) {
+		if (p[9] != PROTO_UDP || (p[6] & 0x3f) || p[7] || (size_t)get16(p + 2) != len)
+			return 0;
+		*l4 = 20;
+	} else if (len >= 40 + UDP_HDR && p[0] >> 4 == 6) {
+		if (p[6] != PROTO_UDP || (size_t)get16(p + 4) + 40 != len)
+			return 0;
+		*l4 = 40;
+	} else {
+		return 0;
+	}
+	if ((size_t)get16(p + *l4 + 4) != len - *l4 || len == *l4 + UDP_HDR || !get16(p + *l4 + 6))
+		return 0;
+	return fold(sum16(p + *l4, len - *l4, pseudo(p, PROTO_UDP, len - *l4))) == 0xffff;
+}
+
+/* Same 5-tuple and IP header (but lengths, ID and checksum), next IPv4 ID, room left. */
+static int udp_continues(const ss_gro *g, const uint8_t *p, size_t len, size_t l4)
+{
+	const uint8_t *q = g->buf + SS_VNET_HDR_LEN;
+	size_t plen = len - l4 - UDP_HDR;
+
+	if (g->proto != PROTO_UDP || g->closed || l4 != g->l4 || plen > g->mss ||
+	    g->len + plen > SS_GRO_MAX || g->nseg >= SS_GRO_UDP_SEGS)
+		return 0;
+	/* The kernel numbers the IPv4 IDs of the datagrams it cuts out consecutively. */
+	if (l4 == 20 ? get16(p + 4) != g->next_id || p[1] != q[1] || p[6] != q[6] ||
+			       memcmp(p + 8, q + 8, 2) || memcmp(p + 12, q + 12, 8)
+		     : memcmp(p, q, 4) || memcmp(p + 6, q + 6, 34))
+		return 0;
+	return !memcmp(p + l4, q + l4, 4);
+}
+
+static void udp_header(ss_gro *g, struct virtio_net_hdr *h)
+{
+	uint8_t *p = g->buf + SS_VNET_HDR_LEN;
+	size_t tl = g->len - g->l4;
+
+	if (g->l4 == 20) {
+		put16(p + 2, (uint16_t)g->len);
+		put16(p + 10, 0);
+		put16(p + 10, ss_inet_csum(p, 20, 0));
+	} else {
+		put16(p + 4, (uint16_t)(g->len - 40));
+	}
+	/* The kernel rewrites length and checksum per datagram from these totals. */
+	put16(p + g->l4 + 4, (uint16_t)tl);
+	put16(p + g->l4 + 6, fold(pseudo(p, PROTO_UDP, tl)));
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	h->hdr_len = (uint16_t)(g->l4 + UDP_HDR);
+	h->gso_size = (uint16_t)g->mss;
+	h->csum_start = (uint16_t)g->l4;
+	h->csum_offset = 6;
+}
+
 void ss_gro_flush(ss_gro *g, ss_write_fn fn, void *arg)
 {
 	struct virtio_net_hdr h = {0};
@@ -210,7 +328,9 @@ void ss_gro_flush(ss_gro *g, ss_write_fn fn, void *arg)
 
 	if (!g->len)
 		return;
-	if (g->nseg > 1) {
+	if (g->nseg > 1 && g->proto == PROTO_UDP) {
+		udp_header(g, &h);
+	} else if (g->nseg > 1) {
 		size_t tl = g->len - g->l4;
 
 		if (g->l4 == 20) {
@@ -235,27 +355,19 @@ void ss_gro_flush(ss_gro *g, ss_write_fn fn, void *arg)
 	g->nseg = 0;
 }
 
-static void put_plain(ss_gro *g, const uint8_t *pkt, size_t len, void *owner, ss_write_fn fn,
-		      void *arg)
+static void start(ss_gro *g, const uint8_t *pkt, size_t len, void *owner, uint8_t proto)
 {
 	memcpy(g->buf + SS_VNET_HDR_LEN, pkt, len);
 	g->len = len;
 	g->nseg = 1;
+	g->closed = false;
 	g->owner = owner;
-	ss_gro_flush(g, fn, arg);
+	g->proto = proto;
 }
 
-void ss_gro_add(ss_gro *g, const uint8_t *pkt, size_t len, void *owner, ss_write_fn fn, void *arg)
+static void tcp_add(ss_gro *g, const uint8_t *pkt, size_t len, size_t l4, size_t hdr, void *owner,
+		    ss_write_fn fn, void *arg)
 {
-	size_t l4, hdr;
-
-	if (len > SS_GRO_MAX)
-		return;
-	if (!joinable(pkt, len, &l4, &hdr)) {
-		ss_gro_flush(g, fn, arg);
-		put_plain(g, pkt, len, owner, fn, arg);
-		return;
-	}
 	if (g->len && owner == g->owner && continues(g, pkt, len, l4, hdr)) {
 		memcpy(g->buf + SS_VNET_HDR_LEN + g->len, pkt + hdr, len - hdr);
 		g->len += len - hdr;
@@ -264,16 +376,51 @@ void ss_gro_add(ss_gro *g, const uint8_t *pkt, size_t len, void *owner, ss_write
 		g->buf[SS_VNET_HDR_LEN + l4 + 13] |= pkt[l4 + 13];
 	} else {
 		ss_gro_flush(g, fn, arg);
-		memcpy(g->buf + SS_VNET_HDR_LEN, pkt, len);
-		g->len = len;
+		start(g, pkt, len, owner, PROTO_TCP);
 		g->l4 = l4;
 		g->hdr = hdr;
 		g->mss = len - hdr;
-		g->nseg = 1;
-		g->closed = false;
-		g->owner = owner;
 	}
 	g->next_seq = get32(pkt + l4 + 4) + (uint32_t)(len - hdr);
 	if (len - hdr < g->mss || pkt[l4 + 13] & 0x08)
 		g->closed = true;
+}
+
+static void udp_add(ss_gro *g, const uint8_t *pkt, size_t len, size_t l4, void *owner,
+		    ss_write_fn fn, void *arg)
+{
+	size_t hdr = l4 + UDP_HDR;
+
+	if (g->len && owner == g->owner && udp_continues(g, pkt, len, l4)) {
+		memcpy(g->buf + SS_VNET_HDR_LEN + g->len, pkt + hdr, len - hdr);
+		g->len += len - hdr;
+		g->nseg++;
+	} else {
+		ss_gro_flush(g, fn, arg);
+		start(g, pkt, len, owner, PROTO_UDP);
+		g->l4 = l4;
+		g->hdr = hdr;
+		g->mss = len - hdr;
+	}
+	g->next_id = (uint16_t)(get16(pkt + 4) + 1);
+	/* Only the last datagram of a GSO packet may be shorter. */
+	if (len - hdr < g->mss)
+		g->closed = true;
+}
+
+void ss_gro_add(ss_gro *g, const uint8_t *pkt, size_t len, void *owner, ss_write_fn fn, void *arg)
+{
+	size_t l4, hdr;
+
+	if (len > SS_GRO_MAX)
+		return;
+	if (joinable(pkt, len, &l4, &hdr)) {
+		tcp_add(g, pkt, len, l4, hdr, owner, fn, arg);
+	} else if (g->uso && udp_joinable(pkt, len, &l4)) {
+		udp_add(g, pkt, len, l4, owner, fn, arg);
+	} else {
+		ss_gro_flush(g, fn, arg);
+		start(g, pkt, len, owner, 0);
+		ss_gro_flush(g, fn, arg);
+	}
 }

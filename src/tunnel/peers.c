@@ -442,6 +442,8 @@ static int setup_netdev(ss_daemon *d, char *err, size_t errlen)
 			 strerror(-d->tun));
 		return SS_ERR_IO;
 	}
+	/* Decrypted UDP datagrams of one flow go back in one write when TUN takes USO. */
+	ss_gro_set_uso(d->gro, ss_tun_uso(d->tun));
 	d->nl = ss_nl_open();
 	d->ifindex = ss_nl_ifindex(d->conf->name);
 	if (d->nl < 0 || d->ifindex < 0) {

@@ -44,7 +44,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	ss_gro_init(&gro);
+	ss_gro_set_uso(&gro, size & 1);
 	(void)ss_offload_split(buf, size, scratch, sizeof(scratch), sink, &total);
+	ss_gro_flush(&gro, written, &total);
+	/* The same bytes as a run of packets [len16][packet] straight into the joiner, as
+	 * decrypted datagrams would come (TCP and UDP joining, both orders of owners). */
+	ss_gro_set_uso(&gro, true);
+	for (size_t off = 0; off + 2 <= size;) {
+		size_t n = (size_t)data[off] << 8 | data[off + 1];
+
+		off += 2;
+		if (n > size - off)
+			n = size - off;
+		ss_gro_add(&gro, buf + off, n, (void *)(n & 1), written, &total);
+		off += n;
+	}
 	ss_gro_flush(&gro, written, &total);
 	free(buf);
 	return 0;

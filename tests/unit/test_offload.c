@@ -321,12 +321,239 @@ static void join_refuses(void **state)
 	free(s);
 }
 
+/* ---- UDP: datagrams joined into one USO write, cut back by the kernel (or split) ---- */
+
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
+/* A UDP datagram with a valid checksum: IPv4 ID id, payload bytes from seed. */
+static size_t dgram(uint8_t *p, int v6, size_t payload, uint16_t id, uint8_t seed)
+{
+	size_t l4 = v6 ? 40 : 20, len = l4 + 8 + payload, ul = len - l4;
+	uint32_t sum;
+	uint16_t c;
+
+	memset(p, 0, len);
+	if (v6) {
+		p[0] = 0x60;
+		p[4] = (uint8_t)(ul >> 8);
+		p[5] = (uint8_t)ul;
+		p[6] = 17;
+		p[7] = 64;
+		p[8] = 0xfd;
+		p[23] = 1;
+		p[24] = 0xfd;
+		p[39] = 2;
+	} else {
+		p[0] = 0x45;
+		p[2] = (uint8_t)(len >> 8);
+		p[3] = (uint8_t)len;
+		p[4] = (uint8_t)(id >> 8);
+		p[5] = (uint8_t)id;
+		p[6] = 0x40; /* DF */
+		p[8] = 64;
+		p[9] = 17;
+		memcpy(p + 12, "\x0a\x4d\x00\x01\x0a\x4d\x00\x02", 8);
+		c = ss_inet_csum(p, 20, 0);
+		p[10] = (uint8_t)(c >> 8);
+		p[11] = (uint8_t)c;
+	}
+	p[l4] = 0xa0;
+	p[l4 + 1] = 0x01;
+	p[l4 + 2] = 0x14;
+	p[l4 + 3] = 0x51;
+	p[l4 + 4] = (uint8_t)(ul >> 8);
+	p[l4 + 5] = (uint8_t)ul;
+	for (size_t i = 0; i < payload; i++)
+		p[l4 + 8 + i] = (uint8_t)(i * 13 + seed);
+	sum = 17 + (uint32_t)ul;
+	for (size_t i = v6 ? 8 : 12; i < (v6 ? 40u : 20u); i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	c = ss_inet_csum(p + l4, ul, sum);
+	c = c ? c : 0xffff;
+	p[l4 + 6] = (uint8_t)(c >> 8);
+	p[l4 + 7] = (uint8_t)c;
+	return len;
+}
+
+/* n datagrams of size payload (the last: last bytes), consecutive IDs from 0x4000. */
+static void dgrams(struct segs *s, int v6, int n, size_t payload, size_t last)
+{
+	s->n = n;
+	for (int i = 0; i < n; i++)
+		s->len[i] = dgram(s->pkt[i], v6, i == n - 1 ? last : payload,
+				  (uint16_t)(0x4000 + i), (uint8_t)i);
+}
+
+static int add_all(ss_gro *g, struct segs *s, struct writes *w)
+{
+	w->n = 0;
+	for (int i = 0; i < s->n; i++)
+		ss_gro_add(g, s->pkt[i], s->len[i], s, wcollect, w);
+	ss_gro_flush(g, wcollect, w);
+	return w->n;
+}
+
+/* Join 11 datagrams (the last shorter) into one USO write; split: the same bytes. */
+static void uso_roundtrip(void **state)
+{
+	static uint8_t scratch[65536];
+	struct segs *s = calloc(1, sizeof(*s)), *again = calloc(1, sizeof(*again));
+	struct writes *w = calloc(1, sizeof(*w));
+	ss_gro *g = malloc(sizeof(*g));
+	struct virtio_net_hdr h;
+
+	(void)state;
+	for (int v6 = 0; v6 < 2; v6++) {
+		size_t l4 = v6 ? 40 : 20;
+
+		for (size_t last = 1; last <= 64; last += 63) {
+			ss_gro_init(g);
+			ss_gro_set_uso(g, true);
+			dgrams(s, v6, 11, 64, last);
+			assert_int_equal(add_all(g, s, w), 1);
+			memcpy(&h, w->big, sizeof(h));
+			assert_int_equal(h.gso_type, VIRTIO_NET_HDR_GSO_UDP_L4);
+			assert_int_equal(h.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+			assert_int_equal(h.gso_size, 64);
+			assert_int_equal(h.hdr_len, l4 + 8);
+			assert_int_equal(h.csum_start, l4);
+			assert_int_equal(h.csum_offset, 6);
+			assert_int_equal(w->big_len, SS_VNET_HDR_LEN + l4 + 8 + 10 * 64 + last);
+			memset(again, 0, sizeof(*again));
+			assert_int_equal(ss_offload_split(w->big, w->big_len, scratch,
+							  sizeof(scratch), collect, again),
+					 11);
+			for (int i = 0; i < 11; i++) {
+				assert_int_equal(again->len[i], s->len[i]);
+				assert_memory_equal(again->pkt[i], s->pkt[i], s->len[i]);
+			}
+		}
+	}
+	free(w->big);
+	free(w);
+	free(g);
+	free(s);
+	free(again);
+}
+
+/* Without USO, or when anything differs, datagrams go out one by one. */
+static void uso_refuses(void **state)
+{
+	struct segs *s = calloc(1, sizeof(*s));
+	struct writes *w = calloc(1, sizeof(*w));
+	ss_gro *g = malloc(sizeof(*g));
+	int owner_b;
+
+	(void)state;
+	ss_gro_init(g);
+	dgrams(s, 0, 5, 64, 64);
+	assert_int_equal(add_all(g, s, w), 5); /* USO off: the kernel could not take it */
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(w->len[i], SS_VNET_HDR_LEN + s->len[i]);
+		assert_memory_equal(w->pkt[i] + SS_VNET_HDR_LEN, s->pkt[i], s->len[i]);
+	}
+	ss_gro_set_uso(g, true);
+	s->pkt[2][20 + 8] ^= 1; /* damaged: written alone, for the kernel to drop */
+	assert_int_equal(add_all(g, s, w), 3);
+	assert_int_equal(w->len[1], SS_VNET_HDR_LEN + s->len[2]);
+	dgrams(s, 0, 5, 64, 64);
+	s->pkt[2][26] = s->pkt[2][27] = 0; /* no checksum: joining would invent one */
+	assert_int_equal(add_all(g, s, w), 3);
+	dgrams(s, 0, 5, 64, 64);
+	s->pkt[3][5] ^= 0x10; /* IPv4 ID out of sequence */
+	s->pkt[3][10] ^= 0x10;
+	assert_int_equal(add_all(g, s, w), 3); /* 0-2, 3, and 4 (not 3's successor) */
+	dgrams(s, 1, 5, 64, 64);
+	s->pkt[3][40 + 3] ^= 1; /* another destination port */
+	s->pkt[3][40 + 7] ^= 1;
+	assert_int_equal(add_all(g, s, w), 3);
+	dgrams(s, 0, 5, 64, 64);
+	s->len[1] = dgram(s->pkt[1], 0, 32, 0x4001, 1); /* shorter: ends the run */
+	assert_int_equal(add_all(g, s, w), 2);
+	s->len[1] = dgram(s->pkt[1], 0, 65, 0x4001, 1); /* longer: starts another */
+	assert_int_equal(add_all(g, s, w), 3);
+	dgrams(s, 0, 5, 64, 64);
+	s->pkt[2][6] |= 0x20; /* a fragment */
+	s->pkt[2][10] = s->pkt[2][11] = 0;
+	assert_int_equal(add_all(g, s, w), 3);
+	/* Another owner (peer) in the middle. */
+	dgrams(s, 0, 4, 64, 64);
+	w->n = 0;
+	ss_gro_add(g, s->pkt[0], s->len[0], s, wcollect, w);
+	ss_gro_add(g, s->pkt[1], s->len[1], &owner_b, wcollect, w);
+	ss_gro_flush(g, wcollect, w);
+	assert_int_equal(w->n, 2);
+	/* At most SS_GRO_UDP_SEGS datagrams per write. */
+	s = realloc(s, sizeof(*s));
+	w->n = 0;
+	for (int i = 0; i <= SS_GRO_UDP_SEGS; i++) {
+		uint8_t d[256];
+		size_t len = dgram(d, 0, 64, (uint16_t)(0x4000 + i), (uint8_t)i);
+
+		ss_gro_add(g, d, len, s, wcollect, w);
+	}
+	ss_gro_flush(g, wcollect, w);
+	assert_int_equal(w->n, 2);
+	free(w->big);
+	free(w);
+	free(g);
+	free(s);
+}
+
+/* UDP GSO packets the kernel hands over: cut into datagrams; malformed ones refused. */
+static void uso_split_malformed(void **state)
+{
+	static uint8_t buf[4096], scratch[65536];
+	struct segs *s = calloc(1, sizeof(*s));
+	struct virtio_net_hdr h = {0};
+	size_t len = dgram(buf + SS_VNET_HDR_LEN, 0, 1000, 7, 0);
+
+	(void)state;
+	h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h.gso_type = VIRTIO_NET_HDR_GSO_UDP_L4;
+	h.gso_size = 300;
+	h.hdr_len = 28;
+	h.csum_start = 20;
+	h.csum_offset = 6;
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(
+		ss_offload_split(buf, SS_VNET_HDR_LEN + len, scratch, sizeof(scratch), collect, s),
+		4);
+	assert_int_equal(s->len[3], 28 + 100);
+	h.gso_size = 0;
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(
+		ss_offload_split(buf, SS_VNET_HDR_LEN + len, scratch, sizeof(scratch), collect, s),
+		-1);
+	h.gso_size = 300;
+	h.csum_start = 24; /* not where the IPv4 header ends */
+	memcpy(buf, &h, sizeof(h));
+	assert_int_equal(
+		ss_offload_split(buf, SS_VNET_HDR_LEN + len, scratch, sizeof(scratch), collect, s),
+		-1);
+	h.csum_start = 20;
+	memcpy(buf, &h, sizeof(h));
+	buf[SS_VNET_HDR_LEN + 9] = 6; /* not UDP */
+	assert_int_equal(
+		ss_offload_split(buf, SS_VNET_HDR_LEN + len, scratch, sizeof(scratch), collect, s),
+		-1);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(tso_v4),	   cmocka_unit_test(tso_v6),
-		cmocka_unit_test(needs_csum_only), cmocka_unit_test(malformed),
-		cmocka_unit_test(join_roundtrip),  cmocka_unit_test(join_refuses),
+		cmocka_unit_test(tso_v4),
+		cmocka_unit_test(tso_v6),
+		cmocka_unit_test(needs_csum_only),
+		cmocka_unit_test(malformed),
+		cmocka_unit_test(join_roundtrip),
+		cmocka_unit_test(join_refuses),
+		cmocka_unit_test(uso_roundtrip),
+		cmocka_unit_test(uso_refuses),
+		cmocka_unit_test(uso_split_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
