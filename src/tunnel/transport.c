@@ -6,8 +6,16 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 
 #include "transport.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -22,6 +30,17 @@ static int set_buffers(int fd)
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	return fd;
+}
+
+/* UDP GSO (4.18+) and GRO (5.0+) when the kernel has them; SILOSEC_NO_UDP_GSO: neither. */
+static void set_offloads(ss_transport_socks *t, int fd)
+{
+	int zero = 0, one = 1;
+
+	if (getenv("SILOSEC_NO_UDP_GSO"))
+		return;
+	t->gso = setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero, sizeof(zero)) == 0;
+	t->gro = setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
 }
 
 static int open_udp(ss_transport_socks *t, uint16_t port)
@@ -52,6 +71,7 @@ static int open_udp(ss_transport_socks *t, uint16_t port)
 		}
 	}
 	t->fd[0] = set_buffers(fd);
+	set_offloads(t, fd);
 	return 0;
 }
 
@@ -72,6 +92,7 @@ int ss_transport_open(ss_transport_socks *t, enum ss_transport kind, uint16_t po
 	t->kind = kind;
 	t->port = kind == SS_TRANSPORT_UDP ? port : 0;
 	t->fd[0] = t->fd[1] = -1;
+	t->gso = t->gro = false;
 	return kind == SS_TRANSPORT_UDP ? open_udp(t, port) : open_raw(t);
 }
 
@@ -150,7 +171,7 @@ int ss_txbatch_init(ss_txbatch *b, size_t slot)
 	memset(b, 0, sizeof(*b));
 	b->slot = slot;
 	b->fd = -1;
-	b->bufs = malloc(SS_BATCH * slot);
+	b->bufs = malloc(SS_TX_BATCH * slot);
 	return b->bufs ? 0 : -ENOMEM;
 }
 
@@ -164,8 +185,9 @@ int ss_rxbatch_init(ss_rxbatch *b, size_t slot)
 {
 	memset(b, 0, sizeof(*b));
 	b->slot = slot;
-	/* One spare byte per slot: a longer datagram shows up as slot + 1 bytes. */
-	b->bufs = malloc(SS_BATCH * (slot + 1));
+	/* Room for a whole GRO message; a longer datagram than slot shows its real length. */
+	b->cap = slot + 1 > SS_GRO_BUF ? slot + 1 : SS_GRO_BUF;
+	b->bufs = malloc(SS_BATCH * b->cap);
 	return b->bufs ? 0 : -ENOMEM;
 }
 
@@ -180,17 +202,59 @@ static int tx_fd(const ss_transport_socks *t, const struct sockaddr_storage *ss)
 	return t->kind == SS_TRANSPORT_IP && ss->ss_family == AF_INET6 ? t->fd[1] : t->fd[0];
 }
 
+/* Message m carries several datagrams: tell the kernel where to cut. */
+static void set_segment(ss_txbatch *b, unsigned m)
+{
+	struct msghdr *h = &b->msgs[m].msg_hdr;
+	struct cmsghdr *c;
+
+	if (b->nseg[m] < 2)
+		return;
+	h->msg_control = b->ctl[m].buf;
+	h->msg_controllen = sizeof(b->ctl[m].buf);
+	c = CMSG_FIRSTHDR(h);
+	c->cmsg_level = SOL_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	memcpy(CMSG_DATA(c), &b->seg[m], sizeof(uint16_t));
+}
+
+/* The kernel refused a GSO message (e.g. a datagram over the path MTU): one by one. */
+static unsigned send_each(ss_txbatch *b, unsigned m, int *err)
+{
+	const struct msghdr *h = &b->msgs[m].msg_hdr;
+	unsigned failed = 0;
+
+	for (size_t i = 0; i < h->msg_iovlen; i++)
+		if (sendto(b->fd, h->msg_iov[i].iov_base, h->msg_iov[i].iov_len, 0, h->msg_name,
+			   h->msg_namelen) < 0) {
+			*err = errno;
+			failed++;
+		}
+	return failed;
+}
+
 unsigned ss_transport_flush(ss_txbatch *b, int *err)
 {
 	unsigned done = 0, failed = 0;
 
-	while (done < b->n) {
-		int n = sendmmsg(b->fd, b->msgs + done, b->n - done, 0);
+	for (unsigned m = 0; m < b->nmsg; m++)
+		set_segment(b, m);
+	while (done < b->nmsg) {
+		int n = sendmmsg(b->fd, b->msgs + done, b->nmsg - done, 0);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && b->nseg[done] > 1) {
+			/* EIO: the device cannot segment; no more GSO on this socket. */
+			if (errno == EIO)
+				b->gso_off = true;
+			failed += send_each(b, done, err);
+			done++;
+			continue;
+		}
 		if (n < 0) {
-			/* The first packet was refused: count it and go on with the rest. */
+			/* The first message was refused: count it and go on with the rest. */
 			*err = errno;
 			failed++;
 			done++;
@@ -198,8 +262,32 @@ unsigned ss_transport_flush(ss_txbatch *b, int *err)
 		}
 		done += (unsigned)n;
 	}
-	b->n = 0;
+	b->n = b->nmsg = 0;
 	return failed;
+}
+
+/* Whether a datagram of len bytes to ss may ride along in message m (UDP GSO). */
+static bool joins(const ss_txbatch *b, unsigned m, const struct sockaddr_storage *ss, socklen_t sl,
+		  size_t len)
+{
+	return !b->closed[m] && len && len <= b->seg[m] && b->nseg[m] < SS_GSO_SEGS &&
+	       ((size_t)b->nseg[m] + 1) * b->seg[m] <= SS_GSO_BYTES &&
+	       b->msgs[m].msg_hdr.msg_namelen == sl && !memcmp(&b->addrs[m], ss, sl);
+}
+
+static void new_msg(ss_txbatch *b, unsigned k, const struct sockaddr_storage *ss, socklen_t sl)
+{
+	unsigned m = b->nmsg++;
+
+	b->addrs[m] = *ss;
+	memset(&b->msgs[m], 0, sizeof(b->msgs[m]));
+	b->msgs[m].msg_hdr.msg_name = &b->addrs[m];
+	b->msgs[m].msg_hdr.msg_namelen = sl;
+	b->msgs[m].msg_hdr.msg_iov = &b->iov[k];
+	b->msgs[m].msg_hdr.msg_iovlen = 1;
+	b->seg[m] = (uint16_t)b->iov[k].iov_len;
+	b->nseg[m] = 1;
+	b->closed[m] = false;
 }
 
 unsigned ss_transport_queue(const ss_transport_socks *t, ss_txbatch *b, const ss_flow *flow,
@@ -207,7 +295,7 @@ unsigned ss_transport_queue(const ss_transport_socks *t, ss_txbatch *b, const ss
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = ss_flow_to_sockaddr(flow, &ss);
-	unsigned failed = 0;
+	unsigned failed = 0, m;
 	int fd = tx_fd(t, &ss);
 	unsigned k;
 
@@ -216,7 +304,7 @@ unsigned ss_transport_queue(const ss_transport_socks *t, ss_txbatch *b, const ss
 		return 1;
 	}
 	/* Packets to one fd stay in order: a batch never mixes sockets. */
-	if (b->n && (b->fd != fd || b->n == SS_BATCH))
+	if (b->n && (b->fd != fd || b->n == SS_TX_BATCH))
 		failed += ss_transport_flush(b, err);
 	if (len > b->slot) {
 		failed += ss_transport_flush(b, err);
@@ -229,14 +317,17 @@ unsigned ss_transport_queue(const ss_transport_socks *t, ss_txbatch *b, const ss
 	k = b->n++;
 	b->fd = fd;
 	memcpy(b->bufs + k * b->slot, pkt, len);
-	b->addrs[k] = ss;
 	b->iov[k].iov_base = b->bufs + k * b->slot;
 	b->iov[k].iov_len = len;
-	memset(&b->msgs[k], 0, sizeof(b->msgs[k]));
-	b->msgs[k].msg_hdr.msg_name = &b->addrs[k];
-	b->msgs[k].msg_hdr.msg_namelen = sl;
-	b->msgs[k].msg_hdr.msg_iov = &b->iov[k];
-	b->msgs[k].msg_hdr.msg_iovlen = 1;
+	m = b->nmsg - 1;
+	/* Only ever onto the last message: per-destination order is the queue's order. */
+	if (t->gso && !b->gso_off && b->nmsg && joins(b, m, &ss, sl, len)) {
+		b->msgs[m].msg_hdr.msg_iovlen++;
+		b->nseg[m]++;
+		b->closed[m] = len < b->seg[m];
+		return failed;
+	}
+	new_msg(b, k, &ss, sl);
 	return failed;
 }
 
@@ -254,19 +345,60 @@ static void strip_ipv4(struct mmsghdr *m, struct iovec *iov)
 	m->msg_len = (unsigned)(n - hl);
 }
 
+/* The segment size of a GRO message, 0 if it is a single datagram. */
+static size_t gro_size(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		int v;
+
+		if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(v))) {
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	}
+	return 0;
+}
+
+/* Cut message k back into its datagrams (one, without GRO); returns the new np. */
+static int add_packets(ss_rxbatch *rx, int k, int np, size_t seg)
+{
+	uint8_t *p = rx->iov[k].iov_base;
+	size_t len = rx->msgs[k].msg_len;
+
+	if (!seg || seg > len)
+		seg = len;
+	/* An empty datagram is still one packet (the core drops it). A full table drops
+	 * the rest, as a full socket buffer would have. */
+	for (size_t off = 0; (off < len || off == 0) && np < SS_RX_PKTS; off += seg) {
+		rx->pkt[np] = p + off;
+		rx->len[np] = (uint32_t)(len - off < seg ? len - off : seg);
+		rx->msg[np++] = (uint8_t)k;
+		if (!seg)
+			break;
+	}
+	return np;
+}
+
 int ss_transport_recv_batch(const ss_transport_socks *t, int i, ss_rxbatch *rx)
 {
 	uint8_t proto = t->kind == SS_TRANSPORT_UDP ? IPPROTO_UDP : SS_IP_PROTO;
-	int n;
+	int n, np = 0;
 
 	for (int k = 0; k < SS_BATCH; k++) {
-		rx->iov[k].iov_base = rx->bufs + (size_t)k * (rx->slot + 1);
-		rx->iov[k].iov_len = rx->slot + 1;
-		memset(&rx->msgs[k].msg_hdr, 0, sizeof(rx->msgs[k].msg_hdr));
-		rx->msgs[k].msg_hdr.msg_name = &rx->addrs[k];
-		rx->msgs[k].msg_hdr.msg_namelen = sizeof(rx->addrs[k]);
-		rx->msgs[k].msg_hdr.msg_iov = &rx->iov[k];
-		rx->msgs[k].msg_hdr.msg_iovlen = 1;
+		struct msghdr *h = &rx->msgs[k].msg_hdr;
+
+		rx->iov[k].iov_base = rx->bufs + (size_t)k * rx->cap;
+		rx->iov[k].iov_len = rx->cap;
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &rx->addrs[k];
+		h->msg_namelen = sizeof(rx->addrs[k]);
+		h->msg_iov = &rx->iov[k];
+		h->msg_iovlen = 1;
+		if (t->gro) {
+			h->msg_control = rx->ctl[k].buf;
+			h->msg_controllen = sizeof(rx->ctl[k].buf);
+		}
 	}
 	n = recvmmsg(t->fd[i], rx->msgs, SS_BATCH, MSG_DONTWAIT, NULL);
 	if (n < 0)
@@ -276,6 +408,7 @@ int ss_transport_recv_batch(const ss_transport_socks *t, int i, ss_rxbatch *rx)
 			strip_ipv4(&rx->msgs[k], &rx->iov[k]);
 		ss_flow_from_sockaddr(&rx->flows[k], (struct sockaddr *)&rx->addrs[k], t->port,
 				      proto);
+		np = add_packets(rx, k, np, t->gro ? gro_size(&rx->msgs[k].msg_hdr) : 0);
 	}
-	return n;
+	return np;
 }
