@@ -40,6 +40,10 @@ else
 	run t_reload.sh
 	run t_stream.sh
 	run t_knock.sh
+	run t_allow.sh
+	run t_grant.sh
+	run t_bounds.sh
+	run t_sandbox.sh
 	run t_rekey.sh
 fi
 echo "netns: $passed passed, $failed failed"
