@@ -116,11 +116,7 @@ fail:
 static void peer_destroy(ss_ctx *ctx, ss_peer *peer)
 {
 	ss_handshake_clear(ctx, peer);
-	for (int i = 0; i < SS_SESSION_SLOTS; i++) {
-		ss_session_clear(ctx, peer, &peer->slots[i]);
-		ss_aead_free(&peer->slots[i].tx);
-		ss_aead_free(&peer->slots[i].rx);
-	}
+	ss_session_free_slots(ctx, peer);
 	ss_wipe(peer, sizeof(*peer));
 	free(peer);
 }
@@ -187,13 +183,6 @@ int ss_peer_add(ss_ctx *ctx, const uint8_t identity[SS_IDENTITY_LEN], ss_peer **
 	if (!peer)
 		return SS_ERR_NOMEM;
 	peer->ctx = ctx;
-	for (int i = 0; i < SS_SESSION_SLOTS; i++) {
-		peer->slots[i].slot = (uint8_t)i;
-		if (ss_aead_init(&peer->slots[i].tx) || ss_aead_init(&peer->slots[i].rx)) {
-			ret = SS_ERR_NOMEM;
-			goto fail;
-		}
-	}
 	ret = peer_set_identity(ctx, peer, identity);
 	if (ret)
 		goto fail;

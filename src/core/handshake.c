@@ -101,6 +101,10 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 		return SS_ERR_BUFFER;
 	if (!peer->has_flow)
 		return SS_ERR_INVAL;
+	/* A peer's first handshake brings its session state (none while it is idle). */
+	ret = ss_session_alloc_slots(peer);
+	if (ret)
+		return ret;
 	ss_now(ctx, &now);
 	started = peer->hs.active ? peer->hs.started_ns : now.mono_ns;
 	ss_handshake_clear(ctx, peer);
@@ -275,6 +279,10 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 	if (peer->hs.active && now.mono_ns - peer->hs.started_ns < SS_REKEY_TIMEOUT &&
 	    memcmp(ss_identity_public(ctx->id), identity, SS_IDENTITY_LEN) < 0)
 		return SS_ERR_UNEXPECTED;
+	/* Only an authenticated INIT from a configured peer costs memory. */
+	ret = ss_session_alloc_slots(peer);
+	if (ret)
+		return ret;
 	s = ss_session_free_slot(peer);
 	ret = ss_index_alloc(ctx, peer, s->slot, &index);
 	if (ret)
@@ -362,7 +370,7 @@ int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_
 		return SS_ERR_MAC1;
 	peer = ss_index_lookup(ctx, ss_load_be32(pkt + SS_RESP_OFF_RECEIVER), &slot);
 	res->peer = peer;
-	if (!peer || slot != SLOT_HANDSHAKE || !peer->hs.active)
+	if (!peer || slot != SLOT_HANDSHAKE || !peer->hs.active || !peer->slots)
 		return SS_ERR_UNKNOWN_INDEX;
 	ret = check_responder(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
 	if (ret)

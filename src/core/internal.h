@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Core data structures. Everything a peer can need is allocated when it is added. */
+/*
+ * Core data structures. Everything a peer can need is allocated when it is added, except
+ * its session slots and their cipher contexts: those come with its first handshake, so
+ * thousands of configured but idle peers stay small (bench/scale).
+ */
 #ifndef SS_INTERNAL_H
 #define SS_INTERNAL_H
 
@@ -106,7 +110,7 @@ struct ss_peer {
 	uint64_t rx_init_ns;   /* when we accepted it (flood limit) */
 	uint64_t tx_timestamp; /* greatest we sent */
 	ss_handshake hs;
-	ss_session slots[SS_SESSION_SLOTS];
+	ss_session *slots; /* SS_SESSION_SLOTS of them; NULL until the first handshake */
 	ss_session *current, *previous, *next;
 	ss_flow flow;
 	bool has_flow;
@@ -166,6 +170,9 @@ int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
 int ss_session_seal(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t type, const uint8_t *pt,
 		    size_t len, uint8_t *out, size_t out_cap, size_t *out_len) SS_WARN_UNUSED;
 ss_session *ss_session_free_slot(ss_peer *peer);
+/* The peer's session slots, allocated once, when its first handshake starts. */
+int ss_session_alloc_slots(ss_peer *peer) SS_WARN_UNUSED;
+void ss_session_free_slots(ss_ctx *ctx, ss_peer *peer);
 
 /* handshake.c */
 int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t out_cap,

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Sessions (epochs): per-direction AES-256-GCM keys, counter nonces, the replay
- * window, and the rules that retire an epoch. Nothing here allocates.
+ * window, and the rules that retire an epoch. Nothing here allocates but
+ * ss_session_alloc_slots, once per peer, when its first handshake starts.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <silosec/core.h>
@@ -48,6 +50,40 @@ int ss_session_install(ss_session *s, const uint8_t k_send[SS_KEY_LEN],
 	s->rx_packets = 0;
 	ss_replay_init(&s->rx_window);
 	return 0;
+}
+
+int ss_session_alloc_slots(ss_peer *peer)
+{
+	ss_session *slots;
+
+	if (peer->slots)
+		return 0;
+	slots = calloc(SS_SESSION_SLOTS, sizeof(*slots));
+	if (!slots)
+		return SS_ERR_NOMEM;
+	peer->slots = slots;
+	for (int i = 0; i < SS_SESSION_SLOTS; i++) {
+		slots[i].slot = (uint8_t)i;
+		if (ss_aead_init(&slots[i].tx) || ss_aead_init(&slots[i].rx)) {
+			ss_session_free_slots(peer->ctx, peer);
+			return SS_ERR_NOMEM;
+		}
+	}
+	return 0;
+}
+
+void ss_session_free_slots(ss_ctx *ctx, ss_peer *peer)
+{
+	if (!peer->slots)
+		return;
+	for (int i = 0; i < SS_SESSION_SLOTS; i++) {
+		ss_session_clear(ctx, peer, &peer->slots[i]);
+		ss_aead_free(&peer->slots[i].tx);
+		ss_aead_free(&peer->slots[i].rx);
+	}
+	ss_wipe(peer->slots, SS_SESSION_SLOTS * sizeof(*peer->slots));
+	free(peer->slots);
+	peer->slots = NULL;
 }
 
 ss_session *ss_session_free_slot(ss_peer *peer)
@@ -159,7 +195,7 @@ int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
 		return SS_ERR_MALFORMED;
 	peer = ss_index_lookup(ctx, ss_load_be32(pkt + SS_DATA_OFF_RECEIVER), &slot);
 	res->peer = peer;
-	if (!peer || slot >= SS_SESSION_SLOTS || !peer->slots[slot].valid)
+	if (!peer || slot >= SS_SESSION_SLOTS || !peer->slots || !peer->slots[slot].valid)
 		return SS_ERR_UNKNOWN_INDEX;
 	s = &peer->slots[slot];
 	ss_now(ctx, &now);

@@ -12,7 +12,7 @@
 
 static void retire_expired(ss_ctx *ctx, ss_peer *peer, uint64_t now_ns)
 {
-	for (int i = 0; i < SS_SESSION_SLOTS; i++) {
+	for (int i = 0; peer->slots && i < SS_SESSION_SLOTS; i++) {
 		ss_session *s = &peer->slots[i];
 
 		if (s->valid && now_ns - s->created_ns >= SS_REJECT_AFTER_TIME)
@@ -231,7 +231,7 @@ uint64_t ss_peer_deadline(const ss_peer *peer)
 		d = min64(d, peer->hs.retry_ns);
 	else if (peer->want_handshake && peer->has_flow)
 		d = peer->next ? peer->next->created_ns + SS_REKEY_TIMEOUT : 0;
-	for (int i = 0; i < SS_SESSION_SLOTS; i++)
+	for (int i = 0; peer->slots && i < SS_SESSION_SLOTS; i++)
 		if (peer->slots[i].valid)
 			d = min64(d, peer->slots[i].created_ns + SS_REJECT_AFTER_TIME);
 	if (cur && cur->valid && cur->confirmed) {
