@@ -74,6 +74,8 @@ static int add_path(int ruleset, const struct ss_sandbox_path *sp, uint64_t hand
 	return ret < 0 ? -1 : 0;
 }
 
+static const struct ss_sandbox_path proc = {"/proc", false};
+
 int ss_landlock_build(const struct ss_sandbox_path *paths, size_t n,
 		      enum ss_sandbox_profile profile, int *abi)
 {
@@ -104,6 +106,11 @@ int ss_landlock_build(const struct ss_sandbox_path *paths, size_t n,
 			close(ruleset);
 			return -1;
 		}
+	}
+	/* LeakSanitizer lists threads and mappings in /proc/self at exit. */
+	if (ss_sandbox_sanitizer() && add_path(ruleset, &proc, attr.handled_access_fs) < 0) {
+		close(ruleset);
+		return -1;
 	}
 	return ruleset;
 }

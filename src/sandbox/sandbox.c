@@ -63,7 +63,9 @@ static int raise_memlock(rlim_t want)
 
 static int limits(const struct ss_sandbox_policy *p)
 {
-	if (raise_memlock(p->memlock) < 0 || set_limit(RLIMIT_CORE, 0) < 0)
+	/* Best effort: without CAP_SYS_RESOURCE the unit's LimitMEMLOCK= decides. */
+	(void)raise_memlock(p->memlock);
+	if (set_limit(RLIMIT_CORE, 0) < 0)
 		return -1;
 	if (p->nofile && set_limit(RLIMIT_NOFILE, p->nofile) < 0)
 		return -1;
@@ -88,6 +90,18 @@ static int drop_bounding(uint64_t keep)
 	}
 	return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL ? -1
 											       : 0;
+}
+
+/* What we may keep at all: a unit's CapabilityBoundingSet may have taken some already. */
+static uint64_t permitted(void)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof(d));
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	return (uint64_t)d[1].permitted << 32 | d[0].permitted;
 }
 
 static int set_caps(uint64_t keep)
@@ -132,6 +146,7 @@ static int fail(const char **step, const char *what, int code)
 static int apply_real(const struct ss_sandbox_policy *p, struct ss_sandbox_report *rep,
 		      const char **step)
 {
+	uint64_t caps = p->caps & permitted();
 	int ruleset = -1, ret;
 
 	/* Paths are opened (O_PATH) while still root, enforced after the drop. */
@@ -143,12 +158,11 @@ static int apply_real(const struct ss_sandbox_policy *p, struct ss_sandbox_repor
 	ret = fail(step, "rlimits", limits(p) < 0 ? SS_ERR_SANDBOX : 0);
 	if (!ret)
 		ret = fail(step, "capability bounding set",
-			   drop_bounding(p->caps) < 0 ? SS_ERR_SANDBOX : 0);
+			   drop_bounding(caps) < 0 ? SS_ERR_SANDBOX : 0);
 	if (!ret)
 		ret = fail(step, "user", switch_user(p, rep));
 	if (!ret)
-		ret = fail(step, "capabilities",
-			   set_caps(p->caps) < 0 && geteuid() == 0 ? SS_ERR_SANDBOX : 0);
+		ret = fail(step, "capabilities", set_caps(caps) < 0 ? SS_ERR_SANDBOX : 0);
 	if (!ret)
 		ret = fail(step, "no_new_privs",
 			   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? SS_ERR_SANDBOX : 0);

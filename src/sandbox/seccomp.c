@@ -106,43 +106,19 @@ static const char *const actions_denied[] = {"kexec_load",
 
 /*
  * AddressSanitizer's runtime: its allocator and error reports (sigaltstack, rlimits,
- * /proc/self/maps via readlink/openat), and LeakSanitizer's exit-time scan, which
+ * /proc/self/maps via open), and LeakSanitizer's exit-time scan, which
  * clones a tracer thread that ptrace()s the others and toggles PR_SET_DUMPABLE.
  */
-static const char *const asan_calls[] = {"sigaltstack",
-					 "prctl",
-					 "prlimit64",
-					 "getrlimit",
-					 "setrlimit",
-					 "readlink",
-					 "readlinkat",
-					 "sched_yield",
-					 "clone",
-					 "clone3",
-					 "ptrace",
-					 "wait4",
-					 "waitid",
-					 "getppid",
-					 "mincore",
-					 "rt_sigaction",
-					 "getdents64",
-					 "sched_getaffinity",
-					 "uname",
-					 "tgkill",
-					 "kill",
-					 "nanosleep",
-					 "clock_nanosleep",
-					 "pipe",
-					 "pipe2",
-					 "dup2",
-					 "dup3",
-					 "set_robust_list",
-					 "rseq",
-					 "set_tid_address",
-					 "access",
-					 "faccessat",
-					 "faccessat2",
-					 NULL};
+/* clang-format off */
+static const char *const asan_calls[] = {
+	"open", "stat", "lstat", "sigaltstack", "prctl", "prlimit64", "getrlimit", "setrlimit",
+	"readlink", "readlinkat", "sched_yield", "clone", "clone3", "ptrace", "wait4",
+	"waitid", "getppid", "mincore", "rt_sigaction", "getdents64", "getdents", "sched_getaffinity",
+	"uname", "tgkill", "kill", "nanosleep", "clock_nanosleep", "pipe", "pipe2", "dup2",
+	"dup3", "set_robust_list", "rseq", "set_tid_address", "access", "faccessat",
+	"faccessat2", NULL,
+};
+/* clang-format on */
 
 static int allow_names(scmp_filter_ctx ctx, const char *const *names, uint32_t action, int *n)
 {

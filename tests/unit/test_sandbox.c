@@ -327,6 +327,39 @@ static void unknown_user_refused(void **state)
 	assert_int_equal(WEXITSTATUS(run(&pol, do_daily)), 2);
 }
 
+/*
+ * A normal exit() after the drop: under ASan, LeakSanitizer's scan runs then (a tracer
+ * clone, ptrace, /proc/self) and must neither be killed nor hang.
+ */
+static void normal_exit_survives(void **state)
+{
+	for (int p = SS_SANDBOX_TUNNEL; p <= SS_SANDBOX_KNOCK_ACTIONS; p++) {
+		struct ss_sandbox_policy pol = profile((enum ss_sandbox_profile)p);
+		int st = 0, i;
+		pid_t pid;
+
+		(void)state;
+		pol.landlock = true; /* no paths: nothing reachable, as tight as it gets */
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			if (ss_sandbox_apply(&pol, NULL, NULL))
+				_exit(2);
+			free(malloc(64));
+			exit(0);
+		}
+		for (i = 0; i < 200 && waitpid(pid, &st, WNOHANG) == 0; i++)
+			usleep(50000);
+		if (i == 200) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			fail_msg("profile %d: exit() hung after the sandbox", p);
+		}
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+}
+
 static void syscall_lists(void **state)
 {
 	(void)state;
@@ -354,6 +387,7 @@ int main(void)
 		cmocka_unit_test(landlock_limits_paths),
 		cmocka_unit_test(null_backend_changes_nothing),
 		cmocka_unit_test(unknown_user_refused),
+		cmocka_unit_test(normal_exit_survives),
 		cmocka_unit_test(syscall_lists),
 	};
 
