@@ -47,9 +47,12 @@ bool ss_sandbox_sanitizer(void)
 		"renameat", "renameat2", "unlink", "unlinkat", "connect", "sendto", "sendmsg",     \
 		"recvfrom", "recvmsg", "recvmmsg", "poll", "ppoll"
 
-static const char *const tunnel_calls[] = {COMMON,	  "epoll_wait", "epoll_pwait", "epoll_ctl",
-					   "sendmmsg",	  "accept4",	"fchmod",      "shutdown",
-					   "getsockname", "getsockopt", "setsockopt",  NULL};
+/* clang-format off */
+static const char *const tunnel_calls[] = {
+	COMMON, "epoll_wait", "epoll_pwait", "epoll_ctl", "sendmmsg", "accept4", "fchmod",
+	"shutdown", "getsockname", "getsockopt", "setsockopt", "dup2", "dup3", NULL,
+};
+/* clang-format on */
 
 static const char *const parser_calls[] = {COMMON, NULL};
 

@@ -63,6 +63,23 @@ reload() {
 }
 check "SIGHUP re-reads the root-only configuration and applies it" reload
 check "traffic still flows after set and reload" on a ping -c 1 -W 2 10.77.0.2
+daemon_mode() {
+	# Without -f: fork, detach, stdio on /dev/null (Landlock allows it), syslog.
+	stop a
+	on a "$SILOSECD" -c "$TMP/a/ss0.conf" --audit "$TMP/a/audit.log" || return 1
+	local pid
+	pid=$(pgrep -f "silosecd -c $TMP/a/ss0.conf" | head -1)
+	[ -n "$pid" ] || return 1
+	PID[a]=$pid
+	props "$pid" 2 1 user $CAP_TUNNEL && wait_for 5 on a ping -c 1 -W 1 10.77.0.2 || return 1
+	# The control socket stays behind after a stop (its directory is root's): a new
+	# start must take it over.
+	kill "$pid"
+	wait_for 5 bash -c "! kill -0 $pid 2>/dev/null"
+	unset "PID[a]"
+	start a --audit "$TMP/a/audit.log" && on a "$SILOSEC" show ss0 >/dev/null
+}
+check "daemon mode (no -f) is sandboxed too; a restart takes over the stale socket" daemon_mode
 
 # ---- the knock daemon on b, knocked from a ----
 umask 077
