@@ -151,7 +151,7 @@ static int no_exec(scmp_filter_ctx ctx)
 static int allow_socket(scmp_filter_ctx ctx, int family)
 {
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)family));
+				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)family, 0));
 }
 
 /* Sockets: syslog's reconnect (AF_UNIX) everywhere; the resolver's (inet) in silosecd. */
@@ -164,9 +164,9 @@ static int sockets(scmp_filter_ctx ctx, enum ss_sandbox_profile profile)
 		return -1;
 	/* FIONREAD (the resolver), TCGETS (stdio's isatty on a new stream). */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-			     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)FIONREAD)) < 0 ||
+			     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)FIONREAD, 0)) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-			     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)TCGETS)) < 0)
+			     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)TCGETS, 0)) < 0)
 		return -1;
 	return 0;
 }
@@ -200,7 +200,7 @@ static int build_denylist(scmp_filter_ctx ctx, int *n)
 	}
 	/* Raw link-layer access: never needed, the usual sniffing/spoofing tool. */
 	if (seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(socket), 1,
-			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_PACKET)) < 0)
+			     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_PACKET, 0)) < 0)
 		return -1;
 	(*n)++;
 	return 0;
