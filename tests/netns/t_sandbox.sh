@@ -49,6 +49,13 @@ check "silosecd: Seccomp 2, NoNewPrivs 1, not root, CapEff NET_ADMIN+DAC_READ_SE
 	props "${PID[a]}" 2 1 user $CAP_TUNNEL
 check "silosecd: no core dumps (RLIMIT_CORE 0), not dumpable" \
 	bash -c "grep -q '^Max core file size *0 *0' /proc/${PID[a]}/limits && [ \"\$(stat -c %U /proc/${PID[a]}/status)\" = root ]"
+locked() { # PID: the key's page and OpenSSL's 1 MiB secure heap are locked
+	local kb
+	kb=$(awk '$1 == "VmLck:" {print $2}' "/proc/$1/status")
+	echo "# VmLck ${kb} kB"
+	[ "${kb:-0}" -ge 1024 ]
+}
+check "silosecd: private keys in locked memory (VmLck)" locked "${PID[a]}"
 check "silosec show answers" bash -c "SILOSEC_RUN_DIR=$TMP/a/run ip netns exec ${NS}a $SILOSEC show ss0 | grep -q 'peer'"
 set_route() {
 	on a "$SILOSEC" set ss0 peer "${ID[b]}" allowed-ips 10.77.0.2/32,10.88.0.0/24 || return 1
