@@ -73,7 +73,12 @@ int ss_sandbox_apply(const struct ss_sandbox_policy *p, struct ss_sandbox_report
 /* Resolve the user the policy would take (for messages and chown decisions). */
 int ss_sandbox_user(const char *name, uid_t *uid, gid_t *gid, const char **resolved);
 
-/* The profile's syscall names, NULL-terminated (allowed, or refused for KNOCK_ACTIONS). */
+/*
+ * Syscall names, NULL-terminated: those both allowlists share, and each profile's own
+ * (allowed in addition for TUNNEL and KNOCK_PARSER, refused for KNOCK_ACTIONS). mmap,
+ * mprotect, socket and ioctl are allowed with argument checks, outside these lists.
+ */
+const char *const *ss_sandbox_common_syscalls(void);
 const char *const *ss_sandbox_syscalls(enum ss_sandbox_profile profile);
 
 #endif

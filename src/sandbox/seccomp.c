@@ -37,75 +37,39 @@ bool ss_sandbox_sanitizer(void)
 #endif
 }
 
-/* Both allowlists: memory, time, randomness, plain I/O on open descriptors, exit. */
-#define COMMON                                                                                     \
-	"read", "write", "readv", "writev", "pread64", "close", "fstat", "newfstatat", "statx",    \
-		"lseek", "fcntl", "dup", "brk", "munmap", "mremap", "madvise", "futex", "exit",    \
-		"exit_group", "munlock", "rt_sigreturn", "rt_sigprocmask", "clock_gettime",        \
-		"gettimeofday", "getrandom", "getpid", "gettid", "restart_syscall", "getuid",      \
-		"geteuid", "getgid", "getegid", "openat", "fsync", "fdatasync", "rename",          \
-		"renameat", "renameat2", "unlink", "unlinkat", "connect", "sendto", "sendmsg",     \
-		"recvfrom", "recvmsg", "recvmmsg", "poll", "ppoll"
-
 /* clang-format off */
-static const char *const tunnel_calls[] = {
-	COMMON, "epoll_wait", "epoll_pwait", "epoll_ctl", "sendmmsg", "accept4", "fchmod",
-	"shutdown", "getsockname", "getsockopt", "setsockopt", "dup2", "dup3", NULL,
+/* Both allowlists: memory, time, randomness, plain I/O on open descriptors, exit. */
+static const char *const common_calls[] = {
+	"read", "write", "readv", "writev", "pread64", "close", "fstat", "newfstatat", "statx",
+	"lseek", "fcntl", "dup", "brk", "munmap", "mremap", "madvise", "futex", "exit",
+	"exit_group", "munlock", "rt_sigreturn", "rt_sigprocmask", "clock_gettime",
+	"gettimeofday", "getrandom", "getpid", "gettid", "restart_syscall", "getuid",
+	"geteuid", "getgid", "getegid", "openat", "fsync", "fdatasync", "rename", "renameat",
+	"renameat2", "unlink", "unlinkat", "connect", "sendto", "sendmsg", "recvfrom",
+	"recvmsg", "recvmmsg", "poll", "ppoll", NULL,
 };
-/* clang-format on */
 
-static const char *const parser_calls[] = {COMMON, NULL};
+/* silosecd, in addition: the event loop, batched sends, control connections, stdio. */
+static const char *const tunnel_calls[] = {
+	"epoll_wait", "epoll_pwait", "epoll_ctl", "sendmmsg", "accept4", "fchmod", "shutdown",
+	"getsockname", "getsockopt", "setsockopt", "dup2", "dup3", NULL,
+};
+
+/* The knock parser needs nothing beyond the common list. */
+static const char *const parser_calls[] = {NULL};
 
 /* The action runner: refused even though it may run commands. */
-static const char *const actions_denied[] = {"kexec_load",
-					     "kexec_file_load",
-					     "init_module",
-					     "finit_module",
-					     "delete_module",
-					     "mount",
-					     "umount2",
-					     "pivot_root",
-					     "chroot",
-					     "swapon",
-					     "swapoff",
-					     "reboot",
-					     "bpf",
-					     "perf_event_open",
-					     "keyctl",
-					     "add_key",
-					     "request_key",
-					     "userfaultfd",
-					     "open_by_handle_at",
-					     "name_to_handle_at",
-					     "unshare",
-					     "setns",
-					     "iopl",
-					     "ioperm",
-					     "acct",
-					     "settimeofday",
-					     "clock_settime",
-					     "clock_adjtime",
-					     "adjtimex",
-					     "quotactl",
-					     "uselib",
-					     "personality",
-					     "fanotify_init",
-					     "move_mount",
-					     "open_tree",
-					     "fsopen",
-					     "fsmount",
-					     "fspick",
-					     "mount_setattr",
-					     "process_vm_readv",
-					     "process_vm_writev",
-					     "lookup_dcookie",
-					     "vm86",
-					     "vm86old",
-					     "sysfs",
-					     "_sysctl",
-					     "syslog",
-					     "ptrace",
-					     NULL};
+static const char *const actions_denied[] = {
+	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
+	"mount", "umount2", "pivot_root", "chroot", "swapon", "swapoff", "reboot", "bpf",
+	"perf_event_open", "keyctl", "add_key", "request_key", "userfaultfd",
+	"open_by_handle_at", "name_to_handle_at", "unshare", "setns", "iopl", "ioperm", "acct",
+	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "quotactl", "uselib",
+	"personality", "fanotify_init", "move_mount", "open_tree", "fsopen", "fsmount",
+	"fspick", "mount_setattr", "process_vm_readv", "process_vm_writev", "lookup_dcookie",
+	"vm86", "vm86old", "sysfs", "_sysctl", "syslog", "ptrace", NULL,
+};
+/* clang-format on */
 
 /*
  * AddressSanitizer's runtime: its allocator and error reports (sigaltstack, rlimits,
@@ -175,7 +139,8 @@ static int build_allowlist(scmp_filter_ctx ctx, enum ss_sandbox_profile profile,
 {
 	const char *const *names = profile == SS_SANDBOX_TUNNEL ? tunnel_calls : parser_calls;
 
-	if (allow_names(ctx, names, SCMP_ACT_ALLOW, n) < 0 || no_exec(ctx) < 0 ||
+	if (allow_names(ctx, common_calls, SCMP_ACT_ALLOW, n) < 0 ||
+	    allow_names(ctx, names, SCMP_ACT_ALLOW, n) < 0 || no_exec(ctx) < 0 ||
 	    sockets(ctx, profile) < 0)
 		return -1;
 	*n += 4; /* mmap, mprotect, socket, ioctl (argument-filtered) */
@@ -225,6 +190,11 @@ int ss_seccomp_load(enum ss_sandbox_profile profile, int *nsyscalls)
 out:
 	seccomp_release(ctx);
 	return ret;
+}
+
+const char *const *ss_sandbox_common_syscalls(void)
+{
+	return common_calls;
 }
 
 const char *const *ss_sandbox_syscalls(enum ss_sandbox_profile profile)
