@@ -187,6 +187,7 @@ int ss_rxbatch_init(ss_rxbatch *b, size_t slot)
 	b->slot = slot;
 	/* Room for a whole GRO message; a longer datagram than slot shows its real length. */
 	b->cap = slot + 1 > SS_GRO_BUF ? slot + 1 : SS_GRO_BUF;
+	b->vlen = SS_BATCH;
 	b->bufs = malloc(SS_BATCH * b->cap);
 	return b->bufs ? 0 : -ENOMEM;
 }
@@ -380,6 +381,24 @@ static int add_packets(ss_rxbatch *rx, int k, int np, size_t seg)
 	return np;
 }
 
+/*
+ * With GRO one message may carry 64 datagrams: ask for as many messages as make about
+ * SS_BATCH packets, as without GRO. The caller's per-wakeup budget then still bounds the
+ * work per wakeup, and a burst handed to a local receiver stays as large as it was.
+ */
+static void adapt_vlen(ss_rxbatch *rx, int n, int np)
+{
+	unsigned v;
+
+	if (n <= 0 || np <= n) {
+		rx->vlen = n > 0 && (unsigned)n == rx->vlen && rx->vlen < SS_BATCH ? rx->vlen * 2
+										   : rx->vlen;
+		return;
+	}
+	v = (unsigned)((size_t)SS_BATCH * (size_t)n / (size_t)np);
+	rx->vlen = v ? v : 1;
+}
+
 int ss_transport_recv_batch(const ss_transport_socks *t, int i, ss_rxbatch *rx)
 {
 	uint8_t proto = t->kind == SS_TRANSPORT_UDP ? IPPROTO_UDP : SS_IP_PROTO;
@@ -400,7 +419,7 @@ int ss_transport_recv_batch(const ss_transport_socks *t, int i, ss_rxbatch *rx)
 			h->msg_controllen = sizeof(rx->ctl[k].buf);
 		}
 	}
-	n = recvmmsg(t->fd[i], rx->msgs, SS_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(t->fd[i], rx->msgs, rx->vlen, MSG_DONTWAIT, NULL);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 	for (int k = 0; k < n; k++) {
@@ -410,5 +429,6 @@ int ss_transport_recv_batch(const ss_transport_socks *t, int i, ss_rxbatch *rx)
 				      proto);
 		np = add_packets(rx, k, np, t->gro ? gro_size(&rx->msgs[k].msg_hdr) : 0);
 	}
+	adapt_vlen(rx, n, np);
 	return np;
 }

@@ -73,7 +73,8 @@ typedef struct ss_txbatch {
 
 typedef struct ss_rxbatch {
 	size_t slot;
-	size_t cap; /* bytes per message buffer */
+	size_t cap;    /* bytes per message buffer */
+	unsigned vlen; /* messages asked for: about SS_BATCH packets per call with GRO */
 	uint8_t *bufs;
 	struct mmsghdr msgs[SS_BATCH];
 	struct iovec iov[SS_BATCH];
