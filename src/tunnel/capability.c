@@ -249,11 +249,38 @@ static void parse_l4(const uint8_t *pkt, size_t len, size_t off, ss_pkt_info *pi
 	}
 }
 
+/*
+ * IPv4 options: source routing (LSRR 0x83, SSRR 0x89) names the next hop after the header's
+ * destination, so the address the rules checked would not be where the packet goes if this
+ * host forwards. Refused, as are options the kernel itself would reject as malformed.
+ */
+static int check_v4_options(const uint8_t *pkt, size_t ihl)
+{
+	size_t i = 20;
+
+	while (i < ihl) {
+		uint8_t type = pkt[i];
+
+		if (type == 0) /* end of list */
+			break;
+		if (type == 1) { /* no-op */
+			i++;
+			continue;
+		}
+		if (i + 2 > ihl || pkt[i + 1] < 2 || i + pkt[i + 1] > ihl)
+			return SS_ERR_MALFORMED;
+		if (type == 0x83 || type == 0x89)
+			return SS_ERR_MALFORMED;
+		i += pkt[i + 1];
+	}
+	return 0;
+}
+
 static int parse_v4(const uint8_t *pkt, size_t len, ss_pkt_info *pi)
 {
 	size_t ihl = (size_t)(pkt[0] & 15) * 4;
 
-	if (len < 20 || ihl < 20 || ihl > len)
+	if (len < 20 || ihl < 20 || ihl > len || check_v4_options(pkt, ihl))
 		return SS_ERR_MALFORMED;
 	pi->family = 4;
 	pi->proto = pkt[9];
@@ -264,6 +291,18 @@ static int parse_v4(const uint8_t *pkt, size_t len, ss_pkt_info *pi)
 	return 0;
 }
 
+static bool v6_ext_header(uint8_t nh)
+{
+	return nh == 0 || nh == 43 || nh == 60 || nh == 44 || nh == 51;
+}
+
+/*
+ * Fail secure on the extension-header chain: a chain longer than MAX_EXT_HEADERS is
+ * refused (its last "protocol" would be an extension header), and so is a routing header
+ * with segments left, which sends the packet on to an address the rules never saw. After
+ * the fragment header of a later fragment the bytes are payload, not headers: the walk
+ * stops there.
+ */
 static int parse_v6(const uint8_t *pkt, size_t len, ss_pkt_info *pi)
 {
 	size_t off = 40;
@@ -275,10 +314,10 @@ static int parse_v6(const uint8_t *pkt, size_t len, ss_pkt_info *pi)
 	pi->src = pkt + 8;
 	pi->dst = pkt + 24;
 	nh = pkt[6];
-	for (int k = 0; k < MAX_EXT_HEADERS; k++) {
-		if (nh != 0 && nh != 43 && nh != 60 && nh != 44 && nh != 51)
-			break;
+	for (int k = 0; k < MAX_EXT_HEADERS && v6_ext_header(nh); k++) {
 		if (off + 8 > len)
+			return SS_ERR_MALFORMED;
+		if (nh == 43 && pkt[off + 3] != 0)
 			return SS_ERR_MALFORMED;
 		if (nh == 44 && ((pkt[off + 2] << 8 | pkt[off + 3]) & 0xfff8))
 			pi->later_frag = true;
@@ -289,7 +328,11 @@ static int parse_v6(const uint8_t *pkt, size_t len, ss_pkt_info *pi)
 		off += hl;
 		if (off > len)
 			return SS_ERR_MALFORMED;
+		if (pi->later_frag)
+			break;
 	}
+	if (v6_ext_header(nh) && !pi->later_frag)
+		return SS_ERR_MALFORMED;
 	pi->proto = nh;
 	parse_l4(pkt, len, off, pi);
 	return 0;

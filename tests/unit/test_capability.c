@@ -289,6 +289,74 @@ static void grants(void **state)
 	free(t);
 }
 
+/* Headers that would send an admitted packet elsewhere, or hide its protocol. */
+static void header_tricks(void **state)
+{
+	uint8_t b[256];
+	size_t n;
+	ss_pkt_info pi;
+
+	(void)state;
+	/* IPv4 with loose source routing (LSRR): refused, whatever the rules. */
+	memset(b, 0, sizeof(b));
+	n = pkt4(b + 4, "10.0.0.2", "10.0.0.1", 17, 1, 53, 0);
+	memmove(b, b + 4, 20);
+	b[0] = 0x46;
+	b[3] = (uint8_t)(n + 4);
+	b[20] = 0x83;
+	b[21] = 3;
+	b[22] = 4;
+	b[23] = 0;
+	assert_int_equal(ss_pkt_parse(b, n + 4, &pi), SS_ERR_MALFORMED);
+	b[20] = 0x89; /* SSRR */
+	assert_int_equal(ss_pkt_parse(b, n + 4, &pi), SS_ERR_MALFORMED);
+	b[21] = 9; /* option longer than the header */
+	b[20] = 0x07;
+	assert_int_equal(ss_pkt_parse(b, n + 4, &pi), SS_ERR_MALFORMED);
+	/* NOPs and end of list are fine, and the ports behind the options are read. */
+	b[20] = 1;
+	b[21] = 1;
+	b[22] = 1;
+	b[23] = 0;
+	assert_true(allows("udp 53", b, n + 4));
+
+	/* IPv6 routing header with segments left: the rules saw only the first hop. */
+	memset(b, 0, sizeof(b));
+	pkt6(b, "fd00::2", "fd00::1", 43, 0, 0);
+	b[40] = 17; /* next header */
+	b[41] = 0;  /* 8 bytes */
+	b[42] = 4;  /* segment routing */
+	b[43] = 1;  /* segments left */
+	b[48] = 0;
+	b[49] = 1;
+	b[50] = 0;
+	b[51] = 53;
+	assert_int_equal(ss_pkt_parse(b, 68, &pi), SS_ERR_MALFORMED);
+	b[43] = 0; /* all segments done: this host is the destination */
+	assert_true(allows("udp 53", b, 68));
+
+	/* More extension headers than are walked: refused, not taken for the protocol. */
+	memset(b, 0, sizeof(b));
+	pkt6(b, "fd00::2", "fd00::1", 60, 0, 0);
+	for (int k = 0; k < 12; k++)
+		b[40 + 8 * k] = k < 11 ? 60 : 17;
+	b[40 + 8 * 12 + 3] = 53;
+	assert_int_equal(ss_pkt_parse(b, 40 + 8 * 13, &pi), SS_ERR_MALFORMED);
+
+	/* A later fragment's payload is not walked as headers. */
+	memset(b, 0, sizeof(b));
+	pkt6(b, "fd00::2", "fd00::1", 44, 0, 0);
+	b[40] = 17;
+	b[43] = 8;   /* offset 8 */
+	b[48] = 60;  /* payload that looks like a header... */
+	b[49] = 200; /* ...running past the packet */
+	assert_int_equal(ss_pkt_parse(b, 64, &pi), 0);
+	assert_true(pi.later_frag);
+	assert_int_equal(pi.proto, 17);
+	assert_true(allows("udp", b, 64));
+	assert_false(allows("udp 53", b, 64));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +366,7 @@ int main(void)
 		cmocka_unit_test(matching),
 		cmocka_unit_test(fragments),
 		cmocka_unit_test(malformed),
+		cmocka_unit_test(header_tricks),
 		cmocka_unit_test(format_flow),
 		cmocka_unit_test(durations),
 		cmocka_unit_test(grants),
