@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +25,7 @@ static struct {
 	int fd;
 	char daemon[32];
 	struct bucket slots[SS_AUDIT_SLOTS];
+	struct bucket all; /* refusals and drops from every source together */
 } au = {.fd = 2};
 
 int ss_audit_open(const char *path, const char *daemon)
@@ -80,12 +82,33 @@ static uint64_t source_key(const struct ss_audit_rec *r)
 	return fnv(r->event, strlen(r->event), h) | 1;
 }
 
+static void refill(struct bucket *b, uint64_t now_ns, uint64_t rate, uint32_t burst)
+{
+	uint64_t add = (now_ns - b->last_ns) * rate / 1000000ull;
+
+	b->last_ns = now_ns;
+	if (add > burst * 1000ull - b->tokens)
+		b->tokens = burst * 1000;
+	else
+		b->tokens += (uint32_t)add;
+}
+
+/*
+ * Refusals and drops are mostly caused by unauthenticated traffic whose source address is
+ * spoofable: a flood from ever-new addresses gets a fresh bucket per packet, so the
+ * per-source limit alone bounds nothing. They also share one bucket for the whole process.
+ */
+static bool shared_limit(const struct ss_audit_rec *r)
+{
+	return r->decision && (!strcmp(r->decision, "refuse") || !strcmp(r->decision, "drop"));
+}
+
 /* Returns 1 if the line may be written; *suppressed gets the count to report. */
-static int admit(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t *suppressed)
+static int admit(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t *suppressed,
+		 uint64_t *suppressed_all)
 {
 	uint64_t key = source_key(r);
 	struct bucket *b = &au.slots[key % SS_AUDIT_SLOTS];
-	uint64_t refill;
 
 	if (b->key != key) {
 		/* Slot reuse: the previous owner's suppressed count is reported as lost. */
@@ -94,15 +117,25 @@ static int admit(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t *suppre
 		b->tokens = SS_AUDIT_BURST * 1000;
 		b->last_ns = now_ns;
 	}
-	refill = (now_ns - b->last_ns) * SS_AUDIT_RATE / 1000000ull;
-	b->last_ns = now_ns;
-	if (refill > SS_AUDIT_BURST * 1000ull - b->tokens)
-		b->tokens = SS_AUDIT_BURST * 1000;
-	else
-		b->tokens += (uint32_t)refill;
+	refill(b, now_ns, SS_AUDIT_RATE, SS_AUDIT_BURST);
 	if (b->tokens < 1000) {
 		b->suppressed++;
 		return 0;
+	}
+	if (shared_limit(r)) {
+		if (!au.all.key) {
+			au.all.key = 1;
+			au.all.tokens = SS_AUDIT_ALL_BURST * 1000;
+			au.all.last_ns = now_ns;
+		}
+		refill(&au.all, now_ns, SS_AUDIT_ALL_RATE, SS_AUDIT_ALL_BURST);
+		if (au.all.tokens < 1000) {
+			au.all.suppressed++;
+			return 0;
+		}
+		au.all.tokens -= 1000;
+		*suppressed_all = au.all.suppressed;
+		au.all.suppressed = 0;
 	}
 	b->tokens -= 1000;
 	*suppressed = b->suppressed;
@@ -172,7 +205,8 @@ static void put_addr(struct out *o, const struct sockaddr *sa)
 	put_str(o, "peer", line);
 }
 
-int ss_audit_format(char *buf, size_t len, const struct ss_audit_rec *r, uint64_t suppressed)
+static int format(char *buf, size_t len, const struct ss_audit_rec *r, uint64_t suppressed,
+		  uint64_t suppressed_all)
 {
 	struct out o = {.buf = buf, .len = len};
 	struct timespec ts;
@@ -204,6 +238,11 @@ int ss_audit_format(char *buf, size_t len, const struct ss_audit_rec *r, uint64_
 			 (unsigned long long)suppressed);
 		puts_raw(&o, head);
 	}
+	if (suppressed_all) {
+		snprintf(head, sizeof(head), ",\"suppressed_all_sources\":%llu",
+			 (unsigned long long)suppressed_all);
+		puts_raw(&o, head);
+	}
 	puts_raw(&o, "}\n");
 	if (o.overflow)
 		return SS_ERR_BUFFER;
@@ -211,20 +250,25 @@ int ss_audit_format(char *buf, size_t len, const struct ss_audit_rec *r, uint64_
 	return (int)o.pos;
 }
 
+int ss_audit_format(char *buf, size_t len, const struct ss_audit_rec *r, uint64_t suppressed)
+{
+	return format(buf, len, r, suppressed, 0);
+}
+
 void ss_audit(const struct ss_audit_rec *r, uint64_t now_ns)
 {
 	char line[SS_AUDIT_LINE_MAX];
-	uint64_t suppressed = 0;
+	uint64_t suppressed = 0, suppressed_all = 0;
 	int n;
 
-	if (!admit(r, now_ns, &suppressed))
+	if (!admit(r, now_ns, &suppressed, &suppressed_all))
 		return;
-	n = ss_audit_format(line, sizeof(line), r, suppressed);
+	n = format(line, sizeof(line), r, suppressed, suppressed_all);
 	if (n < 0) {
 		/* Too long: drop the free text rather than the decision. */
 		struct ss_audit_rec short_rec = *r;
 		short_rec.detail = "(detail too long)";
-		n = ss_audit_format(line, sizeof(line), &short_rec, suppressed);
+		n = format(line, sizeof(line), &short_rec, suppressed, suppressed_all);
 		if (n < 0)
 			return;
 	}

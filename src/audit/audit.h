@@ -7,7 +7,8 @@
  * an append-only file opened before the daemon drops privileges, or to stderr. Each source
  * (remote address, or the event name for records without one) gets a token bucket, so a
  * flood costs a bounded number of lines; the next line let through for that source says how
- * many were suppressed.
+ * many were suppressed. Refusals and drops also share one process-wide bucket (spoofed
+ * sources), reported as "suppressed_all_sources".
  */
 #ifndef SS_AUDIT_H
 #define SS_AUDIT_H
@@ -19,6 +20,13 @@
 #define SS_AUDIT_RATE 5
 #define SS_AUDIT_BURST 20
 #define SS_AUDIT_SLOTS 1024
+/*
+ * Refusals and drops of all sources together (their source addresses may be spoofed, so
+ * per-source buckets alone do not bound a flood from ever-new addresses). Accepts, grants
+ * and expiries are not counted here: a flood of junk cannot hide them.
+ */
+#define SS_AUDIT_ALL_RATE 50
+#define SS_AUDIT_ALL_BURST 500
 #define SS_AUDIT_LINE_MAX 1024
 
 struct ss_audit_rec {

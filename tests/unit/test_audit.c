@@ -119,12 +119,55 @@ static void rate_limit_per_source(void **state)
 	unlink(path);
 }
 
+/* Spoofed sources: every packet from a new address must not mean a new line. */
+static void rate_limit_all_sources(void **state)
+{
+	char path[] = "/tmp/ss_audit_XXXXXX";
+	int fd = mkstemp(path);
+	struct ss_audit_rec r = {.event = "knock", .decision = "refuse", .code = SS_ERR_KNOCK_MAC};
+	struct sockaddr_in s = v4("10.0.0.0", 1);
+	uint64_t t = 9000 * MS;
+	uint32_t a;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(ss_audit_open(path, "silosec-knockd"), 0);
+	r.peer = (struct sockaddr *)&s;
+	for (uint32_t i = 0; i < 100000; i++) {
+		a = htonl(0x0a000000u + i);
+		memcpy(&s.sin_addr, &a, 4);
+		ss_audit(&r, t);
+	}
+	assert_int_equal(count_lines(path, NULL), SS_AUDIT_ALL_BURST);
+	/* What is not a refusal still gets through. */
+	r.decision = "accept";
+	r.code = 0;
+	a = htonl(0xc0000201u);
+	memcpy(&s.sin_addr, &a, 4);
+	ss_audit(&r, t);
+	assert_int_equal(count_lines(path, "\"accept\""), 1);
+	/* A second later the flood gets SS_AUDIT_ALL_RATE lines; the first counts the rest. */
+	r.decision = "refuse";
+	r.code = SS_ERR_KNOCK_MAC;
+	for (uint32_t i = 0; i < 1000; i++) {
+		a = htonl(0x0b000000u + i);
+		memcpy(&s.sin_addr, &a, 4);
+		ss_audit(&r, t + 1000 * MS);
+	}
+	assert_int_equal(count_lines(path, NULL), SS_AUDIT_ALL_BURST + 1 + SS_AUDIT_ALL_RATE);
+	assert_int_equal(count_lines(path, "\"suppressed_all_sources\":99500"), 1);
+	ss_audit_close();
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(format_fields),
 		cmocka_unit_test(format_too_small),
 		cmocka_unit_test(rate_limit_per_source),
+		cmocka_unit_test(rate_limit_all_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
