@@ -267,9 +267,12 @@ static void ct_full(ss_daemon *d, ss_dpeer *p, uint64_t now)
 /*
  * A packet this host sends to p: remember its flow so the reply passes. Replies the
  * peer's rules admit anyway need no entry, which keeps the peer's budget for the rest.
+ * Nor do replies a live grant admits: that flow is the peer's, not one this host opened,
+ * and an entry would keep it open after the grant expires or is revoked.
  */
 static void track_out(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
 {
+	const uint8_t *id;
 	ss_pkt_info pi, rev;
 	uint64_t now;
 
@@ -283,6 +286,9 @@ static void track_out(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
 	if (ss_cap_match(p->rules, p->nrules, &rev))
 		return;
 	now = ss_mono_ns();
+	id = ss_peer_identity(p->sp);
+	if (id && d->grants->n && ss_grant_match(d->grants, id, &rev, now))
+		return;
 	if (ss_ct_track(d->ct, &pi, &p->ct, now) == SS_ERR_CT_FULL)
 		ct_full(d, p, now);
 }
