@@ -635,7 +635,8 @@ static void net_read(ss_daemon *d, int i)
 		int n = ss_transport_recv_batch(&d->tr, i, &d->rxb);
 
 		for (int k = 0; k < n; k++)
-			handle_inbound(d, ss_rxbatch_flow(&d->rxb, k), d->rxb.pkt[k], d->rxb.len[k]);
+			handle_inbound(d, ss_rxbatch_flow(&d->rxb, k), d->rxb.pkt[k],
+				       d->rxb.len[k]);
 		if (n < SS_BATCH)
 			break;
 	}
