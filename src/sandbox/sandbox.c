@@ -136,6 +136,11 @@ static int switch_user(const struct ss_sandbox_policy *p, struct ss_sandbox_repo
 	return 0;
 }
 
+/* Capabilities that override file permissions: only kept where Landlock bounds them. */
+#define DAC_CAPS                                                                                   \
+	(1ULL << CAP_DAC_OVERRIDE | 1ULL << CAP_DAC_READ_SEARCH | 1ULL << CAP_FOWNER |             \
+	 1ULL << CAP_CHOWN)
+
 static int fail(const char **step, const char *what, int code)
 {
 	if (step)
@@ -154,6 +159,11 @@ static int apply_real(const struct ss_sandbox_policy *p, struct ss_sandbox_repor
 		ruleset = ss_landlock_build(p->paths, p->npaths, p->profile, &rep->landlock_abi);
 		if (ruleset < 0 && rep->landlock_abi > 0)
 			return fail(step, "landlock ruleset", SS_ERR_SANDBOX);
+		/* Fail secure: unbounded by Landlock, a DAC override reaches every file. */
+		if (ruleset < 0 && (caps & DAC_CAPS)) {
+			caps &= ~DAC_CAPS;
+			rep->dac_dropped = true;
+		}
 	}
 	ret = fail(step, "rlimits", limits(p) < 0 ? SS_ERR_SANDBOX : 0);
 	if (!ret)

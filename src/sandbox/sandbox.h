@@ -41,7 +41,11 @@ struct ss_sandbox_policy {
 	const char *user; /* NULL: the default above; ignored when keep_root */
 	bool keep_root;	  /* stay uid 0 (only the capabilities below remain) */
 	uint64_t caps;	  /* 1 << CAP_* kept effective and permitted; all others dropped */
-	/* Landlock: the only paths reachable afterwards (plus what is already open). */
+	/*
+	 * Landlock: the only paths reachable afterwards (plus what is already open). Where the
+	 * kernel has no Landlock, the file-permission overrides among caps (DAC_OVERRIDE,
+	 * DAC_READ_SEARCH, FOWNER, CHOWN) are dropped too: nothing would bound them to paths.
+	 */
 	bool landlock;
 	const struct ss_sandbox_path *paths;
 	size_t npaths;
@@ -57,6 +61,7 @@ struct ss_sandbox_report {
 	int landlock_abi; /* 0: not supported by the kernel (or not asked for) */
 	int nsyscalls;	  /* allowed (allowlist) or refused (action runner) names */
 	bool sanitizer;	  /* built with ASan: a few syscalls more are allowed */
+	bool dac_dropped; /* Landlock asked for but unavailable: DAC capabilities dropped */
 };
 
 /*

@@ -21,6 +21,10 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <stddef.h>
 
 #include <silosec/error.h>
 
@@ -257,6 +261,79 @@ static void privileges_dropped(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* CapEff as the sandboxed process sees it. */
+static uint64_t cap_eff(void)
+{
+	char buf[4096], *l;
+	int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return UINT64_MAX;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return UINT64_MAX;
+	buf[n] = 0;
+	l = strstr(buf, "\nCapEff:\t");
+	return l ? strtoull(l + 9, NULL, 16) : UINT64_MAX;
+}
+
+/* A kernel without Landlock, as far as this process can tell: the call fails ENOSYS. */
+static int hide_landlock(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_landlock_create_ruleset, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
+/*
+ * The file-permission overrides are kept only where Landlock bounds them to the policy's
+ * paths: without Landlock they would open every file on the system.
+ */
+static void dac_caps_need_landlock(void **state)
+{
+	const uint64_t dac = 1ULL << CAP_DAC_OVERRIDE | 1ULL << CAP_DAC_READ_SEARCH;
+	struct ss_sandbox_policy pol = profile(SS_SANDBOX_TUNNEL);
+	int st = -1;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	static const struct ss_sandbox_path proc[] = {{"/proc", false}};
+
+	pol.caps = 1ULL << CAP_NET_ADMIN | dac;
+	pol.landlock = true;
+	pol.paths = proc; /* for /proc/self/status */
+	pol.npaths = 1;
+	for (int hidden = 0; hidden < 2; hidden++) {
+		if (!hidden && syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) <= 0)
+			continue;
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct ss_sandbox_report rep;
+			uint64_t want = hidden ? 1ULL << CAP_NET_ADMIN : pol.caps;
+
+			if (hidden && hide_landlock() < 0)
+				_exit(3);
+			if (ss_sandbox_apply(&pol, &rep, NULL))
+				_exit(2);
+			_exit(cap_eff() == want && rep.dac_dropped == (bool)hidden ? 0 : 1);
+		}
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+}
+
 static char lldir[64];
 
 static int do_landlock(void)
@@ -387,6 +464,7 @@ int main(void)
 		cmocka_unit_test(ptrace_and_fork_kill),
 		cmocka_unit_test(privileges_dropped),
 		cmocka_unit_test(landlock_limits_paths),
+		cmocka_unit_test(dac_caps_need_landlock),
 		cmocka_unit_test(null_backend_changes_nothing),
 		cmocka_unit_test(unknown_user_refused),
 		cmocka_unit_test(normal_exit_survives),
