@@ -58,12 +58,15 @@ struct opts {
 	bool foreground, test_only, no_sandbox;
 };
 
-/* What the child tells the parent about an accepted knock; the parent trusts none of it. */
+/*
+ * What the child tells the parent about an accepted knock; the parent trusts none of it:
+ * the knock itself is re-read from the evidence, whose signature the parent verifies.
+ */
 struct kreq {
 	uint32_t magic;
 	int32_t family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
-	ss_knock_msg msg;
+	ss_knock_evidence ev;
 };
 #define KREQ_MAGIC 0x4b524551u
 
@@ -337,7 +340,7 @@ static void handle_packet(struct parser *p, const uint8_t *buf, size_t len,
 	}
 	req.magic = KREQ_MAGIC;
 	req.family = fam;
-	req.msg = v.msg;
+	req.ev = v.ev;
 	if (send(p->sock, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req))
 		_exit(1); /* the parent is gone */
 	ss_wipe(&req, sizeof(req));
@@ -542,7 +545,8 @@ struct parent {
 	struct ss_knock_actx *actx;
 	int lfd[SS_KCONF_MAX_LISTEN];
 	size_t nlisten;
-	int sock; /* our end of the socketpair with the current child, or -1 */
+	int sock;	       /* our end of the socketpair with the current child, or -1 */
+	ss_knock_replay *seen; /* challenges the parent has acted on (no file) */
 	pid_t child;
 	uint64_t started_ms, restart_ms, backoff_ms;
 };
@@ -556,19 +560,23 @@ static bool printable(const uint8_t *p, size_t n)
 }
 
 /*
- * The child is the part exposed to the network: what it sends is checked again against
- * our own copy of the configuration (identity known, action allowed for it, signed
- * source, time window, payload rule) and the duration is recomputed here.
+ * The child is the part exposed to the network: what it sends is checked again. The knock
+ * is parsed anew from the evidence and its client signature verified (a compromised child
+ * cannot make one up or change a field), then checked against our own copy of the
+ * configuration (identity known, action allowed for it, signed source, time window,
+ * payload rule) and our own replay cache; the duration is recomputed here.
  */
 static int recheck(const struct parent *P, const struct kreq *q, ss_knock_verdict *v)
 {
-	const ss_knock_msg *m = &q->msg;
+	const ss_knock_msg *m = &v->msg;
 	int ret;
 
 	memset(v, 0, sizeof(*v));
-	if (q->magic != KREQ_MAGIC || (q->family != AF_INET && q->family != AF_INET6) ||
-	    !memchr(m->action, '\0', sizeof(m->action)) || m->payload_len > sizeof(m->payload))
+	if (q->magic != KREQ_MAGIC || (q->family != AF_INET && q->family != AF_INET6))
 		return SS_ERR_KNOCK_MALFORMED;
+	ret = ss_knock_verify_evidence(ss_identity_public(P->id), &q->ev, &v->msg);
+	if (ret)
+		return ret;
 	v->client = ss_kconf_client(P->conf, m->client);
 	if (!v->client)
 		return SS_ERR_KNOCK_UNKNOWN_ID;
@@ -583,10 +591,14 @@ static int recheck(const struct parent *P, const struct kreq *q, ss_knock_verdic
 	if ((v->action->payload == SS_KPAY_NONE && m->payload_len) ||
 	    (v->action->payload == SS_KPAY_ASCII && !printable(m->payload, m->payload_len)))
 		return SS_ERR_KNOCK_PAYLOAD;
+	/* Last, so only a knock about to run uses up its challenge. */
+	ret = ss_knock_replay_add(P->seen, m->challenge, m->timestamp_ms + P->conf->window_ms + 1,
+				  wall_ms());
+	if (ret)
+		return ret;
 	v->duration = m->duration ? m->duration : v->action->duration;
 	if (v->duration > v->action->max_duration)
 		v->duration = v->action->max_duration;
-	v->msg = *m;
 	return 0;
 }
 
@@ -601,8 +613,9 @@ static void handle_request(struct parent *P, const struct kreq *q)
 		ss_knock_log(LOG_WARNING,
 			     "%s: request from the parser child for %s refused by the re-check",
 			     ss_err_name(ret), src);
-		audit_knock("refuse", ret, ret == SS_ERR_KNOCK_MALFORMED ? NULL : q->msg.client,
-			    q->family, q->addr, NULL, "refused by the privileged re-check");
+		audit_knock("refuse", ret, v.client ? v.msg.client : NULL, q->family, q->addr, NULL,
+			    "refused by the privileged re-check");
+		ss_wipe(&v, sizeof(v));
 		return;
 	}
 	ss_key_to_base64(v.msg.client, cid);
@@ -934,6 +947,10 @@ static int start(struct parent *P, const struct opts *o, int *sfd)
 
 	if (check_replay(P->conf, P->id))
 		return -1;
+	if (ss_knock_replay_new(&P->seen, P->conf->replay_capacity, NULL, wall_ms())) {
+		ss_knock_log(LOG_ERR, "cannot allocate the replay cache");
+		return -1;
+	}
 	if (o->audit && ss_audit_open(o->audit, "silosec-knockd")) {
 		ss_knock_log(LOG_ERR, "--audit %s: %s", o->audit, strerror(errno));
 		return -1;
@@ -1026,6 +1043,7 @@ out:
 	if (P.sock >= 0)
 		close(P.sock);
 	ss_knock_actions_free(P.actx);
+	ss_knock_replay_free(P.seen);
 	ss_identity_free(id);
 	ss_kconf_free(conf);
 	free(abs_path);

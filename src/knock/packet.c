@@ -17,6 +17,7 @@
 
 #include "crypto.h"
 #include "endian.h"
+#include "evidence.h"
 
 static const char LABEL_MAC[] = "silosec knock v1 mac";
 static const char LABEL_SALT[] = "silosec knock v1 salt";
@@ -411,17 +412,55 @@ static int parse_inner(const uint8_t *in, size_t ilen, ss_knock_msg *m)
 	return 0;
 }
 
+/* Parse and verify a decrypted inner box (ilen already within the inner bounds). */
+static int check_inner(const uint8_t server[SS_IDENTITY_LEN], const uint8_t *eph,
+		       const uint8_t *inner, size_t ilen, ss_knock_msg *msg)
+{
+	uint8_t sigmsg[SIGMSG_MAX];
+	size_t slen;
+	int ret = parse_inner(inner, ilen, msg);
+
+	if (!ret) {
+		slen = sig_message(sigmsg, server, eph, inner, ilen - SS_SIG_LEN);
+		if (ss_identity_verify(msg->client, sigmsg, slen, inner + ilen - SS_SIG_LEN))
+			ret = SS_ERR_KNOCK_SIGNATURE;
+		ss_wipe(sigmsg, sizeof(sigmsg));
+	}
+	if (ret)
+		ss_wipe(msg, sizeof(*msg));
+	return ret;
+}
+
+int ss_knock_verify_evidence(const uint8_t server[SS_IDENTITY_LEN], const ss_knock_evidence *ev,
+			     ss_knock_msg *msg)
+{
+	if (!server || !ev || !msg)
+		return SS_ERR_INVAL;
+	memset(msg, 0, sizeof(*msg));
+	if (ev->ilen < SS_KNOCK_INNER_MIN || ev->ilen > SS_KNOCK_INNER_MAX)
+		return SS_ERR_KNOCK_MALFORMED;
+	return check_inner(server, ev->eph, ev->inner, ev->ilen, msg);
+}
+
 int ss_knock_open(const ss_knock_server *s, const uint8_t *pkt, size_t len, ss_knock_msg *msg)
 {
-	uint8_t shared[SS_DH_LEN], key[SS_KEY_LEN], inner[SS_KNOCK_INNER_MAX], sigmsg[SIGMSG_MAX];
+	return ss_knock_open_evidence(s, pkt, len, msg, NULL);
+}
+
+int ss_knock_open_evidence(const ss_knock_server *s, const uint8_t *pkt, size_t len,
+			   ss_knock_msg *msg, ss_knock_evidence *ev)
+{
+	uint8_t shared[SS_DH_LEN], key[SS_KEY_LEN], inner[SS_KNOCK_INNER_MAX];
 	uint8_t nonce[SS_NONCE_LEN] = {0};
 	const uint8_t *eph;
-	size_t ilen, slen;
+	size_t ilen;
 	int ret;
 
 	if (!s || !msg)
 		return SS_ERR_INVAL;
 	memset(msg, 0, sizeof(*msg));
+	if (ev)
+		memset(ev, 0, sizeof(*ev));
 	ret = ss_knock_check_size(pkt, len);
 	if (!ret)
 		ret = ss_knock_check_mac(s, pkt, len);
@@ -437,21 +476,20 @@ int ss_knock_open(const ss_knock_server *s, const uint8_t *pkt, size_t len, ss_k
 		ret = SS_ERR_KNOCK_DECRYPT;
 		goto out;
 	}
-	ret = parse_inner(inner, ilen, msg);
-	if (ret)
-		goto out;
-	slen = sig_message(sigmsg, s->identity, eph, inner, ilen - SS_SIG_LEN);
-	if (ss_identity_verify(msg->client, sigmsg, slen, inner + ilen - SS_SIG_LEN)) {
-		ret = SS_ERR_KNOCK_SIGNATURE;
-		goto out;
+	ret = check_inner(s->identity, eph, inner, ilen, msg);
+	if (!ret && ev) {
+		memcpy(ev->eph, eph, SS_DH_LEN);
+		ev->ilen = (uint16_t)ilen;
+		memcpy(ev->inner, inner, ilen);
 	}
 out:
 	if (ret)
 		ss_wipe(msg, sizeof(*msg));
+	if (ret && ev)
+		ss_wipe(ev, sizeof(*ev));
 	ss_wipe(shared, sizeof(shared));
 	ss_wipe(key, sizeof(key));
 	ss_wipe(inner, sizeof(inner));
-	ss_wipe(sigmsg, sizeof(sigmsg));
 	return ret;
 }
 

@@ -66,7 +66,7 @@ static int check(ss_knock_validator *v, const uint8_t *pkt, size_t len, int fami
 	if (ret)
 		return ret;
 	/* 4-5. The X25519 + AEAD, then the client's signature. */
-	ret = ss_knock_open(v->srv, pkt, len, m);
+	ret = ss_knock_open_evidence(v->srv, pkt, len, m, &out->ev);
 	if (ret)
 		return ret;
 	/* 6. A valid signature by an identity we do not know is still a stranger. */
@@ -119,6 +119,7 @@ int ss_knock_validate(ss_knock_validator *v, const uint8_t *pkt, size_t len, int
 		v->drops[idx]++;
 	/* Identity and action name stay for the log line; the payload does not. */
 	ss_wipe(out->msg.payload, sizeof(out->msg.payload));
+	ss_wipe(&out->ev, sizeof(out->ev));
 	out->msg.payload_len = 0;
 	out->client = NULL;
 	out->action = NULL;

@@ -11,6 +11,7 @@
 #include <silosec/error.h>
 #include <silosec/knock.h>
 
+#include "evidence.h"
 #include "kconf.h"
 
 typedef struct ss_knock_validator {
@@ -26,7 +27,8 @@ typedef struct ss_knock_verdict {
 	ss_knock_msg msg;
 	const ss_kclient *client;
 	const ss_kaction *action;
-	uint32_t duration; /* seconds, after the action's cap */
+	uint32_t duration;    /* seconds, after the action's cap */
+	ss_knock_evidence ev; /* for the privileged re-check (evidence.h) */
 } ss_knock_verdict;
 
 /* rl_seed keys the rate-limit hash; replay file from conf (may be NULL). */

@@ -19,6 +19,7 @@
 
 #include "crypto.h"
 #include "endian.h"
+#include "evidence.h"
 #include "helpers.h"
 #include "kconf.h"
 #include "validate.h"
@@ -176,6 +177,46 @@ static void test_roundtrip(void **state)
 	/* Nothing in the datagram is the plaintext. */
 	assert_null(memmem(f->pkt, f->len, "hello", 5));
 	assert_null(memmem(f->pkt, f->len, ss_identity_public(f->client), 32));
+}
+
+/*
+ * The privileged parent's re-check: the evidence the parser child forwards verifies
+ * against the server identity, and any field a compromised child changes breaks it.
+ */
+static void test_evidence(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t *server = ss_identity_public(f->server);
+	ss_knock_evidence ev, bad;
+	ss_knock_msg m;
+
+	seal(f, "ssh", "hello", 1700000000123ull);
+	assert_int_equal(ss_knock_open_evidence(f->srv, f->pkt, f->len, &f->msg, &ev), 0);
+	assert_int_equal(ev.ilen, f->len - SS_KNOCK_OVERHEAD);
+	assert_int_equal(ss_knock_verify_evidence(server, &ev, &m), 0);
+	assert_memory_equal(&m, &f->msg, sizeof(m));
+	/* Every byte of the inner box and the ephemeral is covered. */
+	for (size_t i = 0; i < (size_t)ev.ilen + SS_DH_LEN; i++) {
+		bad = ev;
+		if (i < ev.ilen)
+			bad.inner[i] ^= 0x01;
+		else
+			bad.eph[i - ev.ilen] ^= 0x01;
+		assert_int_not_equal(ss_knock_verify_evidence(server, &bad, &m), 0);
+		assert_true(m.action[0] == '\0' && m.payload_len == 0);
+	}
+	/* Another server's knock, or a length out of bounds. */
+	assert_int_equal(ss_knock_verify_evidence(ss_identity_public(f->other), &ev, &m),
+			 SS_ERR_KNOCK_SIGNATURE);
+	bad = ev;
+	bad.ilen = SS_KNOCK_INNER_MAX + 1;
+	assert_int_equal(ss_knock_verify_evidence(server, &bad, &m), SS_ERR_KNOCK_MALFORMED);
+	bad.ilen = SS_KNOCK_INNER_MIN - 1;
+	assert_int_equal(ss_knock_verify_evidence(server, &bad, &m), SS_ERR_KNOCK_MALFORMED);
+	/* A knock that does not open gives no evidence. */
+	f->pkt[f->len - 1] ^= 1;
+	assert_int_not_equal(ss_knock_open_evidence(f->srv, f->pkt, f->len, &f->msg, &ev), 0);
+	assert_int_equal(ev.ilen, 0);
 }
 
 static void test_limits(void **state)
@@ -1205,6 +1246,7 @@ int main(void)
 		cmocka_unit_test(test_map_consistent),
 		cmocka_unit_test(test_map_rejects),
 		T(test_roundtrip),
+		T(test_evidence),
 		T(test_limits),
 		T(test_reject_size),
 		T(test_reject_prefix),
