@@ -183,6 +183,9 @@ int ss_seccomp_load(enum ss_sandbox_profile profile, int *nsyscalls)
 	/* seccomp_init adds the native architecture only; any other ABI kills. */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0)
 		goto out;
+	/* Every thread of the process, should a library ever have started one before us. */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) < 0)
+		goto out;
 	if (deny ? build_denylist(ctx, nsyscalls) : build_allowlist(ctx, profile, nsyscalls))
 		goto out;
 	if (seccomp_load(ctx) == 0)

@@ -6,6 +6,8 @@
  * NoNewPrivs) as /proc/self/status shows it, Landlock, and the null backend.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -334,6 +336,45 @@ static void dac_caps_need_landlock(void **state)
 	}
 }
 
+/* A thread that existed before the filter gets it too (TSYNC). */
+static atomic_int go;
+
+static void *late_exec(void *arg)
+{
+	char *argv[] = {(char *)"/bin/true", NULL};
+
+	(void)arg;
+	while (!atomic_load(&go))
+		;
+	execve(argv[0], argv, argv + 1);
+	return NULL;
+}
+
+static void threads_filtered_too(void **state)
+{
+	struct ss_sandbox_policy pol = profile(SS_SANDBOX_TUNNEL);
+	int st = -1;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, late_exec, NULL))
+			_exit(3);
+		if (ss_sandbox_apply(&pol, NULL, NULL))
+			_exit(2);
+		atomic_store(&go, 1);
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
 static char lldir[64];
 
 static int do_landlock(void)
@@ -465,6 +506,7 @@ int main(void)
 		cmocka_unit_test(privileges_dropped),
 		cmocka_unit_test(landlock_limits_paths),
 		cmocka_unit_test(dac_caps_need_landlock),
+		cmocka_unit_test(threads_filtered_too),
 		cmocka_unit_test(null_backend_changes_nothing),
 		cmocka_unit_test(unknown_user_refused),
 		cmocka_unit_test(normal_exit_survives),
