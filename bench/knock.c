@@ -7,7 +7,8 @@
  *   bench_knock gen-valid SERVER_ID CLIENT_KEY N OUT [SOURCE]
  *                                                      N knocks for action "bench",
  *                                                      bound to SOURCE (127.0.0.1)
- *   bench_knock gen-junk N LEN OUT                     N random datagrams (knock prefix)
+ *   bench_knock gen-junk N LEN OUT [raw]               N random datagrams (knock prefix,
+ *                                                      or none with raw)
  *   bench_knock append-raw OUT < line-per-packet        fwknop's base64 packets
  *   bench_knock send FILE HOST PORT PPS                paced (PPS 0 = as fast as possible)
  *   bench_knock inproc SECONDS                         ss_knock_validate, no I/O
@@ -88,7 +89,7 @@ static int gen_valid(const char *sid, const char *keyfile, long n, const char *o
 	return fclose(f) ? 1 : 0;
 }
 
-static int gen_junk(long n, long len, const char *out)
+static int gen_junk(long n, long len, const char *out, int raw)
 {
 	uint8_t pkt[1500];
 	FILE *f = fopen(out, "wb");
@@ -99,9 +100,14 @@ static int gen_junk(long n, long len, const char *out)
 		if (ss_random_system(NULL, pkt, (size_t)len))
 			return 1;
 		/* Past the prefix check: junk that costs the knock daemon the most. */
+		if (raw && pkt[0] == SS_MSG_KNOCK)
+			pkt[0] ^= 0x80;
+		if (raw)
+			goto out;
 		pkt[0] = SS_MSG_KNOCK;
 		pkt[1] = SS_VERSION;
 		pkt[2] = pkt[3] = 0;
+	out:
 		put(f, pkt, (size_t)len);
 	}
 	return fclose(f) ? 1 : 0;
@@ -246,8 +252,9 @@ int main(int argc, char **argv)
 	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "gen-valid"))
 		return gen_valid(argv[2], argv[3], atol(argv[4]), argv[5],
 				 argc == 7 ? argv[6] : "127.0.0.1");
-	if (argc == 5 && !strcmp(argv[1], "gen-junk"))
-		return gen_junk(atol(argv[2]), atol(argv[3]), argv[4]);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "gen-junk"))
+		return gen_junk(atol(argv[2]), atol(argv[3]), argv[4],
+				argc == 6 && !strcmp(argv[5], "raw"));
 	if (argc == 3 && !strcmp(argv[1], "append-raw"))
 		return append_raw(argv[2]);
 	if (argc == 6 && !strcmp(argv[1], "send"))

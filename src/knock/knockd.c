@@ -44,6 +44,7 @@
 #include "audit.h"
 #include "kconf.h"
 #include "crypto.h"
+#include "prefilter.h"
 #include "sandbox.h"
 #include "validate.h"
 
@@ -180,6 +181,10 @@ static int open_socket(const char *spec)
 	if (ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	/* Before bind, so no junk is ever queued; step 1 runs again in the daemon. */
+	if (ss_knock_prefilter_attach(fd))
+		ss_knock_log(LOG_WARNING, "Listen %s: kernel pre-filter not attached: %s", spec,
+			     strerror(errno));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
 		goto fail;
 	return fd;
@@ -254,9 +259,10 @@ static void log_drop(struct logstate *ls, const ss_kconf *c, int code, const cha
 	ls->last_ms[idx] = now_ms ? now_ms : 1;
 }
 
-static void log_counters(const ss_knock_validator *v)
+/* kernel_drops: what the sockets' pre-filter (or a full buffer) dropped before us. */
+static void log_counters(const ss_knock_validator *v, uint64_t kernel_drops)
 {
-	char line[768];
+	char line[832];
 	size_t off = 0;
 
 	off += (size_t)snprintf(line, sizeof(line), "counters: accepted %llu",
@@ -265,6 +271,9 @@ static void log_counters(const ss_knock_validator *v)
 		off += (size_t)snprintf(line + off, sizeof(line) - off, ", %s %llu",
 					ss_err_name(SS_KNOCK_DROP_FIRST - i),
 					(unsigned long long)v->drops[i]);
+	if (off < sizeof(line))
+		snprintf(line + off, sizeof(line) - off, ", dropped in kernel %llu",
+			 (unsigned long long)kernel_drops);
 	ss_knock_log(LOG_INFO, "%s", line);
 }
 
@@ -379,7 +388,11 @@ static int parser_signals(struct parser *p)
 	struct signalfd_siginfo si;
 
 	while (read(p->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		log_counters(&p->val);
+		uint64_t kd = 0;
+
+		for (size_t i = 0; i < p->nlisten; i++)
+			kd += ss_knock_prefilter_drops(p->pfd[i].fd);
+		log_counters(&p->val, kd);
 		if (si.ssi_signo != SIGUSR1)
 			return 0;
 	}

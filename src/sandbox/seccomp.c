@@ -55,8 +55,8 @@ static const char *const tunnel_calls[] = {
 	"getsockname", "getsockopt", "setsockopt", "dup2", "dup3", NULL,
 };
 
-/* The knock parser needs nothing beyond the common list. */
-static const char *const parser_calls[] = {NULL};
+/* The knock parser, in addition: its sockets' kernel drop counts (SO_MEMINFO). */
+static const char *const parser_calls[] = {"getsockopt", NULL};
 
 /* The action runner: refused even though it may run commands. */
 static const char *const actions_denied[] = {

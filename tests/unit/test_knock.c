@@ -5,6 +5,7 @@
  * with the code under test), and one test per rejection reason.
  */
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "evidence.h"
 #include "helpers.h"
 #include "kconf.h"
+#include "prefilter.h"
 #include "validate.h"
 
 static void unhex(uint8_t *out, const char *hex, size_t len)
@@ -574,6 +576,43 @@ static void test_time_window(void **state)
 	assert_int_equal(ss_knock_check_time(&m, 1000000, 30000), SS_ERR_KNOCK_TIME);
 	m.timestamp_ms = 0;
 	assert_int_equal(ss_knock_check_time(&m, 1000000, 30000), SS_ERR_KNOCK_TIME);
+}
+
+/* 1 in the kernel: the socket filter passes what step 1 passes and counts the rest. */
+static void test_prefilter(void **state)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	uint8_t d[SS_KNOCK_MAX_LEN + 2] = {SS_MSG_KNOCK, SS_VERSION, 0, 0}, got[1024];
+	const size_t lens[] = {SS_KNOCK_MIN_LEN - 1, SS_KNOCK_MIN_LEN, 300, SS_KNOCK_MAX_LEN,
+			       SS_KNOCK_MAX_LEN + 1};
+	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0),
+	    tx = socket(AF_INET, SOCK_DGRAM, 0);
+	size_t n = 0;
+	ssize_t r;
+
+	(void)state;
+	assert_true(rx >= 0 && tx >= 0);
+	assert_int_equal(ss_knock_prefilter_attach(rx), 0);
+	assert_int_equal(bind(rx, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(rx, (struct sockaddr *)&a, &al), 0);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		assert_int_equal(sendto(tx, d, lens[i], 0, (struct sockaddr *)&a, sizeof(a)),
+				 (ssize_t)lens[i]);
+	/* Wrong type, version, or a reserved byte set: each dropped. */
+	for (int b = 0; b < 4; b++) {
+		d[b] ^= 0x40;
+		assert_int_equal(sendto(tx, d, 300, 0, (struct sockaddr *)&a, sizeof(a)), 300);
+		d[b] ^= 0x40;
+	}
+	while ((r = recv(rx, got, sizeof(got), 0)) > 0) {
+		assert_int_equal(ss_knock_check_size(got, (size_t)r), 0);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	assert_int_equal(ss_knock_prefilter_drops(rx), 6);
+	close(rx);
+	close(tx);
 }
 
 static void test_ratelimit(void **state)
@@ -1256,6 +1295,7 @@ int main(void)
 		T(test_reject_malformed_inner),
 		T(test_reject_signature),
 		cmocka_unit_test(test_time_window),
+		cmocka_unit_test(test_prefilter),
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_replay_cache),
 		cmocka_unit_test(test_replay_persist),
