@@ -136,6 +136,47 @@ finish() {
 # two_nodes [udp|ip] [4|6]: hosts a and b on one veth, tunnel 10.77.0.0/24 + fd77::/64.
 # Each side lets the other reach everything ($TWO_NODES_ALLOW, default "any"): these
 # tests exercise the data path; t_allow.sh and t_grant.sh test the capability rules.
+# hub_nodes ALLOW_B ALLOW_C [HUB_EXTRA]: hub A with spokes B (link 1) and C (link 2),
+# A's Allow rules for B and C as given, extra [Interface] lines for A; the spokes route
+# 10.77.0.0/24 through A and allow it anything. Starts all three.
+hub_nodes() {
+	local h n l
+	host a
+	host b
+	host c
+	veth a b 1
+	veth a c 2
+	conf a "[Interface]
+PrivateKeyFile = node.key
+Address = 10.77.0.1/24
+ListenPort = 51001${3:+
+$3}
+[Peer]
+Identity = ${ID[b]}
+Endpoint = 198.51.1.2:51002
+AllowedIPs = 10.77.0.2/32
+Allow = $1
+[Peer]
+Identity = ${ID[c]}
+Endpoint = 198.51.2.2:51003
+AllowedIPs = 10.77.0.3/32
+Allow = $2"
+	for h in b c; do
+		n=$([ $h = b ] && echo 2 || echo 3)
+		l=$([ $h = b ] && echo 1 || echo 2)
+		conf $h "[Interface]
+PrivateKeyFile = node.key
+Address = 10.77.0.$n/24
+ListenPort = 5100$n
+[Peer]
+Identity = ${ID[a]}
+Endpoint = 198.51.$l.1:51001
+AllowedIPs = 10.77.0.0/24
+Allow = any"
+	done
+	start a && start b && start c
+}
+
 two_nodes() {
 	local tr=${1:-udp} fam=${2:-4} ea=198.51.1.1:51001 eb=198.51.1.2:51002
 	local allow=${TWO_NODES_ALLOW:-any}

@@ -5,40 +5,7 @@
 # flows are refused (fail secure). C's budget is untouched: A's ping and TCP to C still
 # get their replies, and C's own allowed traffic still flows.
 source "$(dirname "$0")/lib.sh"
-host a
-host b
-host c
-veth a b 1
-veth a c 2
-conf a "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.1/24
-ListenPort = 51001
-ConntrackPerPeer = 32
-[Peer]
-Identity = ${ID[b]}
-Endpoint = 198.51.1.2:51002
-AllowedIPs = 10.77.0.2/32
-Allow = tcp 22
-[Peer]
-Identity = ${ID[c]}
-Endpoint = 198.51.2.2:51003
-AllowedIPs = 10.77.0.3/32
-Allow = tcp 22"
-for h in b c; do
-	n=$([ $h = b ] && echo 2 || echo 3)
-	l=$([ $h = b ] && echo 1 || echo 2)
-	conf $h "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.$n/24
-ListenPort = 5100$n
-[Peer]
-Identity = ${ID[a]}
-Endpoint = 198.51.$l.1:51001
-AllowedIPs = 10.77.0.0/24
-Allow = any"
-done
-start a && start b && start c || exit 1
+hub_nodes "tcp 22" "tcp 22" "ConntrackPerPeer = 32" || exit 1
 tcp_listen a 22
 tcp_listen b 8080
 tcp_listen c 8080

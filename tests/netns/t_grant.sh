@@ -6,39 +6,7 @@
 # action opens the same port through silosecd's control socket. Audit lines throughout.
 source "$(dirname "$0")/lib.sh"
 KNOCKD=$BUILD/src/knock/silosec-knockd
-host a
-host b
-host c
-veth a b 1
-veth a c 2
-conf a "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.1/24
-ListenPort = 51001
-[Peer]
-Identity = ${ID[b]}
-Endpoint = 198.51.1.2:51002
-AllowedIPs = 10.77.0.2/32
-Allow = icmp
-[Peer]
-Identity = ${ID[c]}
-Endpoint = 198.51.2.2:51003
-AllowedIPs = 10.77.0.3/32
-Allow = icmp"
-for h in b c; do
-	n=$([ $h = b ] && echo 2 || echo 3)
-	l=$([ $h = b ] && echo 1 || echo 2)
-	conf $h "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.$n/24
-ListenPort = 5100$n
-[Peer]
-Identity = ${ID[a]}
-Endpoint = 198.51.$l.1:51001
-AllowedIPs = 10.77.0.0/24
-Allow = any"
-done
-start a && start b && start c || exit 1
+hub_nodes icmp icmp || exit 1
 tcp_listen a 22
 ctl() { on a "$SILOSEC" "$@"; }
 open_for() { tcp_probe "$1" 10.77.0.1 22 1.5; }

@@ -3,40 +3,8 @@
 # (cryptokey routing on A forwards between peers); B claiming C's inner address is
 # dropped by A and counted as SS_TUN_SPOOFED against B.
 source "$(dirname "$0")/lib.sh"
-host a
-host b
-host c
-veth a b 1
-veth a c 2
+hub_nodes any any || exit 1
 ip netns exec "${NS}a" sysctl -qw net.ipv4.ip_forward=1
-conf a "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.1/24
-ListenPort = 51001
-[Peer]
-Identity = ${ID[b]}
-Endpoint = 198.51.1.2:51002
-AllowedIPs = 10.77.0.2/32
-Allow = any
-[Peer]
-Identity = ${ID[c]}
-Endpoint = 198.51.2.2:51003
-AllowedIPs = 10.77.0.3/32
-Allow = any"
-for h in b c; do
-	n=$([ $h = b ] && echo 2 || echo 3)
-	l=$([ $h = b ] && echo 1 || echo 2)
-	conf $h "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.$n/24
-ListenPort = 5100$n
-[Peer]
-Identity = ${ID[a]}
-Endpoint = 198.51.$l.1:51001
-AllowedIPs = 10.77.0.0/24
-Allow = any"
-done
-start a && start b && start c || exit 1
 
 check "B pings the hub" on b ping -c 2 -i 0.2 -W 2 10.77.0.1
 check "C pings the hub" on c ping -c 2 -i 0.2 -W 2 10.77.0.1
