@@ -67,7 +67,9 @@ static const char *const actions_denied[] = {
 	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "quotactl", "uselib",
 	"personality", "fanotify_init", "move_mount", "open_tree", "fsopen", "fsmount",
 	"fspick", "mount_setattr", "process_vm_readv", "process_vm_writev", "lookup_dcookie",
-	"vm86", "vm86old", "sysfs", "_sysctl", "syslog", "ptrace", NULL,
+	"vm86", "vm86old", "sysfs", "_sysctl", "syslog", "ptrace",
+	/* Reaching into other processes, and io_uring, whose operations seccomp cannot see. */
+	"pidfd_getfd", "kcmp", "io_uring_setup", "io_uring_enter", "io_uring_register", NULL,
 };
 /* clang-format on */
 
