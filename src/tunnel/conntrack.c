@@ -202,7 +202,13 @@ int ss_ct_track(ss_ct *ct, const ss_pkt_info *pi, ss_ct_owner *owner, uint64_t n
 	b = bucket_of(ct, &k);
 	e = find(ct, &k, b);
 	if (e && e->owner != owner) {
-		/* AllowedIPs moved to another peer: the flow now belongs to the new one. */
+		/*
+		 * AllowedIPs moved to another peer: the flow now belongs to the new one, within
+		 * its budget. Left with the old owner it only expires: cryptokey routing no longer
+		 * lets the old peer send from that address.
+		 */
+		if (owner->entries >= owner->budget)
+			return SS_ERR_CT_FULL;
 		e->owner->entries--;
 		owner->entries++;
 		e->owner = owner;

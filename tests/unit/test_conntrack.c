@@ -156,6 +156,10 @@ static void budgets(void **state)
 	assert_int_equal(a.entries, 8);
 	assert_int_equal(out(ct, &b, 17, 3000, 53, 0, now), 0);
 	assert_true(in(ct, &b, 17, 53, 3000, 0, now));
+	/* A flow moving to a full owner (AllowedIPs moved) does not exceed its budget. */
+	assert_int_equal(out(ct, &a, 17, 3000, 53, 0, now), SS_ERR_CT_FULL);
+	assert_int_equal(a.entries, 8);
+	assert_int_equal(b.entries, 1);
 	/* The table itself is bounded too (16 entries). */
 	b.budget = 100;
 	for (uint16_t i = 1; i < 8; i++)
