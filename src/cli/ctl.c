@@ -120,7 +120,7 @@ static void human_ago(unsigned long long t, char *out, size_t len)
 	if (!t)
 		snprintf(out, len, "never");
 	else if (ago < 120)
-		snprintf(out, len, "%lld seconds ago", ago < 0 ? 0 : ago);
+		snprintf(out, len, "%lld second%s ago", ago < 0 ? 0 : ago, ago == 1 ? "" : "s");
 	else if (ago < 7200)
 		snprintf(out, len, "%lld minutes, %lld seconds ago", ago / 60, ago % 60);
 	else
@@ -170,7 +170,8 @@ static void print_peer(const struct peer_view *v)
 	if (v->ct)
 		printf("  tracked connections: %llu of %llu\n", v->ct, v->ct_budget);
 	if (*v->last_denied)
-		printf("  last denied: %s (%llu seconds ago)\n", v->last_denied, v->denied_ago);
+		printf("  last denied: %s (%llu second%s ago)\n", v->last_denied, v->denied_ago,
+		       v->denied_ago == 1 ? "" : "s");
 	human_ago(v->latest, a, sizeof(a));
 	printf("  latest handshake: %s%s\n", a, v->session ? "" : " (no session)");
 	human_bytes(v->rx, a, sizeof(a));
