@@ -14,8 +14,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -45,6 +43,7 @@
 #include "kconf.h"
 #include "crypto.h"
 #include "prefilter.h"
+#include "daemon_args.h"
 #include "sandbox.h"
 #include "validate.h"
 
@@ -53,11 +52,6 @@
 #define EXIT_RESTART 3
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 60000
-
-struct opts {
-	const char *path, *user, *audit;
-	bool foreground, test_only, no_sandbox;
-};
 
 /*
  * What the child tells the parent about an accepted knock; the parent trusts none of it:
@@ -319,7 +313,7 @@ static void audit_drop(int code, const ss_knock_verdict *v, int family, const ui
 /* ---- the parser child: recv and validation, no privileges ---- */
 
 struct parser {
-	const struct opts *o;
+	const struct ss_daemon_args *o;
 	const ss_kconf *conf;
 	ss_knock_validator val;
 	struct logstate ls;
@@ -442,20 +436,6 @@ static void close_others(int *keep, size_t n)
 	syscall(SYS_close_range, lo, ~0U, 0U);
 }
 
-static char *dir_of(const char *path)
-{
-	char *copy, *dir;
-
-	if (!path)
-		return NULL;
-	copy = strdup(path);
-	if (!copy)
-		return NULL;
-	dir = strdup(dirname(copy));
-	free(copy);
-	return dir;
-}
-
 /*
  * The child keeps no capability and reaches, through Landlock, only the replay file's
  * directory (compaction writes a new file there and renames it). The listening sockets,
@@ -463,7 +443,7 @@ static char *dir_of(const char *path)
  */
 static int parser_sandbox(const struct parser *p)
 {
-	char *rdir = dir_of(p->conf->replay_file);
+	char *rdir = ss_path_dir(p->conf->replay_file);
 	const struct ss_sandbox_path paths[] = {{rdir, true}};
 	struct ss_sandbox_policy pol = {
 		.profile = SS_SANDBOX_KNOCK_PARSER,
@@ -506,7 +486,7 @@ static int parser_signalfd(void)
 }
 
 /* In the child after fork; never returns. */
-static void run_parser(const struct opts *o, const ss_kconf *conf, const ss_identity *id,
+static void run_parser(const struct ss_daemon_args *o, const ss_kconf *conf, const ss_identity *id,
 		       const int *lfd, size_t nlisten, int sock)
 {
 	static struct parser p;
@@ -552,7 +532,7 @@ static void run_parser(const struct opts *o, const ss_kconf *conf, const ss_iden
 /* ---- the parent: re-checks requests and runs actions ---- */
 
 struct parent {
-	const struct opts *o;
+	const struct ss_daemon_args *o;
 	const ss_kconf *conf;
 	const ss_identity *id;
 	struct ss_knock_actx *actx;
@@ -776,7 +756,7 @@ static void stop_parser(struct parent *P)
  * nftables and talks to silosecd's control socket. It keeps only the capabilities those
  * need and a seccomp deny list (its command children inherit both, and NoNewPrivs).
  */
-static int parent_sandbox(const struct opts *o)
+static int parent_sandbox(const struct ss_daemon_args *o)
 {
 	struct ss_sandbox_policy pol = {
 		.profile = SS_SANDBOX_KNOCK_ACTIONS,
@@ -803,53 +783,6 @@ static int parent_sandbox(const struct opts *o)
 		ss_knock_log(LOG_INFO, "action runner: uid 0, seccomp deny list (%d)",
 			     rep.nsyscalls);
 	return ret;
-}
-
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	static const struct option longopts[] = {
-		{"user", required_argument, NULL, 'u'},
-		{"audit", required_argument, NULL, 'a'},
-		{"no-sandbox", no_argument, NULL, 'N'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int opt;
-
-	memset(o, 0, sizeof(*o));
-	while ((opt = getopt_long(argc, argv, "c:fth", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			o->path = optarg;
-			break;
-		case 'f':
-			o->foreground = true;
-			break;
-		case 't':
-			o->test_only = true;
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
-		case 'a':
-			o->audit = optarg;
-			break;
-		case 'N':
-			o->no_sandbox = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!o->path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	return 0;
 }
 
 /* The replay file is checked once here so that a corrupt one stops the start. */
@@ -954,7 +887,7 @@ static void announce(const ss_kconf *conf, const ss_identity *id)
 		     conf->nlisten, (unsigned long long)conf->window_ms);
 }
 
-static int start(struct parent *P, const struct opts *o, int *sfd)
+static int start(struct parent *P, const struct ss_daemon_args *o, int *sfd)
 {
 	char err[SS_KCONF_ERR_LEN];
 
@@ -995,18 +928,18 @@ int main(int argc, char **argv)
 	char err[SS_KCONF_ERR_LEN];
 	ss_identity *id = NULL;
 	ss_kconf *conf = NULL;
-	struct opts o;
+	struct ss_daemon_args o;
 	int ret, sfd = -1;
 
 	P.sock = -1;
-	ret = parse_args(argc, argv, &o);
+	ret = ss_daemon_args_parse(argc, argv, &o, usage);
 	if (ret)
-		return ret;
+		return ret == 1 ? 0 : ret;
 	ret = 1;
 	/* The server key lives in this process: no core dumps, no ptrace. */
 	setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	log_stderr = o.foreground || o.test_only;
+	log_stderr = o.foreground || o.check;
 	if (!log_stderr)
 		openlog("silosec-knockd", LOG_PID, LOG_DAEMON);
 	/* Before the key is loaded: OpenSSL's secure heap and providers. */
@@ -1026,7 +959,7 @@ int main(int argc, char **argv)
 			     conf->private_key_file);
 		goto out;
 	}
-	if (o.test_only) {
+	if (o.check) {
 		char pub[SS_B64_KEY_LEN];
 
 		ss_key_to_base64(ss_identity_public(id), pub);

@@ -5,8 +5,6 @@
  * the peers from the file without dropping the sessions of unchanged peers.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +18,8 @@
 #include "ctlsock.h"
 #include "daemon.h"
 #include "log.h"
+#include "daemon_args.h"
 #include "sandbox.h"
-
-struct opts {
-	const char *path, *user, *audit;
-	bool foreground, check, no_sandbox;
-};
 
 static void usage(FILE *f)
 {
@@ -69,68 +63,6 @@ static int daemonize(int *ready_fd)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-	static const struct option longopts[] = {
-		{"user", required_argument, NULL, 'u'},
-		{"audit", required_argument, NULL, 'a'},
-		{"no-sandbox", no_argument, NULL, 'N'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int opt;
-
-	memset(o, 0, sizeof(*o));
-	while ((opt = getopt_long(argc, argv, "c:fth", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c':
-			o->path = optarg;
-			break;
-		case 'f':
-			o->foreground = true;
-			break;
-		case 't':
-			o->check = true;
-			break;
-		case 'u':
-			o->user = optarg;
-			break;
-		case 'a':
-			o->audit = optarg;
-			break;
-		case 'N':
-			o->no_sandbox = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!o->path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	return 0;
-}
-
-/* The directory holding path (resolved while we may still look everywhere). */
-static char *dir_of(const char *path)
-{
-	char buf[PATH_MAX], *copy, *dir;
-
-	if (!path)
-		return NULL;
-	copy = strdup(realpath(path, buf) ? buf : path);
-	if (!copy)
-		return NULL;
-	dir = strdup(dirname(copy));
-	free(copy);
-	return dir;
-}
-
 /*
  * What silosecd keeps after set-up, and why:
  * - CAP_NET_ADMIN: `silosec set` and SIGHUP add and remove routes for AllowedIPs over the
@@ -149,16 +81,16 @@ static uint64_t tunnel_caps(const ss_daemon *d)
 	return caps;
 }
 
-static int sandbox(const ss_daemon *d, const struct opts *o)
+static int sandbox(const ss_daemon *d, const struct ss_daemon_args *o)
 {
-	char ctl[128], *cdir = dir_of(d->conf_path), *tdir = dir_of(d->conf->trust_store);
+	char ctl[128], *cdir = ss_path_dir(d->conf_path), *tdir = ss_path_dir(d->conf->trust_store);
 	char *rdir = NULL;
 	struct ss_sandbox_report rep;
 	const char *step = "";
 	int ret;
 
 	if (!ss_ctl_path(d->conf->name, ctl, sizeof(ctl)))
-		rdir = dir_of(ctl);
+		rdir = ss_path_dir(ctl);
 	{
 		/* Read: the configuration and the resolver's files; write: trust store, run dir. */
 		const struct ss_sandbox_path paths[] = {
@@ -209,14 +141,14 @@ static int sandbox(const ss_daemon *d, const struct opts *o)
 int main(int argc, char **argv)
 {
 	char err[SS_CONF_ERR_LEN], ident[64];
-	struct opts o;
+	struct ss_daemon_args o;
 	int ready = -1, ret;
 	ss_daemon d;
 	ss_conf *conf;
 
-	ret = parse_args(argc, argv, &o);
+	ret = ss_daemon_args_parse(argc, argv, &o, usage);
 	if (ret)
-		return ret;
+		return ret == 1 ? 0 : ret;
 	harden();
 	/* Before the key is loaded: OpenSSL's secure heap, providers, the resolver. */
 	if (ss_sandbox_prepare(SS_SANDBOX_TUNNEL)) {

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@
 
 #include <silosec/error.h>
 
+#include "daemon_args.h"
 #include "helpers.h"
 #include "sandbox.h"
 
@@ -494,9 +496,56 @@ static void syscall_lists(void **state)
 	}
 }
 
+static int usage_calls;
+static void count_usage(FILE *f)
+{
+	(void)f;
+	usage_calls++;
+}
+
+static int parse(struct ss_daemon_args *a, char *const *argv)
+{
+	char *v[16];
+	int n = 0;
+
+	for (; argv[n]; n++)
+		v[n] = argv[n];
+	v[n] = NULL;
+	return ss_daemon_args_parse(n, v, a, count_usage);
+}
+
+/* Both daemons' shared command line. */
+static void daemon_args(void **state)
+{
+	struct ss_daemon_args a;
+	char *full[] = {"d", "-f",	"-t", "-c",	      "x.conf", "--user",
+			"u", "--audit", "-",  "--no-sandbox", NULL};
+	char *no_c[] = {"d", "-f", NULL}, *extra[] = {"d", "-c", "x", "y", NULL};
+	char *help[] = {"d", "--help", NULL}, *unknown[] = {"d", "-c", "x", "--nope", NULL};
+
+	(void)state;
+	opterr = 0;
+	assert_int_equal(parse(&a, full), 0);
+	assert_string_equal(a.path, "x.conf");
+	assert_string_equal(a.user, "u");
+	assert_string_equal(a.audit, "-");
+	assert_true(a.foreground && a.check && a.no_sandbox);
+	usage_calls = 0;
+	assert_int_equal(parse(&a, no_c), 2);
+	assert_int_equal(parse(&a, extra), 2);
+	assert_int_equal(parse(&a, unknown), 2);
+	assert_int_equal(parse(&a, help), 1);
+	assert_int_equal(usage_calls, 4);
+	assert_null(ss_path_dir(NULL));
+	char *d = ss_path_dir("/nonexistent-dir/file.conf");
+	assert_string_equal(d, "/nonexistent-dir");
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(daemon_args),
 		cmocka_unit_test(allowed_calls_work),
 		cmocka_unit_test(execve_kills),
 		cmocka_unit_test(actions_may_exec),
