@@ -17,6 +17,7 @@
 #include <silosec/error.h>
 
 #include "allowedips.h"
+#include "mix.h"
 
 #define NLENS 129
 #define MAP_WORDS ((NLENS + 63) / 64)
@@ -47,20 +48,9 @@ struct ss_allowedips {
 	struct family v4, v6;
 };
 
-/* splitmix64's finaliser: every input bit flips each output bit with probability ~1/2. */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
-
 static size_t hash(const ss_allowedips *t, uint64_t hi, uint64_t lo)
 {
-	return (size_t)mix(mix(hi ^ t->key[0]) ^ lo ^ t->key[1]);
+	return (size_t)ss_mix64(ss_mix64(hi ^ t->key[0]) ^ lo ^ t->key[1]);
 }
 
 static uint64_t mask_hi(unsigned len)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "conntrack.h"
+#include "mix.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -76,23 +77,13 @@ uint32_t ss_ct_count(const ss_ct *ct)
 	return ct->count;
 }
 
-/* Keyed mix: the peer chooses some key bytes, the secret seed keeps chains short. */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 static uint32_t bucket_of(const ss_ct *ct, const struct key *k)
 {
 	uint64_t w[5], h = ct->seed;
 
 	memcpy(w, k, sizeof(w));
 	for (int i = 0; i < 5; i++)
-		h = mix(h ^ w[i]);
+		h = ss_mix64(h ^ w[i]);
 	return (uint32_t)h & ct->mask;
 }
 

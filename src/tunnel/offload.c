@@ -298,18 +298,24 @@ static int udp_continues(const ss_gro *g, const uint8_t *p, size_t len, size_t l
 	return !memcmp(p + l4, q + l4, 4);
 }
 
+/* The joined packet's IP length (and IPv4 header checksum); l4 20 means IPv4. */
+static void ip_total(uint8_t *p, size_t l4, size_t len)
+{
+	if (l4 == 20) {
+		put16(p + 2, (uint16_t)len);
+		put16(p + 10, 0);
+		put16(p + 10, ss_inet_csum(p, 20, 0));
+	} else {
+		put16(p + 4, (uint16_t)(len - 40));
+	}
+}
+
 static void udp_header(ss_gro *g, struct virtio_net_hdr *h)
 {
 	uint8_t *p = g->buf + SS_VNET_HDR_LEN;
 	size_t tl = g->len - g->l4;
 
-	if (g->l4 == 20) {
-		put16(p + 2, (uint16_t)g->len);
-		put16(p + 10, 0);
-		put16(p + 10, ss_inet_csum(p, 20, 0));
-	} else {
-		put16(p + 4, (uint16_t)(g->len - 40));
-	}
+	ip_total(p, g->l4, g->len);
 	/* The kernel rewrites length and checksum per datagram from these totals. */
 	put16(p + g->l4 + 4, (uint16_t)tl);
 	put16(p + g->l4 + 6, fold(pseudo(p, PROTO_UDP, tl)));
@@ -333,13 +339,7 @@ void ss_gro_flush(ss_gro *g, ss_write_fn fn, void *arg)
 	} else if (g->nseg > 1) {
 		size_t tl = g->len - g->l4;
 
-		if (g->l4 == 20) {
-			put16(p + 2, (uint16_t)g->len);
-			put16(p + 10, 0);
-			put16(p + 10, ss_inet_csum(p, 20, 0));
-		} else {
-			put16(p + 4, (uint16_t)(g->len - 40));
-		}
+		ip_total(p, g->l4, g->len);
 		/* Partial checksum: the pseudo-header sum, completed by the kernel if needed. */
 		put16(p + g->l4 + 16, fold(pseudo(p, 6, tl)));
 		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "ratelimit.h"
+#include "mix.h"
 
 #define COST_NS (1000000000ull / SS_RL_PER_SEC)
 #define MAX_NS (COST_NS * SS_RL_BURST)
@@ -12,23 +13,13 @@ void ss_rl_init(ss_ratelimit *rl, uint64_t seed)
 	rl->seed = seed;
 }
 
-/* A keyed mix: the seed is secret, so an attacker cannot aim many sources at one slot. */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 static uint32_t slot_of(const ss_ratelimit *rl, const uint8_t addr[16])
 {
 	uint64_t a, b;
 
 	memcpy(&a, addr, 8);
 	memcpy(&b, addr + 8, 8);
-	return (uint32_t)(mix(mix(a ^ rl->seed) ^ b) & (SS_RL_SLOTS - 1));
+	return (uint32_t)(ss_mix64(ss_mix64(a ^ rl->seed) ^ b) & (SS_RL_SLOTS - 1));
 }
 
 static ss_rl_slot *find(ss_ratelimit *rl, const uint8_t addr[16])
