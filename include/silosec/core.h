@@ -61,7 +61,9 @@ void ss_ctx_set_under_load(ss_ctx *ctx, bool on);
 
 /*
  * Peers. identity NULL makes a trust-on-first-use peer: the first responder identity
- * that completes a handshake it initiates is learned (see SS_RESULT_F_LEARNED).
+ * that completes a handshake it initiates is learned (see SS_RESULT_F_LEARNED). A
+ * small-order identity is refused (SS_ERR_BAD_KEY, ss_identity_check_pub), here and
+ * for ss_peer_add_tofu; on the wire, handshakes signed by one are SS_ERR_SIGNATURE.
  */
 int ss_peer_add(ss_ctx *ctx, const uint8_t identity[SS_IDENTITY_LEN], ss_peer **out) SS_WARN_UNUSED;
 /*

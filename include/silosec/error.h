@@ -20,6 +20,7 @@ enum ss_err {
 	SS_ERR_EXISTS = -9,	    /* already present */
 	SS_ERR_NOT_FOUND = -10,	    /* no such item */
 	SS_ERR_FULL = -11,	    /* table full */
+	SS_ERR_BAD_KEY = -12,	    /* Ed25519 public key of small order or not canonical */
 	SS_ERR_MALFORMED = -32,	    /* wrong length, type, version or reserved bits */
 	SS_ERR_MAC1 = -33,	    /* mac1 wrong: junk or not meant for us */
 	SS_ERR_COOKIE = -34,	    /* under load and mac2 missing or wrong */

@@ -28,7 +28,19 @@ const uint8_t *ss_identity_public(const ss_identity *id);
 /* The 32-byte private seed; for saving the key file only. */
 void ss_identity_seed(const ss_identity *id, uint8_t seed[SS_SEED_LEN]);
 
-/* Sign msg; verify a signature by a public identity. */
+/*
+ * A public identity is refused (SS_ERR_BAD_KEY) if its encoding is not canonical or it
+ * is a point of small order (order 1, 2, 4 or 8, either sign bit): under such a key a
+ * signature can be forged for any message. Every place that accepts an identity from
+ * a file, the command line or the wire calls this.
+ */
+int ss_identity_check_pub(const uint8_t pub[SS_IDENTITY_LEN]) SS_WARN_UNUSED;
+
+/*
+ * Sign msg; verify a signature by a public identity. Verification refuses a key that
+ * ss_identity_check_pub refuses (SS_ERR_BAD_KEY) and a signature whose R has small
+ * order (SS_ERR_SIGNATURE) before it asks OpenSSL.
+ */
 int ss_identity_sign(const ss_identity *id, const uint8_t *msg, size_t len,
 		     uint8_t sig[SS_SIG_LEN]) SS_WARN_UNUSED;
 int ss_identity_verify(const uint8_t pub[SS_IDENTITY_LEN], const uint8_t *msg, size_t len,

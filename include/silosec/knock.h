@@ -110,7 +110,10 @@ int ss_knock_ed25519_seed_to_x25519(uint8_t x[SS_DH_LEN],
 int ss_knock_mac_key(uint8_t key[SS_HASH_LEN],
 		     const uint8_t server[SS_IDENTITY_LEN]) SS_WARN_UNUSED;
 
-/* Seal a knock to server; *outlen receives the datagram length. */
+/*
+ * Seal a knock to server; *outlen receives the datagram length. A server identity that
+ * ss_identity_check_pub refuses is SS_ERR_BAD_KEY.
+ */
 int ss_knock_seal(uint8_t *out, size_t outcap, size_t *outlen, const ss_identity *client,
 		  const uint8_t server[SS_IDENTITY_LEN], const ss_knock_req *req, ss_random_fn rnd,
 		  void *rnd_arg) SS_WARN_UNUSED;

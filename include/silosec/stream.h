@@ -59,7 +59,9 @@ typedef struct ss_stream_config {
 	 * Peer authentication, one of: a set of allowed identities (one = pinned); or trust
 	 * on first use against known_hosts, where peer_name (e.g. "host:port") is looked up,
 	 * pinned on first contact and enforced afterwards; or, with neither, any identity
-	 * (the caller must then check ss_stream_peer_identity itself).
+	 * (the caller must then check ss_stream_peer_identity itself). A small-order
+	 * identity in peers makes creation fail (SS_ERR_BAD_KEY); one presented by the
+	 * peer fails the handshake (SS_ERR_SIGNATURE).
 	 */
 	const uint8_t (*peers)[SS_IDENTITY_LEN];
 	size_t npeers;

@@ -413,6 +413,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 					optarg);
 				return 2;
 			}
+			if (ss_identity_check_pub(o->peers[o->npeers])) {
+				fprintf(stderr, "%s: cat: --peer '%s': %s\n", prog, optarg,
+					ss_strerror(SS_ERR_BAD_KEY));
+				return 2;
+			}
 			o->npeers++;
 			break;
 		case 'K':

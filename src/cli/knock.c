@@ -458,6 +458,11 @@ int cmd_knock(int argc, char **argv)
 		fprintf(stderr, "%s: knock: --to '%s' is not a base64 identity\n", prog, o.to);
 		goto out;
 	}
+	if (ss_identity_check_pub(server)) {
+		fprintf(stderr, "%s: knock: --to '%s': %s\n", prog, o.to,
+			ss_strerror(SS_ERR_BAD_KEY));
+		goto out;
+	}
 	r = ss_keyfile_load(o.key, &id);
 	if (r) {
 		fprintf(stderr, "%s: knock: %s: %s\n", prog, o.key, ss_strerror(r));

@@ -173,6 +173,9 @@ int ss_peer_add(ss_ctx *ctx, const uint8_t identity[SS_IDENTITY_LEN], ss_peer **
 
 	if (!ctx || !out)
 		return SS_ERR_INVAL;
+	/* Anyone can sign as a small-order key: trusting one would trust everybody. */
+	if (identity && ss_identity_check_pub(identity))
+		return SS_ERR_BAD_KEY;
 	if (ctx->npeers >= ctx->max_peers)
 		return SS_ERR_FULL;
 	if (identity && ss_peer_find(ctx, identity))

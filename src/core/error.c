@@ -22,6 +22,8 @@ static const struct err_desc errors[] = {
 	{SS_ERR_EXISTS, "SS_ERR_EXISTS", "already exists"},
 	{SS_ERR_NOT_FOUND, "SS_ERR_NOT_FOUND", "not found"},
 	{SS_ERR_FULL, "SS_ERR_FULL", "table full"},
+	{SS_ERR_BAD_KEY, "SS_ERR_BAD_KEY",
+	 "public key refused: small-order or non-canonical Ed25519 point"},
 	{SS_ERR_MALFORMED, "SS_ERR_MALFORMED", "malformed packet"},
 	{SS_ERR_MAC1, "SS_ERR_MAC1", "handshake mac1 invalid"},
 	{SS_ERR_COOKIE, "SS_ERR_COOKIE", "under load: cookie required"},

@@ -174,13 +174,25 @@ static int check_init_mac1(ss_ctx *ctx, const uint8_t *pkt, bool *anonymous)
 	return ss_ct_equal(mac, pkt + SS_INIT_OFF_MAC1, SS_MAC_LEN) ? 0 : SS_ERR_MAC1;
 }
 
+/*
+ * Verify(pk, m, s) of section 2 for a handshake: on the wire, a signature by a refused
+ * (small-order or non-canonical) identity is an invalid signature, which has a drop
+ * counter.
+ */
+int ss_hs_verify(const uint8_t *pub, const uint8_t *msg, size_t len, const uint8_t *sig)
+{
+	int ret = ss_identity_verify(pub, msg, len, sig);
+
+	return ret == SS_ERR_BAD_KEY ? SS_ERR_SIGNATURE : ret;
+}
+
 static int verify_init_sig(ss_ctx *ctx, const uint8_t *pkt, bool anonymous)
 {
 	uint8_t sigbuf[160];
 	size_t n =
 		ss_hs_init_sig_msg(sigbuf, anonymous ? zero_id : ss_identity_public(ctx->id), pkt);
 
-	return ss_identity_verify(pkt + SS_INIT_OFF_IDENTITY, sigbuf, n, pkt + SS_INIT_OFF_SIG);
+	return ss_hs_verify(pkt + SS_INIT_OFF_IDENTITY, sigbuf, n, pkt + SS_INIT_OFF_SIG);
 }
 
 /* Build the response for a verified INIT, deriving the keys; nothing is committed. */
@@ -336,7 +348,7 @@ static int verify_response(ss_peer *peer, const uint8_t *pkt, ss_hs_keys *k)
 	ret = ss_hs_resp_sig_msg(sigbuf, &n, peer->hs.init, pkt);
 	if (ret)
 		return ret;
-	ret = ss_identity_verify(pkt + SS_RESP_OFF_IDENTITY, sigbuf, n, pkt + SS_RESP_OFF_SIG);
+	ret = ss_hs_verify(pkt + SS_RESP_OFF_IDENTITY, sigbuf, n, pkt + SS_RESP_OFF_SIG);
 	if (ret)
 		return ret;
 	if (ss_x25519_derive(dh, peer->hs.eph, pkt + SS_RESP_OFF_EPHEMERAL))

@@ -37,6 +37,9 @@ typedef struct ss_hs_keys {
 size_t ss_hs_init_sig_msg(uint8_t *buf, const uint8_t *responder, const uint8_t *init);
 /* LABEL_SIG_RESP || H(init[0..144)) || resp[0..76) into buf (137 bytes). */
 int ss_hs_resp_sig_msg(uint8_t *buf, size_t *len, const uint8_t *init, const uint8_t *resp);
+/* ss_identity_verify, with a small-order identity reported as SS_ERR_SIGNATURE. */
+int ss_hs_verify(const uint8_t *pub, const uint8_t *msg, size_t len,
+		 const uint8_t *sig) SS_WARN_UNUSED;
 /* HKDF-SHA256 from dh, salted with H(LABEL_TRANSCRIPT || init[0..144) || resp[0..140)). */
 int ss_hs_derive_keys(ss_hs_keys *k, const uint8_t dh[SS_DH_LEN], const uint8_t *init,
 		      const uint8_t *resp) SS_WARN_UNUSED;

@@ -389,6 +389,11 @@ static int client_key(struct parser *p, const char *k, char *v)
 			return ret;
 		if (ss_key_from_base64(v, cl->identity))
 			return fail(p, p->line, "Identity: '%s' is not a base64 identity", v);
+		if (ss_identity_check_pub(cl->identity))
+			return fail(
+				p, p->line,
+				"Identity: '%s' is a weak key (small-order or non-canonical point)",
+				v);
 		return 0;
 	}
 	if (!strcasecmp(k, "Actions")) {

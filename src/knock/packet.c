@@ -242,7 +242,10 @@ int ss_knock_seal(uint8_t *out, size_t outcap, size_t *outlen, const ss_identity
 	if (outcap < total)
 		return SS_ERR_BUFFER;
 
-	ret = ss_knock_ed25519_pk_to_x25519(server_x, server);
+	/* A small-order server key maps to a low-order X25519 point: no secret to share. */
+	ret = ss_identity_check_pub(server);
+	if (!ret)
+		ret = ss_knock_ed25519_pk_to_x25519(server_x, server);
 	if (ret)
 		goto out;
 	ret = rnd(rnd_arg, eph_priv, sizeof(eph_priv));

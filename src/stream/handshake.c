@@ -166,8 +166,8 @@ int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t 
 		return ret;
 	if (!memcmp(identity, ss_identity_public(s->id), SS_IDENTITY_LEN))
 		return SS_ERR_REFLECTION;
-	ret = ss_identity_verify(identity, sigbuf, ss_hs_init_sig_msg(sigbuf, rstar, init),
-				 init + SS_INIT_OFF_SIG);
+	ret = ss_hs_verify(identity, sigbuf, ss_hs_init_sig_msg(sigbuf, rstar, init),
+			   init + SS_INIT_OFF_SIG);
 	if (ret)
 		return ret;
 	ret = ss_stream_check_peer(s, identity, false);
@@ -236,7 +236,7 @@ int ss_stream_hs_finish(ss_stream *s, const uint8_t resp[SS_RESP_LEN])
 		return ret;
 	ret = ss_hs_resp_sig_msg(sigbuf, &n, s->init, resp);
 	if (!ret)
-		ret = ss_identity_verify(identity, sigbuf, n, resp + SS_RESP_OFF_SIG);
+		ret = ss_hs_verify(identity, sigbuf, n, resp + SS_RESP_OFF_SIG);
 	if (ret)
 		return ret;
 	if (ss_x25519_derive(dh, s->eph, resp + SS_RESP_OFF_EPHEMERAL))

@@ -621,6 +621,9 @@ static int stream_new(ss_stream **out, const ss_stream_config *cfg)
 		return SS_ERR_INVAL; /* no peer policy: refuse rather than talk to anyone */
 	if (cfg->rekey_frames == 1 || cfg->rekey_frames > SS_STREAM_REKEY_FRAMES)
 		return SS_ERR_INVAL;
+	for (size_t i = 0; i < cfg->npeers; i++)
+		if (ss_identity_check_pub(cfg->peers[i]))
+			return SS_ERR_BAD_KEY; /* anyone could sign as it */
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return SS_ERR_NOMEM;

@@ -439,6 +439,10 @@ static int set_identity(struct parser *p, const struct key *k, char *val)
 	if (ss_key_from_base64(val, peer->identity))
 		return fail(p, p->line, SS_ERR_FORMAT,
 			    "%s: \"%s\" is neither tofu nor a base64 32-byte key", k->name, val);
+	if (ss_identity_check_pub(peer->identity))
+		return fail(p, p->line, SS_ERR_BAD_KEY,
+			    "%s: \"%s\" is a weak key (small-order or non-canonical point)",
+			    k->name, val);
 	return 0;
 }
 

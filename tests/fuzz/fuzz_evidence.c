@@ -2,13 +2,14 @@
 /*
  * Knock evidence as the privileged knock parent receives it from the sandboxed parser
  * child, which may be compromised: arbitrary ephemeral key, length and inner box. The
- * parser and the signature check must stay in bounds whatever the length claims.
+ * parser and the signature check must stay in bounds whatever the length claims, and
+ * nothing random may ever verify (that would be a forged client signature).
  *
- * Not asserted: that nothing random verifies. The client key is inside the box, and this
- * harness found within minutes that OpenSSL's Ed25519 verification accepts a universal
- * signature under a small-order public key. A knock signed so still needs that key as a
- * configured [Client] (step 6), which no real key is; refusing small-order identities in
- * the configuration is an open item.
+ * The client key is inside the box: this harness once found within minutes that
+ * OpenSSL's Ed25519 verification accepts a universal signature (R = identity, S = 0)
+ * under a small-order public key. ss_identity_verify now refuses small-order and
+ * non-canonical keys and small-order R before OpenSSL (PROTOCOL.md section 12), so the
+ * assertion holds again.
  */
 #include <string.h>
 
@@ -37,6 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(ev.eph, data + 2, SS_DH_LEN);
 	n = size - 2 - SS_DH_LEN;
 	memcpy(ev.inner, data + 2 + SS_DH_LEN, n < sizeof(ev.inner) ? n : sizeof(ev.inner));
-	(void)ss_knock_verify_evidence(server, &ev, &msg);
+	if (ss_knock_verify_evidence(server, &ev, &msg) == 0)
+		__builtin_trap();
 	return 0;
 }

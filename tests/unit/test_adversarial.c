@@ -437,6 +437,19 @@ static void tofu_pair_init(test_node *a, test_node *b, bool b_accepts_anonymous)
 	ss_peer_set_flow(b->peer, &b->flow);
 }
 
+/* The identity point (y = 1), of order 1: anyone can sign as it (section 12). */
+static const uint8_t identity_point[SS_IDENTITY_LEN] = {1};
+
+/*
+ * R = the identity, S = 0: under identity_point, [S]B = R + [k]A holds for every
+ * message; under the other small-order keys for a fraction of messages.
+ */
+static void universal_sig(uint8_t sig[SS_SIG_LEN])
+{
+	memset(sig, 0, SS_SIG_LEN);
+	sig[0] = 1;
+}
+
 /* Recompute mac1 the way anyone can: its key derives from the public R* or I. */
 static void remac_init(uint8_t *init, const uint8_t *responder)
 {
@@ -458,8 +471,9 @@ static void remac_resp(uint8_t *resp, const uint8_t *initiator)
 
 /*
  * A RESPONSE to init built from section 3.3/3.4 by hand: identity field ident, signed
- * by signer, fresh ephemeral from label, mac1 for initiator. With ident = signer = the
- * real responder this is a genuine RESPONSE (the tests check that as a control).
+ * by signer (NULL: the universal signature R = identity, S = 0), fresh ephemeral from
+ * label, mac1 for initiator. With ident = signer = the real responder this is a genuine
+ * RESPONSE (the tests check that as a control).
  */
 static void forge_response(msg *m, const uint8_t *init, const uint8_t *ident,
 			   const ss_identity *signer, const uint8_t *initiator, const char *label)
@@ -483,8 +497,12 @@ static void forge_response(msg *m, const uint8_t *init, const uint8_t *ident,
 	memcpy(sigmsg, lsig, n);
 	assert_int_equal(ss_sha256(sigmsg + n, init, SS_INIT_OFF_MAC1, NULL, 0, NULL, 0), 0);
 	memcpy(sigmsg + n + SS_HASH_LEN, resp, SS_RESP_OFF_SIG);
-	assert_int_equal(ss_identity_sign(signer, sigmsg, sizeof(sigmsg), resp + SS_RESP_OFF_SIG),
-			 0);
+	if (signer)
+		assert_int_equal(
+			ss_identity_sign(signer, sigmsg, sizeof(sigmsg), resp + SS_RESP_OFF_SIG),
+			0);
+	else
+		universal_sig(resp + SS_RESP_OFF_SIG);
 	assert_int_equal(ss_x25519(dh, eph, init + SS_INIT_OFF_EPHEMERAL), 0);
 	assert_int_equal(ss_sha256(th, lt, sizeof(lt) - 1, init, SS_INIT_OFF_MAC1, resp,
 				   SS_RESP_OFF_CONFIRM),
@@ -2317,6 +2335,98 @@ static void unknown_peer(void **state)
 	test_pair_free(&a, &b);
 }
 
+/*
+ * Section 12: an INIT whose identity is a small-order point, with the universal
+ * signature, is SS_ERR_SIGNATURE, named or anonymous, and no identity is reported for
+ * pinning (OpenSSL alone would verify it and report the identity point).
+ */
+static void small_order_identity_init(void **state)
+{
+	static const uint8_t y_order8[SS_IDENTITY_LEN] = {
+		0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+		0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+		0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05,
+	};
+	uint8_t weak[4][SS_IDENTITY_LEN] = {{0}, {1}, {0}, {0}}, sigbuf[160];
+	test_node a, b;
+	struct snap s;
+	ss_result res;
+	msg init, bad, out;
+
+	(void)state;
+	memcpy(weak[2], y_order8, SS_IDENTITY_LEN);
+	memcpy(weak[3], y_order8, SS_IDENTITY_LEN);
+	weak[3][31] |= 0x80;
+	node_init_cfg(&a, "alice", false);
+	node_init_cfg(&b, "bob", true);
+	assert_int_equal(ss_peer_add(a.ctx, ss_identity_public(b.id), &a.peer), 0);
+	test_flow_v4(&a.flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
+	test_flow_reverse(&b.flow, &a.flow);
+	ss_peer_set_flow(a.peer, &a.flow);
+	start_init(&a, &init);
+	snap_take(&s, &b);
+	for (size_t i = 0; i < 4; i++) {
+		for (int anon = 0; anon < 2; anon++) {
+			const uint8_t *rstar = anon ? zero_id : ss_identity_public(b.id);
+			size_t n;
+
+			bad = init;
+			memcpy(bad.b + SS_INIT_OFF_IDENTITY, weak[i], SS_IDENTITY_LEN);
+			universal_sig(bad.b + SS_INIT_OFF_SIG);
+			remac_init(bad.b, rstar);
+			n = ss_hs_init_sig_msg(sigbuf, rstar, bad.b);
+			if (i == 1)
+				assert_int_equal(ss_ed25519_verify(weak[i], sigbuf, n,
+								   bad.b + SS_INIT_OFF_SIG),
+						 0);
+			expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_SIGNATURE, NULL);
+			assert_code(ss_ctx_consume(b.ctx, &b.flow, bad.b, bad.len, out.b,
+						   sizeof(out.b), &res),
+				    SS_ERR_SIGNATURE);
+			assert_memory_equal(res.identity, zero_id, SS_IDENTITY_LEN);
+		}
+	}
+	snap_check(&s, &b, IGN_LOAD);
+	snap_free(&s);
+	/* Nor can a caller configure such a peer to accept it later. */
+	for (size_t i = 0; i < 4; i++) {
+		ss_peer *p = NULL;
+
+		assert_code(ss_peer_add(b.ctx, weak[i], &p), SS_ERR_BAD_KEY);
+		assert_null(p);
+	}
+	test_pair_free(&a, &b);
+}
+
+/*
+ * A trust-on-first-use initiator answered by a small-order identity with the universal
+ * signature (and a correct confirm tag: the attacker knows its ephemeral) neither
+ * learns it nor completes; the genuine responder still can.
+ */
+static void small_order_identity_response(void **state)
+{
+	const uint8_t *ia;
+	test_node a, b;
+	struct snap s;
+	msg init, bad, ka;
+
+	(void)state;
+	tofu_pair_init(&a, &b, true);
+	ia = ss_identity_public(a.id);
+	start_init(&a, &init);
+	snap_take(&s, &a);
+	forge_response(&bad, init.b, identity_point, NULL, ia, "mallory eph");
+	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_SIGNATURE, a.peer);
+	snap_check(&s, &a, 0);
+	snap_free(&s);
+	assert_null(ss_peer_identity(a.peer));
+	assert_null(ss_peer_find(a.ctx, identity_point));
+	forge_response(&bad, init.b, ss_identity_public(b.id), b.id, ia, "bob eph");
+	finish(&a, &bad, &ka);
+	assert_memory_equal(ss_peer_identity(a.peer), ss_identity_public(b.id), SS_IDENTITY_LEN);
+	test_pair_free(&a, &b);
+}
+
 static void tofu_initiator(void **state)
 {
 	test_node a, b;
@@ -2702,6 +2812,8 @@ int main(void)
 		cmocka_unit_test(tofu_initiator_not_accepted),
 		cmocka_unit_test(tofu_initiator_identity_checks),
 		cmocka_unit_test(tofu_pinned),
+		cmocka_unit_test(small_order_identity_init),
+		cmocka_unit_test(small_order_identity_response),
 	};
 	const struct CMUnitTest epochs[] = {
 		cmocka_unit_test(old_epoch),

@@ -10,11 +10,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
+#include <openssl/sha.h>
+
 #include <silosec/error.h>
 #include <silosec/identity.h>
+#include <silosec/knock.h>
+#include <silosec/stream.h>
 
+#include "config.h"
 #include "crypto.h"
 #include "helpers.h"
+#include "kconf.h"
 
 /* RFC 8032 7.1 TEST 1: a fixed key pair to pin encodings against. */
 static const char test1_seed_hex[] =
@@ -161,6 +168,282 @@ static void identity_sign_verify(void **state)
 	}
 	ss_identity_free(a);
 	ss_identity_free(b);
+}
+
+/* ---- small-order and non-canonical keys ---- */
+
+/*
+ * libsodium's ge25519_has_small_order blocklist, sign bit clear: y = 0 (order 4), 1 (the
+ * identity, order 1), the two y of the points of order 8, p - 1 (order 2), p and p + 1
+ * (non-canonical 0 and 1). Each was checked independently (Python, RFC 8032 arithmetic)
+ * to satisfy 8P = identity, and the five canonical y to cover all eight torsion points.
+ */
+static const char *const small_order_hex[] = {
+	"0000000000000000000000000000000000000000000000000000000000000000",
+	"0100000000000000000000000000000000000000000000000000000000000000",
+	"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+	"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+	"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	"eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+};
+#define N_SMALL_ORDER (2 * sizeof(small_order_hex) / sizeof(small_order_hex[0]))
+
+/* Encoding i of N_SMALL_ORDER: each blocklisted y with the sign bit clear, then set. */
+static void small_order_point(size_t i, uint8_t out[32])
+{
+	unhex(small_order_hex[i / 2], out, 32);
+	if (i % 2)
+		out[31] |= 0x80;
+}
+
+static void small_order_keys_refused(void **state)
+{
+	uint8_t pub[SS_IDENTITY_LEN], sig[SS_SIG_LEN], msg[40];
+	test_rng r;
+
+	(void)state;
+	test_rng_init(&r, "small order");
+	for (size_t i = 0; i < N_SMALL_ORDER; i++) {
+		small_order_point(i, pub);
+		assert_int_equal(ss_identity_check_pub(pub), SS_ERR_BAD_KEY);
+		/* Universal signatures: R of small order, S = 0, on any message. */
+		for (size_t m = 0; m < 16; m++) {
+			assert_int_equal(test_rng_fn(&r, msg, sizeof(msg)), 0);
+			for (size_t j = 0; j < N_SMALL_ORDER; j++) {
+				memset(sig, 0, sizeof(sig));
+				small_order_point(j, sig);
+				assert_int_equal(ss_identity_verify(pub, msg, m, sig),
+						 SS_ERR_BAD_KEY);
+			}
+		}
+	}
+	/*
+	 * Why the check exists: under the identity key, R = identity and S = 0 satisfy RFC
+	 * 8032's [S]B = R + [k]A (O = O + O) for every message, and OpenSSL accepts it.
+	 */
+	small_order_point(2, pub);
+	memset(sig, 0, sizeof(sig));
+	sig[0] = 1;
+	for (size_t m = 0; m < sizeof(msg); m++) {
+		assert_int_equal(ss_ed25519_verify(pub, msg, m, sig), 0);
+		assert_int_equal(ss_identity_verify(pub, msg, m, sig), SS_ERR_BAD_KEY);
+	}
+	assert_int_equal(ss_identity_check_pub(NULL), SS_ERR_INVAL);
+}
+
+static void non_canonical_keys_refused(void **state)
+{
+	uint8_t pub[SS_IDENTITY_LEN], sig[SS_SIG_LEN] = {0};
+	ss_identity *id;
+	test_rng r;
+
+	(void)state;
+	/* y = p .. 2^255 - 1, either sign bit. */
+	for (unsigned lo = 0xed; lo <= 0xff; lo++) {
+		memset(pub, 0xff, sizeof(pub));
+		pub[0] = (uint8_t)lo;
+		pub[31] = 0x7f;
+		assert_int_equal(ss_identity_check_pub(pub), SS_ERR_BAD_KEY);
+		assert_int_equal(ss_identity_verify(pub, NULL, 0, sig), SS_ERR_BAD_KEY);
+		pub[31] = 0xff;
+		assert_int_equal(ss_identity_check_pub(pub), SS_ERR_BAD_KEY);
+	}
+	/* y = p - 2 is canonical and not of small order: the check lets it through. */
+	memset(pub, 0xff, sizeof(pub));
+	pub[0] = 0xeb;
+	pub[31] = 0x7f;
+	assert_int_equal(ss_identity_check_pub(pub), 0);
+	/* Real keys pass. */
+	unhex(test1_pub_hex, pub, sizeof(pub));
+	assert_int_equal(ss_identity_check_pub(pub), 0);
+	unhex(test2_pub_hex, pub, sizeof(pub));
+	assert_int_equal(ss_identity_check_pub(pub), 0);
+	test_rng_init(&r, "canonical");
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(ss_identity_generate(&id, test_rng_fn, &r), 0);
+		assert_int_equal(ss_identity_check_pub(ss_identity_public(id)), 0);
+		ss_identity_free(id);
+	}
+}
+
+/*
+ * A valid RFC 8032 signature whose R is the identity: R = [r]B with r = 0, so S = k * a
+ * mod L, k = SHA-512(R || A || msg). Only the key's owner can make it (and it reveals
+ * a = S / k), but the equation holds and OpenSSL accepts it.
+ */
+static void sign_identity_r(const uint8_t seed[SS_SEED_LEN], const uint8_t pub[SS_IDENTITY_LEN],
+			    const uint8_t *msg, size_t len, uint8_t sig[SS_SIG_LEN])
+{
+	uint8_t h[SHA512_DIGEST_LENGTH], k[SHA512_DIGEST_LENGTH], buf[64 + 64];
+	BN_CTX *bc = BN_CTX_new();
+	BIGNUM *a = BN_new(), *kk = BN_new(), *l = NULL, *s = BN_new();
+
+	assert_true(len <= 64);
+	assert_non_null(SHA512(seed, SS_SEED_LEN, h));
+	h[0] &= 248;
+	h[31] &= 127;
+	h[31] |= 64;
+	memset(sig, 0, SS_SIG_LEN);
+	sig[0] = 1;
+	memcpy(buf, sig, 32);
+	memcpy(buf + 32, pub, 32);
+	memcpy(buf + 64, msg, len);
+	assert_non_null(SHA512(buf, 64 + len, k));
+	assert_true(bc && a && kk && s);
+	assert_true(
+		BN_hex2bn(&l, "1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed"));
+	assert_non_null(BN_lebin2bn(h, 32, a));
+	assert_non_null(BN_lebin2bn(k, sizeof(k), kk));
+	assert_int_equal(BN_mod_mul(s, kk, a, l, bc), 1);
+	assert_int_equal(BN_bn2lebinpad(s, sig + 32, 32), 32);
+	BN_free(a);
+	BN_free(kk);
+	BN_free(l);
+	BN_free(s);
+	BN_CTX_free(bc);
+	ss_wipe(h, sizeof(h));
+}
+
+static void small_order_r_refused(void **state)
+{
+	uint8_t seed[SS_SEED_LEN], pub[SS_IDENTITY_LEN], msg[48], sig[SS_SIG_LEN];
+	ss_identity *id = test1_identity();
+	test_rng r;
+
+	(void)state;
+	unhex(test1_seed_hex, seed, sizeof(seed));
+	unhex(test1_pub_hex, pub, sizeof(pub));
+	test_rng_init(&r, "small order R");
+	for (size_t m = 0; m < sizeof(msg); m++) {
+		assert_int_equal(test_rng_fn(&r, msg, sizeof(msg)), 0);
+		/* The normal signature verifies. */
+		assert_int_equal(ss_identity_sign(id, msg, m, sig), 0);
+		assert_int_equal(ss_identity_verify(pub, msg, m, sig), 0);
+		/* The owner's R = identity signature: valid for OpenSSL, refused here. */
+		sign_identity_r(seed, pub, msg, m, sig);
+		assert_int_equal(ss_ed25519_verify(pub, msg, m, sig), 0);
+		assert_int_equal(ss_identity_verify(pub, msg, m, sig), SS_ERR_SIGNATURE);
+		/* Any small-order R, whatever S. */
+		for (size_t j = 0; j < N_SMALL_ORDER; j++) {
+			small_order_point(j, sig);
+			assert_int_equal(ss_identity_verify(pub, msg, m, sig), SS_ERR_SIGNATURE);
+		}
+	}
+	ss_identity_free(id);
+	ss_wipe(seed, sizeof(seed));
+}
+
+static int no_read(void *arg, uint8_t *buf, size_t len, size_t *got)
+{
+	(void)arg, (void)buf, (void)len, (void)got;
+	return SS_ERR_IO;
+}
+
+static int no_write(void *arg, const uint8_t *buf, size_t len, size_t *put)
+{
+	(void)arg, (void)buf, (void)len, (void)put;
+	return SS_ERR_IO;
+}
+
+/* Every place that takes an identity from a file, the command line or an API refuses. */
+static void small_order_key_paths(void **state)
+{
+	uint8_t keys[N_SMALL_ORDER + 1][SS_IDENTITY_LEN], out[SS_KNOCK_MAX_LEN];
+	char b64[SS_B64_KEY_LEN], text[256], err[SS_CONF_ERR_LEN], want[128];
+	ss_stream_config scfg = {0};
+	ss_knock_req req = {.action = "open"};
+	ss_identity *me = test1_identity();
+	ss_stream *st;
+	ss_kconf *kc;
+	ss_conf *c;
+	ss_peer *p;
+	test_node n;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < N_SMALL_ORDER; i++)
+		small_order_point(i, keys[i]);
+	/* And one non-canonical key that is not on the blocklist: y = p + 2. */
+	memset(keys[N_SMALL_ORDER], 0xff, SS_IDENTITY_LEN);
+	keys[N_SMALL_ORDER][0] = 0xef;
+	keys[N_SMALL_ORDER][31] = 0x7f;
+
+	test_node_init(&n, "paths", 4);
+	scfg.identity = me;
+	scfg.npeers = 1;
+	for (size_t i = 0; i < N_SMALL_ORDER + 1; i++) {
+		/* The protocol core: a configured or a pinned TOFU peer. */
+		p = NULL;
+		assert_int_equal(ss_peer_add(n.ctx, keys[i], &p), SS_ERR_BAD_KEY);
+		assert_int_equal(ss_peer_add_tofu(n.ctx, keys[i], &p), SS_ERR_BAD_KEY);
+		assert_null(p);
+		assert_null(ss_peer_find(n.ctx, keys[i]));
+
+		/* silosec.conf: Identity of a [Peer]. */
+		ss_key_to_base64(keys[i], b64);
+		snprintf(text, sizeof(text),
+			 "[Interface]\nPrivateKey = %s\n[Peer]\nIdentity = %s\n",
+			 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", b64);
+		c = NULL;
+		assert_int_equal(ss_conf_parse(text, strlen(text), "t.conf", &c, err, sizeof(err)),
+				 SS_ERR_BAD_KEY);
+		assert_null(c);
+		snprintf(want, sizeof(want),
+			 "t.conf:4: Identity: \"%s\" is a weak key (small-order or non-canonical "
+			 "point)",
+			 b64);
+		assert_string_equal(err, want);
+
+		/* knockd.conf: Identity of a [Client]. */
+		snprintf(text, sizeof(text),
+			 "[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = %s\nActions = a\n"
+			 "[Action a]\nType = command\nCommand = /bin/true\n",
+			 b64);
+		kc = NULL;
+		assert_int_equal(
+			ss_kconf_parse(text, strlen(text), "k.conf", &kc, err, sizeof(err)),
+			SS_ERR_FORMAT);
+		assert_null(kc);
+		assert_non_null(strstr(err, "k.conf:4: Identity: '"));
+		assert_non_null(
+			strstr(err, "' is a weak key (small-order or non-canonical point)"));
+
+		/* A stream's allowed peers. */
+		scfg.peers = (const uint8_t(*)[SS_IDENTITY_LEN])keys[i];
+		st = NULL;
+		assert_int_equal(ss_stream_new_cb(&st, &scfg, no_read, no_write, NULL),
+				 SS_ERR_BAD_KEY);
+		assert_null(st);
+
+		/* A knock client's server key. */
+		assert_int_equal(ss_knock_seal(out, sizeof(out), &len, me, keys[i], &req,
+					       test_rng_fn, &n.rng),
+				 SS_ERR_BAD_KEY);
+	}
+
+	/* Controls: a real identity passes every one of these paths. */
+	unhex(test2_pub_hex, keys[0], SS_IDENTITY_LEN);
+	assert_int_equal(ss_peer_add(n.ctx, keys[0], &p), 0);
+	assert_ptr_equal(ss_peer_find(n.ctx, keys[0]), p);
+	ss_key_to_base64(keys[0], b64);
+	snprintf(text, sizeof(text), "[Interface]\nPrivateKey = %s\n[Peer]\nIdentity = %s\n",
+		 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", b64);
+	assert_int_equal(ss_conf_parse(text, strlen(text), "t.conf", &c, err, sizeof(err)), 0);
+	ss_conf_free(c);
+	snprintf(text, sizeof(text),
+		 "[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = %s\nActions = a\n"
+		 "[Action a]\nType = command\nCommand = /bin/true\n",
+		 b64);
+	assert_int_equal(ss_kconf_parse(text, strlen(text), "k.conf", &kc, err, sizeof(err)), 0);
+	ss_kconf_free(kc);
+	scfg.peers = (const uint8_t(*)[SS_IDENTITY_LEN])keys[0];
+	assert_int_equal(ss_stream_new_cb(&st, &scfg, no_read, no_write, NULL), 0);
+	ss_stream_free(st);
+	assert_int_equal(
+		ss_knock_seal(out, sizeof(out), &len, me, keys[0], &req, test_rng_fn, &n.rng), 0);
+	ss_identity_free(me);
+	test_node_free(&n);
 }
 
 /* ---- base64 ---- */
@@ -569,6 +852,7 @@ static const struct {
 	ERR(SS_ERR_EXISTS),
 	ERR(SS_ERR_NOT_FOUND),
 	ERR(SS_ERR_FULL),
+	ERR(SS_ERR_BAD_KEY),
 	ERR(SS_ERR_MALFORMED),
 	ERR(SS_ERR_MAC1),
 	ERR(SS_ERR_COOKIE),
@@ -592,7 +876,7 @@ static const struct {
 
 static void error_names(void **state)
 {
-	static const int unknown[] = {1, -12, -20, -31, -51, -100, INT_MIN, INT_MAX};
+	static const int unknown[] = {1, -13, -20, -31, -51, -100, INT_MIN, INT_MAX};
 	int used[SS_DROP_COUNT] = {0};
 
 	(void)state;
@@ -640,6 +924,10 @@ int main(void)
 		cmocka_unit_test(identity_from_seed_deterministic),
 		cmocka_unit_test(identity_generate),
 		cmocka_unit_test(identity_sign_verify),
+		cmocka_unit_test(small_order_keys_refused),
+		cmocka_unit_test(non_canonical_keys_refused),
+		cmocka_unit_test(small_order_r_refused),
+		cmocka_unit_test(small_order_key_paths),
 		cmocka_unit_test(base64_roundtrip),
 		cmocka_unit_test(base64_rejects),
 		cmocka_unit_test(fingerprint),

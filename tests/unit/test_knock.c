@@ -878,6 +878,8 @@ static void test_conf_grant(void **state)
 	ss_kconf_free(c);
 }
 
+#define ZERO_B64 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
 /* Each broken line: the error names the file, the line and the problem. */
 static void test_conf_errors(void **state)
 {
@@ -921,11 +923,14 @@ static void test_conf_errors(void **state)
 		 ":3: [Action a] Duration is over MaxDuration"},
 		{"[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = nope\n",
 		 ":4: Identity: 'nope' is not a base64 identity"},
+		/* y = 0, a point of order 4: any knock would verify under it. */
+		{"[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = " ZERO_B64 "\n",
+		 ":4: Identity: '" ZERO_B64 "' is a weak key (small-order or non-canonical point)"},
 		{"[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = "
-		 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nActions = x\n",
+		 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\nActions = x\n",
 		 ":5: [Client c]: no [Action x]"},
 		{"[Server]\nPrivateKeyFile = k\n[Action a b]\n", ":3: action name 'a b'"},
-		{"[Server]\n[Client c]\nIdentity = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
+		{"[Server]\n[Client c]\nIdentity = AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n"
 		 "Actions = a\n[Action a]\nType = command\nCommand = /bin/true\n",
 		 ":1: [Server] needs PrivateKeyFile"},
 		{"Window = 3\n", ":1: 'Window' outside any section"},
@@ -957,8 +962,8 @@ static void test_conf_errors(void **state)
 	assert_int_equal(
 		parse("[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand "
 		      "= /x\n[Client c]\nIdentity = "
-		      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nActions = a\n[Client "
-		      "d]\nIdentity = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nActions = a\n",
+		      "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\nActions = a\n[Client "
+		      "d]\nIdentity = AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\nActions = a\n",
 		      &c, err),
 		SS_ERR_FORMAT);
 	assert_non_null(strstr(err, ":10: identity already used by [Client c] on line 6"));

@@ -224,6 +224,8 @@ static void rfc8032_ed25519(void **state)
 		ss_identity_free(id);
 
 		assert_int_equal(ss_ed25519_verify(pk, msg, v->msglen, sig), 0);
+		/* Real keys and signatures pass the small-order checks. */
+		assert_int_equal(ss_identity_check_pub(pk), 0);
 		assert_int_equal(ss_identity_verify(pk, msg, v->msglen, sig), 0);
 
 		/* A flipped message bit, or one byte more, breaks the signature. */

@@ -798,6 +798,12 @@ static void handshake_specific_failures(void **state)
 	init[SS_INIT_OFF_MAC2 + 3] = 1; /* no cookies on streams */
 	assert_int_equal(respond_to(init), SS_ERR_MALFORMED);
 	init[SS_INIT_OFF_MAC2 + 3] = 0;
+	/* The identity point (small order) with the universal signature R = identity, S = 0. */
+	memcpy(init + SS_INIT_OFF_IDENTITY, (const uint8_t[SS_IDENTITY_LEN]){1}, SS_IDENTITY_LEN);
+	memset(init + SS_INIT_OFF_SIG, 0, SS_SIG_LEN);
+	init[SS_INIT_OFF_SIG] = 1;
+	remac(init, SS_INIT_OFF_MAC1, ss_identity_public(idb));
+	assert_int_equal(respond_to(init), SS_ERR_SIGNATURE);
 	/* b's own identity as the initiator (mac1 and signature would not matter). */
 	memcpy(init + SS_INIT_OFF_IDENTITY, ss_identity_public(idb), 32);
 	remac(init, SS_INIT_OFF_MAC1, ss_identity_public(idb));
