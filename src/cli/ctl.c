@@ -263,6 +263,11 @@ static void iface_field(const char *k, const char *val, char *drops, size_t dcap
 		printf("  transport: %s\n", !strcmp(val, "ip") ? "raw IP protocol 99" : "udp");
 	} else if (!strcmp(k, "policy")) {
 		printf("  policy for peers without Allow: %s\n", val);
+	} else if (!strcmp(k, "tun_reads")) {
+		printf("  reading %s: %s\n", "TUN",
+		       !strcmp(val, "ring") ? "packet ring" : "one read() per packet");
+	} else if (!strcmp(k, "ring_drops")) {
+		printf("  dropped (ring full): %s\n", val);
 	} else if (!strcmp(k, "listen_port") || !strcmp(k, "mtu") || !strcmp(k, "peer_count") ||
 		   !strcmp(k, "cookies_sent")) {
 		printf("  %s: %s\n",
@@ -343,7 +348,7 @@ static bool string_key(const char *k)
 {
 	static const char *const keys[] = {"interface",	  "identity", "transport",  "peer",
 					   "tofu",	  "endpoint", "allowed_ip", "allow",
-					   "last_denied", "access",   "policy"};
+					   "last_denied", "access",   "policy",	    "tun_reads"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(k, keys[i]))

@@ -141,6 +141,9 @@ static void do_get(ss_daemon *d, FILE *f)
 	kv(f, "policy", "%s", d->conf->policy_allow ? "allow" : "deny");
 	kv(f, "conntrack_total", "%u", ss_ct_count(d->ct));
 	kv(f, "grants_total", "%u", d->grants->n);
+	kv(f, "tun_reads", "%s", d->ring.fd >= 0 ? "ring" : "read");
+	if (d->ring.fd >= 0)
+		kv(f, "ring_drops", "%llu", (unsigned long long)ss_tunring_drops(&d->ring));
 	put_drops(f, cs.drops, d->drops);
 	for (ss_dpeer *p = d->peers; p; p = p->next)
 		put_peer(d, f, p);

@@ -374,22 +374,44 @@ static void outbound_seg(void *arg, const uint8_t *pkt, size_t len)
 	handle_outbound(arg, pkt, len, false);
 }
 
+/* One packet the host sent into TUN, with its virtio header when offloading. */
+static void outbound(ss_daemon *d, uint8_t *pkt, size_t n)
+{
+	if (!d->offload) {
+		handle_outbound(d, pkt, n, true);
+		return;
+	}
+	if (n > SS_VNET_HDR_LEN)
+		track_super(d, pkt + SS_VNET_HDR_LEN, n - SS_VNET_HDR_LEN);
+	if (ss_offload_split(pkt, n, d->seg, SS_MAX_PLAINTEXT, outbound_seg, d) < 0)
+		d->drops[SS_TUN_MALFORMED]++;
+}
+
+static void ring_read(ss_daemon *d)
+{
+	const size_t cap = SS_MAX_PLAINTEXT + SS_VNET_HDR_LEN;
+	uint8_t *pkt;
+	size_t n;
+
+	for (int i = 0; i < SS_TUN_BATCH && (pkt = ss_tunring_next(&d->ring, d->buf_in, cap, &n));
+	     i++) {
+		outbound(d, pkt, n);
+		ss_tunring_release(&d->ring);
+	}
+}
+
 static void tun_read(ss_daemon *d)
 {
+	if (d->ring.fd >= 0) {
+		ring_read(d);
+		return;
+	}
 	for (int i = 0; i < SS_TUN_BATCH; i++) {
 		ssize_t n = read(d->tun, d->buf_in, SS_MAX_PLAINTEXT + SS_VNET_HDR_LEN);
 
 		if (n <= 0)
 			break;
-		if (!d->offload) {
-			handle_outbound(d, d->buf_in, (size_t)n, true);
-			continue;
-		}
-		if ((size_t)n > SS_VNET_HDR_LEN)
-			track_super(d, d->buf_in + SS_VNET_HDR_LEN, (size_t)n - SS_VNET_HDR_LEN);
-		if (ss_offload_split(d->buf_in, (size_t)n, d->seg, SS_MAX_PLAINTEXT, outbound_seg,
-				     d) < 0)
-			d->drops[SS_TUN_MALFORMED]++;
+		outbound(d, d->buf_in, (size_t)n);
 	}
 }
 
@@ -798,6 +820,8 @@ int ss_daemon_run(ss_daemon *d)
 		for (int i = 0; i < n; i++) {
 			switch (ev[i].data.u32) {
 			case EV_TUN:
+				if (ev[i].events & EPOLLERR)
+					ss_tunring_clear_error(&d->ring);
 				tun_read(d);
 				break;
 			case EV_NET0:

@@ -11,6 +11,7 @@
 #include "allowedips.h"
 #include "capability.h"
 #include "config.h"
+#include "tunring.h"
 #include "conntrack.h"
 #include "grant.h"
 #include "ratelimit.h"
@@ -91,6 +92,7 @@ typedef struct ss_daemon {
 	ss_txbatch txb;
 	ss_rxbatch rxb;
 	bool offload;	    /* TUN hands us TSO super-packets with virtio headers */
+	ss_tunring ring;    /* outgoing packets without a read() each (ring.fd < 0: read TUN) */
 	struct ss_gro *gro; /* segments joined on their way back into TUN */
 	uint8_t *seg;	    /* one segment cut out of a super-packet */
 	ss_ct *ct;	    /* replies to what this host sent */

@@ -430,6 +430,20 @@ static int load_identity(ss_daemon *d, char *err, size_t errlen)
 	return ret;
 }
 
+/* Without the ring (no CAP_NET_RAW, no AF_PACKET) TUN is read as before, one read a packet. */
+static void open_ring(ss_daemon *d)
+{
+	int ret;
+
+	d->ring.fd = -1;
+	if (getenv("SILOSEC_NO_RING"))
+		return;
+	ret = ss_tunring_open(&d->ring, d->tun, d->ifindex, d->offload);
+	if (ret)
+		ss_log(LOG_NOTICE, "no packet ring on %s (%s): reading TUN one packet at a time",
+		       d->conf->name, strerror(-ret));
+}
+
 static int setup_netdev(ss_daemon *d, char *err, size_t errlen)
 {
 	char a[64];
@@ -465,6 +479,8 @@ static int setup_netdev(ss_daemon *d, char *err, size_t errlen)
 			 strerror(-ret));
 		return SS_ERR_IO;
 	}
+	/* After the link is up: bound to a down device, the socket starts with ENETDOWN. */
+	open_ring(d);
 	return 0;
 }
 
@@ -511,9 +527,9 @@ static int setup_loop(ss_daemon *d, char *err, size_t errlen)
 	if (open_events(d) < 0)
 		ss_log(LOG_WARNING, "no address-change events (%s): roaming relies on timers",
 		       strerror(errno));
-	if (d->sigfd < 0 || d->epfd < 0 || watch(d, d->tun, 1) || watch(d, d->tr.fd[0], 2) ||
-	    watch(d, d->tr.fd[1], 3) || watch(d, d->ctl, 4) || watch(d, d->sigfd, 5) ||
-	    watch(d, d->nl_events, 6)) {
+	if (d->sigfd < 0 || d->epfd < 0 || watch(d, d->ring.fd >= 0 ? d->ring.fd : d->tun, 1) ||
+	    watch(d, d->tr.fd[0], 2) || watch(d, d->tr.fd[1], 3) || watch(d, d->ctl, 4) ||
+	    watch(d, d->sigfd, 5) || watch(d, d->nl_events, 6)) {
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		return SS_ERR_IO;
 	}
@@ -585,6 +601,7 @@ int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err
 	d->conf = conf;
 	d->conf_path = conf_path;
 	d->tun = d->nl = d->nl_events = d->ctl = d->epfd = d->sigfd = -1;
+	d->ring.fd = -1;
 	d->tr.fd[0] = d->tr.fd[1] = -1;
 	d->next_deadline = UINT64_MAX;
 	d->peers_tail = &d->peers;
@@ -627,6 +644,8 @@ void ss_daemon_free(ss_daemon *d)
 		ss_daemon_remove_peer(d, d->peers);
 	if (d->ctl >= 0 && !ss_ctl_path(d->conf->name, path, sizeof(path)))
 		unlink(path);
+	/* The TUN device goes away with its fd; its filter needs no reset (nor may it: seccomp). */
+	ss_tunring_close(&d->ring, -1);
 	close_fd(d->tun);
 	close_fd(d->nl);
 	close_fd(d->nl_events);

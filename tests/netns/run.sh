@@ -30,6 +30,7 @@ else
 	run t_basic.sh udp 6
 	run t_basic.sh ip 4
 	run t_basic.sh ip 6
+	run t_basic.sh udp 4 noring
 	run t_three.sh
 	run t_keychange.sh
 	run t_roaming.sh
