@@ -4,7 +4,7 @@
 #          each divided by wireguard-go's (so wireguard-go = 1.0).
 # lat.dat: case, then wireguard-go, silosecd udp, silosecd ip normalised the same way,
 #          then the three absolute values as quoted text (for the labels).
-set terminal pngcairo size 1500,620 enhanced font "DejaVu Sans,11"
+set terminal pngcairo size 1650,620 enhanced font "DejaVu Sans,11"
 set output out
 set datafile missing "nan"
 set style fill solid 0.85 border lc rgb "#333333"
@@ -28,7 +28,7 @@ set title "Throughput relative to wireguard-go (higher is better)"
 set ylabel "× wireguard-go"
 set yrange [0:thr_top]
 set arrow 1 from graph 0, first 3 to graph 1, first 3 nohead dt 2 lw 1.5 lc rgb "#2ca02c" front
-set label 1 "target 3.0×" at graph 0.99, first 3 right offset 0,0.6 tc rgb "#2ca02c" front
+set label 1 "target 3.0×" at graph 0.01, first 3 left offset 0,0.6 tc rgb "#2ca02c" front
 plot thr using ($0 - bw):2:(bw) with boxes lc rgb c_wg title "wireguard-go", \
      ''  using ($0):3:(bw):xtic(1) with boxes lc rgb c_udp title "silosecd udp", \
      ''  using ($0 + bw):4:(bw) with boxes lc rgb c_ip title "silosecd ip", \
