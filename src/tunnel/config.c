@@ -41,6 +41,7 @@ enum key_id {
 	K_TRUST_STORE,
 	K_ACCEPT_TOFU,
 	K_POLICY,
+	K_TUN_RING,
 	K_CT_PER_PEER,
 	K_IDENTITY,
 	K_ENDPOINT,
@@ -390,19 +391,33 @@ static int set_trust_store(struct parser *p, const struct key *k, char *val)
 	return resolve(p, val, &p->conf->trust_store);
 }
 
-static int set_accept_tofu(struct parser *p, const struct key *k, char *val)
+static int parse_bool(struct parser *p, const struct key *k, const char *val, bool *out)
 {
 	static const char *const yes[] = {"yes", "true", "on", "1"};
 	static const char *const no[] = {"no", "false", "off", "0"};
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (!strcasecmp(val, yes[i]) || !strcasecmp(val, no[i])) {
-			p->conf->accept_anonymous = !strcasecmp(val, yes[i]);
+			*out = !strcasecmp(val, yes[i]);
 			return 0;
 		}
 	}
 	return fail(p, p->line, SS_ERR_FORMAT, "%s: \"%s\" is not yes/no/true/false/on/off/1/0",
 		    k->name, val);
+}
+
+static int set_accept_tofu(struct parser *p, const struct key *k, char *val)
+{
+	return parse_bool(p, k, val, &p->conf->accept_anonymous);
+}
+
+static int set_tun_ring(struct parser *p, const struct key *k, char *val)
+{
+	bool on;
+	int ret = parse_bool(p, k, val, &on);
+
+	p->conf->no_tun_ring = !on;
+	return ret;
 }
 
 static int set_policy(struct parser *p, const struct key *k, char *val)
@@ -505,6 +520,7 @@ static const struct key keys[K_COUNT] = {
 	[K_TRUST_STORE] = {"TrustStore", SEC_INTERFACE, false, set_trust_store},
 	[K_ACCEPT_TOFU] = {"AcceptTofu", SEC_INTERFACE, false, set_accept_tofu},
 	[K_POLICY] = {"Policy", SEC_INTERFACE, false, set_policy},
+	[K_TUN_RING] = {"TunRing", SEC_INTERFACE, false, set_tun_ring},
 	[K_CT_PER_PEER] = {"ConntrackPerPeer", SEC_INTERFACE, false, set_ct_per_peer},
 	[K_IDENTITY] = {"Identity", SEC_PEER, false, set_identity},
 	[K_ENDPOINT] = {"Endpoint", SEC_PEER, false, set_endpoint},

@@ -436,7 +436,7 @@ static void open_ring(ss_daemon *d)
 	int ret;
 
 	d->ring.fd = -1;
-	if (getenv("SILOSEC_NO_RING"))
+	if (d->conf->no_tun_ring || getenv("SILOSEC_NO_RING"))
 		return;
 	ret = ss_tunring_open(&d->ring, d->tun, d->ifindex, d->offload);
 	if (ret)

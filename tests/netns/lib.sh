@@ -179,7 +179,7 @@ Allow = any"
 
 two_nodes() {
 	local tr=${1:-udp} fam=${2:-4} ea=198.51.1.1:51001 eb=198.51.1.2:51002
-	local allow=${TWO_NODES_ALLOW:-any}
+	local allow=${TWO_NODES_ALLOW:-any} # TWO_NODES_IFACE: more [Interface] lines
 	if [ "$fam" = 6 ]; then
 		ea="[fd00:1::1]:51001"
 		eb="[fd00:1::2]:51002"
@@ -192,6 +192,7 @@ PrivateKeyFile = node.key
 Address = 10.77.0.1/24, fd77::1/64
 ListenPort = 51001
 Transport = $tr
+${TWO_NODES_IFACE:-}
 [Peer]
 Identity = ${ID[b]}
 Endpoint = $eb
@@ -202,6 +203,7 @@ PrivateKeyFile = node.key
 Address = 10.77.0.2/24, fd77::2/64
 ListenPort = 51002
 Transport = $tr
+${TWO_NODES_IFACE:-}
 [Peer]
 Identity = ${ID[a]}
 Endpoint = $ea

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Two hosts, one tunnel: ping and TCP/UDP (iperf3) over IPv4 and IPv6 inside, exact
 # byte counters in `silosec show`. Arguments: transport (udp|ip), outer family (4|6), and
-# "noring" to read TUN one packet at a time instead of through the packet ring.
+# "noring" (TunRing = no) to read TUN one packet at a time instead of through the ring.
 source "$(dirname "$0")/lib.sh"
-tr=${1:-udp} fam=${2:-4}
-[ "${3:-}" = noring ] && export SILOSEC_NO_RING=1
-echo "# transport $tr, outer IPv$fam${SILOSEC_NO_RING:+, TUN read one packet at a time}"
+tr=${1:-udp} fam=${2:-4} noring=
+[ "${3:-}" = noring ] && noring=1 TWO_NODES_IFACE="TunRing = no"
+echo "# transport $tr, outer IPv$fam${noring:+, TunRing = no}"
 two_nodes "$tr" "$fam" || exit 1
 
 check "ping IPv4 through the tunnel" on a ping -c 3 -i 0.2 -W 2 10.77.0.2
@@ -65,11 +65,11 @@ no_drops() {
 }
 check "no packet dropped on either peer" no_drops
 
-# Outgoing packets come through the packet ring unless SILOSEC_NO_RING is set; nothing
+# Outgoing packets come through the packet ring unless TunRing = no; nothing
 # may be lost in it, and the TUN queue it replaces must stay empty.
 ring() {
 	local want=ring h
-	[ -n "${SILOSEC_NO_RING:-}" ] && want=read
+	[ -n "$noring" ] && want=read
 	for h in a b; do
 		[ "$(jget $h "d['tun_reads']")" = "$want" ] || { show $h; return 1; }
 		[ "$want" = read ] || [ "$(jget $h "d['ring_drops']")" = 0 ] || { show $h; return 1; }

@@ -686,6 +686,25 @@ static void error_allow_key(void **state)
 	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nAllow = tcp 22,\n", 5, "Allow: empty rule");
 	expect_error(IFACE "Policy = maybe\n", 3, "Policy: \"maybe\" is neither allow nor deny");
 	expect_error(IFACE "ConntrackPerPeer = 0\n", 3, "ConntrackPerPeer");
+	expect_error(IFACE "TunRing = sometimes\n", 3, "TunRing: \"sometimes\" is not yes/no");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nTunRing = no\n", 5, "TunRing");
+}
+
+/* The TUN packet ring is on unless TunRing says otherwise. */
+static void tun_ring_key(void **state)
+{
+	ss_conf *c;
+
+	(void)state;
+	c = parse_ok(IFACE);
+	assert_false(c->no_tun_ring);
+	ss_conf_free(c);
+	c = parse_ok(IFACE "TunRing = no\n");
+	assert_true(c->no_tun_ring);
+	ss_conf_free(c);
+	c = parse_ok(IFACE "tunring = On\n");
+	assert_false(c->no_tun_ring);
+	ss_conf_free(c);
 }
 
 static void allow_and_policy(void **state)
@@ -1061,6 +1080,7 @@ int main(void)
 		cmocka_unit_test(error_private_key_not_echoed),
 		cmocka_unit_test(error_peer_keys),
 		cmocka_unit_test(allow_and_policy),
+		cmocka_unit_test(tun_ring_key),
 		cmocka_unit_test(error_buffer_handling),
 		cmocka_unit_test_setup_teardown(load_resolves_and_names, tmpdir_setup,
 						tmpdir_teardown),
