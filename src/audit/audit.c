@@ -2,12 +2,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <silosec/error.h>
 #include <silosec/identity.h>
@@ -22,11 +24,52 @@ struct bucket {
 };
 
 static struct {
-	int fd;
+	int fd; /* -1: detached, nothing is written */
 	char daemon[32];
+	char path[PATH_MAX]; /* absolute, for reopening; empty for stderr */
 	struct bucket slots[SS_AUDIT_SLOTS];
-	struct bucket all; /* refusals and drops from every source together */
+	struct bucket all;   /* refusals and drops from every source together */
+	struct bucket relay; /* lines another process admitted (ss_audit_relayed) */
 } au = {.fd = 2};
+
+/*
+ * Non-blocking, so that a FIFO without a reader at the path fails (ENXIO) instead of
+ * stalling the daemon; the flag is cleared again, it means nothing for a regular file.
+ */
+static int open_trail(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		      0600);
+
+	if (fd >= 0 && fcntl(fd, F_SETFL, O_APPEND) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* The path kept for reopening: absolute, since the daemons may chdir("/") later. */
+static int keep_path(const char *path)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(au.path, sizeof(au.path), "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)))
+		n = snprintf(au.path, sizeof(au.path), "%s/%s", cwd, path);
+	else
+		return -1;
+	if (n < 0 || (size_t)n >= sizeof(au.path)) {
+		au.path[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
 
 int ss_audit_open(const char *path, const char *daemon)
 {
@@ -34,9 +77,23 @@ int ss_audit_open(const char *path, const char *daemon)
 
 	snprintf(au.daemon, sizeof(au.daemon), "%s", daemon ? daemon : "silosec");
 	if (path && strcmp(path, "-") != 0) {
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
+		char saved[PATH_MAX];
+
+		memcpy(saved, au.path, sizeof(saved));
+		if (keep_path(path) < 0) {
+			memcpy(au.path, saved, sizeof(saved));
 			return SS_ERR_IO;
+		}
+		fd = open_trail(au.path);
+		if (fd < 0) {
+			int e = errno;
+
+			memcpy(au.path, saved, sizeof(saved));
+			errno = e;
+			return SS_ERR_IO;
+		}
+	} else {
+		au.path[0] = '\0';
 	}
 	if (au.fd > 2)
 		close(au.fd);
@@ -44,9 +101,60 @@ int ss_audit_open(const char *path, const char *daemon)
 	return 0;
 }
 
+int ss_audit_reopen(void)
+{
+	struct stat cur, now;
+	struct timespec t;
+	int fd, e;
+
+	if (!au.path[0] || au.fd < 0)
+		return 0;
+	/* Not renamed or removed since: nothing to do (and no need for write access). */
+	if (fstat(au.fd, &cur) == 0 && stat(au.path, &now) == 0 && cur.st_dev == now.st_dev &&
+	    cur.st_ino == now.st_ino)
+		return 0;
+	fd = open_trail(au.path);
+	if (fd >= 0) {
+		if (au.fd > 2)
+			close(au.fd);
+		au.fd = fd;
+		return 1;
+	}
+	e = errno;
+	{
+		/* Said in the trail too, which goes on in the old file: the gap is explained. */
+		char detail[PATH_MAX + 160];
+		struct ss_audit_rec r = {.event = "audit_reopen",
+					 .decision = "keep_old_file",
+					 .code = SS_ERR_IO,
+					 .detail = detail};
+
+		snprintf(detail, sizeof(detail),
+			 "cannot reopen %s: %s; writing on to the file open before", au.path,
+			 strerror(e));
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ss_audit(&r, (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec);
+	}
+	errno = e;
+	return SS_ERR_IO;
+}
+
+const char *ss_audit_path(void)
+{
+	return au.path[0] ? au.path : NULL;
+}
+
 int ss_audit_fd(void)
 {
 	return au.fd;
+}
+
+void ss_audit_detach(void)
+{
+	if (au.fd > 2)
+		close(au.fd);
+	au.fd = -1;
+	au.path[0] = '\0';
 }
 
 void ss_audit_close(void)
@@ -54,6 +162,7 @@ void ss_audit_close(void)
 	if (au.fd > 2)
 		close(au.fd);
 	au.fd = 2;
+	au.path[0] = '\0';
 }
 
 /* FNV-1a: the table only spreads sources, an attacker choosing collisions gains nothing
@@ -255,13 +364,12 @@ int ss_audit_format(char *buf, size_t len, const struct ss_audit_rec *r, uint64_
 	return format(buf, len, r, suppressed, 0);
 }
 
-void ss_audit(const struct ss_audit_rec *r, uint64_t now_ns)
+static void emit(const struct ss_audit_rec *r, uint64_t suppressed, uint64_t suppressed_all)
 {
 	char line[SS_AUDIT_LINE_MAX];
-	uint64_t suppressed = 0, suppressed_all = 0;
 	int n;
 
-	if (!admit(r, now_ns, &suppressed, &suppressed_all))
+	if (au.fd < 0)
 		return;
 	n = format(line, sizeof(line), r, suppressed, suppressed_all);
 	if (n < 0) {
@@ -275,4 +383,40 @@ void ss_audit(const struct ss_audit_rec *r, uint64_t now_ns)
 	/* One write per line: O_APPEND keeps lines whole between processes. */
 	while (write(au.fd, line, (size_t)n) < 0 && errno == EINTR)
 		;
+}
+
+void ss_audit(const struct ss_audit_rec *r, uint64_t now_ns)
+{
+	uint64_t suppressed = 0, suppressed_all = 0;
+
+	if (au.fd < 0 || !admit(r, now_ns, &suppressed, &suppressed_all))
+		return;
+	emit(r, suppressed, suppressed_all);
+}
+
+int ss_audit_admit(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t *suppressed,
+		   uint64_t *suppressed_all)
+{
+	*suppressed = *suppressed_all = 0;
+	return admit(r, now_ns, suppressed, suppressed_all);
+}
+
+void ss_audit_relayed(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t suppressed,
+		      uint64_t suppressed_all)
+{
+	if (!au.relay.key) {
+		au.relay.key = 1;
+		au.relay.tokens = SS_AUDIT_RELAY_BURST * 1000;
+		au.relay.last_ns = now_ns;
+	}
+	refill(&au.relay, now_ns, SS_AUDIT_RELAY_RATE, SS_AUDIT_RELAY_BURST);
+	if (au.relay.tokens < 1000) {
+		au.relay.suppressed++;
+		return;
+	}
+	au.relay.tokens -= 1000;
+	/* What the ceiling held back is reported as the child's own cross-source count is. */
+	suppressed_all += au.relay.suppressed;
+	au.relay.suppressed = 0;
+	emit(r, suppressed, suppressed_all);
 }

@@ -4,7 +4,8 @@
  * (handshakes, TOFU pins, capability denials, grants, knocks, sandbox violations).
  *
  * Lines carry no secret: identities appear only as their short fingerprint. Output goes to
- * an append-only file opened before the daemon drops privileges, or to stderr. Each source
+ * an append-only file opened before the daemon drops privileges, or to stderr; after a log
+ * rotation (SIGHUP) the daemons reopen it by its path. Each source
  * (remote address, or the event name for records without one) gets a token bucket, so a
  * flood costs a bounded number of lines; the next line let through for that source says how
  * many were suppressed. Refusals and drops also share one process-wide bucket (spoofed
@@ -27,6 +28,13 @@
  */
 #define SS_AUDIT_ALL_RATE 50
 #define SS_AUDIT_ALL_BURST 500
+/*
+ * Lines another process admitted and handed over (the knock parser child's refusals):
+ * a ceiling above what that process's own limit lets through, so that a compromised
+ * child cannot flood the trail.
+ */
+#define SS_AUDIT_RELAY_RATE (2 * SS_AUDIT_ALL_RATE)
+#define SS_AUDIT_RELAY_BURST (2 * SS_AUDIT_ALL_BURST)
 #define SS_AUDIT_LINE_MAX 1024
 
 struct ss_audit_rec {
@@ -44,6 +52,16 @@ struct ss_audit_rec {
  * opened O_APPEND. Returns 0 or SS_ERR_IO (errno kept). Safe to call again (reopens).
  */
 int ss_audit_open(const char *path, const char *daemon);
+/*
+ * Log rotation (SIGHUP): if the file at the path given to ss_audit_open is no longer the
+ * one open (renamed or removed), open the path anew (O_APPEND | O_CREAT, 0600) and write
+ * there. Returns 1 (reopened), 0 (same file, or stderr: nothing to do) or SS_ERR_IO (errno
+ * kept): then the old descriptor stays in use and an "audit_reopen" line saying why is
+ * written to it, so no line is lost; the caller logs the failure too.
+ */
+int ss_audit_reopen(void);
+/* The absolute path reopened by ss_audit_reopen, or NULL (stderr). */
+const char *ss_audit_path(void);
 /* Write one record unless its source is over its rate; now_ns is CLOCK_MONOTONIC. */
 void ss_audit(const struct ss_audit_rec *r, uint64_t now_ns);
 /*
@@ -51,7 +69,19 @@ void ss_audit(const struct ss_audit_rec *r, uint64_t now_ns);
  * SS_ERR_BUFFER. Used by ss_audit and by tests; no rate limit.
  */
 int ss_audit_format(char *buf, size_t len, const struct ss_audit_rec *r, uint64_t suppressed);
-/* The file descriptor the trail writes to (for sandboxes that must keep it open). */
+/*
+ * Privilege separation: a sandboxed child must not hold the trail (it could write any
+ * line). ss_audit_detach closes it in the child; ss_audit then writes nothing. The child
+ * asks ss_audit_admit (its rate limit, 1 = let through, with the counts to report) and
+ * sends the record's fields to its parent, which checks them and calls ss_audit_relayed:
+ * the line is written with the child's counts, under the SS_AUDIT_RELAY_* ceiling.
+ */
+void ss_audit_detach(void);
+int ss_audit_admit(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t *suppressed,
+		   uint64_t *suppressed_all);
+void ss_audit_relayed(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t suppressed,
+		      uint64_t suppressed_all);
+/* The file descriptor the trail writes to (-1 once detached). */
 int ss_audit_fd(void);
 void ss_audit_close(void);
 

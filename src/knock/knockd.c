@@ -10,6 +10,9 @@
  * writes the replay cache); for an accepted knock it sends a small request over a
  * socketpair to the parent, which checks again that this identity may run this action
  * and runs it. The parent restarts a child that dies, with a backoff, and audits it.
+ * Only the parent holds the audit file: the child sends its refusals over the same
+ * socketpair and the parent writes them (a compromised child cannot forge other lines).
+ * SIGHUP reopens the audit file (log rotation).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +67,23 @@ struct kreq {
 	ss_knock_evidence ev;
 };
 #define KREQ_MAGIC 0x4b524551u
+
+/*
+ * A refusal the child would audit, sent to the parent (which holds the audit file): only
+ * fields, never a formatted line, so the child can only ever add "knock refuse" lines. The
+ * counts are what the child's own rate limit held back for this source and overall.
+ */
+struct kaudit {
+	uint32_t magic;
+	int32_t code;	/* an SS_ERR_* code */
+	int32_t family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16];
+	uint8_t has_identity;
+	uint8_t identity[SS_IDENTITY_LEN];
+	char action[SS_KNOCK_MAX_ACTION + 1]; /* "" for none */
+	uint64_t suppressed, suppressed_all;
+};
+#define KAUD_MAGIC 0x4b415544u
 
 static bool log_stderr = true;
 
@@ -283,31 +303,67 @@ static void to_sockaddr(int family, const uint8_t *addr, struct sockaddr_storage
 		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, addr, 16);
 }
 
+struct knock_rec {
+	struct ss_audit_rec r;
+	struct sockaddr_storage ss;
+	char detail[160];
+};
+
+static const struct ss_audit_rec *knock_rec(struct knock_rec *k, const char *decision, int code,
+					    const uint8_t *identity, int family,
+					    const uint8_t *addr, const char *action,
+					    const char *why)
+{
+	memset(&k->r, 0, sizeof(k->r));
+	k->r.event = "knock";
+	k->r.decision = decision;
+	k->r.code = code;
+	k->r.identity = identity;
+	k->r.detail = k->detail;
+	to_sockaddr(family, addr, &k->ss);
+	k->r.peer = (const struct sockaddr *)&k->ss;
+	snprintf(k->detail, sizeof(k->detail), "%s%s%s%s", action && *action ? "action " : "",
+		 action ? action : "", why && action && *action ? "; " : "", why ? why : "");
+	return &k->r;
+}
+
 static void audit_knock(const char *decision, int code, const uint8_t *identity, int family,
 			const uint8_t *addr, const char *action, const char *why)
 {
-	struct sockaddr_storage ss;
-	char detail[160];
-	struct ss_audit_rec r = {.event = "knock",
-				 .decision = decision,
-				 .code = code,
-				 .identity = identity,
-				 .detail = detail};
+	struct knock_rec k;
 
-	to_sockaddr(family, addr, &ss);
-	r.peer = (const struct sockaddr *)&ss;
-	snprintf(detail, sizeof(detail), "%s%s%s%s", action && *action ? "action " : "",
-		 action ? action : "", why && action && *action ? "; " : "", why ? why : "");
-	ss_audit(&r, mono_ns());
+	ss_audit(knock_rec(&k, decision, code, identity, family, addr, action, why), mono_ns());
 }
 
-/* A refusal in the child: identity and action only once the signature vouches for them. */
-static void audit_drop(int code, const ss_knock_verdict *v, int family, const uint8_t *addr)
+/*
+ * A refusal in the child: identity and action only once the signature vouches for them.
+ * The child's rate limit decides whether it is worth a message; the parent writes it.
+ */
+static void audit_drop(int sock, int code, const ss_knock_verdict *v, int family,
+		       const uint8_t *addr)
 {
 	bool signed_ok = code <= SS_ERR_KNOCK_UNKNOWN_ID && code >= SS_KNOCK_DROP_LAST;
+	const char *action = code <= SS_ERR_KNOCK_TIME && signed_ok ? v->msg.action : NULL;
+	struct knock_rec k;
+	struct kaudit a;
 
-	audit_knock("refuse", code, signed_ok ? v->msg.client : NULL, family, addr,
-		    code <= SS_ERR_KNOCK_TIME && signed_ok ? v->msg.action : NULL, NULL);
+	memset(&a, 0, sizeof(a));
+	if (!ss_audit_admit(knock_rec(&k, "refuse", code, signed_ok ? v->msg.client : NULL, family,
+				      addr, action, NULL),
+			    mono_ns(), &a.suppressed, &a.suppressed_all))
+		return;
+	a.magic = KAUD_MAGIC;
+	a.code = code;
+	a.family = family;
+	memcpy(a.addr, addr, family == AF_INET ? 4 : 16);
+	if (signed_ok) {
+		a.has_identity = 1;
+		memcpy(a.identity, v->msg.client, sizeof(a.identity));
+	}
+	if (action)
+		snprintf(a.action, sizeof(a.action), "%s", action);
+	if (send(sock, &a, sizeof(a), MSG_NOSIGNAL) != (ssize_t)sizeof(a))
+		_exit(1); /* the parent is gone */
 }
 
 /* ---- the parser child: recv and validation, no privileges ---- */
@@ -335,7 +391,7 @@ static void handle_packet(struct parser *p, const uint8_t *buf, size_t len,
 	r = ss_knock_validate(&p->val, buf, len, fam, req.addr, mono_ns(), wall_ms(), &v);
 	if (r) {
 		log_drop(&p->ls, p->conf, r, src, &v, wall_ms());
-		audit_drop(r, &v, fam, req.addr);
+		audit_drop(p->sock, r, &v, fam, req.addr);
 		/* Not a bad knock but our replay file: a fresh child compacts it as root. */
 		if (ss_knock_drop_index(r) < 0)
 			_exit(EXIT_RESTART);
@@ -439,12 +495,13 @@ static void close_others(int *keep, size_t n)
 /*
  * The child keeps no capability and reaches, through Landlock, only the replay file's
  * directory (compaction writes a new file there and renames it). The listening sockets,
- * the socketpair, the audit file and the replay file stay open from before the drop.
+ * the socketpair and the replay file stay open from before the drop; the audit file does
+ * not (refusals go to the parent, audit_drop).
  */
 static int parser_sandbox(const struct parser *p)
 {
 	char *rdir = ss_path_dir(p->conf->replay_file);
-	const struct ss_sandbox_path paths[] = {{rdir, true}};
+	const struct ss_sandbox_path paths[] = {{rdir, true, false}};
 	struct ss_sandbox_policy pol = {
 		.profile = SS_SANDBOX_KNOCK_PARSER,
 		.null_backend = p->o->no_sandbox,
@@ -501,6 +558,8 @@ static void run_parser(const struct ss_daemon_args *o, const ss_kconf *conf, con
 	p.nlisten = nlisten;
 	/* syslog reconnects by itself; its descriptor must not be reused under it. */
 	closelog();
+	/* The trail is the parent's: the child writes no line itself. */
+	ss_audit_detach();
 	p.sfd = parser_signalfd();
 	for (size_t i = 0; i < nlisten; i++) {
 		p.pfd[i].fd = lfd[i];
@@ -509,7 +568,6 @@ static void run_parser(const struct ss_daemon_args *o, const ss_kconf *conf, con
 	}
 	keep[nk++] = sock;
 	keep[nk++] = p.sfd;
-	keep[nk++] = ss_audit_fd();
 	close_others(keep, nk);
 	/* The replay file is loaded and compacted here, still as root. */
 	if (p.sfd < 0 || ss_random_system(NULL, (uint8_t *)&seed, sizeof(seed)) ||
@@ -662,18 +720,48 @@ static int wait_ready(struct parent *P)
 	return 0;
 }
 
+/*
+ * A refusal the child audits: written here, from fields checked again (the child is
+ * untrusted), under the relay ceiling. Identity and action are the child's word, as they
+ * always were for refusals; nothing here is acted on.
+ */
+static int relay_audit(const struct kaudit *a)
+{
+	char action[sizeof(a->action)];
+	struct knock_rec k;
+
+	if (a->magic != KAUD_MAGIC || (a->family != AF_INET && a->family != AF_INET6) ||
+	    a->code >= 0 || !strcmp(ss_err_name(a->code), "SS_ERR_UNKNOWN") ||
+	    a->has_identity > 1 || !memchr(a->action, '\0', sizeof(a->action)))
+		return -1;
+	memcpy(action, a->action, sizeof(action));
+	ss_audit_relayed(knock_rec(&k, "refuse", a->code, a->has_identity ? a->identity : NULL,
+				   a->family, a->addr, action, NULL),
+			 mono_ns(), a->suppressed, a->suppressed_all);
+	return 0;
+}
+
 static void parser_read(struct parent *P)
 {
-	struct kreq q;
+	union {
+		struct kreq q;
+		struct kaudit a;
+	} m;
 	ssize_t n;
 
-	while ((n = recv(P->sock, &q, sizeof(q), MSG_DONTWAIT | MSG_TRUNC)) > 0) {
-		if (n == (ssize_t)sizeof(q))
-			handle_request(P, &q);
+	while ((n = recv(P->sock, &m, sizeof(m), MSG_DONTWAIT | MSG_TRUNC)) > 0) {
+		int bad = 0;
+
+		if (n == (ssize_t)sizeof(m.q) && m.q.magic == KREQ_MAGIC)
+			handle_request(P, &m.q);
+		else if (n == (ssize_t)sizeof(m.a) && m.a.magic == KAUD_MAGIC)
+			bad = relay_audit(&m.a);
 		else if (n != 1) /* 1: the "ready" byte of a restarted child */
+			bad = 1;
+		if (bad)
 			ss_knock_log(LOG_WARNING, "%s: malformed request from the parser child",
 				     ss_err_name(SS_ERR_SANDBOX));
-		ss_wipe(&q, sizeof(q));
+		ss_wipe(&m, sizeof(m));
 	}
 	if (n == 0) { /* the child is gone; SIGCHLD says how */
 		close(P->sock);
@@ -710,6 +798,9 @@ static void reap_parser(struct parent *P, bool running)
 
 	if (pid <= 0 || waitpid(pid, &status, WNOHANG) != pid)
 		return;
+	/* What it sent before it died, its audit lines among them, is still queued. */
+	if (P->sock >= 0)
+		parser_read(P);
 	if (P->sock >= 0) {
 		close(P->sock);
 		P->sock = -1;
@@ -815,6 +906,25 @@ static int parent_signalfd(void)
 	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
+/*
+ * Log rotation: the audit file is opened anew if it was renamed (the parent is root, and
+ * the only writer). If that fails, the old file stays in use and says so.
+ */
+static void sighup(void)
+{
+	int ret = ss_audit_reopen();
+
+	if (ret > 0)
+		ss_knock_log(LOG_NOTICE, "SIGHUP: audit trail %s reopened", ss_audit_path());
+	else if (ret < 0)
+		ss_knock_log(LOG_WARNING,
+			     "%s: SIGHUP: cannot reopen the audit trail %s: %s; still writing to "
+			     "the file open before (renamed or removed), no line is lost",
+			     ss_err_name(SS_ERR_IO), ss_audit_path(), strerror(errno));
+	ss_knock_log(LOG_NOTICE, "SIGHUP: restart the daemon to reload the configuration "
+				 "(the replay cache persists)");
+}
+
 /* 1 while running. */
 static int parent_signals(struct parent *P, int sfd, bool *child_exited)
 {
@@ -829,8 +939,7 @@ static int parent_signals(struct parent *P, int sfd, bool *child_exited)
 		else if (si.ssi_signo == SIGUSR1 && P->child > 0)
 			kill(P->child, SIGUSR1); /* the counters are the child's */
 		else if (si.ssi_signo == SIGHUP)
-			ss_knock_log(LOG_NOTICE, "SIGHUP: restart the daemon to reload "
-						 "(the replay cache persists)");
+			sighup();
 	}
 	return running;
 }

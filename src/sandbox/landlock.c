@@ -34,6 +34,7 @@ struct ll_attr {
 #define LL_WRITE                                                                                   \
 	(LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_FILE |                          \
 	 LANDLOCK_ACCESS_FS_MAKE_REG | LL_TRUNCATE)
+#define LL_LOG_DIR (LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG)
 #define LL_FILE_ONLY                                                                               \
 	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                              \
 	 LANDLOCK_ACCESS_FS_READ_FILE | LL_TRUNCATE | LL_IOCTL_DEV)
@@ -65,7 +66,12 @@ static int add_path(int ruleset, const struct ss_sandbox_path *sp, uint64_t hand
 		return -1;
 	}
 	pb.parent_fd = fd;
-	pb.allowed_access = LL_READ | (sp->write ? LL_WRITE : 0);
+	if (sp->write)
+		pb.allowed_access = LL_READ | LL_WRITE;
+	else if (sp->log_dir)
+		pb.allowed_access = LL_LOG_DIR;
+	else
+		pb.allowed_access = LL_READ;
 	if (!S_ISDIR(st.st_mode))
 		pb.allowed_access &= LL_FILE_ONLY;
 	pb.allowed_access &= handled;
@@ -74,7 +80,7 @@ static int add_path(int ruleset, const struct ss_sandbox_path *sp, uint64_t hand
 	return ret < 0 ? -1 : 0;
 }
 
-static const struct ss_sandbox_path proc = {"/proc", false};
+static const struct ss_sandbox_path proc = {"/proc", false, false};
 
 int ss_landlock_build(const struct ss_sandbox_path *paths, size_t n,
 		      enum ss_sandbox_profile profile, int *abi)

@@ -33,6 +33,12 @@ enum ss_sandbox_profile {
 struct ss_sandbox_path {
 	const char *path;
 	bool write; /* create, write, rename and remove files in it (directories) */
+	/*
+	 * A log file's directory (reopened after rotation): create files in it and open them
+	 * for writing, nothing else (no reading, removing, renaming or truncating). Ignored
+	 * with write.
+	 */
+	bool log_dir;
 };
 
 struct ss_sandbox_policy {

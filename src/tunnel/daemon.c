@@ -783,15 +783,37 @@ static void nl_events(ss_daemon *d)
 
 /* ---- the loop ---- */
 
+/*
+ * Log rotation: the file at the --audit path is opened anew if it was renamed. Creating it
+ * in a root-owned directory needs CAP_DAC_OVERRIDE (kept only with a TrustStore); else
+ * /etc/logrotate.d/silosec creates it for the daemon's user first. If neither works, the
+ * old file stays in use and says so (ss_audit_reopen), and so does the log.
+ */
+static void audit_reopen(void)
+{
+	int ret = ss_audit_reopen();
+
+	if (ret > 0)
+		ss_log(LOG_INFO, "SIGHUP: audit trail %s reopened", ss_audit_path());
+	else if (ret < 0)
+		ss_log(LOG_WARNING,
+		       "%s: SIGHUP: cannot reopen the audit trail %s: %s; still writing to the "
+		       "file open before (renamed or removed), no line is lost",
+		       ss_err_name(SS_ERR_IO), ss_audit_path(), strerror(errno));
+}
+
 static void signal_read(ss_daemon *d)
 {
 	struct signalfd_siginfo si;
 
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
+		if (si.ssi_signo == SIGHUP) {
+			/* First, so that the reload's own lines land in the new file. */
+			audit_reopen();
 			ss_daemon_reload(d);
-		else
+		} else {
 			d->running = false;
+		}
 	}
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * silosecd: one SiloSec tunnel interface. Reads its configuration, creates the TUN
- * device, sockets and control socket, then moves packets until SIGTERM. SIGHUP reloads
- * the peers from the file without dropping the sessions of unchanged peers.
+ * device, sockets and control socket, then moves packets until SIGTERM. SIGHUP reopens
+ * the audit file after a log rotation and reloads the peers from the file without
+ * dropping the sessions of unchanged peers.
  */
 #include <errno.h>
 #include <limits.h>
@@ -69,7 +70,8 @@ static int daemonize(int *ready_fd)
  *   rtnetlink socket, and the kernel checks the capability on each message.
  * - CAP_DAC_READ_SEARCH: SIGHUP re-reads the configuration, normally root's and 0600.
  * - CAP_DAC_OVERRIDE, only with a TrustStore: TOFU pins are written by an atomic rename
- *   in the store's (root-owned) directory.
+ *   in the store's (root-owned) directory. It also lets SIGHUP create a rotated audit
+ *   file; without it, logrotate creates the file for our user first.
  * Landlock bounds all three to the paths below, whatever the file modes say.
  */
 static uint64_t tunnel_caps(const ss_daemon *d)
@@ -84,7 +86,7 @@ static uint64_t tunnel_caps(const ss_daemon *d)
 static int sandbox(const ss_daemon *d, const struct ss_daemon_args *o)
 {
 	char ctl[128], *cdir = ss_path_dir(d->conf_path), *tdir = ss_path_dir(d->conf->trust_store);
-	char *rdir = NULL;
+	char *rdir = NULL, *adir = ss_path_dir(ss_audit_path());
 	struct ss_sandbox_report rep;
 	const char *step = "";
 	int ret;
@@ -92,18 +94,22 @@ static int sandbox(const ss_daemon *d, const struct ss_daemon_args *o)
 	if (!ss_ctl_path(d->conf->name, ctl, sizeof(ctl)))
 		rdir = ss_path_dir(ctl);
 	{
-		/* Read: the configuration and the resolver's files; write: trust store, run dir. */
+		/*
+		 * Read: the configuration and the resolver's files; write: trust store, run dir;
+		 * create and write only: the audit file's directory (reopened after rotation).
+		 */
 		const struct ss_sandbox_path paths[] = {
-			{cdir, false},
-			{tdir, true},
-			{rdir, true},
-			{o->audit && strcmp(o->audit, "-") ? o->audit : NULL, true},
-			{"/etc/hosts", false},
-			{"/etc/resolv.conf", false},
-			{"/etc/nsswitch.conf", false},
-			{"/etc/gai.conf", false},
-			{"/etc/host.conf", false},
-			{"/dev/null", true}, /* stdio after daemonizing */
+			{cdir, false, false},
+			{tdir, true, false},
+			{rdir, true, false},
+			{o->audit && strcmp(o->audit, "-") ? o->audit : NULL, true, false},
+			{adir, false, true},
+			{"/etc/hosts", false, false},
+			{"/etc/resolv.conf", false, false},
+			{"/etc/nsswitch.conf", false, false},
+			{"/etc/gai.conf", false, false},
+			{"/etc/host.conf", false, false},
+			{"/dev/null", true, false}, /* stdio after daemonizing */
 		};
 		struct ss_sandbox_policy pol = {
 			.profile = SS_SANDBOX_TUNNEL,
@@ -123,6 +129,7 @@ static int sandbox(const ss_daemon *d, const struct ss_daemon_args *o)
 	free(cdir);
 	free(tdir);
 	free(rdir);
+	free(adir);
 	if (ret) {
 		ss_log(LOG_ERR, "%s: sandbox: %s failed: %s", ss_err_name(SS_ERR_SANDBOX), step,
 		       ret == SS_ERR_NOT_FOUND ? "no such user" : strerror(errno));

@@ -3,8 +3,9 @@
 # NoNewPrivs, only CAP_NET_ADMIN + CAP_DAC_READ_SEARCH) still moves traffic, answers
 # show/set and reloads on SIGHUP; silosec-knockd's parser child (unprivileged, no
 # capabilities) and its action runner (root with a bounded capability set, seccomp deny
-# list) still open a port on a knock; a parser child killed by a signal is audited
-# (sandbox_violation) and restarted, and knocks work again afterwards.
+# list) still open a port on a knock; only the parent holds the audit file; a parser
+# child killed by a signal is audited (sandbox_violation) and restarted, and knocks work
+# again afterwards.
 source "$(dirname "$0")/lib.sh"
 KNOCKD=$BUILD/src/knock/silosec-knockd
 
@@ -136,6 +137,11 @@ check "knockd parser child: Seccomp 2, NoNewPrivs 1, not root, no capabilities" 
 	props "$CHILD" 2 1 user 0000000000000000
 check "knockd action runner: Seccomp 2, NoNewPrivs 1, root, bounded CapEff" \
 	props "$KPID" 2 1 root $CAP_ACTIONS
+no_audit_fd() { # the trail is the parent's: the child could otherwise write any line
+	ls -l "/proc/$KPID/fd" | grep -q -- "-> $TMP/b/knock-audit.log" &&
+		! ls -l "/proc/$CHILD/fd" | grep -q -- "-> $TMP/b/knock-audit.log"
+}
+check "knockd parser child holds no descriptor on the audit file (the parent does)" no_audit_fd
 check "a knock opens the port through the privilege-separated daemon" knock --wait-port 8080 --wait 3
 check "the accepted knock is in the audit trail" \
 	grep -q '"event":"knock","decision":"accept"' "$TMP/b/knock-audit.log"

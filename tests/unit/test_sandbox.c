@@ -311,7 +311,7 @@ static void dac_caps_need_landlock(void **state)
 	(void)state;
 	if (geteuid() != 0)
 		skip();
-	static const struct ss_sandbox_path proc[] = {{"/proc", false}};
+	static const struct ss_sandbox_path proc[] = {{"/proc", false, false}};
 
 	pol.caps = 1ULL << CAP_NET_ADMIN | dac;
 	pol.landlock = true;
@@ -410,10 +410,73 @@ static void landlock_limits_paths(void **state)
 	assert_int_equal(chmod(lldir, 0777), 0);
 	paths[0].path = lldir;
 	paths[0].write = true;
+	paths[0].log_dir = false;
 	pol.landlock = true;
 	pol.paths = paths;
 	pol.npaths = 1;
 	st = run(&pol, do_landlock);
+	rmdir(lldir);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* A log directory: a rotated audit file may be created and written, nothing else. */
+static int do_log_dir(void)
+{
+	char path[96], other[96], renamed[96];
+	int fd;
+
+	if (open("/etc/passwd", O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES)
+		return -1;
+	snprintf(path, sizeof(path), "%s/new", lldir);
+	snprintf(other, sizeof(other), "%s/old", lldir);
+	snprintf(renamed, sizeof(renamed), "%s/renamed", lldir);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, "x\n", 2) != 2)
+		return -2;
+	close(fd);
+	/* Reading, removing and renaming stay refused, in the new file and the others. */
+	if (open(other, O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES)
+		return -3;
+	if (open(path, O_RDONLY | O_CLOEXEC) >= 0 || errno != EACCES)
+		return -4;
+	if (unlink(other) == 0 || unlink(path) == 0)
+		return -5;
+	if (rename(other, renamed) == 0)
+		return -6;
+	return 0;
+}
+
+static void landlock_log_dir(void **state)
+{
+	struct ss_sandbox_policy pol = profile(SS_SANDBOX_KNOCK_PARSER);
+	struct ss_sandbox_path paths[1] = {{NULL, false, true}};
+	char path[96];
+	struct stat sb;
+	int st, fd;
+
+	(void)state;
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) <= 0)
+		skip();
+	snprintf(lldir, sizeof(lldir), "/tmp/ss-sandbox-XXXXXX");
+	assert_non_null(mkdtemp(lldir));
+	/* Only Landlock may refuse: the modes allow the unprivileged child everything. */
+	assert_int_equal(chmod(lldir, 0777), 0);
+	snprintf(path, sizeof(path), "%s/old", lldir);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, 0666), 0);
+	close(fd);
+	paths[0].path = lldir;
+	pol.landlock = true;
+	pol.paths = paths;
+	pol.npaths = 1;
+	st = run(&pol, do_log_dir);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/new", lldir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 2);
+	unlink(path);
 	rmdir(lldir);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
@@ -554,6 +617,7 @@ int main(void)
 		cmocka_unit_test(ptrace_and_fork_kill),
 		cmocka_unit_test(privileges_dropped),
 		cmocka_unit_test(landlock_limits_paths),
+		cmocka_unit_test(landlock_log_dir),
 		cmocka_unit_test(dac_caps_need_landlock),
 		cmocka_unit_test(threads_filtered_too),
 		cmocka_unit_test(null_backend_changes_nothing),
