@@ -413,10 +413,11 @@ static int set_accept_tofu(struct parser *p, const struct key *k, char *val)
 
 static int set_tun_ring(struct parser *p, const struct key *k, char *val)
 {
-	bool on;
+	bool on = true;
 	int ret = parse_bool(p, k, val, &on);
 
-	p->conf->no_tun_ring = !on;
+	if (!ret)
+		p->conf->no_tun_ring = !on;
 	return ret;
 }
 
