@@ -3,9 +3,8 @@
  * The daemon's side of the control socket. "get" dumps the interface and every peer as
  * key=value lines; "set" changes peers at run time. One request per connection; the
  * socket is root-only (0600 in a 0700 directory) and the peer's uid is checked too.
+ * Reading and parsing a request is ctlparse.c's; this file applies it to the daemon.
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "ctlparse.h"
 #include "ctlsock.h"
 #include "daemon.h"
 #include "log.h"
@@ -150,118 +150,32 @@ static void do_get(ss_daemon *d, FILE *f)
 	fputs("end\n", f);
 }
 
-/* ---- set ---- */
-
-struct set_req {
-	uint8_t identity[SS_IDENTITY_LEN];
-	bool have_peer, remove, replace_allowed, have_keepalive, rekey, have_allow;
-	ss_cap_rule allow[SS_CAP_MAX_RULES];
-	size_t nallow;
-	char *endpoint;
-	ss_cidr allowed[256];
-	size_t nallowed;
-	uint32_t keepalive;
-};
-
-static int parse_set_line(struct set_req *r, char *key, char *val, char *err, size_t errlen)
+/* The one-line answer to set, grant and revoke. */
+static void reply(FILE *f, int ret, const char *err)
 {
-	if (!strcmp(key, "peer")) {
-		if (r->have_peer || ss_key_from_base64(val, r->identity)) {
-			snprintf(err, errlen,
-				 "peer: '%s' is not a base64 identity (one per request)", val);
-			return -1;
-		}
-		r->have_peer = true;
-	} else if (!strcmp(key, "remove")) {
-		r->remove = !strcmp(val, "true");
-	} else if (!strcmp(key, "rekey")) {
-		r->rekey = !strcmp(val, "true");
-	} else if (!strcmp(key, "endpoint")) {
-		free(r->endpoint);
-		r->endpoint = strdup(val);
-	} else if (!strcmp(key, "replace_allowed_ips")) {
-		r->replace_allowed = !strcmp(val, "true");
-	} else if (!strcmp(key, "allowed_ip")) {
-		if (r->nallowed == sizeof(r->allowed) / sizeof(r->allowed[0]) ||
-		    ss_cidr_parse(val, &r->allowed[r->nallowed])) {
-			snprintf(err, errlen, "allowed-ips: '%s' is not an address/prefix", val);
-			return -1;
-		}
-		r->nallowed++;
-		r->replace_allowed = true;
-	} else if (!strcmp(key, "allow")) {
-		char why[160];
-
-		r->have_allow = true;
-		if (strcmp(val, "none") && ss_cap_list_parse(val, r->allow, SS_CAP_MAX_RULES,
-							     &r->nallow, why, sizeof(why))) {
-			snprintf(err, errlen, "allow: %s", why);
-			return -1;
-		}
-	} else if (!strcmp(key, "persistent_keepalive")) {
-		char *end;
-		unsigned long v = strtoul(val, &end, 10);
-
-		if (!strcmp(val, "off"))
-			v = 0;
-		else if (*end || !*val || v > 65535) {
-			snprintf(err, errlen, "persistent-keepalive: '%s' is not 0..65535 or off",
-				 val);
-			return -1;
-		}
-		r->keepalive = (uint32_t)v;
-		r->have_keepalive = true;
-	} else {
-		snprintf(err, errlen, "unknown key '%s'", key);
-		return -1;
-	}
-	return 0;
+	if (ret)
+		kv(f, "error", "%s", err);
+	else
+		fputs("end\n", f);
 }
 
-static int apply_set(ss_daemon *d, struct set_req *r, char *err, size_t errlen)
-{
-	ss_conf_peer cp = {0};
-	ss_dpeer *p;
+/* ---- set ---- */
 
-	if (!r->have_peer) {
-		snprintf(err, errlen, "set: no peer given");
-		return -1;
+/* The settings of a peer that exists by now. */
+static int apply_set_rest(ss_daemon *d, ss_dpeer *p, ss_ctl_set_req *r, char *err, size_t errlen)
+{
+	int ret;
+
+	if (r->replace_allowed) {
+		ret = ss_daemon_set_allowed(d, p, r->allowed, r->nallowed, err, errlen);
+		if (ret)
+			return ret;
 	}
-	p = ss_daemon_find(d, r->identity);
-	/* All or nothing: check what can fail before a new peer exists. */
-	if (r->endpoint && !p && ss_endpoint_check(r->endpoint)) {
-		snprintf(err, errlen, "endpoint '%s': expected HOST:PORT or [V6]:PORT",
-			 r->endpoint);
-		return -1;
-	}
-	if (r->remove) {
-		if (!p) {
-			snprintf(err, errlen, "no such peer");
-			return -1;
-		}
-		ss_daemon_remove_peer(d, p);
-		ss_log(LOG_NOTICE, "SS_TUN_SET: peer removed by the control socket");
-		return 0;
-	}
-	if (!p) {
-		memcpy(cp.identity, r->identity, SS_IDENTITY_LEN);
-		if (ss_daemon_add_peer(d, &cp, &p, err, errlen))
-			return -1;
-		if (r->endpoint && ss_daemon_set_endpoint(d, p, r->endpoint, err, errlen)) {
-			ss_daemon_remove_peer(d, p);
-			return -1;
-		}
-		ss_log(LOG_NOTICE, "SS_TUN_SET: peer added by the control socket");
-	} else if (r->endpoint && ss_daemon_set_endpoint(d, p, r->endpoint, err, errlen)) {
-		return -1;
-	}
-	if (r->replace_allowed && ss_daemon_set_allowed(d, p, r->allowed, r->nallowed, err, errlen))
-		return -1;
 	if (r->have_keepalive)
 		ss_daemon_set_keepalive(d, p, r->keepalive);
 	if (r->have_allow && ss_daemon_set_caps(d, p, true, r->allow, r->nallow)) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return SS_ERR_NOMEM;
 	}
 	if (!r->have_allow && !p->has_allow)
 		ss_daemon_warn_unreachable(d, p);
@@ -270,94 +184,77 @@ static int apply_set(ss_daemon *d, struct set_req *r, char *err, size_t errlen)
 	return 0;
 }
 
-static int do_set(ss_daemon *d, char *body, FILE *f)
+static int apply_set(ss_daemon *d, ss_ctl_set_req *r, char *err, size_t errlen)
 {
-	struct set_req *r = calloc(1, sizeof(*r));
-	char err[SS_CONF_ERR_LEN] = "";
-	char *save, *line;
-	int ret = 0;
+	ss_conf_peer cp = {0};
+	ss_dpeer *p = ss_daemon_find(d, r->identity);
+	int ret;
 
-	if (!r)
-		return -1;
-	for (line = strtok_r(body, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-
-		if (!eq) {
-			snprintf(err, sizeof(err), "malformed line '%.64s'", line);
-			ret = -1;
-			break;
-		}
-		*eq = 0;
-		ret = parse_set_line(r, line, eq + 1, err, sizeof(err));
+	/* All or nothing: check what can fail before a new peer exists. */
+	if (r->endpoint && !p && ss_endpoint_check(r->endpoint)) {
+		snprintf(err, errlen, "endpoint '%s': expected HOST:PORT or [V6]:PORT",
+			 r->endpoint);
+		return SS_ERR_FORMAT;
 	}
+	if (r->remove) {
+		if (!p) {
+			snprintf(err, errlen, "no such peer");
+			return SS_ERR_NOT_FOUND;
+		}
+		ss_daemon_remove_peer(d, p);
+		ss_log(LOG_NOTICE, "SS_TUN_SET: peer removed by the control socket");
+		return 0;
+	}
+	if (!p) {
+		memcpy(cp.identity, r->identity, SS_IDENTITY_LEN);
+		ret = ss_daemon_add_peer(d, &cp, &p, err, errlen);
+		if (ret)
+			return ret;
+		ret = r->endpoint ? ss_daemon_set_endpoint(d, p, r->endpoint, err, errlen) : 0;
+		if (ret) {
+			ss_daemon_remove_peer(d, p);
+			return ret;
+		}
+		ss_log(LOG_NOTICE, "SS_TUN_SET: peer added by the control socket");
+	} else if (r->endpoint) {
+		ret = ss_daemon_set_endpoint(d, p, r->endpoint, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return apply_set_rest(d, p, r, err, errlen);
+}
+
+static void do_set(ss_daemon *d, char *body, FILE *f)
+{
+	/* Heap, not stack: 256 prefixes and 64 rules. */
+	ss_ctl_set_req *r = calloc(1, sizeof(*r));
+	char err[SS_CONF_ERR_LEN] = "out of memory";
+	int ret = r ? ss_ctl_parse_set(body, r, err, sizeof(err)) : SS_ERR_NOMEM;
+
 	if (!ret)
 		ret = apply_set(d, r, err, sizeof(err));
-	if (ret)
-		kv(f, "error", "%s", err);
-	else
-		fputs("end\n", f);
-	free(r->endpoint);
+	reply(f, ret, err);
+	if (r)
+		ss_ctl_set_req_clear(r);
 	free(r);
-	return ret;
 }
 
 /* ---- grant / revoke ---- */
 
-struct grant_req {
-	uint8_t identity[SS_IDENTITY_LEN];
-	bool have_peer, have_rule;
-	ss_cap_rule rule;
-	uint32_t seconds;
-};
-
-static int parse_grant_line(struct grant_req *r, const char *key, const char *val, char *err,
-			    size_t errlen)
-{
-	char why[160];
-
-	if (!strcmp(key, "peer")) {
-		if (r->have_peer || ss_key_from_base64(val, r->identity)) {
-			snprintf(err, errlen, "peer: '%.64s' is not a base64 identity", val);
-			return -1;
-		}
-		r->have_peer = true;
-	} else if (!strcmp(key, "rule")) {
-		if (r->have_rule || ss_cap_rule_parse(val, &r->rule, why, sizeof(why))) {
-			snprintf(err, errlen, "rule: %s", r->have_rule ? "one per request" : why);
-			return -1;
-		}
-		r->have_rule = true;
-	} else if (!strcmp(key, "seconds")) {
-		if (ss_duration_parse(val, &r->seconds)) {
-			snprintf(err, errlen, "seconds: '%.32s' is not a duration", val);
-			return -1;
-		}
-	} else {
-		snprintf(err, errlen, "unknown key '%.32s'", key);
-		return -1;
-	}
-	return 0;
-}
-
-static int apply_grant(ss_daemon *d, struct grant_req *r, bool grant, char *err, size_t errlen)
+static int apply_grant(ss_daemon *d, ss_ctl_grant_req *r, bool grant, char *err, size_t errlen)
 {
 	int ret;
 
-	if (!r->have_peer || (grant && (!r->have_rule || !r->seconds))) {
-		snprintf(err, errlen, "%s: needs peer=%s", grant ? "grant" : "revoke",
-			 grant ? ", rule= and seconds=" : "");
-		return -1;
-	}
 	if (grant && !ss_daemon_find(d, r->identity)) {
 		snprintf(err, errlen, "SS_ERR_NOT_FOUND: no such peer");
-		return -1;
+		return SS_ERR_NOT_FOUND;
 	}
 	if (grant && r->seconds > SS_GRANT_MAX_SECONDS) {
 		snprintf(err, errlen, "SS_ERR_GRANT_LIMIT: %u s is over the cap of %u s",
 			 r->seconds, SS_GRANT_MAX_SECONDS);
 		ss_daemon_audit(d, "grant", "refuse", SS_ERR_GRANT_LIMIT, r->identity, NULL,
 				"duration over the cap");
-		return -1;
+		return SS_ERR_GRANT_LIMIT;
 	}
 	ret = grant ? ss_daemon_grant(d, r->identity, &r->rule, r->seconds)
 		    : ss_daemon_revoke(d, r->identity, r->have_rule ? &r->rule : NULL);
@@ -366,67 +263,61 @@ static int apply_grant(ss_daemon *d, struct grant_req *r, bool grant, char *err,
 			 SS_GRANT_MAX);
 	else if (ret == SS_ERR_NOT_FOUND)
 		snprintf(err, errlen, "SS_ERR_NOT_FOUND: no such grant");
-	return ret ? -1 : 0;
+	return ret;
 }
 
 static void do_grant(ss_daemon *d, char *body, FILE *f, bool grant)
 {
-	struct grant_req r = {0};
+	ss_ctl_grant_req r;
 	char err[SS_CONF_ERR_LEN] = "";
-	char *save, *line;
-	int ret = 0;
+	int ret = ss_ctl_parse_grant(body, grant, &r, err, sizeof(err));
 
-	for (line = strtok_r(body, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
-		char *eq = strchr(line, '=');
-
-		if (!eq) {
-			snprintf(err, sizeof(err), "malformed line '%.64s'", line);
-			ret = -1;
-			break;
-		}
-		*eq = 0;
-		ret = parse_grant_line(&r, line, eq + 1, err, sizeof(err));
-	}
 	if (!ret)
 		ret = apply_grant(d, &r, grant, err, sizeof(err));
-	if (ret)
-		kv(f, "error", "%s", err);
-	else
-		fputs("end\n", f);
+	reply(f, ret, err);
 }
 
-/* Read the request: up to an empty line or EOF, with a deadline. */
-static ssize_t read_request(int fd, char *buf, size_t cap)
+/* Parse and answer one request; a read that fails or times out gets no answer. */
+static void serve(ss_daemon *d, char *buf, ssize_t len, FILE *f)
 {
-	size_t len = 0;
+	char err[SS_CONF_ERR_LEN];
+	enum ss_ctl_verb verb;
+	char *body;
 
-	while (len + 1 < cap) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		ssize_t n;
-
-		if (poll(&pfd, 1, 2000) <= 0)
-			return -1;
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		buf[len] = 0;
-		if (strstr(buf, "\n\n"))
-			break;
+	if (len == SS_ERR_BUFFER) {
+		kv(f, "error", "request over %d bytes", SS_CTL_MAX_REQUEST - 1);
+		return;
 	}
-	buf[len] = 0;
-	return (ssize_t)len;
+	if (len < 0)
+		return;
+	if (ss_ctl_split(buf, (size_t)len, &verb, &body, err, sizeof(err))) {
+		kv(f, "error", "%s", err);
+		return;
+	}
+	if (verb == SS_CTL_GET)
+		do_get(d, f);
+	else if (verb == SS_CTL_SET)
+		do_set(d, body, f);
+	else
+		do_grant(d, body, f, verb == SS_CTL_GRANT);
+}
+
+/*
+ * Discard what an over-long request left queued (bounded, never waiting): closing on
+ * unread data resets the connection, and the client would not read why it was refused.
+ */
+static void drain(int fd, char *buf, size_t cap)
+{
+	for (int i = 0; i < 64 && recv(fd, buf, cap, MSG_DONTWAIT) > 0; i++)
+		;
 }
 
 void ss_ctl_serve(ss_daemon *d, int fd)
 {
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
-	char *buf, *body;
+	char *buf;
+	ssize_t len;
 	FILE *f;
 	int wfd;
 
@@ -440,20 +331,12 @@ void ss_ctl_serve(ss_daemon *d, int fd)
 	buf = malloc(SS_CTL_MAX_REQUEST);
 	wfd = dup(fd);
 	f = wfd >= 0 ? fdopen(wfd, "w") : NULL;
-	if (!buf || !f || read_request(fd, buf, SS_CTL_MAX_REQUEST) < 0)
-		goto out;
-	body = strchr(buf, '\n');
-	if (body)
-		*body++ = 0;
-	if (!strcmp(buf, "get"))
-		do_get(d, f);
-	else if (!strcmp(buf, "set") && body)
-		do_set(d, body, f);
-	else if ((!strcmp(buf, "grant") || !strcmp(buf, "revoke")) && body)
-		do_grant(d, body, f, !strcmp(buf, "grant"));
-	else
-		kv(f, "error", "unknown request '%.32s'", buf);
-out:
+	if (buf && f) {
+		len = ss_ctl_read_request(fd, buf, SS_CTL_MAX_REQUEST);
+		if (len == SS_ERR_BUFFER)
+			drain(fd, buf, SS_CTL_MAX_REQUEST);
+		serve(d, buf, len, f);
+	}
 	if (f)
 		fclose(f);
 	else if (wfd >= 0)

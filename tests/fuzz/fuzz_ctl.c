@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control-socket requests (docs/PROTOCOL.md 15.5): ss_ctl_split and the set, grant and
+ * revoke parsers on arbitrary bytes, as silosecd runs them on what a client sends.
+ *
+ * The first byte picks how the rest is used: as the whole request, or as the body of a
+ * set, grant or revoke whose first line already names a valid peer, so the fuzzer reaches
+ * the other keys without first having to find a base64 identity. Refusals must say why;
+ * an accepted request must keep the promises ctlserver.c relies on (a usable identity,
+ * counts within the arrays, CIDRs and rules that print and parse back to themselves) and
+ * must print into a request that parses to the same thing.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <silosec/error.h>
+#include <silosec/identity.h>
+
+#include "ctlparse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define check(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			__builtin_trap();                                                          \
+	} while (0)
+
+/* base64 of 32 x 0x01: a valid identity (test_config.c's K1). */
+#define PEER "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+
+static const char *const prefixes[] = {
+	"",
+	"set\npeer=" PEER "\n",
+	"grant\npeer=" PEER "\n",
+	"revoke\npeer=" PEER "\n",
+};
+
+static void check_cidr(const ss_cidr *c)
+{
+	char buf[64];
+	ss_cidr back;
+
+	check(c->family == AF_INET || c->family == AF_INET6);
+	check(c->prefix <= (c->family == AF_INET ? 32 : 128));
+	ss_cidr_format(c, buf, sizeof(buf));
+	check(ss_cidr_parse(buf, &back) == 0);
+	check(back.family == c->family && back.prefix == c->prefix);
+	check(!memcmp(back.addr, c->addr, sizeof(c->addr)));
+}
+
+static void check_rule(const ss_cap_rule *r)
+{
+	char buf[SS_CAP_RULE_STR];
+	ss_cap_rule back;
+
+	ss_cap_rule_format(r, buf, sizeof(buf));
+	check(ss_cap_rule_parse(buf, &back, NULL, 0) == 0);
+	check(ss_cap_rule_equal(r, &back));
+	if (r->has_dst)
+		check_cidr(&r->dst);
+}
+
+/* An accepted identity is 32 bytes written as canonical base64 in a peer= line. */
+static void check_identity(const uint8_t id[SS_IDENTITY_LEN], const char *req)
+{
+	char b64[SS_B64_KEY_LEN], line[SS_B64_KEY_LEN + 8];
+
+	check(ss_identity_check_pub(id) == 0);
+	ss_key_to_base64(id, b64);
+	snprintf(line, sizeof(line), "peer=%s", b64);
+	check(strstr(req, line) != NULL);
+}
+
+static void check_refusal(int ret, const char *err, size_t errlen)
+{
+	check(ret == SS_ERR_FORMAT || ret == SS_ERR_BAD_KEY || ret == SS_ERR_NOMEM);
+	check(memchr(err, '\0', errlen) != NULL);
+	check(err[0] != '\0');
+}
+
+static void check_set(const ss_ctl_set_req *r, const char *req, size_t size)
+{
+	check(r->have_peer);
+	check_identity(r->identity, req);
+	check(r->nallowed <= SS_CTL_MAX_ALLOWED);
+	for (size_t i = 0; i < r->nallowed; i++)
+		check_cidr(&r->allowed[i]);
+	check(r->nallow <= SS_CAP_MAX_RULES);
+	check(r->have_allow || r->nallow == 0);
+	for (size_t i = 0; i < r->nallow; i++)
+		check_rule(&r->allow[i]);
+	check(r->keepalive <= 65535 && (r->have_keepalive || r->keepalive == 0));
+	if (r->endpoint) {
+		char *line;
+
+		/* Bounded by the request, one line of it, as written. */
+		check(strlen(r->endpoint) < size && !strchr(r->endpoint, '\n'));
+		check(asprintf(&line, "endpoint=%s", r->endpoint) > 0);
+		check(strstr(req, line) != NULL);
+		free(line);
+	}
+}
+
+/* The request a client would send for r; allowed_ip lines imply replace, so it comes after. */
+static char *print_set(const ss_ctl_set_req *r)
+{
+	char *out = NULL, b64[SS_B64_KEY_LEN], buf[SS_CAP_RULE_STR];
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	check(f != NULL);
+	ss_key_to_base64(r->identity, b64);
+	fprintf(f, "set\npeer=%s\n", b64);
+	/* Any value but "true" clears a flag: print a few of them. */
+	fprintf(f, "remove=%s\nrekey=%s\n", r->remove ? "true" : "no", r->rekey ? "true" : "0");
+	if (r->endpoint)
+		fprintf(f, "endpoint=%s\n", r->endpoint);
+	for (size_t i = 0; i < r->nallowed; i++) {
+		ss_cidr_format(&r->allowed[i], buf, sizeof(buf));
+		fprintf(f, "allowed_ip=%s\n", buf);
+	}
+	fprintf(f, "replace_allowed_ips=%s\n", r->replace_allowed ? "true" : "false");
+	if (r->have_keepalive)
+		fprintf(f, "persistent_keepalive=%u\n", r->keepalive);
+	if (r->have_allow)
+		fputs(r->nallow ? "allow=" : "allow=none", f);
+	for (size_t i = 0; i < r->nallow; i++) {
+		ss_cap_rule_format(&r->allow[i], buf, sizeof(buf));
+		fprintf(f, "%s%s", i ? ", " : "", buf);
+	}
+	fputs(r->have_allow ? "\n\n" : "\n", f); /* the allow line's end, the empty line */
+	check(fclose(f) == 0);
+	return out;
+}
+
+static bool cidr_equal(const ss_cidr *a, const ss_cidr *b)
+{
+	return a->family == b->family && a->prefix == b->prefix &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
+static void check_set_reparse(const ss_ctl_set_req *r, ss_ctl_set_req *back)
+{
+	char *text = print_set(r), *body, err[SS_CONF_ERR_LEN];
+	enum ss_ctl_verb verb;
+
+	check(ss_ctl_split(text, strlen(text), &verb, &body, err, sizeof(err)) == 0);
+	check(verb == SS_CTL_SET);
+	check(ss_ctl_parse_set(body, back, err, sizeof(err)) == 0);
+	check(!memcmp(back->identity, r->identity, SS_IDENTITY_LEN));
+	check(back->remove == r->remove && back->rekey == r->rekey);
+	check(back->replace_allowed == r->replace_allowed);
+	check(back->have_keepalive == r->have_keepalive && back->keepalive == r->keepalive);
+	check(!back->endpoint == !r->endpoint);
+	check(!r->endpoint || !strcmp(back->endpoint, r->endpoint));
+	check(back->nallowed == r->nallowed);
+	for (size_t i = 0; i < r->nallowed; i++)
+		check(cidr_equal(&back->allowed[i], &r->allowed[i]));
+	check(back->have_allow == r->have_allow && back->nallow == r->nallow);
+	for (size_t i = 0; i < r->nallow; i++)
+		check(ss_cap_rule_equal(&back->allow[i], &r->allow[i]));
+	ss_ctl_set_req_clear(back);
+	free(text);
+}
+
+static void fuzz_set(char *body, const char *req, size_t size)
+{
+	ss_ctl_set_req *r = malloc(sizeof(*r)), *back = malloc(sizeof(*r));
+	char err[SS_CONF_ERR_LEN];
+	int ret;
+
+	check(r && back);
+	memset(err, 0, sizeof(err));
+	ret = ss_ctl_parse_set(body, r, err, sizeof(err));
+	if (ret) {
+		check_refusal(ret, err, sizeof(err));
+		check(r->endpoint == NULL);
+	} else {
+		check_set(r, req, size);
+		check_set_reparse(r, back);
+		ss_ctl_set_req_clear(r);
+	}
+	free(back);
+	free(r);
+}
+
+/* Plain seconds only go up to 9 digits; larger accepted values are whole minutes. */
+static void print_seconds(char *buf, size_t len, uint32_t s)
+{
+	if (s < 1000000000)
+		snprintf(buf, len, "%u", s);
+	else
+		snprintf(buf, len, "%um", s / 60);
+}
+
+static void check_grant_reparse(const ss_ctl_grant_req *r, bool grant)
+{
+	char text[256], rule[SS_CAP_RULE_STR] = "", secs[16] = "", b64[SS_B64_KEY_LEN];
+	char err[SS_CONF_ERR_LEN], *body;
+	ss_ctl_grant_req back;
+	enum ss_ctl_verb verb;
+	int n;
+
+	ss_key_to_base64(r->identity, b64);
+	if (r->have_rule)
+		ss_cap_rule_format(&r->rule, rule, sizeof(rule));
+	if (r->seconds)
+		print_seconds(secs, sizeof(secs), r->seconds);
+	n = snprintf(text, sizeof(text), "%s\npeer=%s\n%s%s%s%s%s%s\n", grant ? "grant" : "revoke",
+		     b64, r->have_rule ? "rule=" : "", rule, r->have_rule ? "\n" : "",
+		     r->seconds ? "seconds=" : "", secs, r->seconds ? "\n" : "");
+	check(n > 0 && (size_t)n < sizeof(text));
+	check(ss_ctl_split(text, (size_t)n, &verb, &body, err, sizeof(err)) == 0);
+	check(verb == (grant ? SS_CTL_GRANT : SS_CTL_REVOKE));
+	check(ss_ctl_parse_grant(body, grant, &back, err, sizeof(err)) == 0);
+	check(!memcmp(back.identity, r->identity, SS_IDENTITY_LEN));
+	check(back.have_rule == r->have_rule && back.seconds == r->seconds);
+	check(!r->have_rule || ss_cap_rule_equal(&back.rule, &r->rule));
+}
+
+static void fuzz_grant(char *body, bool grant, const char *req)
+{
+	char err[SS_CONF_ERR_LEN];
+	ss_ctl_grant_req r;
+	int ret;
+
+	memset(err, 0, sizeof(err));
+	ret = ss_ctl_parse_grant(body, grant, &r, err, sizeof(err));
+	if (ret) {
+		check_refusal(ret, err, sizeof(err));
+		return;
+	}
+	check(r.have_peer);
+	check_identity(r.identity, req);
+	check(!grant || (r.have_rule && r.seconds > 0));
+	if (r.have_rule)
+		check_rule(&r.rule);
+	check_grant_reparse(&r, grant);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *prefix;
+	char *buf, *req, *body, err[SS_CONF_ERR_LEN];
+	enum ss_ctl_verb verb;
+	size_t len;
+	int ret;
+
+	if (size == 0)
+		return 0;
+	prefix = prefixes[data[0] % (sizeof(prefixes) / sizeof(prefixes[0]))];
+	len = strlen(prefix) + size - 1;
+	/* Exactly sized, so ASan sees any read past the request; req keeps the original. */
+	buf = malloc(len + 1);
+	req = malloc(len + 1);
+	check(buf && req);
+	memcpy(buf, prefix, strlen(prefix));
+	memcpy(buf + strlen(prefix), data + 1, size - 1);
+	buf[len] = '\0';
+	memcpy(req, buf, len + 1);
+	memset(err, 0, sizeof(err));
+	ret = ss_ctl_split(buf, len, &verb, &body, err, sizeof(err));
+	if (ret) {
+		check(ret == SS_ERR_FORMAT);
+		check_refusal(ret, err, sizeof(err));
+	} else {
+		check(body >= buf && body <= buf + len && strlen(body) <= len);
+		if (verb == SS_CTL_SET)
+			fuzz_set(body, req, len);
+		else if (verb == SS_CTL_GRANT || verb == SS_CTL_REVOKE)
+			fuzz_grant(body, verb == SS_CTL_GRANT, req);
+		else
+			check(verb == SS_CTL_GET);
+	}
+	free(req);
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control-socket requests without a daemon (ctlparse.h): reading one off a socket, the
+ * verb line, and the set, grant and revoke bodies with every refusal and its message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <silosec/error.h>
+
+#include "ctlparse.h"
+#include "helpers.h"
+
+/* base64 of 32 x 0x01 and 32 x 0x02 (test_config.c); the identity point, a weak key. */
+#define K1 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+#define K2 "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="
+#define WEAK "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+/* A request in a heap buffer of its exact size, so ASan sees a read past it. */
+static char *dup_req(const char *text, size_t len)
+{
+	char *buf = malloc(len + 1);
+
+	assert_non_null(buf);
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+static int split(char *buf, size_t len, enum ss_ctl_verb *verb, char **body, char *err)
+{
+	memset(err, 0, SS_CONF_ERR_LEN);
+	return ss_ctl_split(buf, len, verb, body, err, SS_CONF_ERR_LEN);
+}
+
+/* Split and parse "set\n" + body; r is left to the caller to clear. */
+static int parse_set(const char *body, ss_ctl_set_req *r, char *err)
+{
+	char *text, *buf, *b;
+	enum ss_ctl_verb verb;
+	int ret;
+
+	assert_true(asprintf(&text, "set\n%s\n", body) > 0);
+	buf = dup_req(text, strlen(text));
+	assert_int_equal(split(buf, strlen(buf), &verb, &b, err), 0);
+	assert_int_equal(verb, SS_CTL_SET);
+	ret = ss_ctl_parse_set(b, r, err, SS_CONF_ERR_LEN);
+	free(buf);
+	free(text);
+	return ret;
+}
+
+static ss_ctl_set_req *set_ok(const char *body)
+{
+	ss_ctl_set_req *r = malloc(sizeof(*r));
+	char err[SS_CONF_ERR_LEN];
+	int ret;
+
+	assert_non_null(r);
+	ret = parse_set(body, r, err);
+	if (ret)
+		fail_msg("want success for\n%s\ngot %d: %s", body, ret, err);
+	return r;
+}
+
+static void set_free(ss_ctl_set_req *r)
+{
+	ss_ctl_set_req_clear(r);
+	free(r);
+}
+
+/* Expects code and a message that contains want; nothing is left allocated. */
+static void set_fails(const char *body, int code, const char *want)
+{
+	ss_ctl_set_req *r = malloc(sizeof(*r));
+	char err[SS_CONF_ERR_LEN];
+	int ret;
+
+	assert_non_null(r);
+	ret = parse_set(body, r, err);
+	if (ret != code || !strstr(err, want))
+		fail_msg("want %d \"%s\" for\n%s\ngot %d \"%s\"", code, want, body, ret, err);
+	assert_null(r->endpoint);
+	free(r);
+}
+
+static int parse_grant(const char *verb_line, const char *body, ss_ctl_grant_req *r, char *err)
+{
+	char *text, *buf, *b;
+	enum ss_ctl_verb verb;
+	bool grant = !strcmp(verb_line, "grant");
+	int ret;
+
+	assert_true(asprintf(&text, "%s\n%s\n", verb_line, body) > 0);
+	buf = dup_req(text, strlen(text));
+	assert_int_equal(split(buf, strlen(buf), &verb, &b, err), 0);
+	assert_int_equal(verb, grant ? SS_CTL_GRANT : SS_CTL_REVOKE);
+	ret = ss_ctl_parse_grant(b, grant, r, err, SS_CONF_ERR_LEN);
+	free(buf);
+	free(text);
+	return ret;
+}
+
+static void grant_fails(const char *verb, const char *body, int code, const char *want)
+{
+	char err[SS_CONF_ERR_LEN];
+	ss_ctl_grant_req r;
+	int ret = parse_grant(verb, body, &r, err);
+
+	if (ret != code || !strstr(err, want))
+		fail_msg("want %d \"%s\" for %s\n%s\ngot %d \"%s\"", code, want, verb, body, ret,
+			 err);
+}
+
+static void assert_cidr(const ss_cidr *c, const char *want)
+{
+	char buf[64];
+
+	ss_cidr_format(c, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+static void assert_rule(const ss_cap_rule *r, const char *want)
+{
+	char buf[SS_CAP_RULE_STR];
+
+	ss_cap_rule_format(r, buf, sizeof(buf));
+	assert_string_equal(buf, want);
+}
+
+/* ---- the verb line ---- */
+
+/* A literal and its length, NULs inside included. */
+#define L(s) s, sizeof(s) - 1
+
+static void split_verbs(void **state)
+{
+	static const struct {
+		const char *req;
+		size_t len;
+		enum ss_ctl_verb verb;
+		const char *body;
+	} ok[] = {
+		{L("get\n\n"), SS_CTL_GET, ""},
+		{L("get"), SS_CTL_GET, ""},
+		{L("get\nignored=1\n"), SS_CTL_GET, "ignored=1\n"},
+		{L("set\npeer=" K1 "\n\n"), SS_CTL_SET, "peer=" K1 "\n"},
+		{L("set\n"), SS_CTL_SET, ""},
+		{L("grant\nrule=any\n\n"), SS_CTL_GRANT, "rule=any\n"},
+		{L("revoke\npeer=x"), SS_CTL_REVOKE, "peer=x"},
+		/* The request ends at its empty line; a NUL after it is not part of it. */
+		{L("set\npeer=" K1 "\n\nremove=true\n\0x"), SS_CTL_SET, "peer=" K1 "\n"},
+	};
+	char err[SS_CONF_ERR_LEN], *body;
+	enum ss_ctl_verb verb;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char *buf = dup_req(ok[i].req, ok[i].len);
+
+		if (split(buf, ok[i].len, &verb, &body, err))
+			fail_msg("'%s': %s", ok[i].req, err);
+		assert_int_equal(verb, ok[i].verb);
+		assert_string_equal(body, ok[i].body);
+		free(buf);
+	}
+}
+
+static void split_refusals(void **state)
+{
+	static const struct {
+		const char *req;
+		size_t len;
+		const char *want;
+	} bad[] = {
+		{L(""), "unknown request ''"},
+		{L("\n\n"), "unknown request ''"},
+		{L("GET\n\n"), "unknown request 'GET'"},
+		{L("get \n\n"), "unknown request 'get '"},
+		{L("set"), "unknown request 'set'"}, /* set, grant and revoke need a body */
+		{L("grant"), "unknown request 'grant'"},
+		{L("revoke"), "unknown request 'revoke'"},
+		{L("set\r\npeer=x\n"), "unknown request 'set\r'"},
+		{L("0123456789012345678901234567890123456789\n"),
+		 "unknown request '01234567890123456789012345678901'"},
+		/* A NUL would cut "/24" to "/2" unseen. */
+		{L("get\0\n\n"), "request holds a NUL byte"},
+		{L("set\npeer=" K1 "\nallowed_ip=10.0.0.0/2\0"
+		   "4\n\n"),
+		 "request holds a NUL byte"},
+	};
+	char err[SS_CONF_ERR_LEN], *body;
+	enum ss_ctl_verb verb;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *buf = dup_req(bad[i].req, bad[i].len);
+
+		assert_int_equal(split(buf, bad[i].len, &verb, &body, err), SS_ERR_FORMAT);
+		assert_string_equal(err, bad[i].want);
+		free(buf);
+	}
+}
+
+/* ---- set ---- */
+
+static void set_every_key(void **state)
+{
+	ss_ctl_set_req *r = set_ok("peer=" K1 "\n"
+				   "endpoint=192.0.2.1:51999\n"
+				   "allowed_ip=10.0.0.1/24\n"
+				   "allowed_ip=fd00::2\n"
+				   "persistent_keepalive=25\n"
+				   "allow=tcp 22, udp 53 to 10.0.0.0/8, icmp\n"
+				   "rekey=true\n");
+
+	(void)state;
+	assert_true(r->have_peer);
+	for (int i = 0; i < SS_IDENTITY_LEN; i++)
+		assert_int_equal(r->identity[i], 1);
+	assert_string_equal(r->endpoint, "192.0.2.1:51999");
+	assert_int_equal(r->nallowed, 2);
+	assert_cidr(&r->allowed[0], "10.0.0.1/24"); /* host bits as written */
+	assert_cidr(&r->allowed[1], "fd00::2/128");
+	assert_true(r->replace_allowed);
+	assert_true(r->have_keepalive);
+	assert_int_equal(r->keepalive, 25);
+	assert_true(r->have_allow);
+	assert_int_equal(r->nallow, 3);
+	assert_rule(&r->allow[0], "tcp 22");
+	assert_rule(&r->allow[1], "udp 53 to 10.0.0.0/8");
+	assert_rule(&r->allow[2], "icmp");
+	assert_true(r->rekey);
+	assert_false(r->remove);
+	set_free(r);
+}
+
+static void set_minimal_and_flags(void **state)
+{
+	ss_ctl_set_req *r = set_ok("peer=" K2);
+
+	(void)state;
+	assert_null(r->endpoint);
+	assert_false(r->remove || r->rekey || r->replace_allowed || r->have_keepalive ||
+		     r->have_allow);
+	assert_int_equal(r->nallowed + r->nallow, 0);
+	set_free(r);
+	/* Only "true" sets a flag; replace with no allowed_ip means an empty list. */
+	r = set_ok("peer=" K2 "\nremove=true\nrekey=yes\nreplace_allowed_ips=true");
+	assert_true(r->remove && !r->rekey && r->replace_allowed);
+	assert_int_equal(r->nallowed, 0);
+	set_free(r);
+	/* The peer need not come first. */
+	r = set_ok("persistent_keepalive=off\npeer=" K2 "\n");
+	assert_true(r->have_keepalive);
+	assert_int_equal(r->keepalive, 0);
+	set_free(r);
+	r = set_ok("peer=" K2 "\npersistent_keepalive=65535\nallow=none");
+	assert_int_equal(r->keepalive, 65535);
+	assert_true(r->have_allow);
+	assert_int_equal(r->nallow, 0);
+	set_free(r);
+}
+
+/* Repeated keys: the last endpoint= and allow= win, allowed_ip= appends. */
+static void set_repeated_keys(void **state)
+{
+	ss_ctl_set_req *r = set_ok("peer=" K1 "\nendpoint=a:1\nendpoint=[fd00::1]:2\n"
+				   "allow=tcp 22\nallow=udp 53\nallowed_ip=10.0.0.1\n"
+				   "allowed_ip=10.0.0.2\n");
+
+	(void)state;
+	assert_string_equal(r->endpoint, "[fd00::1]:2");
+	assert_int_equal(r->nallow, 1);
+	assert_rule(&r->allow[0], "udp 53");
+	assert_int_equal(r->nallowed, 2);
+	set_free(r);
+	/* "allow=none" after rules leaves none (it used to keep the earlier ones). */
+	r = set_ok("peer=" K1 "\nallow=tcp 22, tcp 80\nallow=none\n");
+	assert_true(r->have_allow);
+	assert_int_equal(r->nallow, 0);
+	set_free(r);
+	/* A later replace_allowed_ips=false drops the list, as before. */
+	r = set_ok("peer=" K1 "\nallowed_ip=10.0.0.1\nreplace_allowed_ips=false\n");
+	assert_false(r->replace_allowed);
+	set_free(r);
+}
+
+static void set_errors(void **state)
+{
+	(void)state;
+	set_fails("", SS_ERR_FORMAT, "set: no peer given");
+	set_fails("endpoint=192.0.2.1:1\nrekey=true", SS_ERR_FORMAT, "set: no peer given");
+	set_fails("peer=" K1 "\nremove", SS_ERR_FORMAT, "malformed line 'remove'");
+	set_fails("peer=nope", SS_ERR_FORMAT,
+		  "peer: 'nope' is not a base64 identity (one per request)");
+	set_fails("peer=" K1 "\npeer=" K2, SS_ERR_FORMAT,
+		  "peer: '" K2 "' is not a base64 identity (one per request)");
+	set_fails("peer=" K1 "=", SS_ERR_FORMAT, "is not a base64 identity");
+	set_fails("peer=" WEAK, SS_ERR_BAD_KEY,
+		  "SS_ERR_BAD_KEY: peer '" WEAK "' has small order or is not canonical");
+	set_fails("peer=" K1 "\nallowed_ip=10.0.0.0/33", SS_ERR_FORMAT,
+		  "allowed-ips: '10.0.0.0/33' is not an address/prefix");
+	set_fails("peer=" K1 "\nallowed_ip=", SS_ERR_FORMAT,
+		  "allowed-ips: '' is not an address/prefix");
+	set_fails("peer=" K1 "\nallow=tcp 70000", SS_ERR_FORMAT,
+		  "allow: expected PORT or PORT-PORT");
+	set_fails("peer=" K1 "\nallow=", SS_ERR_FORMAT, "allow: empty rule");
+	set_fails("peer=" K1 "\nallow=tcp 22,", SS_ERR_FORMAT, "allow: empty rule");
+	set_fails("peer=" K1 "\nallow=icmp 5", SS_ERR_FORMAT, "allow: ports only go with");
+	set_fails("peer=" K1 "\npersistent_keepalive=65536", SS_ERR_FORMAT,
+		  "persistent-keepalive: '65536' is not 0..65535 or off");
+	set_fails("peer=" K1 "\npersistent_keepalive=", SS_ERR_FORMAT,
+		  "persistent-keepalive: '' is not 0..65535 or off");
+	set_fails("peer=" K1 "\npersistent_keepalive=12x", SS_ERR_FORMAT, "'12x' is not");
+	set_fails("peer=" K1 "\npersistent_keepalive=-1", SS_ERR_FORMAT, "'-1' is not");
+	set_fails("peer=" K1 "\npersistent_keepalive=99999999999999999999999", SS_ERR_FORMAT,
+		  "is not 0..65535 or off");
+	set_fails("peer=" K1 "\nbogus=1", SS_ERR_FORMAT, "unknown key 'bogus'");
+	set_fails("peer=" K1 "\nPeer=" K1, SS_ERR_FORMAT, "unknown key 'Peer'");
+	set_fails("peer=" K1 "\n=1", SS_ERR_FORMAT, "unknown key ''");
+	set_fails("peer=" K1 "\nrekey =true", SS_ERR_FORMAT, "unknown key 'rekey '");
+	/* Refused after an endpoint= was kept: it is released (ASan checks the leak). */
+	set_fails("peer=" K1 "\nendpoint=a:1\nbogus=1", SS_ERR_FORMAT, "unknown key 'bogus'");
+	set_fails("endpoint=a:1", SS_ERR_FORMAT, "set: no peer given");
+}
+
+/* The first refusal is the one reported; nothing after it is looked at. */
+static void set_first_error_wins(void **state)
+{
+	(void)state;
+	set_fails("peer=" K1 "\nbogus=1\nallowed_ip=x\nno-equals", SS_ERR_FORMAT,
+		  "unknown key 'bogus'");
+	set_fails("no-equals\npeer=nope", SS_ERR_FORMAT, "malformed line 'no-equals'");
+}
+
+static void set_allowed_bound(void **state)
+{
+	size_t cap = (SS_CTL_MAX_ALLOWED + 2) * 32, n = 0;
+	char *body = malloc(cap);
+	ss_ctl_set_req *r;
+
+	(void)state;
+	assert_non_null(body);
+	n += (size_t)snprintf(body + n, cap - n, "peer=%s\n", K1);
+	for (int i = 0; i < SS_CTL_MAX_ALLOWED; i++)
+		n += (size_t)snprintf(body + n, cap - n, "allowed_ip=10.%d.%d.0/24\n", i / 256,
+				      i % 256);
+	r = set_ok(body);
+	assert_int_equal(r->nallowed, SS_CTL_MAX_ALLOWED);
+	assert_cidr(&r->allowed[SS_CTL_MAX_ALLOWED - 1], "10.0.255.0/24");
+	set_free(r);
+	snprintf(body + n, cap - n, "allowed_ip=fd00::1\n");
+	set_fails(body, SS_ERR_FORMAT, "allowed-ips: more than 256 entries");
+	free(body);
+}
+
+static void set_allow_bound(void **state)
+{
+	char body[SS_CAP_MAX_RULES * 16 + 128];
+	size_t n = 0;
+	ss_ctl_set_req *r;
+
+	(void)state;
+	n += (size_t)snprintf(body + n, sizeof(body) - n, "peer=%s\nallow=", K1);
+	for (int i = 0; i < SS_CAP_MAX_RULES; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "%stcp %d", i ? ", " : "",
+				      1000 + i);
+	r = set_ok(body);
+	assert_int_equal(r->nallow, SS_CAP_MAX_RULES);
+	assert_rule(&r->allow[SS_CAP_MAX_RULES - 1], "tcp 1063");
+	set_free(r);
+	snprintf(body + n, sizeof(body) - n, ", udp 53");
+	set_fails(body, SS_ERR_FORMAT, "allow: more than 64 rules");
+}
+
+/* Over-long lines: values are kept whole, messages are cut to fit err and terminated. */
+static void set_long_lines(void **state)
+{
+	size_t big = 60000;
+	char *val = malloc(big + 1), *body = malloc(big + 64), err[SS_CONF_ERR_LEN];
+	ss_ctl_set_req *r;
+
+	(void)state;
+	assert_true(val && body);
+	memset(val, 'a', big);
+	val[big] = '\0';
+	/* An endpoint is checked when applied, so a long one parses as written. */
+	snprintf(body, big + 64, "peer=%s\nendpoint=%s:1", K1, val);
+	r = set_ok(body);
+	assert_int_equal(strlen(r->endpoint), big + 2);
+	set_free(r);
+
+	snprintf(body, big + 64, "peer=%s\n%s", K1, val);
+	set_fails(body, SS_ERR_FORMAT, "malformed line 'aaaa");
+	r = malloc(sizeof(*r));
+	assert_non_null(r);
+	assert_int_equal(parse_set(body, r, err), SS_ERR_FORMAT);
+	assert_int_equal(strlen(err), strlen("malformed line ''") + 64);
+	free(r);
+
+	snprintf(body, big + 64, "peer=%s", val);
+	set_fails(body, SS_ERR_FORMAT, "peer: 'aaaa");
+	snprintf(body, big + 64, "peer=%s\n%s=1", K1, val);
+	set_fails(body, SS_ERR_FORMAT, "unknown key 'aaaa");
+	r = malloc(sizeof(*r));
+	assert_non_null(r);
+	assert_int_equal(parse_set(body, r, err), SS_ERR_FORMAT);
+	assert_int_equal(strlen(err), SS_CONF_ERR_LEN - 1);
+	free(r);
+	snprintf(body, big + 64, "peer=%s\nallow=tcp %s", K1, val);
+	set_fails(body, SS_ERR_FORMAT, "allow: rule too long");
+	free(body);
+	free(val);
+}
+
+/* ---- grant / revoke ---- */
+
+static void grant_good(void **state)
+{
+	char err[SS_CONF_ERR_LEN];
+	ss_ctl_grant_req r;
+
+	(void)state;
+	assert_int_equal(parse_grant("grant",
+				     "peer=" K1 "\nrule=tcp 8000-8080 to fd00::1/64\nseconds=5m",
+				     &r, err),
+			 0);
+	assert_true(r.have_peer && r.have_rule);
+	assert_int_equal(r.identity[31], 1);
+	assert_rule(&r.rule, "tcp 8000-8080 to fd00::/64");
+	assert_int_equal(r.seconds, 300);
+	/* The cap is the daemon's to check (it audits the refusal). */
+	assert_int_equal(parse_grant("grant", "seconds=2d\nrule=any\npeer=" K2, &r, err), 0);
+	assert_int_equal(r.seconds, 2 * 86400);
+	/* A repeated seconds= wins, but not after the empty line that ends the request. */
+	assert_int_equal(
+		parse_grant("grant", "peer=" K2 "\nrule=icmp\nseconds=1h\nseconds=30s", &r, err),
+		0);
+	assert_int_equal(r.seconds, 30);
+	assert_int_equal(
+		parse_grant("grant", "peer=" K2 "\nrule=icmp\nseconds=1h\n\nseconds=30s", &r, err),
+		0);
+	assert_int_equal(r.seconds, 3600);
+	assert_int_equal(parse_grant("revoke", "peer=" K1, &r, err), 0);
+	assert_false(r.have_rule);
+	assert_int_equal(parse_grant("revoke", "peer=" K1 "\nrule=udp 53", &r, err), 0);
+	assert_true(r.have_rule);
+	assert_rule(&r.rule, "udp 53");
+}
+
+static void grant_errors(void **state)
+{
+	(void)state;
+	grant_fails("grant", "", SS_ERR_FORMAT, "grant: needs peer=, rule= and seconds=");
+	grant_fails("grant", "peer=" K1 "\nrule=any", SS_ERR_FORMAT,
+		    "grant: needs peer=, rule= and seconds=");
+	grant_fails("grant", "peer=" K1 "\nseconds=1", SS_ERR_FORMAT,
+		    "grant: needs peer=, rule= and seconds=");
+	grant_fails("grant", "rule=any\nseconds=1", SS_ERR_FORMAT,
+		    "grant: needs peer=, rule= and seconds=");
+	grant_fails("revoke", "rule=any", SS_ERR_FORMAT, "revoke: needs peer=");
+	grant_fails("grant", "peer=nope", SS_ERR_FORMAT, "peer: 'nope' is not a base64 identity");
+	grant_fails("revoke", "peer=" K1 "\npeer=" K1, SS_ERR_FORMAT,
+		    "peer: '" K1 "' is not a base64 identity");
+	grant_fails("revoke", "peer=" WEAK, SS_ERR_BAD_KEY, "SS_ERR_BAD_KEY: peer '" WEAK "'");
+	grant_fails("grant", "peer=" K1 "\nrule=tcp 1\nrule=tcp 1", SS_ERR_FORMAT,
+		    "rule: one per request");
+	grant_fails("grant", "peer=" K1 "\nrule=smtp", SS_ERR_FORMAT,
+		    "rule: expected tcp, udp, icmp or any, got");
+	grant_fails("grant", "peer=" K1 "\nrule=tcp 22, udp 53", SS_ERR_FORMAT, "rule: ");
+	grant_fails("grant", "peer=" K1 "\nrule=any\nseconds=0", SS_ERR_FORMAT,
+		    "seconds: '0' is not a duration");
+	grant_fails("grant", "peer=" K1 "\nrule=any\nseconds=5w", SS_ERR_FORMAT,
+		    "seconds: '5w' is not a duration");
+	grant_fails("grant", "peer=" K1 "\nrule=any\nseconds=", SS_ERR_FORMAT,
+		    "seconds: '' is not a duration");
+	grant_fails("grant", "peer=" K1 "\nfor=1h", SS_ERR_FORMAT, "unknown key 'for'");
+	grant_fails("grant", "peer=" K1 "\nrule", SS_ERR_FORMAT, "malformed line 'rule'");
+	/* Long values and keys are cut in the message. */
+	grant_fails("grant", "peer=" K1 K1 K1, SS_ERR_FORMAT,
+		    "peer: '" K1 "AQEBAQEBAQEBAQEBAQEB' is not");
+	grant_fails("grant", "0123456789012345678901234567890123456789=1", SS_ERR_FORMAT,
+		    "unknown key '01234567890123456789012345678901'");
+	grant_fails("grant",
+		    "peer=" K1 "\nrule=any\nseconds=1234567890123456789012345678901234567890",
+		    SS_ERR_FORMAT, "seconds: '12345678901234567890123456789012' is not");
+}
+
+/* ---- reading from the socket ---- */
+
+static void read_request_ends(void **state)
+{
+	char buf[64];
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	/* The empty line ends it without waiting for the client to close. */
+	assert_int_equal(write(sv[1], "get\n\n", 5), 5);
+	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "get\n\n");
+	/* Or end of input. */
+	assert_int_equal(write(sv[1], "set\npeer=x\n", 11), 11);
+	shutdown(sv[1], SHUT_WR);
+	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "set\npeer=x\n");
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* A request that fills the buffer without its end is refused, never cut. */
+static void read_request_too_long(void **state)
+{
+	char buf[16];
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], "set\nallowed_ip=10.0.0.0/24\n\n", 28), 28);
+	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), SS_ERR_BUFFER);
+	close(sv[0]);
+	close(sv[1]);
+	/* One byte less than the buffer, ending in the empty line, fits. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], "set\npeer=abcd\n\n", 15), 15);
+	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), 15);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* The empty line split over two writes still ends the request (no 2 s wait). */
+static void read_request_split_end(void **state)
+{
+	char buf[64], c;
+	int sv[2];
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		if (write(sv[1], "get\n", 4) != 4)
+			_exit(1);
+		usleep(200 * 1000);
+		if (write(sv[1], "\n", 1) != 1)
+			_exit(1);
+		/* Stay open until the parent is done: only the empty line may end the read. */
+		_exit(read(sv[1], &c, 1) == 0 ? 0 : 1);
+	}
+	close(sv[1]);
+	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), 5);
+	close(sv[0]);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+}
+
+static void read_request_silent_client(void **state)
+{
+	char buf[64];
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], "get\n", 4), 4);
+	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), SS_ERR_IO);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(split_verbs),
+		cmocka_unit_test(split_refusals),
+		cmocka_unit_test(set_every_key),
+		cmocka_unit_test(set_minimal_and_flags),
+		cmocka_unit_test(set_repeated_keys),
+		cmocka_unit_test(set_errors),
+		cmocka_unit_test(set_first_error_wins),
+		cmocka_unit_test(set_allowed_bound),
+		cmocka_unit_test(set_allow_bound),
+		cmocka_unit_test(set_long_lines),
+		cmocka_unit_test(grant_good),
+		cmocka_unit_test(grant_errors),
+		cmocka_unit_test(read_request_ends),
+		cmocka_unit_test(read_request_too_long),
+		cmocka_unit_test(read_request_split_end),
+		cmocka_unit_test(read_request_silent_client),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
