@@ -413,12 +413,7 @@ static int set_accept_tofu(struct parser *p, const struct key *k, char *val)
 
 static int set_tun_ring(struct parser *p, const struct key *k, char *val)
 {
-	bool on = true;
-	int ret = parse_bool(p, k, val, &on);
-
-	if (!ret)
-		p->conf->no_tun_ring = !on;
-	return ret;
+	return parse_bool(p, k, val, &p->conf->tun_ring);
 }
 
 static int set_policy(struct parser *p, const struct key *k, char *val)

@@ -62,7 +62,7 @@ typedef struct ss_conf {
 	char *trust_store;     /* TrustStore =, resolved against the file's dir, or NULL */
 	bool accept_anonymous; /* AcceptTofu = yes: answer initiators that do not know us */
 	bool policy_allow;     /* Policy = allow: peers without Allow reach everything */
-	bool no_tun_ring;      /* TunRing = no: read TUN one packet at a time (silosecd(8)) */
+	bool tun_ring;	       /* TunRing = yes: read TUN through a packet ring (silosecd(8)) */
 	uint32_t ct_per_peer;  /* ConntrackPerPeer: tracked connections per peer */
 	ss_conf_peer *peers;
 	size_t npeers;

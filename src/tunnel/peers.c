@@ -430,18 +430,28 @@ static int load_identity(ss_daemon *d, char *err, size_t errlen)
 	return ret;
 }
 
-/* Without the ring (no CAP_NET_RAW, no AF_PACKET) TUN is read as before, one read a packet. */
+/*
+ * TunRing = yes: outgoing packets through a packet ring (tunring.h). Otherwise, or when it
+ * cannot be had (no CAP_NET_RAW/CAP_BPF, no AF_PACKET), TUN is read one packet at a time;
+ * a drop-all filter an earlier daemon left on a persistent TUN device is removed first, or
+ * nothing would be read. Opened before the link is up, so that nothing the host sends
+ * right away (IPv6 neighbour discovery, early traffic) is left in the TUN queue.
+ */
 static void open_ring(ss_daemon *d)
 {
 	int ret;
 
 	d->ring.fd = -1;
-	if (d->conf->no_tun_ring || getenv("SILOSEC_NO_RING"))
+	if (!d->conf->tun_ring || getenv("SILOSEC_NO_RING")) {
+		ss_tunring_reset_tun(d->tun);
 		return;
+	}
 	ret = ss_tunring_open(&d->ring, d->tun, d->ifindex, d->offload);
-	if (ret)
+	if (ret) {
+		ss_tunring_reset_tun(d->tun);
 		ss_log(LOG_NOTICE, "no packet ring on %s (%s): reading TUN one packet at a time",
 		       d->conf->name, strerror(-ret));
+	}
 }
 
 static int setup_netdev(ss_daemon *d, char *err, size_t errlen)
@@ -473,14 +483,15 @@ static int setup_netdev(ss_daemon *d, char *err, size_t errlen)
 			return SS_ERR_IO;
 		}
 	}
+	open_ring(d);
 	ret = ss_nl_link_up(d->nl, d->ifindex, d->conf->mtu);
 	if (ret) {
 		snprintf(err, errlen, "bringing %s up with MTU %u: %s", d->conf->name, d->conf->mtu,
 			 strerror(-ret));
 		return SS_ERR_IO;
 	}
-	/* After the link is up: bound to a down device, the socket starts with ENETDOWN. */
-	open_ring(d);
+	/* Bound while the device was down, the ring's socket holds ENETDOWN: clear it. */
+	ss_tunring_clear_error(&d->ring);
 	return 0;
 }
 

@@ -127,14 +127,19 @@ int ss_tunring_open(ss_tunring *r, int tun, int ifindex, bool vnet)
 	return 0;
 }
 
-void ss_tunring_close(ss_tunring *r, int tun)
+void ss_tunring_reset_tun(int tun)
 {
 	int none = -1;
 
-	if (r->fd < 0)
-		return;
 	if (tun >= 0)
 		(void)ioctl(tun, TUNSETFILTEREBPF, &none);
+}
+
+void ss_tunring_close(ss_tunring *r, int tun)
+{
+	if (r->fd < 0)
+		return;
+	ss_tunring_reset_tun(tun);
 	munmap(r->map, r->map_len);
 	close(r->fd);
 	r->fd = -1;
@@ -150,6 +155,14 @@ static struct tpacket2_hdr *frame(ss_tunring *r, uint32_t i)
 static uint8_t *copied(ss_tunring *r, uint8_t *buf, size_t cap, size_t *len)
 {
 	ssize_t n = recv(r->fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
+
+	/*
+	 * A pending socket error (ENETDOWN after the link went down) is returned, and
+	 * cleared, before anything is dequeued: the copy is still there, and skipping it
+	 * would put every later copy one packet behind its frame.
+	 */
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+		n = recv(r->fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
 
 	if (n < 0 || (size_t)n > cap) {
 		r->truncated++;

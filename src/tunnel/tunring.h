@@ -41,6 +41,8 @@ typedef struct ss_tunring {
 int ss_tunring_open(ss_tunring *r, int tun, int ifindex, bool vnet);
 /* Unmaps and closes; reopens the TUN queue (tun >= 0) for a plain reader. */
 void ss_tunring_close(ss_tunring *r, int tun);
+/* Removes a TUN filter (ours, left on a persistent device by an earlier daemon), if any. */
+void ss_tunring_reset_tun(int tun);
 
 /*
  * The next packet the host sent, or NULL when the ring is empty. *len is its length,

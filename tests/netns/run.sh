@@ -30,7 +30,8 @@ else
 	run t_basic.sh udp 6
 	run t_basic.sh ip 4
 	run t_basic.sh ip 6
-	run t_basic.sh udp 4 noring
+	run t_basic.sh udp 4 ring
+	run t_basic.sh ip 6 ring
 	run t_three.sh
 	run t_keychange.sh
 	run t_roaming.sh

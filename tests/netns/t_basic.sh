@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Two hosts, one tunnel: ping and TCP/UDP (iperf3) over IPv4 and IPv6 inside, exact
 # byte counters in `silosec show`. Arguments: transport (udp|ip), outer family (4|6), and
-# "noring" (TunRing = no) to read TUN one packet at a time instead of through the ring.
+# "ring" (TunRing = yes) to take outgoing packets through the packet ring instead of one
+# TUN read() each.
 source "$(dirname "$0")/lib.sh"
-tr=${1:-udp} fam=${2:-4} noring=
-[ "${3:-}" = noring ] && noring=1 TWO_NODES_IFACE="TunRing = no"
-echo "# transport $tr, outer IPv$fam${noring:+, TunRing = no}"
+tr=${1:-udp} fam=${2:-4} use_ring=
+[ "${3:-}" = ring ] && use_ring=1 TWO_NODES_IFACE="TunRing = yes"
+echo "# transport $tr, outer IPv$fam${use_ring:+, TunRing = yes}"
 two_nodes "$tr" "$fam" || exit 1
 
 check "ping IPv4 through the tunnel" on a ping -c 3 -i 0.2 -W 2 10.77.0.2
@@ -65,11 +66,11 @@ no_drops() {
 }
 check "no packet dropped on either peer" no_drops
 
-# Outgoing packets come through the packet ring unless TunRing = no; nothing
-# may be lost in it, and the TUN queue it replaces must stay empty.
+# Outgoing packets come through the packet ring with TunRing = yes, else one read() each;
+# nothing may be lost in the ring.
 ring() {
-	local want=ring h
-	[ -n "$noring" ] && want=read
+	local want=read h
+	[ -n "$use_ring" ] && want=ring
 	for h in a b; do
 		[ "$(jget $h "d['tun_reads']")" = "$want" ] || { show $h; return 1; }
 		[ "$want" = read ] || [ "$(jget $h "d['ring_drops']")" = 0 ] || { show $h; return 1; }

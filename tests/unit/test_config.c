@@ -690,20 +690,20 @@ static void error_allow_key(void **state)
 	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nTunRing = no\n", 5, "TunRing");
 }
 
-/* The TUN packet ring is on unless TunRing says otherwise. */
+/* The TUN packet ring is off unless TunRing asks for it (silosecd(8): it costs isolation). */
 static void tun_ring_key(void **state)
 {
 	ss_conf *c;
 
 	(void)state;
 	c = parse_ok(IFACE);
-	assert_false(c->no_tun_ring);
+	assert_false(c->tun_ring);
 	ss_conf_free(c);
-	c = parse_ok(IFACE "TunRing = no\n");
-	assert_true(c->no_tun_ring);
+	c = parse_ok(IFACE "TunRing = yes\n");
+	assert_true(c->tun_ring);
 	ss_conf_free(c);
-	c = parse_ok(IFACE "tunring = On\n");
-	assert_false(c->no_tun_ring);
+	c = parse_ok(IFACE "tunring = Off\n");
+	assert_false(c->tun_ring);
 	ss_conf_free(c);
 }
 
