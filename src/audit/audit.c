@@ -101,6 +101,20 @@ int ss_audit_open(const char *path, const char *daemon)
 	return 0;
 }
 
+/*
+ * The new file must be a plain file of this process's user with one name. Another
+ * process that may write in the directory (a second silosecd, as the same user) could
+ * otherwise plant the file between logrotate's rename and the reload, keep a descriptor
+ * to it, and edit the trail behind the daemon; or link another daemon's trail there.
+ */
+static bool trail_is_ours(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	       st.st_nlink == 1;
+}
+
 int ss_audit_reopen(void)
 {
 	struct stat cur, now;
@@ -114,6 +128,11 @@ int ss_audit_reopen(void)
 	    cur.st_ino == now.st_ino)
 		return 0;
 	fd = open_trail(au.path);
+	if (fd >= 0 && !trail_is_ours(fd)) {
+		close(fd);
+		fd = -1;
+		errno = EPERM;
+	}
 	if (fd >= 0) {
 		if (au.fd > 2)
 			close(au.fd);

@@ -280,6 +280,50 @@ static void reopen_failure_keeps_old_fd(void **state)
 }
 
 /*
+ * A file planted at the path between the rename and SIGHUP is not adopted: one with a
+ * second name (a hard link to another daemon's trail), or, as root, one of another user.
+ */
+static void reopen_refuses_planted_file(void **state)
+{
+	char dir[] = "/tmp/ss_audit_dir_XXXXXX", path[PATH_MAX], other[PATH_MAX + 8];
+	uint64_t t = 35000 * MS;
+	int fd, old;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a.jsonl", dir);
+	snprintf(other, sizeof(other), "%s/b.jsonl", dir);
+	assert_int_equal(ss_audit_open(path, "silosecd"), 0);
+	old = ss_audit_fd();
+	assert_int_equal(unlink(path), 0);
+	fd = open(other, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(link(other, path), 0);
+	assert_int_equal(ss_audit_reopen(), SS_ERR_IO);
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(ss_audit_fd(), old);
+	write_line("not_in_b", t);
+	assert_int_equal(count_lines(other, NULL), 0);
+	assert_int_equal(unlink(path), 0);
+	if (geteuid() == 0) {
+		fd = open(path, O_WRONLY | O_CREAT, 0600);
+		assert_true(fd >= 0);
+		assert_int_equal(fchown(fd, 65534, 65534), 0);
+		close(fd);
+		assert_int_equal(ss_audit_reopen(), SS_ERR_IO);
+		assert_int_equal(ss_audit_fd(), old);
+		assert_int_equal(unlink(path), 0);
+	}
+	/* A file of its own is taken. */
+	assert_int_equal(ss_audit_reopen(), 1);
+	ss_audit_close();
+	unlink(path);
+	unlink(other);
+	rmdir(dir);
+}
+
+/*
  * The knock parser child: detached (no descriptor, ss_audit writes nothing), it only asks
  * its rate limit; the parent writes what it relays, under a ceiling of its own.
  */
@@ -330,6 +374,7 @@ int main(void)
 		cmocka_unit_test(rate_limit_all_sources),
 		cmocka_unit_test(reopen_after_rename),
 		cmocka_unit_test(reopen_failure_keeps_old_fd),
+		cmocka_unit_test(reopen_refuses_planted_file),
 		cmocka_unit_test(detach_and_relay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
