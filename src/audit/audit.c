@@ -434,7 +434,15 @@ void ss_audit_relayed(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t su
 		return;
 	}
 	au.relay.tokens -= 1000;
-	/* What the ceiling held back is reported as the child's own cross-source count is. */
+	/*
+	 * What the ceiling held back is reported as the child's own cross-source count is.
+	 * The child's counts are its word: clamped, so that a made-up one cannot wrap the sum
+	 * and hide what the ceiling dropped.
+	 */
+	if (suppressed > SS_AUDIT_RELAY_MAX_CLAIM)
+		suppressed = SS_AUDIT_RELAY_MAX_CLAIM;
+	if (suppressed_all > SS_AUDIT_RELAY_MAX_CLAIM)
+		suppressed_all = SS_AUDIT_RELAY_MAX_CLAIM;
 	suppressed_all += au.relay.suppressed;
 	au.relay.suppressed = 0;
 	emit(r, suppressed, suppressed_all);

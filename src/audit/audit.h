@@ -35,6 +35,8 @@
  */
 #define SS_AUDIT_RELAY_RATE (2 * SS_AUDIT_ALL_RATE)
 #define SS_AUDIT_RELAY_BURST (2 * SS_AUDIT_ALL_BURST)
+/* A relayed line's own suppressed counts are capped at this (a second of a 10 Gbit/s flood). */
+#define SS_AUDIT_RELAY_MAX_CLAIM 20000000ull
 #define SS_AUDIT_LINE_MAX 1024
 
 struct ss_audit_rec {

@@ -741,15 +741,22 @@ static int relay_audit(const struct kaudit *a)
 	return 0;
 }
 
-static void parser_read(struct parent *P)
+/* Returns how many messages it read. */
+static int parser_read(struct parent *P)
 {
 	union {
 		struct kreq q;
 		struct kaudit a;
 	} m;
-	ssize_t n;
+	ssize_t n = -1;
+	int bad_logged = 0, i;
 
-	while ((n = recv(P->sock, &m, sizeof(m), MSG_DONTWAIT | MSG_TRUNC)) > 0) {
+	/*
+	 * At most BATCH messages a wakeup: a child sending without pause
+	 * must not keep the parent from its signals and timers (epoll brings it back).
+	 */
+	for (i = 0; i < BATCH && (n = recv(P->sock, &m, sizeof(m), MSG_DONTWAIT | MSG_TRUNC)) > 0;
+	     i++) {
 		int bad = 0;
 
 		if (n == (ssize_t)sizeof(m.q) && m.q.magic == KREQ_MAGIC)
@@ -758,7 +765,7 @@ static void parser_read(struct parent *P)
 			bad = relay_audit(&m.a);
 		else if (n != 1) /* 1: the "ready" byte of a restarted child */
 			bad = 1;
-		if (bad)
+		if (bad && !bad_logged++)
 			ss_knock_log(LOG_WARNING, "%s: malformed request from the parser child",
 				     ss_err_name(SS_ERR_SANDBOX));
 		ss_wipe(&m, sizeof(m));
@@ -767,6 +774,7 @@ static void parser_read(struct parent *P)
 		close(P->sock);
 		P->sock = -1;
 	}
+	return i;
 }
 
 static void audit_violation(pid_t pid, int status)
@@ -799,8 +807,8 @@ static void reap_parser(struct parent *P, bool running)
 	if (pid <= 0 || waitpid(pid, &status, WNOHANG) != pid)
 		return;
 	/* What it sent before it died, its audit lines among them, is still queued. */
-	if (P->sock >= 0)
-		parser_read(P);
+	while (P->sock >= 0 && parser_read(P) == BATCH)
+		;
 	if (P->sock >= 0) {
 		close(P->sock);
 		P->sock = -1;
