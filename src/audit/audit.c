@@ -231,6 +231,28 @@ static bool shared_limit(const struct ss_audit_rec *r)
 	return r->decision && (!strcmp(r->decision, "refuse") || !strcmp(r->decision, "drop"));
 }
 
+/*
+ * Whether bucket b, owned by key (a source; 1 for the process-wide buckets), has a token;
+ * the caller takes it. A slot taken over by another source starts full, and the previous
+ * owner's suppressed count is lost with it. Counts the line as suppressed if not.
+ */
+static bool bucket_ready(struct bucket *b, uint64_t key, uint64_t now_ns, uint64_t rate,
+			 uint32_t burst)
+{
+	if (b->key != key) {
+		memset(b, 0, sizeof(*b));
+		b->key = key;
+		b->tokens = burst * 1000;
+		b->last_ns = now_ns;
+	}
+	refill(b, now_ns, rate, burst);
+	if (b->tokens < 1000) {
+		b->suppressed++;
+		return false;
+	}
+	return true;
+}
+
 /* Returns 1 if the line may be written; *suppressed gets the count to report. */
 static int admit(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t *suppressed,
 		 uint64_t *suppressed_all)
@@ -238,29 +260,11 @@ static int admit(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t *suppre
 	uint64_t key = source_key(r);
 	struct bucket *b = &au.slots[key % SS_AUDIT_SLOTS];
 
-	if (b->key != key) {
-		/* Slot reuse: the previous owner's suppressed count is reported as lost. */
-		memset(b, 0, sizeof(*b));
-		b->key = key;
-		b->tokens = SS_AUDIT_BURST * 1000;
-		b->last_ns = now_ns;
-	}
-	refill(b, now_ns, SS_AUDIT_RATE, SS_AUDIT_BURST);
-	if (b->tokens < 1000) {
-		b->suppressed++;
+	if (!bucket_ready(b, key, now_ns, SS_AUDIT_RATE, SS_AUDIT_BURST))
 		return 0;
-	}
 	if (shared_limit(r)) {
-		if (!au.all.key) {
-			au.all.key = 1;
-			au.all.tokens = SS_AUDIT_ALL_BURST * 1000;
-			au.all.last_ns = now_ns;
-		}
-		refill(&au.all, now_ns, SS_AUDIT_ALL_RATE, SS_AUDIT_ALL_BURST);
-		if (au.all.tokens < 1000) {
-			au.all.suppressed++;
+		if (!bucket_ready(&au.all, 1, now_ns, SS_AUDIT_ALL_RATE, SS_AUDIT_ALL_BURST))
 			return 0;
-		}
 		au.all.tokens -= 1000;
 		*suppressed_all = au.all.suppressed;
 		au.all.suppressed = 0;
@@ -423,16 +427,8 @@ int ss_audit_admit(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t *supp
 void ss_audit_relayed(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t suppressed,
 		      uint64_t suppressed_all)
 {
-	if (!au.relay.key) {
-		au.relay.key = 1;
-		au.relay.tokens = SS_AUDIT_RELAY_BURST * 1000;
-		au.relay.last_ns = now_ns;
-	}
-	refill(&au.relay, now_ns, SS_AUDIT_RELAY_RATE, SS_AUDIT_RELAY_BURST);
-	if (au.relay.tokens < 1000) {
-		au.relay.suppressed++;
+	if (!bucket_ready(&au.relay, 1, now_ns, SS_AUDIT_RELAY_RATE, SS_AUDIT_RELAY_BURST))
 		return;
-	}
 	au.relay.tokens -= 1000;
 	/*
 	 * What the ceiling held back is reported as the child's own cross-source count is.

@@ -15,6 +15,7 @@
 
 #include <silosec/error.h>
 
+#include "fuzz_tunnel.h"
 #include "capability.h"
 #include "config.h"
 
@@ -27,39 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		if (!(cond))                                                                       \
 			__builtin_trap();                                                          \
 	} while (0)
-
-static void check_cidr(const ss_cidr *c)
-{
-	char buf[64];
-	ss_cidr back;
-
-	check(c->family == AF_INET || c->family == AF_INET6);
-	check(c->prefix <= (c->family == AF_INET ? 32 : 128));
-	if (c->family == AF_INET)
-		for (int i = 4; i < 16; i++)
-			check(c->addr[i] == 0);
-	ss_cidr_format(c, buf, sizeof(buf));
-	check(ss_cidr_parse(buf, &back) == 0);
-	check(back.family == c->family && back.prefix == c->prefix);
-	check(!memcmp(back.addr, c->addr, sizeof(c->addr)));
-}
-
-static void check_rule(const ss_cap_rule *r)
-{
-	char buf[SS_CAP_RULE_STR];
-	ss_cap_rule back;
-
-	check(r->proto == SS_CAP_ANY || r->proto == SS_CAP_TCP || r->proto == SS_CAP_UDP ||
-	      r->proto == SS_CAP_ICMP);
-	check(r->port_lo <= r->port_hi);
-	check(r->proto == SS_CAP_TCP || r->proto == SS_CAP_UDP ||
-	      (r->port_lo == 0 && r->port_hi == 65535));
-	if (r->has_dst)
-		check_cidr(&r->dst);
-	ss_cap_rule_format(r, buf, sizeof(buf));
-	check(ss_cap_rule_parse(buf, &back, NULL, 0) == 0);
-	check(ss_cap_rule_equal(r, &back));
-}
 
 static void check_name(const char *name)
 {
@@ -83,11 +51,11 @@ static void check_peers(const ss_conf *c)
 		check(p->keepalive <= 65535);
 		check(!p->nallowed == !p->allowed);
 		for (size_t j = 0; j < p->nallowed; j++)
-			check_cidr(&p->allowed[j]);
+			fuzz_check_cidr(&p->allowed[j]);
 		check(p->nallow <= SS_CAP_MAX_RULES);
 		check(!p->nallow || p->has_allow);
 		for (size_t j = 0; j < p->nallow; j++)
-			check_rule(&p->allow[j]);
+			fuzz_check_rule(&p->allow[j]);
 		/* Quadratic, but fuzz inputs hold few peers. */
 		for (size_t j = 0; j < i && !p->tofu; j++)
 			check(c->peers[j].tofu ||
@@ -104,7 +72,7 @@ static void check_conf(const ss_conf *c)
 	check(c->has_private_key != !!c->private_key_file);
 	check(c->transport == SS_TRANSPORT_UDP || c->transport == SS_TRANSPORT_IP);
 	for (size_t i = 0; i < c->naddrs; i++) {
-		check_cidr(&c->addrs[i]);
+		fuzz_check_cidr(&c->addrs[i]);
 		v6 |= c->addrs[i].family == AF_INET6;
 	}
 	check(c->mtu >= (v6 ? 1280u : 576u) && c->mtu <= 65535);
@@ -123,7 +91,7 @@ static void check_rules(const char *s, const uint8_t *data, size_t size)
 
 	if (ss_cap_list_parse(s, rules, SS_CAP_MAX_RULES, &n, err, sizeof(err)) == 0)
 		for (size_t i = 0; i < n; i++)
-			check_rule(&rules[i]);
+			fuzz_check_rule(&rules[i]);
 	check(n <= SS_CAP_MAX_RULES);
 	if (ss_pkt_parse(data, size, &pi) == 0) {
 		check(pi.family == 4 || pi.family == 6);
@@ -145,7 +113,7 @@ static void check_strings(const uint8_t *data, size_t size)
 	memcpy(s, data, size);
 	s[size] = '\0';
 	if (ss_cidr_parse(s, &c) == 0)
-		check_cidr(&c);
+		fuzz_check_cidr(&c);
 	check_rules(s, data, size);
 	/* Anything accepted holds no space and ends in a port. */
 	if (ss_endpoint_check(s) == 0)

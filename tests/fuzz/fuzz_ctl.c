@@ -18,6 +18,7 @@
 #include <silosec/error.h>
 #include <silosec/identity.h>
 
+#include "fuzz_tunnel.h"
 #include "ctlparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -37,31 +38,6 @@ static const char *const prefixes[] = {
 	"grant\npeer=" PEER "\n",
 	"revoke\npeer=" PEER "\n",
 };
-
-static void check_cidr(const ss_cidr *c)
-{
-	char buf[64];
-	ss_cidr back;
-
-	check(c->family == AF_INET || c->family == AF_INET6);
-	check(c->prefix <= (c->family == AF_INET ? 32 : 128));
-	ss_cidr_format(c, buf, sizeof(buf));
-	check(ss_cidr_parse(buf, &back) == 0);
-	check(back.family == c->family && back.prefix == c->prefix);
-	check(!memcmp(back.addr, c->addr, sizeof(c->addr)));
-}
-
-static void check_rule(const ss_cap_rule *r)
-{
-	char buf[SS_CAP_RULE_STR];
-	ss_cap_rule back;
-
-	ss_cap_rule_format(r, buf, sizeof(buf));
-	check(ss_cap_rule_parse(buf, &back, NULL, 0) == 0);
-	check(ss_cap_rule_equal(r, &back));
-	if (r->has_dst)
-		check_cidr(&r->dst);
-}
 
 /* An accepted identity is 32 bytes written as canonical base64 in a peer= line. */
 static void check_identity(const uint8_t id[SS_IDENTITY_LEN], const char *req)
@@ -87,11 +63,11 @@ static void check_set(const ss_ctl_set_req *r, const char *req, size_t size)
 	check_identity(r->identity, req);
 	check(r->nallowed <= SS_CTL_MAX_ALLOWED);
 	for (size_t i = 0; i < r->nallowed; i++)
-		check_cidr(&r->allowed[i]);
+		fuzz_check_cidr(&r->allowed[i]);
 	check(r->nallow <= SS_CAP_MAX_RULES);
 	check(r->have_allow || r->nallow == 0);
 	for (size_t i = 0; i < r->nallow; i++)
-		check_rule(&r->allow[i]);
+		fuzz_check_rule(&r->allow[i]);
 	check(r->keepalive <= 65535 && (r->have_keepalive || r->keepalive == 0));
 	if (r->endpoint) {
 		char *line;
@@ -237,7 +213,7 @@ static void fuzz_grant(char *body, bool grant, const char *req)
 	check_identity(r.identity, req);
 	check(!grant || (r.have_rule && r.seconds > 0));
 	if (r.have_rule)
-		check_rule(&r.rule);
+		fuzz_check_rule(&r.rule);
 	check_grant_reparse(&r, grant);
 }
 

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* Properties of parsed tunnel values the configuration and control-socket harnesses share. */
+#ifndef SS_FUZZ_TUNNEL_H
+#define SS_FUZZ_TUNNEL_H
+
+#include "capability.h"
+#include "config.h"
+
+/* A CIDR the parser accepted is well formed and prints back to itself; else a trap. */
+void fuzz_check_cidr(const ss_cidr *c);
+/* An Allow rule the parser accepted is well formed and prints back to itself. */
+void fuzz_check_rule(const ss_cap_rule *r);
+
+#endif
