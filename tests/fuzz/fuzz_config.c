@@ -23,43 +23,38 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
-
 static void check_name(const char *name)
 {
 	size_t len = strlen(name);
 
-	check(len >= 1 && len <= SS_CONF_IFNAME_MAX);
-	check(strcmp(name, ".") && strcmp(name, ".."));
-	check(strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
-	      len);
+	fuzz_check(len >= 1 && len <= SS_CONF_IFNAME_MAX);
+	fuzz_check(strcmp(name, ".") && strcmp(name, ".."));
+	fuzz_check(
+		strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+		len);
 }
 
 static void check_peers(const ss_conf *c)
 {
-	check(c->npeers <= SS_CONF_MAX_PEERS);
+	fuzz_check(c->npeers <= SS_CONF_MAX_PEERS);
 	for (size_t i = 0; i < c->npeers; i++) {
 		const ss_conf_peer *p = &c->peers[i];
 
-		check(p->line >= 1);
-		check(!p->tofu || p->endpoint);
-		check(!p->endpoint || ss_endpoint_check(p->endpoint) == 0);
-		check(p->keepalive <= 65535);
-		check(!p->nallowed == !p->allowed);
+		fuzz_check(p->line >= 1);
+		fuzz_check(!p->tofu || p->endpoint);
+		fuzz_check(!p->endpoint || ss_endpoint_check(p->endpoint) == 0);
+		fuzz_check(p->keepalive <= 65535);
+		fuzz_check(!p->nallowed == !p->allowed);
 		for (size_t j = 0; j < p->nallowed; j++)
 			fuzz_check_cidr(&p->allowed[j]);
-		check(p->nallow <= SS_CAP_MAX_RULES);
-		check(!p->nallow || p->has_allow);
+		fuzz_check(p->nallow <= SS_CAP_MAX_RULES);
+		fuzz_check(!p->nallow || p->has_allow);
 		for (size_t j = 0; j < p->nallow; j++)
 			fuzz_check_rule(&p->allow[j]);
 		/* Quadratic, but fuzz inputs hold few peers. */
 		for (size_t j = 0; j < i && !p->tofu; j++)
-			check(c->peers[j].tofu ||
-			      memcmp(c->peers[j].identity, p->identity, SS_IDENTITY_LEN));
+			fuzz_check(c->peers[j].tofu ||
+				   memcmp(c->peers[j].identity, p->identity, SS_IDENTITY_LEN));
 	}
 }
 
@@ -67,16 +62,16 @@ static void check_conf(const ss_conf *c)
 {
 	bool v6 = false;
 
-	check(c->path && !strcmp(c->path, FILE_NAME));
+	fuzz_check(c->path && !strcmp(c->path, FILE_NAME));
 	check_name(c->name);
-	check(c->has_private_key != !!c->private_key_file);
-	check(c->transport == SS_TRANSPORT_UDP || c->transport == SS_TRANSPORT_IP);
+	fuzz_check(c->has_private_key != !!c->private_key_file);
+	fuzz_check(c->transport == SS_TRANSPORT_UDP || c->transport == SS_TRANSPORT_IP);
 	for (size_t i = 0; i < c->naddrs; i++) {
 		fuzz_check_cidr(&c->addrs[i]);
 		v6 |= c->addrs[i].family == AF_INET6;
 	}
-	check(c->mtu >= (v6 ? 1280u : 576u) && c->mtu <= 65535);
-	check(c->ct_per_peer >= 1 && c->ct_per_peer <= 1000000);
+	fuzz_check(c->mtu >= (v6 ? 1280u : 576u) && c->mtu <= 65535);
+	fuzz_check(c->ct_per_peer >= 1 && c->ct_per_peer <= 1000000);
 	check_peers(c);
 }
 
@@ -92,14 +87,15 @@ static void check_rules(const char *s, const uint8_t *data, size_t size)
 	if (ss_cap_list_parse(s, rules, SS_CAP_MAX_RULES, &n, err, sizeof(err)) == 0)
 		for (size_t i = 0; i < n; i++)
 			fuzz_check_rule(&rules[i]);
-	check(n <= SS_CAP_MAX_RULES);
+	fuzz_check(n <= SS_CAP_MAX_RULES);
 	if (ss_pkt_parse(data, size, &pi) == 0) {
-		check(pi.family == 4 || pi.family == 6);
-		check(!pi.inner || (pi.inner >= data && pi.inner + pi.inner_len <= data + size));
+		fuzz_check(pi.family == 4 || pi.family == 6);
+		fuzz_check(!pi.inner ||
+			   (pi.inner >= data && pi.inner + pi.inner_len <= data + size));
 		(void)ss_cap_match(rules, n, &pi);
 	}
 	if (ss_duration_parse(s, &secs) == 0)
-		check(secs > 0);
+		fuzz_check(secs > 0);
 }
 
 /* The standalone parsers on the raw input as a string. */
@@ -117,7 +113,7 @@ static void check_strings(const uint8_t *data, size_t size)
 	check_rules(s, data, size);
 	/* Anything accepted holds no space and ends in a port. */
 	if (ss_endpoint_check(s) == 0)
-		check(!strchr(s, ' ') && strrchr(s, ':') && strrchr(s, ':')[1]);
+		fuzz_check(!strchr(s, ' ') && strrchr(s, ':') && strrchr(s, ':')[1]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -129,13 +125,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_strings(data, size);
 	ret = ss_conf_parse((const char *)data, size, FILE_NAME, &conf, err, sizeof(err));
 	if (ret) {
-		check(ret == SS_ERR_FORMAT || ret == SS_ERR_NOMEM);
-		check(!conf);
-		check(!strncmp(err, FILE_NAME ":", strlen(FILE_NAME) + 1));
-		check(memchr(err, '\0', sizeof(err)));
+		fuzz_check(ret == SS_ERR_FORMAT || ret == SS_ERR_NOMEM);
+		fuzz_check(!conf);
+		fuzz_check(!strncmp(err, FILE_NAME ":", strlen(FILE_NAME) + 1));
+		fuzz_check(memchr(err, '\0', sizeof(err)));
 		return 0;
 	}
-	check(conf);
+	fuzz_check(conf);
 	check_conf(conf);
 	ss_conf_free(conf);
 	return 0;

@@ -23,12 +23,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define check(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			__builtin_trap();                                                          \
-	} while (0)
-
 /* base64 of 32 x 0x01: a valid identity (test_config.c's K1). */
 #define PEER "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
 
@@ -44,38 +38,38 @@ static void check_identity(const uint8_t id[SS_IDENTITY_LEN], const char *req)
 {
 	char b64[SS_B64_KEY_LEN], line[SS_B64_KEY_LEN + 8];
 
-	check(ss_identity_check_pub(id) == 0);
+	fuzz_check(ss_identity_check_pub(id) == 0);
 	ss_key_to_base64(id, b64);
 	snprintf(line, sizeof(line), "peer=%s", b64);
-	check(strstr(req, line) != NULL);
+	fuzz_check(strstr(req, line) != NULL);
 }
 
 static void check_refusal(int ret, const char *err, size_t errlen)
 {
-	check(ret == SS_ERR_FORMAT || ret == SS_ERR_BAD_KEY || ret == SS_ERR_NOMEM);
-	check(memchr(err, '\0', errlen) != NULL);
-	check(err[0] != '\0');
+	fuzz_check(ret == SS_ERR_FORMAT || ret == SS_ERR_BAD_KEY || ret == SS_ERR_NOMEM);
+	fuzz_check(memchr(err, '\0', errlen) != NULL);
+	fuzz_check(err[0] != '\0');
 }
 
 static void check_set(const ss_ctl_set_req *r, const char *req, size_t size)
 {
-	check(r->have_peer);
+	fuzz_check(r->have_peer);
 	check_identity(r->identity, req);
-	check(r->nallowed <= SS_CTL_MAX_ALLOWED);
+	fuzz_check(r->nallowed <= SS_CTL_MAX_ALLOWED);
 	for (size_t i = 0; i < r->nallowed; i++)
 		fuzz_check_cidr(&r->allowed[i]);
-	check(r->nallow <= SS_CAP_MAX_RULES);
-	check(r->have_allow || r->nallow == 0);
+	fuzz_check(r->nallow <= SS_CAP_MAX_RULES);
+	fuzz_check(r->have_allow || r->nallow == 0);
 	for (size_t i = 0; i < r->nallow; i++)
 		fuzz_check_rule(&r->allow[i]);
-	check(r->keepalive <= 65535 && (r->have_keepalive || r->keepalive == 0));
+	fuzz_check(r->keepalive <= 65535 && (r->have_keepalive || r->keepalive == 0));
 	if (r->endpoint) {
 		char *line;
 
 		/* Bounded by the request, one line of it, as written. */
-		check(strlen(r->endpoint) < size && !strchr(r->endpoint, '\n'));
-		check(asprintf(&line, "endpoint=%s", r->endpoint) > 0);
-		check(strstr(req, line) != NULL);
+		fuzz_check(strlen(r->endpoint) < size && !strchr(r->endpoint, '\n'));
+		fuzz_check(asprintf(&line, "endpoint=%s", r->endpoint) > 0);
+		fuzz_check(strstr(req, line) != NULL);
 		free(line);
 	}
 }
@@ -87,7 +81,7 @@ static char *print_set(const ss_ctl_set_req *r)
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 
-	check(f != NULL);
+	fuzz_check(f != NULL);
 	ss_key_to_base64(r->identity, b64);
 	fprintf(f, "set\npeer=%s\n", b64);
 	/* Any value but "true" clears a flag: print a few of them. */
@@ -108,7 +102,7 @@ static char *print_set(const ss_ctl_set_req *r)
 		fprintf(f, "%s%s", i ? ", " : "", buf);
 	}
 	fputs(r->have_allow ? "\n\n" : "\n", f); /* the allow line's end, the empty line */
-	check(fclose(f) == 0);
+	fuzz_check(fclose(f) == 0);
 	return out;
 }
 
@@ -123,21 +117,21 @@ static void check_set_reparse(const ss_ctl_set_req *r, ss_ctl_set_req *back)
 	char *text = print_set(r), *body, err[SS_CONF_ERR_LEN];
 	enum ss_ctl_verb verb;
 
-	check(ss_ctl_split(text, strlen(text), &verb, &body, err, sizeof(err)) == 0);
-	check(verb == SS_CTL_SET);
-	check(ss_ctl_parse_set(body, back, err, sizeof(err)) == 0);
-	check(!memcmp(back->identity, r->identity, SS_IDENTITY_LEN));
-	check(back->remove == r->remove && back->rekey == r->rekey);
-	check(back->replace_allowed == r->replace_allowed);
-	check(back->have_keepalive == r->have_keepalive && back->keepalive == r->keepalive);
-	check(!back->endpoint == !r->endpoint);
-	check(!r->endpoint || !strcmp(back->endpoint, r->endpoint));
-	check(back->nallowed == r->nallowed);
+	fuzz_check(ss_ctl_split(text, strlen(text), &verb, &body, err, sizeof(err)) == 0);
+	fuzz_check(verb == SS_CTL_SET);
+	fuzz_check(ss_ctl_parse_set(body, back, err, sizeof(err)) == 0);
+	fuzz_check(!memcmp(back->identity, r->identity, SS_IDENTITY_LEN));
+	fuzz_check(back->remove == r->remove && back->rekey == r->rekey);
+	fuzz_check(back->replace_allowed == r->replace_allowed);
+	fuzz_check(back->have_keepalive == r->have_keepalive && back->keepalive == r->keepalive);
+	fuzz_check(!back->endpoint == !r->endpoint);
+	fuzz_check(!r->endpoint || !strcmp(back->endpoint, r->endpoint));
+	fuzz_check(back->nallowed == r->nallowed);
 	for (size_t i = 0; i < r->nallowed; i++)
-		check(cidr_equal(&back->allowed[i], &r->allowed[i]));
-	check(back->have_allow == r->have_allow && back->nallow == r->nallow);
+		fuzz_check(cidr_equal(&back->allowed[i], &r->allowed[i]));
+	fuzz_check(back->have_allow == r->have_allow && back->nallow == r->nallow);
 	for (size_t i = 0; i < r->nallow; i++)
-		check(ss_cap_rule_equal(&back->allow[i], &r->allow[i]));
+		fuzz_check(ss_cap_rule_equal(&back->allow[i], &r->allow[i]));
 	ss_ctl_set_req_clear(back);
 	free(text);
 }
@@ -148,12 +142,12 @@ static void fuzz_set(char *body, const char *req, size_t size)
 	char err[SS_CONF_ERR_LEN];
 	int ret;
 
-	check(r && back);
+	fuzz_check(r && back);
 	memset(err, 0, sizeof(err));
 	ret = ss_ctl_parse_set(body, r, err, sizeof(err));
 	if (ret) {
 		check_refusal(ret, err, sizeof(err));
-		check(r->endpoint == NULL);
+		fuzz_check(r->endpoint == NULL);
 	} else {
 		check_set(r, req, size);
 		check_set_reparse(r, back);
@@ -188,13 +182,13 @@ static void check_grant_reparse(const ss_ctl_grant_req *r, bool grant)
 	n = snprintf(text, sizeof(text), "%s\npeer=%s\n%s%s%s%s%s%s\n", grant ? "grant" : "revoke",
 		     b64, r->have_rule ? "rule=" : "", rule, r->have_rule ? "\n" : "",
 		     r->seconds ? "seconds=" : "", secs, r->seconds ? "\n" : "");
-	check(n > 0 && (size_t)n < sizeof(text));
-	check(ss_ctl_split(text, (size_t)n, &verb, &body, err, sizeof(err)) == 0);
-	check(verb == (grant ? SS_CTL_GRANT : SS_CTL_REVOKE));
-	check(ss_ctl_parse_grant(body, grant, &back, err, sizeof(err)) == 0);
-	check(!memcmp(back.identity, r->identity, SS_IDENTITY_LEN));
-	check(back.have_rule == r->have_rule && back.seconds == r->seconds);
-	check(!r->have_rule || ss_cap_rule_equal(&back.rule, &r->rule));
+	fuzz_check(n > 0 && (size_t)n < sizeof(text));
+	fuzz_check(ss_ctl_split(text, (size_t)n, &verb, &body, err, sizeof(err)) == 0);
+	fuzz_check(verb == (grant ? SS_CTL_GRANT : SS_CTL_REVOKE));
+	fuzz_check(ss_ctl_parse_grant(body, grant, &back, err, sizeof(err)) == 0);
+	fuzz_check(!memcmp(back.identity, r->identity, SS_IDENTITY_LEN));
+	fuzz_check(back.have_rule == r->have_rule && back.seconds == r->seconds);
+	fuzz_check(!r->have_rule || ss_cap_rule_equal(&back.rule, &r->rule));
 }
 
 static void fuzz_grant(char *body, bool grant, const char *req)
@@ -209,9 +203,9 @@ static void fuzz_grant(char *body, bool grant, const char *req)
 		check_refusal(ret, err, sizeof(err));
 		return;
 	}
-	check(r.have_peer);
+	fuzz_check(r.have_peer);
 	check_identity(r.identity, req);
-	check(!grant || (r.have_rule && r.seconds > 0));
+	fuzz_check(!grant || (r.have_rule && r.seconds > 0));
 	if (r.have_rule)
 		fuzz_check_rule(&r.rule);
 	check_grant_reparse(&r, grant);
@@ -232,7 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Exactly sized, so ASan sees any read past the request; req keeps the original. */
 	buf = malloc(len + 1);
 	req = malloc(len + 1);
-	check(buf && req);
+	fuzz_check(buf && req);
 	memcpy(buf, prefix, strlen(prefix));
 	memcpy(buf + strlen(prefix), data + 1, size - 1);
 	buf[len] = '\0';
@@ -240,16 +234,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(err, 0, sizeof(err));
 	ret = ss_ctl_split(buf, len, &verb, &body, err, sizeof(err));
 	if (ret) {
-		check(ret == SS_ERR_FORMAT);
+		fuzz_check(ret == SS_ERR_FORMAT);
 		check_refusal(ret, err, sizeof(err));
 	} else {
-		check(body >= buf && body <= buf + len && strlen(body) <= len);
+		fuzz_check(body >= buf && body <= buf + len && strlen(body) <= len);
 		if (verb == SS_CTL_SET)
 			fuzz_set(body, req, len);
 		else if (verb == SS_CTL_GRANT || verb == SS_CTL_REVOKE)
 			fuzz_grant(body, verb == SS_CTL_GRANT, req);
 		else
-			check(verb == SS_CTL_GET);
+			fuzz_check(verb == SS_CTL_GET);
 	}
 	free(req);
 	free(buf);

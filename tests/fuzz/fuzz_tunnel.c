@@ -4,7 +4,7 @@
 
 #include "fuzz_tunnel.h"
 
-static void check(int cond)
+void fuzz_check(bool cond)
 {
 	if (!cond)
 		__builtin_trap();
@@ -15,15 +15,15 @@ void fuzz_check_cidr(const ss_cidr *c)
 	char buf[64];
 	ss_cidr back;
 
-	check(c->family == AF_INET || c->family == AF_INET6);
-	check(c->prefix <= (c->family == AF_INET ? 32 : 128));
+	fuzz_check(c->family == AF_INET || c->family == AF_INET6);
+	fuzz_check(c->prefix <= (c->family == AF_INET ? 32 : 128));
 	if (c->family == AF_INET)
 		for (int i = 4; i < 16; i++)
-			check(c->addr[i] == 0);
+			fuzz_check(c->addr[i] == 0);
 	ss_cidr_format(c, buf, sizeof(buf));
-	check(ss_cidr_parse(buf, &back) == 0);
-	check(back.family == c->family && back.prefix == c->prefix);
-	check(!memcmp(back.addr, c->addr, sizeof(c->addr)));
+	fuzz_check(ss_cidr_parse(buf, &back) == 0);
+	fuzz_check(back.family == c->family && back.prefix == c->prefix);
+	fuzz_check(!memcmp(back.addr, c->addr, sizeof(c->addr)));
 }
 
 void fuzz_check_rule(const ss_cap_rule *r)
@@ -31,14 +31,14 @@ void fuzz_check_rule(const ss_cap_rule *r)
 	char buf[SS_CAP_RULE_STR];
 	ss_cap_rule back;
 
-	check(r->proto == SS_CAP_ANY || r->proto == SS_CAP_TCP || r->proto == SS_CAP_UDP ||
-	      r->proto == SS_CAP_ICMP);
-	check(r->port_lo <= r->port_hi);
-	check(r->proto == SS_CAP_TCP || r->proto == SS_CAP_UDP ||
-	      (r->port_lo == 0 && r->port_hi == 65535));
+	fuzz_check(r->proto == SS_CAP_ANY || r->proto == SS_CAP_TCP || r->proto == SS_CAP_UDP ||
+		   r->proto == SS_CAP_ICMP);
+	fuzz_check(r->port_lo <= r->port_hi);
+	fuzz_check(r->proto == SS_CAP_TCP || r->proto == SS_CAP_UDP ||
+		   (r->port_lo == 0 && r->port_hi == 65535));
 	if (r->has_dst)
 		fuzz_check_cidr(&r->dst);
 	ss_cap_rule_format(r, buf, sizeof(buf));
-	check(ss_cap_rule_parse(buf, &back, NULL, 0) == 0);
-	check(ss_cap_rule_equal(r, &back));
+	fuzz_check(ss_cap_rule_parse(buf, &back, NULL, 0) == 0);
+	fuzz_check(ss_cap_rule_equal(r, &back));
 }
