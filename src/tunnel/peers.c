@@ -441,7 +441,6 @@ static void open_ring(ss_daemon *d)
 {
 	int ret;
 
-	d->ring.fd = -1;
 	if (!d->conf->tun_ring || getenv("SILOSEC_NO_RING")) {
 		ss_tunring_reset_tun(d->tun);
 		return;

@@ -68,7 +68,7 @@ static int configure(int fd, int ifindex, bool vnet)
 	struct tpacket_req req = {.tp_block_size = SS_RING_BLOCK,
 				  .tp_block_nr = SS_RING_BLOCKS,
 				  .tp_frame_size = SS_RING_FRAME,
-				  .tp_frame_nr = SS_RING_BLOCKS * (SS_RING_BLOCK / SS_RING_FRAME)};
+				  .tp_frame_nr = SS_RING_FRAMES};
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = ifindex};
 	int one = 1, version = TPACKET_V2, rcvbuf = 4 << 20, ret;
@@ -123,7 +123,7 @@ int ss_tunring_open(ss_tunring *r, int tun, int ifindex, bool vnet)
 	}
 	r->fd = fd;
 	r->vnet = vnet;
-	r->nframes = SS_RING_BLOCKS * (SS_RING_BLOCK / SS_RING_FRAME);
+	r->nframes = SS_RING_FRAMES;
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #define SS_RING_FRAME 2048  /* a full-MTU packet, its virtio header and the frame header */
 #define SS_RING_BLOCK 65536 /* frames per block: 32 */
 #define SS_RING_BLOCKS 16   /* 512 frames in all, like a TUN queue of 500 */
+#define SS_RING_FRAMES (SS_RING_BLOCKS * (SS_RING_BLOCK / SS_RING_FRAME))
 
 typedef struct ss_tunring {
 	int fd;
