@@ -36,8 +36,8 @@
 
 #include <silosec/core.h>
 
-#include "crypto.h"
-#include "endian.h"
+#include "common/crypto.h"
+#include "common/endian.h"
 #include "internal.h"
 
 /* ------------------------------------------------------------------ utilities */

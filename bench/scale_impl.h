@@ -23,7 +23,7 @@
 
 #include "allowedips.h"
 #include "daemon.h"
-#include "endian.h"
+#include "common/endian.h"
 #include "internal.h"
 
 #define SC_ROUNDS 7

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "crypto.h"
+#include "common/crypto.h"
 
 #include <string.h>
 

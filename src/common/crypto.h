@@ -14,9 +14,7 @@
 #include <silosec/identity.h>
 #include <silosec/wire.h>
 
-void ss_wipe(void *p, size_t len);
-/* Constant-time equality: 1 if equal. */
-int ss_ct_equal(const void *a, const void *b, size_t len);
+#include "common/wipe.h"
 
 /* SHA-256 over up to three pieces (any may be NULL/0). */
 int ss_sha256(uint8_t out[SS_HASH_LEN], const void *a, size_t alen, const void *b, size_t blen,

@@ -9,7 +9,7 @@
 
 #include <silosec/core.h>
 
-#include "endian.h"
+#include "common/endian.h"
 #include "internal.h"
 
 int ss_control_handle(ss_ctx *ctx, ss_peer *peer, ss_session *s, const uint8_t *pt, size_t len,

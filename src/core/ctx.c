@@ -5,7 +5,7 @@
 
 #include <silosec/core.h>
 
-#include "endian.h"
+#include "common/endian.h"
 #include "internal.h"
 
 void ss_now(ss_ctx *ctx, ss_time *t)

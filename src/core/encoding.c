@@ -7,7 +7,7 @@
 #include <silosec/error.h>
 #include <silosec/identity.h>
 
-#include "crypto.h"
+#include "common/crypto.h"
 
 void ss_key_to_base64(const uint8_t key[32], char out[SS_B64_KEY_LEN])
 {

@@ -9,7 +9,7 @@
 
 #include <silosec/core.h>
 
-#include "endian.h"
+#include "common/endian.h"
 #include "internal.h"
 
 static const uint8_t zero_id[SS_IDENTITY_LEN];

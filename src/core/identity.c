@@ -7,7 +7,7 @@
 #include <silosec/error.h>
 #include <silosec/identity.h>
 
-#include "crypto.h"
+#include "common/crypto.h"
 #include "internal.h"
 
 struct ss_identity {

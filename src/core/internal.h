@@ -12,7 +12,7 @@
 
 #include <silosec/core.h>
 
-#include "crypto.h"
+#include "common/crypto.h"
 
 /* ---- replay.c: RFC 6479 sliding window ---- */
 typedef struct ss_replay {

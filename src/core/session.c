@@ -9,7 +9,7 @@
 
 #include <silosec/core.h>
 
-#include "endian.h"
+#include "common/endian.h"
 #include "internal.h"
 
 void ss_session_clear(ss_ctx *ctx, ss_peer *peer, ss_session *s)

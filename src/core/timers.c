@@ -7,7 +7,7 @@
 
 #include <silosec/core.h>
 
-#include "endian.h"
+#include "common/endian.h"
 #include "internal.h"
 
 static void retire_expired(ss_ctx *ctx, ss_peer *peer, uint64_t now_ns)

@@ -28,7 +28,7 @@
 #include <nftables/libnftables.h>
 #endif
 
-#include "crypto.h"
+#include "common/crypto.h"
 #include "ctlclient.h"
 
 struct child {

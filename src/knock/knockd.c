@@ -44,7 +44,7 @@
 #include "actions.h"
 #include "audit.h"
 #include "kconf.h"
-#include "crypto.h"
+#include "common/crypto.h"
 #include "prefilter.h"
 #include "daemon_args.h"
 #include "sandbox.h"

@@ -15,8 +15,8 @@
 #include <silosec/error.h>
 #include <silosec/knock.h>
 
-#include "crypto.h"
-#include "endian.h"
+#include "common/crypto.h"
+#include "common/endian.h"
 #include "evidence.h"
 
 static const char LABEL_MAC[] = "silosec knock v1 mac";

@@ -17,8 +17,8 @@
 #include <silosec/error.h>
 #include <silosec/knock.h>
 
-#include "crypto.h"
-#include "endian.h"
+#include "common/crypto.h"
+#include "common/endian.h"
 
 /* ---- rate limit: GCRA (a token bucket kept as one timestamp) in a 4-way set cache ---- */
 #define RL_WAYS 4

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "crypto.h"
+#include "common/crypto.h"
 
 int ss_knock_validator_init(ss_knock_validator *v, const ss_kconf *conf, const ss_identity *id,
 			    uint64_t rl_seed, uint64_t wall_ms)

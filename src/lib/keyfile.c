@@ -10,7 +10,7 @@
 #include <silosec/error.h>
 #include <silosec/identity.h>
 
-#include "crypto.h"
+#include "common/crypto.h"
 
 int ss_random_system(void *arg, uint8_t *buf, size_t len)
 {

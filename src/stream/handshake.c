@@ -12,7 +12,7 @@
 
 #include <silosec/core.h>
 
-#include "endian.h"
+#include "common/endian.h"
 #include "internal.h"
 #include "stream_internal.h"
 #include "truststore.h"

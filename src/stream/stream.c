@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "endian.h"
+#include "common/endian.h"
 #include "stream_internal.h"
 
 /* Read-ahead beyond one frame: fewer system calls for small frames. */

@@ -9,7 +9,7 @@
 #include <silosec/stream.h>
 #include <silosec/wire.h>
 
-#include "crypto.h"
+#include "common/crypto.h"
 
 /* Handshake messages on a stream: the v2 INIT and RESPONSE layouts with their own types. */
 #define SS_STREAM_MSG_INIT 6

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "endian.h"
+#include "common/crypto.h"
+#include "common/endian.h"
 
 struct fuzz_node fz_a, fz_b;
 uint8_t fz_out[SS_MAX_PACKET];

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "endian.h"
+#include "common/endian.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

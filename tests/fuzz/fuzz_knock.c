@@ -16,7 +16,7 @@
 #include <silosec/error.h>
 #include <silosec/knock.h>
 
-#include "crypto.h"
+#include "common/crypto.h"
 
 static ss_identity *server, *client;
 static ss_knock_server *srv;

@@ -2,7 +2,7 @@
 /* Handshake response parser, aimed at A's pending INIT. */
 #include <string.h>
 
-#include "endian.h"
+#include "common/endian.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

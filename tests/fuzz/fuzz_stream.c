@@ -13,7 +13,7 @@
 
 #include <silosec/stream.h>
 
-#include "endian.h"
+#include "common/endian.h"
 #include "fuzz_common.h"
 #include "../../src/stream/stream_internal.h"
 

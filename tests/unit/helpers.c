@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "endian.h"
+#include "common/crypto.h"
+#include "common/endian.h"
 
 void test_clock_fn(void *arg, ss_time *now)
 {

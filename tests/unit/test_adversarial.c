@@ -18,8 +18,8 @@
 
 #include "helpers.h"
 
-#include "crypto.h"
-#include "endian.h"
+#include "common/crypto.h"
+#include "common/endian.h"
 #include "internal.h"
 
 #define SNAP_MAX 8

@@ -19,7 +19,7 @@
 #include <silosec/stream.h>
 
 #include "config.h"
-#include "crypto.h"
+#include "common/crypto.h"
 #include "helpers.h"
 #include "kconf.h"
 

@@ -18,8 +18,8 @@
 #include <silosec/error.h>
 #include <silosec/knock.h>
 
-#include "crypto.h"
-#include "endian.h"
+#include "common/crypto.h"
+#include "common/endian.h"
 #include "evidence.h"
 #include "helpers.h"
 #include "kconf.h"

@@ -9,7 +9,7 @@
 
 #include <silosec/error.h>
 
-#include "crypto.h"
+#include "common/crypto.h"
 #include "helpers.h"
 
 /* Decode hex into out and assert it is exactly want bytes long. */

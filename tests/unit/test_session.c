@@ -10,8 +10,8 @@
 
 #include "helpers.h"
 
-#include "crypto.h"
-#include "endian.h"
+#include "common/crypto.h"
+#include "common/endian.h"
 #include "internal.h"
 
 #define assert_code(got, want)                                                                     \

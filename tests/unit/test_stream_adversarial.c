@@ -14,7 +14,7 @@
 
 #include <silosec/stream.h>
 
-#include "endian.h"
+#include "common/endian.h"
 #include "internal.h"
 #include "../../src/stream/stream_internal.h"
 

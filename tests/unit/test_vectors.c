@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "crypto.h"
+#include "common/crypto.h"
 
 #define MAX_LINES 64
 #define LINE_MAX_LEN 1200
