@@ -17,7 +17,7 @@
 #include <silosec/error.h>
 
 #include "allowedips.h"
-#include "mix.h"
+#include "common/mix.h"
 
 #define NLENS 129
 #define MAP_WORDS ((NLENS + 63) / 64)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "conntrack.h"
-#include "mix.h"
+#include "common/mix.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>

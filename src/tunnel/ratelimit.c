@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "ratelimit.h"
-#include "mix.h"
+#include "common/mix.h"
 
 #define COST_NS (1000000000ull / SS_RL_PER_SEC)
 #define MAX_NS (COST_NS * SS_RL_BURST)
