@@ -15,6 +15,7 @@
 #ifndef SS_COMMON_MIX_H
 #define SS_COMMON_MIX_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/random.h>
@@ -39,12 +40,18 @@ static inline uint64_t ss_mix_keyed(const ss_mix_key *key, uint64_t a, uint64_t 
 }
 
 /*
- * A fresh key from the kernel's random source: 0, or -1 if it is not available yet (early
- * boot; GRND_NONBLOCK so a daemon never stalls on it). getrandom is allowed by the sandbox.
+ * A fresh key from the kernel's random source (getrandom, which the sandbox allows; it
+ * blocks only before the kernel's pool is first seeded, as every other key drawn does).
+ * 0, or -1 if it fails.
  */
 static inline int ss_mix_key_random(ss_mix_key *key)
 {
-	return getrandom(key, sizeof(*key), GRND_NONBLOCK) == (ssize_t)sizeof(*key) ? 0 : -1;
+	ssize_t n;
+
+	do
+		n = getrandom(key, sizeof(*key), 0);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(*key) ? 0 : -1;
 }
 
 #endif

@@ -598,6 +598,16 @@ static void wire_drop(ss_daemon *d, ss_dpeer *p, int code, const ss_flow *flow,
 	}
 }
 
+/* A source is an IPv4 address or an IPv6 /64: one /64 cannot spread over 2^64 buckets. */
+static bool handshake_allowed(ss_daemon *d, const ss_flow *flow)
+{
+	ss_rl_key k;
+
+	/* remote_addr holds IPv4 as v4-mapped IPv6, which the key counts as IPv4. */
+	(void)ss_rl_key_ip(&k, AF_INET6, flow->remote_addr);
+	return ss_rl_allow(d->rl, &k, ss_mono_ns());
+}
+
 static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt, size_t len)
 {
 	ss_result res;
@@ -605,7 +615,7 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 	int ret;
 
 	/* Handshake work per source is bounded before the core spends anything on it. */
-	if (len && pkt[0] == SS_MSG_INIT && !ss_rl_allow(d->rl, flow->remote_addr, ss_mono_ns())) {
+	if (len && pkt[0] == SS_MSG_INIT && !handshake_allowed(d, flow)) {
 		d->drops[SS_TUN_RATE_LIMITED]++;
 		ss_daemon_audit(d, "handshake", "refuse", SS_ERR_RATE_LIMIT, NULL, flow,
 				"initiations from this source over the rate limit");

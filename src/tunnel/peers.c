@@ -561,13 +561,8 @@ static int setup_core(ss_daemon *d, char *err, size_t errlen)
 		ret = ss_allowedips_create(&d->aips);
 	if (ret)
 		snprintf(err, errlen, "initializing: %s", ss_strerror(ret));
-	d->rl = malloc(sizeof(*d->rl));
-	if (d->rl) {
-		uint64_t seed = 0;
-
-		(void)ss_random_system(NULL, (uint8_t *)&seed, sizeof(seed));
-		ss_rl_init(d->rl, seed);
-	}
+	/* On failure d->rl stays NULL and is reported with the allocations below. */
+	(void)ss_rl_create(&d->rl, SS_TUN_HS_SLOTS, SS_TUN_HS_PER_SEC, SS_TUN_HS_BURST, NULL);
 	d->buf_in = malloc(SS_MAX_PACKET + 64);
 	d->seg = malloc(SS_MAX_PLAINTEXT);
 	d->gro = malloc(sizeof(*d->gro));
@@ -668,7 +663,7 @@ void ss_daemon_free(ss_daemon *d)
 	ss_identity_free(d->id);
 	free(d->buf_in);
 	free(d->buf_out);
-	free(d->rl);
+	ss_rl_free(d->rl);
 	free(d->seg);
 	free(d->gro);
 	free(d->grants);
