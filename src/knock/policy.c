@@ -19,44 +19,34 @@
 
 #include "common/crypto.h"
 #include "common/endian.h"
+#include "common/ratelimit.h"
 
-/* ---- rate limit: GCRA (a token bucket kept as one timestamp) in a 4-way set cache ---- */
-#define RL_WAYS 4
-#define RL_MAX_SLOTS (1u << 22)
-
-struct rl_slot {
-	uint64_t key[2];
-	uint64_t tat; /* theoretical arrival time; 0 = empty */
-};
-
+/*
+ * ---- rate limit: the one per-source limiter (common/ratelimit.h): an IPv4 address or an
+ * IPv6 /64 is one source, with a token bucket in a fixed table ----
+ */
 struct ss_knock_ratelimit {
-	struct rl_slot *slots;
-	uint32_t mask; /* of set indices */
-	uint64_t interval_ns, tolerance_ns, seed;
+	ss_rl *rl;
 };
 
 int ss_knock_ratelimit_new(ss_knock_ratelimit **out, uint32_t slots, uint32_t rate, uint32_t burst,
 			   uint64_t seed)
 {
+	/* The seed comes from the daemon's randomness; spread over the mixer's two words. */
+	ss_mix_key key = {{seed, ss_mix64(seed ^ UINT64_C(0x6b6e6f636b726c31))}};
 	ss_knock_ratelimit *r;
-	uint32_t n = RL_WAYS;
+	int ret;
 
-	if (!out || !rate || !burst || slots > RL_MAX_SLOTS)
+	if (!out || !rate || !burst || slots > SS_RL_MAX_SLOTS)
 		return SS_ERR_INVAL;
-	while (n < slots)
-		n <<= 1;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return SS_ERR_NOMEM;
-	r->slots = calloc(n, sizeof(*r->slots));
-	if (!r->slots) {
+	ret = ss_rl_create(&r->rl, slots, rate, burst, &key);
+	if (ret) {
 		free(r);
-		return SS_ERR_NOMEM;
+		return ret;
 	}
-	r->mask = n / RL_WAYS - 1;
-	r->interval_ns = 1000000000ull / rate;
-	r->tolerance_ns = r->interval_ns * (burst - 1);
-	r->seed = seed;
 	*out = r;
 	return 0;
 }
@@ -65,86 +55,26 @@ void ss_knock_ratelimit_free(ss_knock_ratelimit *r)
 {
 	if (!r)
 		return;
-	free(r->slots);
+	ss_rl_free(r->rl);
 	free(r);
-}
-
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
-static int source_key(int family, const uint8_t *addr, uint64_t key[2])
-{
-	/* An IPv6 host usually owns a whole /64: limiting per address would be no limit. */
-	if (family == AF_INET) {
-		key[0] = 0x400000000ull | ss_load_be32(addr);
-		key[1] = 0;
-	} else if (family == AF_INET6) {
-		key[0] = ss_load_be64(addr);
-		key[1] = 6;
-	} else {
-		return SS_ERR_KNOCK_RATE;
-	}
-	return 0;
-}
-
-/* The source's slot, or NULL if it has none and create is false. */
-static struct rl_slot *lookup(ss_knock_ratelimit *r, const uint64_t key[2], bool create)
-{
-	/* Keyed with a secret seed so an outsider cannot aim many sources at one set. */
-	uint64_t h = mix(key[0] ^ r->seed) ^ mix(key[1] + (r->seed << 1 | 1));
-	struct rl_slot *set = &r->slots[(h & r->mask) * RL_WAYS], *victim;
-
-	for (int i = 0; i < RL_WAYS; i++)
-		if (set[i].tat && set[i].key[0] == key[0] && set[i].key[1] == key[1])
-			return &set[i];
-	if (!create)
-		return NULL;
-	/* New source: take an empty slot or the one whose bucket refilled longest ago. */
-	victim = &set[0];
-	for (int i = 1; i < RL_WAYS; i++)
-		if (set[i].tat < victim->tat)
-			victim = &set[i];
-	victim->key[0] = key[0];
-	victim->key[1] = key[1];
-	victim->tat = 0;
-	return victim;
 }
 
 int ss_knock_ratelimit_check(ss_knock_ratelimit *r, int family, const uint8_t *addr,
 			     uint64_t now_ns)
 {
-	uint64_t key[2];
-	struct rl_slot *s;
+	ss_rl_key key;
 
-	if (source_key(family, addr, key))
-		return SS_ERR_KNOCK_RATE;
-	s = lookup(r, key, false);
-	now_ns += 1; /* 0 marks an empty slot */
-	if (s && s->tat > now_ns && s->tat - now_ns > r->tolerance_ns)
+	if (ss_rl_key_ip(&key, family, addr) || !ss_rl_ready(r->rl, &key, now_ns))
 		return SS_ERR_KNOCK_RATE;
 	return 0;
 }
 
 int ss_knock_ratelimit_take(ss_knock_ratelimit *r, int family, const uint8_t *addr, uint64_t now_ns)
 {
-	uint64_t key[2], tat;
-	struct rl_slot *s;
+	ss_rl_key key;
 
-	if (source_key(family, addr, key))
+	if (ss_rl_key_ip(&key, family, addr) || !ss_rl_allow(r->rl, &key, now_ns))
 		return SS_ERR_KNOCK_RATE;
-	s = lookup(r, key, true);
-	now_ns += 1; /* 0 marks an empty slot */
-	tat = s->tat > now_ns ? s->tat : now_ns;
-	if (tat - now_ns > r->tolerance_ns)
-		return SS_ERR_KNOCK_RATE;
-	s->tat = tat + r->interval_ns;
 	return 0;
 }
 
