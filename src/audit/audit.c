@@ -15,22 +15,45 @@
 #include <silosec/identity.h>
 
 #include "audit.h"
+#include "common/ratelimit.h"
 
-struct bucket {
-	uint64_t key;
-	uint64_t last_ns;
-	uint32_t tokens; /* scaled by 1000 */
-	uint32_t suppressed;
-};
-
+/*
+ * The buckets are those of the one rate limiter (common/ratelimit.h): per source in its
+ * fixed table, and two process-wide ones kept as a bare entry (tat and suppressed count).
+ */
 static struct {
 	int fd; /* -1: detached, nothing is written */
 	char daemon[32];
 	char path[PATH_MAX]; /* absolute, for reopening; empty for stderr */
-	struct bucket slots[SS_AUDIT_SLOTS];
-	struct bucket all;   /* refusals and drops from every source together */
-	struct bucket relay; /* lines another process admitted (ss_audit_relayed) */
+	ss_rl_entry slots[SS_AUDIT_SLOTS];
+	ss_rl src; /* per source, over slots; src.slots NULL until limiter_init */
+	ss_rl_rate all_rate, relay_rate;
+	ss_rl_entry all;   /* refusals and drops from every source together */
+	ss_rl_entry relay; /* lines another process admitted (ss_audit_relayed) */
 } au = {.fd = 2};
+
+/*
+ * Once, before the first line (ss_audit_open calls it before the daemons sandbox
+ * themselves; a forked child inherits the table and its key).
+ */
+static void limiter_init(void)
+{
+	ss_mix_key key;
+
+	if (au.src.slots)
+		return;
+	if (ss_mix_key_random(&key)) {
+		/* Only if the kernel has no randomness to give: still not known from outside. */
+		struct timespec t;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		key.k[0] = (uint64_t)t.tv_sec << 32 ^ (uint64_t)t.tv_nsec;
+		key.k[1] = (uint64_t)getpid();
+	}
+	(void)ss_rl_init(&au.src, au.slots, SS_AUDIT_SLOTS, SS_AUDIT_RATE, SS_AUDIT_BURST, &key);
+	(void)ss_rl_rate_init(&au.all_rate, SS_AUDIT_ALL_RATE, SS_AUDIT_ALL_BURST);
+	(void)ss_rl_rate_init(&au.relay_rate, SS_AUDIT_RELAY_RATE, SS_AUDIT_RELAY_BURST);
+}
 
 /*
  * Non-blocking, so that a FIFO without a reader at the path fails (ENXIO) instead of
@@ -75,6 +98,7 @@ int ss_audit_open(const char *path, const char *daemon)
 {
 	int fd = 2;
 
+	limiter_init();
 	snprintf(au.daemon, sizeof(au.daemon), "%s", daemon ? daemon : "silosec");
 	if (path && strcmp(path, "-") != 0) {
 		char saved[PATH_MAX];
@@ -184,41 +208,22 @@ void ss_audit_close(void)
 	au.path[0] = '\0';
 }
 
-/* FNV-1a: the table only spreads sources, an attacker choosing collisions gains nothing
- * beyond sharing a bucket with another flooder. */
-static uint64_t fnv(const void *p, size_t n, uint64_t h)
+/* The remote address (IPv4, or IPv6 by /64), else the event name. */
+static void source_key(const struct ss_audit_rec *r, ss_rl_key *k)
 {
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
-	return h;
-}
-
-static uint64_t source_key(const struct ss_audit_rec *r)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
 	if (r->peer && r->peer->sa_family == AF_INET) {
 		const struct sockaddr_in *s = (const void *)r->peer;
-		return fnv(&s->sin_addr, sizeof(s->sin_addr), h) | 1;
+
+		(void)ss_rl_key_ip(k, AF_INET, (const uint8_t *)&s->sin_addr);
+		return;
 	}
 	if (r->peer && r->peer->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s = (const void *)r->peer;
-		return fnv(&s->sin6_addr, sizeof(s->sin6_addr), h) | 1;
+
+		(void)ss_rl_key_ip(k, AF_INET6, s->sin6_addr.s6_addr);
+		return;
 	}
-	return fnv(r->event, strlen(r->event), h) | 1;
-}
-
-static void refill(struct bucket *b, uint64_t now_ns, uint64_t rate, uint32_t burst)
-{
-	uint64_t add = (now_ns - b->last_ns) * rate / 1000000ull;
-
-	b->last_ns = now_ns;
-	if (add > burst * 1000ull - b->tokens)
-		b->tokens = burst * 1000;
-	else
-		b->tokens += (uint32_t)add;
+	ss_rl_key_name(&au.src, r->event, k);
 }
 
 /*
@@ -232,46 +237,46 @@ static bool shared_limit(const struct ss_audit_rec *r)
 }
 
 /*
- * Whether bucket b, owned by key (a source; 1 for the process-wide buckets), has a token;
- * the caller takes it. A slot taken over by another source starts full, and the previous
- * owner's suppressed count is lost with it. Counts the line as suppressed if not.
+ * Whether bucket b has a token (the caller takes it); counts the line as suppressed if
+ * not. A source whose entry was evicted starts full, and its suppressed count is lost
+ * with the entry.
  */
-static bool bucket_ready(struct bucket *b, uint64_t key, uint64_t now_ns, uint64_t rate,
-			 uint32_t burst)
+static bool bucket_ready(const ss_rl_rate *rate, ss_rl_entry *b, uint64_t now_ns)
 {
-	if (b->key != key) {
-		memset(b, 0, sizeof(*b));
-		b->key = key;
-		b->tokens = burst * 1000;
-		b->last_ns = now_ns;
-	}
-	refill(b, now_ns, rate, burst);
-	if (b->tokens < 1000) {
-		b->suppressed++;
-		return false;
-	}
-	return true;
+	if (ss_rl_bucket_ready(rate, b->tat, now_ns))
+		return true;
+	b->suppressed++;
+	return false;
+}
+
+/* Take bucket b's token (ready before); returns the suppressed count to report. */
+static uint64_t bucket_take(const ss_rl_rate *rate, ss_rl_entry *b, uint64_t now_ns)
+{
+	uint64_t n = b->suppressed;
+
+	(void)ss_rl_bucket_take(rate, &b->tat, now_ns);
+	b->suppressed = 0;
+	return n;
 }
 
 /* Returns 1 if the line may be written; *suppressed gets the count to report. */
 static int admit(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t *suppressed,
 		 uint64_t *suppressed_all)
 {
-	uint64_t key = source_key(r);
-	struct bucket *b = &au.slots[key % SS_AUDIT_SLOTS];
+	ss_rl_entry *b;
+	ss_rl_key key;
 
-	if (!bucket_ready(b, key, now_ns, SS_AUDIT_RATE, SS_AUDIT_BURST))
+	limiter_init();
+	source_key(r, &key);
+	b = ss_rl_lookup(&au.src, &key, true);
+	if (!bucket_ready(&au.src.rate, b, now_ns))
 		return 0;
 	if (shared_limit(r)) {
-		if (!bucket_ready(&au.all, 1, now_ns, SS_AUDIT_ALL_RATE, SS_AUDIT_ALL_BURST))
+		if (!bucket_ready(&au.all_rate, &au.all, now_ns))
 			return 0;
-		au.all.tokens -= 1000;
-		*suppressed_all = au.all.suppressed;
-		au.all.suppressed = 0;
+		*suppressed_all = bucket_take(&au.all_rate, &au.all, now_ns);
 	}
-	b->tokens -= 1000;
-	*suppressed = b->suppressed;
-	b->suppressed = 0;
+	*suppressed = bucket_take(&au.src.rate, b, now_ns);
 	return 1;
 }
 
@@ -427,9 +432,12 @@ int ss_audit_admit(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t *supp
 void ss_audit_relayed(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t suppressed,
 		      uint64_t suppressed_all)
 {
-	if (!bucket_ready(&au.relay, 1, now_ns, SS_AUDIT_RELAY_RATE, SS_AUDIT_RELAY_BURST))
+	uint64_t held_back;
+
+	limiter_init();
+	if (!bucket_ready(&au.relay_rate, &au.relay, now_ns))
 		return;
-	au.relay.tokens -= 1000;
+	held_back = bucket_take(&au.relay_rate, &au.relay, now_ns);
 	/*
 	 * What the ceiling held back is reported as the child's own cross-source count is.
 	 * The child's counts are its word: clamped, so that a made-up one cannot wrap the sum
@@ -439,7 +447,6 @@ void ss_audit_relayed(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t su
 		suppressed = SS_AUDIT_RELAY_MAX_CLAIM;
 	if (suppressed_all > SS_AUDIT_RELAY_MAX_CLAIM)
 		suppressed_all = SS_AUDIT_RELAY_MAX_CLAIM;
-	suppressed_all += au.relay.suppressed;
-	au.relay.suppressed = 0;
+	suppressed_all += held_back;
 	emit(r, suppressed, suppressed_all);
 }

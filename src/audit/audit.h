@@ -5,11 +5,11 @@
  *
  * Lines carry no secret: identities appear only as their short fingerprint. Output goes to
  * an append-only file opened before the daemon drops privileges, or to stderr; after a log
- * rotation (SIGHUP) the daemons reopen it by its path. Each source
- * (remote address, or the event name for records without one) gets a token bucket, so a
- * flood costs a bounded number of lines; the next line let through for that source says how
- * many were suppressed. Refusals and drops also share one process-wide bucket (spoofed
- * sources), reported as "suppressed_all_sources".
+ * rotation (SIGHUP) the daemons reopen it by its path. Each source gets a token bucket of
+ * the one rate limiter (common/ratelimit.h: a remote IPv4 address or IPv6 /64, or the event
+ * name for records without an address), so a flood costs a bounded number of lines; the
+ * next line let through for that source says how many were suppressed. Refusals and drops
+ * also share one process-wide bucket (spoofed sources), reported as "suppressed_all_sources".
  */
 #ifndef SS_AUDIT_H
 #define SS_AUDIT_H
@@ -20,7 +20,7 @@
 /* Lines per second and burst per source. */
 #define SS_AUDIT_RATE 5
 #define SS_AUDIT_BURST 20
-#define SS_AUDIT_SLOTS 1024
+#define SS_AUDIT_SLOTS 1024 /* entries of the per-source table (its eviction rule applies) */
 /*
  * Refusals and drops of all sources together (their source addresses may be spoofed, so
  * per-source buckets alone do not bound a flood from ever-new addresses). Accepts, grants
