@@ -100,18 +100,26 @@ static void ready_does_not_charge(void **state)
 	ss_rl_free(rl);
 }
 
-static void ipv4_per_address(void **state)
+/* After drained empties its bucket, same shares it and both others still have theirs. */
+static void one_source_apart(const char *drained, const char *same, const char *other1,
+			     const char *other2)
 {
 	ss_rl *rl = table(SS_TUN_HS_SLOTS);
 
-	(void)state;
-	for (int i = 0; i < 100; i++)
-		(void)allow(rl, "10.0.0.1", 1 * MS);
-	assert_false(allow(rl, "10.0.0.1", 1 * MS));
-	/* The neighbour, in the same /24 and /31, has its own bucket. */
-	assert_true(allow(rl, "10.0.0.0", 1 * MS));
-	assert_true(allow(rl, "10.0.0.2", 1 * MS));
+	for (int i = 0; i < BURST; i++)
+		assert_true(allow(rl, drained, 1 * MS));
+	assert_false(allow(rl, drained, 1 * MS));
+	assert_false(allow(rl, same, 1 * MS));
+	assert_true(allow(rl, other1, 1 * MS));
+	assert_true(allow(rl, other2, 1 * MS));
 	ss_rl_free(rl);
+}
+
+static void ipv4_per_address(void **state)
+{
+	(void)state;
+	/* The neighbours, in the same /24 and /31, have their own buckets. */
+	one_source_apart("10.0.0.1", "10.0.0.1", "10.0.0.0", "10.0.0.2");
 }
 
 /* The test: 1,000 addresses of one /64 are one source with one bucket. */
@@ -148,11 +156,8 @@ static void ipv6_other_64s_apart(void **state)
 	char text[64];
 
 	(void)state;
-	for (int i = 0; i < 100; i++)
-		(void)allow(rl, "2001:db8:1:2::1", 1 * MS);
-	assert_false(allow(rl, "2001:db8:1:2:ffff:ffff:ffff:ffff", 1 * MS));
-	assert_true(allow(rl, "2001:db8:1:3::1", 1 * MS));
-	assert_true(allow(rl, "2001:db8:1:1:ffff:ffff:ffff:ffff", 1 * MS));
+	one_source_apart("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:3::1",
+			 "2001:db8:1:1:ffff:ffff:ffff:ffff");
 	/* A thousand /64s, each with a full burst. */
 	for (int i = 0; i < 1000; i++) {
 		snprintf(text, sizeof(text), "2001:db9:0:%x::1", i);
@@ -169,20 +174,14 @@ static void ipv6_other_64s_apart(void **state)
  */
 static void v4_mapped_is_ipv4(void **state)
 {
-	ss_rl *rl = table(SS_TUN_HS_SLOTS);
 	ss_rl_key v4 = key_of("0.0.0.0"), v6 = key_of("::");
 
 	(void)state;
-	for (int i = 0; i < BURST; i++)
-		assert_true(allow(rl, "192.0.2.7", 1 * MS));
-	assert_false(allow(rl, "::ffff:192.0.2.7", 1 * MS));
-	assert_true(allow(rl, "::ffff:192.0.2.8", 1 * MS));
-	assert_true(allow(rl, "::ffff:192.0.2.6", 1 * MS));
-	/* Not the ::/64 nor ::ffff:0:0/96 as one bucket. */
-	assert_true(allow(rl, "::1", 1 * MS));
+	one_source_apart("192.0.2.7", "::ffff:192.0.2.7", "::ffff:192.0.2.8", "::ffff:192.0.2.6");
+	/* Nor is ::ffff:0:0/96 the ::/64: the same key value, another family. */
+	one_source_apart("::ffff:0.0.0.0", "0.0.0.0", "::1", "::2:0:0:0:1");
 	assert_int_not_equal(v4.tag, v6.tag);
 	assert_int_equal(v4.val, v6.val);
-	ss_rl_free(rl);
 }
 
 /* Fill one set (a table of SS_RL_WAYS entries is one set) with known drain levels. */
