@@ -22,9 +22,9 @@
 #define SS_TUN_BATCH 64			    /* packets read per wakeup and source, for fairness */
 #define SS_STALE_AFTER (15 * SS_NS_PER_SEC) /* sent, nothing back: try a new handshake */
 /* Handshake initiations per source (an IPv4 address or an IPv6 /64, common/ratelimit.h). */
-#define SS_TUN_HS_PER_SEC 20
-#define SS_TUN_HS_BURST 5
-#define SS_TUN_HS_SLOTS 4096 /* 4096 * 32 bytes = 128 KiB */
+#define SS_HS_LIMIT_PER_SEC 20
+#define SS_HS_LIMIT_BURST 5
+#define SS_HS_LIMIT_SLOTS 4096 /* 4096 * 32 bytes = 128 KiB */
 
 /* Daemon-level drop reasons (stable names: SS_TUN_*), next to the core's. */
 enum ss_tun_drop {
@@ -92,7 +92,7 @@ typedef struct ss_daemon {
 	uint64_t next_deadline;
 	bool running;
 	uint8_t *buf_in, *buf_out;
-	ss_rl *rl; /* handshake initiations per source (SS_TUN_HS_*) */
+	ss_rl *rl; /* handshake initiations per source (SS_HS_LIMIT_*) */
 	ss_txbatch txb;
 	ss_rxbatch rxb;
 	bool offload;	    /* TUN hands us TSO super-packets with virtio headers */

@@ -562,7 +562,7 @@ static int setup_core(ss_daemon *d, char *err, size_t errlen)
 	if (ret)
 		snprintf(err, errlen, "initializing: %s", ss_strerror(ret));
 	/* On failure d->rl stays NULL and is reported with the allocations below. */
-	(void)ss_rl_create(&d->rl, SS_TUN_HS_SLOTS, SS_TUN_HS_PER_SEC, SS_TUN_HS_BURST, NULL);
+	(void)ss_rl_create(&d->rl, SS_HS_LIMIT_SLOTS, SS_HS_LIMIT_PER_SEC, SS_HS_LIMIT_BURST, NULL);
 	d->buf_in = malloc(SS_MAX_PACKET + 64);
 	d->seg = malloc(SS_MAX_PLAINTEXT);
 	d->gro = malloc(sizeof(*d->gro));
