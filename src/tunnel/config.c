@@ -7,6 +7,8 @@
  */
 #include "config.h"
 #include "capability.h"
+#include "common/ini.h"
+#include "common/wipe.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,10 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/crypto.h>
 
 #include <silosec/error.h>
 #include <silosec/identity.h>
@@ -28,7 +27,7 @@
 #define MAX_FILE_SIZE ((size_t)16 << 20)
 #define MAX_HOST_LEN 253 /* longest DNS name */
 
-enum section { SEC_NONE, SEC_INTERFACE, SEC_PEER };
+enum section { SEC_INTERFACE = 1, SEC_PEER };
 
 enum key_id {
 	K_NAME,
@@ -52,24 +51,11 @@ enum key_id {
 };
 
 struct parser {
+	struct ss_ini ini; /* file, line, section, keys seen */
 	ss_conf *conf;
-	const char *file; /* for messages */
-	unsigned line;
-	enum section sec;
-	unsigned sec_line;	/* header line of the current section */
-	unsigned iface_line;	/* header line of [Interface], 0 before it */
-	unsigned seen[K_COUNT]; /* line each key was set on in the current section */
+	unsigned iface_line; /* header line of [Interface], 0 before it */
 	unsigned mtu_line;
 	unsigned *id_lines; /* line of each peer's Identity, for duplicate reports */
-	char *err;
-	size_t errlen;
-};
-
-struct key {
-	const char *name;
-	enum section sec;
-	bool repeats; /* lists append; every other key may appear once per section */
-	int (*set)(struct parser *p, const struct key *k, char *val);
 };
 
 static int fail(struct parser *p, unsigned line, int code, const char *fmt, ...)
@@ -78,39 +64,16 @@ static int fail(struct parser *p, unsigned line, int code, const char *fmt, ...)
 static int fail(struct parser *p, unsigned line, int code, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	if (!p->err || !p->errlen)
-		return code;
-	n = snprintf(p->err, p->errlen, "%s:%u: ", p->file, line);
-	if (n >= 0 && (size_t)n < p->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	code = ss_ini_vfail(&p->ini, line, code, fmt, ap);
+	va_end(ap);
 	return code;
 }
 
 static int nomem(struct parser *p)
 {
-	return fail(p, p->line, SS_ERR_NOMEM, "out of memory");
-}
-
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static char *trim(char *s)
-{
-	char *end = s + strlen(s);
-
-	while (is_space(*s))
-		s++;
-	while (end > s && is_space(end[-1]))
-		end--;
-	*end = '\0';
-	return s;
+	return fail(p, p->ini.line, SS_ERR_NOMEM, "out of memory");
 }
 
 /*
@@ -263,8 +226,8 @@ static bool valid_ifname(const char *s)
 /* Relative paths are relative to the configuration file, not the daemon's cwd. */
 static int resolve(struct parser *p, const char *val, char **out)
 {
-	const char *slash = strrchr(p->file, '/');
-	size_t dirlen = slash ? (size_t)(slash - p->file) : 0;
+	const char *slash = strrchr(p->ini.file, '/');
+	size_t dirlen = slash ? (size_t)(slash - p->ini.file) : 0;
 	char *s;
 
 	if (val[0] == '/' || !slash) {
@@ -272,7 +235,7 @@ static int resolve(struct parser *p, const char *val, char **out)
 	} else {
 		s = malloc(dirlen + strlen(val) + 2);
 		if (s)
-			sprintf(s, "%.*s/%s", (int)dirlen, p->file, val);
+			sprintf(s, "%.*s/%s", (int)dirlen, p->ini.file, val);
 	}
 	if (!s)
 		return nomem(p);
@@ -280,10 +243,11 @@ static int resolve(struct parser *p, const char *val, char **out)
 	return 0;
 }
 
-static int set_name(struct parser *p, const struct key *k, char *val)
+static int set_name(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	if (!valid_ifname(val))
-		return fail(p, p->line, SS_ERR_FORMAT,
+		return fail(p, p->ini.line, SS_ERR_FORMAT,
 			    "%s: \"%s\" is not an interface name (1..%d characters of "
 			    "A-Z a-z 0-9 _ . -, not \".\" or \"..\")",
 			    k->name, val, SS_CONF_IFNAME_MAX);
@@ -291,31 +255,33 @@ static int set_name(struct parser *p, const struct key *k, char *val)
 	return 0;
 }
 
-static int conflicting_key(struct parser *p, const struct key *k, enum key_id other)
+static int conflicting_key(struct parser *p, const struct ss_ini_key *k, enum key_id other)
 {
-	if (!p->seen[other])
+	if (!ss_ini_seen(&p->ini, other))
 		return 0;
-	return fail(p, p->line, SS_ERR_FORMAT,
+	return fail(p, p->ini.line, SS_ERR_FORMAT,
 		    "%s: PrivateKey and PrivateKeyFile are exclusive (the other is on line %u)",
-		    k->name, p->seen[other]);
+		    k->name, ss_ini_seen(&p->ini, other));
 }
 
-static int set_private_key_file(struct parser *p, const struct key *k, char *val)
+static int set_private_key_file(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	int ret = conflicting_key(p, k, K_PRIVATE_KEY);
 
 	return ret ? ret : resolve(p, val, &p->conf->private_key_file);
 }
 
 /* The value is a secret: messages never quote it. */
-static int set_private_key(struct parser *p, const struct key *k, char *val)
+static int set_private_key(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	int ret = conflicting_key(p, k, K_PRIVATE_KEY_FILE);
 
 	if (ret)
 		return ret;
 	if (ss_key_from_base64(val, p->conf->private_key))
-		return fail(p, p->line, SS_ERR_FORMAT,
+		return fail(p, p->ini.line, SS_ERR_FORMAT,
 			    "%s: value is not a base64 32-byte key (44 characters ending in '=')",
 			    k->name);
 	p->conf->has_private_key = true;
@@ -323,7 +289,8 @@ static int set_private_key(struct parser *p, const struct key *k, char *val)
 }
 
 /* Appends each CIDR of a comma-separated list. */
-static int add_cidrs(struct parser *p, const struct key *k, char *val, ss_cidr **arr, size_t *n)
+static int add_cidrs(struct parser *p, const struct ss_ini_key *k, char *val, ss_cidr **arr,
+		     size_t *n)
 {
 	char *item, *next;
 
@@ -333,12 +300,12 @@ static int add_cidrs(struct parser *p, const struct key *k, char *val, ss_cidr *
 		next = strchr(item, ',');
 		if (next)
 			*next++ = '\0';
-		item = trim(item);
+		item = ss_ini_trim(item);
 		if (!*item)
-			return fail(p, p->line, SS_ERR_FORMAT, "%s: empty item in the list",
+			return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: empty item in the list",
 				    k->name);
 		if (ss_cidr_parse(item, &c))
-			return fail(p, p->line, SS_ERR_FORMAT,
+			return fail(p, p->ini.line, SS_ERR_FORMAT,
 				    "%s: \"%s\" is not an address or ADDRESS/PREFIX", k->name,
 				    item);
 		if (grow((void **)arr, *n, sizeof(**arr)))
@@ -348,50 +315,56 @@ static int add_cidrs(struct parser *p, const struct key *k, char *val, ss_cidr *
 	return 0;
 }
 
-static int set_address(struct parser *p, const struct key *k, char *val)
+static int set_address(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	return add_cidrs(p, k, val, &p->conf->addrs, &p->conf->naddrs);
 }
 
-static int set_listen_port(struct parser *p, const struct key *k, char *val)
+static int set_listen_port(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	uint32_t v;
 
 	if (parse_uint(val, 65535, &v) || v == 0)
-		return fail(p, p->line, SS_ERR_FORMAT, "%s: \"%s\" is not a port (1..65535)",
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not a port (1..65535)",
 			    k->name, val);
 	p->conf->listen_port = (uint16_t)v;
 	return 0;
 }
 
-static int set_transport(struct parser *p, const struct key *k, char *val)
+static int set_transport(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	if (!strcasecmp(val, "udp"))
 		p->conf->transport = SS_TRANSPORT_UDP;
 	else if (!strcasecmp(val, "ip"))
 		p->conf->transport = SS_TRANSPORT_IP;
 	else
-		return fail(p, p->line, SS_ERR_FORMAT, "%s: \"%s\" is not udp or ip", k->name, val);
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not udp or ip", k->name,
+			    val);
 	return 0;
 }
 
 /* The IPv6 minimum depends on Address lines that may follow: checked again at the end. */
-static int set_mtu(struct parser *p, const struct key *k, char *val)
+static int set_mtu(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	if (parse_uint(val, 65535, &p->conf->mtu) || p->conf->mtu < 576)
-		return fail(p, p->line, SS_ERR_FORMAT, "%s: \"%s\" is not a number 576..65535",
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not a number 576..65535",
 			    k->name, val);
-	p->mtu_line = p->line;
+	p->mtu_line = p->ini.line;
 	return 0;
 }
 
-static int set_trust_store(struct parser *p, const struct key *k, char *val)
+static int set_trust_store(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	(void)k;
 	return resolve(p, val, &p->conf->trust_store);
 }
 
-static int parse_bool(struct parser *p, const struct key *k, const char *val, bool *out)
+static int parse_bool(struct parser *p, const struct ss_ini_key *k, const char *val, bool *out)
 {
 	static const char *const yes[] = {"yes", "true", "on", "1"};
 	static const char *const no[] = {"no", "false", "off", "0"};
@@ -402,33 +375,37 @@ static int parse_bool(struct parser *p, const struct key *k, const char *val, bo
 			return 0;
 		}
 	}
-	return fail(p, p->line, SS_ERR_FORMAT, "%s: \"%s\" is not yes/no/true/false/on/off/1/0",
+	return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not yes/no/true/false/on/off/1/0",
 		    k->name, val);
 }
 
-static int set_accept_tofu(struct parser *p, const struct key *k, char *val)
+static int set_accept_tofu(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	return parse_bool(p, k, val, &p->conf->accept_anonymous);
 }
 
-static int set_tun_ring(struct parser *p, const struct key *k, char *val)
+static int set_tun_ring(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	return parse_bool(p, k, val, &p->conf->tun_ring);
 }
 
-static int set_policy(struct parser *p, const struct key *k, char *val)
+static int set_policy(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	if (strcasecmp(val, "allow") && strcasecmp(val, "deny"))
-		return fail(p, p->line, SS_ERR_FORMAT, "%s: \"%s\" is neither allow nor deny",
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is neither allow nor deny",
 			    k->name, val);
 	p->conf->policy_allow = !strcasecmp(val, "allow");
 	return 0;
 }
 
-static int set_ct_per_peer(struct parser *p, const struct key *k, char *val)
+static int set_ct_per_peer(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	if (parse_uint(val, 1000000, &p->conf->ct_per_peer) || !p->conf->ct_per_peer)
-		return fail(p, p->line, SS_ERR_FORMAT,
+		return fail(p, p->ini.line, SS_ERR_FORMAT,
 			    "%s: \"%s\" is not a number of connections 1..1000000", k->name, val);
 	return 0;
 }
@@ -438,44 +415,48 @@ static ss_conf_peer *cur_peer(struct parser *p)
 	return &p->conf->peers[p->conf->npeers - 1];
 }
 
-static int set_identity(struct parser *p, const struct key *k, char *val)
+static int set_identity(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	ss_conf_peer *peer = cur_peer(p);
 
-	p->id_lines[p->conf->npeers - 1] = p->line;
+	p->id_lines[p->conf->npeers - 1] = p->ini.line;
 	if (!strcasecmp(val, "tofu")) {
 		peer->tofu = true;
 		return 0;
 	}
 	if (ss_key_from_base64(val, peer->identity))
-		return fail(p, p->line, SS_ERR_FORMAT,
+		return fail(p, p->ini.line, SS_ERR_FORMAT,
 			    "%s: \"%s\" is neither tofu nor a base64 32-byte key", k->name, val);
 	if (ss_identity_check_pub(peer->identity))
-		return fail(p, p->line, SS_ERR_BAD_KEY,
+		return fail(p, p->ini.line, SS_ERR_BAD_KEY,
 			    "%s: \"%s\" is a weak key (small-order or non-canonical point)",
 			    k->name, val);
 	return 0;
 }
 
-static int set_endpoint(struct parser *p, const struct key *k, char *val)
+static int set_endpoint(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	const char *why = endpoint_problem(val);
 
 	if (why)
-		return fail(p, p->line, SS_ERR_FORMAT, "%s: \"%s\": %s", k->name, val, why);
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\": %s", k->name, val, why);
 	cur_peer(p)->endpoint = strdup(val);
 	return cur_peer(p)->endpoint ? 0 : nomem(p);
 }
 
-static int set_allowed_ips(struct parser *p, const struct key *k, char *val)
+static int set_allowed_ips(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	ss_conf_peer *peer = cur_peer(p);
 
 	return add_cidrs(p, k, val, &peer->allowed, &peer->nallowed);
 }
 
-static int set_allow(struct parser *p, const struct key *k, char *val)
+static int set_allow(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	ss_conf_peer *peer = cur_peer(p);
 	char why[160];
 
@@ -485,27 +466,28 @@ static int set_allow(struct parser *p, const struct key *k, char *val)
 			return nomem(p);
 	}
 	peer->has_allow = true;
-	peer->allow_line = p->line;
+	peer->allow_line = p->ini.line;
 	/* "none": this peer reaches nothing even under Policy = allow (grants still work). */
 	if (!strcasecmp(val, "none"))
 		return 0;
 	if (ss_cap_list_parse(val, peer->allow, SS_CAP_MAX_RULES, &peer->nallow, why, sizeof(why)))
-		return fail(p, p->line, SS_ERR_FORMAT, "%s: %s", k->name, why);
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: %s", k->name, why);
 	return 0;
 }
 
-static int set_keepalive(struct parser *p, const struct key *k, char *val)
+static int set_keepalive(void *ctx, const struct ss_ini_key *k, char *val)
 {
+	struct parser *p = ctx;
 	uint32_t v = 0;
 
 	if (strcasecmp(val, "off") && parse_uint(val, 65535, &v))
-		return fail(p, p->line, SS_ERR_FORMAT,
+		return fail(p, p->ini.line, SS_ERR_FORMAT,
 			    "%s: \"%s\" is not off or a number of seconds 0..65535", k->name, val);
 	cur_peer(p)->keepalive = v;
 	return 0;
 }
 
-static const struct key keys[K_COUNT] = {
+static const struct ss_ini_key keys[K_COUNT] = {
 	[K_NAME] = {"Name", SEC_INTERFACE, false, set_name},
 	[K_PRIVATE_KEY_FILE] = {"PrivateKeyFile", SEC_INTERFACE, false, set_private_key_file},
 	[K_PRIVATE_KEY] = {"PrivateKey", SEC_INTERFACE, false, set_private_key},
@@ -525,23 +507,26 @@ static const struct key keys[K_COUNT] = {
 	[K_ALLOW] = {"Allow", SEC_PEER, true, set_allow},
 };
 
-static const char *section_name(enum section s)
-{
-	return s == SEC_INTERFACE ? "[Interface]" : "[Peer]";
-}
+static const char *const section_names[] = {
+	[SEC_INTERFACE] = "[Interface]",
+	[SEC_PEER] = "[Peer]",
+};
 
 /* Checks that need the whole section, run when the next one starts or at the end. */
-static int finish_section(struct parser *p)
+static int finish_section(void *ctx)
 {
-	if (p->sec == SEC_INTERFACE && !p->seen[K_PRIVATE_KEY] && !p->seen[K_PRIVATE_KEY_FILE])
-		return fail(p, p->sec_line, SS_ERR_FORMAT,
+	struct parser *p = ctx;
+
+	if (p->ini.sec == SEC_INTERFACE && !ss_ini_seen(&p->ini, K_PRIVATE_KEY) &&
+	    !ss_ini_seen(&p->ini, K_PRIVATE_KEY_FILE))
+		return fail(p, p->ini.sec_line, SS_ERR_FORMAT,
 			    "[Interface]: needs PrivateKey or PrivateKeyFile");
-	if (p->sec != SEC_PEER)
+	if (p->ini.sec != SEC_PEER)
 		return 0;
-	if (!p->seen[K_IDENTITY])
-		return fail(p, p->sec_line, SS_ERR_FORMAT, "[Peer]: Identity is missing");
+	if (!ss_ini_seen(&p->ini, K_IDENTITY))
+		return fail(p, p->ini.sec_line, SS_ERR_FORMAT, "[Peer]: Identity is missing");
 	if (cur_peer(p)->tofu && !cur_peer(p)->endpoint)
-		return fail(p, p->sec_line, SS_ERR_FORMAT,
+		return fail(p, p->ini.sec_line, SS_ERR_FORMAT,
 			    "[Peer]: Identity = tofu needs an Endpoint (TOFU pins by endpoint)");
 	return 0;
 }
@@ -551,114 +536,55 @@ static int start_peer(struct parser *p)
 	ss_conf *c = p->conf;
 
 	if (c->npeers >= SS_CONF_MAX_PEERS)
-		return fail(p, p->line, SS_ERR_FORMAT, "[Peer]: more than %d peers",
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "[Peer]: more than %d peers",
 			    SS_CONF_MAX_PEERS);
 	if (grow((void **)&c->peers, c->npeers, sizeof(*c->peers)) ||
 	    grow((void **)&p->id_lines, c->npeers, sizeof(*p->id_lines)))
 		return nomem(p);
 	memset(&c->peers[c->npeers], 0, sizeof(c->peers[0]));
-	c->peers[c->npeers].line = p->line;
+	c->peers[c->npeers].line = p->ini.line;
 	c->npeers++;
 	return 0;
 }
 
-static int parse_header(struct parser *p, char *s)
+/* Section names are matched case-insensitively, as written between the brackets. */
+static int start_section(void *ctx, char *name, int *kind)
 {
-	char *close = strchr(s, ']');
-	int ret;
+	struct parser *p = ctx;
 
-	if (!close || close[1])
-		return fail(p, p->line, SS_ERR_FORMAT,
-			    "section header \"%s\" is not of the form [Name]", s);
-	*close = '\0';
-	ret = finish_section(p);
-	if (ret)
-		return ret;
-	memset(p->seen, 0, sizeof(p->seen));
-	p->sec_line = p->line;
-	if (!strcasecmp(s + 1, "Interface")) {
+	if (!strcasecmp(name, "Interface")) {
 		if (p->iface_line)
-			return fail(p, p->line, SS_ERR_FORMAT,
+			return fail(p, p->ini.line, SS_ERR_FORMAT,
 				    "[Interface]: second [Interface] section (first on line %u)",
 				    p->iface_line);
-		p->sec = SEC_INTERFACE;
-		p->iface_line = p->line;
-		return 0;
+		*kind = SEC_INTERFACE;
+		p->iface_line = p->ini.line;
+	} else if (!strcasecmp(name, "Peer")) {
+		*kind = SEC_PEER;
+	} else {
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "unknown section \"[%s]\"", name);
 	}
-	if (!strcasecmp(s + 1, "Peer")) {
-		p->sec = SEC_PEER;
-		return start_peer(p);
-	}
-	return fail(p, p->line, SS_ERR_FORMAT, "unknown section \"[%s]\"", s + 1);
-}
-
-static const struct key *find_key(const char *name)
-{
-	for (size_t i = 0; i < K_COUNT; i++)
-		if (!strcasecmp(name, keys[i].name))
-			return &keys[i];
-	return NULL;
-}
-
-static bool all_letters(const char *s)
-{
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
-			return false;
-	return true;
+	snprintf(p->ini.label, sizeof(p->ini.label), "%s", section_names[*kind]);
+	return *kind == SEC_PEER ? start_peer(p) : 0;
 }
 
 /*
- * A key that is not all letters is never echoed: "PrivateKey <base64>=" without its '='
- * would otherwise print the secret as a "key" name.
+ * Key names are letters only, so none is ever echoed that is not: "PrivateKey <base64>="
+ * without its '=' would otherwise print the secret as a "key" name.
  */
-static int parse_assignment(struct parser *p, char *s, char *eq)
-{
-	const struct key *k;
-	char *name, *val;
-
-	*eq = '\0';
-	name = trim(s);
-	val = trim(eq + 1);
-	if (!*name || !all_letters(name))
-		return fail(p, p->line, SS_ERR_FORMAT,
-			    "expected \"Key = Value\" with a key name of letters only");
-	if (p->sec == SEC_NONE)
-		return fail(p, p->line, SS_ERR_FORMAT,
-			    "%s: key outside of a section ([Interface] or [Peer] must come first)",
-			    name);
-	k = find_key(name);
-	if (!k)
-		return fail(p, p->line, SS_ERR_FORMAT, "%s: unknown key in %s", name,
-			    section_name(p->sec));
-	if (k->sec != p->sec)
-		return fail(p, p->line, SS_ERR_FORMAT, "%s: belongs in %s, not in %s", k->name,
-			    section_name(k->sec), section_name(p->sec));
-	if (!k->repeats && p->seen[k - keys])
-		return fail(p, p->line, SS_ERR_FORMAT, "%s: duplicate key (first on line %u)",
-			    k->name, p->seen[k - keys]);
-	if (!*val)
-		return fail(p, p->line, SS_ERR_FORMAT, "%s: empty value", k->name);
-	p->seen[k - keys] = p->line;
-	return k->set(p, k, val);
-}
-
-static int parse_line(struct parser *p, char *line)
-{
-	char *hash = strchr(line, '#'), *s, *eq;
-
-	if (hash)
-		*hash = '\0';
-	s = trim(line);
-	if (!*s || *s == ';')
-		return 0;
-	if (*s == '[')
-		return parse_header(p, s);
-	eq = strchr(s, '=');
-	if (!eq)
-		return fail(p, p->line, SS_ERR_FORMAT, "expected \"Key = Value\" or \"[Section]\"");
-	return parse_assignment(p, s, eq);
-}
+static const struct ss_ini_dialect dialect = {
+	.keys = keys,
+	.nkeys = K_COUNT,
+	.max_line = SS_CONF_MAX_LINE,
+	.inline_comments = true,
+	.letters_only = true,
+	.initial_section = SS_INI_NONE,
+	.first_sections = "[Interface] or [Peer]",
+	.section_names = section_names,
+	.nsection_names = sizeof(section_names) / sizeof(section_names[0]),
+	.section = start_section,
+	.end_section = finish_section,
+};
 
 struct id_ref {
 	uint8_t id[SS_IDENTITY_LEN];
@@ -720,11 +646,11 @@ static bool has_ipv6(const ss_conf *c)
 /* The interface name defaults to the file's base name without ".conf", like wg-quick. */
 static int default_name(struct parser *p)
 {
-	const char *base = strrchr(p->file, '/');
+	const char *base = strrchr(p->ini.file, '/');
 	char name[SS_CONF_IFNAME_MAX + 1];
 	size_t len;
 
-	base = base ? base + 1 : p->file;
+	base = base ? base + 1 : p->ini.file;
 	len = strlen(base);
 	if (len > 5 && !strcmp(base + len - 5, ".conf"))
 		len -= 5;
@@ -743,11 +669,9 @@ static int default_name(struct parser *p)
 static int finish(struct parser *p)
 {
 	ss_conf *c = p->conf;
-	unsigned last = p->line ? p->line : 1;
-	int ret = finish_section(p);
+	unsigned last = p->ini.line ? p->ini.line : 1;
+	int ret;
 
-	if (ret)
-		return ret;
 	if (!p->iface_line)
 		return fail(p, last, SS_ERR_FORMAT, "missing [Interface] section");
 	if (c->mtu < 1280 && has_ipv6(c))
@@ -767,50 +691,21 @@ static int finish(struct parser *p)
 	return check_unique_identities(p);
 }
 
-static int parse_lines(struct parser *p, const char *text, size_t len, char *buf)
-{
-	size_t off = 0;
-
-	while (off < len) {
-		const char *start = text + off, *nl = memchr(start, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - start) : len - off;
-		int ret;
-
-		p->line++;
-		if (n > SS_CONF_MAX_LINE)
-			return fail(p, p->line, SS_ERR_FORMAT, "line longer than %d bytes",
-				    SS_CONF_MAX_LINE);
-		if (memchr(start, '\0', n))
-			return fail(p, p->line, SS_ERR_FORMAT, "NUL byte in line");
-		memcpy(buf, start, n);
-		buf[n] = '\0';
-		ret = parse_line(p, buf);
-		if (ret)
-			return ret;
-		off += n + 1;
-	}
-	return finish(p);
-}
-
 int ss_conf_parse(const char *text, size_t len, const char *name, ss_conf **out, char *err,
 		  size_t errlen)
 {
-	struct parser p = {.file = name ? name : "<config>", .err = err, .errlen = errlen};
-	char *line;
+	struct parser p = {.ini = {.file = name ? name : "<config>", .err = err, .errlen = errlen}};
 	int ret;
 
+	p.ini.ctx = &p;
 	if (err && errlen)
 		err[0] = '\0';
 	if (!out || (!text && len))
 		return fail(&p, 0, SS_ERR_INVAL, "invalid argument");
 	*out = NULL;
 	p.conf = calloc(1, sizeof(*p.conf));
-	line = malloc(SS_CONF_MAX_LINE + 1);
-	if (!p.conf || !line) {
-		free(p.conf);
-		free(line);
+	if (!p.conf)
 		return nomem(&p);
-	}
 	p.conf->mtu = SS_CONF_DEFAULT_MTU;
 	p.conf->ct_per_peer = SS_CONF_DEFAULT_CT_PER_PEER;
 	p.conf->transport = SS_TRANSPORT_UDP;
@@ -818,10 +713,9 @@ int ss_conf_parse(const char *text, size_t len, const char *name, ss_conf **out,
 	if (name && !p.conf->path)
 		ret = nomem(&p);
 	else
-		ret = parse_lines(&p, text, len, line);
-	/* Lines held PrivateKey in clear. */
-	OPENSSL_cleanse(line, SS_CONF_MAX_LINE + 1);
-	free(line);
+		ret = ss_ini_parse(&p.ini, &dialect, text, len);
+	if (!ret)
+		ret = finish(&p);
 	free(p.id_lines);
 	if (ret) {
 		ss_conf_free(p.conf);
@@ -829,66 +723,6 @@ int ss_conf_parse(const char *text, size_t len, const char *name, ss_conf **out,
 	}
 	*out = p.conf;
 	return 0;
-}
-
-/* Growing by copy, not realloc, so no freed block keeps a copy of the key. */
-static int grow_secret(char **buf, size_t *cap, size_t len)
-{
-	size_t ncap = *cap > MAX_FILE_SIZE / 2 ? MAX_FILE_SIZE + 1 : *cap * 2;
-	char *q = malloc(ncap);
-
-	if (!q)
-		return SS_ERR_NOMEM;
-	memcpy(q, *buf, len);
-	OPENSSL_cleanse(*buf, len);
-	free(*buf);
-	*buf = q;
-	*cap = ncap;
-	return 0;
-}
-
-/*
- * The size from fstat is a hint (the file may grow, or be a pipe): reading stops at
- * MAX_FILE_SIZE + 1 bytes so an oversized file is refused, not truncated.
- */
-static int read_all(int fd, char **out, size_t *outlen)
-{
-	struct stat st;
-	size_t cap = 4096, len = 0;
-	char *buf;
-	int ret = 0, saved;
-
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-		if ((uint64_t)st.st_size > MAX_FILE_SIZE)
-			return SS_ERR_FORMAT;
-		cap = (size_t)st.st_size + 1;
-	}
-	buf = malloc(cap);
-	if (!buf)
-		return SS_ERR_NOMEM;
-	while (!ret) {
-		ssize_t r;
-
-		if (len == cap) {
-			ret = cap > MAX_FILE_SIZE ? SS_ERR_FORMAT : grow_secret(&buf, &cap, len);
-			continue;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r == 0) {
-			*out = buf;
-			*outlen = len;
-			return 0;
-		}
-		if (r > 0)
-			len += (size_t)r;
-		else if (errno != EINTR)
-			ret = SS_ERR_IO;
-	}
-	saved = errno; /* read()'s, for the message */
-	OPENSSL_cleanse(buf, len);
-	free(buf);
-	errno = saved;
-	return ret;
 }
 
 static int load_error(const char *path, int code, int errnum, char *err, size_t errlen)
@@ -921,7 +755,7 @@ int ss_conf_load(const char *path, ss_conf **out, char *err, size_t errlen)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return load_error(path, SS_ERR_IO, errno, err, errlen);
-	ret = read_all(fd, &buf, &len);
+	ret = ss_ini_read_fd(fd, MAX_FILE_SIZE, &buf, &len);
 	if (ret) {
 		int saved = errno;
 
@@ -931,7 +765,7 @@ int ss_conf_load(const char *path, ss_conf **out, char *err, size_t errlen)
 	close(fd);
 	ret = ss_conf_parse(buf, len, path, out, err, errlen);
 	/* The file may hold PrivateKey. */
-	OPENSSL_cleanse(buf, len);
+	ss_wipe(buf, len);
 	free(buf);
 	return ret;
 }
@@ -940,7 +774,7 @@ void ss_conf_free(ss_conf *conf)
 {
 	if (!conf)
 		return;
-	OPENSSL_cleanse(conf->private_key, sizeof(conf->private_key));
+	ss_wipe(conf->private_key, sizeof(conf->private_key));
 	for (size_t i = 0; i < conf->npeers; i++) {
 		free(conf->peers[i].endpoint);
 		free(conf->peers[i].allowed);
