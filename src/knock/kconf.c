@@ -6,12 +6,14 @@
  */
 #include "kconf.h"
 #include "capability.h"
+#include "common/ini.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +30,49 @@
 #define MAX_ACTIONS 1024
 #define MAX_DURATION (7 * 86400u)
 
-enum section { SEC_NONE, SEC_SERVER, SEC_ACTION, SEC_CLIENT };
+enum section { SEC_SERVER = 1, SEC_ACTION, SEC_CLIENT };
+
+enum key_id {
+	K_PRIVATE_KEY_FILE,
+	K_LISTEN,
+	K_WINDOW,
+	K_REPLAY_FILE,
+	K_REPLAY_CAPACITY,
+	K_RATE_LIMIT,
+	K_BURST,
+	K_RATE_SOURCES,
+	K_LOG_INTERVAL,
+	K_NFT_TABLE,
+	K_GUARD_PORTS,
+	K_TYPE,
+	K_COMMAND,
+	K_CLOSE_COMMAND,
+	K_OPEN,
+	K_DURATION,
+	K_MAX_DURATION,
+	K_TIMEOUT,
+	K_USER,
+	K_PAYLOAD,
+	K_INTERFACE,
+	K_RULE,
+	K_IDENTITY,
+	K_ACTIONS,
+	K_ALLOW_ANY_SOURCE,
+	K_COUNT
+};
+
+/* Client action names are only known once the whole file is read. */
+struct pend {
+	size_t client, idx;
+	unsigned line;
+	char name[SS_KNOCK_MAX_ACTION + 1];
+};
 
 struct parser {
+	struct ss_ini ini; /* file, line, section, keys seen */
 	ss_kconf *c;
-	const char *file;
-	unsigned line;
-	enum section sec;
-	unsigned seen[32]; /* line each key was set on in the current section */
-	char **pending;	   /* client action names, resolved at the end */
-	unsigned *pending_line;
-	char *err;
-	size_t errlen;
+	struct pend *pend;
+	size_t npend;
 };
 
 static int fail(struct parser *p, unsigned line, const char *fmt, ...)
@@ -48,29 +81,12 @@ static int fail(struct parser *p, unsigned line, const char *fmt, ...)
 static int fail(struct parser *p, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int ret;
 
-	if (!p->err || !p->errlen)
-		return SS_ERR_FORMAT;
-	n = snprintf(p->err, p->errlen, "%s:%u: ", p->file, line);
-	if (n < 0 || (size_t)n >= p->errlen)
-		return SS_ERR_FORMAT;
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	ret = ss_ini_vfail(&p->ini, line, SS_ERR_FORMAT, fmt, ap);
 	va_end(ap);
-	return SS_ERR_FORMAT;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
+	return ret;
 }
 
 static int parse_u32(struct parser *p, const char *key, const char *v, uint32_t min, uint32_t max,
@@ -81,10 +97,10 @@ static int parse_u32(struct parser *p, const char *key, const char *v, uint32_t 
 
 	errno = 0;
 	if (*v < '0' || *v > '9')
-		return fail(p, p->line, "%s: '%s' is not a number", key, v);
+		return fail(p, p->ini.line, "%s: '%s' is not a number", key, v);
 	x = strtoull(v, &end, 10);
 	if (errno || *end || x < min || x > max)
-		return fail(p, p->line, "%s: '%s' is not in %u..%u", key, v, min, max);
+		return fail(p, p->ini.line, "%s: '%s' is not in %u..%u", key, v, min, max);
 	*out = (uint32_t)x;
 	return 0;
 }
@@ -96,7 +112,7 @@ static int parse_bool(struct parser *p, const char *key, const char *v, bool *ou
 	} else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off")) {
 		*out = false;
 	} else {
-		return fail(p, p->line, "%s: '%s' is not yes or no", key, v);
+		return fail(p, p->ini.line, "%s: '%s' is not yes or no", key, v);
 	}
 	return 0;
 }
@@ -108,7 +124,7 @@ static int resolve(struct parser *p, const char *v, char **out)
 	size_t dl = slash ? (size_t)(slash - p->c->path) + 1 : 0;
 
 	if (!*v)
-		return fail(p, p->line, "empty path");
+		return fail(p, p->ini.line, "empty path");
 	free(*out);
 	*out = malloc(dl + strlen(v) + 1);
 	if (!*out)
@@ -141,13 +157,13 @@ static int parse_argv(struct parser *p, const char *key, char *v, char ***out)
 	for (t = strtok_r(v, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
 		if (n == SS_KCONF_MAX_ARGS) {
 			free_argv(argv);
-			return fail(p, p->line, "%s: more than %d arguments", key,
+			return fail(p, p->ini.line, "%s: more than %d arguments", key,
 				    SS_KCONF_MAX_ARGS);
 		}
 		if (strpbrk(t, "\"'`$|;&<>\\")) {
 			free_argv(argv);
 			return fail(
-				p, p->line,
+				p, p->ini.line,
 				"%s: '%s': no shell runs commands, so quotes, $, |, ;, &, <, >, "
 				"` and \\ are refused",
 				key, t);
@@ -160,7 +176,7 @@ static int parse_argv(struct parser *p, const char *key, char *v, char ***out)
 	}
 	if (n == 0 || argv[0][0] != '/') {
 		free_argv(argv);
-		return fail(p, p->line, "%s: needs an absolute program path", key);
+		return fail(p, p->ini.line, "%s: needs an absolute program path", key);
 	}
 	free_argv(*out);
 	*out = argv;
@@ -173,22 +189,24 @@ static int parse_ports(struct parser *p, char *v, ss_kaction *a)
 	char *save = NULL, *t;
 
 	for (t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		char *s = trim(t), *slash = strchr(s, '/'), *dash, *end;
+		char *s = ss_ini_trim(t), *slash = strchr(s, '/'), *dash, *end;
 		unsigned long lo, hi;
 		ss_kport *pt;
 
 		if (a->nports == SS_KCONF_MAX_PORTS)
-			return fail(p, p->line, "Open: more than %d entries", SS_KCONF_MAX_PORTS);
+			return fail(p, p->ini.line, "Open: more than %d entries",
+				    SS_KCONF_MAX_PORTS);
 		pt = &a->ports[a->nports];
 		if (!slash)
-			return fail(p, p->line, "Open: '%s' is not tcp/PORT or udp/PORT[-PORT]", s);
+			return fail(p, p->ini.line, "Open: '%s' is not tcp/PORT or udp/PORT[-PORT]",
+				    s);
 		*slash = '\0';
 		if (!strcmp(s, "tcp"))
 			pt->proto = IPPROTO_TCP;
 		else if (!strcmp(s, "udp"))
 			pt->proto = IPPROTO_UDP;
 		else
-			return fail(p, p->line, "Open: protocol '%s' is not tcp or udp", s);
+			return fail(p, p->ini.line, "Open: protocol '%s' is not tcp or udp", s);
 		s = slash + 1;
 		dash = strchr(s, '-');
 		if (dash)
@@ -196,21 +214,21 @@ static int parse_ports(struct parser *p, char *v, ss_kaction *a)
 		errno = 0;
 		lo = strtoul(s, &end, 10);
 		if (*s < '0' || *s > '9' || *end || errno || lo < 1 || lo > 65535)
-			return fail(p, p->line, "Open: port '%s' is not in 1..65535", s);
+			return fail(p, p->ini.line, "Open: port '%s' is not in 1..65535", s);
 		hi = lo;
 		if (dash) {
 			s = dash + 1;
 			hi = strtoul(s, &end, 10);
 			if (*s < '0' || *s > '9' || *end || errno || hi < lo || hi > 65535)
-				return fail(p, p->line, "Open: range end '%s' is not in %lu..65535",
-					    s, lo);
+				return fail(p, p->ini.line,
+					    "Open: range end '%s' is not in %lu..65535", s, lo);
 		}
 		pt->lo = (uint16_t)lo;
 		pt->hi = (uint16_t)hi;
 		a->nports++;
 	}
 	if (!a->nports)
-		return fail(p, p->line, "Open: empty list");
+		return fail(p, p->ini.line, "Open: empty list");
 	return 0;
 }
 
@@ -227,241 +245,313 @@ static bool name_ok(const char *s, size_t max)
 	return true;
 }
 
-static int once(struct parser *p, int k, const char *key)
+static ss_kaction *cur_action(struct parser *p)
 {
-	if (p->seen[k])
-		return fail(p, p->line, "%s set twice in this section (first on line %u)", key,
-			    p->seen[k]);
-	p->seen[k] = p->line;
+	return &p->c->actions[p->c->nactions - 1];
+}
+
+static ss_kclient *cur_client(struct parser *p)
+{
+	return &p->c->clients[p->c->nclients - 1];
+}
+
+/* Numeric keys: the range and where the value goes, by key. */
+static const struct u32_field {
+	uint32_t min, max;
+	bool in_action; /* a field of the current action, else of the configuration */
+	size_t off;
+} u32_fields[K_COUNT] = {
+	[K_REPLAY_CAPACITY] = {16, 1u << 20, false, offsetof(ss_kconf, replay_capacity)},
+	[K_RATE_LIMIT] = {1, 1000000, false, offsetof(ss_kconf, rate)},
+	[K_BURST] = {1, 1000000, false, offsetof(ss_kconf, burst)},
+	[K_RATE_SOURCES] = {64, 1u << 22, false, offsetof(ss_kconf, rate_sources)},
+	[K_LOG_INTERVAL] = {1, 86400, false, offsetof(ss_kconf, log_interval)},
+	[K_DURATION] = {1, MAX_DURATION, true, offsetof(ss_kaction, duration)},
+	[K_MAX_DURATION] = {1, MAX_DURATION, true, offsetof(ss_kaction, max_duration)},
+	[K_TIMEOUT] = {1, 86400, true, offsetof(ss_kaction, timeout)},
+};
+
+static const struct ss_ini_key keys[K_COUNT];
+
+static int set_u32(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+	const struct u32_field *f = &u32_fields[k - keys];
+	char *base = f->in_action ? (char *)cur_action(p) : (char *)p->c;
+
+	return parse_u32(p, k->name, v, f->min, f->max, (uint32_t *)(void *)(base + f->off));
+}
+
+static int set_private_key_file(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+
+	(void)k;
+	return resolve(p, v, &p->c->private_key_file);
+}
+
+static int set_replay_file(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+
+	(void)k;
+	return resolve(p, v, &p->c->replay_file);
+}
+
+static int set_listen(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+	ss_kconf *c = p->c;
+
+	if (c->nlisten == SS_KCONF_MAX_LISTEN)
+		return fail(p, p->ini.line, "%s: at most %d", k->name, SS_KCONF_MAX_LISTEN);
+	c->listen[c->nlisten] = strdup(v);
+	if (!c->listen[c->nlisten])
+		return SS_ERR_NOMEM;
+	c->nlisten++;
 	return 0;
 }
 
-static int server_key(struct parser *p, const char *k, char *v)
+static int set_window(void *ctx, const struct ss_ini_key *k, char *v)
 {
-	ss_kconf *c = p->c;
+	struct parser *p = ctx;
 	uint32_t x;
-	int ret;
+	int ret = parse_u32(p, k->name, v, 1, 3600, &x);
 
-	if (!strcasecmp(k, "PrivateKeyFile")) {
-		if ((ret = once(p, 0, k)))
-			return ret;
-		return resolve(p, v, &c->private_key_file);
-	}
-	if (!strcasecmp(k, "Listen")) {
-		if (c->nlisten == SS_KCONF_MAX_LISTEN)
-			return fail(p, p->line, "Listen: at most %d", SS_KCONF_MAX_LISTEN);
-		c->listen[c->nlisten] = strdup(v);
-		if (!c->listen[c->nlisten])
-			return SS_ERR_NOMEM;
-		c->nlisten++;
-		return 0;
-	}
-	if (!strcasecmp(k, "Window")) {
-		if ((ret = once(p, 1, k)) || (ret = parse_u32(p, k, v, 1, 3600, &x)))
-			return ret;
-		c->window_ms = (uint64_t)x * 1000;
-		return 0;
-	}
-	if (!strcasecmp(k, "ReplayFile")) {
-		if ((ret = once(p, 2, k)))
-			return ret;
-		return resolve(p, v, &c->replay_file);
-	}
-	if (!strcasecmp(k, "ReplayCapacity"))
-		return (ret = once(p, 3, k))
-			       ? ret
-			       : parse_u32(p, k, v, 16, 1u << 20, &c->replay_capacity);
-	if (!strcasecmp(k, "RateLimit"))
-		return (ret = once(p, 4, k)) ? ret : parse_u32(p, k, v, 1, 1000000, &c->rate);
-	if (!strcasecmp(k, "Burst"))
-		return (ret = once(p, 5, k)) ? ret : parse_u32(p, k, v, 1, 1000000, &c->burst);
-	if (!strcasecmp(k, "RateLimitSources"))
-		return (ret = once(p, 6, k)) ? ret
-					     : parse_u32(p, k, v, 64, 1u << 22, &c->rate_sources);
-	if (!strcasecmp(k, "LogInterval"))
-		return (ret = once(p, 7, k)) ? ret : parse_u32(p, k, v, 1, 86400, &c->log_interval);
-	if (!strcasecmp(k, "NftTable")) {
-		if ((ret = once(p, 8, k)))
-			return ret;
-		if (!name_ok(v, sizeof(c->nft_table) - 1) || strchr(v, '.') || strchr(v, '-'))
-			return fail(p, p->line, "NftTable: '%s' is not [A-Za-z0-9_]{1,31}", v);
-		strcpy(c->nft_table, v);
-		return 0;
-	}
-	if (!strcasecmp(k, "GuardPorts"))
-		return (ret = once(p, 9, k)) ? ret : parse_bool(p, k, v, &c->guard);
-	return fail(p, p->line, "unknown key '%s' in [Server]", k);
+	if (!ret)
+		p->c->window_ms = (uint64_t)x * 1000;
+	return ret;
 }
 
-static int parse_iface(struct parser *p, const char *v, ss_kaction *a)
+static int set_nft_table(void *ctx, const struct ss_ini_key *k, char *v)
 {
+	struct parser *p = ctx;
+	ss_kconf *c = p->c;
+
+	if (!name_ok(v, sizeof(c->nft_table) - 1) || strchr(v, '.') || strchr(v, '-'))
+		return fail(p, p->ini.line, "%s: '%s' is not [A-Za-z0-9_]{1,31}", k->name, v);
+	strcpy(c->nft_table, v);
+	return 0;
+}
+
+static int set_guard_ports(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+
+	return parse_bool(p, k->name, v, &p->c->guard);
+}
+
+/* One of names[], stored as its index; the message lists them all. */
+static int set_choice(struct parser *p, const char *key, const char *v, const char *const *names,
+		      size_t n, unsigned *out)
+{
+	char list[80] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(v, names[i])) {
+			*out = (unsigned)i;
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 i == 0	     ? ""
+			 : i + 1 < n ? ", "
+				     : " or ",
+			 names[i]);
+	}
+	return fail(p, p->ini.line, "%s: '%s' is not %s", key, v, list);
+}
+
+static int set_type(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	/* In enum ss_kact_type order. */
+	static const char *const names[] = {"command", "open", "cycle", "grant"};
+	struct parser *p = ctx;
+	unsigned i;
+	int ret = set_choice(p, k->name, v, names, 4, &i);
+
+	if (!ret)
+		cur_action(p)->type = (enum ss_kact_type)i;
+	return ret;
+}
+
+static int set_payload(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	/* In enum ss_kpayload order. */
+	static const char *const names[] = {"base64", "ascii", "none"};
+	struct parser *p = ctx;
+	unsigned i;
+	int ret = set_choice(p, k->name, v, names, 3, &i);
+
+	if (!ret)
+		cur_action(p)->payload = (enum ss_kpayload)i;
+	return ret;
+}
+
+static int set_command(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+
+	return parse_argv(p, k->name, v, &cur_action(p)->argv);
+}
+
+static int set_close_command(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+
+	return parse_argv(p, k->name, v, &cur_action(p)->close_argv);
+}
+
+static int set_open(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+
+	(void)k;
+	return parse_ports(p, v, cur_action(p));
+}
+
+static int set_user(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+	ss_kaction *a = cur_action(p);
+
+	if (!name_ok(v, 32))
+		return fail(p, p->ini.line, "%s: '%s' is not a user name", k->name, v);
+	a->user = strdup(v);
+	return a->user ? 0 : SS_ERR_NOMEM;
+}
+
+static int set_interface(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+
 	if (!name_ok(v, SS_KCONF_IFACE_MAX) || strchr(v, '/') || !strcmp(v, ".") ||
 	    !strcmp(v, ".."))
-		return fail(p, p->line, "Interface: '%s' is not an interface name", v);
-	strcpy(a->iface, v);
+		return fail(p, p->ini.line, "%s: '%s' is not an interface name", k->name, v);
+	strcpy(cur_action(p)->iface, v);
 	return 0;
 }
 
 /* The rule is checked here so a typo fails at start-up, not at the first knock. */
-static int parse_rule(struct parser *p, const char *v, ss_kaction *a)
+static int set_rule(void *ctx, const struct ss_ini_key *k, char *v)
 {
+	struct parser *p = ctx;
+	ss_kaction *a = cur_action(p);
 	ss_cap_rule r;
 	char why[160];
 
 	if (ss_cap_rule_parse(v, &r, why, sizeof(why)))
-		return fail(p, p->line, "Rule: %s", why);
+		return fail(p, p->ini.line, "%s: %s", k->name, why);
 	ss_cap_rule_format(&r, a->rule, sizeof(a->rule));
 	return 0;
 }
 
-static int action_key(struct parser *p, const char *k, char *v)
+static int set_identity(void *ctx, const struct ss_ini_key *k, char *v)
 {
-	ss_kaction *a = &p->c->actions[p->c->nactions - 1];
-	int ret;
+	struct parser *p = ctx;
+	ss_kclient *cl = cur_client(p);
 
-	if (!strcasecmp(k, "Type")) {
-		if ((ret = once(p, 0, k)))
-			return ret;
-		if (!strcmp(v, "command"))
-			a->type = SS_KACT_COMMAND;
-		else if (!strcmp(v, "open"))
-			a->type = SS_KACT_OPEN;
-		else if (!strcmp(v, "cycle"))
-			a->type = SS_KACT_CYCLE;
-		else if (!strcmp(v, "grant"))
-			a->type = SS_KACT_GRANT;
-		else
-			return fail(p, p->line, "Type: '%s' is not command, open, cycle or grant",
-				    v);
-		return 0;
-	}
-	if (!strcasecmp(k, "Command"))
-		return (ret = once(p, 1, k)) ? ret : parse_argv(p, k, v, &a->argv);
-	if (!strcasecmp(k, "CloseCommand"))
-		return (ret = once(p, 2, k)) ? ret : parse_argv(p, k, v, &a->close_argv);
-	if (!strcasecmp(k, "Open"))
-		return (ret = once(p, 3, k)) ? ret : parse_ports(p, v, a);
-	if (!strcasecmp(k, "Duration"))
-		return (ret = once(p, 4, k)) ? ret
-					     : parse_u32(p, k, v, 1, MAX_DURATION, &a->duration);
-	if (!strcasecmp(k, "MaxDuration"))
-		return (ret = once(p, 5, k))
-			       ? ret
-			       : parse_u32(p, k, v, 1, MAX_DURATION, &a->max_duration);
-	if (!strcasecmp(k, "Timeout"))
-		return (ret = once(p, 6, k)) ? ret : parse_u32(p, k, v, 1, 86400, &a->timeout);
-	if (!strcasecmp(k, "User")) {
-		if ((ret = once(p, 7, k)))
-			return ret;
-		if (!name_ok(v, 32))
-			return fail(p, p->line, "User: '%s' is not a user name", v);
-		a->user = strdup(v);
-		return a->user ? 0 : SS_ERR_NOMEM;
-	}
-	if (!strcasecmp(k, "Interface"))
-		return (ret = once(p, 9, k)) ? ret : parse_iface(p, v, a);
-	if (!strcasecmp(k, "Rule"))
-		return (ret = once(p, 10, k)) ? ret : parse_rule(p, v, a);
-	if (!strcasecmp(k, "Payload")) {
-		if ((ret = once(p, 8, k)))
-			return ret;
-		if (!strcmp(v, "base64"))
-			a->payload = SS_KPAY_BASE64;
-		else if (!strcmp(v, "ascii"))
-			a->payload = SS_KPAY_ASCII;
-		else if (!strcmp(v, "none"))
-			a->payload = SS_KPAY_NONE;
-		else
-			return fail(p, p->line, "Payload: '%s' is not base64, ascii or none", v);
-		return 0;
-	}
-	return fail(p, p->line, "unknown key '%s' in [Action %s]", k, a->name);
-}
-
-static int client_key(struct parser *p, const char *k, char *v)
-{
-	ss_kclient *cl = &p->c->clients[p->c->nclients - 1];
-	char *save = NULL, *t;
-	int ret;
-
-	if (!strcasecmp(k, "Identity")) {
-		if ((ret = once(p, 0, k)))
-			return ret;
-		if (ss_key_from_base64(v, cl->identity))
-			return fail(p, p->line, "Identity: '%s' is not a base64 identity", v);
-		if (ss_identity_check_pub(cl->identity))
-			return fail(
-				p, p->line,
-				"Identity: '%s' is a weak key (small-order or non-canonical point)",
-				v);
-		return 0;
-	}
-	if (!strcasecmp(k, "Actions")) {
-		if ((ret = once(p, 1, k)))
-			return ret;
-		for (t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			char *n = trim(t);
-			size_t *na;
-			char **np;
-			unsigned *nl;
-
-			/* Names resolve to actions at the end: actions may follow clients. */
-			na = realloc(cl->actions, (cl->nactions + 1) * sizeof(*na));
-			if (!na)
-				return SS_ERR_NOMEM;
-			cl->actions = na;
-			np = realloc(p->pending, (cl->nactions + 1) * sizeof(*np));
-			if (!np)
-				return SS_ERR_NOMEM;
-			p->pending = np;
-			nl = realloc(p->pending_line, (cl->nactions + 1) * sizeof(*nl));
-			if (!nl)
-				return SS_ERR_NOMEM;
-			p->pending_line = nl;
-			if (!name_ok(n, SS_KNOCK_MAX_ACTION))
-				return fail(p, p->line, "Actions: '%s' is not an action name", n);
-			p->pending[cl->nactions] = n;
-			cl->actions[cl->nactions] = SIZE_MAX;
-			cl->nactions++;
-		}
-		if (!cl->nactions)
-			return fail(p, p->line, "Actions: empty list");
-		return 0;
-	}
-	if (!strcasecmp(k, "AllowAnySource"))
-		return (ret = once(p, 2, k)) ? ret : parse_bool(p, k, v, &cl->allow_any_source);
-	return fail(p, p->line, "unknown key '%s' in [Client %s]", k, cl->name);
-}
-
-static int check_client(struct parser *p)
-{
-	ss_kclient *cl;
-
-	if (p->sec != SEC_CLIENT)
-		return 0;
-	cl = &p->c->clients[p->c->nclients - 1];
-	if (!p->seen[0])
-		return fail(p, cl->line, "[Client %s] has no Identity", cl->name);
-	for (size_t i = 0; i + 1 < p->c->nclients; i++)
-		if (!memcmp(p->c->clients[i].identity, cl->identity, SS_IDENTITY_LEN))
-			return fail(p, p->seen[0],
-				    "identity already used by [Client %s] on line %u",
-				    p->c->clients[i].name, p->c->clients[i].line);
-	/* Resolved later against the full action list; remember names now. */
+	if (ss_key_from_base64(v, cl->identity))
+		return fail(p, p->ini.line, "%s: '%s' is not a base64 identity", k->name, v);
+	if (ss_identity_check_pub(cl->identity))
+		return fail(p, p->ini.line,
+			    "%s: '%s' is a weak key (small-order or non-canonical point)", k->name,
+			    v);
 	return 0;
 }
 
-static int check_action(struct parser *p)
+/* Names resolve to actions at the end: actions may follow clients. */
+static int add_pending(struct parser *p, ss_kclient *cl, const char *name)
 {
-	ss_kaction *a;
+	size_t *na = realloc(cl->actions, (cl->nactions + 1) * sizeof(*na));
+	struct pend *np;
 
-	if (p->sec != SEC_ACTION)
-		return 0;
-	a = &p->c->actions[p->c->nactions - 1];
-	if (!p->seen[0])
-		return fail(p, a->line, "[Action %s] has no Type", a->name);
-	if (!a->timeout)
-		a->timeout = 30;
+	if (!na)
+		return SS_ERR_NOMEM;
+	cl->actions = na;
+	np = realloc(p->pend, (p->npend + 1) * sizeof(*np));
+	if (!np)
+		return SS_ERR_NOMEM;
+	p->pend = np;
+	np[p->npend] = (struct pend){
+		.client = p->c->nclients - 1, .idx = cl->nactions, .line = p->ini.line};
+	snprintf(np[p->npend].name, sizeof(np[p->npend].name), "%s", name);
+	p->npend++;
+	cl->actions[cl->nactions++] = SIZE_MAX;
+	return 0;
+}
+
+static int set_actions(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+	ss_kclient *cl = cur_client(p);
+	char *save = NULL, *t;
+	int ret;
+
+	for (t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *n = ss_ini_trim(t);
+
+		if (!name_ok(n, SS_KNOCK_MAX_ACTION))
+			return fail(p, p->ini.line, "%s: '%s' is not an action name", k->name, n);
+		if ((ret = add_pending(p, cl, n)))
+			return ret;
+	}
+	if (!cl->nactions)
+		return fail(p, p->ini.line, "%s: empty list", k->name);
+	return 0;
+}
+
+static int set_allow_any_source(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+
+	return parse_bool(p, k->name, v, &cur_client(p)->allow_any_source);
+}
+
+static const struct ss_ini_key keys[K_COUNT] = {
+	[K_PRIVATE_KEY_FILE] = {"PrivateKeyFile", SEC_SERVER, false, set_private_key_file},
+	[K_LISTEN] = {"Listen", SEC_SERVER, true, set_listen},
+	[K_WINDOW] = {"Window", SEC_SERVER, false, set_window},
+	[K_REPLAY_FILE] = {"ReplayFile", SEC_SERVER, false, set_replay_file},
+	[K_REPLAY_CAPACITY] = {"ReplayCapacity", SEC_SERVER, false, set_u32},
+	[K_RATE_LIMIT] = {"RateLimit", SEC_SERVER, false, set_u32},
+	[K_BURST] = {"Burst", SEC_SERVER, false, set_u32},
+	[K_RATE_SOURCES] = {"RateLimitSources", SEC_SERVER, false, set_u32},
+	[K_LOG_INTERVAL] = {"LogInterval", SEC_SERVER, false, set_u32},
+	[K_NFT_TABLE] = {"NftTable", SEC_SERVER, false, set_nft_table},
+	[K_GUARD_PORTS] = {"GuardPorts", SEC_SERVER, false, set_guard_ports},
+	[K_TYPE] = {"Type", SEC_ACTION, false, set_type},
+	[K_COMMAND] = {"Command", SEC_ACTION, false, set_command},
+	[K_CLOSE_COMMAND] = {"CloseCommand", SEC_ACTION, false, set_close_command},
+	[K_OPEN] = {"Open", SEC_ACTION, false, set_open},
+	[K_DURATION] = {"Duration", SEC_ACTION, false, set_u32},
+	[K_MAX_DURATION] = {"MaxDuration", SEC_ACTION, false, set_u32},
+	[K_TIMEOUT] = {"Timeout", SEC_ACTION, false, set_u32},
+	[K_USER] = {"User", SEC_ACTION, false, set_user},
+	[K_PAYLOAD] = {"Payload", SEC_ACTION, false, set_payload},
+	[K_INTERFACE] = {"Interface", SEC_ACTION, false, set_interface},
+	[K_RULE] = {"Rule", SEC_ACTION, false, set_rule},
+	[K_IDENTITY] = {"Identity", SEC_CLIENT, false, set_identity},
+	[K_ACTIONS] = {"Actions", SEC_CLIENT, false, set_actions},
+	[K_ALLOW_ANY_SOURCE] = {"AllowAnySource", SEC_CLIENT, false, set_allow_any_source},
+};
+
+static int check_client(struct parser *p)
+{
+	ss_kclient *cl = cur_client(p);
+	unsigned id_line = ss_ini_seen(&p->ini, K_IDENTITY);
+
+	if (!id_line)
+		return fail(p, cl->line, "[Client %s] has no Identity", cl->name);
+	for (size_t i = 0; i + 1 < p->c->nclients; i++)
+		if (!memcmp(p->c->clients[i].identity, cl->identity, SS_IDENTITY_LEN))
+			return fail(p, id_line, "identity already used by [Client %s] on line %u",
+				    p->c->clients[i].name, p->c->clients[i].line);
+	return 0;
+}
+
+/* What each type needs and refuses. */
+static int check_action_type(struct parser *p, ss_kaction *a)
+{
 	switch (a->type) {
 	case SS_KACT_COMMAND:
 		if (!a->argv)
@@ -505,6 +595,20 @@ static int check_action(struct parser *p)
 				a->name, SS_KCONF_GRANT_MAX);
 		break;
 	}
+	return 0;
+}
+
+static int check_action(struct parser *p)
+{
+	ss_kaction *a = cur_action(p);
+	int ret;
+
+	if (!ss_ini_seen(&p->ini, K_TYPE))
+		return fail(p, a->line, "[Action %s] has no Type", a->name);
+	if (!a->timeout)
+		a->timeout = 30;
+	if ((ret = check_action_type(p, a)))
+		return ret;
 	if (!a->max_duration)
 		a->max_duration = a->duration;
 	if (a->duration > a->max_duration)
@@ -512,108 +616,178 @@ static int check_action(struct parser *p)
 	return 0;
 }
 
-static int end_section(struct parser *p)
+static int end_section(void *ctx)
 {
-	int ret = check_client(p);
+	struct parser *p = ctx;
 
-	if (!ret)
-		ret = check_action(p);
-	memset(p->seen, 0, sizeof(p->seen));
-	return ret;
+	if (p->ini.sec == SEC_CLIENT)
+		return check_client(p);
+	if (p->ini.sec == SEC_ACTION)
+		return check_action(p);
+	return 0;
 }
 
-static int header(struct parser *p, char *s)
+static int start_action(struct parser *p, const char *name)
 {
 	ss_kconf *c = p->c;
-	char *name;
-	int ret = end_section(p);
+	ss_kaction *na;
 
-	if (ret)
-		return ret;
+	if (!name_ok(name, SS_KNOCK_MAX_ACTION))
+		return fail(p, p->ini.line, "action name '%s' is not [A-Za-z0-9._-]{1,32}", name);
+	for (size_t i = 0; i < c->nactions; i++)
+		if (!strcmp(c->actions[i].name, name))
+			return fail(p, p->ini.line, "[Action %s] already defined on line %u", name,
+				    c->actions[i].line);
+	if (c->nactions == MAX_ACTIONS)
+		return fail(p, p->ini.line, "more than %d actions", MAX_ACTIONS);
+	na = realloc(c->actions, (c->nactions + 1) * sizeof(*na));
+	if (!na)
+		return SS_ERR_NOMEM;
+	c->actions = na;
+	memset(&na[c->nactions], 0, sizeof(*na));
+	na[c->nactions].line = p->ini.line;
+	strcpy(na[c->nactions].name, name);
+	c->nactions++;
+	return 0;
+}
+
+static int start_client(struct parser *p, const char *name)
+{
+	ss_kconf *c = p->c;
+	ss_kclient *nc;
+
+	if (!name_ok(name, SS_KCONF_NAME_MAX))
+		return fail(p, p->ini.line, "client name '%s' is not [A-Za-z0-9._-]{1,64}", name);
+	if (c->nclients == MAX_CLIENTS)
+		return fail(p, p->ini.line, "more than %d clients", MAX_CLIENTS);
+	nc = realloc(c->clients, (c->nclients + 1) * sizeof(*nc));
+	if (!nc)
+		return SS_ERR_NOMEM;
+	c->clients = nc;
+	memset(&nc[c->nclients], 0, sizeof(*nc));
+	nc[c->nclients].line = p->ini.line;
+	strcpy(nc[c->nclients].name, name);
+	c->nclients++;
+	return 0;
+}
+
+/* "[Server]" once and first, then "[Action NAME]" and "[Client NAME]", case-sensitive. */
+static int start_section(void *ctx, char *s, int *kind)
+{
+	struct parser *p = ctx;
+	char *name;
+	int ret;
+
+	s = ss_ini_trim(s);
 	if (!strcmp(s, "Server")) {
-		if (p->sec != SEC_NONE || c->nactions || c->nclients)
-			return fail(p, p->line, "[Server] must come first, once");
-		p->sec = SEC_SERVER;
+		if (p->ini.sec != SS_INI_NONE || p->c->nactions || p->c->nclients)
+			return fail(p, p->ini.line, "[Server] must come first, once");
+		*kind = SEC_SERVER;
+		snprintf(p->ini.label, sizeof(p->ini.label), "[Server]");
 		return 0;
 	}
 	name = strchr(s, ' ');
 	if (!name)
-		return fail(p, p->line, "unknown section [%s]", s);
+		return fail(p, p->ini.line, "unknown section [%s]", s);
 	*name++ = '\0';
-	name = trim(name);
+	name = ss_ini_trim(name);
 	if (!strcmp(s, "Action")) {
-		ss_kaction *na;
-
-		if (!name_ok(name, SS_KNOCK_MAX_ACTION))
-			return fail(p, p->line, "action name '%s' is not [A-Za-z0-9._-]{1,32}",
-				    name);
-		for (size_t i = 0; i < c->nactions; i++)
-			if (!strcmp(c->actions[i].name, name))
-				return fail(p, p->line, "[Action %s] already defined on line %u",
-					    name, c->actions[i].line);
-		if (c->nactions == MAX_ACTIONS)
-			return fail(p, p->line, "more than %d actions", MAX_ACTIONS);
-		na = realloc(c->actions, (c->nactions + 1) * sizeof(*na));
-		if (!na)
-			return SS_ERR_NOMEM;
-		c->actions = na;
-		memset(&na[c->nactions], 0, sizeof(*na));
-		na[c->nactions].line = p->line;
-		strcpy(na[c->nactions].name, name);
-		c->nactions++;
-		p->sec = SEC_ACTION;
-		return 0;
+		*kind = SEC_ACTION;
+		ret = start_action(p, name);
+	} else if (!strcmp(s, "Client")) {
+		*kind = SEC_CLIENT;
+		ret = start_client(p, name);
+	} else {
+		return fail(p, p->ini.line, "unknown section [%s %s]", s, name);
 	}
-	if (!strcmp(s, "Client")) {
-		ss_kclient *nc;
-
-		if (!name_ok(name, SS_KCONF_NAME_MAX))
-			return fail(p, p->line, "client name '%s' is not [A-Za-z0-9._-]{1,64}",
-				    name);
-		if (c->nclients == MAX_CLIENTS)
-			return fail(p, p->line, "more than %d clients", MAX_CLIENTS);
-		nc = realloc(c->clients, (c->nclients + 1) * sizeof(*nc));
-		if (!nc)
-			return SS_ERR_NOMEM;
-		c->clients = nc;
-		memset(&nc[c->nclients], 0, sizeof(*nc));
-		nc[c->nclients].line = p->line;
-		strcpy(nc[c->nclients].name, name);
-		c->nclients++;
-		p->sec = SEC_CLIENT;
-		return 0;
-	}
-	return fail(p, p->line, "unknown section [%s %s]", s, name);
+	snprintf(p->ini.label, sizeof(p->ini.label), "[%s %s]", s, name);
+	return ret;
 }
 
-/* Client action names are only known once the whole file is read. */
-struct pend {
-	size_t client, idx;
-	unsigned line;
-	char name[SS_KNOCK_MAX_ACTION + 1];
+static const char *const section_names[] = {
+	[SEC_SERVER] = "[Server]",
+	[SEC_ACTION] = "an [Action NAME] section",
+	[SEC_CLIENT] = "a [Client NAME] section",
 };
 
-int ss_kconf_parse(const char *text, size_t len, const char *path, ss_kconf **out, char *err,
-		   size_t errlen)
+/* The wording knockd.conf has always used for these; the lexer's for the rest. */
+static int describe(struct ss_ini *ini, const struct ss_ini_fault *f)
 {
-	struct parser p = {.file = path, .err = err, .errlen = errlen};
-	struct pend *pend = NULL;
-	size_t npend = 0, off = 0;
-	char line[MAX_LINE + 2];
-	ss_kconf *c;
-	int ret = 0;
-
-	if (err && errlen)
-		err[0] = '\0';
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return SS_ERR_NOMEM;
-	p.c = c;
-	c->path = strdup(path);
-	if (!c->path) {
-		ret = SS_ERR_NOMEM;
-		goto out;
+	switch (f->kind) {
+	case SS_INI_OUTSIDE:
+		return ss_ini_fail(ini, ini->line, SS_ERR_FORMAT, "'%s' outside any section",
+				   f->text);
+	case SS_INI_UNKNOWN_KEY:
+		return ss_ini_fail(ini, ini->line, SS_ERR_FORMAT, "unknown key '%s' in %s", f->text,
+				   ini->label);
+	case SS_INI_WRONG_SECTION:
+		return ss_ini_fail(ini, ini->line, SS_ERR_FORMAT,
+				   "unknown key '%s' in %s (it belongs in %s)", f->text, ini->label,
+				   section_names[f->key->section]);
+	case SS_INI_DUPLICATE:
+		return ss_ini_fail(ini, ini->line, SS_ERR_FORMAT,
+				   "%s set twice in this section (first on line %u)", f->text,
+				   f->first_line);
+	default:
+		return 1;
 	}
+}
+
+static const struct ss_ini_dialect dialect = {
+	.keys = keys,
+	.nkeys = K_COUNT,
+	.max_line = MAX_LINE,
+	.initial_section = SS_INI_NONE,
+	.section = start_section,
+	.end_section = end_section,
+	.describe = describe,
+};
+
+static int resolve_actions(struct parser *p)
+{
+	ss_kconf *c = p->c;
+
+	for (size_t i = 0; i < p->npend; i++) {
+		ss_kclient *cl = &c->clients[p->pend[i].client];
+		size_t j;
+
+		for (j = 0; j < c->nactions; j++)
+			if (!strcmp(c->actions[j].name, p->pend[i].name))
+				break;
+		if (j == c->nactions)
+			return fail(p, p->pend[i].line, "[Client %s]: no [Action %s]", cl->name,
+				    p->pend[i].name);
+		cl->actions[p->pend[i].idx] = j;
+	}
+	for (size_t i = 0; i < c->nclients; i++)
+		if (!c->clients[i].nactions)
+			return fail(p, c->clients[i].line, "[Client %s] has no Actions",
+				    c->clients[i].name);
+	return 0;
+}
+
+/* Whole-file checks and defaults, after the last section's own checks. */
+static int finish(struct parser *p)
+{
+	ss_kconf *c = p->c;
+
+	if (p->ini.sec == SS_INI_NONE && !c->nclients)
+		return fail(p, 1, "no [Server] section");
+	if (!c->private_key_file)
+		return fail(p, 1, "[Server] needs PrivateKeyFile");
+	if (c->burst < 1)
+		c->burst = 1;
+	if (!c->nlisten) {
+		c->listen[0] = strdup("[::]:62201");
+		if (!c->listen[0])
+			return SS_ERR_NOMEM;
+		c->nlisten = 1;
+	}
+	return resolve_actions(p);
+}
+
+static void set_defaults(ss_kconf *c)
+{
 	c->window_ms = SS_KNOCK_DEFAULT_WINDOW_MS;
 	c->replay_capacity = 65536;
 	c->rate = 2;
@@ -622,170 +796,63 @@ int ss_kconf_parse(const char *text, size_t len, const char *path, ss_kconf **ou
 	c->log_interval = 10;
 	c->guard = true;
 	strcpy(c->nft_table, "silosec_knock");
+}
 
-	while (off < len) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t ll = nl ? (size_t)(nl - text - off) : len - off;
-		char *s, *eq;
+int ss_kconf_parse(const char *text, size_t len, const char *path, ss_kconf **out, char *err,
+		   size_t errlen)
+{
+	struct parser p = {.ini = {.file = path, .err = err, .errlen = errlen}};
+	int ret;
 
-		p.line++;
-		if (ll > MAX_LINE) {
-			ret = fail(&p, p.line, "line longer than %d bytes", MAX_LINE);
-			goto out;
-		}
-		memcpy(line, text + off, ll);
-		line[ll] = '\0';
-		off += ll + 1;
-		if (memchr(line, '\0', ll)) {
-			ret = fail(&p, p.line, "NUL byte");
-			goto out;
-		}
-		s = trim(line);
-		if (!*s || *s == '#' || *s == ';')
-			continue;
-		if (*s == '[') {
-			char *e = strchr(s, ']');
-
-			if (!e || *trim(e + 1)) {
-				ret = fail(&p, p.line, "bad section header");
-				goto out;
-			}
-			*e = '\0';
-			ret = header(&p, trim(s + 1));
-			if (ret)
-				goto out;
-			continue;
-		}
-		eq = strchr(s, '=');
-		if (!eq) {
-			ret = fail(&p, p.line, "expected 'Key = Value'");
-			goto out;
-		}
-		*eq = '\0';
-		if (!*trim(eq + 1)) {
-			ret = fail(&p, p.line, "%s: empty value", trim(s));
-			goto out;
-		}
-		switch (p.sec) {
-		case SEC_NONE:
-			ret = fail(&p, p.line, "'%s' outside any section", trim(s));
-			break;
-		case SEC_SERVER:
-			ret = server_key(&p, trim(s), trim(eq + 1));
-			break;
-		case SEC_ACTION:
-			ret = action_key(&p, trim(s), trim(eq + 1));
-			break;
-		case SEC_CLIENT: {
-			ss_kclient *cl = &c->clients[c->nclients - 1];
-			size_t before = cl->nactions;
-
-			ret = client_key(&p, trim(s), trim(eq + 1));
-			for (size_t i = before; !ret && i < cl->nactions; i++) {
-				struct pend *np = realloc(pend, (npend + 1) * sizeof(*np));
-
-				if (!np) {
-					ret = SS_ERR_NOMEM;
-					break;
-				}
-				pend = np;
-				pend[npend].client = c->nclients - 1;
-				pend[npend].idx = i;
-				pend[npend].line = p.line;
-				snprintf(pend[npend].name, sizeof(pend[npend].name), "%s",
-					 p.pending[i]);
-				npend++;
-			}
-			break;
-		}
-		}
-		if (ret)
-			goto out;
-	}
-	p.line++;
-	ret = end_section(&p);
-	if (ret)
-		goto out;
-	if (p.sec == SEC_NONE && !c->nclients) {
-		ret = fail(&p, 1, "no [Server] section");
-		goto out;
-	}
-	if (!c->private_key_file) {
-		ret = fail(&p, 1, "[Server] needs PrivateKeyFile");
-		goto out;
-	}
-	if (c->burst < 1)
-		c->burst = 1;
-	if (!c->nlisten) {
-		c->listen[0] = strdup("[::]:62201");
-		if (!c->listen[0]) {
-			ret = SS_ERR_NOMEM;
-			goto out;
-		}
-		c->nlisten = 1;
-	}
-	for (size_t i = 0; i < npend; i++) {
-		ss_kclient *cl = &c->clients[pend[i].client];
-		size_t j;
-
-		for (j = 0; j < c->nactions; j++)
-			if (!strcmp(c->actions[j].name, pend[i].name))
-				break;
-		if (j == c->nactions) {
-			ret = fail(&p, pend[i].line, "[Client %s]: no [Action %s]", cl->name,
-				   pend[i].name);
-			goto out;
-		}
-		cl->actions[pend[i].idx] = j;
-	}
-	for (size_t i = 0; i < c->nclients; i++)
-		if (!c->clients[i].nactions) {
-			ret = fail(&p, c->clients[i].line, "[Client %s] has no Actions",
-				   c->clients[i].name);
-			goto out;
-		}
-out:
-	free(pend);
-	free(p.pending);
-	free(p.pending_line);
+	p.ini.ctx = &p;
+	if (err && errlen)
+		err[0] = '\0';
+	p.c = calloc(1, sizeof(*p.c));
+	if (!p.c)
+		return SS_ERR_NOMEM;
+	set_defaults(p.c);
+	p.c->path = strdup(path);
+	ret = p.c->path ? ss_ini_parse(&p.ini, &dialect, text, len) : SS_ERR_NOMEM;
+	if (!ret)
+		ret = finish(&p);
+	free(p.pend);
 	if (ret) {
-		ss_kconf_free(c);
+		ss_kconf_free(p.c);
 		return ret;
 	}
-	*out = c;
+	*out = p.c;
 	return 0;
+}
+
+static int load_fail(const char *path, int code, const char *why, char *err, size_t errlen)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return code;
 }
 
 int ss_kconf_load(const char *path, ss_kconf **out, char *err, size_t errlen)
 {
+	static const char not_regular[] = "not a regular file under 4 MiB";
 	struct stat st;
 	char *buf;
-	size_t got = 0;
+	size_t got;
 	int fd, ret;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (size_t)st.st_size > MAX_FILE_SIZE) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path,
-				 fd < 0 ? strerror(errno) : "not a regular file under 4 MiB");
-		if (fd >= 0)
-			close(fd);
-		return SS_ERR_IO;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
+	if (fd < 0)
+		return load_fail(path, SS_ERR_IO, strerror(errno), err, errlen);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAX_FILE_SIZE) {
 		close(fd);
-		return SS_ERR_NOMEM;
+		return load_fail(path, SS_ERR_IO, not_regular, err, errlen);
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+	ret = ss_ini_read_fd(fd, MAX_FILE_SIZE, &buf, &got);
+	if (ret) {
+		const char *why = ret == SS_ERR_IO ? strerror(errno) : "out of memory";
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
+		close(fd);
+		return load_fail(path, ret == SS_ERR_FORMAT ? SS_ERR_IO : ret,
+				 ret == SS_ERR_FORMAT ? not_regular : why, err, errlen);
 	}
 	close(fd);
 	ret = ss_kconf_parse(buf, got, path, out, err, errlen);
