@@ -11,6 +11,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@
 #include <silosec/knock.h>
 
 #include "cli.h"
+#include "common/ini.h"
+#include "common/wipe.h"
 
 #define MAX_PAYLOAD_FILE (SS_KNOCK_MAX_PAYLOAD + 1)
 
@@ -78,93 +81,99 @@ static char *home_path(const char *rel)
 	return p;
 }
 
-static void set(char **dst, const char *v)
+/* Profile stanzas, like fwknop's ~/.fwknoprc: [NAME] then Key = Value lines. */
+struct profile {
+	struct ss_ini ini;
+	struct kopts *o;
+	const char *name;
+	bool found;
+};
+
+#define SEC_PROFILE 1
+#define MAX_PROFILE_FILE ((size_t)1 << 20)
+
+/* The command line wins over the profile, and a key's first line over a repeat. */
+static int set_str(void *ctx, const struct ss_ini_key *k, char *v)
 {
-	if (*dst)
-		return; /* the command line wins over the profile */
-	*dst = strdup(v);
+	struct profile *pr = ctx;
+	char **dst = (char **)(void *)((char *)pr->o + k->off);
+
+	if (!*dst)
+		*dst = strdup(v);
+	return *dst ? 0 : SS_ERR_NOMEM;
 }
 
-/* Profile stanzas, like fwknop's ~/.fwknoprc: [NAME] then Key = Value lines. */
+static int set_duration(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct profile *pr = ctx;
+
+	(void)k;
+	if (!pr->o->duration)
+		pr->o->duration = (uint32_t)strtoul(v, NULL, 10);
+	return 0;
+}
+
+static const struct ss_ini_key profile_keys[] = {
+	{"To", SEC_PROFILE, true, set_str, offsetof(struct kopts, to)},
+	{"Host", SEC_PROFILE, true, set_str, offsetof(struct kopts, target)},
+	{"Action", SEC_PROFILE, true, set_str, offsetof(struct kopts, action)},
+	{"Key", SEC_PROFILE, true, set_str, offsetof(struct kopts, key)},
+	{"Payload", SEC_PROFILE, true, set_str, offsetof(struct kopts, payload)},
+	{"WaitPort", SEC_PROFILE, true, set_str, offsetof(struct kopts, wait_port)},
+	{"Source", SEC_PROFILE, true, set_str, offsetof(struct kopts, source)},
+	{"Duration", SEC_PROFILE, true, set_duration, 0},
+};
+
+/* Other profiles' stanzas are only checked for their shape. */
+static int profile_section(void *ctx, char *name, int *kind)
+{
+	struct profile *pr = ctx;
+
+	*kind = strcmp(name, pr->name) ? SS_INI_IGNORE : SEC_PROFILE;
+	pr->found |= *kind == SEC_PROFILE;
+	return 0;
+}
+
+static const struct ss_ini_dialect profile_dialect = {
+	.keys = profile_keys,
+	.nkeys = sizeof(profile_keys) / sizeof(profile_keys[0]),
+	.max_line = 4096,
+	.initial_section = SS_INI_IGNORE,
+	.section = profile_section,
+};
+
 static int load_profile(const char *file, const char *name, struct kopts *o)
 {
-	FILE *f = fopen(file, "r");
-	char line[1024];
-	unsigned ln = 0;
-	bool in = false, found = false;
+	char err[512], *text;
+	struct profile pr = {
+		.ini = {.file = file, .err = err, .errlen = sizeof(err)}, .o = o, .name = name};
+	size_t len;
+	int fd = open(file, O_RDONLY | O_CLOEXEC), ret = SS_ERR_IO;
 
-	if (!f) {
-		fprintf(stderr, "%s: knock: %s: %s\n", prog, file, strerror(errno));
+	pr.ini.ctx = &pr;
+	if (fd >= 0) {
+		int saved;
+
+		ret = ss_ini_read_fd(fd, MAX_PROFILE_FILE, &text, &len);
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	if (ret) {
+		fprintf(stderr, "%s: knock: %s: %s\n", prog, file,
+			ret == SS_ERR_IO       ? strerror(errno)
+			: ret == SS_ERR_FORMAT ? "larger than 1 MiB"
+					       : ss_strerror(ret));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char *s = line, *eq, *k, *v, *e;
-
-		ln++;
-		s[strcspn(s, "\r\n")] = '\0';
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s || *s == '#')
-			continue;
-		if (*s == '[') {
-			e = strchr(s, ']');
-			if (!e) {
-				fprintf(stderr, "%s: knock: %s:%u: bad section header\n", prog,
-					file, ln);
-				fclose(f);
-				return -1;
-			}
-			*e = '\0';
-			in = !strcmp(s + 1, name);
-			found |= in;
-			continue;
-		}
-		eq = strchr(s, '=');
-		if (!eq) {
-			fprintf(stderr, "%s: knock: %s:%u: expected Key = Value\n", prog, file, ln);
-			fclose(f);
-			return -1;
-		}
-		if (!in)
-			continue;
-		*eq = '\0';
-		k = s;
-		v = eq + 1;
-		for (e = eq - 1; e >= k && (*e == ' ' || *e == '\t'); e--)
-			*e = '\0';
-		while (*v == ' ' || *v == '\t')
-			v++;
-		for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t'); e--)
-			e[-1] = '\0';
-		if (!strcasecmp(k, "To"))
-			set(&o->to, v);
-		else if (!strcasecmp(k, "Host"))
-			set(&o->target, v);
-		else if (!strcasecmp(k, "Action"))
-			set(&o->action, v);
-		else if (!strcasecmp(k, "Key"))
-			set(&o->key, v);
-		else if (!strcasecmp(k, "Payload"))
-			set(&o->payload, v);
-		else if (!strcasecmp(k, "WaitPort"))
-			set(&o->wait_port, v);
-		else if (!strcasecmp(k, "Source"))
-			set(&o->source, v);
-		else if (!strcasecmp(k, "Duration")) {
-			if (!o->duration)
-				o->duration = (uint32_t)strtoul(v, NULL, 10);
-		} else {
-			fprintf(stderr, "%s: knock: %s:%u: unknown key '%s'\n", prog, file, ln, k);
-			fclose(f);
-			return -1;
-		}
-	}
-	fclose(f);
-	if (!found) {
+	ret = ss_ini_parse(&pr.ini, &profile_dialect, text, len);
+	ss_wipe(text, len); /* Payload = may be a secret */
+	free(text);
+	if (ret)
+		fprintf(stderr, "%s: knock: %s\n", prog, err);
+	else if (!pr.found)
 		fprintf(stderr, "%s: knock: %s: no profile [%s]\n", prog, file, name);
-		return -1;
-	}
-	return 0;
+	return ret || !pr.found ? -1 : 0;
 }
 
 /* Copy n bytes of src into dst as a string, if it fits. */
@@ -316,291 +325,376 @@ static int read_payload_file(const char *path, uint8_t *buf, size_t *len)
 	return 0;
 }
 
-int cmd_knock(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{"to", required_argument, NULL, 't'},
-		{"key", required_argument, NULL, 'k'},
-		{"payload", required_argument, NULL, 'p'},
-		{"payload-file", required_argument, NULL, 'P'},
-		{"duration", required_argument, NULL, 'd'},
-		{"wait-port", required_argument, NULL, 'w'},
-		{"wait", required_argument, NULL, 'W'},
-		{"time-offset", required_argument, NULL, 'O'},
-		{"profile", required_argument, NULL, 'n'},
-		{"profiles", required_argument, NULL, 'F'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"save-packet", required_argument, NULL, 'S'},
-		{"source", required_argument, NULL, 's'},
-		{"any-source", no_argument, NULL, 'A'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct kopts o = {.wait_s = 5};
-	const char *profile = NULL, *profiles = NULL;
-	uint8_t server[SS_IDENTITY_LEN], pkt[SS_KNOCK_MAX_LEN], payload[MAX_PAYLOAD_FILE];
-	char host[256], port[16], addr[INET6_ADDRSTRLEN], sid[SS_B64_KEY_LEN];
-	char srctxt[INET6_ADDRSTRLEN] = "any";
-	uint8_t src[16] = {0};
-	int src_family = AF_UNSPEC;
-	bool any_source = false;
-	char sfp[SS_FINGERPRINT_LEN], cfp[SS_FINGERPRINT_LEN], when[64];
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai = NULL;
-	ss_identity *id = NULL;
-	size_t plen = 0, len = 0;
+/* Everything one knock needs, filled step by step: parse, resolve, seal, send, report. */
+struct knock {
+	struct kopts o;
+	const char *profile, *profiles;
+	bool any_source;
+	int exit; /* the status if a step stops */
+	/* resolve */
+	uint8_t server[SS_IDENTITY_LEN];
+	ss_identity *id;
+	uint8_t payload[MAX_PAYLOAD_FILE];
+	size_t plen;
+	char port[16];
+	struct addrinfo *ai;
+	int fd;
+	uint8_t src[16];
+	int src_family;
+	char srctxt[INET6_ADDRSTRLEN];
+	/* seal */
 	ss_knock_req req;
-	struct timespec ts;
-	struct tm tm;
-	time_t secs;
-	int c, fd = -1, ret = 1, r;
+	uint8_t pkt[SS_KNOCK_MAX_LEN];
+	size_t len;
+};
+
+static const struct option knock_opts[] = {
+	{"to", required_argument, NULL, 't'},	    {"key", required_argument, NULL, 'k'},
+	{"payload", required_argument, NULL, 'p'},  {"payload-file", required_argument, NULL, 'P'},
+	{"duration", required_argument, NULL, 'd'}, {"wait-port", required_argument, NULL, 'w'},
+	{"wait", required_argument, NULL, 'W'},	    {"time-offset", required_argument, NULL, 'O'},
+	{"profile", required_argument, NULL, 'n'},  {"profiles", required_argument, NULL, 'F'},
+	{"quiet", no_argument, NULL, 'q'},	    {"save-packet", required_argument, NULL, 'S'},
+	{"source", required_argument, NULL, 's'},   {"any-source", no_argument, NULL, 'A'},
+	{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+};
+
+/* The string options, by letter. */
+static char **str_opt(struct kopts *o, int c)
+{
+	switch (c) {
+	case 't':
+		return &o->to;
+	case 'k':
+		return &o->key;
+	case 'p':
+		return &o->payload;
+	case 'P':
+		return &o->payload_file;
+	case 'w':
+		return &o->wait_port;
+	case 'S':
+		return &o->save;
+	case 's':
+		return &o->source;
+	default:
+		return NULL;
+	}
+}
+
+/* One option; false stops the command with k->exit. */
+static bool parse_opt(struct knock *k, int c)
+{
+	char **str = str_opt(&k->o, c);
+
+	if (str) {
+		free(*str); /* the last one given wins */
+		*str = strdup(optarg);
+		return true;
+	}
+	switch (c) {
+	case 'd':
+		k->o.duration = (uint32_t)strtoul(optarg, NULL, 10);
+		if (!k->o.duration)
+			fprintf(stderr, "%s: knock: --duration needs seconds > 0\n", prog);
+		return k->o.duration != 0;
+	case 'W':
+		k->o.wait_s = strtod(optarg, NULL);
+		return true;
+	case 'O':
+		k->o.offset_ms = strtoll(optarg, NULL, 10);
+		return true;
+	case 'n':
+		k->profile = optarg;
+		return true;
+	case 'F':
+		k->profiles = optarg;
+		return true;
+	case 'q':
+		k->o.quiet = true;
+		return true;
+	case 'A':
+		k->any_source = true;
+		return true;
+	case '4':
+	case '6':
+		k->o.family = c == '4' ? AF_INET : AF_INET6;
+		return true;
+	case 'h':
+		knock_usage(stdout);
+		k->exit = 0;
+		return false;
+	default:
+		knock_usage(stderr);
+		k->exit = 2;
+		return false;
+	}
+}
+
+/* The profile fills in what the command line left out. */
+static bool apply_profile(struct knock *k)
+{
+	char *def;
+	int r;
+
+	if (!k->profile)
+		return true;
+	def = k->profiles ? strdup(k->profiles) : home_path(".config/silosec/knock.profiles");
+	r = def ? load_profile(def, k->profile, &k->o) : -1;
+	free(def);
+	return r == 0;
+}
+
+static bool knock_parse(struct knock *k, int argc, char **argv)
+{
+	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:k:p:P:d:w:n:s:q46h", lo, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			o.to = strdup(optarg);
-			break;
-		case 'k':
-			o.key = strdup(optarg);
-			break;
-		case 'p':
-			o.payload = strdup(optarg);
-			break;
-		case 'P':
-			o.payload_file = strdup(optarg);
-			break;
-		case 'd':
-			o.duration = (uint32_t)strtoul(optarg, NULL, 10);
-			if (!o.duration) {
-				fprintf(stderr, "%s: knock: --duration needs seconds > 0\n", prog);
-				goto out;
-			}
-			break;
-		case 'w':
-			o.wait_port = strdup(optarg);
-			break;
-		case 'W':
-			o.wait_s = strtod(optarg, NULL);
-			break;
-		case 'O':
-			o.offset_ms = strtoll(optarg, NULL, 10);
-			break;
-		case 'n':
-			profile = optarg;
-			break;
-		case 'F':
-			profiles = optarg;
-			break;
-		case 'q':
-			o.quiet = true;
-			break;
-		case 'S':
-			o.save = strdup(optarg);
-			break;
-		case 's':
-			free(o.source);
-			o.source = strdup(optarg);
-			break;
-		case 'A':
-			any_source = true;
-			break;
-		case '4':
-			o.family = AF_INET;
-			break;
-		case '6':
-			o.family = AF_INET6;
-			break;
-		case 'h':
-			knock_usage(stdout);
-			ret = 0;
-			goto out;
-		default:
-			knock_usage(stderr);
-			ret = 2;
-			goto out;
-		}
-	}
+	while ((c = getopt_long(argc, argv, "t:k:p:P:d:w:n:s:q46h", knock_opts, NULL)) != -1)
+		if (!parse_opt(k, c))
+			return false;
 	if (optind < argc)
-		o.target = strdup(argv[optind++]);
+		k->o.target = strdup(argv[optind++]);
 	if (optind < argc)
-		o.action = strdup(argv[optind++]);
+		k->o.action = strdup(argv[optind++]);
 	if (optind < argc) {
 		knock_usage(stderr);
-		ret = 2;
-		goto out;
+		k->exit = 2;
+		return false;
 	}
-	if (any_source && o.source && strcmp(o.source, "any")) {
+	if (k->any_source && k->o.source && strcmp(k->o.source, "any")) {
 		fprintf(stderr, "%s: knock: --source and --any-source exclude each other\n", prog);
-		goto out;
+		return false;
 	}
 	/* Before the profile, so the command line wins over its Source. */
-	if (any_source) {
-		free(o.source);
-		o.source = strdup("any");
+	if (k->any_source) {
+		free(k->o.source);
+		k->o.source = strdup("any");
 	}
-	if (profile) {
-		char *def =
-			profiles ? strdup(profiles) : home_path(".config/silosec/knock.profiles");
-
-		r = def ? load_profile(def, profile, &o) : -1;
-		free(def);
-		if (r)
-			goto out;
-	}
-	if (!o.key)
-		o.key = home_path(".config/silosec/knock.key");
-	if (!o.to || !o.target || !o.action || !o.key) {
+	if (!apply_profile(k))
+		return false;
+	if (!k->o.key)
+		k->o.key = home_path(".config/silosec/knock.key");
+	if (!k->o.to || !k->o.target || !k->o.action || !k->o.key) {
 		knock_usage(stderr);
-		ret = 2;
-		goto out;
+		k->exit = 2;
+		return false;
 	}
-	if (ss_key_from_base64(o.to, server)) {
-		fprintf(stderr, "%s: knock: --to '%s' is not a base64 identity\n", prog, o.to);
-		goto out;
-	}
-	if (ss_identity_check_pub(server)) {
-		fprintf(stderr, "%s: knock: --to '%s': %s\n", prog, o.to,
-			ss_strerror(SS_ERR_BAD_KEY));
-		goto out;
-	}
-	r = ss_keyfile_load(o.key, &id);
-	if (r) {
-		fprintf(stderr, "%s: knock: %s: %s\n", prog, o.key, ss_strerror(r));
-		goto out;
-	}
-	if (o.payload && o.payload_file) {
+	return true;
+}
+
+static bool resolve_payload(struct knock *k)
+{
+	const struct kopts *o = &k->o;
+
+	if (o->payload && o->payload_file) {
 		fprintf(stderr, "%s: knock: --payload and --payload-file exclude each other\n",
 			prog);
-		goto out;
+		return false;
 	}
-	if (o.payload) {
-		plen = strlen(o.payload);
-		if (plen > SS_KNOCK_MAX_PAYLOAD) {
+	if (o->payload) {
+		k->plen = strlen(o->payload);
+		if (k->plen > SS_KNOCK_MAX_PAYLOAD) {
 			fprintf(stderr, "%s: knock: payload over %d bytes\n", prog,
 				SS_KNOCK_MAX_PAYLOAD);
-			goto out;
+			return false;
 		}
-		memcpy(payload, o.payload, plen);
-	} else if (o.payload_file && read_payload_file(o.payload_file, payload, &plen)) {
+		memcpy(k->payload, o->payload, k->plen);
+	} else if (o->payload_file && read_payload_file(o->payload_file, k->payload, &k->plen)) {
 		fprintf(stderr, "%s: knock: %s: unreadable or over %d bytes\n", prog,
-			o.payload_file, SS_KNOCK_MAX_PAYLOAD);
-		goto out;
+			o->payload_file, SS_KNOCK_MAX_PAYLOAD);
+		return false;
 	}
-	if (split_target(o.target, host, sizeof(host), port, sizeof(port))) {
-		fprintf(stderr, "%s: knock: '%s' is not HOST[:PORT]\n", prog, o.target);
-		goto out;
+	return true;
+}
+
+/* Keys and payload: the server's identity, ours, what the action gets. */
+static bool resolve_keys(struct knock *k)
+{
+	int r;
+
+	if (ss_key_from_base64(k->o.to, k->server)) {
+		fprintf(stderr, "%s: knock: --to '%s' is not a base64 identity\n", prog, k->o.to);
+		return false;
 	}
-	hints.ai_family = o.family;
-	r = getaddrinfo(host, port, &hints, &ai);
+	if (ss_identity_check_pub(k->server)) {
+		fprintf(stderr, "%s: knock: --to '%s': %s\n", prog, k->o.to,
+			ss_strerror(SS_ERR_BAD_KEY));
+		return false;
+	}
+	r = ss_keyfile_load(k->o.key, &k->id);
 	if (r) {
-		fprintf(stderr, "%s: knock: %s: %s\n", prog, o.target, gai_strerror(r));
-		goto out;
+		fprintf(stderr, "%s: knock: %s: %s\n", prog, k->o.key, ss_strerror(r));
+		return false;
 	}
+	return resolve_payload(k);
+}
 
+/* Shown as the server will compare it: v4-mapped is IPv4. */
+static void format_source(struct knock *k)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	snprintf(k->srctxt, sizeof(k->srctxt), "any");
+	if (k->src_family == AF_INET6 && !memcmp(k->src, mapped, sizeof(mapped)))
+		inet_ntop(AF_INET, k->src + 12, k->srctxt, sizeof(k->srctxt));
+	else if (k->src_family != AF_UNSPEC)
+		inet_ntop(k->src_family, k->src, k->srctxt, sizeof(k->srctxt));
+}
+
+/* The server's address, a socket connected to it, the source address to sign. */
+static bool resolve_peer(struct knock *k)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_family = k->o.family};
+	char host[256];
+	int r;
+
+	if (split_target(k->o.target, host, sizeof(host), k->port, sizeof(k->port))) {
+		fprintf(stderr, "%s: knock: '%s' is not HOST[:PORT]\n", prog, k->o.target);
+		return false;
+	}
+	r = getaddrinfo(host, k->port, &hints, &k->ai);
+	if (r) {
+		k->ai = NULL;
+		fprintf(stderr, "%s: knock: %s: %s\n", prog, k->o.target, gai_strerror(r));
+		return false;
+	}
 	/* Connected first: the source the kernel picks for it is the one the knock is bound to. */
-	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		fprintf(stderr, "%s: knock: %s: %s\n", prog, o.target, strerror(errno));
-		goto out;
+	k->fd = socket(k->ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (k->fd < 0 || connect(k->fd, k->ai->ai_addr, k->ai->ai_addrlen) < 0) {
+		fprintf(stderr, "%s: knock: %s: %s\n", prog, k->o.target, strerror(errno));
+		return false;
 	}
-	if (pick_source(fd, o.source, &src_family, src))
-		goto out;
-	if (src_family != AF_UNSPEC) {
-		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	if (pick_source(k->fd, k->o.source, &k->src_family, k->src))
+		return false;
+	format_source(k);
+	return true;
+}
 
-		/* Shown as the server will compare it: v4-mapped is IPv4. */
-		if (src_family == AF_INET6 && !memcmp(src, mapped, sizeof(mapped)))
-			inet_ntop(AF_INET, src + 12, srctxt, sizeof(srctxt));
-		else
-			inet_ntop(src_family, src, srctxt, sizeof(srctxt));
-	}
+static bool knock_seal(struct knock *k)
+{
+	struct timespec ts;
+	int r;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	req = (ss_knock_req){
-		.action = o.action,
-		.payload = payload,
-		.payload_len = plen,
-		.duration = o.duration,
+	k->req = (ss_knock_req){
+		.action = k->o.action,
+		.payload = k->payload,
+		.payload_len = k->plen,
+		.duration = k->o.duration,
 		.timestamp_ms = (uint64_t)((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
-					   o.offset_ms),
-		.src_family = src_family,
-		.src_addr = src,
+					   k->o.offset_ms),
+		.src_family = k->src_family,
+		.src_addr = k->src,
 	};
-	r = ss_knock_seal(pkt, sizeof(pkt), &len, id, server, &req, ss_random_system, NULL);
-	if (r) {
+	r = ss_knock_seal(k->pkt, sizeof(k->pkt), &k->len, k->id, k->server, &k->req,
+			  ss_random_system, NULL);
+	if (r)
 		fprintf(stderr, "%s: knock: cannot seal: %s%s\n", prog, ss_strerror(r),
 			r == SS_ERR_INVAL ? " (action must be 1-32 of [A-Za-z0-9._-])" : "");
-		goto out;
-	}
-	if (o.save) {
-		FILE *sf = fopen(o.save, "wb");
-		bool ok = sf && fwrite(pkt, 1, len, sf) == len;
+	return r == 0;
+}
+
+static bool knock_send(struct knock *k)
+{
+	if (k->o.save) {
+		FILE *sf = fopen(k->o.save, "wb");
+		bool ok = sf && fwrite(k->pkt, 1, k->len, sf) == k->len;
 
 		if (sf && fclose(sf) != 0)
 			ok = false;
 		if (!ok) {
-			fprintf(stderr, "%s: knock: %s: cannot write\n", prog, o.save);
-			goto out;
+			fprintf(stderr, "%s: knock: %s: cannot write\n", prog, k->o.save);
+			return false;
 		}
 	}
-	if (send(fd, pkt, len, 0) != (ssize_t)len) {
-		fprintf(stderr, "%s: knock: send to %s: %s\n", prog, o.target, strerror(errno));
-		goto out;
+	if (send(k->fd, k->pkt, k->len, 0) != (ssize_t)k->len) {
+		fprintf(stderr, "%s: knock: send to %s: %s\n", prog, k->o.target, strerror(errno));
+		return false;
 	}
-	if (!o.quiet) {
-		const void *a =
-			ai->ai_family == AF_INET
+	return true;
+}
+
+/* What was sent: the server never replies, so this is all the user learns. */
+static void knock_report(const struct knock *k)
+{
+	const struct addrinfo *ai = k->ai;
+	const void *a = ai->ai_family == AF_INET
 				? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
 				: (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+	char addr[INET6_ADDRSTRLEN], sid[SS_B64_KEY_LEN], when[64];
+	char sfp[SS_FINGERPRINT_LEN], cfp[SS_FINGERPRINT_LEN];
+	time_t secs = (time_t)(k->req.timestamp_ms / 1000);
+	struct tm tm;
 
-		inet_ntop(ai->ai_family, a, addr, sizeof(addr));
-		ss_key_to_base64(server, sid);
-		ss_fingerprint(server, sfp);
-		ss_fingerprint(ss_identity_public(id), cfp);
-		secs = (time_t)(req.timestamp_ms / 1000);
-		gmtime_r(&secs, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		printf("knock sent: %zu bytes over UDP/IPv%d to %s port %s\n", len,
-		       ai->ai_family == AF_INET ? 4 : 6, addr, port);
-		printf("  server    %s (%s)\n", sid, sfp);
-		printf("  client    %s\n", cfp);
-		printf("  source    %s%s\n", srctxt,
-		       src_family == AF_UNSPEC
-			       ? " (any address: only if the server allows it for us)"
-			       : " (the server acts only for a knock from this address)");
-		printf("  action    %s\n", o.action);
-		printf("  payload   %zu bytes\n", plen);
-		if (o.duration)
-			printf("  duration  %u s asked (the server caps it)\n", o.duration);
-		else
-			printf("  duration  the action's default\n");
-		printf("  timestamp %s.%03uZ%s (the server accepts it within its window, "
-		       "default 30 s)\n",
-		       when, (unsigned)(req.timestamp_ms % 1000),
-		       o.offset_ms ? " (offset applied)" : "");
-		printf("The server never replies; it logs why a knock was dropped.\n");
-		fflush(stdout);
+	inet_ntop(ai->ai_family, a, addr, sizeof(addr));
+	ss_key_to_base64(k->server, sid);
+	ss_fingerprint(k->server, sfp);
+	ss_fingerprint(ss_identity_public(k->id), cfp);
+	gmtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	printf("knock sent: %zu bytes over UDP/IPv%d to %s port %s\n", k->len,
+	       ai->ai_family == AF_INET ? 4 : 6, addr, k->port);
+	printf("  server    %s (%s)\n", sid, sfp);
+	printf("  client    %s\n", cfp);
+	printf("  source    %s%s\n", k->srctxt,
+	       k->src_family == AF_UNSPEC
+		       ? " (any address: only if the server allows it for us)"
+		       : " (the server acts only for a knock from this address)");
+	printf("  action    %s\n", k->o.action);
+	printf("  payload   %zu bytes\n", k->plen);
+	if (k->o.duration)
+		printf("  duration  %u s asked (the server caps it)\n", k->o.duration);
+	else
+		printf("  duration  the action's default\n");
+	printf("  timestamp %s.%03uZ%s (the server accepts it within its window, "
+	       "default 30 s)\n",
+	       when, (unsigned)(k->req.timestamp_ms % 1000),
+	       k->o.offset_ms ? " (offset applied)" : "");
+	printf("The server never replies; it logs why a knock was dropped.\n");
+	fflush(stdout);
+}
+
+/* The payload is the action's secret input: wiped, never just freed. */
+static void knock_free(struct knock *k)
+{
+	struct kopts *o = &k->o;
+
+	if (k->fd >= 0)
+		close(k->fd);
+	if (k->ai)
+		freeaddrinfo(k->ai);
+	ss_identity_free(k->id);
+	if (o->payload)
+		ss_wipe(o->payload, strlen(o->payload));
+	ss_wipe(k->payload, sizeof(k->payload));
+	free(o->to);
+	free(o->target);
+	free(o->action);
+	free(o->key);
+	free(o->payload);
+	free(o->payload_file);
+	free(o->wait_port);
+	free(o->save);
+	free(o->source);
+}
+
+int cmd_knock(int argc, char **argv)
+{
+	struct knock k = {.o = {.wait_s = 5}, .exit = 1, .fd = -1, .src_family = AF_UNSPEC};
+	int ret;
+
+	if (knock_parse(&k, argc, argv) && resolve_keys(&k) && resolve_peer(&k) && knock_seal(&k) &&
+	    knock_send(&k)) {
+		if (!k.o.quiet)
+			knock_report(&k);
+		ret = 0;
+		if (k.o.wait_port)
+			ret = wait_port(k.ai->ai_addr, k.ai->ai_addrlen, k.o.wait_port, k.o.wait_s,
+					k.o.quiet);
+	} else {
+		ret = k.exit;
 	}
-	ret = 0;
-	if (o.wait_port)
-		ret = wait_port(ai->ai_addr, ai->ai_addrlen, o.wait_port, o.wait_s, o.quiet);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ai)
-		freeaddrinfo(ai);
-	ss_identity_free(id);
-	if (o.payload)
-		memset(o.payload, 0, strlen(o.payload));
-	memset(payload, 0, sizeof(payload));
-	free(o.to);
-	free(o.target);
-	free(o.action);
-	free(o.key);
-	free(o.payload);
-	free(o.payload_file);
-	free(o.wait_port);
-	free(o.save);
-	free(o.source);
+	knock_free(&k);
 	return ret;
 }

@@ -30,6 +30,7 @@ struct ss_ini_key {
 	int section;	  /* the kind of section it belongs in */
 	bool repeats;	  /* lists: every other key may appear once per section */
 	int (*set)(void *ctx, const struct ss_ini_key *k, char *val);
+	size_t off; /* for a shared setter: where the value goes in the caller's struct */
 };
 
 /* What the lexer itself refuses; setters and section callbacks report their own. */
