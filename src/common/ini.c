@@ -166,7 +166,8 @@ static int assignment(struct ss_ini *ini, char *s, char *eq)
 	if (!k)
 		return fault(ini, SS_INI_UNKNOWN_KEY, name, NULL, 0);
 	if (k->section != ini->sec)
-		return fault(ini, SS_INI_WRONG_SECTION, name, k, 0);
+		return fault(ini, ini->d->section_names ? SS_INI_WRONG_SECTION : SS_INI_UNKNOWN_KEY,
+			     name, k, 0);
 	idx = (size_t)(k - ini->d->keys);
 	if (!k->repeats && ini->seen[idx])
 		return fault(ini, SS_INI_DUPLICATE, name, k, ini->seen[idx]);
