@@ -360,26 +360,22 @@ static const struct option knock_opts[] = {
 };
 
 /* The string options, by letter. */
+static const struct {
+	int c;
+	size_t off;
+} str_opts[] = {
+	{'t', offsetof(struct kopts, to)},	  {'k', offsetof(struct kopts, key)},
+	{'p', offsetof(struct kopts, payload)},	  {'P', offsetof(struct kopts, payload_file)},
+	{'w', offsetof(struct kopts, wait_port)}, {'S', offsetof(struct kopts, save)},
+	{'s', offsetof(struct kopts, source)},
+};
+
 static char **str_opt(struct kopts *o, int c)
 {
-	switch (c) {
-	case 't':
-		return &o->to;
-	case 'k':
-		return &o->key;
-	case 'p':
-		return &o->payload;
-	case 'P':
-		return &o->payload_file;
-	case 'w':
-		return &o->wait_port;
-	case 'S':
-		return &o->save;
-	case 's':
-		return &o->source;
-	default:
-		return NULL;
-	}
+	for (size_t i = 0; i < sizeof(str_opts) / sizeof(str_opts[0]); i++)
+		if (str_opts[i].c == c)
+			return (char **)(void *)((char *)o + str_opts[i].off);
+	return NULL;
 }
 
 /* One option; false stops the command with k->exit. */

@@ -627,10 +627,23 @@ static int end_section(void *ctx)
 	return 0;
 }
 
+/* One more zeroed element at the end of *arr (n long); NULL when out of memory. */
+static void *append_zeroed(void *arr_p, size_t n, size_t size)
+{
+	void **arr = arr_p;
+	char *na = realloc(*arr, (n + 1) * size);
+
+	if (!na)
+		return NULL;
+	*arr = na;
+	memset(na + n * size, 0, size);
+	return na + n * size;
+}
+
 static int start_action(struct parser *p, const char *name)
 {
 	ss_kconf *c = p->c;
-	ss_kaction *na;
+	ss_kaction *a;
 
 	if (!name_ok(name, SS_KNOCK_MAX_ACTION))
 		return fail(p, p->ini.line, "action name '%s' is not [A-Za-z0-9._-]{1,32}", name);
@@ -640,13 +653,11 @@ static int start_action(struct parser *p, const char *name)
 				    c->actions[i].line);
 	if (c->nactions == MAX_ACTIONS)
 		return fail(p, p->ini.line, "more than %d actions", MAX_ACTIONS);
-	na = realloc(c->actions, (c->nactions + 1) * sizeof(*na));
-	if (!na)
+	a = append_zeroed(&c->actions, c->nactions, sizeof(*a));
+	if (!a)
 		return SS_ERR_NOMEM;
-	c->actions = na;
-	memset(&na[c->nactions], 0, sizeof(*na));
-	na[c->nactions].line = p->ini.line;
-	strcpy(na[c->nactions].name, name);
+	a->line = p->ini.line;
+	strcpy(a->name, name);
 	c->nactions++;
 	return 0;
 }
@@ -654,19 +665,17 @@ static int start_action(struct parser *p, const char *name)
 static int start_client(struct parser *p, const char *name)
 {
 	ss_kconf *c = p->c;
-	ss_kclient *nc;
+	ss_kclient *cl;
 
 	if (!name_ok(name, SS_KCONF_NAME_MAX))
 		return fail(p, p->ini.line, "client name '%s' is not [A-Za-z0-9._-]{1,64}", name);
 	if (c->nclients == MAX_CLIENTS)
 		return fail(p, p->ini.line, "more than %d clients", MAX_CLIENTS);
-	nc = realloc(c->clients, (c->nclients + 1) * sizeof(*nc));
-	if (!nc)
+	cl = append_zeroed(&c->clients, c->nclients, sizeof(*cl));
+	if (!cl)
 		return SS_ERR_NOMEM;
-	c->clients = nc;
-	memset(&nc[c->nclients], 0, sizeof(*nc));
-	nc[c->nclients].line = p->ini.line;
-	strcpy(nc[c->nclients].name, name);
+	cl->line = p->ini.line;
+	strcpy(cl->name, name);
 	c->nclients++;
 	return 0;
 }
