@@ -6,6 +6,7 @@
  * non-empty, trimmed, without NUL or newline and within the line limit; a key that does not
  * repeat reaches its setter at most once per section; keys never arrive outside a section.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
