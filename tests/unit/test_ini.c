@@ -143,24 +143,6 @@ static void expect_err(const struct ss_ini_dialect *d, const char *text, const c
 	expect_err_len(d, text, strlen(text), want);
 }
 
-static void sections_and_keys(void **state)
-{
-	struct ss_ini_dialect d = dialect(false, true);
-
-	(void)state;
-	expect_ok(&d, "", "");
-	expect_ok(&d, "[A]\nName = x\nList = 1\nList = 2\n[B]\nItem = y\n[B]\nItem = z\n",
-		  "[A]|Name=x;List=1;List=2;[B]|Item=y;[B]|Item=z;");
-	/* Key names are case-insensitive; the setter sees the table's spelling. */
-	expect_ok(&d, "[A]\nNAME = x\nlist = 1\n", "[A]|Name=x;List=1;");
-	/* A key may sit in the section again after another section. */
-	expect_ok(&d, "[A]\nName = x\n[Skip]\nAnything = at all\nName = y\n[B]\nItem = 1\n",
-		  "[A]|Name=x;[Skip]|[B]|Item=1;");
-	expect_err(&d, "[A]\nName = x\n[C]\n", "t.ini:3: unknown section [C]");
-	expect_err(&d, "[A]\n", "t.ini:1: [A] needs Name");
-	expect_err(&d, "[A]\n[B]\n", "t.ini:1: [A] needs Name");
-}
-
 static void end_section_calls(void **state)
 {
 	struct ss_ini_dialect d = dialect(false, true);
@@ -174,35 +156,14 @@ static void end_section_calls(void **state)
 	assert_null(r.ini.seen);
 }
 
-static void repeated_keys(void **state)
-{
-	struct ss_ini_dialect d = dialect(false, true);
-
-	(void)state;
-	expect_err(&d, "[A]\nName = x\nname = y\n",
-		   "t.ini:3: Name: duplicate key (first on line 2)");
-	expect_err(&d, "[B]\nItem = 1\n\n# c\nItem = 1\n",
-		   "t.ini:5: Item: duplicate key (first on line 2)");
-	/* A setter refuses a value with its own message, at its line. */
-	expect_err(&d, "[B]\nItem = bad\n", "t.ini:2: Item: \"bad\" refused");
-}
-
-static void unknown_and_misplaced(void **state)
+/* The caller's wording, where its users know another one; misplaced keys. */
+static void caller_wording(void **state)
 {
 	struct ss_ini_dialect d = dialect(false, true);
 	struct rec r;
 	char err[256];
 
 	(void)state;
-	expect_err(&d, "[A]\nFoo = 1\n", "t.ini:2: Foo: unknown key in [A]");
-	expect_err(&d, "[A]\nItem = 1\n", "t.ini:2: Item: belongs in [B], not in [A]");
-	expect_err(&d, "Name = x\n[A]\n",
-		   "t.ini:1: Name: key outside of a section ([A] or [B] must come first)");
-	expect_err(&d, "[A]\nName =\n", "t.ini:2: Name: empty value");
-	expect_err(&d, "[A]\nName x\n", "t.ini:2: expected \"Key = Value\" or \"[Section]\"");
-	/* Shape is checked even where keys are ignored. */
-	expect_err(&d, "[Skip]\nno equals\n", "t.ini:2: expected \"Key = Value\" or \"[Section]\"");
-	/* The caller's wording, where its users know another one. */
 	memset(&r, 0, sizeof(r));
 	r.quoted = true;
 	r.ini = (struct ss_ini){.file = "t.ini", .err = err, .errlen = sizeof(err), .ctx = &r};
@@ -214,55 +175,79 @@ static void unknown_and_misplaced(void **state)
 	expect_err(&d, "[A]\nItem = 1\n", "t.ini:2: Item: unknown key in [A]");
 }
 
-static void headers(void **state)
-{
-	struct ss_ini_dialect d = dialect(false, true);
-
-	(void)state;
-	expect_ok(&d, "  [B]  \nItem=1\n", "[B]|Item=1;");
-	expect_ok(&d, "[B] # note\n[B] ; note\n", "[B]|[B]|");
-	expect_err(&d, "[B] x\n", "t.ini:1: section header \"[B] x\" is not of the form [Name]");
-	expect_err(&d, "[B\n", "t.ini:1: section header \"[B\" is not of the form [Name]");
-	expect_err(&d, "[B]]\n", "t.ini:1: section header \"[B]]\" is not of the form [Name]");
-	/* The callback sees the name as written, blanks included. */
-	expect_err(&d, "[ B ]\n", "t.ini:1: unknown section [ B ]");
-}
-
-static void whitespace_and_comments(void **state)
-{
-	struct ss_ini_dialect d = dialect(false, true);
-	struct ss_ini_dialect inl = dialect(true, true);
-
-	(void)state;
-	expect_ok(&d, "# c\n; c\n\t# c\n\n[B]\r\n\t Item \t=\t a b \r\n", "[B]|Item=a b;");
-	expect_ok(&d, "[B]\nItem = \v\fx\f\v\n", "[B]|Item=x;");
+/* One row per case: got is what the setters saw, or NULL and err is the message. */
+static const struct syntax_case {
+	bool inline_comments, letters_only;
+	const char *text, *got, *err;
+} syntax_cases[] = {
+	/* Sections and keys; names case-insensitive, the setter sees the table's spelling. */
+	{false, true, "", "", ""},
+	{false, true, "[A]\nName = x\nList = 1\nList = 2\n[B]\nItem = y\n[B]\nItem = z\n",
+	 "[A]|Name=x;List=1;List=2;[B]|Item=y;[B]|Item=z;", ""},
+	{false, true, "[A]\nNAME = x\nlist = 1\n", "[A]|Name=x;List=1;", ""},
+	{false, true, "[A]\nName = x\n[Skip]\nAnything = at all\nName = y\n[B]\nItem = 1\n",
+	 "[A]|Name=x;[Skip]|[B]|Item=1;", ""},
+	{false, true, "[A]\nName = x\n[C]\n", NULL, "t.ini:3: unknown section [C]"},
+	{false, true, "[A]\n", NULL, "t.ini:1: [A] needs Name"},
+	{false, true, "[A]\n[B]\n", NULL, "t.ini:1: [A] needs Name"},
+	/* Repeats: from the table, per section; a setter refuses with its own message. */
+	{false, true, "[A]\nName = x\nname = y\n", NULL,
+	 "t.ini:3: Name: duplicate key (first on line 2)"},
+	{false, true, "[B]\nItem = 1\n\n# c\nItem = 1\n", NULL,
+	 "t.ini:5: Item: duplicate key (first on line 2)"},
+	{false, true, "[B]\nItem = bad\n", NULL, "t.ini:2: Item: \"bad\" refused"},
+	/* Unknown, misplaced, outside, empty, shapeless (checked even where ignored). */
+	{false, true, "[A]\nFoo = 1\n", NULL, "t.ini:2: Foo: unknown key in [A]"},
+	{false, true, "[A]\nItem = 1\n", NULL, "t.ini:2: Item: belongs in [B], not in [A]"},
+	{false, true, "Name = x\n[A]\n", NULL,
+	 "t.ini:1: Name: key outside of a section ([A] or [B] must come first)"},
+	{false, true, "[A]\nName =\n", NULL, "t.ini:2: Name: empty value"},
+	{false, true, "[A]\nName x\n", NULL, "t.ini:2: expected \"Key = Value\" or \"[Section]\""},
+	{false, true, "[Skip]\nno equals\n", NULL,
+	 "t.ini:2: expected \"Key = Value\" or \"[Section]\""},
+	/* Headers: blanks around, a comment after; the name reaches the callback as written. */
+	{false, true, "  [B]  \nItem=1\n", "[B]|Item=1;", ""},
+	{false, true, "[B] # note\n[B] ; note\n", "[B]|[B]|", ""},
+	{false, true, "[B] x\n", NULL,
+	 "t.ini:1: section header \"[B] x\" is not of the form [Name]"},
+	{false, true, "[B\n", NULL, "t.ini:1: section header \"[B\" is not of the form [Name]"},
+	{false, true, "[B]]\n", NULL, "t.ini:1: section header \"[B]]\" is not of the form [Name]"},
+	{false, true, "[ B ]\n", NULL, "t.ini:1: unknown section [ B ]"},
+	/* Comments, blank lines, tabs, CR, VT and FF around keys and values. */
+	{false, true, "# c\n; c\n\t# c\n\n[B]\r\n\t Item \t=\t a b \r\n", "[B]|Item=a b;", ""},
+	{false, true, "[B]\nItem = \v\fx\f\v\n", "[B]|Item=x;", ""},
 	/* '#' mid-line is data unless the dialect says otherwise. */
-	expect_ok(&d, "[B]\nItem = a # b\n", "[B]|Item=a # b;");
-	expect_ok(&inl, "[B] # c\nItem = a # b\n", "[B]|Item=a;");
-	expect_err(&inl, "[B]\nItem = # only a comment\n", "t.ini:2: Item: empty value");
+	{false, true, "[B]\nItem = a # b\n", "[B]|Item=a # b;", ""},
+	{true, true, "[B] # c\nItem = a # b\n", "[B]|Item=a;", ""},
+	{true, true, "[B]\nItem = # only a comment\n", NULL, "t.ini:2: Item: empty value"},
 	/* No continuation lines: the backslash stays, the next line stands alone. */
-	expect_ok(&d, "[A]\nName = a \\\nList = b\n", "[A]|Name=a \\;List=b;");
-	/* '=' in the value is data. */
-	expect_ok(&d, "[B]\nItem = a=b==\n", "[B]|Item=a=b==;");
+	{false, true, "[A]\nName = a \\\nList = b\n", "[A]|Name=a \\;List=b;", ""},
+	{false, true, "[B]\nItem = a=b==\n", "[B]|Item=a=b==;", ""},
 	/* Missing final newline, and CRLF files. */
-	expect_ok(&d, "[B]\nItem = last", "[B]|Item=last;");
-	expect_ok(&d, "[B]\r\nItem = crlf\r\n", "[B]|Item=crlf;");
-	expect_err(&d, "\n\n[A]\nName = x\nFoo = 1", "t.ini:5: Foo: unknown key in [A]");
-}
-
-static void key_names(void **state)
-{
-	struct ss_ini_dialect letters = dialect(false, true);
-	struct ss_ini_dialect any = dialect(false, false);
-
-	(void)state;
+	{false, true, "[B]\nItem = last", "[B]|Item=last;", ""},
+	{false, true, "[B]\r\nItem = crlf\r\n", "[B]|Item=crlf;", ""},
+	{false, true, "\n\n[A]\nName = x\nFoo = 1", NULL, "t.ini:5: Foo: unknown key in [A]"},
 	/* A secret missing its '=' must never be echoed as a key name. */
-	expect_err(&letters, "[A]\nSecretAAAA+/9 = x\n",
-		   "t.ini:2: expected \"Key = Value\" with a key name of letters only");
-	expect_err(&letters, "[A]\n= x\n",
-		   "t.ini:2: expected \"Key = Value\" with a key name of letters only");
-	expect_err(&any, "[A]\n= x\n", "t.ini:2: expected \"Key = Value\" with a key name");
-	expect_err(&any, "[A]\nNa me = x\n", "t.ini:2: Na me: unknown key in [A]");
+	{false, true, "[A]\nSecretAAAA+/9 = x\n", NULL,
+	 "t.ini:2: expected \"Key = Value\" with a key name of letters only"},
+	{false, true, "[A]\n= x\n", NULL,
+	 "t.ini:2: expected \"Key = Value\" with a key name of letters only"},
+	{false, false, "[A]\n= x\n", NULL, "t.ini:2: expected \"Key = Value\" with a key name"},
+	{false, false, "[A]\nNa me = x\n", NULL, "t.ini:2: Na me: unknown key in [A]"},
+};
+
+static void line_syntax(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(syntax_cases) / sizeof(syntax_cases[0]); i++) {
+		const struct syntax_case *c = &syntax_cases[i];
+		struct ss_ini_dialect d = dialect(c->inline_comments, c->letters_only);
+
+		if (c->got)
+			expect_ok(&d, c->text, c->got);
+		else
+			expect_err(&d, c->text, c->err);
+	}
 }
 
 static void long_lines(void **state)
@@ -358,13 +343,9 @@ static void read_fd(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(sections_and_keys),
 		cmocka_unit_test(end_section_calls),
-		cmocka_unit_test(repeated_keys),
-		cmocka_unit_test(unknown_and_misplaced),
-		cmocka_unit_test(headers),
-		cmocka_unit_test(whitespace_and_comments),
-		cmocka_unit_test(key_names),
+		cmocka_unit_test(caller_wording),
+		cmocka_unit_test(line_syntax),
 		cmocka_unit_test(long_lines),
 		cmocka_unit_test(nul_bytes),
 		cmocka_unit_test(error_buffer),
