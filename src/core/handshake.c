@@ -231,6 +231,60 @@ static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint3
 	return ret;
 }
 
+/*
+ * Everything of the responder's commit that can fail, with nothing of the peer's changed
+ * (the new index names a slot, but no packet can reach it before the commit): on failure
+ * the steps done are undone, so the peer is exactly as before.
+ */
+static int build_responder(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint8_t *resp,
+			   ss_hs_keys *k, ss_session **slot, uint32_t *index)
+{
+	bool fresh = !peer->slots;
+	ss_session *s;
+	int ret;
+
+	/* Only an authenticated INIT from a configured peer costs memory. */
+	ret = ss_session_alloc_slots(peer);
+	if (ret)
+		return ret;
+	s = ss_session_free_slot(peer);
+	ret = ss_index_alloc(ctx, peer, s->slot, index);
+	if (ret)
+		goto fail_slots;
+	ret = build_response(ctx, peer, init, *index, resp, k);
+	if (!ret)
+		ret = ss_session_stage(ctx, k->r2i, k->i2r);
+	if (!ret) {
+		*slot = s;
+		return 0;
+	}
+	ss_index_release(ctx, peer, s->slot, *index);
+fail_slots:
+	if (fresh)
+		ss_session_free_slots(ctx, peer);
+	return ret;
+}
+
+/* Nothing here can fail (as WireGuard's wg_noise_handshake_begin_session). */
+static void commit_responder(ss_ctx *ctx, ss_peer *peer, const ss_flow *flow, const uint8_t *init,
+			     ss_session *s, uint32_t index, const ss_time *now)
+{
+	/* An unconfirmed session we answered before is replaced. */
+	ss_session_clear(ctx, peer, s);
+	ss_session_install(ctx, s);
+	s->local_index = index;
+	s->remote_index = ss_load_be32(init + SS_INIT_OFF_SENDER);
+	s->created_ns = now->mono_ns;
+	s->flow = *flow;
+	s->initiator = false;
+	s->confirmed = false;
+	peer->next = s;
+	ss_handshake_clear(ctx, peer);
+	peer->rx_timestamp = ss_load_be64(init + SS_INIT_OFF_TIMESTAMP);
+	peer->rx_init_ns = now->mono_ns;
+	peer->stats.handshakes_responded++;
+}
+
 int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 			      uint8_t *out, size_t out_cap, ss_result *res)
 {
@@ -291,39 +345,12 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 	if (peer->hs.active && now.mono_ns - peer->hs.started_ns < SS_REKEY_TIMEOUT &&
 	    memcmp(ss_identity_public(ctx->id), identity, SS_IDENTITY_LEN) < 0)
 		return SS_ERR_UNEXPECTED;
-	/* Only an authenticated INIT from a configured peer costs memory. */
-	ret = ss_session_alloc_slots(peer);
-	if (ret)
-		return ret;
-	s = ss_session_free_slot(peer);
-	ret = ss_index_alloc(ctx, peer, s->slot, &index);
-	if (ret)
-		return ret;
-	ret = build_response(ctx, peer, pkt, index, out, &k);
-	if (ret) {
-		ss_index_release(ctx, peer, s->slot, index);
-		goto out;
+	ret = build_responder(ctx, peer, pkt, out, &k, &s, &index);
+	if (!ret) {
+		commit_responder(ctx, peer, flow, pkt, s, index, &now);
+		res->kind = SS_RESULT_REPLY;
+		res->len = SS_RESP_LEN;
 	}
-	ss_session_clear(ctx, peer, s);
-	ret = ss_session_install(s, k.r2i, k.i2r);
-	if (ret) {
-		ss_index_release(ctx, peer, s->slot, index);
-		goto out;
-	}
-	s->local_index = index;
-	s->remote_index = ss_load_be32(pkt + SS_INIT_OFF_SENDER);
-	s->created_ns = now.mono_ns;
-	s->flow = *flow;
-	s->initiator = false;
-	s->confirmed = false;
-	peer->next = s;
-	ss_handshake_clear(ctx, peer);
-	peer->rx_timestamp = timestamp;
-	peer->rx_init_ns = now.mono_ns;
-	peer->stats.handshakes_responded++;
-	res->kind = SS_RESULT_REPLY;
-	res->len = SS_RESP_LEN;
-out:
 	ss_wipe(&k, sizeof(k));
 	return ret;
 }
@@ -362,15 +389,71 @@ static int verify_response(ss_peer *peer, const uint8_t *pkt, ss_hs_keys *k)
 	return ret == SS_ERR_DECRYPT ? SS_ERR_CONFIRM : ret;
 }
 
+/*
+ * Everything of the initiator's commit that can fail. Learning a TOFU peer's identity comes
+ * last, so no step after it can fail and it needs no undo.
+ */
+static int build_initiator(ss_ctx *ctx, ss_peer *peer, const uint8_t *resp, const ss_hs_keys *k,
+			   ss_result *res)
+{
+	const uint8_t *identity = resp + SS_RESP_OFF_IDENTITY;
+	int ret = ss_session_stage(ctx, k->i2r, k->r2i);
+
+	if (ret || peer->has_identity)
+		return ret;
+	ret = ss_peer_learn_identity(ctx, peer, identity);
+	if (ret) {
+		ss_session_unstage(ctx);
+		return ret;
+	}
+	res->flags |= SS_RESULT_F_LEARNED;
+	memcpy(res->identity, identity, SS_IDENTITY_LEN);
+	return 0;
+}
+
+/* Nothing here can fail (as WireGuard's wg_noise_handshake_begin_session). */
+static void commit_initiator(ss_ctx *ctx, ss_peer *peer, const ss_flow *flow, const uint8_t *resp)
+{
+	ss_session *s;
+	ss_time now;
+
+	ss_now(ctx, &now);
+	/* Our own completed handshake supersedes one we answered but nobody confirmed. */
+	if (peer->next)
+		ss_session_clear(ctx, peer, peer->next);
+	/* The new epoch replaces current at once; the old one may only still receive. */
+	if (peer->previous)
+		ss_session_clear(ctx, peer, peer->previous);
+	peer->previous = peer->current;
+	peer->current = NULL;
+	s = ss_session_free_slot(peer);
+	ss_session_clear(ctx, peer, s);
+	ss_session_install(ctx, s);
+	/* The handshake's index now names the session. */
+	ss_index_move(ctx, peer, peer->hs.index, SLOT_HANDSHAKE, s->slot);
+	s->local_index = peer->hs.index;
+	s->remote_index = ss_load_be32(resp + SS_RESP_OFF_SENDER);
+	s->created_ns = now.mono_ns;
+	s->flow = *flow;
+	s->initiator = true;
+	s->confirmed = true;
+	s->epoch = ++peer->stats.epoch;
+	peer->current = s;
+	hs_wipe(peer);
+	peer->want_handshake = false;
+	peer->flow = *flow;
+	peer->has_flow = true;
+	peer->stats.handshakes_completed++;
+	peer->stats.last_handshake_wall_ns = now.wall_ns;
+}
+
 int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 				  ss_result *res)
 {
 	uint8_t mac[SS_MAC_LEN];
 	ss_hs_keys k;
-	ss_session *s;
 	ss_peer *peer;
 	uint32_t slot;
-	ss_time now;
 	int ret;
 
 	if (len != SS_RESP_LEN)
@@ -388,53 +471,12 @@ int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_
 	if (ret)
 		return ret;
 	ret = verify_response(peer, pkt, &k);
-	if (ret)
-		goto out;
-	if (!peer->has_identity) {
-		ret = ss_peer_learn_identity(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
-		if (ret)
-			goto out;
-		res->flags |= SS_RESULT_F_LEARNED;
-		memcpy(res->identity, pkt + SS_RESP_OFF_IDENTITY, SS_IDENTITY_LEN);
+	if (!ret)
+		ret = build_initiator(ctx, peer, pkt, &k, res);
+	if (!ret) {
+		commit_initiator(ctx, peer, flow, pkt);
+		res->flags |= SS_RESULT_F_HANDSHAKE;
 	}
-	ss_now(ctx, &now);
-	/* Our own completed handshake supersedes one we answered but nobody confirmed. */
-	if (peer->next)
-		ss_session_clear(ctx, peer, peer->next);
-	/* The new epoch replaces current at once; the old one may only still receive. */
-	if (peer->previous)
-		ss_session_clear(ctx, peer, peer->previous);
-	peer->previous = peer->current;
-	peer->current = NULL;
-	s = ss_session_free_slot(peer);
-	ss_session_clear(ctx, peer, s);
-	ret = ss_session_install(s, k.i2r, k.r2i);
-	if (ret)
-		goto out;
-	/* The handshake's index now names the session. */
-	ss_index_release(ctx, peer, SLOT_HANDSHAKE, peer->hs.index);
-	ret = ss_table_insert(&ctx->by_index, peer->hs.index, peer, s->slot);
-	if (ret) {
-		hs_wipe(peer);
-		ss_session_clear(ctx, peer, s);
-		goto out;
-	}
-	s->local_index = peer->hs.index;
-	s->remote_index = ss_load_be32(pkt + SS_RESP_OFF_SENDER);
-	s->created_ns = now.mono_ns;
-	s->flow = *flow;
-	s->initiator = true;
-	s->confirmed = true;
-	s->epoch = ++peer->stats.epoch;
-	peer->current = s;
-	hs_wipe(peer);
-	peer->want_handshake = false;
-	peer->flow = *flow;
-	peer->has_flow = true;
-	peer->stats.handshakes_completed++;
-	peer->stats.last_handshake_wall_ns = now.wall_ns;
-	res->flags |= SS_RESULT_F_HANDSHAKE;
-out:
 	ss_wipe(&k, sizeof(k));
 	return ret;
 }
