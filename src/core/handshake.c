@@ -153,6 +153,27 @@ out:
 	return ret;
 }
 
+/*
+ * Verify(pk, m, s) of section 2 for a handshake: on the wire, a signature by a refused
+ * (small-order or non-canonical) identity is an invalid signature, which has a drop
+ * counter.
+ */
+int ss_hs_verify(const uint8_t *pub, const uint8_t *msg, size_t len, const uint8_t *sig)
+{
+	int ret = ss_identity_verify(pub, msg, len, sig);
+
+	return ret == SS_ERR_BAD_KEY ? SS_ERR_SIGNATURE : ret;
+}
+
+static int verify_init_sig(ss_ctx *ctx, const uint8_t *pkt, bool anonymous)
+{
+	uint8_t sigbuf[160];
+	size_t n =
+		ss_hs_init_sig_msg(sigbuf, anonymous ? zero_id : ss_identity_public(ctx->id), pkt);
+
+	return ss_hs_verify(pkt + SS_INIT_OFF_IDENTITY, sigbuf, n, pkt + SS_INIT_OFF_SIG);
+}
+
 /* mac1 must be keyed by our identity, or by "anyone" when we accept TOFU initiators. */
 static int check_init_mac1(ss_ctx *ctx, const uint8_t *pkt, bool *anonymous)
 {
@@ -174,25 +195,70 @@ static int check_init_mac1(ss_ctx *ctx, const uint8_t *pkt, bool *anonymous)
 	return ss_ct_equal(mac, pkt + SS_INIT_OFF_MAC1, SS_MAC_LEN) ? 0 : SS_ERR_MAC1;
 }
 
-/*
- * Verify(pk, m, s) of section 2 for a handshake: on the wire, a signature by a refused
- * (small-order or non-canonical) identity is an invalid signature, which has a drop
- * counter.
- */
-int ss_hs_verify(const uint8_t *pub, const uint8_t *msg, size_t len, const uint8_t *sig)
+/* Under load, an INIT without a valid mac2 gets a cookie reply (*answered) and goes no further. */
+static int answer_under_load(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, uint8_t *out,
+			     size_t out_cap, uint64_t now_ns, ss_result *res, bool *answered)
 {
-	int ret = ss_identity_verify(pub, msg, len, sig);
+	int ret;
 
-	return ret == SS_ERR_BAD_KEY ? SS_ERR_SIGNATURE : ret;
+	*answered = false;
+	if (!ss_cookie_under_load(ctx, now_ns) || !ss_cookie_check_mac2(ctx, flow, pkt, now_ns))
+		return 0;
+	ret = ss_cookie_create_reply(ctx, flow, pkt, out, out_cap, &res->len, now_ns);
+	if (ret)
+		return ret;
+	ss_count_drop(ctx, NULL, SS_ERR_COOKIE);
+	ctx->stats.cookies_sent++;
+	res->kind = SS_RESULT_REPLY;
+	*answered = true;
+	return 0;
 }
 
-static int verify_init_sig(ss_ctx *ctx, const uint8_t *pkt, bool anonymous)
+/* Who sent it, and is it newer than the last INIT we accepted from them, and not too soon. */
+static int check_initiator(ss_ctx *ctx, const uint8_t *pkt, bool anonymous, uint64_t now_ns,
+			   ss_result *res, ss_peer **out)
 {
-	uint8_t sigbuf[160];
-	size_t n =
-		ss_hs_init_sig_msg(sigbuf, anonymous ? zero_id : ss_identity_public(ctx->id), pkt);
+	const uint8_t *identity = pkt + SS_INIT_OFF_IDENTITY;
+	ss_peer *peer;
+	int ret;
 
-	return ss_hs_verify(pkt + SS_INIT_OFF_IDENTITY, sigbuf, n, pkt + SS_INIT_OFF_SIG);
+	if (!memcmp(identity, ss_identity_public(ctx->id), SS_IDENTITY_LEN))
+		return SS_ERR_REFLECTION;
+	peer = ss_peer_find(ctx, identity);
+	if (!peer) {
+		/* Report the identity only once it is proven, so a caller may pin it. */
+		ret = verify_init_sig(ctx, pkt, anonymous);
+		if (ret)
+			return ret;
+		memcpy(res->identity, identity, SS_IDENTITY_LEN);
+		return SS_ERR_UNKNOWN_PEER;
+	}
+	res->peer = peer;
+	if (ss_load_be64(pkt + SS_INIT_OFF_TIMESTAMP) <= peer->rx_timestamp)
+		return SS_ERR_STALE;
+	if (peer->rx_init_ns && now_ns - peer->rx_init_ns < SS_HANDSHAKE_MIN_INTERVAL)
+		return SS_ERR_RATE_LIMIT;
+	*out = peer;
+	return 0;
+}
+
+static int verify_init(ss_ctx *ctx, ss_peer *peer, const uint8_t *pkt, bool anonymous,
+		       uint64_t now_ns)
+{
+	int ret = verify_init_sig(ctx, pkt, anonymous);
+
+	if (ret)
+		return ret;
+	/*
+	 * Crossing initiations: the smaller identity's handshake wins, so both converge. Only
+	 * while ours is fresh: one unanswered for SS_REKEY_TIMEOUT is not crossing theirs, the
+	 * peer cannot answer it (e.g. a TOFU peer that has not learned us), and holding out
+	 * would lock both sides out until our attempts give up.
+	 */
+	if (peer->hs.active && now_ns - peer->hs.started_ns < SS_REKEY_TIMEOUT &&
+	    memcmp(ss_identity_public(ctx->id), pkt + SS_INIT_OFF_IDENTITY, SS_IDENTITY_LEN) < 0)
+		return SS_ERR_UNEXPECTED;
+	return 0;
 }
 
 /* Build the response for a verified INIT, deriving the keys; nothing is committed. */
@@ -285,13 +351,12 @@ static void commit_responder(ss_ctx *ctx, ss_peer *peer, const ss_flow *flow, co
 	peer->stats.handshakes_responded++;
 }
 
+/* Checked cheapest first: length, mac1, load, sender, timestamp and rate, then signature. */
 int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 			      uint8_t *out, size_t out_cap, ss_result *res)
 {
-	const uint8_t *identity = pkt + SS_INIT_OFF_IDENTITY;
-	uint64_t timestamp;
+	bool anonymous, answered;
 	ss_hs_keys k;
-	bool anonymous;
 	ss_session *s;
 	ss_peer *peer;
 	uint32_t index;
@@ -302,49 +367,18 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 		return SS_ERR_MALFORMED;
 	if (out_cap < SS_RESP_LEN)
 		return SS_ERR_BUFFER;
-	timestamp = ss_load_be64(pkt + SS_INIT_OFF_TIMESTAMP);
 	ret = check_init_mac1(ctx, pkt, &anonymous);
 	if (ret)
 		return ret;
 	ss_now(ctx, &now);
-	if (ss_cookie_under_load(ctx, now.mono_ns) &&
-	    ss_cookie_check_mac2(ctx, flow, pkt, now.mono_ns)) {
-		ret = ss_cookie_create_reply(ctx, flow, pkt, out, out_cap, &res->len, now.mono_ns);
-		if (ret)
-			return ret;
-		ss_count_drop(ctx, NULL, SS_ERR_COOKIE);
-		ctx->stats.cookies_sent++;
-		res->kind = SS_RESULT_REPLY;
-		return 0;
-	}
-	if (!memcmp(identity, ss_identity_public(ctx->id), SS_IDENTITY_LEN))
-		return SS_ERR_REFLECTION;
-	peer = ss_peer_find(ctx, identity);
-	if (!peer) {
-		/* Report the identity only once it is proven, so a caller may pin it. */
-		ret = verify_init_sig(ctx, pkt, anonymous);
-		if (ret)
-			return ret;
-		memcpy(res->identity, identity, SS_IDENTITY_LEN);
-		return SS_ERR_UNKNOWN_PEER;
-	}
-	res->peer = peer;
-	if (timestamp <= peer->rx_timestamp)
-		return SS_ERR_STALE;
-	if (peer->rx_init_ns && now.mono_ns - peer->rx_init_ns < SS_HANDSHAKE_MIN_INTERVAL)
-		return SS_ERR_RATE_LIMIT;
-	ret = verify_init_sig(ctx, pkt, anonymous);
+	ret = answer_under_load(ctx, flow, pkt, out, out_cap, now.mono_ns, res, &answered);
+	if (ret || answered)
+		return ret;
+	ret = check_initiator(ctx, pkt, anonymous, now.mono_ns, res, &peer);
+	if (!ret)
+		ret = verify_init(ctx, peer, pkt, anonymous, now.mono_ns);
 	if (ret)
 		return ret;
-	/*
-	 * Crossing initiations: the smaller identity's handshake wins, so both converge. Only
-	 * while ours is fresh: one unanswered for SS_REKEY_TIMEOUT is not crossing theirs, the
-	 * peer cannot answer it (e.g. a TOFU peer that has not learned us), and holding out
-	 * would lock both sides out until our attempts give up.
-	 */
-	if (peer->hs.active && now.mono_ns - peer->hs.started_ns < SS_REKEY_TIMEOUT &&
-	    memcmp(ss_identity_public(ctx->id), identity, SS_IDENTITY_LEN) < 0)
-		return SS_ERR_UNEXPECTED;
 	ret = build_responder(ctx, peer, pkt, out, &k, &s, &index);
 	if (!ret) {
 		commit_responder(ctx, peer, flow, pkt, s, index, &now);
@@ -447,11 +481,11 @@ static void commit_initiator(ss_ctx *ctx, ss_peer *peer, const ss_flow *flow, co
 	peer->stats.last_handshake_wall_ns = now.wall_ns;
 }
 
-int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
-				  ss_result *res)
+/* Length, mac1, our pending handshake's index, and who may answer it. */
+static int check_response(ss_ctx *ctx, const uint8_t *pkt, size_t len, ss_result *res,
+			  ss_peer **out)
 {
 	uint8_t mac[SS_MAC_LEN];
-	ss_hs_keys k;
 	ss_peer *peer;
 	uint32_t slot;
 	int ret;
@@ -467,7 +501,18 @@ int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_
 	res->peer = peer;
 	if (!peer || slot != SLOT_HANDSHAKE || !peer->hs.active || !peer->slots)
 		return SS_ERR_UNKNOWN_INDEX;
-	ret = check_responder(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
+	*out = peer;
+	return check_responder(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
+}
+
+int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
+				  ss_result *res)
+{
+	ss_hs_keys k;
+	ss_peer *peer;
+	int ret;
+
+	ret = check_response(ctx, pkt, len, res, &peer);
 	if (ret)
 		return ret;
 	ret = verify_response(peer, pkt, &k);
