@@ -128,22 +128,20 @@ static void clock_fn(void *arg, ss_time *t)
 static void node_init(node *n, uint8_t tag, bool accept_anonymous)
 {
 	uint8_t seed[SS_SEED_LEN];
-	ss_ctx_config cfg = {0};
 
 	memset(n, 0, sizeof(*n));
 	memset(seed, tag, sizeof(seed));
 	assert_int_equal(ss_identity_from_seed(&n->id, seed), 0);
-	n->rng.state = tag;
-	n->rng.fail_at = -1;
-	n->now.mono_ns = 1000 * SS_NS_PER_SEC;
-	n->now.wall_ns = UINT64_C(1790000000) * SS_NS_PER_SEC;
-	cfg.identity = n->id;
-	cfg.clock = clock_fn;
-	cfg.clock_arg = n;
-	cfg.random = rng_fn;
-	cfg.random_arg = &n->rng;
-	cfg.max_peers = 4;
-	cfg.accept_anonymous = accept_anonymous;
+	n->rng = (rng){.state = tag, .fail_at = -1};
+	n->now = (ss_time){.mono_ns = 1000 * SS_NS_PER_SEC,
+			   .wall_ns = UINT64_C(1790000000) * SS_NS_PER_SEC};
+	ss_ctx_config cfg = {.identity = n->id,
+			     .clock = clock_fn,
+			     .clock_arg = n,
+			     .random = rng_fn,
+			     .random_arg = &n->rng,
+			     .max_peers = 4,
+			     .accept_anonymous = accept_anonymous};
 	assert_int_equal(ss_ctx_create(&n->ctx, &cfg), 0);
 	/* Many tries of one INIT at one instant must not turn into cookie replies. */
 	ss_ctx_set_under_load(n->ctx, false);
@@ -247,17 +245,13 @@ typedef struct snap {
 	ss_ctx ctx;
 	ss_peer peer;
 	ss_session slots[SS_SESSION_SLOTS];
-	ss_table_slot *by_index, *by_identity;
+	ss_table_slot by_index[32], by_identity[16]; /* sized for max_peers = 4 */
 } snap;
 
-static ss_table_slot *dup_slots(const ss_table *t)
+static void copy_table(ss_table_slot *dst, size_t cap, const ss_table *t)
 {
-	size_t len = ((size_t)t->mask + 1) * sizeof(ss_table_slot);
-	ss_table_slot *s = malloc(len);
-
-	assert_non_null(s);
-	memcpy(s, t->slots, len);
-	return s;
+	assert_true((size_t)t->mask + 1 <= cap);
+	memcpy(dst, t->slots, ((size_t)t->mask + 1) * sizeof(*dst));
 }
 
 static void snap_take(snap *s, const node *n)
@@ -266,8 +260,9 @@ static void snap_take(snap *s, const node *n)
 	memcpy(&s->peer, n->peer, sizeof(s->peer));
 	if (n->peer->slots)
 		memcpy(s->slots, n->peer->slots, sizeof(s->slots));
-	s->by_index = dup_slots(&n->ctx->by_index);
-	s->by_identity = dup_slots(&n->ctx->by_identity);
+	copy_table(s->by_index, sizeof(s->by_index) / sizeof(*s->by_index), &n->ctx->by_index);
+	copy_table(s->by_identity, sizeof(s->by_identity) / sizeof(*s->by_identity),
+		   &n->ctx->by_identity);
 }
 
 static int slot_of(const ss_peer *p, const ss_session *s)
@@ -301,7 +296,7 @@ static void check_sessions(const snap *s, const ss_peer *p)
 }
 
 /* Then every byte, but for drop counters and the load bucket, which a drop may move. */
-static void snap_check(snap *s, const node *n)
+static void snap_check(const snap *s, const node *n)
 {
 	ss_ctx c0 = s->ctx, c1 = *n->ctx;
 	ss_peer p0 = s->peer, p1 = *n->peer;
@@ -320,8 +315,6 @@ static void snap_check(snap *s, const node *n)
 			    ((size_t)n->ctx->by_index.mask + 1) * sizeof(ss_table_slot));
 	assert_memory_equal(s->by_identity, n->ctx->by_identity.slots,
 			    ((size_t)n->ctx->by_identity.mask + 1) * sizeof(ss_table_slot));
-	free(s->by_index);
-	free(s->by_identity);
 }
 
 /* Staged keys never outlive the call that staged them. */
@@ -344,65 +337,58 @@ static bool response_built(const node *initiator, const msg *reply)
 	return !memcmp(mac, reply->b + SS_RESP_OFF_MAC1, SS_MAC_LEN);
 }
 
+enum fault { FAULT_ALLOC, FAULT_RANDOM };
+
+/* Make the k-th OpenSSL allocation (and all after it) or the k-th random draw fail. */
+static void fault_arm(node *n, enum fault f, long k)
+{
+	if (f == FAULT_ALLOC) {
+		alloc_refused = 0;
+		alloc_left = k;
+	} else {
+		n->rng.calls = 0;
+		n->rng.fail_at = k;
+	}
+}
+
+/* Whether the fault was reached. */
+static bool fault_disarm(node *n, enum fault f, long k)
+{
+	if (f == FAULT_ALLOC) {
+		alloc_left = -1;
+		ERR_clear_error();
+		return alloc_refused > 0;
+	}
+	n->rng.fail_at = -1;
+	return n->rng.calls > k;
+}
+
 /*
- * Refuse OpenSSL allocations from the n-th on, n = 0, 1, ..., until m goes through to
- * reach the limit; every refused run must fail and change nothing. Returns how many runs
- * failed; *built tells whether one failed after the RESPONSE was complete (at the keys).
+ * Inject fault f at k = 0, 1, ... until m goes through without reaching it; every run that
+ * reached it must fail and change nothing. Returns how many runs failed; *built tells
+ * whether one failed after the RESPONSE was complete (at the staged keys).
  */
-static long sweep_alloc(node *to, const node *from, const msg *m, msg *reply, bool *built)
+static long sweep(node *to, const node *from, const msg *m, msg *reply, enum fault f, bool *built)
 {
 	*built = false;
-	for (long n = 0;; n++) {
+	for (long k = 0;; k++) {
 		snap s;
 		int ret;
 
 		snap_take(&s, to);
 		memset(reply, 0, sizeof(*reply));
-		alloc_refused = 0;
-		alloc_left = n;
+		fault_arm(to, f, k);
 		ret = consume(to, m, reply);
-		alloc_left = -1;
-		ERR_clear_error();
-		if (!alloc_refused) {
+		if (!fault_disarm(to, f, k)) {
 			assert_int_equal(ret, 0);
-			free(s.by_index);
-			free(s.by_identity);
-			return n;
+			return k;
 		}
 		if (!ret)
-			fail_msg("allocation %ld was refused, yet the packet was accepted", n);
+			fail_msg("fault %d reached at %ld, yet the packet was accepted", f, k);
 		*built |= response_built(from, reply);
 		snap_check(&s, to);
 		assert_stage_empty(to);
 	}
-}
-
-/* The random source fails at each of its calls in turn; then m goes through. */
-static void sweep_random(node *to, const msg *m, msg *reply)
-{
-	long n;
-
-	for (n = 0;; n++) {
-		snap s;
-		int ret;
-
-		snap_take(&s, to);
-		to->rng.calls = 0;
-		to->rng.fail_at = n;
-		ret = consume(to, m, reply);
-		to->rng.fail_at = -1;
-		if (to->rng.calls <= n) {
-			assert_int_equal(ret, 0);
-			free(s.by_index);
-			free(s.by_identity);
-			break;
-		}
-		assert_int_equal(ret, SS_ERR_CRYPTO);
-		snap_check(&s, to);
-		assert_stage_empty(to);
-	}
-	/* The index, then the ephemeral. */
-	assert_int_equal(n, 2);
 }
 
 /* Every candidate index is taken: allocation gives up after its retries. */
@@ -474,78 +460,55 @@ static void responder(node *a, node *b)
 	start_init(a, &init);
 	if (b->peer->current)
 		fail_index(b, &init, b->peer->current->local_index);
-	assert_true(sweep_alloc(b, a, &init, &resp, &built) > 0);
+	assert_true(sweep(b, a, &init, &resp, FAULT_ALLOC, &built) > 0);
 	assert_true(built);
 	/* b answered that INIT; a retries with a new one, for the random source to fail. */
 	advance(a, b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
 	start_init(a, &init);
-	sweep_random(b, &init, &resp);
+	/* The index, then the ephemeral. */
+	assert_int_equal(sweep(b, a, &init, &resp, FAULT_RANDOM, &built), 2);
 	assert_int_equal(consume(a, &resp, &ka), 0);
 	assert_int_equal(consume(b, &ka, &none), 0);
 	check_works(a, b);
 }
 
-static void responder_first(void **state)
-{
-	node a, b;
-
-	(void)state;
-	pair_init(&a, &b, false);
-	assert_null(b.peer->slots);
-	responder(&a, &b);
-	pair_free(&a, &b);
-}
-
-static void responder_slots_full(void **state)
-{
-	node a, b;
-
-	(void)state;
-	pair_init(&a, &b, false);
-	fill_slots(&a, &b);
-	responder(&a, &b);
-	pair_free(&a, &b);
-}
-
 /* ---- the initiator: consume_response ---- */
 
-static void initiator(node *a, node *b, const msg *init)
+static void initiator(node *a, node *b)
 {
-	msg resp, ka, none;
+	msg init, resp, ka, none;
 	bool built;
 
-	assert_int_equal(consume(a, init, &resp), 0);
-	assert_true(sweep_alloc(b, a, &resp, &ka, &built) > 0);
+	/* a's INIT (if fill_slots left one) is no longer fresh, so b's does not cross it. */
+	advance(a, b, SS_REKEY_TIMEOUT);
+	start_init(b, &init);
+	assert_int_equal(consume(a, &init, &resp), 0);
+	assert_true(sweep(b, a, &resp, &ka, FAULT_ALLOC, &built) > 0);
 	assert_int_equal(consume(a, &ka, &none), 0);
 	check_works(a, b);
 }
 
-/* b pins a on first use: learning a's identity is a step of the commit. */
-static void initiator_tofu(void **state)
-{
-	node a, b;
-	msg init;
+typedef struct scenario {
+	bool tofu;     /* b pins a on first use: learning a's identity is part of the commit */
+	bool full;     /* b's three slots are taken: current, previous and next */
+	bool initiate; /* b initiates (consume_response), else b responds (consume_init) */
+} scenario;
 
-	(void)state;
-	pair_init(&a, &b, true);
-	start_init(&b, &init);
-	initiator(&a, &b, &init);
+static void run(void **state)
+{
+	const scenario *sc = *state;
+	node a, b;
+
+	pair_init(&a, &b, sc->tofu);
+	if (sc->full)
+		fill_slots(&a, &b);
+	else
+		assert_null(b.peer->slots);
+	if (sc->initiate)
+		initiator(&a, &b);
+	else
+		responder(&a, &b);
 	assert_true(b.peer->has_identity);
-	pair_free(&a, &b);
-}
-
-static void initiator_slots_full(void **state)
-{
-	node a, b;
-	msg init;
-
-	(void)state;
-	pair_init(&a, &b, false);
-	fill_slots(&a, &b);
-	/* a's INIT is no longer fresh, so b's does not cross it. */
-	advance(&a, &b, SS_REKEY_TIMEOUT);
-	start_init(&b, &init);
-	initiator(&a, &b, &init);
 	pair_free(&a, &b);
 }
 
@@ -567,11 +530,14 @@ static int warm_up(void **state)
 
 int main(void)
 {
+	static const scenario responder_first = {0}, responder_full = {.full = true},
+			      initiator_tofu = {.tofu = true, .initiate = true},
+			      initiator_full = {.full = true, .initiate = true};
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(responder_first),
-		cmocka_unit_test(responder_slots_full),
-		cmocka_unit_test(initiator_tofu),
-		cmocka_unit_test(initiator_slots_full),
+		{"responder_first", run, NULL, NULL, (void *)&responder_first},
+		{"responder_slots_full", run, NULL, NULL, (void *)&responder_full},
+		{"initiator_tofu", run, NULL, NULL, (void *)&initiator_tofu},
+		{"initiator_slots_full", run, NULL, NULL, (void *)&initiator_full},
 	};
 
 	/* Before OpenSSL allocates anything, or it keeps its own allocator. */
