@@ -9,6 +9,24 @@
 
 #include "internal.h"
 
+/* A completed handshake answers with a keepalive, so the responder confirms the epoch at once. */
+static int consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
+			    uint8_t *out, size_t out_cap, ss_result *res)
+{
+	int ret;
+
+	/* Room for the keepalive is checked before anything commits. */
+	if (out_cap < SS_DATA_OVERHEAD)
+		return SS_ERR_BUFFER;
+	ret = ss_handshake_consume_response(ctx, flow, pkt, len, res);
+	if (!ret)
+		ret = ss_session_seal(ctx, res->peer, res->peer->current, SS_MSG_DATA, NULL, 0, out,
+				      out_cap, &res->len);
+	if (!ret)
+		res->kind = SS_RESULT_REPLY;
+	return ret;
+}
+
 int ss_ctx_consume(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len, uint8_t *out,
 		   size_t out_cap, ss_result *res)
 {
@@ -26,19 +44,7 @@ int ss_ctx_consume(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t 
 		ret = ss_handshake_consume_init(ctx, flow, pkt, len, out, out_cap, res);
 		break;
 	case SS_MSG_RESPONSE:
-		/* Room for the confirming keepalive is checked before anything commits. */
-		if (out_cap < SS_DATA_OVERHEAD) {
-			ret = SS_ERR_BUFFER;
-			break;
-		}
-		ret = ss_handshake_consume_response(ctx, flow, pkt, len, res);
-		if (!ret) {
-			/* Let the responder confirm the epoch at once, even with no data queued. */
-			ret = ss_session_seal(ctx, res->peer, res->peer->current, SS_MSG_DATA, NULL,
-					      0, out, out_cap, &res->len);
-			if (!ret)
-				res->kind = SS_RESULT_REPLY;
-		}
+		ret = consume_response(ctx, flow, pkt, len, out, out_cap, res);
 		break;
 	case SS_MSG_COOKIE:
 		ret = ss_cookie_consume_reply(ctx, pkt, len, res);
