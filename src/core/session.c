@@ -2,7 +2,8 @@
 /*
  * Sessions (epochs): per-direction AES-256-GCM keys, counter nonces, the replay
  * window, and the rules that retire an epoch. Nothing here allocates but
- * ss_session_alloc_slots, once per peer, when its first handshake starts.
+ * ss_session_alloc_slots, once per peer, when its first handshake starts, and
+ * ss_session_alloc_stage, once per context.
  */
 #include <stdlib.h>
 #include <string.h>
