@@ -3,7 +3,9 @@
  * The signed 1-RTT handshake (docs/PROTOCOL.md, "Handshake"). Incoming messages are
  * checked cheapest first: length, mac1, load and cookie, index or identity, timestamp
  * and flood limit, and only then signature, Diffie-Hellman and key confirmation.
- * Peer state changes only after every check passed.
+ * Peer state changes only after every check passed, and then all or nothing: build_*
+ * does every step that can fail (and undoes its own on failure), commit_* only steps
+ * that cannot.
  */
 #include <string.h>
 
