@@ -103,6 +103,8 @@ int ss_ctx_create(ss_ctx **out, const ss_ctx_config *cfg)
 	if (!ret)
 		ret = ss_table_init(&ctx->by_index, cfg->max_peers * (SS_SESSION_SLOTS + 1),
 				    seeds[1]);
+	if (!ret)
+		ret = ss_session_alloc_stage(ctx);
 	if (ret)
 		goto fail;
 	ctx->load_last_ns = UINT64_MAX;
@@ -129,6 +131,7 @@ void ss_ctx_free(ss_ctx *ctx)
 		ss_peer_remove(ctx, ctx->peers);
 	ss_table_free(&ctx->by_identity);
 	ss_table_free(&ctx->by_index);
+	ss_session_free_stage(ctx);
 	ss_wipe(ctx, sizeof(*ctx));
 	free(ctx);
 }
@@ -138,21 +141,25 @@ void ss_ctx_set_under_load(ss_ctx *ctx, bool on)
 	ctx->force_load = on ? 1 : 0;
 }
 
+/* All or nothing: a TOFU peer learns its identity as the last step of a handshake commit. */
 static int peer_set_identity(ss_ctx *ctx, ss_peer *peer, const uint8_t *identity)
 {
 	static const uint8_t anon[SS_IDENTITY_LEN];
+	uint8_t mac1_key[SS_HASH_LEN], cookie_key[SS_HASH_LEN];
 	int ret;
 
 	/* A TOFU peer is asked anonymously even once pinned, so a changed key answers. */
-	ret = ss_mac1_key(peer->mac1_key, identity && !peer->tofu ? identity : anon);
-	if (ret || !identity)
-		return ret;
-	ret = ss_cookie_key(peer->cookie_key, identity);
+	ret = ss_mac1_key(mac1_key, identity && !peer->tofu ? identity : anon);
+	if (!ret && identity)
+		ret = ss_cookie_key(cookie_key, identity);
+	if (!ret && identity)
+		ret = ss_table_insert(&ctx->by_identity, ss_identity_key(identity), peer, 0);
 	if (ret)
 		return ret;
-	ret = ss_table_insert(&ctx->by_identity, ss_identity_key(identity), peer, 0);
-	if (ret)
-		return ret;
+	memcpy(peer->mac1_key, mac1_key, SS_HASH_LEN);
+	if (!identity)
+		return 0;
+	memcpy(peer->cookie_key, cookie_key, SS_HASH_LEN);
 	memcpy(peer->identity, identity, SS_IDENTITY_LEN);
 	peer->has_identity = true;
 	return 0;
@@ -305,6 +312,11 @@ int ss_index_alloc(ss_ctx *ctx, ss_peer *peer, uint32_t slot, uint32_t *out)
 void ss_index_release(ss_ctx *ctx, ss_peer *peer, uint32_t slot, uint32_t index)
 {
 	ss_table_remove(&ctx->by_index, index, peer, slot);
+}
+
+void ss_index_move(ss_ctx *ctx, ss_peer *peer, uint32_t index, uint32_t from, uint32_t to)
+{
+	ss_table_retag(&ctx->by_index, index, peer, from, to);
 }
 
 ss_peer *ss_index_lookup(ss_ctx *ctx, uint32_t index, uint32_t *slot)

@@ -3,7 +3,9 @@
  * The signed 1-RTT handshake (docs/PROTOCOL.md, "Handshake"). Incoming messages are
  * checked cheapest first: length, mac1, load and cookie, index or identity, timestamp
  * and flood limit, and only then signature, Diffie-Hellman and key confirmation.
- * Peer state changes only after every check passed.
+ * Peer state changes only after every check passed, and then all or nothing: build_*
+ * does every step that can fail (and undoes its own on failure), commit_* only steps
+ * that cannot.
  */
 #include <string.h>
 
@@ -153,6 +155,27 @@ out:
 	return ret;
 }
 
+/*
+ * Verify(pk, m, s) of section 2 for a handshake: on the wire, a signature by a refused
+ * (small-order or non-canonical) identity is an invalid signature, which has a drop
+ * counter.
+ */
+int ss_hs_verify(const uint8_t *pub, const uint8_t *msg, size_t len, const uint8_t *sig)
+{
+	int ret = ss_identity_verify(pub, msg, len, sig);
+
+	return ret == SS_ERR_BAD_KEY ? SS_ERR_SIGNATURE : ret;
+}
+
+static int verify_init_sig(ss_ctx *ctx, const uint8_t *pkt, bool anonymous)
+{
+	uint8_t sigbuf[160];
+	size_t n =
+		ss_hs_init_sig_msg(sigbuf, anonymous ? zero_id : ss_identity_public(ctx->id), pkt);
+
+	return ss_hs_verify(pkt + SS_INIT_OFF_IDENTITY, sigbuf, n, pkt + SS_INIT_OFF_SIG);
+}
+
 /* mac1 must be keyed by our identity, or by "anyone" when we accept TOFU initiators. */
 static int check_init_mac1(ss_ctx *ctx, const uint8_t *pkt, bool *anonymous)
 {
@@ -174,25 +197,70 @@ static int check_init_mac1(ss_ctx *ctx, const uint8_t *pkt, bool *anonymous)
 	return ss_ct_equal(mac, pkt + SS_INIT_OFF_MAC1, SS_MAC_LEN) ? 0 : SS_ERR_MAC1;
 }
 
-/*
- * Verify(pk, m, s) of section 2 for a handshake: on the wire, a signature by a refused
- * (small-order or non-canonical) identity is an invalid signature, which has a drop
- * counter.
- */
-int ss_hs_verify(const uint8_t *pub, const uint8_t *msg, size_t len, const uint8_t *sig)
+/* Under load, an INIT without a valid mac2 gets a cookie reply (*answered) and goes no further. */
+static int answer_under_load(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, uint8_t *out,
+			     size_t out_cap, uint64_t now_ns, ss_result *res, bool *answered)
 {
-	int ret = ss_identity_verify(pub, msg, len, sig);
+	int ret;
 
-	return ret == SS_ERR_BAD_KEY ? SS_ERR_SIGNATURE : ret;
+	*answered = false;
+	if (!ss_cookie_under_load(ctx, now_ns) || !ss_cookie_check_mac2(ctx, flow, pkt, now_ns))
+		return 0;
+	ret = ss_cookie_create_reply(ctx, flow, pkt, out, out_cap, &res->len, now_ns);
+	if (ret)
+		return ret;
+	ss_count_drop(ctx, NULL, SS_ERR_COOKIE);
+	ctx->stats.cookies_sent++;
+	res->kind = SS_RESULT_REPLY;
+	*answered = true;
+	return 0;
 }
 
-static int verify_init_sig(ss_ctx *ctx, const uint8_t *pkt, bool anonymous)
+/* Who sent it, and is it newer than the last INIT we accepted from them, and not too soon. */
+static int check_initiator(ss_ctx *ctx, const uint8_t *pkt, bool anonymous, uint64_t now_ns,
+			   ss_result *res, ss_peer **out)
 {
-	uint8_t sigbuf[160];
-	size_t n =
-		ss_hs_init_sig_msg(sigbuf, anonymous ? zero_id : ss_identity_public(ctx->id), pkt);
+	const uint8_t *identity = pkt + SS_INIT_OFF_IDENTITY;
+	ss_peer *peer;
+	int ret;
 
-	return ss_hs_verify(pkt + SS_INIT_OFF_IDENTITY, sigbuf, n, pkt + SS_INIT_OFF_SIG);
+	if (!memcmp(identity, ss_identity_public(ctx->id), SS_IDENTITY_LEN))
+		return SS_ERR_REFLECTION;
+	peer = ss_peer_find(ctx, identity);
+	if (!peer) {
+		/* Report the identity only once it is proven, so a caller may pin it. */
+		ret = verify_init_sig(ctx, pkt, anonymous);
+		if (ret)
+			return ret;
+		memcpy(res->identity, identity, SS_IDENTITY_LEN);
+		return SS_ERR_UNKNOWN_PEER;
+	}
+	res->peer = peer;
+	if (ss_load_be64(pkt + SS_INIT_OFF_TIMESTAMP) <= peer->rx_timestamp)
+		return SS_ERR_STALE;
+	if (peer->rx_init_ns && now_ns - peer->rx_init_ns < SS_HANDSHAKE_MIN_INTERVAL)
+		return SS_ERR_RATE_LIMIT;
+	*out = peer;
+	return 0;
+}
+
+static int verify_init(ss_ctx *ctx, ss_peer *peer, const uint8_t *pkt, bool anonymous,
+		       uint64_t now_ns)
+{
+	int ret = verify_init_sig(ctx, pkt, anonymous);
+
+	if (ret)
+		return ret;
+	/*
+	 * Crossing initiations: the smaller identity's handshake wins, so both converge. Only
+	 * while ours is fresh: one unanswered for SS_REKEY_TIMEOUT is not crossing theirs, the
+	 * peer cannot answer it (e.g. a TOFU peer that has not learned us), and holding out
+	 * would lock both sides out until our attempts give up.
+	 */
+	if (peer->hs.active && now_ns - peer->hs.started_ns < SS_REKEY_TIMEOUT &&
+	    memcmp(ss_identity_public(ctx->id), pkt + SS_INIT_OFF_IDENTITY, SS_IDENTITY_LEN) < 0)
+		return SS_ERR_UNEXPECTED;
+	return 0;
 }
 
 /* Build the response for a verified INIT, deriving the keys; nothing is committed. */
@@ -231,13 +299,66 @@ static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint3
 	return ret;
 }
 
+/*
+ * Everything of the responder's commit that can fail, with nothing of the peer's changed
+ * (the new index names a slot, but no packet can reach it before the commit): on failure
+ * the steps done are undone, so the peer is exactly as before.
+ */
+static int build_responder(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint8_t *resp,
+			   ss_hs_keys *k, ss_session **slot, uint32_t *index)
+{
+	bool fresh = !peer->slots;
+	ss_session *s;
+	int ret;
+
+	/* Only an authenticated INIT from a configured peer costs memory. */
+	ret = ss_session_alloc_slots(peer);
+	if (ret)
+		return ret;
+	s = ss_session_free_slot(peer);
+	ret = ss_index_alloc(ctx, peer, s->slot, index);
+	if (ret)
+		goto fail_slots;
+	ret = build_response(ctx, peer, init, *index, resp, k);
+	if (!ret)
+		ret = ss_session_stage(ctx, k->r2i, k->i2r);
+	if (!ret) {
+		*slot = s;
+		return 0;
+	}
+	ss_index_release(ctx, peer, s->slot, *index);
+fail_slots:
+	if (fresh)
+		ss_session_free_slots(ctx, peer);
+	return ret;
+}
+
+/* Nothing here can fail (as WireGuard's wg_noise_handshake_begin_session). */
+static void commit_responder(ss_ctx *ctx, ss_peer *peer, const ss_flow *flow, const uint8_t *init,
+			     ss_session *s, uint32_t index, const ss_time *now)
+{
+	/* An unconfirmed session we answered before is replaced. */
+	ss_session_clear(ctx, peer, s);
+	ss_session_install(ctx, s);
+	s->local_index = index;
+	s->remote_index = ss_load_be32(init + SS_INIT_OFF_SENDER);
+	s->created_ns = now->mono_ns;
+	s->flow = *flow;
+	s->initiator = false;
+	s->confirmed = false;
+	peer->next = s;
+	ss_handshake_clear(ctx, peer);
+	peer->rx_timestamp = ss_load_be64(init + SS_INIT_OFF_TIMESTAMP);
+	peer->rx_init_ns = now->mono_ns;
+	peer->stats.handshakes_responded++;
+}
+
+/* Checked cheapest first: length, mac1, load, sender, timestamp and rate, then signature. */
 int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 			      uint8_t *out, size_t out_cap, ss_result *res)
 {
-	const uint8_t *identity = pkt + SS_INIT_OFF_IDENTITY;
-	uint64_t timestamp;
+	bool anonymous, answered;
 	ss_hs_keys k;
-	bool anonymous;
 	ss_session *s;
 	ss_peer *peer;
 	uint32_t index;
@@ -248,82 +369,24 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 		return SS_ERR_MALFORMED;
 	if (out_cap < SS_RESP_LEN)
 		return SS_ERR_BUFFER;
-	timestamp = ss_load_be64(pkt + SS_INIT_OFF_TIMESTAMP);
 	ret = check_init_mac1(ctx, pkt, &anonymous);
 	if (ret)
 		return ret;
 	ss_now(ctx, &now);
-	if (ss_cookie_under_load(ctx, now.mono_ns) &&
-	    ss_cookie_check_mac2(ctx, flow, pkt, now.mono_ns)) {
-		ret = ss_cookie_create_reply(ctx, flow, pkt, out, out_cap, &res->len, now.mono_ns);
-		if (ret)
-			return ret;
-		ss_count_drop(ctx, NULL, SS_ERR_COOKIE);
-		ctx->stats.cookies_sent++;
+	ret = answer_under_load(ctx, flow, pkt, out, out_cap, now.mono_ns, res, &answered);
+	if (ret || answered)
+		return ret;
+	ret = check_initiator(ctx, pkt, anonymous, now.mono_ns, res, &peer);
+	if (!ret)
+		ret = verify_init(ctx, peer, pkt, anonymous, now.mono_ns);
+	if (ret)
+		return ret;
+	ret = build_responder(ctx, peer, pkt, out, &k, &s, &index);
+	if (!ret) {
+		commit_responder(ctx, peer, flow, pkt, s, index, &now);
 		res->kind = SS_RESULT_REPLY;
-		return 0;
+		res->len = SS_RESP_LEN;
 	}
-	if (!memcmp(identity, ss_identity_public(ctx->id), SS_IDENTITY_LEN))
-		return SS_ERR_REFLECTION;
-	peer = ss_peer_find(ctx, identity);
-	if (!peer) {
-		/* Report the identity only once it is proven, so a caller may pin it. */
-		ret = verify_init_sig(ctx, pkt, anonymous);
-		if (ret)
-			return ret;
-		memcpy(res->identity, identity, SS_IDENTITY_LEN);
-		return SS_ERR_UNKNOWN_PEER;
-	}
-	res->peer = peer;
-	if (timestamp <= peer->rx_timestamp)
-		return SS_ERR_STALE;
-	if (peer->rx_init_ns && now.mono_ns - peer->rx_init_ns < SS_HANDSHAKE_MIN_INTERVAL)
-		return SS_ERR_RATE_LIMIT;
-	ret = verify_init_sig(ctx, pkt, anonymous);
-	if (ret)
-		return ret;
-	/*
-	 * Crossing initiations: the smaller identity's handshake wins, so both converge. Only
-	 * while ours is fresh: one unanswered for SS_REKEY_TIMEOUT is not crossing theirs, the
-	 * peer cannot answer it (e.g. a TOFU peer that has not learned us), and holding out
-	 * would lock both sides out until our attempts give up.
-	 */
-	if (peer->hs.active && now.mono_ns - peer->hs.started_ns < SS_REKEY_TIMEOUT &&
-	    memcmp(ss_identity_public(ctx->id), identity, SS_IDENTITY_LEN) < 0)
-		return SS_ERR_UNEXPECTED;
-	/* Only an authenticated INIT from a configured peer costs memory. */
-	ret = ss_session_alloc_slots(peer);
-	if (ret)
-		return ret;
-	s = ss_session_free_slot(peer);
-	ret = ss_index_alloc(ctx, peer, s->slot, &index);
-	if (ret)
-		return ret;
-	ret = build_response(ctx, peer, pkt, index, out, &k);
-	if (ret) {
-		ss_index_release(ctx, peer, s->slot, index);
-		goto out;
-	}
-	ss_session_clear(ctx, peer, s);
-	ret = ss_session_install(s, k.r2i, k.i2r);
-	if (ret) {
-		ss_index_release(ctx, peer, s->slot, index);
-		goto out;
-	}
-	s->local_index = index;
-	s->remote_index = ss_load_be32(pkt + SS_INIT_OFF_SENDER);
-	s->created_ns = now.mono_ns;
-	s->flow = *flow;
-	s->initiator = false;
-	s->confirmed = false;
-	peer->next = s;
-	ss_handshake_clear(ctx, peer);
-	peer->rx_timestamp = timestamp;
-	peer->rx_init_ns = now.mono_ns;
-	peer->stats.handshakes_responded++;
-	res->kind = SS_RESULT_REPLY;
-	res->len = SS_RESP_LEN;
-out:
 	ss_wipe(&k, sizeof(k));
 	return ret;
 }
@@ -362,15 +425,71 @@ static int verify_response(ss_peer *peer, const uint8_t *pkt, ss_hs_keys *k)
 	return ret == SS_ERR_DECRYPT ? SS_ERR_CONFIRM : ret;
 }
 
-int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
-				  ss_result *res)
+/*
+ * Everything of the initiator's commit that can fail. Learning a TOFU peer's identity comes
+ * last, so no step after it can fail and it needs no undo.
+ */
+static int build_initiator(ss_ctx *ctx, ss_peer *peer, const uint8_t *resp, const ss_hs_keys *k,
+			   ss_result *res)
+{
+	const uint8_t *identity = resp + SS_RESP_OFF_IDENTITY;
+	int ret = ss_session_stage(ctx, k->i2r, k->r2i);
+
+	if (ret || peer->has_identity)
+		return ret;
+	ret = ss_peer_learn_identity(ctx, peer, identity);
+	if (ret) {
+		ss_session_unstage(ctx);
+		return ret;
+	}
+	res->flags |= SS_RESULT_F_LEARNED;
+	memcpy(res->identity, identity, SS_IDENTITY_LEN);
+	return 0;
+}
+
+/* Nothing here can fail (as WireGuard's wg_noise_handshake_begin_session). */
+static void commit_initiator(ss_ctx *ctx, ss_peer *peer, const ss_flow *flow, const uint8_t *resp)
+{
+	ss_session *s;
+	ss_time now;
+
+	ss_now(ctx, &now);
+	/* Our own completed handshake supersedes one we answered but nobody confirmed. */
+	if (peer->next)
+		ss_session_clear(ctx, peer, peer->next);
+	/* The new epoch replaces current at once; the old one may only still receive. */
+	if (peer->previous)
+		ss_session_clear(ctx, peer, peer->previous);
+	peer->previous = peer->current;
+	peer->current = NULL;
+	s = ss_session_free_slot(peer);
+	ss_session_clear(ctx, peer, s);
+	ss_session_install(ctx, s);
+	/* The handshake's index now names the session. */
+	ss_index_move(ctx, peer, peer->hs.index, SLOT_HANDSHAKE, s->slot);
+	s->local_index = peer->hs.index;
+	s->remote_index = ss_load_be32(resp + SS_RESP_OFF_SENDER);
+	s->created_ns = now.mono_ns;
+	s->flow = *flow;
+	s->initiator = true;
+	s->confirmed = true;
+	s->epoch = ++peer->stats.epoch;
+	peer->current = s;
+	hs_wipe(peer);
+	peer->want_handshake = false;
+	peer->flow = *flow;
+	peer->has_flow = true;
+	peer->stats.handshakes_completed++;
+	peer->stats.last_handshake_wall_ns = now.wall_ns;
+}
+
+/* Length, mac1, our pending handshake's index, and who may answer it. */
+static int check_response(ss_ctx *ctx, const uint8_t *pkt, size_t len, ss_result *res,
+			  ss_peer **out)
 {
 	uint8_t mac[SS_MAC_LEN];
-	ss_hs_keys k;
-	ss_session *s;
 	ss_peer *peer;
 	uint32_t slot;
-	ss_time now;
 	int ret;
 
 	if (len != SS_RESP_LEN)
@@ -384,57 +503,27 @@ int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_
 	res->peer = peer;
 	if (!peer || slot != SLOT_HANDSHAKE || !peer->hs.active || !peer->slots)
 		return SS_ERR_UNKNOWN_INDEX;
-	ret = check_responder(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
+	*out = peer;
+	return check_responder(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
+}
+
+int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
+				  ss_result *res)
+{
+	ss_hs_keys k;
+	ss_peer *peer;
+	int ret;
+
+	ret = check_response(ctx, pkt, len, res, &peer);
 	if (ret)
 		return ret;
 	ret = verify_response(peer, pkt, &k);
-	if (ret)
-		goto out;
-	if (!peer->has_identity) {
-		ret = ss_peer_learn_identity(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
-		if (ret)
-			goto out;
-		res->flags |= SS_RESULT_F_LEARNED;
-		memcpy(res->identity, pkt + SS_RESP_OFF_IDENTITY, SS_IDENTITY_LEN);
+	if (!ret)
+		ret = build_initiator(ctx, peer, pkt, &k, res);
+	if (!ret) {
+		commit_initiator(ctx, peer, flow, pkt);
+		res->flags |= SS_RESULT_F_HANDSHAKE;
 	}
-	ss_now(ctx, &now);
-	/* Our own completed handshake supersedes one we answered but nobody confirmed. */
-	if (peer->next)
-		ss_session_clear(ctx, peer, peer->next);
-	/* The new epoch replaces current at once; the old one may only still receive. */
-	if (peer->previous)
-		ss_session_clear(ctx, peer, peer->previous);
-	peer->previous = peer->current;
-	peer->current = NULL;
-	s = ss_session_free_slot(peer);
-	ss_session_clear(ctx, peer, s);
-	ret = ss_session_install(s, k.i2r, k.r2i);
-	if (ret)
-		goto out;
-	/* The handshake's index now names the session. */
-	ss_index_release(ctx, peer, SLOT_HANDSHAKE, peer->hs.index);
-	ret = ss_table_insert(&ctx->by_index, peer->hs.index, peer, s->slot);
-	if (ret) {
-		hs_wipe(peer);
-		ss_session_clear(ctx, peer, s);
-		goto out;
-	}
-	s->local_index = peer->hs.index;
-	s->remote_index = ss_load_be32(pkt + SS_RESP_OFF_SENDER);
-	s->created_ns = now.mono_ns;
-	s->flow = *flow;
-	s->initiator = true;
-	s->confirmed = true;
-	s->epoch = ++peer->stats.epoch;
-	peer->current = s;
-	hs_wipe(peer);
-	peer->want_handshake = false;
-	peer->flow = *flow;
-	peer->has_flow = true;
-	peer->stats.handshakes_completed++;
-	peer->stats.last_handshake_wall_ns = now.wall_ns;
-	res->flags |= SS_RESULT_F_HANDSHAKE;
-out:
 	ss_wipe(&k, sizeof(k));
 	return ret;
 }

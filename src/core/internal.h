@@ -64,6 +64,8 @@ int ss_table_insert(ss_table *t, uint64_t key, void *val, uint32_t aux) SS_WARN_
 /* Iterate entries with key: *pos starts at UINT32_MAX. */
 ss_table_slot *ss_table_next(const ss_table *t, uint64_t key, uint32_t *pos);
 void ss_table_remove(ss_table *t, uint64_t key, const void *val, uint32_t aux);
+/* Change the aux of the entry (key, val, aux) in place: nothing moves, so it cannot fail. */
+void ss_table_retag(ss_table *t, uint64_t key, const void *val, uint32_t aux, uint32_t new_aux);
 
 /* ---- sessions ---- */
 enum { SLOT_A = 0, SLOT_B, SLOT_C, SS_SESSION_SLOTS, SLOT_HANDSHAKE = SS_SESSION_SLOTS };
@@ -147,6 +149,8 @@ struct ss_ctx {
 	uint64_t load_tokens_ns; /* token bucket stored as time credit */
 	uint64_t load_last_ns;
 	int force_load; /* -1 automatic, 0 off, 1 on */
+	/* Keys of the session a handshake is building, swapped into its slot on commit. */
+	ss_aead stage_tx, stage_rx;
 	ss_ctx_stats stats;
 };
 
@@ -157,6 +161,8 @@ int ss_rand(ss_ctx *ctx, void *buf, size_t len) SS_WARN_UNUSED;
 uint64_t ss_identity_key(const uint8_t id[SS_IDENTITY_LEN]);
 int ss_index_alloc(ss_ctx *ctx, ss_peer *peer, uint32_t slot, uint32_t *out) SS_WARN_UNUSED;
 void ss_index_release(ss_ctx *ctx, ss_peer *peer, uint32_t slot, uint32_t index);
+/* Give index, which names peer's slot from, to slot to; cannot fail. */
+void ss_index_move(ss_ctx *ctx, ss_peer *peer, uint32_t index, uint32_t from, uint32_t to);
 ss_peer *ss_index_lookup(ss_ctx *ctx, uint32_t index, uint32_t *slot);
 void ss_count_drop(ss_ctx *ctx, ss_peer *peer, int code);
 int ss_peer_learn_identity(ss_ctx *ctx, ss_peer *peer, const uint8_t *identity) SS_WARN_UNUSED;
@@ -165,8 +171,18 @@ int ss_cookie_key(uint8_t out[SS_HASH_LEN], const uint8_t id[SS_IDENTITY_LEN]) S
 
 /* session.c */
 void ss_session_clear(ss_ctx *ctx, ss_peer *peer, ss_session *s);
-int ss_session_install(ss_session *s, const uint8_t k_send[SS_KEY_LEN],
-		       const uint8_t k_recv[SS_KEY_LEN]) SS_WARN_UNUSED;
+/*
+ * A handshake keys its new session in two steps, so that a failure leaves every session as
+ * it was: ss_session_stage keys the context's spare cipher pair (may fail, touches no
+ * session), ss_session_install swaps that pair into a cleared slot (cannot fail), and
+ * ss_session_unstage forgets staged keys when a later step failed.
+ */
+int ss_session_stage(ss_ctx *ctx, const uint8_t k_send[SS_KEY_LEN],
+		     const uint8_t k_recv[SS_KEY_LEN]) SS_WARN_UNUSED;
+void ss_session_install(ss_ctx *ctx, ss_session *s);
+void ss_session_unstage(ss_ctx *ctx);
+int ss_session_alloc_stage(ss_ctx *ctx) SS_WARN_UNUSED;
+void ss_session_free_stage(ss_ctx *ctx);
 bool ss_session_usable_tx(const ss_session *s, uint64_t now_ns);
 int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 			   uint8_t *out, size_t out_cap, ss_result *res) SS_WARN_UNUSED;

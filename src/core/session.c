@@ -2,7 +2,8 @@
 /*
  * Sessions (epochs): per-direction AES-256-GCM keys, counter nonces, the replay
  * window, and the rules that retire an epoch. Nothing here allocates but
- * ss_session_alloc_slots, once per peer, when its first handshake starts.
+ * ss_session_alloc_slots, once per peer, when its first handshake starts, and
+ * ss_session_alloc_stage, once per context.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,20 +37,51 @@ void ss_session_clear(ss_ctx *ctx, ss_peer *peer, ss_session *s)
 	s->slot = slot;
 }
 
-int ss_session_install(ss_session *s, const uint8_t k_send[SS_KEY_LEN],
-		       const uint8_t k_recv[SS_KEY_LEN])
+int ss_session_alloc_stage(ss_ctx *ctx)
 {
-	int ret = ss_aead_setkey(&s->tx, k_send, 1);
+	int ret = ss_aead_init(&ctx->stage_tx);
+
+	return ret ? ret : ss_aead_init(&ctx->stage_rx);
+}
+
+void ss_session_free_stage(ss_ctx *ctx)
+{
+	ss_aead_free(&ctx->stage_tx);
+	ss_aead_free(&ctx->stage_rx);
+}
+
+void ss_session_unstage(ss_ctx *ctx)
+{
+	/* Resetting a cipher context cleanses and frees its expanded key schedule. */
+	EVP_CIPHER_CTX_reset(ctx->stage_tx.c);
+	EVP_CIPHER_CTX_reset(ctx->stage_rx.c);
+}
+
+int ss_session_stage(ss_ctx *ctx, const uint8_t k_send[SS_KEY_LEN],
+		     const uint8_t k_recv[SS_KEY_LEN])
+{
+	int ret = ss_aead_setkey(&ctx->stage_tx, k_send, 1);
 
 	if (!ret)
-		ret = ss_aead_setkey(&s->rx, k_recv, 0);
+		ret = ss_aead_setkey(&ctx->stage_rx, k_recv, 0);
 	if (ret)
-		return ret;
+		ss_session_unstage(ctx);
+	return ret;
+}
+
+/* s was cleared, so its cipher pair holds no key: the stage gets it for the next handshake. */
+void ss_session_install(ss_ctx *ctx, ss_session *s)
+{
+	ss_aead tx = s->tx, rx = s->rx;
+
+	s->tx = ctx->stage_tx;
+	s->rx = ctx->stage_rx;
+	ctx->stage_tx = tx;
+	ctx->stage_rx = rx;
 	s->valid = true;
 	s->tx_next = 0;
 	s->rx_packets = 0;
 	ss_replay_init(&s->rx_window);
-	return 0;
 }
 
 int ss_session_alloc_slots(ss_peer *peer)

@@ -75,15 +75,33 @@ ss_table_slot *ss_table_next(const ss_table *t, uint64_t key, uint32_t *pos)
 	return NULL;
 }
 
-void ss_table_remove(ss_table *t, uint64_t key, const void *val, uint32_t aux)
+/* The entry (key, val, aux), or NULL; *pos receives its position. */
+static ss_table_slot *find(const ss_table *t, uint64_t key, const void *val, uint32_t aux,
+			   uint32_t *pos)
 {
-	uint32_t pos = UINT32_MAX, i, j;
 	ss_table_slot *s;
 
-	while ((s = ss_table_next(t, key, &pos)))
+	*pos = UINT32_MAX;
+	while ((s = ss_table_next(t, key, pos)))
 		if (s->val == val && s->aux == aux)
-			break;
-	if (!s)
+			return s;
+	return NULL;
+}
+
+void ss_table_retag(ss_table *t, uint64_t key, const void *val, uint32_t aux, uint32_t new_aux)
+{
+	uint32_t pos;
+	ss_table_slot *s = find(t, key, val, aux, &pos);
+
+	if (s)
+		s->aux = new_aux;
+}
+
+void ss_table_remove(ss_table *t, uint64_t key, const void *val, uint32_t aux)
+{
+	uint32_t pos, i, j;
+
+	if (!find(t, key, val, aux, &pos))
 		return;
 	/* Backward shift: pull later members of the probe run into the hole. */
 	i = pos;
@@ -96,7 +114,9 @@ void ss_table_remove(ss_table *t, uint64_t key, const void *val, uint32_t aux)
 			i = j;
 		}
 	}
+	/* All zero, as calloc left it: an insert undone by a remove leaves the same bytes. */
 	t->slots[i].val = NULL;
 	t->slots[i].key = 0;
+	t->slots[i].aux = 0;
 	t->count--;
 }

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Packet entry points and timers: which message goes where, when to start or retry a
- * handshake, when to send keepalives and echoes, when an epoch is retired.
+ * Timers: when to start or retry a handshake, when to send keepalives and echoes,
+ * when an epoch is retired.
  */
-#include <string.h>
-
 #include <silosec/core.h>
 
 #include "common/endian.h"
@@ -18,100 +16,6 @@ static void retire_expired(ss_ctx *ctx, ss_peer *peer, uint64_t now_ns)
 		if (s->valid && now_ns - s->created_ns >= SS_REJECT_AFTER_TIME)
 			ss_session_clear(ctx, peer, s);
 	}
-}
-
-int ss_ctx_consume(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len, uint8_t *out,
-		   size_t out_cap, ss_result *res)
-{
-	int ret;
-
-	if (!ctx || !flow || !pkt || !out || !res)
-		return SS_ERR_INVAL;
-	memset(res, 0, sizeof(*res));
-	if (len < SS_PREFIX_LEN || pkt[1] != SS_VERSION || pkt[2] || pkt[3]) {
-		ret = SS_ERR_MALFORMED;
-		goto drop;
-	}
-	switch (pkt[0]) {
-	case SS_MSG_INIT:
-		ret = ss_handshake_consume_init(ctx, flow, pkt, len, out, out_cap, res);
-		break;
-	case SS_MSG_RESPONSE:
-		/* Room for the confirming keepalive is checked before anything commits. */
-		if (out_cap < SS_DATA_OVERHEAD) {
-			ret = SS_ERR_BUFFER;
-			break;
-		}
-		ret = ss_handshake_consume_response(ctx, flow, pkt, len, res);
-		if (!ret) {
-			/* Let the responder confirm the epoch at once, even with no data queued. */
-			ret = ss_session_seal(ctx, res->peer, res->peer->current, SS_MSG_DATA, NULL,
-					      0, out, out_cap, &res->len);
-			if (!ret)
-				res->kind = SS_RESULT_REPLY;
-		}
-		break;
-	case SS_MSG_COOKIE:
-		ret = ss_cookie_consume_reply(ctx, pkt, len, res);
-		break;
-	case SS_MSG_DATA:
-	case SS_MSG_CONTROL:
-		ret = ss_session_open_packet(ctx, flow, pkt, len, out, out_cap, res);
-		break;
-	default:
-		ret = SS_ERR_MALFORMED;
-	}
-	if (!ret)
-		return 0;
-drop:
-	ss_count_drop(ctx, res->peer, ret);
-	if (ret != SS_ERR_UNKNOWN_PEER)
-		memset(res->identity, 0, sizeof(res->identity));
-	res->kind = SS_RESULT_NONE;
-	res->len = 0;
-	return ret;
-}
-
-static bool need_rekey(const ss_session *s, uint64_t now_ns)
-{
-	uint64_t age = now_ns - s->created_ns;
-
-	if (s->tx_next >= SS_REKEY_AFTER_MESSAGES)
-		return true;
-	/* The initiator rekeys first; the responder only if the initiator went quiet. */
-	if (s->initiator)
-		return age >= SS_REKEY_AFTER_TIME;
-	return age >= SS_REKEY_AFTER_TIME + 2 * SS_REKEY_TIMEOUT;
-}
-
-int ss_peer_seal(ss_ctx *ctx, ss_peer *peer, const uint8_t *pt, size_t len, uint8_t *out,
-		 size_t out_cap, size_t *out_len, ss_flow *flow_out)
-{
-	ss_session *s;
-	uint64_t now;
-	int ret;
-
-	if (!ctx || !peer || (!pt && len) || !out || !out_len)
-		return SS_ERR_INVAL;
-	s = peer->current;
-	now = ss_ctx_mono(ctx);
-	if (!ss_session_usable_tx(s, now)) {
-		peer->want_handshake = true;
-		return SS_ERR_NO_SESSION;
-	}
-	if (need_rekey(s, now))
-		peer->want_handshake = true;
-	if (s->tx_next >= SS_REJECT_AFTER_MESSAGES)
-		return SS_ERR_KEY_EXHAUSTED;
-	ret = ss_session_seal(ctx, peer, s, SS_MSG_DATA, pt, len, out, out_cap, out_len);
-	if (!ret && flow_out)
-		*flow_out = s->flow;
-	return ret;
-}
-
-void ss_peer_want_handshake(ss_peer *peer)
-{
-	peer->want_handshake = true;
 }
 
 /* A peer that just initiated towards us gets REKEY_TIMEOUT to confirm before we cross it. */
