@@ -26,11 +26,20 @@ static const char LABEL_SIG[] = "silosec knock v1 signature";
 #define LABEL_SIG_LEN (sizeof(LABEL_SIG) - 1)
 #define SIGMSG_MAX (LABEL_SIG_LEN + SS_IDENTITY_LEN + SS_DH_LEN + SS_KNOCK_INNER_MAX)
 
+/*
+ * HMAC-SHA256 with the key absorbed once: a MAC starts from copies of the two pad
+ * states. OpenSSL 3.0 allocates the provider's state at each copy (one small malloc and
+ * free; no EVP digest path avoids it) but not the contexts, made once here. The work
+ * context makes a MAC check one caller at a time per state, as the knock daemon is.
+ */
+struct mac_state {
+	EVP_MD_CTX *inner, *outer, *work;
+};
+
 struct ss_knock_server {
 	uint8_t identity[SS_IDENTITY_LEN];
 	EVP_PKEY *xkey; /* X25519 image of the identity's private key */
-	/* HMAC-SHA256 with the key absorbed once: the junk path allocates nothing. */
-	SHA256_CTX mac_inner, mac_outer;
+	struct mac_state mac;
 };
 
 /* p = 2^255 - 19, little-endian conversion helpers for BIGNUM (which is big-endian). */
@@ -100,42 +109,58 @@ int ss_knock_mac_key(uint8_t key[SS_HASH_LEN], const uint8_t server[SS_IDENTITY_
 	return ss_sha256(key, LABEL_MAC, sizeof(LABEL_MAC) - 1, server, SS_IDENTITY_LEN, NULL, 0);
 }
 
-static int mac_init(SHA256_CTX *in, SHA256_CTX *outer, const uint8_t server[SS_IDENTITY_LEN])
+static void mac_free(struct mac_state *m)
 {
-	uint8_t key[SS_HASH_LEN], pad[SHA256_CBLOCK];
+	EVP_MD_CTX_free(m->inner);
+	EVP_MD_CTX_free(m->outer);
+	EVP_MD_CTX_free(m->work);
+	m->inner = m->outer = m->work = NULL;
+}
+
+/* One pad state: SHA-256 after the block key ^ pad. */
+static bool mac_pad(EVP_MD_CTX *c, const uint8_t key[SS_HASH_LEN], uint8_t fill)
+{
+	uint8_t pad[SHA256_CBLOCK];
+	bool ok;
+
+	memset(pad, fill, sizeof(pad));
+	for (size_t i = 0; i < SS_HASH_LEN; i++)
+		pad[i] ^= key[i];
+	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, pad, sizeof(pad));
+	ss_wipe(pad, sizeof(pad));
+	return ok;
+}
+
+static int mac_init(struct mac_state *m, const uint8_t server[SS_IDENTITY_LEN])
+{
+	uint8_t key[SS_HASH_LEN];
 	int ret = SS_ERR_CRYPTO;
 
-	if (ss_knock_mac_key(key, server))
+	m->inner = EVP_MD_CTX_new();
+	m->outer = EVP_MD_CTX_new();
+	m->work = EVP_MD_CTX_new();
+	if (!m->inner || !m->outer || !m->work || ss_knock_mac_key(key, server))
 		goto out;
-	memset(pad, 0x36, sizeof(pad));
-	for (size_t i = 0; i < sizeof(key); i++)
-		pad[i] ^= key[i];
-	if (!SHA256_Init(in) || !SHA256_Update(in, pad, sizeof(pad)))
-		goto out;
-	memset(pad, 0x5c, sizeof(pad));
-	for (size_t i = 0; i < sizeof(key); i++)
-		pad[i] ^= key[i];
-	if (!SHA256_Init(outer) || !SHA256_Update(outer, pad, sizeof(pad)))
-		goto out;
-	ret = 0;
+	if (mac_pad(m->inner, key, 0x36) && mac_pad(m->outer, key, 0x5c))
+		ret = 0;
 out:
 	ss_wipe(key, sizeof(key));
-	ss_wipe(pad, sizeof(pad));
+	if (ret)
+		mac_free(m);
 	return ret;
 }
 
 /* HMAC-SHA256 truncated to SS_MAC_LEN, from the precomputed pad states. */
-static int mac_compute(const SHA256_CTX *in0, const SHA256_CTX *out0, const uint8_t *msg,
-		       size_t len, uint8_t mac[SS_MAC_LEN])
+static int mac_compute(const struct mac_state *m, const uint8_t *msg, size_t len,
+		       uint8_t mac[SS_MAC_LEN])
 {
-	SHA256_CTX c;
 	uint8_t h[SS_HASH_LEN];
 	int ok;
 
-	c = *in0;
-	ok = SHA256_Update(&c, msg, len) && SHA256_Final(h, &c);
-	c = *out0;
-	ok = ok && SHA256_Update(&c, h, sizeof(h)) && SHA256_Final(h, &c);
+	ok = EVP_MD_CTX_copy_ex(m->work, m->inner) && EVP_DigestUpdate(m->work, msg, len) &&
+	     EVP_DigestFinal_ex(m->work, h, NULL);
+	ok = ok && EVP_MD_CTX_copy_ex(m->work, m->outer) &&
+	     EVP_DigestUpdate(m->work, h, sizeof(h)) && EVP_DigestFinal_ex(m->work, h, NULL);
 	memcpy(mac, h, SS_MAC_LEN);
 	return ok ? 0 : SS_ERR_CRYPTO;
 }
@@ -225,7 +250,7 @@ int ss_knock_seal(uint8_t *out, size_t outcap, size_t *outlen, const ss_identity
 	uint8_t inner[SS_KNOCK_INNER_MAX], sigmsg[SIGMSG_MAX], mac[SS_MAC_LEN];
 	uint8_t nonce[SS_NONCE_LEN] = {0}, src_fam, src[SS_KNOCK_SRC_ADDR_LEN];
 	uint8_t *eph = out + SS_KNOCK_OFF_EPHEMERAL;
-	SHA256_CTX mi, mo;
+	struct mac_state ms = {0};
 	EVP_PKEY *ek = NULL;
 	size_t alen, ilen, total, slen;
 	int ret;
@@ -292,9 +317,9 @@ int ss_knock_seal(uint8_t *out, size_t outcap, size_t *outlen, const ss_identity
 				out + SS_KNOCK_OFF_BOX);
 	if (ret)
 		goto out;
-	ret = mac_init(&mi, &mo, server);
+	ret = mac_init(&ms, server);
 	if (!ret)
-		ret = mac_compute(&mi, &mo, out, total - SS_MAC_LEN, mac);
+		ret = mac_compute(&ms, out, total - SS_MAC_LEN, mac);
 	if (ret)
 		goto out;
 	memcpy(out + total - SS_MAC_LEN, mac, SS_MAC_LEN);
@@ -306,8 +331,7 @@ out:
 	ss_wipe(key, sizeof(key));
 	ss_wipe(inner, sizeof(inner));
 	ss_wipe(sigmsg, sizeof(sigmsg));
-	ss_wipe(&mi, sizeof(mi));
-	ss_wipe(&mo, sizeof(mo));
+	mac_free(&ms);
 	return ret;
 }
 
@@ -332,7 +356,7 @@ int ss_knock_server_new(ss_knock_server **out, const ss_identity *id)
 			ret = SS_ERR_CRYPTO;
 	}
 	if (!ret)
-		ret = mac_init(&s->mac_inner, &s->mac_outer, s->identity);
+		ret = mac_init(&s->mac, s->identity);
 	ss_wipe(seed, sizeof(seed));
 	ss_wipe(xpriv, sizeof(xpriv));
 	if (ret) {
@@ -348,6 +372,7 @@ void ss_knock_server_free(ss_knock_server *s)
 	if (!s)
 		return;
 	EVP_PKEY_free(s->xkey);
+	mac_free(&s->mac);
 	ss_wipe(s, sizeof(*s));
 	(void)munlock(s, sizeof(*s));
 	free(s);
@@ -366,8 +391,7 @@ int ss_knock_check_mac(const ss_knock_server *s, const uint8_t *pkt, size_t len)
 {
 	uint8_t mac[SS_MAC_LEN];
 
-	if (len < SS_MAC_LEN ||
-	    mac_compute(&s->mac_inner, &s->mac_outer, pkt, len - SS_MAC_LEN, mac))
+	if (len < SS_MAC_LEN || mac_compute(&s->mac, pkt, len - SS_MAC_LEN, mac))
 		return SS_ERR_KNOCK_MAC;
 	return ss_ct_equal(mac, pkt + len - SS_MAC_LEN, SS_MAC_LEN) ? 0 : SS_ERR_KNOCK_MAC;
 }
