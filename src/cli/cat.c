@@ -481,20 +481,46 @@ static int add_peer(struct opts *o, const char *arg)
 	return 0;
 }
 
-/* A whole decimal number in 1..max, or -1. */
-static long in_range(const char *arg, long max)
+/* A whole decimal number in 1..max, or -1 after saying so: "--frame: 1 to N bytes". */
+static long in_range(const char *arg, long max, const char *opt, const char *unit)
 {
 	char *end;
 	long v = strtol(arg, &end, 10);
 
-	return *end || v < 1 || v > max ? -1 : v;
+	if (*end || v < 1 || v > max) {
+		fprintf(stderr, "%s: cat: %s: 1 to %ld %s\n", prog, opt, max, unit);
+		return -1;
+	}
+	return v;
+}
+
+/* The switch an option without argument turns on, if it is one. */
+static bool *flag_of(struct opts *o, int c)
+{
+	switch (c) {
+	case 'l':
+		return &o->listen;
+	case 'P':
+		return &o->progress;
+	case 'v':
+		return &o->verbose;
+	case 'A':
+		return &o->any;
+	default:
+		return NULL;
+	}
 }
 
 /* One option: 0, 2 on a usage error, -1 after --help. */
 static int apply_opt(struct opts *o, int c, const char *arg)
 {
+	bool *flag = flag_of(o, c);
 	long v;
 
+	if (flag) {
+		*flag = true;
+		return 0;
+	}
 	switch (c) {
 	case 'k':
 		o->key = arg;
@@ -504,34 +530,17 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 	case 'K':
 		o->known_hosts = arg;
 		return 0;
-	case 'l':
-		o->listen = true;
-		return 0;
-	case 'P':
-		o->progress = true;
-		return 0;
 	case 'f':
-		v = in_range(arg, (long)SS_STREAM_DEFAULT_RECV_FRAME);
-		if (v < 0) {
-			fprintf(stderr, "%s: cat: --frame: 1 to %u bytes\n", prog,
-				SS_STREAM_DEFAULT_RECV_FRAME);
+		v = in_range(arg, SS_STREAM_DEFAULT_RECV_FRAME, "--frame", "bytes");
+		if (v < 0)
 			return 2;
-		}
 		o->frame = (uint32_t)v;
 		return 0;
 	case 'w':
-		v = in_range(arg, 86400);
-		if (v < 0) {
-			fprintf(stderr, "%s: cat: --timeout: 1 to 86400 seconds\n", prog);
+		v = in_range(arg, 86400, "--timeout", "seconds");
+		if (v < 0)
 			return 2;
-		}
 		o->timeout_s = (int)v;
-		return 0;
-	case 'v':
-		o->verbose = true;
-		return 0;
-	case 'A':
-		o->any = true;
 		return 0;
 	case 'h':
 		cat_usage(stdout);
