@@ -31,6 +31,8 @@ static const char LABEL_SIG[] = "silosec knock v1 signature";
  * states. OpenSSL 3.0 allocates the provider's state at each copy (one small malloc and
  * free; no EVP digest path avoids it) but not the contexts, made once here. The work
  * context makes a MAC check one caller at a time per state, as the knock daemon is.
+ * The key derives from the server's public identity, so these states live outside the
+ * server's locked memory without exposing a secret.
  */
 struct mac_state {
 	EVP_MD_CTX *inner, *outer, *work;
