@@ -1303,70 +1303,67 @@ static void parse_args(int argc, char **argv)
 	}
 }
 
-static double ratio_hs_ini, ratio_hs_resp;
+/* Per round: each role's handshake, ours and the bare sequence of its primitives. */
+struct hs_rounds {
+	double ini[16], resp[16], seq_ini[16], seq_resp[16];
+};
 
-int main(int argc, char **argv)
+/* The best round of each. */
+struct hs_best {
+	double ini, resp, bini, bresp;
+};
+
+static void fresh_handshake(void)
 {
-	double hs_ini[16], hs_resp[16], seq_ini[16], seq_resp[16], ini_ns, resp_ns, bini_ns,
-		bresp_ns, sum_ini = 0, sum_resp = 0, wsum_ini = 0, wsum_resp = 0;
-	ss_peer_stats st;
+	uint64_t ti = 0, tr = 0;
 
-	parse_args(argc, argv);
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	pair_init();
-	bare_init();
-	if (detail)
-		wrap_init();
-	data_init();
+	handshake(&ti, &tr);
+}
 
-	printf("SiloSec core benchmark: %s; best of %u rounds x %" PRIu64
-	       " ms, CLOCK_MONOTONIC%s\n",
-	       OpenSSL_version(OPENSSL_VERSION), n_rounds, round_ns / 1000000,
-	       detail ? "; --detail" : "");
-	fflush(stdout);
+static void print_round(const struct hs_rounds *h, unsigned r)
+{
+	if (want("handshake"))
+		fprintf(stderr,
+			"  handshake us: ours ini %.1f resp %.1f, bare ini %.1f "
+			"resp %.1f\n",
+			h->ini[r] / 1e3, h->resp[r] / 1e3, h->seq_ini[r] / 1e3,
+			h->seq_resp[r] / 1e3);
+	for (size_t s = 0; s < N_SIZES && want("data"); s++)
+		fprintf(stderr,
+			"  %5zu B ns: seal ours %.1f bare %.1f, open ours %.1f "
+			"bare %.1f\n",
+			sizes[s], D.r[s][D_OURS_SEAL][r], D.r[s][D_BARE_SEAL][r],
+			D.r[s][D_OURS_OPEN][r], D.r[s][D_BARE_OPEN][r]);
+}
 
+static void run_rounds(struct hs_rounds *h)
+{
 	/* Warm up every path once (page faults, lazy provider loading). */
-	{
-		uint64_t ti = 0, tr = 0;
-
-		handshake(&ti, &tr);
-		handshake(&ti, &tr);
-	}
-
+	fresh_handshake();
+	fresh_handshake();
 	for (unsigned r = 0; r < n_rounds; r++) {
 		fprintf(stderr, "round %u/%u...\n", r + 1, n_rounds);
 		if (want("handshake"))
-			handshake_round(&hs_ini[r], &hs_resp[r], &seq_ini[r], &seq_resp[r]);
+			handshake_round(&h->ini[r], &h->resp[r], &h->seq_ini[r], &h->seq_resp[r]);
 		for (size_t i = 0; i < N_PRIMS && want("primitives"); i++) {
 			prims[i].r_bare[r] = run_round(prims[i].bare, NULL);
 			if (detail)
 				prims[i].r_wrap[r] = run_round(prims[i].wrap, NULL);
 		}
 		/* A fresh session; the fake clock then stays still for the whole data path. */
-		{
-			uint64_t ti = 0, tr = 0;
-
-			handshake(&ti, &tr);
-		}
+		fresh_handshake();
 		for (size_t s = 0; s < N_SIZES && want("data"); s++)
 			data_round(s, r);
-		if (verbose) {
-			if (want("handshake"))
-				fprintf(stderr,
-					"  handshake us: ours ini %.1f resp %.1f, bare ini %.1f "
-					"resp %.1f\n",
-					hs_ini[r] / 1e3, hs_resp[r] / 1e3, seq_ini[r] / 1e3,
-					seq_resp[r] / 1e3);
-			for (size_t s = 0; s < N_SIZES && want("data"); s++)
-				fprintf(stderr,
-					"  %5zu B ns: seal ours %.1f bare %.1f, open ours %.1f "
-					"bare %.1f\n",
-					sizes[s], D.r[s][D_OURS_SEAL][r], D.r[s][D_BARE_SEAL][r],
-					D.r[s][D_OURS_OPEN][r], D.r[s][D_BARE_OPEN][r]);
-		}
+		if (verbose)
+			print_round(h, r);
 	}
+}
 
-	/* Sanity: every handshake completed, no packet was dropped. */
+/* Sanity: every handshake completed, no packet was dropped. */
+static void check_no_drops(void)
+{
+	ss_peer_stats st;
+
 	ss_peer_get_stats(B.peer, &st);
 	for (int i = 0; i < SS_DROP_COUNT; i++)
 		CHECK(st.drops[i] == 0, "responder dropped packets: %s",
@@ -1375,42 +1372,52 @@ int main(int argc, char **argv)
 	for (int i = 0; i < SS_DROP_COUNT; i++)
 		CHECK(st.drops[i] == 0, "initiator dropped packets: %s",
 		      ss_err_name(SS_DROP_FIRST - i));
+}
 
-	if (only) {
-		printf("--only %s: measured, not reported\n", only);
-		goto out;
-	}
-	ini_ns = best(hs_ini, n_rounds);
-	resp_ns = best(hs_resp, n_rounds);
-	bini_ns = best(seq_ini, n_rounds);
-	bresp_ns = best(seq_resp, n_rounds);
+static void best_of_rounds(const struct hs_rounds *h, struct hs_best *b)
+{
+	b->ini = best(h->ini, n_rounds);
+	b->resp = best(h->resp, n_rounds);
+	b->bini = best(h->seq_ini, n_rounds);
+	b->bresp = best(h->seq_resp, n_rounds);
 	for (size_t i = 0; i < N_PRIMS; i++) {
 		prims[i].bare_ns = best(prims[i].r_bare, n_rounds);
-		sum_ini += prims[i].ini * prims[i].bare_ns;
-		sum_resp += prims[i].resp * prims[i].bare_ns;
-		if (detail) {
+		if (detail)
 			prims[i].wrap_ns = best(prims[i].r_wrap, n_rounds);
-			wsum_ini += prims[i].ini * prims[i].wrap_ns;
-			wsum_resp += prims[i].resp * prims[i].wrap_ns;
-		}
 	}
 	for (size_t s = 0; s < N_SIZES; s++)
 		for (int k = 0; k < D_KINDS; k++)
 			D.ns[s][k] = best(D.r[s][k], n_rounds);
+}
 
+static void report_handshake(const struct hs_best *b)
+{
 	printf("\nHandshake per role: ours = the full protocol through the public API;\n"
 	       "bare = the role's primitive operations (table below) run as one sequence,\n"
 	       "interleaved with ours handshake by handshake\n");
 	printf("  %-10s %10s %10s %10s %10s %7s\n", "role", "ours us", "ours hs/s", "bare us",
 	       "bare hs/s", "ratio");
-	printf("  %-10s %10.2f %10.0f %10.2f %10.0f %7.3f\n", "initiator", ini_ns / 1e3,
-	       1e9 / ini_ns, bini_ns / 1e3, 1e9 / bini_ns, ini_ns / bini_ns);
-	printf("  %-10s %10.2f %10.0f %10.2f %10.0f %7.3f\n", "responder", resp_ns / 1e3,
-	       1e9 / resp_ns, bresp_ns / 1e3, 1e9 / bresp_ns, resp_ns / bresp_ns);
+	printf("  %-10s %10.2f %10.0f %10.2f %10.0f %7.3f\n", "initiator", b->ini / 1e3,
+	       1e9 / b->ini, b->bini / 1e3, 1e9 / b->bini, b->ini / b->bini);
+	printf("  %-10s %10.2f %10.0f %10.2f %10.0f %7.3f\n", "responder", b->resp / 1e3,
+	       1e9 / b->resp, b->bresp / 1e3, 1e9 / b->bresp, b->resp / b->bresp);
 	printf("  initiator = INIT (ss_peer_tick) + consume RESPONSE (incl. sealing the "
 	       "keepalive);\n"
 	       "  responder = consume INIT (-> RESPONSE) + consume the keepalive.\n"
 	       "  Fake clock +1 s per handshake; cookies off on the responder.\n");
+}
+
+/* One sum row: the bare (and, with --detail, wrapped) cost of a role's primitives. */
+static void print_sum(const char *label, double sum, double wsum)
+{
+	printf("  %-36s %10.2f %5s %5s", label, sum / 1e3, "", "");
+	if (detail)
+		printf(" %10.2f %7.2f", wsum / 1e3, wsum / sum);
+}
+
+static void report_primitives(const struct hs_best *b)
+{
+	double sum_ini = 0, sum_resp = 0, wsum_ini = 0, wsum_resp = 0;
 
 	printf("\nPrimitive operations, each timed alone in a loop: raw OpenSSL EVP, algorithms\n"
 	       "fetched once, contexts and long-term keys (own and peer's) reused; ini/resp =\n"
@@ -1421,6 +1428,10 @@ int main(int argc, char **argv)
 		printf(" %10s %7s", "ss_* us", "ss/bare");
 	printf("\n");
 	for (size_t i = 0; i < N_PRIMS; i++) {
+		sum_ini += prims[i].ini * prims[i].bare_ns;
+		sum_resp += prims[i].resp * prims[i].bare_ns;
+		wsum_ini += detail ? prims[i].ini * prims[i].wrap_ns : 0;
+		wsum_resp += detail ? prims[i].resp * prims[i].wrap_ns : 0;
 		printf("  %-36s %10.3f %5u %5u", prims[i].name, prims[i].bare_ns / 1e3,
 		       prims[i].ini, prims[i].resp);
 		if (detail)
@@ -1428,19 +1439,18 @@ int main(int argc, char **argv)
 			       prims[i].wrap_ns / prims[i].bare_ns);
 		printf("\n");
 	}
-	printf("  %-36s %10.2f %5s %5s", "sum, initiator (cf. bare above)", sum_ini / 1e3, "", "");
-	if (detail)
-		printf(" %10.2f %7.2f", wsum_ini / 1e3, wsum_ini / sum_ini);
-	printf("\n  %-36s %10.2f %5s %5s", "sum, responder (cf. bare above)", sum_resp / 1e3, "",
-	       "");
-	if (detail)
-		printf(" %10.2f %7.2f", wsum_resp / 1e3, wsum_resp / sum_resp);
+	print_sum("sum, initiator (cf. bare above)", sum_ini, wsum_ini);
+	printf("\n");
+	print_sum("sum, responder (cf. bare above)", sum_resp, wsum_resp);
 	printf("\n");
 	if (detail)
 		printf("  handshake time not in the ss_* sum (protocol glue): initiator %.2f us, "
 		       "responder %.2f us\n",
-		       (ini_ns - wsum_ini) / 1e3, (resp_ns - wsum_resp) / 1e3);
+		       (b->ini - wsum_ini) / 1e3, (b->resp - wsum_resp) / 1e3);
+}
 
+static void report_data(void)
+{
 	printf("\nData path (MB = 10^6 plaintext bytes; ours = ss_peer_seal / ss_ctx_consume,\n"
 	       "bare = AES-256-GCM on a pre-keyed EVP_CIPHER_CTX, same 16-byte AAD and layout)\n");
 	printf("  %-5s %6s %10s %10s %11s %10s %10s %11s %7s\n", "op", "bytes", "ours ns",
@@ -1458,11 +1468,13 @@ int main(int argc, char **argv)
 	}
 	printf("  Ours and bare alternate. open: batches of up to 4096 distinct packets\n"
 	       "  (<= 8 MiB), sealed untimed, opened in order.\n");
+}
 
-	ratio_hs_ini = ini_ns / bini_ns;
-	ratio_hs_resp = resp_ns / bresp_ns;
-	printf("\nratio handshake_initiator %.3f (target <= 1.30)\n", ratio_hs_ini);
-	printf("ratio handshake_responder %.3f (target <= 1.30)\n", ratio_hs_resp);
+/* The lines scripts parse: '^ratio NAME VALUE'. */
+static void report_ratios(const struct hs_best *b)
+{
+	printf("\nratio handshake_initiator %.3f (target <= 1.30)\n", b->ini / b->bini);
+	printf("ratio handshake_responder %.3f (target <= 1.30)\n", b->resp / b->bresp);
 	for (int op = 0; op < 2; op++) {
 		int ko = op ? D_OURS_OPEN : D_OURS_SEAL, kb = op ? D_BARE_OPEN : D_BARE_SEAL;
 
@@ -1471,8 +1483,10 @@ int main(int argc, char **argv)
 			       D.ns[s][ko] / D.ns[s][kb],
 			       sizes[s] == 1420 ? "target <= 1.15" : "no target");
 	}
+}
 
-out:
+static void free_all(void)
+{
 	free(S_a.v);
 	free(S_b.v);
 	free(S_c.v);
@@ -1482,5 +1496,37 @@ out:
 		wrap_free();
 	bare_free();
 	pair_free();
+}
+
+int main(int argc, char **argv)
+{
+	struct hs_rounds h;
+	struct hs_best b;
+
+	parse_args(argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	pair_init();
+	bare_init();
+	if (detail)
+		wrap_init();
+	data_init();
+
+	printf("SiloSec core benchmark: %s; best of %u rounds x %" PRIu64
+	       " ms, CLOCK_MONOTONIC%s\n",
+	       OpenSSL_version(OPENSSL_VERSION), n_rounds, round_ns / 1000000,
+	       detail ? "; --detail" : "");
+	fflush(stdout);
+	run_rounds(&h);
+	check_no_drops();
+	if (only) {
+		printf("--only %s: measured, not reported\n", only);
+	} else {
+		best_of_rounds(&h, &b);
+		report_handshake(&b);
+		report_primitives(&b);
+		report_data();
+		report_ratios(&b);
+	}
+	free_all();
 	return 0;
 }

@@ -162,82 +162,119 @@ static int send_file(const char *file, const char *host, const char *port, doubl
 	return 0;
 }
 
-/* The pipeline alone: what one core can validate, without sockets or a replay file. */
-static int inproc(double secs)
+#define INPROC_N 20000
+
+static const uint8_t INPROC_SRC[4] = {10, 0, 0, 1};
+
+/* A server and a client identity, and a config allowing the client's "bench" action. */
+static int inproc_config(ss_identity **server, ss_identity **client, ss_kconf **c)
 {
 	char text[512], err[SS_KCONF_ERR_LEN], b64[SS_B64_KEY_LEN];
-	uint8_t seed[32] = {1}, seed2[32] = {2}, (*pkts)[SS_KNOCK_MAX_LEN], junk[300];
-	size_t *lens;
-	ss_identity *server, *client;
-	ss_knock_validator v;
-	ss_knock_verdict out;
-	ss_kconf *c;
-	uint8_t src[4] = {10, 0, 0, 1};
-	const long n = 20000;
-	long i, done;
-	double t0;
+	uint8_t seed[32] = {1}, seed2[32] = {2};
 
-	if (ss_identity_from_seed(&server, seed) || ss_identity_from_seed(&client, seed2))
+	if (ss_identity_from_seed(server, seed) || ss_identity_from_seed(client, seed2))
 		return 1;
-	ss_key_to_base64(ss_identity_public(client), b64);
+	ss_key_to_base64(ss_identity_public(*client), b64);
 	snprintf(text, sizeof(text),
 		 "[Server]\nPrivateKeyFile = k\nRateLimit = 1000000\nBurst = 1000000\n"
 		 "ReplayCapacity = 65536\nWindow = 3600\n[Client c]\nIdentity = %s\nActions = "
 		 "bench\n"
 		 "[Action bench]\nType = command\nCommand = /bin/true\n",
 		 b64);
-	if (ss_kconf_parse(text, strlen(text), "bench", &c, err, sizeof(err)) ||
-	    ss_knock_validator_init(&v, c, server, 1, wall_ms()))
+	return ss_kconf_parse(text, strlen(text), "bench", c, err, sizeof(err)) ? 1 : 0;
+}
+
+/* A validator whose rate limit is effectively off (1 ns per token), to time the later stages. */
+static int inproc_validator(ss_knock_validator *v, ss_kconf *c, const ss_identity *server)
+{
+	if (ss_knock_validator_init(v, c, server, 1, wall_ms()))
 		return 1;
-	/* Rate limit effectively off (1 ns per token), to time the later stages. */
-	v.rl = NULL;
-	ss_knock_validator_free(&v);
+	v->rl = NULL;
+	ss_knock_validator_free(v);
 	c->rate = 1000000000;
 	c->burst = 1000000000;
-	if (ss_knock_validator_init(&v, c, server, 1, wall_ms()))
-		return 1;
-	pkts = malloc((size_t)n * sizeof(*pkts));
-	lens = malloc((size_t)n * sizeof(*lens));
-	for (i = 0; i < n; i++) {
+	return ss_knock_validator_init(v, c, server, 1, wall_ms()) ? 1 : 0;
+}
+
+static int seal_valid(uint8_t (*pkts)[SS_KNOCK_MAX_LEN], size_t *lens, const ss_identity *client,
+		      const ss_identity *server)
+{
+	for (long i = 0; i < INPROC_N; i++) {
 		ss_knock_req req = {.action = "bench",
 				    .timestamp_ms = wall_ms(),
 				    .src_family = AF_INET,
-				    .src_addr = src};
+				    .src_addr = INPROC_SRC};
 
 		if (ss_knock_seal(pkts[i], SS_KNOCK_MAX_LEN, &lens[i], client,
 				  ss_identity_public(server), &req, ss_random_system, NULL))
 			return 1;
 	}
-	t0 = now();
-	for (done = 0; done < n && now() - t0 < secs; done++)
-		if (ss_knock_validate(&v, pkts[done], lens[done], AF_INET, src, 0, wall_ms(), &out))
-			return 1;
-	printf("inproc valid: %.0f knocks/s (full pipeline, no replay file)\n",
-	       (double)done / (now() - t0));
+	return 0;
+}
+
+/* Valid knocks per second through the full pipeline, or -1 if one is refused. */
+static double valid_rate(ss_knock_validator *v, uint8_t (*pkts)[SS_KNOCK_MAX_LEN],
+			 const size_t *lens, double secs)
+{
+	ss_knock_verdict out;
+	double t0 = now();
+	long done;
+
+	for (done = 0; done < INPROC_N && now() - t0 < secs; done++)
+		if (ss_knock_validate(v, pkts[done], lens[done], AF_INET, INPROC_SRC, 0, wall_ms(),
+				      &out))
+			return -1;
+	return (double)done / (now() - t0);
+}
+
+/* Junk datagrams dropped per second, or -1 if one is accepted. */
+static double junk_rate(ss_knock_validator *v, const uint8_t *junk, size_t len, double secs)
+{
+	ss_knock_verdict out;
+	double t0 = now();
+	long done;
+
+	for (done = 0; now() - t0 < secs; done += 1000)
+		for (long i = 0; i < 1000; i++)
+			if (ss_knock_validate(v, junk, len, AF_INET, INPROC_SRC, 0, 0, &out) == 0)
+				return -1;
+	return (double)done / (now() - t0);
+}
+
+/* The pipeline alone: what one core can validate, without sockets or a replay file. */
+static int inproc(double secs)
+{
+	uint8_t(*pkts)[SS_KNOCK_MAX_LEN] = malloc((size_t)INPROC_N * sizeof(*pkts)), junk[300];
+	size_t *lens = malloc((size_t)INPROC_N * sizeof(*lens));
+	ss_identity *server, *client;
+	ss_knock_validator v;
+	ss_kconf *c;
+	double rate;
+
+	if (inproc_config(&server, &client, &c) || inproc_validator(&v, c, server) ||
+	    seal_valid(pkts, lens, client, server))
+		return 1;
+	rate = valid_rate(&v, pkts, lens, secs);
+	if (rate < 0)
+		return 1;
+	printf("inproc valid: %.0f knocks/s (full pipeline, no replay file)\n", rate);
 	ss_random_system(NULL, junk, sizeof(junk));
 	junk[0] = SS_MSG_KNOCK;
 	junk[1] = SS_VERSION;
 	junk[2] = junk[3] = 0;
-	t0 = now();
-	for (done = 0; now() - t0 < secs / 2; done += 1000)
-		for (i = 0; i < 1000; i++)
-			if (ss_knock_validate(&v, junk, sizeof(junk), AF_INET, src, 0, 0, &out) ==
-			    0)
-				return 1;
-	printf("inproc junk, MAC check (rate limit off): %.0f/s\n", (double)done / (now() - t0));
+	rate = junk_rate(&v, junk, sizeof(junk), secs / 2);
+	if (rate < 0)
+		return 1;
+	printf("inproc junk, MAC check (rate limit off): %.0f/s\n", rate);
 	ss_knock_validator_free(&v);
 	c->rate = 2;
 	c->burst = 5;
 	if (ss_knock_validator_init(&v, c, server, 1, wall_ms()))
 		return 1;
-	t0 = now();
-	for (done = 0; now() - t0 < secs / 2; done += 1000)
-		for (i = 0; i < 1000; i++)
-			if (ss_knock_validate(&v, junk, sizeof(junk), AF_INET, src, 0, 0, &out) ==
-			    0)
-				return 1;
-	printf("inproc junk, one source over its rate limit: %.0f/s\n",
-	       (double)done / (now() - t0));
+	rate = junk_rate(&v, junk, sizeof(junk), secs / 2);
+	if (rate < 0)
+		return 1;
+	printf("inproc junk, one source over its rate limit: %.0f/s\n", rate);
 	ss_knock_validator_free(&v);
 	ss_kconf_free(c);
 	free(pkts);

@@ -24,6 +24,7 @@
 #include <silosec/stream.h>
 
 #include "cli.h"
+#include "common/wipe.h"
 
 #define IO_BUF (256 * 1024)
 #define MAX_PEERS 64
@@ -259,122 +260,311 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 }
 
 /*
- * The data loop: stdin to the stream, the stream to stdout, until both directions have
- * ended with an authenticated close. Returns the exit status.
+ * The data loop moves each direction through OPEN -> DRAINING -> CLOSED. Sending (stdin
+ * to the peer): OPEN while stdin gives data; DRAINING once stdin ended and our
+ * authenticated close is queued; CLOSED when it is out and the socket is shut for
+ * writing. Receiving (the peer to stdout) has no draining step: what verifies is
+ * written at once, and the peer's authenticated close makes it CLOSED.
+ */
+enum dir_state { DIR_OPEN, DIR_DRAINING, DIR_CLOSED };
+
+/* A local failure (poll, stdin, stdout), already reported; stream errors are negative. */
+#define PUMP_FAILED 1
+
+struct pump {
+	ss_stream *s;
+	int fd;
+	enum dir_state tx, rx;
+	uint8_t *in, *out; /* plaintext: wiped before they are freed */
+	size_t in_len, in_off;
+	struct progress pr;
+};
+
+static bool pump_done(const struct pump *p)
+{
+	return p->tx == DIR_CLOSED && p->rx == DIR_CLOSED && !ss_stream_want_write(p->s);
+}
+
+/* Stdin is read only once what was read before has gone into the stream. */
+static int pump_poll(const struct pump *p, struct pollfd fds[2])
+{
+	bool pending = p->in_off < p->in_len;
+
+	fds[0] = (struct pollfd){.fd = STDIN_FILENO};
+	fds[1] = (struct pollfd){.fd = p->fd};
+	if (p->tx == DIR_OPEN && !pending)
+		fds[0].events = POLLIN;
+	else
+		fds[0].fd = -1;
+	fds[1].events = (short)((p->rx == DIR_OPEN ? POLLIN : 0) |
+				(ss_stream_want_write(p->s) || pending ? POLLOUT : 0));
+	if (poll(fds, 2, p->pr.on ? 500 : -1) < 0 && errno != EINTR) {
+		fprintf(stderr, "%s: cat: poll: %s\n", prog, strerror(errno));
+		return PUMP_FAILED;
+	}
+	return 0;
+}
+
+static int tx_read(struct pump *p, bool *eof)
+{
+	ssize_t n = read(STDIN_FILENO, p->in, IO_BUF);
+
+	if (n < 0 && errno != EINTR && errno != EAGAIN) {
+		fprintf(stderr, "%s: cat: stdin: %s\n", prog, strerror(errno));
+		return PUMP_FAILED;
+	}
+	*eof = n == 0;
+	if (n > 0) {
+		p->in_off = 0;
+		p->in_len = (size_t)n;
+	}
+	return 0;
+}
+
+static int again_is_ok(int ret)
+{
+	return ret == SS_ERR_AGAIN ? 0 : ret;
+}
+
+/* What stdin gave goes into the stream; otherwise what the stream holds goes out. */
+static int tx_send(struct pump *p)
+{
+	size_t sent;
+	int ret;
+
+	if (p->in_off < p->in_len) {
+		ret = ss_stream_send(p->s, 0, p->in + p->in_off, p->in_len - p->in_off, &sent);
+		p->in_off += sent;
+		return again_is_ok(ret);
+	}
+	if (ss_stream_want_write(p->s))
+		return again_is_ok(ss_stream_flush(p->s));
+	return 0;
+}
+
+/* OPEN -> DRAINING: stdin ended, our authenticated close is queued. */
+static int tx_end(struct pump *p)
+{
+	int ret = again_is_ok(ss_stream_close(p->s));
+
+	if (!ret)
+		p->tx = DIR_DRAINING;
+	return ret;
+}
+
+/* DRAINING -> CLOSED: the close frame is out, a plain FIN follows. */
+static void tx_drained(struct pump *p)
+{
+	if (p->tx == DIR_DRAINING && !ss_stream_want_write(p->s)) {
+		shutdown(p->fd, SHUT_WR);
+		p->tx = DIR_CLOSED;
+	}
+}
+
+/* OPEN -> CLOSED on the peer's authenticated close. */
+static int rx_recv(struct pump *p)
+{
+	while (p->rx == DIR_OPEN) {
+		ss_stream_info info;
+		size_t got;
+		int ret =
+			ss_stream_recv(p->s, p->out, SS_STREAM_DEFAULT_RECV_FRAME, &got, &info, 0);
+
+		/* Whatever came back verified is written, even next to an error. */
+		if (got && write_all(STDOUT_FILENO, p->out, got)) {
+			fprintf(stderr, "%s: cat: stdout: %s\n", prog, strerror(errno));
+			return PUMP_FAILED;
+		}
+		if (info.eof)
+			p->rx = DIR_CLOSED;
+		if (ret)
+			return again_is_ok(ret);
+	}
+	return 0;
+}
+
+/* One round after poll: read, send, close, shut, receive, in that order. */
+static int pump_step(struct pump *p, const struct pollfd fds[2])
+{
+	bool eof = false;
+	int ret;
+
+	progress_show(&p->pr, p->s, false);
+	if (fds[0].revents && (ret = tx_read(p, &eof)))
+		return ret;
+	if ((ret = tx_send(p)))
+		return ret;
+	/* Stdin is read only when nothing is pending, so at its end all was sent. */
+	if (eof && (ret = tx_end(p)))
+		return ret;
+	tx_drained(p);
+	if ((fds[1].revents & (POLLIN | POLLHUP | POLLERR)) && (ret = rx_recv(p)))
+		return ret;
+	/* Receiving flushes pending output too: our close may have gone out there. */
+	tx_drained(p);
+	return 0;
+}
+
+static void pump_report(struct pump *p, int ret)
+{
+	ss_stream_stats st;
+
+	ss_stream_get_stats(p->s, &st);
+	progress_show(&p->pr, p->s, true);
+	if (ret == SS_ERR_TRUNCATED)
+		fprintf(stderr,
+			"%s: cat: connection cut before the peer's authenticated close: "
+			"output incomplete (%llu bytes verified)\n",
+			prog, (unsigned long long)st.bytes_received);
+	else if (ret == SS_ERR_DECRYPT || ret == SS_ERR_MALFORMED)
+		fprintf(stderr,
+			"%s: cat: integrity failure: %s (%s); stream aborted after %llu "
+			"verified bytes\n",
+			prog, ss_strerror(ret), ss_err_name(ret),
+			(unsigned long long)st.bytes_received);
+	else
+		die("stream", ret);
+}
+
+/*
+ * Stdin to the stream, the stream to stdout, until both directions have ended with an
+ * authenticated close. Returns the exit status.
  */
 static int pump(ss_stream *s, int fd, const struct opts *o)
 {
-	uint8_t *inbuf = malloc(IO_BUF), *outbuf = malloc(SS_STREAM_DEFAULT_RECV_FRAME);
-	size_t in_len = 0, in_off = 0;
-	bool stdin_done = false, tx_closed = false, rx_done = false, shut = false;
-	struct progress pr = {.on = o->progress && isatty(STDERR_FILENO)};
-	int status = 1, ret = 0;
+	struct pump p = {.s = s, .fd = fd, .tx = DIR_OPEN, .rx = DIR_OPEN};
+	struct pollfd fds[2];
+	int ret = 0;
 
-	pr.start = pr.last = now_s();
-	if (!inbuf || !outbuf) {
+	p.in = malloc(IO_BUF);
+	p.out = malloc(SS_STREAM_DEFAULT_RECV_FRAME);
+	p.pr.on = o->progress && isatty(STDERR_FILENO);
+	p.pr.start = p.pr.last = now_s();
+	if (!p.in || !p.out) {
 		fprintf(stderr, "%s: cat: out of memory\n", prog);
-		goto out;
+		ret = PUMP_FAILED;
 	}
-	while (!(tx_closed && !ss_stream_want_write(s) && rx_done)) {
-		struct pollfd p[2] = {{.fd = STDIN_FILENO}, {.fd = fd}};
-
-		if (!stdin_done && in_off == in_len)
-			p[0].events = POLLIN;
-		else
-			p[0].fd = -1;
-		p[1].events = (rx_done ? 0 : POLLIN) |
-			      (ss_stream_want_write(s) || in_off < in_len ? POLLOUT : 0);
-		if (poll(p, 2, pr.on ? 500 : -1) < 0 && errno != EINTR) {
-			fprintf(stderr, "%s: cat: poll: %s\n", prog, strerror(errno));
-			goto out;
-		}
-		progress_show(&pr, s, false);
-		if (p[0].revents) {
-			ssize_t n = read(STDIN_FILENO, inbuf, IO_BUF);
-
-			if (n < 0 && errno != EINTR && errno != EAGAIN) {
-				fprintf(stderr, "%s: cat: stdin: %s\n", prog, strerror(errno));
-				goto out;
-			}
-			if (n == 0)
-				stdin_done = true;
-			if (n > 0) {
-				in_off = 0;
-				in_len = (size_t)n;
-			}
-		}
-		if (in_off < in_len) {
-			size_t sent;
-
-			ret = ss_stream_send(s, 0, inbuf + in_off, in_len - in_off, &sent);
-			in_off += sent;
-			if (ret && ret != SS_ERR_AGAIN)
-				break;
-		} else if (ss_stream_want_write(s)) {
-			ret = ss_stream_flush(s);
-			if (ret && ret != SS_ERR_AGAIN)
-				break;
-		}
-		if (stdin_done && in_off == in_len && !tx_closed) {
-			ret = ss_stream_close(s);
-			if (ret && ret != SS_ERR_AGAIN)
-				break;
-			tx_closed = true;
-		}
-		if (tx_closed && !shut && !ss_stream_want_write(s)) {
-			shutdown(fd, SHUT_WR); /* the close frame is out: a plain FIN follows */
-			shut = true;
-		}
-		while (!rx_done && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			ss_stream_info info;
-			size_t got;
-
-			ret = ss_stream_recv(s, outbuf, SS_STREAM_DEFAULT_RECV_FRAME, &got, &info,
-					     0);
-			/* Whatever came back verified is written, even next to an error. */
-			if (got && write_all(STDOUT_FILENO, outbuf, got)) {
-				fprintf(stderr, "%s: cat: stdout: %s\n", prog, strerror(errno));
-				goto out;
-			}
-			if (info.eof)
-				rx_done = true;
-			if (ret == SS_ERR_AGAIN) {
-				ret = 0;
-				break;
-			}
-			if (ret)
-				break;
-		}
-		if (ret && ret != SS_ERR_AGAIN)
-			break;
-		ret = 0;
+	while (!ret && !pump_done(&p)) {
+		ret = pump_poll(&p, fds);
+		if (!ret)
+			ret = pump_step(&p, fds);
 	}
-	if (ret) {
-		ss_stream_stats st;
+	if (ret && ret != PUMP_FAILED)
+		pump_report(&p, ret);
+	else if (!ret)
+		progress_show(&p.pr, s, true);
+	if (p.in)
+		ss_wipe(p.in, IO_BUF);
+	if (p.out)
+		ss_wipe(p.out, SS_STREAM_DEFAULT_RECV_FRAME);
+	free(p.in);
+	free(p.out);
+	return ret ? 1 : 0;
+}
 
-		ss_stream_get_stats(s, &st);
-		progress_show(&pr, s, true);
-		if (ret == SS_ERR_TRUNCATED)
-			fprintf(stderr,
-				"%s: cat: connection cut before the peer's authenticated close: "
-				"output incomplete (%llu bytes verified)\n",
-				prog, (unsigned long long)st.bytes_received);
-		else if (ret == SS_ERR_DECRYPT || ret == SS_ERR_MALFORMED)
-			fprintf(stderr,
-				"%s: cat: integrity failure: %s (%s); stream aborted after %llu "
-				"verified bytes\n",
-				prog, ss_strerror(ret), ss_err_name(ret),
-				(unsigned long long)st.bytes_received);
-		else
-			die("stream", ret);
-		goto out;
+static int add_peer(struct opts *o, const char *arg)
+{
+	if (o->npeers == MAX_PEERS) {
+		fprintf(stderr, "%s: cat: at most %d --peer\n", prog, MAX_PEERS);
+		return 2;
 	}
-	progress_show(&pr, s, true);
-	status = 0;
-out:
-	free(inbuf);
-	free(outbuf);
-	return status;
+	if (ss_key_from_base64(arg, o->peers[o->npeers])) {
+		fprintf(stderr, "%s: cat: --peer '%s' is not an identity\n", prog, arg);
+		return 2;
+	}
+	if (ss_identity_check_pub(o->peers[o->npeers])) {
+		fprintf(stderr, "%s: cat: --peer '%s': %s\n", prog, arg,
+			ss_strerror(SS_ERR_BAD_KEY));
+		return 2;
+	}
+	o->npeers++;
+	return 0;
+}
+
+/* A whole decimal number in 1..max, or -1 after saying so: "--frame: 1 to N bytes". */
+static long in_range(const char *arg, long max, const char *opt, const char *unit)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*end || v < 1 || v > max) {
+		fprintf(stderr, "%s: cat: %s: 1 to %ld %s\n", prog, opt, max, unit);
+		return -1;
+	}
+	return v;
+}
+
+/* The switch an option without argument turns on, if it is one. */
+static bool *flag_of(struct opts *o, int c)
+{
+	switch (c) {
+	case 'l':
+		return &o->listen;
+	case 'P':
+		return &o->progress;
+	case 'v':
+		return &o->verbose;
+	case 'A':
+		return &o->any;
+	default:
+		return NULL;
+	}
+}
+
+/* One option: 0, 2 on a usage error, -1 after --help. */
+static int apply_opt(struct opts *o, int c, const char *arg)
+{
+	bool *flag = flag_of(o, c);
+	long v;
+
+	if (flag) {
+		*flag = true;
+		return 0;
+	}
+	switch (c) {
+	case 'k':
+		o->key = arg;
+		return 0;
+	case 'p':
+		return add_peer(o, arg);
+	case 'K':
+		o->known_hosts = arg;
+		return 0;
+	case 'f':
+		v = in_range(arg, SS_STREAM_DEFAULT_RECV_FRAME, "--frame", "bytes");
+		if (v < 0)
+			return 2;
+		o->frame = (uint32_t)v;
+		return 0;
+	case 'w':
+		v = in_range(arg, 86400, "--timeout", "seconds");
+		if (v < 0)
+			return 2;
+		o->timeout_s = (int)v;
+		return 0;
+	case 'h':
+		cat_usage(stdout);
+		return -1;
+	default:
+		cat_usage(stderr);
+		return 2;
+	}
+}
+
+/* Whom to trust is said exactly one way. */
+static int check_trust(const struct opts *o)
+{
+	if (!o->npeers && !o->known_hosts && !(o->any && o->listen)) {
+		fprintf(stderr,
+			"%s: cat: say whom to trust: --peer IDENTITY or --known-hosts FILE%s\n",
+			prog, o->listen ? " (or --any)" : "");
+		return 2;
+	}
+	if (o->npeers && o->known_hosts) {
+		fprintf(stderr, "%s: cat: --peer and --known-hosts exclude each other\n", prog);
+		return 2;
+	}
+	return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -392,100 +582,102 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	char *end;
-	long v;
-	int c;
+	int c, ret;
 
 	o->timeout_s = 10;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "k:p:K:lw:vh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			o->key = optarg;
-			break;
-		case 'p':
-			if (o->npeers == MAX_PEERS) {
-				fprintf(stderr, "%s: cat: at most %d --peer\n", prog, MAX_PEERS);
-				return 2;
-			}
-			if (ss_key_from_base64(optarg, o->peers[o->npeers])) {
-				fprintf(stderr, "%s: cat: --peer '%s' is not an identity\n", prog,
-					optarg);
-				return 2;
-			}
-			if (ss_identity_check_pub(o->peers[o->npeers])) {
-				fprintf(stderr, "%s: cat: --peer '%s': %s\n", prog, optarg,
-					ss_strerror(SS_ERR_BAD_KEY));
-				return 2;
-			}
-			o->npeers++;
-			break;
-		case 'K':
-			o->known_hosts = optarg;
-			break;
-		case 'l':
-			o->listen = true;
-			break;
-		case 'P':
-			o->progress = true;
-			break;
-		case 'f':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > (long)SS_STREAM_DEFAULT_RECV_FRAME) {
-				fprintf(stderr, "%s: cat: --frame: 1 to %u bytes\n", prog,
-					SS_STREAM_DEFAULT_RECV_FRAME);
-				return 2;
-			}
-			o->frame = (uint32_t)v;
-			break;
-		case 'w':
-			v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 86400) {
-				fprintf(stderr, "%s: cat: --timeout: 1 to 86400 seconds\n", prog);
-				return 2;
-			}
-			o->timeout_s = (int)v;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'A':
-			o->any = true;
-			break;
-		case 'h':
-			cat_usage(stdout);
-			return -1;
-		default:
-			cat_usage(stderr);
-			return 2;
-		}
+		ret = apply_opt(o, c, optarg);
+		if (ret)
+			return ret;
 	}
 	if (optind != argc - 1 || !o->key) {
 		cat_usage(stderr);
 		return 2;
 	}
 	o->addr = argv[optind];
-	if (!o->npeers && !o->known_hosts && !(o->any && o->listen)) {
+	return check_trust(o);
+}
+
+/* The TCP connection, made or accepted; name becomes the peer's name for messages. */
+static int open_connection(const struct opts *o, char *name, size_t namelen)
+{
+	int fd, one = 1;
+
+	snprintf(name, namelen, "%s", o->addr);
+	fd = o->listen ? tcp_accept(o->addr, name, namelen) : tcp_connect(o->addr, o->timeout_s);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
+
+static int open_stream(ss_stream **s, const struct opts *o, ss_identity *id, const char *name,
+		       int fd)
+{
+	ss_stream_config cfg = {0};
+
+	cfg.identity = id;
+	cfg.initiator = !o->listen;
+	cfg.peers = (const uint8_t(*)[SS_IDENTITY_LEN])o->peers;
+	cfg.npeers = o->npeers;
+	cfg.known_hosts = o->known_hosts;
+	cfg.peer_name = name;
+	cfg.accept_any = o->any;
+	cfg.max_frame = o->frame;
+	cfg.timeout_ms = -1;
+	return ss_stream_new_fd(s, &cfg, fd);
+}
+
+static void handshake_failed(const struct opts *o, const char *name, int ret)
+{
+	if (ret == SS_ERR_IDENTITY)
 		fprintf(stderr,
-			"%s: cat: say whom to trust: --peer IDENTITY or --known-hosts FILE%s\n",
-			prog, o->listen ? " (or --any)" : "");
-		return 2;
-	}
-	if (o->npeers && o->known_hosts) {
-		fprintf(stderr, "%s: cat: --peer and --known-hosts exclude each other\n", prog);
-		return 2;
-	}
-	return 0;
+			"%s: cat: %s: authentication failed: the peer's identity is not "
+			"the "
+			"one expected%s (SS_ERR_IDENTITY)\n",
+			prog, name,
+			o->known_hosts ? " (it changed since it was pinned: possible "
+					 "attack; `silosec trust FILE forget NAME` if expected)"
+				       : "");
+	else if (ret == SS_ERR_TRUNCATED)
+		fprintf(stderr,
+			"%s: cat: %s: handshake failed: the peer closed the connection "
+			"(it does not accept our identity, or is not SiloSec)\n",
+			prog, name);
+	else if (ret == SS_ERR_MAC1 && o->listen)
+		fprintf(stderr,
+			"%s: cat: %s: authentication failed: the client expects another "
+			"identity than ours (SS_ERR_MAC1)\n",
+			prog, name);
+	else if (ret == SS_ERR_PEER_SLOW)
+		fprintf(stderr, "%s: cat: %s: handshake timed out\n", prog, name);
+	else
+		fprintf(stderr, "%s: cat: %s: authentication failed: %s (%s)\n", prog, name,
+			ss_strerror(ret), ss_err_name(ret));
+}
+
+static void announce_peer(const ss_stream *s, const struct opts *o, const char *name)
+{
+	char b64[SS_B64_KEY_LEN], fp[SS_FINGERPRINT_LEN];
+
+	ss_key_to_base64(ss_stream_peer_identity(s), b64);
+	ss_fingerprint(ss_stream_peer_identity(s), fp);
+	if (ss_stream_peer_learned(s))
+		fprintf(stderr, "%s: cat: %s: new identity %s (%s) pinned in %s\n", prog, name, b64,
+			fp, o->known_hosts);
+	else if (o->verbose || (o->any && !o->npeers && !o->known_hosts))
+		fprintf(stderr, "%s: cat: %s: peer %s (%s)\n", prog, name, b64, fp);
 }
 
 int cmd_cat(int argc, char **argv)
 {
 	struct opts o = {0};
-	ss_stream_config cfg = {0};
 	ss_identity *id = NULL;
 	ss_stream *s = NULL;
-	char name[300], b64[SS_B64_KEY_LEN], fp[SS_FINGERPRINT_LEN];
-	int fd = -1, ret, status = 1, one = 1;
+	char name[300];
+	int fd = -1, ret, status = 1;
 
 	ret = parse_opts(argc, argv, &o);
 	if (ret)
@@ -497,62 +689,20 @@ int cmd_cat(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(name, sizeof(name), "%s", o.addr);
-	fd = o.listen ? tcp_accept(o.addr, name, sizeof(name)) : tcp_connect(o.addr, o.timeout_s);
+	fd = open_connection(&o, name, sizeof(name));
 	if (fd < 0)
 		goto out;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	cfg.identity = id;
-	cfg.initiator = !o.listen;
-	cfg.peers = (const uint8_t(*)[SS_IDENTITY_LEN])o.peers;
-	cfg.npeers = o.npeers;
-	cfg.known_hosts = o.known_hosts;
-	cfg.peer_name = name;
-	cfg.accept_any = o.any;
-	cfg.max_frame = o.frame;
-	cfg.timeout_ms = -1;
-	ret = ss_stream_new_fd(&s, &cfg, fd);
+	ret = open_stream(&s, &o, id, name, fd);
 	if (ret) {
 		die("creating stream", ret);
 		goto out;
 	}
 	ret = handshake(s, fd, o.timeout_s);
 	if (ret) {
-		if (ret == SS_ERR_IDENTITY)
-			fprintf(stderr,
-				"%s: cat: %s: authentication failed: the peer's identity is not "
-				"the "
-				"one expected%s (SS_ERR_IDENTITY)\n",
-				prog, name,
-				o.known_hosts
-					? " (it changed since it was pinned: possible "
-					  "attack; `silosec trust FILE forget NAME` if expected)"
-					: "");
-		else if (ret == SS_ERR_TRUNCATED)
-			fprintf(stderr,
-				"%s: cat: %s: handshake failed: the peer closed the connection "
-				"(it does not accept our identity, or is not SiloSec)\n",
-				prog, name);
-		else if (ret == SS_ERR_MAC1 && o.listen)
-			fprintf(stderr,
-				"%s: cat: %s: authentication failed: the client expects another "
-				"identity than ours (SS_ERR_MAC1)\n",
-				prog, name);
-		else if (ret == SS_ERR_PEER_SLOW)
-			fprintf(stderr, "%s: cat: %s: handshake timed out\n", prog, name);
-		else
-			fprintf(stderr, "%s: cat: %s: authentication failed: %s (%s)\n", prog, name,
-				ss_strerror(ret), ss_err_name(ret));
+		handshake_failed(&o, name, ret);
 		goto out;
 	}
-	ss_key_to_base64(ss_stream_peer_identity(s), b64);
-	ss_fingerprint(ss_stream_peer_identity(s), fp);
-	if (ss_stream_peer_learned(s))
-		fprintf(stderr, "%s: cat: %s: new identity %s (%s) pinned in %s\n", prog, name, b64,
-			fp, o.known_hosts);
-	else if (o.verbose || (o.any && !o.npeers && !o.known_hosts))
-		fprintf(stderr, "%s: cat: %s: peer %s (%s)\n", prog, name, b64, fp);
+	announce_peer(s, &o, name);
 	status = pump(s, fd, &o);
 out:
 	ss_stream_free(s);

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "common/crypto.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
-#include <openssl/sha.h>
 
 #include <silosec/error.h>
 
@@ -21,17 +21,35 @@ int ss_ct_equal(const void *a, const void *b, size_t len)
 	return CRYPTO_memcmp(a, b, len) == 0;
 }
 
+/*
+ * SHA-256 fetched once: EVP_sha256() would look the implementation up again at every
+ * init (measured: 806 ns against 342 ns per short hash). OpenSSL 3.0 has no
+ * allocation-free EVP digest (init and copy both allocate the provider's state), and no
+ * caller is on the packet path: handshakes, setup, fingerprints and knock key
+ * derivation, each of which allocates for its public-key work anyway.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 int ss_sha256(uint8_t out[SS_HASH_LEN], const void *a, size_t alen, const void *b, size_t blen,
 	      const void *c, size_t clen)
 {
-	SHA256_CTX s;
+	EVP_MD_CTX *s;
 	int ok;
 
-	/* The SHA256_* API is deprecated in 3.0 but allocation-free; EVP would allocate. */
-	ok = SHA256_Init(&s) && (!alen || SHA256_Update(&s, a, alen)) &&
-	     (!blen || SHA256_Update(&s, b, blen)) && (!clen || SHA256_Update(&s, c, clen)) &&
-	     SHA256_Final(out, &s);
-	ss_wipe(&s, sizeof(s));
+	if (pthread_once(&sha256_once, sha256_fetch) || !sha256_md)
+		return SS_ERR_CRYPTO;
+	s = EVP_MD_CTX_new();
+	/* Freeing the context cleanses OpenSSL's copy of the state. */
+	ok = s && EVP_DigestInit_ex(s, sha256_md, NULL) &&
+	     (!alen || EVP_DigestUpdate(s, a, alen)) && (!blen || EVP_DigestUpdate(s, b, blen)) &&
+	     (!clen || EVP_DigestUpdate(s, c, clen)) && EVP_DigestFinal_ex(s, out, NULL);
+	EVP_MD_CTX_free(s);
 	return ok ? 0 : SS_ERR_CRYPTO;
 }
 
