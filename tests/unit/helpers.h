@@ -37,6 +37,8 @@ typedef struct test_node {
 /* Two nodes A (10.0.0.1:5000) and B (10.0.0.2:6000) that know each other. */
 void test_pair_init(test_node *a, test_node *b);
 void test_pair_free(test_node *a, test_node *b);
+/* The identity derived from label, as test_node_init derives its nodes' identities. */
+ss_identity *test_identity(const char *label);
 void test_node_init(test_node *n, const char *label, uint32_t max_peers);
 void test_node_free(test_node *n);
 void test_advance(test_node *a, test_node *b, uint64_t ns);
@@ -44,7 +46,7 @@ void test_advance(test_node *a, test_node *b, uint64_t ns);
 /* Run a full handshake a -> b -> a (-> b keepalive); asserts success. */
 void test_handshake(test_node *a, test_node *b);
 /* Seal on from, open on to, assert the plaintext arrives. */
-void test_send(test_node *from, test_node *to, const char *msg);
+void test_send(test_node *from, test_node *to, const char *text);
 
 void test_flow_v4(ss_flow *f, uint32_t local, uint16_t lport, uint32_t remote, uint16_t rport,
 		  uint8_t proto);

@@ -16,26 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helpers.h"
+#include "drive.h"
 
 #include "common/crypto.h"
 #include "common/endian.h"
 #include "internal.h"
 
 #define SNAP_MAX 8
-
-#define assert_code(got, want)                                                                     \
-	do {                                                                                       \
-		int g_ = (got), w_ = (want);                                                       \
-		if (g_ != w_)                                                                      \
-			fail_msg("%s:%d: got %s (%d), want %s (%d)", __FILE__, __LINE__,           \
-				 ss_err_name(g_), g_, ss_err_name(w_), w_);                        \
-	} while (0)
-
-typedef struct msg {
-	size_t len;
-	uint8_t b[SS_MAX_PACKET];
-} msg;
 
 static uint8_t g_out[SS_MAX_PACKET];
 static const uint8_t zero_id[SS_IDENTITY_LEN];
@@ -102,20 +89,6 @@ static void drops_assert_one(const struct drops *before, const ss_ctx *ctx, int 
 	}
 	if (moved != 1)
 		fail_msg("%d drop counters moved for %s, want exactly 1", moved, ss_err_name(code));
-}
-
-static int total_drops(const ss_ctx *ctx)
-{
-	struct drops d;
-	uint64_t sum = 0;
-
-	drops_take(&d, ctx);
-	for (int i = 0; i < SS_DROP_COUNT; i++) {
-		sum += d.ctx[i];
-		for (size_t p = 0; p < d.n; p++)
-			sum += d.peer[p][i];
-	}
-	return (int)sum;
 }
 
 /* ---- whole-state snapshots ---- */
@@ -239,14 +212,6 @@ static void expect_drop(test_node *n, const ss_flow *f, const uint8_t *p, size_t
 	assert_ptr_equal(w, attributed);
 }
 
-static int consume(test_node *n, const ss_flow *f, const msg *in, msg *out, ss_result *res)
-{
-	int ret = ss_ctx_consume(n->ctx, f, in->b, in->len, out->b, sizeof(out->b), res);
-
-	out->len = ret ? 0 : res->len;
-	return ret;
-}
-
 /* Under load: the INIT is answered with a COOKIE REPLY, counted as SS_ERR_COOKIE. */
 static void expect_cookie_reply(test_node *n, const ss_flow *f, const msg *init, msg *out)
 {
@@ -257,7 +222,7 @@ static void expect_cookie_reply(test_node *n, const ss_flow *f, const msg *init,
 
 	drops_take(&d, n->ctx);
 	ss_ctx_get_stats(n->ctx, &before);
-	assert_code(consume(n, f, init, out, &res), 0);
+	assert_code(consume_on(n, f, init, out, &res), 0);
 	assert_int_equal(res.kind, SS_RESULT_REPLY);
 	assert_int_equal(res.len, SS_COOKIE_MSG_LEN);
 	assert_int_equal(out->b[0], SS_MSG_COOKIE);
@@ -266,98 +231,6 @@ static void expect_cookie_reply(test_node *n, const ss_flow *f, const msg *init,
 	assert_null(w);
 	ss_ctx_get_stats(n->ctx, &after);
 	assert_int_equal(after.cookies_sent, before.cookies_sent + 1);
-}
-
-/* ---- handshake steps ---- */
-
-struct hs_msgs {
-	msg init, resp, ka;
-};
-
-static void start_init(test_node *a, msg *init)
-{
-	enum ss_tick_kind kind;
-	ss_flow f;
-
-	ss_peer_want_handshake(a->peer);
-	assert_code(ss_peer_tick(a->ctx, a->peer, init->b, sizeof(init->b), &init->len, &f, &kind),
-		    0);
-	assert_int_equal(kind, SS_TICK_HANDSHAKE);
-	assert_int_equal(init->len, SS_INIT_LEN);
-}
-
-static void respond(test_node *b, const msg *init, msg *resp)
-{
-	ss_result res;
-
-	assert_code(consume(b, &b->flow, init, resp, &res), 0);
-	assert_int_equal(res.kind, SS_RESULT_REPLY);
-	assert_int_equal(res.len, SS_RESP_LEN);
-	assert_ptr_equal(res.peer, b->peer);
-}
-
-static void finish(test_node *a, const msg *resp, msg *ka)
-{
-	ss_result res;
-
-	assert_code(consume(a, &a->flow, resp, ka, &res), 0);
-	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
-	assert_int_equal(res.kind, SS_RESULT_REPLY);
-	assert_int_equal(res.len, SS_DATA_OVERHEAD);
-}
-
-static void confirm(test_node *b, const msg *ka)
-{
-	ss_result res;
-	msg out;
-
-	assert_code(consume(b, &b->flow, ka, &out, &res), 0);
-	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
-	assert_true(res.flags & SS_RESULT_F_KEEPALIVE);
-}
-
-static void handshake_capture(test_node *a, test_node *b, struct hs_msgs *m)
-{
-	start_init(a, &m->init);
-	respond(b, &m->init, &m->resp);
-	finish(a, &m->resp, &m->ka);
-	confirm(b, &m->ka);
-	assert_true(ss_peer_has_session(a->peer));
-	assert_true(ss_peer_has_session(b->peer));
-}
-
-static void seal(test_node *n, const void *pt, size_t len, msg *m)
-{
-	assert_code(ss_peer_seal(n->ctx, n->peer, pt, len, m->b, sizeof(m->b), &m->len, NULL), 0);
-	assert_int_equal(m->len, len + SS_DATA_OVERHEAD);
-}
-
-static void seal_str(test_node *n, const char *s, msg *m)
-{
-	seal(n, s, strlen(s), m);
-}
-
-/* m must open at n (on n's flow) and deliver exactly pt. */
-static void open_ok(test_node *n, const msg *m, const void *pt, size_t len)
-{
-	ss_result res;
-	msg out;
-
-	assert_code(consume(n, &n->flow, m, &out, &res), 0);
-	assert_ptr_equal(res.peer, n->peer);
-	if (len == 0) {
-		assert_int_equal(res.kind, SS_RESULT_NONE);
-		assert_true(res.flags & SS_RESULT_F_KEEPALIVE);
-	} else {
-		assert_int_equal(res.kind, SS_RESULT_DATA);
-		assert_int_equal(res.len, len);
-		assert_memory_equal(out.b, pt, len);
-	}
-}
-
-static void open_str(test_node *n, const msg *m, const char *s)
-{
-	open_ok(n, m, s, strlen(s));
 }
 
 /* A CONTROL packet with any 24-byte plaintext, authenticated on n's current session. */
@@ -377,58 +250,13 @@ static void forge_echo(test_node *n, uint64_t rx_next, uint64_t rx_packets, msg 
 	seal_control(n, pt, m);
 }
 
-static enum ss_tick_kind tick(test_node *n, msg *m)
-{
-	enum ss_tick_kind kind;
-	ss_flow f;
-
-	assert_code(ss_peer_tick(n->ctx, n->peer, m->b, sizeof(m->b), &m->len, &f, &kind), 0);
-	if (kind == SS_TICK_NONE)
-		assert_int_equal(m->len, 0);
-	return kind;
-}
-
 /* ---- nodes and forgeries ---- */
-
-static ss_identity *make_identity(const char *label)
-{
-	uint8_t seed[SS_SEED_LEN];
-	ss_identity *id;
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), "%s identity", label);
-	assert_int_equal(ss_sha256(seed, buf, strlen(buf), NULL, 0, NULL, 0), 0);
-	assert_int_equal(ss_identity_from_seed(&id, seed), 0);
-	return id;
-}
-
-/* test_node_init with accept_anonymous; no peer. */
-static void node_init_cfg(test_node *n, const char *label, bool accept_anonymous)
-{
-	ss_ctx_config cfg = {0};
-	char buf[64];
-
-	memset(n, 0, sizeof(*n));
-	n->id = make_identity(label);
-	snprintf(buf, sizeof(buf), "%s rng", label);
-	test_rng_init(&n->rng, buf);
-	n->clock.now.mono_ns = 1000 * SS_NS_PER_SEC;
-	n->clock.now.wall_ns = UINT64_C(1790000000) * SS_NS_PER_SEC;
-	cfg.identity = n->id;
-	cfg.clock = test_clock_fn;
-	cfg.clock_arg = &n->clock;
-	cfg.random = test_rng_fn;
-	cfg.random_arg = &n->rng;
-	cfg.max_peers = 4;
-	cfg.accept_anonymous = accept_anonymous;
-	assert_int_equal(ss_ctx_create(&n->ctx, &cfg), 0);
-}
 
 /* A (TOFU peer towards B, identity unknown) and B (accepts anonymous INITs, knows A). */
 static void tofu_pair_init(test_node *a, test_node *b, bool b_accepts_anonymous)
 {
-	node_init_cfg(a, "alice", false);
-	node_init_cfg(b, "bob", b_accepts_anonymous);
+	test_node_init_anon(a, "alice", false);
+	test_node_init_anon(b, "bob", b_accepts_anonymous);
 	assert_int_equal(ss_peer_add(a->ctx, NULL, &a->peer), 0);
 	assert_int_equal(ss_peer_add(b->ctx, ss_identity_public(a->id), &b->peer), 0);
 	test_flow_v4(&a->flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
@@ -633,7 +461,7 @@ static void tamper_every_byte_init_under_load(void **state)
 	ss_ctx_set_under_load(b.ctx, true);
 	start_init(&a, &init);
 	expect_cookie_reply(&b, &b.flow, &init, &cookie);
-	assert_code(consume(&a, &a.flow, &cookie, &out, &res), 0);
+	assert_code(consume(&a, &cookie, &out, &res), 0);
 	test_advance(&a, &b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
 	assert_int_equal(tick(&a, &init), SS_TICK_HANDSHAKE);
 	assert_false(ss_ct_equal(init.b + SS_INIT_OFF_MAC2, zero_id, SS_MAC_LEN));
@@ -736,7 +564,7 @@ static void tamper_every_byte_cookie(void **state)
 	}
 	snap_free(&s);
 	assert_false(a.peer->has_cookie);
-	assert_code(consume(&a, &a.flow, &cookie, &out, &res), 0);
+	assert_code(consume(&a, &cookie, &out, &res), 0);
 	assert_int_equal(res.kind, SS_RESULT_NONE);
 	assert_true(a.peer->has_cookie);
 	test_pair_free(&a, &b);
@@ -833,7 +661,7 @@ static void tamper_every_byte_control(void **state)
 		}
 	}
 	snap_free(&s);
-	assert_code(consume(&a, &a.flow, &echo, &out, &res), 0);
+	assert_code(consume(&a, &echo, &out, &res), 0);
 	assert_int_equal(res.kind, SS_RESULT_NONE);
 	assert_true(ss_peer_has_session(a.peer));
 	test_pair_free(&a, &b);
@@ -997,7 +825,7 @@ static void replay_cookie(void **state)
 	ss_ctx_set_under_load(b.ctx, true);
 	start_init(&a, &init);
 	expect_cookie_reply(&b, &b.flow, &init, &cookie);
-	assert_code(consume(&a, &a.flow, &cookie, &out, &res), 0);
+	assert_code(consume(&a, &cookie, &out, &res), 0);
 	assert_true(a.peer->has_cookie);
 	memcpy(stored, a.peer->cookie, sizeof(stored));
 
@@ -1047,7 +875,7 @@ static void reflect_init(void **state)
 	test_pair_free(&a, &b);
 
 	/* An anonymous INIT reflected to a host that accepts anonymous INITs. */
-	node_init_cfg(&x, "xavier", true);
+	test_node_init_anon(&x, "xavier", true);
 	assert_int_equal(ss_peer_add(x.ctx, NULL, &x.peer), 0);
 	test_flow_v4(&x.flow, 0x0a000009, 5000, 0x0a000002, 6000, 17);
 	ss_peer_set_flow(x.peer, &x.flow);
@@ -1090,7 +918,7 @@ static void reflect_cookie(void **state)
 	start_init(&a, &init);
 	expect_cookie_reply(&b, &b.flow, &init, &cookie);
 	expect_drop(&b, &b.flow, cookie.b, cookie.len, SS_ERR_UNKNOWN_INDEX, NULL);
-	assert_code(consume(&a, &a.flow, &cookie, &out, &res), 0);
+	assert_code(consume(&a, &cookie, &out, &res), 0);
 	test_pair_free(&a, &b);
 }
 
@@ -1151,7 +979,7 @@ static void reflect_control(void **state)
 	open_str(&a, &d, "to alice");
 	assert_int_equal(tick(&a, &echo), SS_TICK_ECHO);
 	reflect_packet(&a, &b, &echo);
-	assert_code(consume(&b, &b.flow, &echo, &out, &res), 0);
+	assert_code(consume(&b, &echo, &out, &res), 0);
 	test_pair_free(&a, &b);
 }
 
@@ -1161,7 +989,7 @@ static void reflect_control(void **state)
 
 static void swap_identity_init(void **state)
 {
-	ss_identity *carol = make_identity("carol");
+	ss_identity *carol = test_identity("carol");
 	ss_peer *bc;
 	test_node a, b;
 	struct snap s;
@@ -1189,7 +1017,7 @@ static void swap_identity_init(void **state)
 
 static void swap_identity_response(void **state)
 {
-	ss_identity *carol = make_identity("carol");
+	ss_identity *carol = test_identity("carol");
 	const uint8_t *ia;
 	test_node a, b;
 	struct snap s;
@@ -1243,7 +1071,7 @@ static void misbinding_response(void **state)
 		ss_result res;
 
 		test_flow_reverse(&bf, &c.flow);
-		assert_code(consume(&b, &bf, &init_c, &resp_c, &res), 0);
+		assert_code(consume_on(&b, &bf, &init_c, &resp_c, &res), 0);
 		assert_int_equal(res.len, SS_RESP_LEN);
 	}
 	/* A retries: INIT2 replaces INIT1. */
@@ -1709,7 +1537,7 @@ static void cookie_under_load(void **state)
 	ss_peer_get_stats(b.peer, &st);
 	assert_int_equal(st.handshakes_responded, 0);
 
-	assert_code(consume(&a, &a.flow, &cookie, &out, &res), 0);
+	assert_code(consume(&a, &cookie, &out, &res), 0);
 	assert_int_equal(res.kind, SS_RESULT_NONE);
 	assert_ptr_equal(res.peer, a.peer);
 	/* Not resent at once; the retry carries mac2. */
@@ -1742,7 +1570,7 @@ static void cookie_under_load(void **state)
 
 static void cookie_under_load_forged_reply(void **state)
 {
-	ss_identity *carol = make_identity("carol");
+	ss_identity *carol = test_identity("carol");
 	test_node a, b;
 	struct snap s;
 	msg init, other_init, cookie, bad, out;
@@ -1770,7 +1598,7 @@ static void cookie_under_load_forged_reply(void **state)
 	assert_false(a.peer->has_cookie);
 	/* Control: the construction itself is right. */
 	forge_cookie(&bad, init.b, ss_identity_public(b.id), init.b + SS_INIT_OFF_MAC1);
-	assert_code(consume(&a, &a.flow, &bad, &out, &res), 0);
+	assert_code(consume(&a, &bad, &out, &res), 0);
 	assert_true(a.peer->has_cookie);
 	ss_identity_free(carol);
 	test_pair_free(&a, &b);
@@ -1826,12 +1654,12 @@ static void cookie_under_load_anonymous(void **state)
 	ss_ctx_set_under_load(b.ctx, true);
 	start_init(&a, &init);
 	expect_cookie_reply(&b, &b.flow, &init, &cookie);
-	assert_code(consume(&a, &a.flow, &cookie, &out, &res), 0);
+	assert_code(consume(&a, &cookie, &out, &res), 0);
 	assert_true(a.peer->has_cookie);
 	test_advance(&a, &b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
 	assert_int_equal(tick(&a, &init), SS_TICK_HANDSHAKE);
 	respond(&b, &init, &resp);
-	assert_code(consume(&a, &a.flow, &resp, &ka, &res), 0);
+	assert_code(consume(&a, &resp, &ka, &res), 0);
 	assert_true(res.flags & SS_RESULT_F_LEARNED);
 	confirm(&b, &ka);
 	test_pair_free(&a, &b);
@@ -1856,7 +1684,7 @@ static void echo_divergence_normal(void **state)
 	}
 	assert_int_equal(tick(&b, &echo), SS_TICK_ECHO);
 	assert_int_equal(tick(&b, &out), SS_TICK_NONE);
-	assert_code(consume(&a, &a.flow, &echo, &out, &res), 0);
+	assert_code(consume(&a, &echo, &out, &res), 0);
 	assert_int_equal(res.kind, SS_RESULT_NONE);
 	assert_int_equal(res.flags, 0);
 	assert_true(ss_peer_has_session(a.peer));
@@ -1869,7 +1697,7 @@ static void echo_divergence_normal(void **state)
 	open_str(&b, &d, "arrives");
 	test_advance(&a, &b, SS_ECHO_INTERVAL);
 	assert_int_equal(tick(&b, &echo), SS_TICK_ECHO);
-	assert_code(consume(&a, &a.flow, &echo, &out, &res), 0);
+	assert_code(consume(&a, &echo, &out, &res), 0);
 	assert_int_equal(a.peer->current->echo_rx_next, 6);
 	assert_int_equal(a.peer->current->echo_rx_packets, 5);
 	test_send(&a, &b, "after the echo");
@@ -1948,7 +1776,7 @@ static void echo_divergence_regression(void **state)
 			open_str(&b, &d, "x");
 		}
 		forge_echo(&b, 4, 4, &echo);
-		assert_code(consume(&a, &a.flow, &echo, &out, &res), 0);
+		assert_code(consume(&a, &echo, &out, &res), 0);
 		forge_echo(&b, later[i][0], later[i][1], &echo);
 		expect_divergence(&a, &b, &echo);
 		test_pair_free(&a, &b);
@@ -1971,8 +1799,8 @@ static void echo_divergence_reordered(void **state)
 	}
 	forge_echo(&b, 2, 2, &e1);
 	forge_echo(&b, 4, 4, &e2);
-	assert_code(consume(&a, &a.flow, &e2, &out, &res), 0);
-	assert_code(consume(&a, &a.flow, &e1, &out, &res), 0);
+	assert_code(consume(&a, &e2, &out, &res), 0);
+	assert_code(consume(&a, &e1, &out, &res), 0);
 	assert_true(ss_peer_has_session(a.peer));
 	assert_int_equal(a.peer->current->echo_rx_next, 4);
 	expect_drop(&a, &a.flow, e1.b, e1.len, SS_ERR_REPLAY, a.peer);
@@ -2037,7 +1865,7 @@ static void echo_divergence_no_echo_storm(void **state)
 			while ((k = tick(n[i], &m)) != SS_TICK_NONE) {
 				if (k == SS_TICK_ECHO)
 					echoes++;
-				assert_code(consume(peer[i], &peer[i]->flow, &m, &out, &res), 0);
+				assert_code(consume(peer[i], &m, &out, &res), 0);
 			}
 		}
 		test_advance(&a, &b, SS_ECHO_INTERVAL);
@@ -2100,7 +1928,7 @@ static void targets_still_accepted(struct target t[5], struct all_msgs *m)
 		ss_result res;
 		msg out;
 
-		assert_code(consume(t[i].to, &t[i].to->flow, t[i].m, &out, &res), 0);
+		assert_code(consume(t[i].to, t[i].m, &out, &res), 0);
 	}
 	test_node_free(&m->b2);
 }
@@ -2357,8 +2185,8 @@ static void small_order_identity_init(void **state)
 	memcpy(weak[2], y_order8, SS_IDENTITY_LEN);
 	memcpy(weak[3], y_order8, SS_IDENTITY_LEN);
 	weak[3][31] |= 0x80;
-	node_init_cfg(&a, "alice", false);
-	node_init_cfg(&b, "bob", true);
+	test_node_init_anon(&a, "alice", false);
+	test_node_init_anon(&b, "bob", true);
 	assert_int_equal(ss_peer_add(a.ctx, ss_identity_public(b.id), &a.peer), 0);
 	test_flow_v4(&a.flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
 	test_flow_reverse(&b.flow, &a.flow);
@@ -2438,7 +2266,7 @@ static void tofu_initiator(void **state)
 	assert_null(ss_peer_identity(a.peer));
 	start_init(&a, &init);
 	respond(&b, &init, &resp);
-	assert_code(consume(&a, &a.flow, &resp, &ka, &res), 0);
+	assert_code(consume(&a, &resp, &ka, &res), 0);
 	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
 	assert_true(res.flags & SS_RESULT_F_LEARNED);
 	assert_memory_equal(res.identity, ss_identity_public(b.id), SS_IDENTITY_LEN);
@@ -2459,7 +2287,7 @@ static void tofu_initiator(void **state)
 				    SS_MAC_LEN);
 	}
 	respond(&b, &init, &resp);
-	assert_code(consume(&a, &a.flow, &resp, &ka, &res), 0);
+	assert_code(consume(&a, &resp, &ka, &res), 0);
 	assert_false(res.flags & SS_RESULT_F_LEARNED);
 	test_pair_free(&a, &b);
 }
@@ -2487,7 +2315,7 @@ static void tofu_initiator_not_accepted(void **state)
  */
 static void tofu_pinned(void **state)
 {
-	ss_identity *carol = make_identity("carol");
+	ss_identity *carol = test_identity("carol");
 	uint8_t anon[SS_IDENTITY_LEN] = {0};
 	test_node a, b;
 	struct snap s;
@@ -2496,8 +2324,8 @@ static void tofu_pinned(void **state)
 
 	(void)state;
 	/* Pinned to the right identity: works, and the INIT is anonymous. */
-	node_init_cfg(&a, "alice", false);
-	node_init_cfg(&b, "bob", true);
+	test_node_init_anon(&a, "alice", false);
+	test_node_init_anon(&b, "bob", true);
 	assert_int_equal(ss_peer_add_tofu(a.ctx, ss_identity_public(b.id), &a.peer), 0);
 	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
 	test_flow_v4(&a.flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
@@ -2509,7 +2337,7 @@ static void tofu_pinned(void **state)
 	remac_init(want.b, anon);
 	assert_memory_equal(want.b + SS_INIT_OFF_MAC1, init.b + SS_INIT_OFF_MAC1, SS_MAC_LEN);
 	respond(&b, &init, &resp);
-	assert_code(consume(&a, &a.flow, &resp, &ka, &res), 0);
+	assert_code(consume(&a, &resp, &ka, &res), 0);
 	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
 	assert_false(res.flags & SS_RESULT_F_LEARNED);
 	confirm(&b, &ka);
@@ -2517,8 +2345,8 @@ static void tofu_pinned(void **state)
 	test_pair_free(&a, &b);
 
 	/* Pinned to carol, bob answers: refused, nothing learned or changed. */
-	node_init_cfg(&a, "alice", false);
-	node_init_cfg(&b, "bob", true);
+	test_node_init_anon(&a, "alice", false);
+	test_node_init_anon(&b, "bob", true);
 	assert_int_equal(ss_peer_add_tofu(a.ctx, ss_identity_public(carol), &a.peer), 0);
 	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
 	ss_peer_set_flow(a.peer, &a.flow);
@@ -2534,15 +2362,15 @@ static void tofu_pinned(void **state)
 	test_pair_free(&a, &b);
 
 	/* Unpinned: learns, and later INITs are still anonymous. */
-	node_init_cfg(&a, "alice", false);
-	node_init_cfg(&b, "bob", true);
+	test_node_init_anon(&a, "alice", false);
+	test_node_init_anon(&b, "bob", true);
 	assert_int_equal(ss_peer_add_tofu(a.ctx, NULL, &a.peer), 0);
 	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
 	ss_peer_set_flow(a.peer, &a.flow);
 	ss_peer_set_flow(b.peer, &b.flow);
 	start_init(&a, &init);
 	respond(&b, &init, &resp);
-	assert_code(consume(&a, &a.flow, &resp, &ka, &res), 0);
+	assert_code(consume(&a, &resp, &ka, &res), 0);
 	assert_true(res.flags & SS_RESULT_F_LEARNED);
 	confirm(&b, &ka);
 	test_advance(&a, &b, SS_NS_PER_SEC);
@@ -2557,7 +2385,7 @@ static void tofu_pinned(void **state)
 /* A TOFU peer must not learn its own identity or another configured peer's. */
 static void tofu_initiator_identity_checks(void **state)
 {
-	ss_identity *carol = make_identity("carol");
+	ss_identity *carol = test_identity("carol");
 	const uint8_t *ia;
 	ss_peer *ac;
 	test_node a, b;
@@ -2622,7 +2450,7 @@ static void rate_limit(void **state)
 
 static void drops_counted(void **state)
 {
-	ss_identity *carol = make_identity("carol");
+	ss_identity *carol = test_identity("carol");
 	static const uint8_t junk[3];
 	int drops_a = 0, drops_b = 0;
 	test_node a, b;
