@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Adversarial tests, Trust on first use (section 4.3): what a TOFU initiator learns, and what it
+ * refuses to. The attacker's tools and the checks (expect_drop, snap_take/snap_check, forgeries)
+ * are in adversary.h; the conventions are there too.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adversary.h"
+
+#include "common/crypto.h"
+#include "common/endian.h"
+#include "internal.h"
+
+static void tofu_initiator(void **state)
+{
+	test_node a, b;
+	ss_result res;
+	msg init, resp, ka;
+
+	(void)state;
+	tofu_pair_init(&a, &b, true);
+	assert_null(ss_peer_identity(a.peer));
+	start_init(&a, &init);
+	respond(&b, &init, &resp);
+	assert_code(consume(&a, &resp, &ka, &res), 0);
+	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
+	assert_true(res.flags & SS_RESULT_F_LEARNED);
+	assert_memory_equal(res.identity, ss_identity_public(b.id), SS_IDENTITY_LEN);
+	assert_non_null(ss_peer_identity(a.peer));
+	assert_memory_equal(ss_peer_identity(a.peer), ss_identity_public(b.id), SS_IDENTITY_LEN);
+	assert_ptr_equal(ss_peer_find(a.ctx, ss_identity_public(b.id)), a.peer);
+	confirm(&b, &ka);
+	test_send(&a, &b, "learned");
+	test_send(&b, &a, "learned");
+	/* Pinned now: the next INIT is addressed to B's identity, not anonymous. */
+	test_advance(&a, &b, SS_NS_PER_SEC);
+	start_init(&a, &init);
+	{
+		msg want = init;
+
+		remac_init(want.b, ss_identity_public(b.id));
+		assert_memory_equal(want.b + SS_INIT_OFF_MAC1, init.b + SS_INIT_OFF_MAC1,
+				    SS_MAC_LEN);
+	}
+	respond(&b, &init, &resp);
+	assert_code(consume(&a, &resp, &ka, &res), 0);
+	assert_false(res.flags & SS_RESULT_F_LEARNED);
+	test_pair_free(&a, &b);
+}
+
+static void tofu_initiator_not_accepted(void **state)
+{
+	test_node a, b;
+	struct snap s;
+	msg init;
+
+	(void)state;
+	tofu_pair_init(&a, &b, false);
+	start_init(&a, &init);
+	snap_take(&s, &b);
+	expect_drop(&b, &b.flow, init.b, init.len, SS_ERR_MAC1, NULL);
+	snap_check(&s, &b, 0);
+	snap_free(&s);
+	test_pair_free(&a, &b);
+}
+
+/*
+ * ss_peer_add_tofu: INITs stay anonymous even when pinned, so a responder whose key
+ * changed still answers and the change is caught (SS_ERR_IDENTITY), not hidden as a
+ * timeout behind a mac1 drop.
+ */
+static void tofu_pinned(void **state)
+{
+	ss_identity *carol = test_identity("carol");
+	uint8_t anon[SS_IDENTITY_LEN] = {0};
+	test_node a, b;
+	struct snap s;
+	ss_result res;
+	msg init, resp, ka, want;
+
+	(void)state;
+	/* Pinned to the right identity: works, and the INIT is anonymous. */
+	test_node_init_anon(&a, "alice", false);
+	test_node_init_anon(&b, "bob", true);
+	assert_int_equal(ss_peer_add_tofu(a.ctx, ss_identity_public(b.id), &a.peer), 0);
+	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
+	test_flow_v4(&a.flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
+	test_flow_reverse(&b.flow, &a.flow);
+	ss_peer_set_flow(a.peer, &a.flow);
+	ss_peer_set_flow(b.peer, &b.flow);
+	start_init(&a, &init);
+	want = init;
+	remac_init(want.b, anon);
+	assert_memory_equal(want.b + SS_INIT_OFF_MAC1, init.b + SS_INIT_OFF_MAC1, SS_MAC_LEN);
+	respond(&b, &init, &resp);
+	assert_code(consume(&a, &resp, &ka, &res), 0);
+	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
+	assert_false(res.flags & SS_RESULT_F_LEARNED);
+	confirm(&b, &ka);
+	test_send(&a, &b, "pinned");
+	test_pair_free(&a, &b);
+
+	/* Pinned to carol, bob answers: refused, nothing learned or changed. */
+	test_node_init_anon(&a, "alice", false);
+	test_node_init_anon(&b, "bob", true);
+	assert_int_equal(ss_peer_add_tofu(a.ctx, ss_identity_public(carol), &a.peer), 0);
+	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
+	ss_peer_set_flow(a.peer, &a.flow);
+	ss_peer_set_flow(b.peer, &b.flow);
+	start_init(&a, &init);
+	respond(&b, &init, &resp);
+	snap_take(&s, &a);
+	expect_drop(&a, &a.flow, resp.b, resp.len, SS_ERR_IDENTITY, a.peer);
+	snap_check(&s, &a, 0);
+	snap_free(&s);
+	assert_memory_equal(ss_peer_identity(a.peer), ss_identity_public(carol), SS_IDENTITY_LEN);
+	assert_false(ss_peer_has_session(a.peer));
+	test_pair_free(&a, &b);
+
+	/* Unpinned: learns, and later INITs are still anonymous. */
+	test_node_init_anon(&a, "alice", false);
+	test_node_init_anon(&b, "bob", true);
+	assert_int_equal(ss_peer_add_tofu(a.ctx, NULL, &a.peer), 0);
+	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
+	ss_peer_set_flow(a.peer, &a.flow);
+	ss_peer_set_flow(b.peer, &b.flow);
+	start_init(&a, &init);
+	respond(&b, &init, &resp);
+	assert_code(consume(&a, &resp, &ka, &res), 0);
+	assert_true(res.flags & SS_RESULT_F_LEARNED);
+	confirm(&b, &ka);
+	test_advance(&a, &b, SS_NS_PER_SEC);
+	start_init(&a, &init);
+	want = init;
+	remac_init(want.b, anon);
+	assert_memory_equal(want.b + SS_INIT_OFF_MAC1, init.b + SS_INIT_OFF_MAC1, SS_MAC_LEN);
+	test_pair_free(&a, &b);
+	ss_identity_free(carol);
+}
+
+/* A TOFU peer must not learn its own identity or another configured peer's. */
+static void tofu_initiator_identity_checks(void **state)
+{
+	ss_identity *carol = test_identity("carol");
+	const uint8_t *ia;
+	ss_peer *ac;
+	test_node a, b;
+	struct snap s;
+	msg init, bad, ka;
+
+	(void)state;
+	tofu_pair_init(&a, &b, true);
+	ia = ss_identity_public(a.id);
+	assert_int_equal(ss_peer_add(a.ctx, ss_identity_public(carol), &ac), 0);
+	start_init(&a, &init);
+	snap_take(&s, &a);
+	forge_response(&bad, init.b, ss_identity_public(carol), carol, ia, "carol eph");
+	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_IDENTITY, a.peer);
+	forge_response(&bad, init.b, ia, a.id, ia, "alice eph");
+	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_REFLECTION, a.peer);
+	snap_check(&s, &a, 0);
+	snap_free(&s);
+	assert_null(ss_peer_identity(a.peer));
+	forge_response(&bad, init.b, ss_identity_public(b.id), b.id, ia, "bob eph");
+	finish(&a, &bad, &ka);
+	assert_memory_equal(ss_peer_identity(a.peer), ss_identity_public(b.id), SS_IDENTITY_LEN);
+	ss_identity_free(carol);
+	test_pair_free(&a, &b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest identity_binding_tests[] = {
+		cmocka_unit_test(tofu_initiator),
+		cmocka_unit_test(tofu_initiator_not_accepted),
+		cmocka_unit_test(tofu_initiator_identity_checks),
+		cmocka_unit_test(tofu_pinned),
+	};
+	int failed = 0;
+
+	failed +=
+		cmocka_run_group_tests_name("identity_binding", identity_binding_tests, NULL, NULL);
+	return failed;
+}
