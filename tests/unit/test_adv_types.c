@@ -254,118 +254,137 @@ static void version_and_type_no_plaintext(void **state)
  * drops_counted*: section 10.
  * ========================================================================= */
 
-static void drops_counted(void **state)
-{
-	ss_identity *carol = test_identity("carol");
-	static const uint8_t junk[3];
-	int drops_a = 0, drops_b = 0;
+/* drops_counted: two nodes after one handshake, and the drops each should have counted. */
+struct drops_case {
 	test_node a, b;
-	ss_peer_stats pa, pb;
-	ss_ctx_stats ca, cb;
+	ss_identity *carol;
 	struct hs_msgs h;
-	msg m, m2, init, bad, out;
-	ss_result res;
+	msg m, init, out;
+	int drops_a, drops_b;
+};
+
+/* Not attributable: counted at B's context. */
+static void drops_at_context(struct drops_case *c)
+{
+	static const uint8_t junk[3];
+	test_node *b = &c->b;
+	msg bad;
+
+	expect_drop(b, &b->flow, junk, sizeof(junk), SS_ERR_MALFORMED, NULL);
+	bad = c->h.init;
+	bad.b[SS_INIT_OFF_MAC1] ^= 1;
+	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_MAC1, NULL);
+	seal_str(&c->a, "x", &c->m);
+	bad = c->m;
+	bad.b[SS_DATA_OFF_RECEIVER] ^= 1;
+	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_UNKNOWN_INDEX, NULL);
+	bad = c->h.init;
+	memcpy(bad.b + SS_INIT_OFF_IDENTITY, ss_identity_public(b->id), SS_IDENTITY_LEN);
+	remac_init(bad.b, ss_identity_public(b->id));
+	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_REFLECTION, NULL);
+	bad = c->h.init;
+	memcpy(bad.b + SS_INIT_OFF_IDENTITY, ss_identity_public(c->carol), SS_IDENTITY_LEN);
+	remac_init(bad.b, ss_identity_public(b->id));
+	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_SIGNATURE, NULL);
+	c->drops_b += 5;
+}
+
+/* Attributable to A at B: its handshake messages and its session's packets. */
+static void drops_at_peer(struct drops_case *c)
+{
+	test_node *a = &c->a, *b = &c->b;
+	msg m2, bad;
 	ss_flow f;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	handshake_capture(&a, &b, &h);
-
-	/* Not attributable: counted at B's context. */
-	expect_drop(&b, &b.flow, junk, sizeof(junk), SS_ERR_MALFORMED, NULL);
-	drops_b++;
-	bad = h.init;
-	bad.b[SS_INIT_OFF_MAC1] ^= 1;
-	expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_MAC1, NULL);
-	drops_b++;
-	seal_str(&a, "x", &m);
-	bad = m;
-	bad.b[SS_DATA_OFF_RECEIVER] ^= 1;
-	expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_UNKNOWN_INDEX, NULL);
-	drops_b++;
-	bad = h.init;
-	memcpy(bad.b + SS_INIT_OFF_IDENTITY, ss_identity_public(b.id), SS_IDENTITY_LEN);
-	remac_init(bad.b, ss_identity_public(b.id));
-	expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_REFLECTION, NULL);
-	drops_b++;
-	bad = h.init;
-	memcpy(bad.b + SS_INIT_OFF_IDENTITY, ss_identity_public(carol), SS_IDENTITY_LEN);
-	remac_init(bad.b, ss_identity_public(b.id));
-	expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_SIGNATURE, NULL);
-	drops_b++;
-
-	/* Attributable to A at B. */
-	expect_drop(&b, &b.flow, h.init.b, h.init.len, SS_ERR_STALE, b.peer);
-	drops_b++;
-	expect_drop(&b, &b.flow, h.ka.b, h.ka.len, SS_ERR_REPLAY, b.peer);
-	drops_b++;
-	f = b.flow;
+	expect_drop(b, &b->flow, c->h.init.b, c->h.init.len, SS_ERR_STALE, b->peer);
+	expect_drop(b, &b->flow, c->h.ka.b, c->h.ka.len, SS_ERR_REPLAY, b->peer);
+	f = b->flow;
 	f.remote_port = 1;
-	expect_drop(&b, &f, m.b, m.len, SS_ERR_FLOW, b.peer);
-	drops_b++;
-	bad = m;
+	expect_drop(b, &f, c->m.b, c->m.len, SS_ERR_FLOW, b->peer);
+	bad = c->m;
 	bad.b[bad.len - 1] ^= 1;
-	expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_DECRYPT, b.peer);
-	drops_b++;
-	open_str(&b, &m, "x");
-	a.peer->current->tx_next += SS_REPLAY_WINDOW + 10;
-	seal_str(&a, "y", &m2);
-	open_str(&b, &m2, "y");
-	expect_drop(&b, &b.flow, m2.b, m2.len, SS_ERR_REPLAY, b.peer);
-	drops_b++;
-	expect_drop(&b, &b.flow, m.b, m.len, SS_ERR_TOO_OLD, b.peer);
-	drops_b++;
-	seal_raw_counter(&a, SS_REJECT_AFTER_MESSAGES, &m2);
-	expect_drop(&b, &b.flow, m2.b, m2.len, SS_ERR_EXPIRED, b.peer);
-	drops_b++;
-	test_advance(&a, &b, SS_NS_PER_SEC);
-	assert_code(ss_handshake_create_init(a.ctx, a.peer, init.b, sizeof(init.b), &init.len), 0);
-	respond(&b, &init, &out);
-	assert_code(ss_handshake_create_init(a.ctx, a.peer, init.b, sizeof(init.b), &init.len), 0);
-	expect_drop(&b, &b.flow, init.b, init.len, SS_ERR_RATE_LIMIT, b.peer);
-	drops_b++;
-	test_advance(&a, &b, SS_NS_PER_SEC);
-	bad = init;
+	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_DECRYPT, b->peer);
+	open_str(b, &c->m, "x");
+	a->peer->current->tx_next += SS_REPLAY_WINDOW + 10;
+	seal_str(a, "y", &m2);
+	open_str(b, &m2, "y");
+	expect_drop(b, &b->flow, m2.b, m2.len, SS_ERR_REPLAY, b->peer);
+	expect_drop(b, &b->flow, c->m.b, c->m.len, SS_ERR_TOO_OLD, b->peer);
+	seal_raw_counter(a, SS_REJECT_AFTER_MESSAGES, &m2);
+	expect_drop(b, &b->flow, m2.b, m2.len, SS_ERR_EXPIRED, b->peer);
+	c->drops_b += 7;
+}
+
+/* Attributable to A at B: INITs limited by rate, or badly signed by a known identity. */
+static void drops_at_peer_init(struct drops_case *c)
+{
+	test_node *a = &c->a, *b = &c->b;
+	msg *init = &c->init, bad;
+
+	test_advance(a, b, SS_NS_PER_SEC);
+	assert_code(ss_handshake_create_init(a->ctx, a->peer, init->b, sizeof(init->b), &init->len),
+		    0);
+	respond(b, init, &c->out);
+	assert_code(ss_handshake_create_init(a->ctx, a->peer, init->b, sizeof(init->b), &init->len),
+		    0);
+	expect_drop(b, &b->flow, init->b, init->len, SS_ERR_RATE_LIMIT, b->peer);
+	test_advance(a, b, SS_NS_PER_SEC);
+	bad = *init;
 	bad.b[SS_INIT_OFF_SIG] ^= 1;
-	remac_init(bad.b, ss_identity_public(b.id));
-	expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_SIGNATURE, b.peer);
-	drops_b++;
+	remac_init(bad.b, ss_identity_public(b->id));
+	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_SIGNATURE, b->peer);
+	c->drops_b += 2;
+}
 
-	/* Attributable to B at A (its pending INIT and its session). */
-	forge_response(&bad, init.b, ss_identity_public(carol), carol, ss_identity_public(a.id),
-		       "carol eph");
-	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_IDENTITY, a.peer);
-	drops_a++;
-	respond(&b, &init, &out);
-	bad = out;
+/* Attributable to B at A (its pending INIT and its session). */
+static void drops_at_initiator(struct drops_case *c)
+{
+	test_node *a = &c->a, *b = &c->b;
+	msg bad, m2;
+
+	forge_response(&bad, c->init.b, ss_identity_public(c->carol), c->carol,
+		       ss_identity_public(a->id), "carol eph");
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_IDENTITY, a->peer);
+	respond(b, &c->init, &c->out);
+	bad = c->out;
 	bad.b[SS_RESP_OFF_CONFIRM] ^= 1;
-	remac_resp(bad.b, ss_identity_public(a.id));
-	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_CONFIRM, a.peer);
-	drops_a++;
+	remac_resp(bad.b, ss_identity_public(a->id));
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_CONFIRM, a->peer);
 	/* B's current is still the first session (its new one is unconfirmed), as is A's. */
-	forge_echo(&b, UINT64_C(1) << 40, 0, &m2);
-	expect_divergence(&a, &b, &m2); /* SS_ERR_DIVERGENCE, then SS_ERR_UNKNOWN_INDEX */
-	drops_a += 2;
+	forge_echo(b, UINT64_C(1) << 40, 0, &m2);
+	expect_divergence(a, b, &m2); /* SS_ERR_DIVERGENCE, then SS_ERR_UNKNOWN_INDEX */
+	c->drops_a += 4;
+}
 
-	/* SS_ERR_COOKIE is counted at the context, and answered. */
-	ss_ctx_set_under_load(b.ctx, true);
-	test_advance(&a, &b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
-	assert_int_equal(tick(&a, &init), SS_TICK_HANDSHAKE);
-	expect_cookie_reply(&b, &b.flow, &init, &out);
-	drops_b++;
+/* SS_ERR_COOKIE is counted at the context, and answered; other errors are not drops. */
+static void drops_cookie_and_non_drops(struct drops_case *c)
+{
+	test_node *a = &c->a, *b = &c->b;
+	ss_result res;
 
-	/* Errors that are not drop reasons are not counted. */
-	assert_code(ss_ctx_consume(b.ctx, &b.flow, init.b, init.len, out.b, 10, &res),
+	ss_ctx_set_under_load(b->ctx, true);
+	test_advance(a, b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
+	assert_int_equal(tick(a, &c->init), SS_TICK_HANDSHAKE);
+	expect_cookie_reply(b, &b->flow, &c->init, &c->out);
+	c->drops_b++;
+	assert_code(ss_ctx_consume(b->ctx, &b->flow, c->init.b, c->init.len, c->out.b, 10, &res),
 		    SS_ERR_BUFFER);
-	assert_code(ss_ctx_consume(b.ctx, NULL, init.b, init.len, out.b, sizeof(out.b), &res),
+	assert_code(ss_ctx_consume(b->ctx, NULL, c->init.b, c->init.len, c->out.b, sizeof(c->out.b),
+				   &res),
 		    SS_ERR_INVAL);
+}
 
-	assert_int_equal(total_drops(a.ctx), drops_a);
-	assert_int_equal(total_drops(b.ctx), drops_b);
-	ss_peer_get_stats(a.peer, &pa);
-	ss_peer_get_stats(b.peer, &pb);
-	ss_ctx_get_stats(a.ctx, &ca);
-	ss_ctx_get_stats(b.ctx, &cb);
+static void drops_check_totals(const struct drops_case *c)
+{
+	ss_peer_stats pa, pb;
+	ss_ctx_stats ca, cb;
+
+	assert_int_equal(total_drops(c->a.ctx), c->drops_a);
+	assert_int_equal(total_drops(c->b.ctx), c->drops_b);
+	ss_peer_get_stats(c->a.peer, &pa);
+	ss_peer_get_stats(c->b.peer, &pb);
+	ss_ctx_get_stats(c->a.ctx, &ca);
+	ss_ctx_get_stats(c->b.ctx, &cb);
 	assert_int_equal(pa.drops[ss_drop_index(SS_ERR_DIVERGENCE)], 1);
 	assert_int_equal(ca.drops[ss_drop_index(SS_ERR_UNKNOWN_INDEX)], 1);
 	assert_int_equal(pb.drops[ss_drop_index(SS_ERR_REPLAY)], 2);
@@ -379,8 +398,26 @@ static void drops_counted(void **state)
 	assert_int_equal(ss_drop_index(SS_ERR_KEY_EXHAUSTED), SS_DROP_COUNT - 1);
 	for (int code = SS_DROP_FIRST; code >= SS_DROP_LAST; code--)
 		assert_string_not_equal(ss_err_name(code), "SS_ERR_UNKNOWN");
-	ss_identity_free(carol);
-	test_pair_free(&a, &b);
+}
+
+static void drops_counted(void **state)
+{
+	struct drops_case *c = calloc(1, sizeof(*c));
+
+	(void)state;
+	assert_non_null(c);
+	c->carol = test_identity("carol");
+	test_pair_init(&c->a, &c->b);
+	handshake_capture(&c->a, &c->b, &c->h);
+	drops_at_context(c);
+	drops_at_peer(c);
+	drops_at_peer_init(c);
+	drops_at_initiator(c);
+	drops_cookie_and_non_drops(c);
+	drops_check_totals(c);
+	ss_identity_free(c->carol);
+	test_pair_free(&c->a, &c->b);
+	free(c);
 }
 
 /*

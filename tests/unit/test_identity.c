@@ -346,20 +346,107 @@ static int no_write(void *arg, const uint8_t *buf, size_t len, size_t *put)
 	return SS_ERR_IO;
 }
 
+/* The protocol core: a configured or a pinned TOFU peer. */
+static void key_path_core(test_node *n, const uint8_t *key, bool weak)
+{
+	ss_peer *p = NULL;
+
+	if (!weak) {
+		assert_int_equal(ss_peer_add(n->ctx, key, &p), 0);
+		assert_ptr_equal(ss_peer_find(n->ctx, key), p);
+		return;
+	}
+	assert_int_equal(ss_peer_add(n->ctx, key, &p), SS_ERR_BAD_KEY);
+	assert_int_equal(ss_peer_add_tofu(n->ctx, key, &p), SS_ERR_BAD_KEY);
+	assert_null(p);
+	assert_null(ss_peer_find(n->ctx, key));
+}
+
+/* silosec.conf: Identity of a [Peer]. */
+static void key_path_conf(const uint8_t *key, bool weak)
+{
+	char b64[SS_B64_KEY_LEN], text[256], err[SS_CONF_ERR_LEN], want[128];
+	ss_conf *c = NULL;
+
+	ss_key_to_base64(key, b64);
+	snprintf(text, sizeof(text), "[Interface]\nPrivateKey = %s\n[Peer]\nIdentity = %s\n",
+		 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", b64);
+	if (!weak) {
+		assert_int_equal(ss_conf_parse(text, strlen(text), "t.conf", &c, err, sizeof(err)),
+				 0);
+		ss_conf_free(c);
+		return;
+	}
+	assert_int_equal(ss_conf_parse(text, strlen(text), "t.conf", &c, err, sizeof(err)),
+			 SS_ERR_BAD_KEY);
+	assert_null(c);
+	snprintf(want, sizeof(want),
+		 "t.conf:4: Identity: \"%s\" is a weak key (small-order or non-canonical "
+		 "point)",
+		 b64);
+	assert_string_equal(err, want);
+}
+
+/* knockd.conf: Identity of a [Client]. */
+static void key_path_kconf(const uint8_t *key, bool weak)
+{
+	char b64[SS_B64_KEY_LEN], text[256], err[SS_CONF_ERR_LEN];
+	ss_kconf *kc = NULL;
+
+	ss_key_to_base64(key, b64);
+	snprintf(text, sizeof(text),
+		 "[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = %s\nActions = a\n"
+		 "[Action a]\nType = command\nCommand = /bin/true\n",
+		 b64);
+	if (!weak) {
+		assert_int_equal(
+			ss_kconf_parse(text, strlen(text), "k.conf", &kc, err, sizeof(err)), 0);
+		ss_kconf_free(kc);
+		return;
+	}
+	assert_int_equal(ss_kconf_parse(text, strlen(text), "k.conf", &kc, err, sizeof(err)),
+			 SS_ERR_FORMAT);
+	assert_null(kc);
+	assert_non_null(strstr(err, "k.conf:4: Identity: '"));
+	assert_non_null(strstr(err, "' is a weak key (small-order or non-canonical point)"));
+}
+
+/* A stream's allowed peers, and a knock client's server key. */
+static void key_path_stream_knock(ss_identity *me, test_node *n, const uint8_t *key, bool weak)
+{
+	uint8_t out[SS_KNOCK_MAX_LEN];
+	ss_stream_config scfg = {0};
+	ss_knock_req req = {.action = "open"};
+	ss_stream *st = NULL;
+	size_t len;
+
+	scfg.identity = me;
+	scfg.npeers = 1;
+	scfg.peers = (const uint8_t(*)[SS_IDENTITY_LEN])key;
+	assert_int_equal(ss_stream_new_cb(&st, &scfg, no_read, no_write, NULL),
+			 weak ? SS_ERR_BAD_KEY : 0);
+	if (weak)
+		assert_null(st);
+	else
+		ss_stream_free(st);
+	assert_int_equal(ss_knock_seal(out, sizeof(out), &len, me, key, &req, test_rng_fn, &n->rng),
+			 weak ? SS_ERR_BAD_KEY : 0);
+}
+
+static void key_paths(ss_identity *me, test_node *n, const uint8_t *key, bool weak)
+{
+	key_path_core(n, key, weak);
+	key_path_conf(key, weak);
+	key_path_kconf(key, weak);
+	key_path_stream_knock(me, n, key, weak);
+}
+
 /* Every place that takes an identity from a file, the command line or an API refuses. */
 static void small_order_key_paths(void **state)
 {
-	uint8_t keys[N_SMALL_ORDER + 1][SS_IDENTITY_LEN], out[SS_KNOCK_MAX_LEN];
-	char b64[SS_B64_KEY_LEN], text[256], err[SS_CONF_ERR_LEN], want[128];
-	ss_stream_config scfg = {0};
-	ss_knock_req req = {.action = "open"};
+	uint8_t keys[N_SMALL_ORDER + 1][SS_IDENTITY_LEN];
 	ss_identity *me = test1_identity();
-	ss_stream *st;
-	ss_kconf *kc;
-	ss_conf *c;
-	ss_peer *p;
 	test_node n;
-	size_t len;
 
 	(void)state;
 	for (size_t i = 0; i < N_SMALL_ORDER; i++)
@@ -370,78 +457,11 @@ static void small_order_key_paths(void **state)
 	keys[N_SMALL_ORDER][31] = 0x7f;
 
 	test_node_init(&n, "paths", 4);
-	scfg.identity = me;
-	scfg.npeers = 1;
-	for (size_t i = 0; i < N_SMALL_ORDER + 1; i++) {
-		/* The protocol core: a configured or a pinned TOFU peer. */
-		p = NULL;
-		assert_int_equal(ss_peer_add(n.ctx, keys[i], &p), SS_ERR_BAD_KEY);
-		assert_int_equal(ss_peer_add_tofu(n.ctx, keys[i], &p), SS_ERR_BAD_KEY);
-		assert_null(p);
-		assert_null(ss_peer_find(n.ctx, keys[i]));
-
-		/* silosec.conf: Identity of a [Peer]. */
-		ss_key_to_base64(keys[i], b64);
-		snprintf(text, sizeof(text),
-			 "[Interface]\nPrivateKey = %s\n[Peer]\nIdentity = %s\n",
-			 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", b64);
-		c = NULL;
-		assert_int_equal(ss_conf_parse(text, strlen(text), "t.conf", &c, err, sizeof(err)),
-				 SS_ERR_BAD_KEY);
-		assert_null(c);
-		snprintf(want, sizeof(want),
-			 "t.conf:4: Identity: \"%s\" is a weak key (small-order or non-canonical "
-			 "point)",
-			 b64);
-		assert_string_equal(err, want);
-
-		/* knockd.conf: Identity of a [Client]. */
-		snprintf(text, sizeof(text),
-			 "[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = %s\nActions = a\n"
-			 "[Action a]\nType = command\nCommand = /bin/true\n",
-			 b64);
-		kc = NULL;
-		assert_int_equal(
-			ss_kconf_parse(text, strlen(text), "k.conf", &kc, err, sizeof(err)),
-			SS_ERR_FORMAT);
-		assert_null(kc);
-		assert_non_null(strstr(err, "k.conf:4: Identity: '"));
-		assert_non_null(
-			strstr(err, "' is a weak key (small-order or non-canonical point)"));
-
-		/* A stream's allowed peers. */
-		scfg.peers = (const uint8_t(*)[SS_IDENTITY_LEN])keys[i];
-		st = NULL;
-		assert_int_equal(ss_stream_new_cb(&st, &scfg, no_read, no_write, NULL),
-				 SS_ERR_BAD_KEY);
-		assert_null(st);
-
-		/* A knock client's server key. */
-		assert_int_equal(ss_knock_seal(out, sizeof(out), &len, me, keys[i], &req,
-					       test_rng_fn, &n.rng),
-				 SS_ERR_BAD_KEY);
-	}
-
+	for (size_t i = 0; i < N_SMALL_ORDER + 1; i++)
+		key_paths(me, &n, keys[i], true);
 	/* Controls: a real identity passes every one of these paths. */
 	unhex(test2_pub_hex, keys[0], SS_IDENTITY_LEN);
-	assert_int_equal(ss_peer_add(n.ctx, keys[0], &p), 0);
-	assert_ptr_equal(ss_peer_find(n.ctx, keys[0]), p);
-	ss_key_to_base64(keys[0], b64);
-	snprintf(text, sizeof(text), "[Interface]\nPrivateKey = %s\n[Peer]\nIdentity = %s\n",
-		 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", b64);
-	assert_int_equal(ss_conf_parse(text, strlen(text), "t.conf", &c, err, sizeof(err)), 0);
-	ss_conf_free(c);
-	snprintf(text, sizeof(text),
-		 "[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = %s\nActions = a\n"
-		 "[Action a]\nType = command\nCommand = /bin/true\n",
-		 b64);
-	assert_int_equal(ss_kconf_parse(text, strlen(text), "k.conf", &kc, err, sizeof(err)), 0);
-	ss_kconf_free(kc);
-	scfg.peers = (const uint8_t(*)[SS_IDENTITY_LEN])keys[0];
-	assert_int_equal(ss_stream_new_cb(&st, &scfg, no_read, no_write, NULL), 0);
-	ss_stream_free(st);
-	assert_int_equal(
-		ss_knock_seal(out, sizeof(out), &len, me, keys[0], &req, test_rng_fn, &n.rng), 0);
+	key_paths(me, &n, keys[0], false);
 	ss_identity_free(me);
 	test_node_free(&n);
 }
