@@ -259,25 +259,14 @@ static void echo_divergence_no_echo_storm(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tamper_every_byte_tests[] = {
-		cmocka_unit_test(tamper_every_byte_control),
-	};
-	const struct CMUnitTest reflect_tests[] = {
-		cmocka_unit_test(reflect_control),
-	};
-	const struct CMUnitTest echo_divergence_tests[] = {
-		cmocka_unit_test(echo_divergence_normal),
-		cmocka_unit_test(echo_divergence_ahead),
-		cmocka_unit_test(echo_divergence_regression),
-		cmocka_unit_test(echo_divergence_reordered),
-		cmocka_unit_test(echo_divergence_malformed_plaintext),
-		cmocka_unit_test(echo_divergence_no_echo_storm),
-	};
-	int failed = 0;
+	const struct CMUnitTest tests[] = {cmocka_unit_test(tamper_every_byte_control),
+					   cmocka_unit_test(reflect_control),
+					   cmocka_unit_test(echo_divergence_normal),
+					   cmocka_unit_test(echo_divergence_ahead),
+					   cmocka_unit_test(echo_divergence_regression),
+					   cmocka_unit_test(echo_divergence_reordered),
+					   cmocka_unit_test(echo_divergence_malformed_plaintext),
+					   cmocka_unit_test(echo_divergence_no_echo_storm)};
 
-	failed += cmocka_run_group_tests_name("tamper_every_byte", tamper_every_byte_tests, NULL,
-					      NULL);
-	failed += cmocka_run_group_tests_name("reflect", reflect_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("echo_divergence", echo_divergence_tests, NULL, NULL);
-	return failed;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -266,28 +266,13 @@ static void cookie_under_load_anonymous(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tamper_every_byte_tests[] = {
-		cmocka_unit_test(tamper_every_byte_cookie),
-	};
-	const struct CMUnitTest replay_tests[] = {
-		cmocka_unit_test(replay_cookie),
-	};
-	const struct CMUnitTest reflect_tests[] = {
-		cmocka_unit_test(reflect_cookie),
-	};
-	const struct CMUnitTest cookie_under_load_tests[] = {
-		cmocka_unit_test(cookie_under_load),
-		cmocka_unit_test(cookie_under_load_forged_reply),
-		cmocka_unit_test(cookie_under_load_automatic),
-		cmocka_unit_test(cookie_under_load_anonymous),
-	};
-	int failed = 0;
+	const struct CMUnitTest tests[] = {cmocka_unit_test(tamper_every_byte_cookie),
+					   cmocka_unit_test(replay_cookie),
+					   cmocka_unit_test(reflect_cookie),
+					   cmocka_unit_test(cookie_under_load),
+					   cmocka_unit_test(cookie_under_load_forged_reply),
+					   cmocka_unit_test(cookie_under_load_automatic),
+					   cmocka_unit_test(cookie_under_load_anonymous)};
 
-	failed += cmocka_run_group_tests_name("tamper_every_byte", tamper_every_byte_tests, NULL,
-					      NULL);
-	failed += cmocka_run_group_tests_name("replay", replay_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("reflect", reflect_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("cookie_under_load", cookie_under_load_tests, NULL,
-					      NULL);
-	return failed;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

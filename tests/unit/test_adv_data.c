@@ -519,39 +519,19 @@ static void flow_binding_roaming(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tamper_every_byte_tests[] = {
-		cmocka_unit_test(tamper_every_byte_data),
-	};
-	const struct CMUnitTest replay_tests[] = {
-		cmocka_unit_test(replay_data),
-		cmocka_unit_test(replay_keepalive),
-	};
-	const struct CMUnitTest reflect_tests[] = {
-		cmocka_unit_test(reflect_data),
-	};
-	const struct CMUnitTest epoch_isolation_tests[] = {
-		cmocka_unit_test(old_epoch),
-		cmocka_unit_test(expired_session),
-	};
-	const struct CMUnitTest counters_tests[] = {
-		cmocka_unit_test(window_exceed),
-		cmocka_unit_test(window_exceed_jump),
-		cmocka_unit_test(wrap_attempt),
-		cmocka_unit_test(wrap_attempt_exhausted_code),
-		cmocka_unit_test(wrap_attempt_rekey_after_messages),
-	};
-	const struct CMUnitTest flow_binding_tests[] = {
-		cmocka_unit_test(flow_binding),
-		cmocka_unit_test(flow_binding_roaming),
-	};
-	int failed = 0;
+	const struct CMUnitTest tests[] = {cmocka_unit_test(tamper_every_byte_data),
+					   cmocka_unit_test(replay_data),
+					   cmocka_unit_test(replay_keepalive),
+					   cmocka_unit_test(reflect_data),
+					   cmocka_unit_test(old_epoch),
+					   cmocka_unit_test(expired_session),
+					   cmocka_unit_test(window_exceed),
+					   cmocka_unit_test(window_exceed_jump),
+					   cmocka_unit_test(wrap_attempt),
+					   cmocka_unit_test(wrap_attempt_exhausted_code),
+					   cmocka_unit_test(wrap_attempt_rekey_after_messages),
+					   cmocka_unit_test(flow_binding),
+					   cmocka_unit_test(flow_binding_roaming)};
 
-	failed += cmocka_run_group_tests_name("tamper_every_byte", tamper_every_byte_tests, NULL,
-					      NULL);
-	failed += cmocka_run_group_tests_name("replay", replay_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("reflect", reflect_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("epoch_isolation", epoch_isolation_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("counters", counters_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("flow_binding", flow_binding_tests, NULL, NULL);
-	return failed;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

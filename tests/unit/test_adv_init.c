@@ -407,33 +407,15 @@ static void rate_limit(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tamper_every_byte_tests[] = {
-		cmocka_unit_test(tamper_every_byte_init),
-		cmocka_unit_test(tamper_every_byte_init_under_load),
-	};
-	const struct CMUnitTest replay_tests[] = {
-		cmocka_unit_test(replay_init),
-		cmocka_unit_test(replay_init_after_restart),
-	};
-	const struct CMUnitTest reflect_tests[] = {
-		cmocka_unit_test(reflect_init),
-	};
-	const struct CMUnitTest identity_binding_tests[] = {
-		cmocka_unit_test(swap_identity_init),
-		cmocka_unit_test(unknown_peer),
-		cmocka_unit_test(small_order_identity_init),
-	};
-	const struct CMUnitTest rate_limit_tests[] = {
-		cmocka_unit_test(rate_limit),
-	};
-	int failed = 0;
+	const struct CMUnitTest tests[] = {cmocka_unit_test(tamper_every_byte_init),
+					   cmocka_unit_test(tamper_every_byte_init_under_load),
+					   cmocka_unit_test(replay_init),
+					   cmocka_unit_test(replay_init_after_restart),
+					   cmocka_unit_test(reflect_init),
+					   cmocka_unit_test(swap_identity_init),
+					   cmocka_unit_test(unknown_peer),
+					   cmocka_unit_test(small_order_identity_init),
+					   cmocka_unit_test(rate_limit)};
 
-	failed += cmocka_run_group_tests_name("tamper_every_byte", tamper_every_byte_tests, NULL,
-					      NULL);
-	failed += cmocka_run_group_tests_name("replay", replay_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("reflect", reflect_tests, NULL, NULL);
-	failed +=
-		cmocka_run_group_tests_name("identity_binding", identity_binding_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("rate_limit", rate_limit_tests, NULL, NULL);
-	return failed;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

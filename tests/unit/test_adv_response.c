@@ -219,27 +219,12 @@ static void small_order_identity_response(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tamper_every_byte_tests[] = {
-		cmocka_unit_test(tamper_every_byte_response),
-	};
-	const struct CMUnitTest replay_tests[] = {
-		cmocka_unit_test(replay_response),
-	};
-	const struct CMUnitTest reflect_tests[] = {
-		cmocka_unit_test(reflect_response),
-	};
-	const struct CMUnitTest identity_binding_tests[] = {
-		cmocka_unit_test(swap_identity_response),
-		cmocka_unit_test(misbinding_response),
-		cmocka_unit_test(small_order_identity_response),
-	};
-	int failed = 0;
+	const struct CMUnitTest tests[] = {cmocka_unit_test(tamper_every_byte_response),
+					   cmocka_unit_test(replay_response),
+					   cmocka_unit_test(reflect_response),
+					   cmocka_unit_test(swap_identity_response),
+					   cmocka_unit_test(misbinding_response),
+					   cmocka_unit_test(small_order_identity_response)};
 
-	failed += cmocka_run_group_tests_name("tamper_every_byte", tamper_every_byte_tests, NULL,
-					      NULL);
-	failed += cmocka_run_group_tests_name("replay", replay_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("reflect", reflect_tests, NULL, NULL);
-	failed +=
-		cmocka_run_group_tests_name("identity_binding", identity_binding_tests, NULL, NULL);
-	return failed;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

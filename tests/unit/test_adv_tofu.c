@@ -173,15 +173,9 @@ static void tofu_initiator_identity_checks(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest identity_binding_tests[] = {
-		cmocka_unit_test(tofu_initiator),
-		cmocka_unit_test(tofu_initiator_not_accepted),
-		cmocka_unit_test(tofu_initiator_identity_checks),
-		cmocka_unit_test(tofu_pinned),
-	};
-	int failed = 0;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(tofu_initiator), cmocka_unit_test(tofu_initiator_not_accepted),
+		cmocka_unit_test(tofu_initiator_identity_checks), cmocka_unit_test(tofu_pinned)};
 
-	failed +=
-		cmocka_run_group_tests_name("identity_binding", identity_binding_tests, NULL, NULL);
-	return failed;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -456,20 +456,12 @@ static void drops_counted_resolved_index(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest version_and_type_tests[] = {
-		cmocka_unit_test(version_and_type_every_type),
-		cmocka_unit_test(version_and_type_version),
-		cmocka_unit_test(version_and_type_truncated),
-		cmocka_unit_test(version_and_type_no_plaintext),
-	};
-	const struct CMUnitTest drops_counted_tests[] = {
-		cmocka_unit_test(drops_counted),
-		cmocka_unit_test(drops_counted_resolved_index),
-	};
-	int failed = 0;
+	const struct CMUnitTest tests[] = {cmocka_unit_test(version_and_type_every_type),
+					   cmocka_unit_test(version_and_type_version),
+					   cmocka_unit_test(version_and_type_truncated),
+					   cmocka_unit_test(version_and_type_no_plaintext),
+					   cmocka_unit_test(drops_counted),
+					   cmocka_unit_test(drops_counted_resolved_index)};
 
-	failed +=
-		cmocka_run_group_tests_name("version_and_type", version_and_type_tests, NULL, NULL);
-	failed += cmocka_run_group_tests_name("drops_counted", drops_counted_tests, NULL, NULL);
-	return failed;
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
