@@ -2,9 +2,11 @@
 #include "helpers.h"
 #include "adversary.h"
 #include "drive.h"
+#include "pipe.h"
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/crypto.h"
@@ -65,16 +67,22 @@ void test_flow_reverse(ss_flow *out, const ss_flow *in)
 	*out = t;
 }
 
-ss_identity *test_identity(const char *label)
+ss_identity *test_identity_seeded(const char *seed_label)
 {
 	uint8_t seed[SS_SEED_LEN];
 	ss_identity *id;
+
+	assert_int_equal(ss_sha256(seed, seed_label, strlen(seed_label), NULL, 0, NULL, 0), 0);
+	assert_int_equal(ss_identity_from_seed(&id, seed), 0);
+	return id;
+}
+
+ss_identity *test_identity(const char *label)
+{
 	char buf[64];
 
 	snprintf(buf, sizeof(buf), "%s identity", label);
-	assert_int_equal(ss_sha256(seed, buf, strlen(buf), NULL, 0, NULL, 0), 0);
-	assert_int_equal(ss_identity_from_seed(&id, seed), 0);
-	return id;
+	return test_identity_seeded(buf);
 }
 
 static void node_create(test_node *n, const char *label, uint32_t max_peers, bool accept_anonymous)
@@ -286,6 +294,54 @@ int total_drops(const ss_ctx *ctx)
 			sum += ps.drops[i];
 	}
 	return (int)sum;
+}
+
+int pipe_read(void *arg, uint8_t *buf, size_t len, size_t *got)
+{
+	pipe_buf *p = ((pipe_end *)arg)->in;
+	size_t n = p->len - p->off;
+
+	*got = 0;
+	if (!n)
+		return p->eof ? 0 : SS_ERR_AGAIN;
+	n = n < len ? n : len;
+	memcpy(buf, p->data + p->off, n);
+	p->off += n;
+	*got = n;
+	return 0;
+}
+
+void pipe_put(pipe_buf *p, const uint8_t *buf, size_t len)
+{
+	if (p->len + len > p->cap) {
+		p->cap = (p->len + len) * 2 + 64;
+		p->data = realloc(p->data, p->cap);
+		assert_non_null(p->data);
+	}
+	if (len)
+		memcpy(p->data + p->len, buf, len);
+	p->len += len;
+}
+
+int pipe_write(void *arg, const uint8_t *buf, size_t len, size_t *put)
+{
+	pipe_buf *p = ((pipe_end *)arg)->out;
+	size_t n = p->limited && p->write_limit < len ? p->write_limit : len;
+
+	*put = 0;
+	if (p->limited && !n)
+		return SS_ERR_AGAIN;
+	pipe_put(p, buf, n);
+	if (p->limited)
+		p->write_limit -= n;
+	*put = n;
+	return 0;
+}
+
+void pipe_reset(pipe_buf *p)
+{
+	p->len = p->off = 0;
+	p->eof = false;
 }
 
 int hex_decode(const char *hex, uint8_t *out, size_t max, size_t *len)

@@ -39,6 +39,8 @@ void test_pair_init(test_node *a, test_node *b);
 void test_pair_free(test_node *a, test_node *b);
 /* The identity derived from label, as test_node_init derives its nodes' identities. */
 ss_identity *test_identity(const char *label);
+/* The identity whose seed is SHA-256(seed_label). */
+ss_identity *test_identity_seeded(const char *seed_label);
 void test_node_init(test_node *n, const char *label, uint32_t max_peers);
 void test_node_free(test_node *n);
 void test_advance(test_node *a, test_node *b, uint64_t ns);

@@ -11,72 +11,13 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "pipe.h"
 
 #include <silosec/stream.h>
 
 #include "common/endian.h"
 #include "internal.h"
 #include "../../src/stream/stream_internal.h"
-
-typedef struct pipe_buf {
-	uint8_t *data;
-	size_t len, off, cap;
-	bool eof;
-} pipe_buf;
-
-typedef struct end {
-	pipe_buf *in, *out;
-} end;
-
-static int pipe_read(void *arg, uint8_t *buf, size_t len, size_t *got)
-{
-	pipe_buf *p = ((end *)arg)->in;
-	size_t n = p->len - p->off;
-
-	*got = 0;
-	if (!n)
-		return p->eof ? 0 : SS_ERR_AGAIN;
-	n = n < len ? n : len;
-	memcpy(buf, p->data + p->off, n);
-	p->off += n;
-	*got = n;
-	return 0;
-}
-
-static void pipe_put(pipe_buf *p, const uint8_t *buf, size_t len)
-{
-	if (p->len + len > p->cap) {
-		p->cap = (p->len + len) * 2 + 64;
-		p->data = realloc(p->data, p->cap);
-		assert_non_null(p->data);
-	}
-	if (len)
-		memcpy(p->data + p->len, buf, len);
-	p->len += len;
-}
-
-static int pipe_write(void *arg, const uint8_t *buf, size_t len, size_t *put)
-{
-	pipe_put(((end *)arg)->out, buf, len);
-	*put = len;
-	return 0;
-}
-
-static void pipe_reset(pipe_buf *p)
-{
-	p->len = p->off = 0;
-	p->eof = false;
-}
-
-static ss_identity *mkid(const char *label)
-{
-	uint8_t seed[32];
-	ss_identity *id;
-
-	assert_int_equal(ss_sha256(seed, label, strlen(label), NULL, 0, NULL, 0), 0);
-	assert_int_equal(ss_identity_from_seed(&id, seed), 0);
-	return id;
-}
 
 static ss_identity *ida, *idb;
 
@@ -89,8 +30,8 @@ static bool is_error(int ret)
 static int setup(void **state)
 {
 	(void)state;
-	ida = mkid("adv a");
-	idb = mkid("adv b");
+	ida = test_identity_seeded("adv a");
+	idb = test_identity_seeded("adv b");
 	return 0;
 }
 
@@ -117,7 +58,7 @@ static void cfg(ss_stream_config *c, bool initiator)
 
 static const uint8_t K1[32] = {1, 2, 3}, K2[32] = {9, 8, 7};
 
-static ss_stream *keyed(end *e, bool sender)
+static ss_stream *keyed(pipe_end *e, bool sender)
 {
 	ss_stream_config c;
 	ss_stream *s;
@@ -143,7 +84,7 @@ static void reference(struct run *r)
 {
 	static const size_t sizes[] = {40, 100, 0, 130};
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *s = keyed(&e, true);
 	size_t total = 0;
 
@@ -187,7 +128,7 @@ static void reference(struct run *r)
 static int consume_all(const struct run *r, const uint8_t *wire, size_t len, size_t *delivered)
 {
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *s = keyed(&e, false);
 	uint8_t buf[1024];
 	size_t total = 0;
@@ -332,7 +273,7 @@ static void truncate_every_length(void **state)
 static void reflect_own_frames(void **state)
 {
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *s = keyed(&e, true);
 	uint8_t buf[64];
 	size_t got;
@@ -374,7 +315,7 @@ static size_t craft(uint8_t *o, const uint8_t key[32], uint64_t nonce_seq, uint3
 static int feed(const uint8_t *w, size_t len, size_t *delivered, uint64_t rx_seq)
 {
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *s = keyed(&e, false);
 	uint8_t buf[256];
 	int ret;
@@ -488,7 +429,7 @@ static void oversized_frame(void **state)
 
 typedef struct hpair {
 	pipe_buf ab, ba;
-	end ea, eb;
+	pipe_end ea, eb;
 	ss_stream *a, *b;
 } hpair;
 
@@ -548,7 +489,7 @@ static void replay_whole_stream(void **state)
 {
 	ss_stream_config cb;
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	uint8_t buf[64];
 	ss_stream *b2;
 	size_t got;
@@ -577,7 +518,7 @@ static void replay_response(void **state)
 {
 	ss_stream_config ca;
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *a2;
 	hpair h;
 
@@ -609,7 +550,7 @@ static void flip_every_init_byte(void **state)
 	ss_stream_config ca, cb;
 	uint8_t init[SS_INIT_LEN];
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *a, *b;
 
 	(void)state;
@@ -683,7 +624,7 @@ static void remac(uint8_t *msg, size_t off, const uint8_t *id)
 static int respond_to(const uint8_t *init)
 {
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream_config cb;
 	ss_stream *b;
 	int ret;
@@ -774,7 +715,7 @@ static void handshake_specific_failures(void **state)
 {
 	uint8_t init[SS_INIT_LEN];
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream_config ca;
 	ss_stream *a;
 
