@@ -95,6 +95,16 @@ static void pair_free(pair *p)
 	free(p->ba.data);
 }
 
+/* ss_stream_recv must return want_ret and deliver exactly want_got bytes. */
+static void recv_expect(ss_stream *s, uint8_t *buf, size_t cap, int flags, int want_ret,
+			size_t want_got, ss_stream_info *info)
+{
+	size_t got;
+
+	assert_int_equal(ss_stream_recv(s, buf, cap, &got, info, flags), want_ret);
+	assert_int_equal(got, want_got);
+}
+
 static void fill_pattern(uint8_t *b, size_t n, uint32_t salt)
 {
 	for (size_t i = 0; i < n; i++)
@@ -450,29 +460,24 @@ static void small_message(void **state)
 {
 	ss_stream_info info;
 	uint8_t buf[64];
-	size_t got;
 	pair p;
 
 	(void)state;
 	pair_open(&p, 0, 0);
 	assert_int_equal(ss_stream_send(p.a, 0xdeadbeef, "hello", 5, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 5);
+	recv_expect(p.b, buf, sizeof(buf), 0, 0, 5, &info);
 	assert_memory_equal(buf, "hello", 5);
 	assert_int_equal(info.code, 0xdeadbeef);
 	assert_true(info.end);
 	assert_false(info.eof);
 	/* And the other way. */
 	assert_int_equal(ss_stream_send(p.b, 7, "world!", 6, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 6);
+	recv_expect(p.a, buf, sizeof(buf), 0, 0, 6, &info);
 	assert_int_equal(info.code, 7);
 	/* Nothing more: non-blocking transport says so, stream still fine. */
-	assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), SS_ERR_AGAIN);
-	assert_int_equal(got, 0);
+	recv_expect(p.a, buf, sizeof(buf), 0, SS_ERR_AGAIN, 0, &info);
 	assert_int_equal(ss_stream_send(p.b, 8, "x", 1, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 1);
+	recv_expect(p.a, buf, sizeof(buf), 0, 0, 1, &info);
 	pair_free(&p);
 }
 
@@ -497,7 +502,7 @@ static void frame_wire_size(void **state)
 
 static void large_message_reassembled(void **state)
 {
-	size_t n = 10007, got;
+	size_t n = 10007;
 	ss_stream_info info;
 	ss_stream_stats st;
 	uint8_t *msg = malloc(n), *buf = malloc(n + 100);
@@ -507,8 +512,7 @@ static void large_message_reassembled(void **state)
 	pair_open(&p, 1000, 0);
 	fill_pattern(msg, n, 3);
 	assert_int_equal(ss_stream_send(p.a, 42, msg, n, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, n + 100, &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, n);
+	recv_expect(p.b, buf, n + 100, SS_STREAM_RECV_ALL, 0, n, &info);
 	assert_memory_equal(buf, msg, n);
 	assert_int_equal(info.code, 42);
 	assert_true(info.end);
@@ -523,7 +527,6 @@ static void partial_frame_boundary(void **state)
 {
 	uint8_t msg[3000], buf[3000];
 	ss_stream_info info;
-	size_t got;
 	pair p;
 
 	(void)state;
@@ -531,13 +534,11 @@ static void partial_frame_boundary(void **state)
 	fill_pattern(msg, sizeof(msg), 9);
 	assert_int_equal(ss_stream_send(p.a, 5, msg, sizeof(msg), NULL), 0);
 	/* 2500 bytes asked: the last whole frame that fits ends at 2000; not an error. */
-	assert_int_equal(ss_stream_recv(p.b, buf, 2500, &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 2000);
+	recv_expect(p.b, buf, 2500, SS_STREAM_RECV_ALL, 0, 2000, &info);
 	assert_false(info.end);
 	assert_int_equal(info.code, 5);
 	assert_memory_equal(buf, msg, 2000);
-	assert_int_equal(ss_stream_recv(p.b, buf, 2500, &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 1000);
+	recv_expect(p.b, buf, 2500, SS_STREAM_RECV_ALL, 0, 1000, &info);
 	assert_true(info.end);
 	assert_int_equal(info.code, 5);
 	assert_memory_equal(buf, msg + 2000, 1000);
@@ -548,19 +549,16 @@ static void buffer_too_small(void **state)
 {
 	uint8_t msg[1000], buf[1000];
 	ss_stream_info info;
-	size_t got;
 	pair p;
 
 	(void)state;
 	pair_open(&p, 1000, 0);
 	fill_pattern(msg, sizeof(msg), 1);
 	assert_int_equal(ss_stream_send(p.a, 5, msg, sizeof(msg), NULL), 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, 999, &got, &info, 0), SS_ERR_BUFFER);
-	assert_int_equal(got, 0);
+	recv_expect(p.b, buf, 999, 0, SS_ERR_BUFFER, 0, &info);
 	assert_int_equal(info.need, 1000);
 	/* Not fatal, nothing lost. */
-	assert_int_equal(ss_stream_recv(p.b, buf, 1000, &got, &info, 0), 0);
-	assert_int_equal(got, 1000);
+	recv_expect(p.b, buf, 1000, 0, 0, 1000, &info);
 	assert_memory_equal(buf, msg, 1000);
 	pair_free(&p);
 }
@@ -569,7 +567,6 @@ static void recv_without_all_returns_early(void **state)
 {
 	uint8_t msg[3000], buf[3000];
 	ss_stream_info info;
-	size_t got;
 	pair p;
 
 	(void)state;
@@ -579,18 +576,14 @@ static void recv_without_all_returns_early(void **state)
 	p.ab.limited = true;
 	p.ab.write_limit = 1000 + SS_STREAM_OVERHEAD + 500;
 	assert_int_equal(ss_stream_send(p.a, 5, msg, sizeof(msg), NULL), SS_ERR_AGAIN);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 1000);
+	recv_expect(p.b, buf, sizeof(buf), 0, 0, 1000, &info);
 	assert_false(info.end);
 	/* With RECV_ALL on a non-blocking transport: what verified, and SS_ERR_AGAIN. */
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL),
-			 SS_ERR_AGAIN);
-	assert_int_equal(got, 0);
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, SS_ERR_AGAIN, 0, &info);
 	p.ab.limited = false;
 	assert_int_equal(ss_stream_flush(p.a), 0);
 	assert_int_equal(ss_stream_send(p.a, 5, msg + 2000, 1000, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 2000);
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, 0, 2000, &info);
 	assert_true(info.end);
 	assert_memory_equal(buf, msg + 1000, 2000);
 	pair_free(&p);
@@ -600,7 +593,6 @@ static void messages_not_merged(void **state)
 {
 	ss_stream_info info;
 	uint8_t buf[100];
-	size_t got;
 	pair p;
 
 	(void)state;
@@ -608,25 +600,22 @@ static void messages_not_merged(void **state)
 	assert_int_equal(ss_stream_send(p.a, 1, "one", 3, NULL), 0);
 	assert_int_equal(ss_stream_send(p.a, 2, NULL, 0, NULL), 0);
 	assert_int_equal(ss_stream_send(p.a, 3, "three", 5, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 3);
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, 0, 3, &info);
 	assert_int_equal(info.code, 1);
 	assert_true(info.end);
 	/* An empty message is delivered as such. */
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 0);
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, 0, 0, &info);
 	assert_int_equal(info.code, 2);
 	assert_true(info.end);
 	assert_false(info.eof);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 5);
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, 0, 5, &info);
 	assert_int_equal(info.code, 3);
 	pair_free(&p);
 }
 
 static void nonblocking_send_resumes(void **state)
 {
-	size_t n = 50000, sent, total = 0, got;
+	size_t n = 50000, sent, total = 0;
 	uint8_t *msg = malloc(n), *buf = malloc(n);
 	ss_stream_info info;
 	int ret, rounds = 0;
@@ -652,8 +641,7 @@ static void nonblocking_send_resumes(void **state)
 	}
 	assert_true(rounds > 10);
 	assert_int_equal(total, n);
-	assert_int_equal(ss_stream_recv(p.b, buf, n, &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, n);
+	recv_expect(p.b, buf, n, SS_STREAM_RECV_ALL, 0, n, &info);
 	assert_true(info.end);
 	assert_memory_equal(buf, msg, n);
 	free(msg);
@@ -676,18 +664,15 @@ static void close_half(void **state)
 	assert_int_equal(ss_stream_close(p.a), 0);
 	assert_int_equal(ss_stream_send(p.a, 1, "more", 4, NULL), SS_ERR_CLOSED);
 	assert_int_equal(ss_stream_close(p.a), 0); /* idempotent */
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 4);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 0);
+	recv_expect(p.b, buf, sizeof(buf), 0, 0, 4, &info);
+	recv_expect(p.b, buf, sizeof(buf), 0, 0, 0, &info);
 	assert_true(info.eof);
 	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
 	assert_true(info.eof);
 	/* Half-close: b still talks to a. */
 	assert_int_equal(ss_stream_send(p.b, 2, "reply", 5, NULL), 0);
 	assert_int_equal(ss_stream_close(p.b), 0);
-	assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 5);
+	recv_expect(p.a, buf, sizeof(buf), 0, 0, 5, &info);
 	assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), 0);
 	assert_true(info.eof);
 	pair_free(&p);
@@ -704,10 +689,8 @@ static void truncation_detected(void **state)
 	pair_open(&p, 0, 0);
 	assert_int_equal(ss_stream_send(p.a, 1, "data", 4, NULL), 0);
 	p.ab.eof = true; /* the transport ends; no close frame */
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 4);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), SS_ERR_TRUNCATED);
-	assert_int_equal(got, 0);
+	recv_expect(p.b, buf, sizeof(buf), 0, 0, 4, &info);
+	recv_expect(p.b, buf, sizeof(buf), 0, SS_ERR_TRUNCATED, 0, &info);
 	assert_false(info.eof);
 	/* Dead for good, also for sending. */
 	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), SS_ERR_TRUNCATED);
@@ -737,7 +720,7 @@ static void integrity_failure_keeps_verified(void **state)
 {
 	uint8_t msg[5000], buf[5000];
 	ss_stream_info info;
-	size_t got, start;
+	size_t start;
 	pair p;
 
 	(void)state;
@@ -747,15 +730,12 @@ static void integrity_failure_keeps_verified(void **state)
 	assert_int_equal(ss_stream_send(p.a, 5, msg, sizeof(msg), NULL), 0);
 	/* Corrupt one payload byte of the third frame. */
 	p.ab.data[start + 2 * (1000 + SS_STREAM_OVERHEAD) + SS_STREAM_SEALED_HDR_LEN + 10] ^= 1;
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL),
-			 SS_ERR_DECRYPT);
-	assert_int_equal(got, 2000);
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, SS_ERR_DECRYPT, 2000, &info);
 	assert_memory_equal(buf, msg, 2000);
 	/* Nothing unauthenticated was left in the buffer either. */
 	for (size_t i = 2000; i < 3000; i++)
 		assert_int_equal(buf[i], 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), SS_ERR_DECRYPT);
-	assert_int_equal(got, 0);
+	recv_expect(p.b, buf, sizeof(buf), 0, SS_ERR_DECRYPT, 0, &info);
 	pair_free(&p);
 }
 
@@ -785,9 +765,8 @@ static void key_update_epochs(void **state)
 
 		assert_int_equal(ss_stream_send(p.a, i, m, (size_t)n, NULL), 0);
 		assert_int_equal(ss_stream_send(p.b, i, m, (size_t)n, NULL), 0);
-		assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-		assert_int_equal(got, (size_t)n);
-		assert_memory_equal(buf, m, got);
+		recv_expect(p.b, buf, sizeof(buf), 0, 0, (size_t)n, &info);
+		assert_memory_equal(buf, m, (size_t)n);
 		assert_int_equal(info.code, i);
 		assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), 0);
 		assert_memory_equal(buf, m, got);
@@ -873,21 +852,16 @@ static void peer_slow_timeout(void **state)
 	fill_pattern(msg, sizeof(msg), 11);
 	eb.write_limit = 1000 + SS_STREAM_OVERHEAD + 700; /* one frame and a half */
 	assert_int_equal(ss_stream_send(b, 3, msg, sizeof(msg), NULL), SS_ERR_AGAIN);
-	assert_int_equal(ss_stream_recv(a, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL),
-			 SS_ERR_PEER_SLOW);
-	assert_int_equal(got, 1000);
+	recv_expect(a, buf, sizeof(buf), SS_STREAM_RECV_ALL, SS_ERR_PEER_SLOW, 1000, &info);
 	assert_memory_equal(buf, msg, 1000);
 	assert_int_equal(info.code, 3);
 	/* Nothing at all within the timeout: PEER_SLOW with nothing. */
-	assert_int_equal(ss_stream_recv(a, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL),
-			 SS_ERR_PEER_SLOW);
-	assert_int_equal(got, 0);
+	recv_expect(a, buf, sizeof(buf), SS_STREAM_RECV_ALL, SS_ERR_PEER_SLOW, 0, &info);
 	/* The stream is still usable: the rest arrives. */
 	eb.write_limit = SIZE_MAX;
 	assert_int_equal(ss_stream_flush(b), 0);
 	assert_int_equal(ss_stream_send(b, 3, msg + 2000, 1000, NULL), 0);
-	assert_int_equal(ss_stream_recv(a, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 2000);
+	recv_expect(a, buf, sizeof(buf), SS_STREAM_RECV_ALL, 0, 2000, &info);
 	assert_true(info.end);
 	assert_memory_equal(buf, msg + 1000, 2000);
 	/* The transport closing without a close frame: truncated. */
@@ -954,8 +928,7 @@ static void blocking_threads(void **state)
 	assert_int_equal(ss_stream_new_fd(&a, &c, sv[0]), 0);
 	fill_pattern(msg, n, 21);
 	assert_int_equal(ss_stream_send(a, 100, msg, n, NULL), 0);
-	assert_int_equal(ss_stream_recv(a, back, n, &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, n);
+	recv_expect(a, back, n, SS_STREAM_RECV_ALL, 0, n, &info);
 	assert_int_equal(info.code, 101);
 	assert_memory_equal(back, msg, n);
 	assert_int_equal(ss_stream_recv(a, back, n, &got, &info, 0), 0);
