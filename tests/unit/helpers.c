@@ -4,6 +4,11 @@
 #include "drive.h"
 #include "pipe.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +347,74 @@ void pipe_reset(pipe_buf *p)
 {
 	p->len = p->off = 0;
 	p->eof = false;
+}
+
+int test_tmpdir_setup(void **state)
+{
+	char *dir = strdup("/tmp/ss_test_XXXXXX");
+
+	if (!dir || !mkdtemp(dir)) {
+		free(dir);
+		return -1;
+	}
+	*state = dir;
+	return 0;
+}
+
+static void remove_tree(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (d) {
+		while ((e = readdir(d))) {
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (unlink(path) < 0)
+				remove_tree(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+int test_tmpdir_teardown(void **state)
+{
+	remove_tree(*state);
+	free(*state);
+	return 0;
+}
+
+void test_tmp_path(char *out, void **state, const char *name)
+{
+	snprintf(out, PATH_MAX, "%s/%s", (const char *)*state, name);
+}
+
+void test_write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(close(fd), 0);
+}
+
+size_t test_read_file(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	while ((n = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	assert_true(n == 0);
+	buf[len] = '\0';
+	close(fd);
+	return len;
 }
 
 int hex_decode(const char *hex, uint8_t *out, size_t max, size_t *len)

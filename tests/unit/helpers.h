@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <setjmp.h>
 
 #include <cmocka.h>
@@ -53,6 +54,17 @@ void test_send(test_node *from, test_node *to, const char *text);
 void test_flow_v4(ss_flow *f, uint32_t local, uint16_t lport, uint32_t remote, uint16_t rport,
 		  uint8_t proto);
 void test_flow_reverse(ss_flow *out, const ss_flow *in);
+
+/*
+ * cmocka fixtures: *state is a fresh directory under /tmp, removed with all it holds.
+ * test_tmp_path() names a file in it (out has PATH_MAX bytes).
+ */
+int test_tmpdir_setup(void **state);
+int test_tmpdir_teardown(void **state);
+void test_tmp_path(char *out, void **state, const char *name);
+/* Whole-file helpers that assert success; read_file NUL-terminates within cap. */
+void test_write_file(const char *path, const void *data, size_t len, mode_t mode);
+size_t test_read_file(const char *path, char *buf, size_t cap);
 
 int hex_decode(const char *hex, uint8_t *out, size_t max, size_t *len);
 void hex_encode(const uint8_t *in, size_t len, char *out);

@@ -619,67 +619,6 @@ static void fingerprint(void **state)
 
 /* ---- key files ---- */
 
-static int tmpdir_setup(void **state)
-{
-	char *dir = strdup("/tmp/ss_test_identity_XXXXXX");
-
-	if (!dir || !mkdtemp(dir)) {
-		free(dir);
-		return -1;
-	}
-	*state = dir;
-	return 0;
-}
-
-static int tmpdir_teardown(void **state)
-{
-	char *dir = *state, path[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (d) {
-		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			if (unlink(path) < 0)
-				rmdir(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-	free(dir);
-	return 0;
-}
-
-static void tmp_path(char *out, void **state, const char *name)
-{
-	snprintf(out, PATH_MAX, "%s/%s", (const char *)*state, name);
-}
-
-static void write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
-}
-
-static size_t read_file(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	assert_true(fd >= 0);
-	n = read(fd, buf, cap - 1);
-	assert_true(n >= 0);
-	buf[n] = '\0';
-	close(fd);
-	return (size_t)n;
-}
-
 static void keyfile_save_load(void **state)
 {
 	char path[PATH_MAX], buf[256], want[SS_B64_KEY_LEN + 1];
@@ -688,7 +627,7 @@ static void keyfile_save_load(void **state)
 	mode_t old = umask(0);
 
 	/* Even with a permissive umask the file is created 0600. */
-	tmp_path(path, state, "key");
+	test_tmp_path(path, state, "key");
 	assert_int_equal(ss_keyfile_save(path, id), 0);
 	umask(old);
 	assert_int_equal(stat(path, &st), 0);
@@ -697,7 +636,7 @@ static void keyfile_save_load(void **state)
 
 	/* One base64 seed and a newline. */
 	snprintf(want, sizeof(want), "%s\n", test1_seed_b64);
-	assert_int_equal(read_file(path, buf, sizeof(buf)), strlen(want));
+	assert_int_equal(test_read_file(path, buf, sizeof(buf)), strlen(want));
 	assert_string_equal(buf, want);
 
 	assert_int_equal(ss_keyfile_load(path, &back), 0);
@@ -707,7 +646,7 @@ static void keyfile_save_load(void **state)
 
 	/* Never overwrites. */
 	assert_int_equal(ss_keyfile_save(path, id), SS_ERR_EXISTS);
-	assert_int_equal(read_file(path, buf, sizeof(buf)), strlen(want));
+	assert_int_equal(test_read_file(path, buf, sizeof(buf)), strlen(want));
 	assert_string_equal(buf, want);
 
 	ss_identity_free(id);
@@ -720,22 +659,22 @@ static void keyfile_save_refuses_existing(void **state)
 	struct stat st;
 
 	(void)state;
-	tmp_path(path, state, "other");
-	write_file(path, "precious\n", 9, 0600);
+	test_tmp_path(path, state, "other");
+	test_write_file(path, "precious\n", 9, 0600);
 	assert_int_equal(ss_keyfile_save(path, id), SS_ERR_EXISTS);
-	assert_int_equal(read_file(path, buf, sizeof(buf)), 9);
+	assert_int_equal(test_read_file(path, buf, sizeof(buf)), 9);
 	assert_string_equal(buf, "precious\n");
 
 	/* A dangling symlink is not followed to create its target. */
-	tmp_path(link_path, state, "link");
-	tmp_path(path, state, "target");
+	test_tmp_path(link_path, state, "link");
+	test_tmp_path(path, state, "target");
 	assert_int_equal(symlink(path, link_path), 0);
 	assert_int_equal(ss_keyfile_save(link_path, id), SS_ERR_EXISTS);
 	assert_int_equal(lstat(path, &st), -1);
 	assert_int_equal(errno, ENOENT);
 
 	/* No such directory. */
-	tmp_path(path, state, "missing/key");
+	test_tmp_path(path, state, "missing/key");
 	assert_int_equal(ss_keyfile_save(path, id), SS_ERR_IO);
 
 	ss_identity_free(id);
@@ -748,9 +687,9 @@ static void keyfile_permissions(void **state)
 	char path[PATH_MAX], line[SS_B64_KEY_LEN + 1];
 	ss_identity *id = NULL;
 
-	tmp_path(path, state, "perm");
+	test_tmp_path(path, state, "perm");
 	snprintf(line, sizeof(line), "%s\n", test1_seed_b64);
-	write_file(path, line, strlen(line), 0600);
+	test_write_file(path, line, strlen(line), 0600);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		assert_int_equal(chmod(path, refused[i]), 0);
 		assert_int_equal(ss_keyfile_load(path, &id), SS_ERR_PERM);
@@ -806,13 +745,13 @@ static void keyfile_contents(void **state)
 	big[sizeof(big) - 1] = '\0';
 
 	unhex(test1_pub_hex, pub, sizeof(pub));
-	tmp_path(path, state, "contents");
+	test_tmp_path(path, state, "contents");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ss_identity *id = NULL;
 
 		print_message("case %zu\n", i);
 		unlink(path);
-		write_file(path, cases[i].text, strlen(cases[i].text), 0600);
+		test_write_file(path, cases[i].text, strlen(cases[i].text), 0600);
 		assert_int_equal(ss_keyfile_load(path, &id), cases[i].want);
 		if (cases[i].want == 0) {
 			assert_memory_equal(ss_identity_public(id), pub, SS_IDENTITY_LEN);
@@ -827,7 +766,7 @@ static void keyfile_contents(void **state)
 		ss_identity *id = NULL;
 
 		assert_int_equal(ss_keyfile_load((const char *)*state, &id), SS_ERR_FORMAT);
-		tmp_path(path, state, "nonexistent");
+		test_tmp_path(path, state, "nonexistent");
 		assert_int_equal(ss_keyfile_load(path, &id), SS_ERR_IO);
 		assert_null(id);
 	}
@@ -951,11 +890,14 @@ int main(void)
 		cmocka_unit_test(base64_roundtrip),
 		cmocka_unit_test(base64_rejects),
 		cmocka_unit_test(fingerprint),
-		cmocka_unit_test_setup_teardown(keyfile_save_load, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(keyfile_save_refuses_existing, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(keyfile_permissions, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(keyfile_contents, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(keyfile_save_load, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(keyfile_save_refuses_existing, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(keyfile_permissions, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(keyfile_contents, test_tmpdir_setup,
+						test_tmpdir_teardown),
 		cmocka_unit_test(keyfile_fd_roundtrip),
 		cmocka_unit_test(error_names),
 	};
