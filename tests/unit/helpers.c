@@ -42,6 +42,17 @@ int test_rng_fn(void *arg, uint8_t *buf, size_t len)
 	return 0;
 }
 
+uint64_t test_rnd64(test_rng *r)
+{
+	uint8_t b[8];
+	uint64_t v = 0;
+
+	assert_int_equal(test_rng_fn(r, b, sizeof(b)), 0);
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
 void test_rng_init(test_rng *r, const char *label)
 {
 	assert_int_equal(ss_sha256(r->seed, label, strlen(label), NULL, 0, NULL, 0), 0);
@@ -90,25 +101,30 @@ ss_identity *test_identity(const char *label)
 	return test_identity_seeded(buf);
 }
 
+void test_node_start(test_node *n, ss_ctx_config *cfg)
+{
+	n->clock.now.mono_ns = 1000 * SS_NS_PER_SEC;
+	n->clock.now.wall_ns = UINT64_C(1790000000) * SS_NS_PER_SEC;
+	cfg->identity = n->id;
+	cfg->clock = test_clock_fn;
+	cfg->clock_arg = &n->clock;
+	if (!cfg->random) {
+		cfg->random = test_rng_fn;
+		cfg->random_arg = &n->rng;
+	}
+	assert_int_equal(ss_ctx_create(&n->ctx, cfg), 0);
+}
+
 static void node_create(test_node *n, const char *label, uint32_t max_peers, bool accept_anonymous)
 {
-	ss_ctx_config cfg = {0};
+	ss_ctx_config cfg = {.max_peers = max_peers, .accept_anonymous = accept_anonymous};
 	char buf[64];
 
 	memset(n, 0, sizeof(*n));
 	n->id = test_identity(label);
 	snprintf(buf, sizeof(buf), "%s rng", label);
 	test_rng_init(&n->rng, buf);
-	n->clock.now.mono_ns = 1000 * SS_NS_PER_SEC;
-	n->clock.now.wall_ns = UINT64_C(1790000000) * SS_NS_PER_SEC;
-	cfg.identity = n->id;
-	cfg.clock = test_clock_fn;
-	cfg.clock_arg = &n->clock;
-	cfg.random = test_rng_fn;
-	cfg.random_arg = &n->rng;
-	cfg.max_peers = max_peers;
-	cfg.accept_anonymous = accept_anonymous;
-	assert_int_equal(ss_ctx_create(&n->ctx, &cfg), 0);
+	test_node_start(n, &cfg);
 }
 
 void test_node_init(test_node *n, const char *label, uint32_t max_peers)
@@ -127,16 +143,28 @@ void test_node_free(test_node *n)
 	ss_identity_free(n->id);
 }
 
+void test_pair_flows(test_node *a, test_node *b)
+{
+	test_flow_v4(&a->flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
+	test_flow_reverse(&b->flow, &a->flow);
+	if (a->peer)
+		ss_peer_set_flow(a->peer, &a->flow);
+	if (b->peer)
+		ss_peer_set_flow(b->peer, &b->flow);
+}
+
+void test_pair_link(test_node *a, test_node *b)
+{
+	assert_int_equal(ss_peer_add(a->ctx, ss_identity_public(b->id), &a->peer), 0);
+	assert_int_equal(ss_peer_add(b->ctx, ss_identity_public(a->id), &b->peer), 0);
+	test_pair_flows(a, b);
+}
+
 void test_pair_init(test_node *a, test_node *b)
 {
 	test_node_init(a, "alice", 4);
 	test_node_init(b, "bob", 4);
-	assert_int_equal(ss_peer_add(a->ctx, ss_identity_public(b->id), &a->peer), 0);
-	assert_int_equal(ss_peer_add(b->ctx, ss_identity_public(a->id), &b->peer), 0);
-	test_flow_v4(&a->flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
-	test_flow_reverse(&b->flow, &a->flow);
-	ss_peer_set_flow(a->peer, &a->flow);
-	ss_peer_set_flow(b->peer, &b->flow);
+	test_pair_link(a, b);
 }
 
 void test_pair_free(test_node *a, test_node *b)
@@ -663,10 +691,7 @@ void tofu_pair_init(test_node *a, test_node *b, bool b_accepts_anonymous)
 	test_node_init_anon(b, "bob", b_accepts_anonymous);
 	assert_int_equal(ss_peer_add(a->ctx, NULL, &a->peer), 0);
 	assert_int_equal(ss_peer_add(b->ctx, ss_identity_public(a->id), &b->peer), 0);
-	test_flow_v4(&a->flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
-	test_flow_reverse(&b->flow, &a->flow);
-	ss_peer_set_flow(a->peer, &a->flow);
-	ss_peer_set_flow(b->peer, &b->flow);
+	test_pair_flows(a, b);
 }
 
 /* The identity point (y = 1), of order 1: anyone can sign as it (section 12). */

@@ -25,6 +25,8 @@ typedef struct test_rng {
 void test_clock_fn(void *arg, ss_time *now);
 int test_rng_fn(void *arg, uint8_t *buf, size_t len);
 void test_rng_init(test_rng *r, const char *label);
+/* The next 8 bytes of r, big-endian. */
+uint64_t test_rnd64(test_rng *r);
 
 typedef struct test_node {
 	ss_identity *id;
@@ -38,12 +40,18 @@ typedef struct test_node {
 /* Two nodes A (10.0.0.1:5000) and B (10.0.0.2:6000) that know each other. */
 void test_pair_init(test_node *a, test_node *b);
 void test_pair_free(test_node *a, test_node *b);
+/* A's and B's flows as test_pair_init sets them, on their peers if they have them. */
+void test_pair_flows(test_node *a, test_node *b);
+/* Each node adds the other as a peer (known identity), with those flows. */
+void test_pair_link(test_node *a, test_node *b);
 /* The identity derived from label, as test_node_init derives its nodes' identities. */
 ss_identity *test_identity(const char *label);
 /* The identity whose seed is SHA-256(seed_label). */
 ss_identity *test_identity_seeded(const char *seed_label);
 void test_node_init(test_node *n, const char *label, uint32_t max_peers);
 void test_node_free(test_node *n);
+/* Given n->id: the fixed clock, cfg's identity, clock and (unless set) n's rng; the ctx. */
+void test_node_start(test_node *n, ss_ctx_config *cfg);
 void test_advance(test_node *a, test_node *b, uint64_t ns);
 
 /* Run a full handshake a -> b -> a (-> b keepalive); asserts success. */

@@ -274,9 +274,7 @@ static void unknown_peer(void **state)
 	test_node_init(&a, "alice", 4);
 	test_node_init(&b, "bob", 4);
 	assert_int_equal(ss_peer_add(a.ctx, ss_identity_public(b.id), &a.peer), 0);
-	test_flow_v4(&a.flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
-	test_flow_reverse(&b.flow, &a.flow);
-	ss_peer_set_flow(a.peer, &a.flow);
+	test_pair_flows(&a, &b);
 	start_init(&a, &init);
 
 	/* A bad signature is reported as such, without an identity. */
@@ -335,9 +333,7 @@ static void small_order_identity_init(void **state)
 	test_node_init_anon(&a, "alice", false);
 	test_node_init_anon(&b, "bob", true);
 	assert_int_equal(ss_peer_add(a.ctx, ss_identity_public(b.id), &a.peer), 0);
-	test_flow_v4(&a.flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
-	test_flow_reverse(&b.flow, &a.flow);
-	ss_peer_set_flow(a.peer, &a.flow);
+	test_pair_flows(&a, &b);
 	start_init(&a, &init);
 	snap_take(&s, &b);
 	for (size_t i = 0; i < 4; i++) {

@@ -67,6 +67,26 @@ static void tofu_initiator_not_accepted(void **state)
 	test_pair_free(&a, &b);
 }
 
+/* A pins pin (NULL: learns on first use) with ss_peer_add_tofu; B knows A. */
+static void tofu_pinned_pair(test_node *a, test_node *b, const uint8_t *pin)
+{
+	test_node_init_anon(a, "alice", false);
+	test_node_init_anon(b, "bob", true);
+	assert_int_equal(ss_peer_add_tofu(a->ctx, pin, &a->peer), 0);
+	assert_int_equal(ss_peer_add(b->ctx, ss_identity_public(a->id), &b->peer), 0);
+	test_pair_flows(a, b);
+}
+
+/* init's mac1 is keyed for an anonymous responder. */
+static void assert_init_anonymous(const msg *init)
+{
+	static const uint8_t anon[SS_IDENTITY_LEN];
+	msg want = *init;
+
+	remac_init(want.b, anon);
+	assert_memory_equal(want.b + SS_INIT_OFF_MAC1, init->b + SS_INIT_OFF_MAC1, SS_MAC_LEN);
+}
+
 /*
  * ss_peer_add_tofu: INITs stay anonymous even when pinned, so a responder whose key
  * changed still answers and the change is caught (SS_ERR_IDENTITY), not hidden as a
@@ -74,27 +94,17 @@ static void tofu_initiator_not_accepted(void **state)
  */
 static void tofu_pinned(void **state)
 {
-	ss_identity *carol = test_identity("carol");
-	uint8_t anon[SS_IDENTITY_LEN] = {0};
+	ss_identity *carol = test_identity("carol"), *bob = test_identity("bob");
 	test_node a, b;
 	struct snap s;
 	ss_result res;
-	msg init, resp, ka, want;
+	msg init, resp, ka;
 
 	(void)state;
-	/* Pinned to the right identity: works, and the INIT is anonymous. */
-	test_node_init_anon(&a, "alice", false);
-	test_node_init_anon(&b, "bob", true);
-	assert_int_equal(ss_peer_add_tofu(a.ctx, ss_identity_public(b.id), &a.peer), 0);
-	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
-	test_flow_v4(&a.flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
-	test_flow_reverse(&b.flow, &a.flow);
-	ss_peer_set_flow(a.peer, &a.flow);
-	ss_peer_set_flow(b.peer, &b.flow);
+	/* Pinned to the right identity (bob's node has the same): works, INIT anonymous. */
+	tofu_pinned_pair(&a, &b, ss_identity_public(bob));
 	start_init(&a, &init);
-	want = init;
-	remac_init(want.b, anon);
-	assert_memory_equal(want.b + SS_INIT_OFF_MAC1, init.b + SS_INIT_OFF_MAC1, SS_MAC_LEN);
+	assert_init_anonymous(&init);
 	respond(&b, &init, &resp);
 	assert_code(consume(&a, &resp, &ka, &res), 0);
 	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
@@ -104,12 +114,7 @@ static void tofu_pinned(void **state)
 	test_pair_free(&a, &b);
 
 	/* Pinned to carol, bob answers: refused, nothing learned or changed. */
-	test_node_init_anon(&a, "alice", false);
-	test_node_init_anon(&b, "bob", true);
-	assert_int_equal(ss_peer_add_tofu(a.ctx, ss_identity_public(carol), &a.peer), 0);
-	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
-	ss_peer_set_flow(a.peer, &a.flow);
-	ss_peer_set_flow(b.peer, &b.flow);
+	tofu_pinned_pair(&a, &b, ss_identity_public(carol));
 	start_init(&a, &init);
 	respond(&b, &init, &resp);
 	snap_take(&s, &a);
@@ -121,12 +126,7 @@ static void tofu_pinned(void **state)
 	test_pair_free(&a, &b);
 
 	/* Unpinned: learns, and later INITs are still anonymous. */
-	test_node_init_anon(&a, "alice", false);
-	test_node_init_anon(&b, "bob", true);
-	assert_int_equal(ss_peer_add_tofu(a.ctx, NULL, &a.peer), 0);
-	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
-	ss_peer_set_flow(a.peer, &a.flow);
-	ss_peer_set_flow(b.peer, &b.flow);
+	tofu_pinned_pair(&a, &b, NULL);
 	start_init(&a, &init);
 	respond(&b, &init, &resp);
 	assert_code(consume(&a, &resp, &ka, &res), 0);
@@ -134,11 +134,10 @@ static void tofu_pinned(void **state)
 	confirm(&b, &ka);
 	test_advance(&a, &b, SS_NS_PER_SEC);
 	start_init(&a, &init);
-	want = init;
-	remac_init(want.b, anon);
-	assert_memory_equal(want.b + SS_INIT_OFF_MAC1, init.b + SS_INIT_OFF_MAC1, SS_MAC_LEN);
+	assert_init_anonymous(&init);
 	test_pair_free(&a, &b);
 	ss_identity_free(carol);
+	ss_identity_free(bob);
 }
 
 /* A TOFU peer must not learn its own identity or another configured peer's. */

@@ -15,17 +15,6 @@
 
 #define SEED UINT64_C(0x5eed5eed12345678)
 
-static uint64_t rnd64(test_rng *r)
-{
-	uint8_t b[8];
-	uint64_t v = 0;
-
-	assert_int_equal(test_rng_fn(r, b, sizeof(b)), 0);
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
 static uint32_t capacity(const ss_table *t)
 {
 	return t->mask + 1;
@@ -143,7 +132,7 @@ static void table_many_keys(void **state)
 	assert_int_equal(ss_table_init(&t, N, SEED), 0);
 	for (int i = 0; i < N; i++) {
 		/* Distinct keys (sequential high half), random low half. */
-		keys[i] = (uint64_t)i << 40 | (rnd64(&r) & 0xffffffffff);
+		keys[i] = (uint64_t)i << 40 | (test_rnd64(&r) & 0xffffffffff);
 		assert_int_equal(ss_table_insert(&t, keys[i], &tokens[i], (uint32_t)i), 0);
 	}
 	assert_int_equal(t.count, N);
@@ -375,7 +364,7 @@ static char walk_tokens[16];
 /* A key pool crowded onto few homes: half on four adjacent homes, half anywhere. */
 static void walk_pool(struct walk *w, test_rng *r)
 {
-	uint32_t base = (uint32_t)rnd64(r) & w->t.mask;
+	uint32_t base = (uint32_t)test_rnd64(r) & w->t.mask;
 	uint64_t cand = 1;
 	size_t n = 0;
 
@@ -386,7 +375,7 @@ static void walk_pool(struct walk *w, test_rng *r)
 		n++;
 	}
 	for (; n < w->npool; n++)
-		w->pool[n] = rnd64(r);
+		w->pool[n] = test_rnd64(r);
 }
 
 /* One random operation on the table and the reference alike. */
@@ -441,7 +430,7 @@ static void run_random(const char *label, uint32_t max_entries, size_t npool, in
 	assert_non_null(w.pool);
 	walk_pool(&w, &r);
 	for (int op = 0; op < ops; op++) {
-		walk_step(&w, rnd64(&r));
+		walk_step(&w, test_rnd64(&r));
 		if (op % every == 0 || w.nref == capacity(&w.t) / 2)
 			compare(&w.t, w.ref, w.nref, w.pool, npool);
 		if (op % 97 == 0)
