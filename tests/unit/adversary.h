@@ -56,6 +56,9 @@ int drop_any(test_node *n, const ss_flow *f, const uint8_t *p, size_t len, const
 /* Dropped as code, counted at attributed (NULL: at the context). */
 void expect_drop(test_node *n, const ss_flow *f, const uint8_t *p, size_t len, int code,
 		 const ss_peer *attributed);
+/* expect_drop, and nothing at n changed but what ign allows (snap_check). */
+void expect_drop_unchanged(test_node *n, const ss_flow *f, const uint8_t *p, size_t len, int code,
+			   const ss_peer *attributed, unsigned ign);
 /* Under load: the INIT is answered with a COOKIE REPLY, counted as SS_ERR_COOKIE. */
 void expect_cookie_reply(test_node *n, const ss_flow *f, const msg *init, msg *out);
 

@@ -4,7 +4,7 @@
 #include "drive.h"
 #include "pipe.h"
 
-#include <dirent.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -389,23 +389,16 @@ int test_tmpdir_setup(void **state)
 	return 0;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+/* Depth first, so each directory is empty when its turn comes; links are not followed. */
 static void remove_tree(const char *dir)
 {
-	char path[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (d) {
-		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			if (unlink(path) < 0)
-				remove_tree(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
+	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 int test_tmpdir_teardown(void **state)
@@ -642,6 +635,17 @@ void expect_drop(test_node *n, const ss_flow *f, const uint8_t *p, size_t len, i
 
 	assert_code(drop_any(n, f, p, len, &w), code);
 	assert_ptr_equal(w, attributed);
+}
+
+void expect_drop_unchanged(test_node *n, const ss_flow *f, const uint8_t *p, size_t len, int code,
+			   const ss_peer *attributed, unsigned ign)
+{
+	struct snap s;
+
+	snap_take(&s, n);
+	expect_drop(n, f, p, len, code, attributed);
+	snap_check(&s, n, ign);
+	snap_free(&s);
 }
 
 /* Under load: the INIT is answered with a COOKIE REPLY, counted as SS_ERR_COOKIE. */
