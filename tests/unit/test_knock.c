@@ -452,83 +452,79 @@ static void test_spec_interop(void **state)
 	assert_int_equal(SS_KNOCK_MAX_LEN, 758);
 }
 
-static void test_reject_malformed_inner(void **state)
+/* Seal in (il bytes) as the client, then open it at the server. */
+static int reseal_open(struct fx *f, uint8_t *in, size_t il)
 {
-	struct fx *f = *state;
-	const uint8_t *c = ss_identity_public(f->client);
+	raw_seal(f, in, il, f->client);
+	return ss_knock_open(f->srv, f->pkt, f->len, &f->msg);
+}
+
+/* Inner plaintexts for "ssh" with one byte changed, each malformed. */
+static const struct {
+	size_t off;
+	uint8_t val;
+} inner_pokes[] = {
+	{0, 1},	     /* inner version 1 (no source field) */
+	{0, 3},	     /* inner version 3 */
+	{65, 5},     /* source: unknown family */
+	{66 + 4, 1}, /* source: stray bytes after the IPv4 address */
+	{65, 0},     /* source: any, but an address present */
+	{1, 1},	     /* reserved flags */
+	{2, 0},	     /* action length 0 */
+};
+
+/* Source: v4-mapped as IPv6 is malformed, while a real IPv6 address and "any" are not. */
+static void malformed_inner_source(struct fx *f, const uint8_t *c)
+{
 	uint8_t in[SS_KNOCK_INNER_MAX];
 	size_t il;
 
-	/* wrong inner version: 1 (no source field) and 3 */
-	il = build_inner(in, c, "ssh", "");
-	in[0] = 1;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	in[0] = 3;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	/* source: unknown family, stray bytes after the address, v4-mapped as IPv6 */
-	il = build_inner(in, c, "ssh", "");
-	in[65] = 5;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	il = build_inner(in, c, "ssh", "");
-	in[66 + 4] = 1;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	il = build_inner(in, c, "ssh", "");
-	in[65] = 0; /* any, but an address present */
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
 	il = build_inner(in, c, "ssh", "");
 	in[65] = 6;
 	memset(in + 66, 0, 16);
 	in[66 + 10] = in[66 + 11] = 0xff;
 	memcpy(in + 66 + 12, spec_src, 4);
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	/* ... while a real IPv6 address and "any" are well formed */
+	assert_int_equal(reseal_open(f, in, il), SS_ERR_KNOCK_MALFORMED);
 	il = build_inner(in, c, "ssh", "");
 	in[65] = 6;
 	memset(in + 66, 0x20, 16);
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	assert_int_equal(reseal_open(f, in, il), 0);
 	assert_int_equal(f->msg.src_family, 6);
 	il = build_inner(in, c, "ssh", "");
 	in[65] = 0;
 	memset(in + 66, 0, 16);
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	assert_int_equal(reseal_open(f, in, il), 0);
 	assert_int_equal(f->msg.src_family, 0);
-	/* reserved flags */
-	il = build_inner(in, c, "ssh", "");
-	in[1] = 1;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	/* action length 0 and over the limit */
-	il = build_inner(in, c, "ssh", "");
-	in[2] = 0;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	il = build_inner(in, c, "abcdefghijklmnopqrstuvwxyzabcdefg", "");
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+}
+
+static void test_reject_malformed_inner(void **state)
+{
+	static const char *const bad_actions[] = {
+		"abcdefghijklmnopqrstuvwxyzabcdefg", /* over the length limit */
+		"s/h", "s h",			     /* outside [A-Za-z0-9._-] */
+	};
+	struct fx *f = *state;
+	const uint8_t *c = ss_identity_public(f->client);
+	uint8_t in[SS_KNOCK_INNER_MAX];
+	size_t il;
+
+	for (size_t i = 0; i < sizeof(inner_pokes) / sizeof(inner_pokes[0]); i++) {
+		il = build_inner(in, c, "ssh", "");
+		in[inner_pokes[i].off] = inner_pokes[i].val;
+		assert_int_equal(reseal_open(f, in, il), SS_ERR_KNOCK_MALFORMED);
+	}
+	malformed_inner_source(f, c);
+	for (size_t i = 0; i < sizeof(bad_actions) / sizeof(bad_actions[0]); i++) {
+		il = build_inner(in, c, bad_actions[i], "");
+		assert_int_equal(reseal_open(f, in, il), SS_ERR_KNOCK_MALFORMED);
+	}
 	/* lengths that disagree with the box */
 	il = build_inner(in, c, "ssh", "abc");
 	ss_store_be16(in + 3, 4);
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	assert_int_equal(reseal_open(f, in, il), SS_ERR_KNOCK_MALFORMED);
 	il = build_inner(in, c, "ssh", "abc");
 	ss_store_be16(in + 3, 2);
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	/* characters outside [A-Za-z0-9._-] in the action */
-	il = build_inner(in, c, "s/h", "");
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	il = build_inner(in, c, "s h", "");
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	assert_int_equal(reseal_open(f, in, il), SS_ERR_KNOCK_MALFORMED);
 }
 
 static void test_reject_signature(void **state)
