@@ -173,6 +173,26 @@ void test_pair_free(test_node *a, test_node *b)
 	test_node_free(b);
 }
 
+int test_pair_setup(void **state)
+{
+	test_pair *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -1;
+	test_pair_init(&p->a, &p->b);
+	*state = p;
+	return 0;
+}
+
+int test_pair_teardown(void **state)
+{
+	test_pair *p = *state;
+
+	test_pair_free(&p->a, &p->b);
+	free(p);
+	return 0;
+}
+
 void test_advance(test_node *a, test_node *b, uint64_t ns)
 {
 	a->clock.now.mono_ns += ns;

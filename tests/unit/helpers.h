@@ -54,6 +54,13 @@ void test_node_free(test_node *n);
 void test_node_start(test_node *n, ss_ctx_config *cfg);
 void test_advance(test_node *a, test_node *b, uint64_t ns);
 
+/* cmocka fixture: *state is a test_pair set up by test_pair_init, freed by the teardown. */
+typedef struct test_pair {
+	test_node a, b;
+} test_pair;
+int test_pair_setup(void **state);
+int test_pair_teardown(void **state);
+
 /* Run a full handshake a -> b -> a (-> b keepalive); asserts success. */
 void test_handshake(test_node *a, test_node *b);
 /* Seal on from, open on to, assert the plaintext arrives. */

@@ -16,27 +16,26 @@
 
 static void tamper_every_byte_control(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg d, echo;
 	struct snap s;
 	msg bad, out;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	seal_str(&a, "data", &d);
-	open_str(&b, &d, "data");
-	assert_int_equal(tick(&b, &echo), SS_TICK_ECHO);
+	test_handshake(a, b);
+	seal_str(a, "data", &d);
+	open_str(b, &d, "data");
+	assert_int_equal(tick(b, &echo), SS_TICK_ECHO);
 	assert_int_equal(echo.len, SS_DATA_OVERHEAD + SS_CTL_LEN);
-	snap_take(&s, &a);
+	snap_take(&s, a);
 	for (size_t pos = 0; pos < echo.len; pos++) {
 		for (size_t m = 0; m < sizeof(masks); m++) {
 			const ss_peer *w;
 			int ret;
 
 			copy_flip(&bad, &echo, pos, masks[m]);
-			ret = drop_any(&a, &a.flow, bad.b, bad.len, &w);
+			ret = drop_any(a, &a->flow, bad.b, bad.len, &w);
 			if (pos < SS_PREFIX_LEN)
 				assert_code_in(ret, SS_ERR_MALFORMED, SS_ERR_DECRYPT);
 			else if (pos < SS_DATA_OFF_COUNTER)
@@ -46,31 +45,28 @@ static void tamper_every_byte_control(void **state)
 					       SS_ERR_TOO_OLD);
 			else
 				assert_code(ret, SS_ERR_DECRYPT);
-			snap_check(&s, &a, 0);
+			snap_check(&s, a, 0);
 		}
 	}
 	snap_free(&s);
-	assert_code(consume(&a, &echo, &out, &res), 0);
+	assert_code(consume(a, &echo, &out, &res), 0);
 	assert_int_equal(res.kind, SS_RESULT_NONE);
-	assert_true(ss_peer_has_session(a.peer));
-	test_pair_free(&a, &b);
+	assert_true(ss_peer_has_session(a->peer));
 }
 
 static void reflect_control(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg d, echo, out;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	seal_str(&b, "to alice", &d);
-	open_str(&a, &d, "to alice");
-	assert_int_equal(tick(&a, &echo), SS_TICK_ECHO);
-	reflect_packet(&a, &b, &echo);
-	assert_code(consume(&b, &echo, &out, &res), 0);
-	test_pair_free(&a, &b);
+	test_handshake(a, b);
+	seal_str(b, "to alice", &d);
+	open_str(a, &d, "to alice");
+	assert_int_equal(tick(a, &echo), SS_TICK_ECHO);
+	reflect_packet(a, b, &echo);
+	assert_code(consume(b, &echo, &out, &res), 0);
 }
 
 /* =========================================================================
@@ -79,37 +75,35 @@ static void reflect_control(void **state)
 
 static void echo_divergence_normal(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg d, echo, out;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
+	test_handshake(a, b);
 	for (int i = 0; i < 3; i++) {
-		seal_str(&a, "data", &d);
-		open_str(&b, &d, "data");
+		seal_str(a, "data", &d);
+		open_str(b, &d, "data");
 	}
-	assert_int_equal(tick(&b, &echo), SS_TICK_ECHO);
-	assert_int_equal(tick(&b, &out), SS_TICK_NONE);
-	assert_code(consume(&a, &echo, &out, &res), 0);
+	assert_int_equal(tick(b, &echo), SS_TICK_ECHO);
+	assert_int_equal(tick(b, &out), SS_TICK_NONE);
+	assert_code(consume(a, &echo, &out, &res), 0);
 	assert_int_equal(res.kind, SS_RESULT_NONE);
 	assert_int_equal(res.flags, 0);
-	assert_true(ss_peer_has_session(a.peer));
-	assert_true(a.peer->current->echo_seen);
-	assert_int_equal(a.peer->current->echo_rx_next, 4);
-	assert_int_equal(a.peer->current->echo_rx_packets, 4);
+	assert_true(ss_peer_has_session(a->peer));
+	assert_true(a->peer->current->echo_seen);
+	assert_int_equal(a->peer->current->echo_rx_next, 4);
+	assert_int_equal(a->peer->current->echo_rx_packets, 4);
 	/* Loss and reordering only make echoed values smaller: still fine. */
-	seal_str(&a, "lost", &d);
-	seal_str(&a, "arrives", &d);
-	open_str(&b, &d, "arrives");
-	test_advance(&a, &b, SS_ECHO_INTERVAL);
-	assert_int_equal(tick(&b, &echo), SS_TICK_ECHO);
-	assert_code(consume(&a, &echo, &out, &res), 0);
-	assert_int_equal(a.peer->current->echo_rx_next, 6);
-	assert_int_equal(a.peer->current->echo_rx_packets, 5);
-	test_send(&a, &b, "after the echo");
-	test_pair_free(&a, &b);
+	seal_str(a, "lost", &d);
+	seal_str(a, "arrives", &d);
+	open_str(b, &d, "arrives");
+	test_advance(a, b, SS_ECHO_INTERVAL);
+	assert_int_equal(tick(b, &echo), SS_TICK_ECHO);
+	assert_code(consume(a, &echo, &out, &res), 0);
+	assert_int_equal(a->peer->current->echo_rx_next, 6);
+	assert_int_equal(a->peer->current->echo_rx_packets, 5);
+	test_send(a, b, "after the echo");
 }
 
 static void echo_divergence_ahead(void **state)
@@ -169,57 +163,53 @@ static void echo_divergence_regression(void **state)
 /* An older ECHO overtaken by a newer one is accepted, not evaluated (section 4.5). */
 static void echo_divergence_reordered(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg d, e1, e2, out;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
+	test_handshake(a, b);
 	for (int k = 0; k < 3; k++) {
-		seal_str(&a, "x", &d);
-		open_str(&b, &d, "x");
+		seal_str(a, "x", &d);
+		open_str(b, &d, "x");
 	}
-	forge_echo(&b, 2, 2, &e1);
-	forge_echo(&b, 4, 4, &e2);
-	assert_code(consume(&a, &e2, &out, &res), 0);
-	assert_code(consume(&a, &e1, &out, &res), 0);
-	assert_true(ss_peer_has_session(a.peer));
-	assert_int_equal(a.peer->current->echo_rx_next, 4);
-	expect_drop(&a, &a.flow, e1.b, e1.len, SS_ERR_REPLAY, a.peer);
-	test_send(&a, &b, "x");
-	test_pair_free(&a, &b);
+	forge_echo(b, 2, 2, &e1);
+	forge_echo(b, 4, 4, &e2);
+	assert_code(consume(a, &e2, &out, &res), 0);
+	assert_code(consume(a, &e1, &out, &res), 0);
+	assert_true(ss_peer_has_session(a->peer));
+	assert_int_equal(a->peer->current->echo_rx_next, 4);
+	expect_drop(a, &a->flow, e1.b, e1.len, SS_ERR_REPLAY, a->peer);
+	test_send(a, b, "x");
 }
 
 /* Authenticated CONTROL plaintexts with an unknown type or reserved bits set. */
 static void echo_divergence_malformed_plaintext(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	uint8_t pt[SS_CTL_LEN];
 	msg m, d;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	seal_str(&a, "x", &d);
-	open_str(&b, &d, "x");
-	snap_take(&s, &a);
+	test_handshake(a, b);
+	seal_str(a, "x", &d);
+	open_str(b, &d, "x");
+	snap_take(&s, a);
 	memset(pt, 0, sizeof(pt));
 	pt[0] = 2;
-	seal_control(&b, pt, &m);
-	expect_drop(&a, &a.flow, m.b, m.len, SS_ERR_MALFORMED, a.peer);
+	seal_control(b, pt, &m);
+	expect_drop(a, &a->flow, m.b, m.len, SS_ERR_MALFORMED, a->peer);
 	for (int i = 1; i < SS_CTL_OFF_RX_NEXT; i++) {
 		memset(pt, 0, sizeof(pt));
 		pt[0] = SS_CTL_ECHO;
 		pt[i] = 0x80;
-		seal_control(&b, pt, &m);
-		expect_drop(&a, &a.flow, m.b, m.len, SS_ERR_MALFORMED, a.peer);
+		seal_control(b, pt, &m);
+		expect_drop(a, &a->flow, m.b, m.len, SS_ERR_MALFORMED, a->peer);
 	}
-	snap_check(&s, &a, 0);
+	snap_check(&s, a, 0);
 	snap_free(&s);
-	test_send(&a, &b, "still fine");
-	test_pair_free(&a, &b);
+	test_send(a, b, "still fine");
 }
 
 /*
@@ -229,18 +219,17 @@ static void echo_divergence_malformed_plaintext(void **state)
  */
 static void echo_divergence_no_echo_storm(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	int echoes = 0;
 	msg d, m, out;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	seal_str(&a, "one", &d);
-	open_str(&b, &d, "one");
+	test_handshake(a, b);
+	seal_str(a, "one", &d);
+	open_str(b, &d, "one");
 	for (int step = 0; step < 20; step++) {
-		test_node *n[2] = {&a, &b}, *peer[2] = {&b, &a};
+		test_node *n[2] = {a, b}, *peer[2] = {b, a};
 
 		for (int i = 0; i < 2; i++) {
 			enum ss_tick_kind k;
@@ -251,22 +240,28 @@ static void echo_divergence_no_echo_storm(void **state)
 				assert_code(consume(peer[i], &m, &out, &res), 0);
 			}
 		}
-		test_advance(&a, &b, SS_ECHO_INTERVAL);
+		test_advance(a, b, SS_ECHO_INTERVAL);
 	}
 	assert_int_equal(echoes, 1);
-	test_pair_free(&a, &b);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(tamper_every_byte_control),
-					   cmocka_unit_test(reflect_control),
-					   cmocka_unit_test(echo_divergence_normal),
-					   cmocka_unit_test(echo_divergence_ahead),
-					   cmocka_unit_test(echo_divergence_regression),
-					   cmocka_unit_test(echo_divergence_reordered),
-					   cmocka_unit_test(echo_divergence_malformed_plaintext),
-					   cmocka_unit_test(echo_divergence_no_echo_storm)};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(tamper_every_byte_control, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(reflect_control, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(echo_divergence_normal, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test(echo_divergence_ahead),
+		cmocka_unit_test(echo_divergence_regression),
+		cmocka_unit_test_setup_teardown(echo_divergence_reordered, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(echo_divergence_malformed_plaintext,
+						test_pair_setup, test_pair_teardown),
+		cmocka_unit_test_setup_teardown(echo_divergence_no_echo_storm, test_pair_setup,
+						test_pair_teardown)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,92 +16,86 @@
 
 static void tamper_every_byte_cookie(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	msg init, cookie, bad, out;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	ss_ctx_set_under_load(b.ctx, true);
-	start_init(&a, &init);
-	expect_cookie_reply(&b, &b.flow, &init, &cookie);
-	snap_take(&s, &a);
+	ss_ctx_set_under_load(b->ctx, true);
+	start_init(a, &init);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	snap_take(&s, a);
 	for (size_t pos = 0; pos < SS_COOKIE_MSG_LEN; pos++) {
 		for (size_t m = 0; m < sizeof(masks); m++) {
 			copy_flip(&bad, &cookie, pos, masks[m]);
 			if (pos < SS_PREFIX_LEN)
-				expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
+				expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
 			else if (pos < SS_COOKIE_OFF_NONCE)
-				expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_UNKNOWN_INDEX,
+				expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_UNKNOWN_INDEX,
 					    NULL);
 			else
-				expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_DECRYPT, a.peer);
-			snap_check(&s, &a, 0);
+				expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_DECRYPT, a->peer);
+			snap_check(&s, a, 0);
 		}
 	}
 	snap_free(&s);
-	assert_false(a.peer->has_cookie);
-	assert_code(consume(&a, &cookie, &out, &res), 0);
+	assert_false(a->peer->has_cookie);
+	assert_code(consume(a, &cookie, &out, &res), 0);
 	assert_int_equal(res.kind, SS_RESULT_NONE);
-	assert_true(a.peer->has_cookie);
-	test_pair_free(&a, &b);
+	assert_true(a->peer->has_cookie);
 }
 
 static void replay_cookie(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg init, cookie, out, resp, ka;
 	uint8_t stored[SS_COOKIE_LEN];
 	ss_result res;
 	int ret;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	ss_ctx_set_under_load(b.ctx, true);
-	start_init(&a, &init);
-	expect_cookie_reply(&b, &b.flow, &init, &cookie);
-	assert_code(consume(&a, &cookie, &out, &res), 0);
-	assert_true(a.peer->has_cookie);
-	memcpy(stored, a.peer->cookie, sizeof(stored));
+	ss_ctx_set_under_load(b->ctx, true);
+	start_init(a, &init);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	assert_code(consume(a, &cookie, &out, &res), 0);
+	assert_true(a->peer->has_cookie);
+	memcpy(stored, a->peer->cookie, sizeof(stored));
 
 	/*
 	 * A duplicate while the INIT is still outstanding: section 4.4 lets it open again
 	 * (the same cookie replaces itself); whatever the code, it must not change the
 	 * cookie the next INIT will use.
 	 */
-	test_advance(&a, &b, SS_NS_PER_SEC);
-	ret = consume(&a, &cookie, &out, &res);
+	test_advance(a, b, SS_NS_PER_SEC);
+	ret = consume(a, &cookie, &out, &res);
 	assert_true(ret == 0 || ss_drop_index(ret) >= 0);
 	assert_int_equal(res.kind, SS_RESULT_NONE);
-	assert_memory_equal(a.peer->cookie, stored, sizeof(stored));
+	assert_memory_equal(a->peer->cookie, stored, sizeof(stored));
 
 	/* The retry replaces the outstanding INIT: the old reply finds nothing now. */
-	test_advance(&a, &b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
-	assert_int_equal(tick(&a, &init), SS_TICK_HANDSHAKE);
-	expect_drop_unchanged(&a, &a.flow, cookie.b, cookie.len, SS_ERR_UNKNOWN_INDEX, NULL, 0);
+	test_advance(a, b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	expect_drop_unchanged(a, &a->flow, cookie.b, cookie.len, SS_ERR_UNKNOWN_INDEX, NULL, 0);
 
-	respond(&b, &init, &resp);
-	finish(&a, &resp, &ka);
-	confirm(&b, &ka);
-	assert_code(drop_any(&a, &a.flow, cookie.b, cookie.len, NULL), SS_ERR_UNKNOWN_INDEX);
-	test_pair_free(&a, &b);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	assert_code(drop_any(a, &a->flow, cookie.b, cookie.len, NULL), SS_ERR_UNKNOWN_INDEX);
 }
 
 static void reflect_cookie(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg init, cookie, out;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	ss_ctx_set_under_load(b.ctx, true);
-	start_init(&a, &init);
-	expect_cookie_reply(&b, &b.flow, &init, &cookie);
-	expect_drop(&b, &b.flow, cookie.b, cookie.len, SS_ERR_UNKNOWN_INDEX, NULL);
-	assert_code(consume(&a, &cookie, &out, &res), 0);
-	test_pair_free(&a, &b);
+	ss_ctx_set_under_load(b->ctx, true);
+	start_init(a, &init);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	expect_drop(b, &b->flow, cookie.b, cookie.len, SS_ERR_UNKNOWN_INDEX, NULL);
+	assert_code(consume(a, &cookie, &out, &res), 0);
 }
 
 /* =========================================================================
@@ -110,131 +104,125 @@ static void reflect_cookie(void **state)
 
 static void cookie_under_load(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	ss_peer_stats st;
 	ss_flow other;
 	msg init, cookie, out, init2, resp, ka;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	ss_ctx_set_under_load(b.ctx, true);
-	start_init(&a, &init);
+	ss_ctx_set_under_load(b->ctx, true);
+	start_init(a, &init);
 	assert_memory_equal(init.b + SS_INIT_OFF_MAC2, zero_id, SS_MAC_LEN);
-	snap_take(&s, &b);
-	expect_cookie_reply(&b, &b.flow, &init, &cookie);
+	snap_take(&s, b);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
 	/* Nothing allocated for the sender: no session, no index, no timestamp. */
-	snap_check(&s, &b, IGN_COOKIE_SECRET);
+	snap_check(&s, b, IGN_COOKIE_SECRET);
 	snap_free(&s);
-	assert_null(b.peer->next);
-	assert_int_equal(b.ctx->by_index.count, 0);
-	ss_peer_get_stats(b.peer, &st);
+	assert_null(b->peer->next);
+	assert_int_equal(b->ctx->by_index.count, 0);
+	ss_peer_get_stats(b->peer, &st);
 	assert_int_equal(st.handshakes_responded, 0);
 
-	assert_code(consume(&a, &cookie, &out, &res), 0);
+	assert_code(consume(a, &cookie, &out, &res), 0);
 	assert_int_equal(res.kind, SS_RESULT_NONE);
-	assert_ptr_equal(res.peer, a.peer);
+	assert_ptr_equal(res.peer, a->peer);
 	/* Not resent at once; the retry carries mac2. */
-	assert_int_equal(tick(&a, &init2), SS_TICK_NONE);
-	test_advance(&a, &b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
-	assert_int_equal(tick(&a, &init2), SS_TICK_HANDSHAKE);
+	assert_int_equal(tick(a, &init2), SS_TICK_NONE);
+	test_advance(a, b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
+	assert_int_equal(tick(a, &init2), SS_TICK_HANDSHAKE);
 	assert_memory_not_equal(init2.b + SS_INIT_OFF_MAC2, zero_id, SS_MAC_LEN);
 
 	/* mac2 is bound to the source: from another flow it earns another cookie. */
-	other = b.flow;
+	other = b->flow;
 	other.remote_port = 6001;
-	snap_take(&s, &b);
-	expect_cookie_reply(&b, &other, &init2, &out);
-	other = b.flow;
+	snap_take(&s, b);
+	expect_cookie_reply(b, &other, &init2, &out);
+	other = b->flow;
 	other.remote_addr[15] ^= 0x40;
-	expect_cookie_reply(&b, &other, &init2, &out);
-	other = b.flow;
+	expect_cookie_reply(b, &other, &init2, &out);
+	other = b->flow;
 	other.proto = 99;
-	expect_cookie_reply(&b, &other, &init2, &out);
-	snap_check(&s, &b, 0);
+	expect_cookie_reply(b, &other, &init2, &out);
+	snap_check(&s, b, 0);
 	snap_free(&s);
 
-	respond(&b, &init2, &resp);
-	finish(&a, &resp, &ka);
-	confirm(&b, &ka);
-	test_send(&a, &b, "through the cookie");
-	test_send(&b, &a, "through the cookie");
-	test_pair_free(&a, &b);
+	respond(b, &init2, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	test_send(a, b, "through the cookie");
+	test_send(b, a, "through the cookie");
 }
 
 static void cookie_under_load_forged_reply(void **state)
 {
 	ss_identity *carol = test_identity("carol");
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	msg init, other_init, cookie, bad, out;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	ss_ctx_set_under_load(b.ctx, true);
-	start_init(&a, &init);
-	expect_cookie_reply(&b, &b.flow, &init, &cookie);
-	snap_take(&s, &a);
+	ss_ctx_set_under_load(b->ctx, true);
+	start_init(a, &init);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	snap_take(&s, a);
 	/* Wrong key: boxed for another responder identity. */
 	forge_cookie(&bad, init.b, ss_identity_public(carol), init.b + SS_INIT_OFF_MAC1);
-	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_DECRYPT, a.peer);
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_DECRYPT, a->peer);
 	/* Wrong key: the anonymous one, for a peer with a configured identity. */
 	forge_cookie(&bad, init.b, zero_id, init.b + SS_INIT_OFF_MAC1);
-	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_DECRYPT, a.peer);
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_DECRYPT, a->peer);
 	/* Right key, but bound to another INIT's mac1 (an off-path guess). */
 	other_init = init;
 	other_init.b[SS_INIT_OFF_MAC1] ^= 1;
-	forge_cookie(&bad, init.b, ss_identity_public(b.id), other_init.b + SS_INIT_OFF_MAC1);
-	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_DECRYPT, a.peer);
-	snap_check(&s, &a, 0);
+	forge_cookie(&bad, init.b, ss_identity_public(b->id), other_init.b + SS_INIT_OFF_MAC1);
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_DECRYPT, a->peer);
+	snap_check(&s, a, 0);
 	snap_free(&s);
-	assert_false(a.peer->has_cookie);
+	assert_false(a->peer->has_cookie);
 	/* Control: the construction itself is right. */
-	forge_cookie(&bad, init.b, ss_identity_public(b.id), init.b + SS_INIT_OFF_MAC1);
-	assert_code(consume(&a, &bad, &out, &res), 0);
-	assert_true(a.peer->has_cookie);
+	forge_cookie(&bad, init.b, ss_identity_public(b->id), init.b + SS_INIT_OFF_MAC1);
+	assert_code(consume(a, &bad, &out, &res), 0);
+	assert_true(a->peer->has_cookie);
 	ss_identity_free(carol);
-	test_pair_free(&a, &b);
 }
 
 static void cookie_under_load_automatic(void **state)
 {
 	const uint64_t token = SS_NS_PER_SEC / SS_LOAD_INITS_PER_SEC;
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg init, resp, cookie;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	start_init(&a, &init);
+	start_init(a, &init);
 	/* The bucket starts full: SS_LOAD_BURST INITs pass mac1 without cookies ... */
-	respond(&b, &init, &resp);
+	respond(b, &init, &resp);
 	for (int i = 1; i < SS_LOAD_BURST; i++)
-		assert_code_in(drop_any(&b, &b.flow, init.b, init.len, NULL), SS_ERR_STALE,
+		assert_code_in(drop_any(b, &b->flow, init.b, init.len, NULL), SS_ERR_STALE,
 			       SS_ERR_RATE_LIMIT);
 	/* ... the next one in no time is answered with a cookie, and allocates nothing. */
-	expect_cookie_reply(&b, &b.flow, &init, &cookie);
-	expect_cookie_reply(&b, &b.flow, &init, &cookie);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
 	/* Junk that fails mac1 spends no token and gets no cookie. */
 	init.b[SS_INIT_OFF_MAC1] ^= 1;
-	expect_drop(&b, &b.flow, init.b, init.len, SS_ERR_MAC1, NULL);
+	expect_drop(b, &b->flow, init.b, init.len, SS_ERR_MAC1, NULL);
 	init.b[SS_INIT_OFF_MAC1] ^= 1;
 	/* One token's worth of time buys exactly one more INIT. */
-	test_advance(&b, NULL, token);
-	expect_drop(&b, &b.flow, init.b, init.len, SS_ERR_STALE, b.peer);
-	expect_cookie_reply(&b, &b.flow, &init, &cookie);
+	test_advance(b, NULL, token);
+	expect_drop(b, &b->flow, init.b, init.len, SS_ERR_STALE, b->peer);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
 	/* A second refills the bucket. */
-	test_advance(&b, NULL, SS_NS_PER_SEC);
+	test_advance(b, NULL, SS_NS_PER_SEC);
 	for (int i = 0; i < SS_LOAD_BURST; i++)
-		expect_drop(&b, &b.flow, init.b, init.len, SS_ERR_STALE, b.peer);
-	expect_cookie_reply(&b, &b.flow, &init, &cookie);
+		expect_drop(b, &b->flow, init.b, init.len, SS_ERR_STALE, b->peer);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
 	/* Forcing off ignores the bucket. */
-	ss_ctx_set_under_load(b.ctx, false);
-	expect_drop(&b, &b.flow, init.b, init.len, SS_ERR_STALE, b.peer);
+	ss_ctx_set_under_load(b->ctx, false);
+	expect_drop(b, &b->flow, init.b, init.len, SS_ERR_STALE, b->peer);
 	(void)res;
-	test_pair_free(&a, &b);
 }
 
 /* A TOFU initiator cannot know the responder's cookie key: the anonymous one is used. */
@@ -262,13 +250,19 @@ static void cookie_under_load_anonymous(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(tamper_every_byte_cookie),
-					   cmocka_unit_test(replay_cookie),
-					   cmocka_unit_test(reflect_cookie),
-					   cmocka_unit_test(cookie_under_load),
-					   cmocka_unit_test(cookie_under_load_forged_reply),
-					   cmocka_unit_test(cookie_under_load_automatic),
-					   cmocka_unit_test(cookie_under_load_anonymous)};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(tamper_every_byte_cookie, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(replay_cookie, test_pair_setup, test_pair_teardown),
+		cmocka_unit_test_setup_teardown(reflect_cookie, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(cookie_under_load, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(cookie_under_load_forged_reply, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(cookie_under_load_automatic, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test(cookie_under_load_anonymous)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

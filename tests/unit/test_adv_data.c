@@ -54,77 +54,69 @@ static void tamper_data_common(test_node *from, test_node *to, const msg *good, 
 static void tamper_every_byte_data(void **state)
 {
 	static const char pt[] = "an IP packet of the tunnel, 60 bytes or so, for flipping";
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg d, ka;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	seal_str(&a, pt, &d);
-	tamper_data_common(&a, &b, &d, pt, strlen(pt));
+	test_handshake(a, b);
+	seal_str(a, pt, &d);
+	tamper_data_common(a, b, &d, pt, strlen(pt));
 	/* The other direction, and an empty keepalive. */
-	seal_str(&b, pt, &d);
-	tamper_data_common(&b, &a, &d, pt, strlen(pt));
-	seal(&a, NULL, 0, &ka);
-	tamper_data_common(&a, &b, &ka, NULL, 0);
-	test_pair_free(&a, &b);
+	seal_str(b, pt, &d);
+	tamper_data_common(b, a, &d, pt, strlen(pt));
+	seal(a, NULL, 0, &ka);
+	tamper_data_common(a, b, &ka, NULL, 0);
 }
 
 static void replay_data(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	msg d1, d2;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	seal_str(&a, "once", &d1);
-	seal_str(&a, "twice", &d2);
-	open_str(&b, &d1, "once");
-	open_str(&b, &d2, "twice");
-	snap_take(&s, &b);
-	expect_drop(&b, &b.flow, d1.b, d1.len, SS_ERR_REPLAY, b.peer);
-	expect_drop(&b, &b.flow, d2.b, d2.len, SS_ERR_REPLAY, b.peer);
-	snap_check(&s, &b, 0);
+	test_handshake(a, b);
+	seal_str(a, "once", &d1);
+	seal_str(a, "twice", &d2);
+	open_str(b, &d1, "once");
+	open_str(b, &d2, "twice");
+	snap_take(&s, b);
+	expect_drop(b, &b->flow, d1.b, d1.len, SS_ERR_REPLAY, b->peer);
+	expect_drop(b, &b->flow, d2.b, d2.len, SS_ERR_REPLAY, b->peer);
+	snap_check(&s, b, 0);
 	snap_free(&s);
-	seal_str(&b, "back", &d1);
-	open_str(&a, &d1, "back");
-	expect_drop(&a, &a.flow, d1.b, d1.len, SS_ERR_REPLAY, a.peer);
-	test_pair_free(&a, &b);
+	seal_str(b, "back", &d1);
+	open_str(a, &d1, "back");
+	expect_drop(a, &a->flow, d1.b, d1.len, SS_ERR_REPLAY, a->peer);
 }
 
 static void replay_keepalive(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct hs_msgs h;
 	msg ka;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	handshake_capture(&a, &b, &h);
-	expect_drop_unchanged(&b, &b.flow, h.ka.b, h.ka.len, SS_ERR_REPLAY, b.peer, 0);
-	seal(&b, NULL, 0, &ka);
-	open_ok(&a, &ka, NULL, 0);
-	expect_drop(&a, &a.flow, ka.b, ka.len, SS_ERR_REPLAY, a.peer);
-	test_pair_free(&a, &b);
+	handshake_capture(a, b, &h);
+	expect_drop_unchanged(b, &b->flow, h.ka.b, h.ka.len, SS_ERR_REPLAY, b->peer, 0);
+	seal(b, NULL, 0, &ka);
+	open_ok(a, &ka, NULL, 0);
+	expect_drop(a, &a->flow, ka.b, ka.len, SS_ERR_REPLAY, a->peer);
 }
 
 static void reflect_data(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg d;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	seal_str(&a, "to bob", &d);
-	reflect_packet(&a, &b, &d);
-	open_str(&b, &d, "to bob");
-	seal_str(&b, "to alice", &d);
-	reflect_packet(&b, &a, &d);
-	open_str(&a, &d, "to alice");
-	test_pair_free(&a, &b);
+	test_handshake(a, b);
+	seal_str(a, "to bob", &d);
+	reflect_packet(a, b, &d);
+	open_str(b, &d, "to bob");
+	seal_str(b, "to alice", &d);
+	reflect_packet(b, a, &d);
+	open_str(a, &d, "to alice");
 }
 
 /* =========================================================================
@@ -133,54 +125,52 @@ static void reflect_data(void **state)
 
 static void old_epoch(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	ss_peer_stats st;
 	msg old_a, old_b1, old_b2, init, resp, ka, d;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	ss_peer_get_stats(a.peer, &st);
+	test_handshake(a, b);
+	ss_peer_get_stats(a->peer, &st);
 	assert_int_equal(st.epoch, 1);
-	ss_peer_get_stats(b.peer, &st);
+	ss_peer_get_stats(b->peer, &st);
 	assert_int_equal(st.epoch, 1);
-	seal_str(&a, "old a", &old_a);
-	seal_str(&b, "old b1", &old_b1);
-	seal_str(&b, "old b2", &old_b2);
+	seal_str(a, "old a", &old_a);
+	seal_str(b, "old b1", &old_b1);
+	seal_str(b, "old b2", &old_b2);
 
-	test_advance(&a, &b, 2 * SS_HANDSHAKE_MIN_INTERVAL);
-	start_init(&a, &init);
-	respond(&b, &init, &resp);
+	test_advance(a, b, 2 * SS_HANDSHAKE_MIN_INTERVAL);
+	start_init(a, &init);
+	respond(b, &init, &resp);
 	/* B keeps sending on its current session until the new one is confirmed. */
-	seal_str(&b, "still old", &d);
+	seal_str(b, "still old", &d);
 	assert_int_equal(ss_load_be32(d.b + SS_DATA_OFF_RECEIVER),
 			 ss_load_be32(old_b1.b + SS_DATA_OFF_RECEIVER));
-	finish(&a, &resp, &ka);
-	ss_peer_get_stats(a.peer, &st);
+	finish(a, &resp, &ka);
+	ss_peer_get_stats(a->peer, &st);
 	assert_int_equal(st.epoch, 2);
 	/* A's old session is "previous": receive-only until the new epoch delivers. */
-	assert_non_null(a.peer->previous);
-	open_str(&a, &d, "still old");
-	seal_str(&a, "new a", &d);
+	assert_non_null(a->peer->previous);
+	open_str(a, &d, "still old");
+	seal_str(a, "new a", &d);
 	assert_int_equal(ss_load_be64(d.b + SS_DATA_OFF_COUNTER), 1);
-	confirm(&b, &ka);
-	ss_peer_get_stats(b.peer, &st);
+	confirm(b, &ka);
+	ss_peer_get_stats(b->peer, &st);
 	assert_int_equal(st.epoch, 2);
-	open_str(&b, &d, "new a");
+	open_str(b, &d, "new a");
 	/* B destroyed the old epoch on confirmation. */
-	assert_code_in(drop_any(&b, &b.flow, old_a.b, old_a.len, NULL), SS_ERR_UNKNOWN_INDEX,
+	assert_code_in(drop_any(b, &b->flow, old_a.b, old_a.len, NULL), SS_ERR_UNKNOWN_INDEX,
 		       SS_ERR_EXPIRED);
-	test_send(&b, &a, "new b");
-	assert_null(a.peer->previous);
-	assert_code_in(drop_any(&a, &a.flow, old_b1.b, old_b1.len, NULL), SS_ERR_UNKNOWN_INDEX,
+	test_send(b, a, "new b");
+	assert_null(a->peer->previous);
+	assert_code_in(drop_any(a, &a->flow, old_b1.b, old_b1.len, NULL), SS_ERR_UNKNOWN_INDEX,
 		       SS_ERR_EXPIRED);
-	assert_code_in(drop_any(&a, &a.flow, old_b2.b, old_b2.len, NULL), SS_ERR_UNKNOWN_INDEX,
+	assert_code_in(drop_any(a, &a->flow, old_b2.b, old_b2.len, NULL), SS_ERR_UNKNOWN_INDEX,
 		       SS_ERR_EXPIRED);
 	/* Indices of destroyed sessions are gone: one live index per side. */
-	assert_int_equal(a.ctx->by_index.count, 1);
-	assert_int_equal(b.ctx->by_index.count, 1);
-	test_send(&a, &b, "epoch 2");
-	test_pair_free(&a, &b);
+	assert_int_equal(a->ctx->by_index.count, 1);
+	assert_int_equal(b->ctx->by_index.count, 1);
+	test_send(a, b, "epoch 2");
 }
 
 /* =========================================================================
@@ -265,33 +255,31 @@ static void window_exceed_jump(void **state)
 					 SS_REPLAY_WORDS * 64,
 					 SS_REPLAY_WORDS * 64 + 1,
 					 UINT64_C(1) << 40};
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg m, late;
 	uint64_t c;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
+	test_handshake(a, b);
 	for (size_t j = 0; j < sizeof(jumps) / sizeof(jumps[0]); j++) {
-		seal_str(&a, "late", &late);
-		c = a.peer->current->tx_next;
-		a.peer->current->tx_next = c - 1 + jumps[j];
-		seal_str(&a, "jump", &m);
-		open_str(&b, &m, "jump");
+		seal_str(a, "late", &late);
+		c = a->peer->current->tx_next;
+		a->peer->current->tx_next = c - 1 + jumps[j];
+		seal_str(a, "jump", &m);
+		open_str(b, &m, "jump");
 		if (jumps[j] < SS_REPLAY_WINDOW) {
-			open_str(&b, &late, "late");
+			open_str(b, &late, "late");
 		} else {
-			expect_drop(&b, &b.flow, late.b, late.len, SS_ERR_TOO_OLD, b.peer);
+			expect_drop(b, &b->flow, late.b, late.len, SS_ERR_TOO_OLD, b->peer);
 		}
 		/* Every counter just below the new top that was never sent is still fresh. */
 		for (uint64_t k = 1; k <= 3 && k < jumps[j]; k++) {
-			a.peer->current->tx_next = a.peer->current->tx_next - 1 - k;
-			seal_str(&a, "gap", &m);
-			open_str(&b, &m, "gap");
-			a.peer->current->tx_next += k;
+			a->peer->current->tx_next = a->peer->current->tx_next - 1 - k;
+			seal_str(a, "gap", &m);
+			open_str(b, &m, "gap");
+			a->peer->current->tx_next += k;
 		}
 	}
-	test_pair_free(&a, &b);
 }
 
 static void wrap_attempt(void **state)
@@ -336,20 +324,18 @@ static void wrap_attempt(void **state)
 /* Section 4.7: exhaustion of the send counter is SS_ERR_KEY_EXHAUSTED. */
 static void wrap_attempt_exhausted_code(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg m;
 	size_t len;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	a.peer->current->tx_next = SS_REJECT_AFTER_MESSAGES - 1;
-	seal_str(&a, "last", &m);
+	test_handshake(a, b);
+	a->peer->current->tx_next = SS_REJECT_AFTER_MESSAGES - 1;
+	seal_str(a, "last", &m);
 	/* PROTOCOL.md 3.6, 4.7, 7.1 and section 10: an exhausted counter is its own code. */
-	assert_code(
-		ss_peer_seal(a.ctx, a.peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len, NULL),
-		SS_ERR_KEY_EXHAUSTED);
-	test_pair_free(&a, &b);
+	assert_code(ss_peer_seal(a->ctx, a->peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len,
+				 NULL),
+		    SS_ERR_KEY_EXHAUSTED);
 }
 
 static void wrap_attempt_rekey_after_messages(void **state)
@@ -390,38 +376,36 @@ static void wrap_attempt_rekey_after_messages(void **state)
 
 static void expired_session(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg early, m;
 	size_t len;
 	uint64_t created;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	created = a.peer->current->created_ns;
-	assert_int_equal(created, b.peer->current->created_ns);
-	test_advance(&a, &b, SS_REJECT_AFTER_TIME - 1);
-	seal_str(&a, "sealed in time", &early);
-	test_send(&a, &b, "still alive");
-	test_send(&b, &a, "still alive");
-	test_advance(&a, &b, 1);
-	assert_code(
-		ss_peer_seal(a.ctx, a.peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len, NULL),
-		SS_ERR_NO_SESSION);
-	assert_code(
-		ss_peer_seal(b.ctx, b.peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len, NULL),
-		SS_ERR_NO_SESSION);
-	expect_drop_unchanged(&b, &b.flow, early.b, early.len, SS_ERR_EXPIRED, b.peer, 0);
+	test_handshake(a, b);
+	created = a->peer->current->created_ns;
+	assert_int_equal(created, b->peer->current->created_ns);
+	test_advance(a, b, SS_REJECT_AFTER_TIME - 1);
+	seal_str(a, "sealed in time", &early);
+	test_send(a, b, "still alive");
+	test_send(b, a, "still alive");
+	test_advance(a, b, 1);
+	assert_code(ss_peer_seal(a->ctx, a->peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len,
+				 NULL),
+		    SS_ERR_NO_SESSION);
+	assert_code(ss_peer_seal(b->ctx, b->peer, (const uint8_t *)"x", 1, m.b, sizeof(m.b), &len,
+				 NULL),
+		    SS_ERR_NO_SESSION);
+	expect_drop_unchanged(b, &b->flow, early.b, early.len, SS_ERR_EXPIRED, b->peer, 0);
 	/* Once the timers ran, the session and its keys are gone. */
-	while (tick(&b, &m) != SS_TICK_NONE)
+	while (tick(b, &m) != SS_TICK_NONE)
 		;
-	assert_false(ss_peer_has_session(b.peer));
+	assert_false(ss_peer_has_session(b->peer));
 	for (int i = 0; i < SS_SESSION_SLOTS; i++)
-		assert_false(b.peer->slots[i].valid);
-	assert_int_equal(b.ctx->by_index.count, b.peer->hs.active ? 1 : 0);
-	assert_code_in(drop_any(&b, &b.flow, early.b, early.len, NULL), SS_ERR_UNKNOWN_INDEX,
+		assert_false(b->peer->slots[i].valid);
+	assert_int_equal(b->ctx->by_index.count, b->peer->hs.active ? 1 : 0);
+	assert_code_in(drop_any(b, &b->flow, early.b, early.len, NULL), SS_ERR_UNKNOWN_INDEX,
 		       SS_ERR_EXPIRED);
-	test_pair_free(&a, &b);
 }
 
 /* =========================================================================
@@ -430,96 +414,99 @@ static void expired_session(void **state)
 
 static void flow_binding(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	ss_flow f;
 	msg d, echo;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	seal_str(&a, "bound", &d);
-	snap_take(&s, &b);
-	f = b.flow;
+	test_handshake(a, b);
+	seal_str(a, "bound", &d);
+	snap_take(&s, b);
+	f = b->flow;
 	f.remote_port++;
-	expect_drop(&b, &f, d.b, d.len, SS_ERR_FLOW, b.peer);
-	f = b.flow;
+	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
+	f = b->flow;
 	f.remote_addr[15] ^= 1;
-	expect_drop(&b, &f, d.b, d.len, SS_ERR_FLOW, b.peer);
-	f = b.flow;
+	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
+	f = b->flow;
 	f.proto = 99;
-	expect_drop(&b, &f, d.b, d.len, SS_ERR_FLOW, b.peer);
-	f = b.flow;
+	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
+	f = b->flow;
 	f.local_port++;
-	expect_drop(&b, &f, d.b, d.len, SS_ERR_FLOW, b.peer);
-	f = b.flow;
+	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
+	f = b->flow;
 	f.local_addr[15] ^= 1;
-	expect_drop(&b, &f, d.b, d.len, SS_ERR_FLOW, b.peer);
+	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
 	test_flow_v4(&f, 0, 6000, 0x0a000001, 5000, 17); /* local address unknown */
-	expect_drop(&b, &f, d.b, d.len, SS_ERR_FLOW, b.peer);
-	snap_check(&s, &b, 0);
+	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
+	snap_check(&s, b, 0);
 	snap_free(&s);
-	open_str(&b, &d, "bound");
+	open_str(b, &d, "bound");
 
 	/* CONTROL too. */
-	assert_int_equal(tick(&b, &echo), SS_TICK_ECHO);
-	f = a.flow;
+	assert_int_equal(tick(b, &echo), SS_TICK_ECHO);
+	f = a->flow;
 	f.remote_port++;
-	expect_drop(&a, &f, echo.b, echo.len, SS_ERR_FLOW, a.peer);
-	test_pair_free(&a, &b);
+	expect_drop(a, &f, echo.b, echo.len, SS_ERR_FLOW, a->peer);
 }
 
 static void flow_binding_roaming(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	ss_flow old_a, old_b, f;
 	msg d, old_d;
 	size_t len;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	seal_str(&a, "from the old address", &old_d);
-	old_a = a.flow;
-	old_b = b.flow;
+	test_handshake(a, b);
+	seal_str(a, "from the old address", &old_d);
+	old_a = a->flow;
+	old_b = b->flow;
 
 	/* A moves to 10.0.0.7:5001 and re-handshakes from there. */
-	test_advance(&a, &b, 2 * SS_HANDSHAKE_MIN_INTERVAL);
-	test_flow_v4(&a.flow, 0x0a000007, 5001, 0x0a000002, 6000, 17);
-	test_flow_reverse(&b.flow, &a.flow);
-	ss_peer_set_flow(a.peer, &a.flow);
-	test_handshake(&a, &b);
+	test_advance(a, b, 2 * SS_HANDSHAKE_MIN_INTERVAL);
+	test_flow_v4(&a->flow, 0x0a000007, 5001, 0x0a000002, 6000, 17);
+	test_flow_reverse(&b->flow, &a->flow);
+	ss_peer_set_flow(a->peer, &a->flow);
+	test_handshake(a, b);
 
-	seal_str(&a, "from the new address", &d);
-	expect_drop(&b, &old_b, d.b, d.len, SS_ERR_FLOW, b.peer);
-	open_str(&b, &d, "from the new address");
-	assert_code_in(drop_any(&b, &old_b, old_d.b, old_d.len, NULL), SS_ERR_UNKNOWN_INDEX,
+	seal_str(a, "from the new address", &d);
+	expect_drop(b, &old_b, d.b, d.len, SS_ERR_FLOW, b->peer);
+	open_str(b, &d, "from the new address");
+	assert_code_in(drop_any(b, &old_b, old_d.b, old_d.len, NULL), SS_ERR_UNKNOWN_INDEX,
 		       SS_ERR_EXPIRED);
 	assert_code(
-		ss_peer_seal(b.ctx, b.peer, (const uint8_t *)"hi", 2, d.b, sizeof(d.b), &len, &f),
+		ss_peer_seal(b->ctx, b->peer, (const uint8_t *)"hi", 2, d.b, sizeof(d.b), &len, &f),
 		0);
 	d.len = len;
-	assert_true(ss_flow_equal(&f, &b.flow));
-	expect_drop(&a, &old_a, d.b, d.len, SS_ERR_FLOW, a.peer);
-	open_ok(&a, &d, "hi", 2);
-	test_pair_free(&a, &b);
+	assert_true(ss_flow_equal(&f, &b->flow));
+	expect_drop(a, &old_a, d.b, d.len, SS_ERR_FLOW, a->peer);
+	open_ok(a, &d, "hi", 2);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(tamper_every_byte_data),
-					   cmocka_unit_test(replay_data),
-					   cmocka_unit_test(replay_keepalive),
-					   cmocka_unit_test(reflect_data),
-					   cmocka_unit_test(old_epoch),
-					   cmocka_unit_test(expired_session),
-					   cmocka_unit_test(window_exceed),
-					   cmocka_unit_test(window_exceed_jump),
-					   cmocka_unit_test(wrap_attempt),
-					   cmocka_unit_test(wrap_attempt_exhausted_code),
-					   cmocka_unit_test(wrap_attempt_rekey_after_messages),
-					   cmocka_unit_test(flow_binding),
-					   cmocka_unit_test(flow_binding_roaming)};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(tamper_every_byte_data, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(replay_data, test_pair_setup, test_pair_teardown),
+		cmocka_unit_test_setup_teardown(replay_keepalive, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(reflect_data, test_pair_setup, test_pair_teardown),
+		cmocka_unit_test_setup_teardown(old_epoch, test_pair_setup, test_pair_teardown),
+		cmocka_unit_test_setup_teardown(expired_session, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test(window_exceed),
+		cmocka_unit_test_setup_teardown(window_exceed_jump, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test(wrap_attempt),
+		cmocka_unit_test_setup_teardown(wrap_attempt_exhausted_code, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test(wrap_attempt_rekey_after_messages),
+		cmocka_unit_test_setup_teardown(flow_binding, test_pair_setup, test_pair_teardown),
+		cmocka_unit_test_setup_teardown(flow_binding_roaming, test_pair_setup,
+						test_pair_teardown)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,14 +24,13 @@
 static void tamper_every_byte_init(void **state)
 {
 	const uint64_t token = SS_NS_PER_SEC / SS_LOAD_INITS_PER_SEC;
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	msg init, bad, out;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	start_init(&a, &init);
-	snap_take(&s, &b);
+	start_init(a, &init);
+	snap_take(&s, b);
 
 	/*
 	 * mac2 (160..175) is only read by a responder under load (section 4.2 step 3), and
@@ -41,9 +40,9 @@ static void tamper_every_byte_init(void **state)
 	for (size_t pos = 0; pos < SS_INIT_OFF_MAC2; pos++) {
 		for (size_t m = 0; m < sizeof(masks); m++) {
 			copy_flip(&bad, &init, pos, masks[m]);
-			assert_code(drop_any(&b, &b.flow, bad.b, bad.len, NULL),
+			assert_code(drop_any(b, &b->flow, bad.b, bad.len, NULL),
 				    pos < SS_PREFIX_LEN ? SS_ERR_MALFORMED : SS_ERR_MAC1);
-			snap_check(&s, &b, 0);
+			snap_check(&s, b, 0);
 		}
 	}
 
@@ -57,58 +56,55 @@ static void tamper_every_byte_init(void **state)
 			int ret;
 
 			copy_flip(&bad, &init, pos, masks[m]);
-			remac_init(bad.b, ss_identity_public(b.id));
-			test_advance(&b, NULL, token);
-			ret = drop_any(&b, &b.flow, bad.b, bad.len, NULL);
+			remac_init(bad.b, ss_identity_public(b->id));
+			test_advance(b, NULL, token);
+			ret = drop_any(b, &b->flow, bad.b, bad.len, NULL);
 			if (pos < SS_PREFIX_LEN)
 				assert_code(ret, SS_ERR_MALFORMED);
 			else
 				assert_code(ret, SS_ERR_SIGNATURE);
-			snap_check(&s, &b, IGN_LOAD);
+			snap_check(&s, b, IGN_LOAD);
 		}
 	}
 	snap_free(&s);
 
-	respond(&b, &init, &out);
-	test_pair_free(&a, &b);
+	respond(b, &init, &out);
 }
 
 /* Under load, mac2 is checked too: every flip gets a drop or a stateless COOKIE REPLY. */
 static void tamper_every_byte_init_under_load(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	msg init, cookie, bad, out;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	ss_ctx_set_under_load(b.ctx, true);
-	start_init(&a, &init);
-	expect_cookie_reply(&b, &b.flow, &init, &cookie);
-	assert_code(consume(&a, &cookie, &out, &res), 0);
-	test_advance(&a, &b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
-	assert_int_equal(tick(&a, &init), SS_TICK_HANDSHAKE);
+	ss_ctx_set_under_load(b->ctx, true);
+	start_init(a, &init);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	assert_code(consume(a, &cookie, &out, &res), 0);
+	test_advance(a, b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
 	assert_false(ss_ct_equal(init.b + SS_INIT_OFF_MAC2, zero_id, SS_MAC_LEN));
 
-	snap_take(&s, &b);
+	snap_take(&s, b);
 	for (size_t pos = 0; pos < SS_INIT_LEN; pos++) {
 		for (size_t m = 0; m < sizeof(masks); m++) {
 			copy_flip(&bad, &init, pos, masks[m]);
 			if (pos < SS_PREFIX_LEN) {
-				expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
+				expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
 			} else if (pos < SS_INIT_OFF_MAC2) {
-				expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_MAC1, NULL);
+				expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_MAC1, NULL);
 			} else {
-				expect_cookie_reply(&b, &b.flow, &bad, &out);
-				assert_null(b.peer->next);
+				expect_cookie_reply(b, &b->flow, &bad, &out);
+				assert_null(b->peer->next);
 			}
-			snap_check(&s, &b, IGN_COOKIE_SECRET);
+			snap_check(&s, b, IGN_COOKIE_SECRET);
 		}
 	}
 	snap_free(&s);
-	respond(&b, &init, &out);
-	test_pair_free(&a, &b);
+	respond(b, &init, &out);
 }
 
 /* =========================================================================
@@ -117,33 +113,31 @@ static void tamper_every_byte_init_under_load(void **state)
 
 static void replay_init(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	msg init, resp, ka;
 	int ret;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	start_init(&a, &init);
-	respond(&b, &init, &resp);
-	snap_take(&s, &b);
-	ret = drop_any(&b, &b.flow, init.b, init.len, NULL);
+	start_init(a, &init);
+	respond(b, &init, &resp);
+	snap_take(&s, b);
+	ret = drop_any(b, &b->flow, init.b, init.len, NULL);
 	assert_code_in(ret, SS_ERR_STALE, SS_ERR_RATE_LIMIT);
-	snap_check(&s, &b, IGN_LOAD);
+	snap_check(&s, b, IGN_LOAD);
 	snap_free(&s);
 
-	test_advance(&a, &b, 2 * SS_HANDSHAKE_MIN_INTERVAL);
-	expect_drop_unchanged(&b, &b.flow, init.b, init.len, SS_ERR_STALE, b.peer, IGN_LOAD);
+	test_advance(a, b, 2 * SS_HANDSHAKE_MIN_INTERVAL);
+	expect_drop_unchanged(b, &b->flow, init.b, init.len, SS_ERR_STALE, b->peer, IGN_LOAD);
 
 	/* After the handshake completed, a replayed INIT still changes nothing. */
-	finish(&a, &resp, &ka);
-	confirm(&b, &ka);
-	test_advance(&a, &b, 10 * SS_NS_PER_SEC);
-	expect_drop(&b, &b.flow, init.b, init.len, SS_ERR_STALE, b.peer);
-	assert_null(b.peer->next);
-	test_send(&a, &b, "still the first epoch");
-	test_send(&b, &a, "still the first epoch");
-	test_pair_free(&a, &b);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	test_advance(a, b, 10 * SS_NS_PER_SEC);
+	expect_drop(b, &b->flow, init.b, init.len, SS_ERR_STALE, b->peer);
+	assert_null(b->peer->next);
+	test_send(a, b, "still the first epoch");
+	test_send(b, a, "still the first epoch");
 }
 
 /*
@@ -223,28 +217,26 @@ static void swap_identity_init(void **state)
 {
 	ss_identity *carol = test_identity("carol");
 	ss_peer *bc;
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	msg init, bad, resp;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(carol), &bc), 0);
-	start_init(&a, &init);
+	assert_int_equal(ss_peer_add(b->ctx, ss_identity_public(carol), &bc), 0);
+	start_init(a, &init);
 	bad = init;
 	memcpy(bad.b + SS_INIT_OFF_IDENTITY, ss_identity_public(carol), SS_IDENTITY_LEN);
-	remac_init(bad.b, ss_identity_public(b.id));
-	snap_take(&s, &b);
-	expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_SIGNATURE, bc);
+	remac_init(bad.b, ss_identity_public(b->id));
+	snap_take(&s, b);
+	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_SIGNATURE, bc);
 	/* Or to an identity B does not know: still the signature, not UNKNOWN_PEER. */
 	bad.b[SS_INIT_OFF_IDENTITY] ^= 0x20;
-	remac_init(bad.b, ss_identity_public(b.id));
-	expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_SIGNATURE, NULL);
-	snap_check(&s, &b, IGN_LOAD);
+	remac_init(bad.b, ss_identity_public(b->id));
+	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_SIGNATURE, NULL);
+	snap_check(&s, b, IGN_LOAD);
 	snap_free(&s);
-	respond(&b, &init, &resp);
+	respond(b, &init, &resp);
 	ss_identity_free(carol);
-	test_pair_free(&a, &b);
 }
 
 /* =========================================================================
@@ -361,43 +353,46 @@ static void small_order_identity_init(void **state)
 
 static void rate_limit(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg init1, init2, init3, resp;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	start_init(&a, &init1);
-	respond(&b, &init1, &resp);
+	start_init(a, &init1);
+	respond(b, &init1, &resp);
 	/* A second fresh, valid INIT shortly after (a retry forced early). */
-	test_advance(&a, &b, SS_HANDSHAKE_MIN_INTERVAL / 5);
-	assert_code(ss_handshake_create_init(a.ctx, a.peer, init2.b, sizeof(init2.b), &init2.len),
+	test_advance(a, b, SS_HANDSHAKE_MIN_INTERVAL / 5);
+	assert_code(ss_handshake_create_init(a->ctx, a->peer, init2.b, sizeof(init2.b), &init2.len),
 		    0);
 	assert_true(ss_load_be64(init2.b + SS_INIT_OFF_TIMESTAMP) >
 		    ss_load_be64(init1.b + SS_INIT_OFF_TIMESTAMP));
-	expect_drop_unchanged(&b, &b.flow, init2.b, init2.len, SS_ERR_RATE_LIMIT, b.peer, IGN_LOAD);
+	expect_drop_unchanged(b, &b->flow, init2.b, init2.len, SS_ERR_RATE_LIMIT, b->peer,
+			      IGN_LOAD);
 	/* Just before the interval: still limited; at it: accepted (the drop changed nothing). */
-	test_advance(&a, &b, SS_HANDSHAKE_MIN_INTERVAL - SS_HANDSHAKE_MIN_INTERVAL / 5 - 1);
-	expect_drop(&b, &b.flow, init2.b, init2.len, SS_ERR_RATE_LIMIT, b.peer);
-	test_advance(&a, &b, 1);
-	respond(&b, &init2, &resp);
+	test_advance(a, b, SS_HANDSHAKE_MIN_INTERVAL - SS_HANDSHAKE_MIN_INTERVAL / 5 - 1);
+	expect_drop(b, &b->flow, init2.b, init2.len, SS_ERR_RATE_LIMIT, b->peer);
+	test_advance(a, b, 1);
+	respond(b, &init2, &resp);
 	/* And the interval starts again from this acceptance. */
-	assert_code(ss_handshake_create_init(a.ctx, a.peer, init3.b, sizeof(init3.b), &init3.len),
+	assert_code(ss_handshake_create_init(a->ctx, a->peer, init3.b, sizeof(init3.b), &init3.len),
 		    0);
-	expect_drop(&b, &b.flow, init3.b, init3.len, SS_ERR_RATE_LIMIT, b.peer);
-	test_pair_free(&a, &b);
+	expect_drop(b, &b->flow, init3.b, init3.len, SS_ERR_RATE_LIMIT, b->peer);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(tamper_every_byte_init),
-					   cmocka_unit_test(tamper_every_byte_init_under_load),
-					   cmocka_unit_test(replay_init),
-					   cmocka_unit_test(replay_init_after_restart),
-					   cmocka_unit_test(reflect_init),
-					   cmocka_unit_test(swap_identity_init),
-					   cmocka_unit_test(unknown_peer),
-					   cmocka_unit_test(small_order_identity_init),
-					   cmocka_unit_test(rate_limit)};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(tamper_every_byte_init, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(tamper_every_byte_init_under_load, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(replay_init, test_pair_setup, test_pair_teardown),
+		cmocka_unit_test(replay_init_after_restart),
+		cmocka_unit_test(reflect_init),
+		cmocka_unit_test_setup_teardown(swap_identity_init, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test(unknown_peer),
+		cmocka_unit_test(small_order_identity_init),
+		cmocka_unit_test_setup_teardown(rate_limit, test_pair_setup, test_pair_teardown)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,31 +16,30 @@
 
 static void tamper_every_byte_response(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	msg init, resp, bad, ka;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	start_init(&a, &init);
-	respond(&b, &init, &resp);
-	snap_take(&s, &a);
+	start_init(a, &init);
+	respond(b, &init, &resp);
+	snap_take(&s, a);
 	for (size_t pos = 0; pos < SS_RESP_LEN; pos++) {
 		for (size_t m = 0; m < sizeof(masks); m++) {
 			copy_flip(&bad, &resp, pos, masks[m]);
-			expect_drop(&a, &a.flow, bad.b, bad.len,
+			expect_drop(a, &a->flow, bad.b, bad.len,
 				    pos < SS_PREFIX_LEN ? SS_ERR_MALFORMED : SS_ERR_MAC1, NULL);
-			snap_check(&s, &a, 0);
+			snap_check(&s, a, 0);
 		}
 	}
 	/* With mac1 recomputed: each field fails its own check (section 4.3). */
 	for (size_t pos = 0; pos < SS_RESP_OFF_MAC1; pos++) {
 		for (size_t m = 0; m < sizeof(masks); m++) {
 			int want = SS_ERR_SIGNATURE;
-			const ss_peer *attr = a.peer;
+			const ss_peer *attr = a->peer;
 
 			copy_flip(&bad, &resp, pos, masks[m]);
-			remac_resp(bad.b, ss_identity_public(a.id));
+			remac_resp(bad.b, ss_identity_public(a->id));
 			if (pos < SS_PREFIX_LEN) {
 				want = SS_ERR_MALFORMED;
 				attr = NULL;
@@ -52,82 +51,75 @@ static void tamper_every_byte_response(void **state)
 			} else if (pos >= SS_RESP_OFF_CONFIRM) {
 				want = SS_ERR_CONFIRM;
 			}
-			expect_drop(&a, &a.flow, bad.b, bad.len, want, attr);
-			snap_check(&s, &a, 0);
+			expect_drop(a, &a->flow, bad.b, bad.len, want, attr);
+			snap_check(&s, a, 0);
 		}
 	}
 	snap_free(&s);
-	assert_true(a.peer->hs.active);
-	assert_false(ss_peer_has_session(a.peer));
-	finish(&a, &resp, &ka);
-	confirm(&b, &ka);
-	test_pair_free(&a, &b);
+	assert_true(a->peer->hs.active);
+	assert_false(ss_peer_has_session(a->peer));
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
 }
 
 static void replay_response(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct hs_msgs h;
 	struct snap s;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	handshake_capture(&a, &b, &h);
-	snap_take(&s, &a);
-	assert_code(drop_any(&a, &a.flow, h.resp.b, h.resp.len, NULL), SS_ERR_UNKNOWN_INDEX);
-	snap_check(&s, &a, 0);
+	handshake_capture(a, b, &h);
+	snap_take(&s, a);
+	assert_code(drop_any(a, &a->flow, h.resp.b, h.resp.len, NULL), SS_ERR_UNKNOWN_INDEX);
+	snap_check(&s, a, 0);
 	snap_free(&s);
-	test_send(&a, &b, "one session");
-	test_send(&b, &a, "one session");
-	test_pair_free(&a, &b);
+	test_send(a, b, "one session");
+	test_send(b, a, "one session");
 }
 
 static void reflect_response(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg init, resp, ka;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	start_init(&a, &init);
-	respond(&b, &init, &resp);
-	expect_drop_unchanged(&b, &b.flow, resp.b, resp.len, SS_ERR_MAC1, NULL, 0);
-	finish(&a, &resp, &ka);
-	confirm(&b, &ka);
-	test_pair_free(&a, &b);
+	start_init(a, &init);
+	respond(b, &init, &resp);
+	expect_drop_unchanged(b, &b->flow, resp.b, resp.len, SS_ERR_MAC1, NULL, 0);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
 }
 
 static void swap_identity_response(void **state)
 {
 	ss_identity *carol = test_identity("carol");
 	const uint8_t *ia;
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	msg init, bad, ka;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	ia = ss_identity_public(a.id);
-	start_init(&a, &init);
-	snap_take(&s, &a);
+	ia = ss_identity_public(a->id);
+	start_init(a, &init);
+	snap_take(&s, a);
 	/* Carol answers A's INIT as herself: A expects B. */
 	forge_response(&bad, init.b, ss_identity_public(carol), carol, ia, "carol eph");
-	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_IDENTITY, a.peer);
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_IDENTITY, a->peer);
 	/* Carol claims to be B but can only sign with her own key. */
-	forge_response(&bad, init.b, ss_identity_public(b.id), carol, ia, "carol eph");
-	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_SIGNATURE, a.peer);
+	forge_response(&bad, init.b, ss_identity_public(b->id), carol, ia, "carol eph");
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_SIGNATURE, a->peer);
 	/* B's genuine signature, but a confirm tag computed for another ephemeral. */
-	forge_response(&bad, init.b, ss_identity_public(b.id), b.id, ia, "bob eph");
+	forge_response(&bad, init.b, ss_identity_public(b->id), b->id, ia, "bob eph");
 	bad.b[SS_RESP_OFF_EPHEMERAL] ^= 1;
 	remac_resp(bad.b, ia);
-	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_SIGNATURE, a.peer);
-	snap_check(&s, &a, 0);
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_SIGNATURE, a->peer);
+	snap_check(&s, a, 0);
 	snap_free(&s);
 	/* Control: the same construction by B itself is a valid RESPONSE. */
-	forge_response(&bad, init.b, ss_identity_public(b.id), b.id, ia, "bob eph");
-	finish(&a, &bad, &ka);
+	forge_response(&bad, init.b, ss_identity_public(b->id), b->id, ia, "bob eph");
+	finish(a, &bad, &ka);
 	ss_identity_free(carol);
-	test_pair_free(&a, &b);
 }
 
 static void misbinding_response(void **state)
@@ -215,12 +207,17 @@ static void small_order_identity_response(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(tamper_every_byte_response),
-					   cmocka_unit_test(replay_response),
-					   cmocka_unit_test(reflect_response),
-					   cmocka_unit_test(swap_identity_response),
-					   cmocka_unit_test(misbinding_response),
-					   cmocka_unit_test(small_order_identity_response)};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(tamper_every_byte_response, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(replay_response, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(reflect_response, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(swap_identity_response, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test(misbinding_response),
+		cmocka_unit_test(small_order_identity_response)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,13 +77,12 @@ static void version_and_type_every_type(void **state)
 {
 	struct all_msgs m;
 	struct target t[5];
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg bad;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	all_msgs_make(&a, &b, &m);
-	targets(t, &m, &a, &b);
+	all_msgs_make(a, b, &m);
+	targets(t, &m, a, b);
 	for (int i = 0; i < 5; i++) {
 		struct snap s;
 
@@ -114,7 +113,6 @@ static void version_and_type_every_type(void **state)
 		snap_free(&s);
 	}
 	targets_still_accepted(t, &m);
-	test_pair_free(&a, &b);
 }
 
 static void version_and_type_version(void **state)
@@ -122,13 +120,12 @@ static void version_and_type_version(void **state)
 	static const uint8_t versions[] = {0, 1, 3, 4, 0x12, 0x20, 0x82, 0xff};
 	struct all_msgs m;
 	struct target t[5];
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg bad;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	all_msgs_make(&a, &b, &m);
-	targets(t, &m, &a, &b);
+	all_msgs_make(a, b, &m);
+	targets(t, &m, a, b);
 	for (int i = 0; i < 5; i++) {
 		struct snap s;
 
@@ -155,16 +152,15 @@ static void version_and_type_version(void **state)
 	bad = m.data;
 	bad.b[0] = 0x01;
 	bad.b[1] = 0x03;
-	expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
+	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
 	bad = m.init;
 	bad.b[0] = 0x01;
 	bad.b[1] = 0x01;
-	expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
+	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
 	bad = m.init;
 	bad.len = 144;
-	expect_drop(&b, &b.flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
+	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
 	targets_still_accepted(t, &m);
-	test_pair_free(&a, &b);
 }
 
 /*
@@ -176,12 +172,11 @@ static void version_and_type_truncated(void **state)
 {
 	struct all_msgs m;
 	struct target t[5];
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	all_msgs_make(&a, &b, &m);
-	targets(t, &m, &a, &b);
+	all_msgs_make(a, b, &m);
+	targets(t, &m, a, b);
 	for (int i = 0; i < 5; i++) {
 		struct snap s;
 		size_t full = t[i].m->len;
@@ -214,11 +209,10 @@ static void version_and_type_truncated(void **state)
 
 		assert_non_null(p);
 		memcpy(p, m.data.b, SS_DATA_HDR_LEN);
-		expect_drop(&b, &b.flow, p, SS_MAX_PACKET + 1, SS_ERR_MALFORMED, NULL);
+		expect_drop(b, &b->flow, p, SS_MAX_PACKET + 1, SS_ERR_MALFORMED, NULL);
 		free(p);
 	}
 	targets_still_accepted(t, &m);
-	test_pair_free(&a, &b);
 }
 
 /* No plaintext path: raw IP, or a DATA header followed by cleartext, is never delivered. */
@@ -228,26 +222,24 @@ static void version_and_type_no_plaintext(void **state)
 					 0,    0,    10,   0,	 0,    1,    10,   0, 0,  2,
 					 0x13, 0x88, 0x17, 0x70, 0,    8,    0,	   0};
 	static const uint8_t ipv6[48] = {0x60, 0, 0, 0, 0, 8, 17, 64};
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg d, fake;
 	const char *clear = "GET / HTTP/1.0\r\n\r\n plus some bytes to pass the length";
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	expect_drop(&b, &b.flow, ipv4, sizeof(ipv4), SS_ERR_MALFORMED, NULL);
-	expect_drop(&b, &b.flow, ipv6, sizeof(ipv6), SS_ERR_MALFORMED, NULL);
-	seal_str(&a, "x", &d);
+	test_handshake(a, b);
+	expect_drop(b, &b->flow, ipv4, sizeof(ipv4), SS_ERR_MALFORMED, NULL);
+	expect_drop(b, &b->flow, ipv6, sizeof(ipv6), SS_ERR_MALFORMED, NULL);
+	seal_str(a, "x", &d);
 	memcpy(fake.b, d.b, SS_DATA_HDR_LEN);
 	memcpy(fake.b + SS_DATA_HDR_LEN, clear, strlen(clear));
 	fake.len = SS_DATA_HDR_LEN + strlen(clear);
-	expect_drop(&b, &b.flow, fake.b, fake.len, SS_ERR_DECRYPT, b.peer);
+	expect_drop(b, &b->flow, fake.b, fake.len, SS_ERR_DECRYPT, b->peer);
 	/* Zero tag, zero key material: still nothing. */
 	memset(fake.b + SS_DATA_HDR_LEN, 0, SS_TAG_LEN);
 	fake.len = SS_DATA_OVERHEAD;
-	expect_drop(&b, &b.flow, fake.b, fake.len, SS_ERR_DECRYPT, b.peer);
-	open_str(&b, &d, "x");
-	test_pair_free(&a, &b);
+	expect_drop(b, &b->flow, fake.b, fake.len, SS_ERR_DECRYPT, b->peer);
+	open_str(b, &d, "x");
 }
 
 /* =========================================================================
@@ -428,40 +420,44 @@ static void drops_counted(void **state)
 static void drops_counted_resolved_index(void **state)
 {
 	const ss_peer *w[3];
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct hs_msgs h;
 	msg init, d;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	handshake_capture(&a, &b, &h);
+	handshake_capture(a, b, &h);
 	/* A duplicate RESPONSE: its index now names A's session. */
-	assert_code(drop_any(&a, &a.flow, h.resp.b, h.resp.len, &w[0]), SS_ERR_UNKNOWN_INDEX);
+	assert_code(drop_any(a, &a->flow, h.resp.b, h.resp.len, &w[0]), SS_ERR_UNKNOWN_INDEX);
 	/* A COOKIE REPLY for the completed INIT: same index. */
-	forge_cookie(&d, h.init.b, ss_identity_public(b.id), h.init.b + SS_INIT_OFF_MAC1);
-	assert_code(drop_any(&a, &a.flow, d.b, d.len, &w[1]), SS_ERR_UNKNOWN_INDEX);
+	forge_cookie(&d, h.init.b, ss_identity_public(b->id), h.init.b + SS_INIT_OFF_MAC1);
+	assert_code(drop_any(a, &a->flow, d.b, d.len, &w[1]), SS_ERR_UNKNOWN_INDEX);
 	/* DATA addressed to the index of A's pending INIT. */
-	test_advance(&a, &b, SS_NS_PER_SEC);
-	start_init(&a, &init);
-	seal_str(&b, "to the pending index", &d);
-	ss_store_be32(d.b + SS_DATA_OFF_RECEIVER, a.peer->hs.index);
-	assert_code(drop_any(&a, &a.flow, d.b, d.len, &w[2]), SS_ERR_UNKNOWN_INDEX);
+	test_advance(a, b, SS_NS_PER_SEC);
+	start_init(a, &init);
+	seal_str(b, "to the pending index", &d);
+	ss_store_be32(d.b + SS_DATA_OFF_RECEIVER, a->peer->hs.index);
+	assert_code(drop_any(a, &a->flow, d.b, d.len, &w[2]), SS_ERR_UNKNOWN_INDEX);
 	/* An index that resolves to the peer, but to the wrong kind of entry: the peer's. */
 	for (int i = 0; i < 3; i++)
-		if (w[i] != a.peer)
+		if (w[i] != a->peer)
 			fail_msg("case %d counted at %s, want the peer", i,
 				 w[i] ? "another peer" : "the context");
-	test_pair_free(&a, &b);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(version_and_type_every_type),
-					   cmocka_unit_test(version_and_type_version),
-					   cmocka_unit_test(version_and_type_truncated),
-					   cmocka_unit_test(version_and_type_no_plaintext),
-					   cmocka_unit_test(drops_counted),
-					   cmocka_unit_test(drops_counted_resolved_index)};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(version_and_type_every_type, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(version_and_type_version, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(version_and_type_truncated, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test_setup_teardown(version_and_type_no_plaintext, test_pair_setup,
+						test_pair_teardown),
+		cmocka_unit_test(drops_counted),
+		cmocka_unit_test_setup_teardown(drops_counted_resolved_index, test_pair_setup,
+						test_pair_teardown)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
