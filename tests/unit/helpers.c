@@ -184,6 +184,16 @@ int test_pair_setup(void **state)
 	return 0;
 }
 
+int test_session_setup(void **state)
+{
+	int ret = test_pair_setup(state);
+	test_pair *p = *state;
+
+	if (ret == 0)
+		test_handshake(&p->a, &p->b);
+	return ret;
+}
+
 int test_pair_teardown(void **state)
 {
 	test_pair *p = *state;

@@ -59,7 +59,12 @@ typedef struct test_pair {
 	test_node a, b;
 } test_pair;
 int test_pair_setup(void **state);
+/* The same, after a completed handshake (test_handshake). */
+int test_session_setup(void **state);
 int test_pair_teardown(void **state);
+/* Cases that start from those fixtures, for the CMUnitTest tables. */
+#define pair_test(fn) cmocka_unit_test_setup_teardown(fn, test_pair_setup, test_pair_teardown)
+#define session_test(fn) cmocka_unit_test_setup_teardown(fn, test_session_setup, test_pair_teardown)
 
 /* Run a full handshake a -> b -> a (-> b keepalive); asserts success. */
 void test_handshake(test_node *a, test_node *b);

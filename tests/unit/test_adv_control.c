@@ -23,7 +23,6 @@ static void tamper_every_byte_control(void **state)
 	msg bad, out;
 	ss_result res;
 
-	test_handshake(a, b);
 	seal_str(a, "data", &d);
 	open_str(b, &d, "data");
 	assert_int_equal(tick(b, &echo), SS_TICK_ECHO);
@@ -61,7 +60,6 @@ static void reflect_control(void **state)
 	msg d, echo, out;
 	ss_result res;
 
-	test_handshake(a, b);
 	seal_str(b, "to alice", &d);
 	open_str(a, &d, "to alice");
 	assert_int_equal(tick(a, &echo), SS_TICK_ECHO);
@@ -80,7 +78,6 @@ static void echo_divergence_normal(void **state)
 	msg d, echo, out;
 	ss_result res;
 
-	test_handshake(a, b);
 	for (int i = 0; i < 3; i++) {
 		seal_str(a, "data", &d);
 		open_str(b, &d, "data");
@@ -168,7 +165,6 @@ static void echo_divergence_reordered(void **state)
 	msg d, e1, e2, out;
 	ss_result res;
 
-	test_handshake(a, b);
 	for (int k = 0; k < 3; k++) {
 		seal_str(a, "x", &d);
 		open_str(b, &d, "x");
@@ -192,7 +188,6 @@ static void echo_divergence_malformed_plaintext(void **state)
 	uint8_t pt[SS_CTL_LEN];
 	msg m, d;
 
-	test_handshake(a, b);
 	seal_str(a, "x", &d);
 	open_str(b, &d, "x");
 	snap_take(&s, a);
@@ -225,7 +220,6 @@ static void echo_divergence_no_echo_storm(void **state)
 	msg d, m, out;
 	ss_result res;
 
-	test_handshake(a, b);
 	seal_str(a, "one", &d);
 	open_str(b, &d, "one");
 	for (int step = 0; step < 20; step++) {
@@ -247,21 +241,14 @@ static void echo_divergence_no_echo_storm(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(tamper_every_byte_control, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(reflect_control, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(echo_divergence_normal, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test(echo_divergence_ahead),
-		cmocka_unit_test(echo_divergence_regression),
-		cmocka_unit_test_setup_teardown(echo_divergence_reordered, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(echo_divergence_malformed_plaintext,
-						test_pair_setup, test_pair_teardown),
-		cmocka_unit_test_setup_teardown(echo_divergence_no_echo_storm, test_pair_setup,
-						test_pair_teardown)};
+	const struct CMUnitTest tests[] = {session_test(tamper_every_byte_control),
+					   session_test(reflect_control),
+					   session_test(echo_divergence_normal),
+					   cmocka_unit_test(echo_divergence_ahead),
+					   cmocka_unit_test(echo_divergence_regression),
+					   session_test(echo_divergence_reordered),
+					   session_test(echo_divergence_malformed_plaintext),
+					   session_test(echo_divergence_no_echo_storm)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

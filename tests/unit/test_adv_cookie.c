@@ -250,19 +250,13 @@ static void cookie_under_load_anonymous(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(tamper_every_byte_cookie, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(replay_cookie, test_pair_setup, test_pair_teardown),
-		cmocka_unit_test_setup_teardown(reflect_cookie, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(cookie_under_load, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(cookie_under_load_forged_reply, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(cookie_under_load_automatic, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test(cookie_under_load_anonymous)};
+	const struct CMUnitTest tests[] = {pair_test(tamper_every_byte_cookie),
+					   pair_test(replay_cookie),
+					   pair_test(reflect_cookie),
+					   pair_test(cookie_under_load),
+					   pair_test(cookie_under_load_forged_reply),
+					   pair_test(cookie_under_load_automatic),
+					   cmocka_unit_test(cookie_under_load_anonymous)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

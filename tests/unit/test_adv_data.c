@@ -75,7 +75,6 @@ static void replay_data(void **state)
 	struct snap s;
 	msg d1, d2;
 
-	test_handshake(a, b);
 	seal_str(a, "once", &d1);
 	seal_str(a, "twice", &d2);
 	open_str(b, &d1, "once");
@@ -110,7 +109,6 @@ static void reflect_data(void **state)
 	test_node *a = &pair->a, *b = &pair->b;
 	msg d;
 
-	test_handshake(a, b);
 	seal_str(a, "to bob", &d);
 	reflect_packet(a, b, &d);
 	open_str(b, &d, "to bob");
@@ -130,7 +128,6 @@ static void old_epoch(void **state)
 	ss_peer_stats st;
 	msg old_a, old_b1, old_b2, init, resp, ka, d;
 
-	test_handshake(a, b);
 	ss_peer_get_stats(a->peer, &st);
 	assert_int_equal(st.epoch, 1);
 	ss_peer_get_stats(b->peer, &st);
@@ -325,11 +322,10 @@ static void wrap_attempt(void **state)
 static void wrap_attempt_exhausted_code(void **state)
 {
 	test_pair *pair = *state;
-	test_node *a = &pair->a, *b = &pair->b;
+	test_node *a = &pair->a;
 	msg m;
 	size_t len;
 
-	test_handshake(a, b);
 	a->peer->current->tx_next = SS_REJECT_AFTER_MESSAGES - 1;
 	seal_str(a, "last", &m);
 	/* PROTOCOL.md 3.6, 4.7, 7.1 and section 10: an exhausted counter is its own code. */
@@ -382,7 +378,6 @@ static void expired_session(void **state)
 	size_t len;
 	uint64_t created;
 
-	test_handshake(a, b);
 	created = a->peer->current->created_ns;
 	assert_int_equal(created, b->peer->current->created_ns);
 	test_advance(a, b, SS_REJECT_AFTER_TIME - 1);
@@ -420,7 +415,6 @@ static void flow_binding(void **state)
 	ss_flow f;
 	msg d, echo;
 
-	test_handshake(a, b);
 	seal_str(a, "bound", &d);
 	snap_take(&s, b);
 	f = b->flow;
@@ -459,7 +453,6 @@ static void flow_binding_roaming(void **state)
 	msg d, old_d;
 	size_t len;
 
-	test_handshake(a, b);
 	seal_str(a, "from the old address", &old_d);
 	old_a = a->flow;
 	old_b = b->flow;
@@ -487,26 +480,19 @@ static void flow_binding_roaming(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(tamper_every_byte_data, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(replay_data, test_pair_setup, test_pair_teardown),
-		cmocka_unit_test_setup_teardown(replay_keepalive, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(reflect_data, test_pair_setup, test_pair_teardown),
-		cmocka_unit_test_setup_teardown(old_epoch, test_pair_setup, test_pair_teardown),
-		cmocka_unit_test_setup_teardown(expired_session, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test(window_exceed),
-		cmocka_unit_test_setup_teardown(window_exceed_jump, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test(wrap_attempt),
-		cmocka_unit_test_setup_teardown(wrap_attempt_exhausted_code, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test(wrap_attempt_rekey_after_messages),
-		cmocka_unit_test_setup_teardown(flow_binding, test_pair_setup, test_pair_teardown),
-		cmocka_unit_test_setup_teardown(flow_binding_roaming, test_pair_setup,
-						test_pair_teardown)};
+	const struct CMUnitTest tests[] = {pair_test(tamper_every_byte_data),
+					   session_test(replay_data),
+					   pair_test(replay_keepalive),
+					   session_test(reflect_data),
+					   session_test(old_epoch),
+					   session_test(expired_session),
+					   cmocka_unit_test(window_exceed),
+					   pair_test(window_exceed_jump),
+					   cmocka_unit_test(wrap_attempt),
+					   session_test(wrap_attempt_exhausted_code),
+					   cmocka_unit_test(wrap_attempt_rekey_after_messages),
+					   session_test(flow_binding),
+					   session_test(flow_binding_roaming)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -380,19 +380,15 @@ static void rate_limit(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(tamper_every_byte_init, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(tamper_every_byte_init_under_load, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(replay_init, test_pair_setup, test_pair_teardown),
-		cmocka_unit_test(replay_init_after_restart),
-		cmocka_unit_test(reflect_init),
-		cmocka_unit_test_setup_teardown(swap_identity_init, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test(unknown_peer),
-		cmocka_unit_test(small_order_identity_init),
-		cmocka_unit_test_setup_teardown(rate_limit, test_pair_setup, test_pair_teardown)};
+	const struct CMUnitTest tests[] = {pair_test(tamper_every_byte_init),
+					   pair_test(tamper_every_byte_init_under_load),
+					   pair_test(replay_init),
+					   cmocka_unit_test(replay_init_after_restart),
+					   cmocka_unit_test(reflect_init),
+					   pair_test(swap_identity_init),
+					   cmocka_unit_test(unknown_peer),
+					   cmocka_unit_test(small_order_identity_init),
+					   pair_test(rate_limit)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

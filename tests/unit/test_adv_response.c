@@ -207,17 +207,12 @@ static void small_order_identity_response(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(tamper_every_byte_response, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(replay_response, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(reflect_response, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(swap_identity_response, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test(misbinding_response),
-		cmocka_unit_test(small_order_identity_response)};
+	const struct CMUnitTest tests[] = {pair_test(tamper_every_byte_response),
+					   pair_test(replay_response),
+					   pair_test(reflect_response),
+					   pair_test(swap_identity_response),
+					   cmocka_unit_test(misbinding_response),
+					   cmocka_unit_test(small_order_identity_response)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -447,17 +447,9 @@ static void drops_counted_resolved_index(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(version_and_type_every_type, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(version_and_type_version, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(version_and_type_truncated, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(version_and_type_no_plaintext, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test(drops_counted),
-		cmocka_unit_test_setup_teardown(drops_counted_resolved_index, test_pair_setup,
-						test_pair_teardown)};
+		pair_test(version_and_type_every_type), pair_test(version_and_type_version),
+		pair_test(version_and_type_truncated),	pair_test(version_and_type_no_plaintext),
+		cmocka_unit_test(drops_counted),	pair_test(drops_counted_resolved_index)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

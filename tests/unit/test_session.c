@@ -273,7 +273,6 @@ static void rekey_after_time(void **state)
 	msg m, init, resp, ka;
 	uint64_t t0;
 
-	test_handshake(a, b);
 	t0 = a->peer->current->created_ns;
 	/* One nanosecond before: sending does not ask for a handshake ... */
 	set_time(a, b, t0 + SS_REKEY_AFTER_TIME - 1);
@@ -322,7 +321,6 @@ static void rekey_after_time_responder(void **state)
 	msg m, init, resp, ka;
 	uint64_t t0;
 
-	test_handshake(a, b);
 	t0 = b->peer->current->created_ns;
 	set_time(a, b, t0 + SS_REKEY_AFTER_TIME + 2 * SS_REKEY_TIMEOUT - 1);
 	seal(b, "x", 1, &m);
@@ -465,7 +463,6 @@ static void passive_keepalive(void **state)
 	msg init, resp, ka, old, m;
 	uint64_t t;
 
-	test_handshake(a, b);
 	drain(b, a);
 	test_advance(a, b, SS_NS_PER_SEC);
 	start_init(a, &init);
@@ -506,7 +503,6 @@ static void passive_keepalive_echo_acknowledges(void **state)
 	msg m;
 	int echoes = 0, keepalives = 0;
 
-	test_handshake(a, b);
 	drain(b, a);
 	seal(a, "ping", 4, &m);
 	open_ok(b, &m, "ping", 4);
@@ -530,7 +526,6 @@ static void persistent_keepalive(void **state)
 	msg m;
 	uint64_t t;
 
-	test_handshake(a, b);
 	drain(b, a);
 	t = now_of(a);
 	assert_int_equal(ss_peer_deadline(a->peer),
@@ -842,7 +837,6 @@ static void peer_removal_frees_indices(void **state)
 	ss_result res;
 	msg d, from_b, out;
 
-	test_handshake(a, b);
 	seal(a, "old", 3, &d);
 	seal(b, "old", 3, &from_b);
 	assert_int_equal(b->ctx->by_index.count, 1);
@@ -967,40 +961,29 @@ static void many_peers(void **state)
 int main(void)
 {
 	const struct CMUnitTest data[] = {
-		cmocka_unit_test_setup_teardown(data_sizes_bidirectional, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(data_buffer_too_small, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(data_buffer_too_small_response, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(stats_exact, test_pair_setup, test_pair_teardown),
+		pair_test(data_sizes_bidirectional),
+		pair_test(data_buffer_too_small),
+		pair_test(data_buffer_too_small_response),
+		pair_test(stats_exact),
 	};
 	const struct CMUnitTest rekey[] = {
-		cmocka_unit_test_setup_teardown(rekey_after_time, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(rekey_after_time_responder, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(handshake_retry_when_response_lost, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(handshake_give_up, test_pair_setup,
-						test_pair_teardown),
+		session_test(rekey_after_time),
+		session_test(rekey_after_time_responder),
+		pair_test(handshake_retry_when_response_lost),
+		pair_test(handshake_give_up),
 		cmocka_unit_test(simultaneous_initiation),
 		cmocka_unit_test(stale_initiation_yields),
 		cmocka_unit_test(simultaneous_initiation_orders),
 	};
 	const struct CMUnitTest timers[] = {
-		cmocka_unit_test_setup_teardown(passive_keepalive, test_pair_setup,
-						test_pair_teardown),
-		cmocka_unit_test_setup_teardown(passive_keepalive_echo_acknowledges,
-						test_pair_setup, test_pair_teardown),
-		cmocka_unit_test_setup_teardown(persistent_keepalive, test_pair_setup,
-						test_pair_teardown),
+		session_test(passive_keepalive),
+		session_test(passive_keepalive_echo_acknowledges),
+		session_test(persistent_keepalive),
 		cmocka_unit_test(deadline_sane),
-		cmocka_unit_test_setup_teardown(long_run, test_pair_setup, test_pair_teardown),
+		pair_test(long_run),
 	};
 	const struct CMUnitTest peers[] = {
-		cmocka_unit_test_setup_teardown(peer_removal_frees_indices, test_pair_setup,
-						test_pair_teardown),
+		session_test(peer_removal_frees_indices),
 		cmocka_unit_test(peer_removal_pending_handshake),
 		cmocka_unit_test(many_peers),
 	};
