@@ -62,6 +62,11 @@ void expect_drop_unchanged(test_node *n, const ss_flow *f, const uint8_t *p, siz
 /* Under load: the INIT is answered with a COOKIE REPLY, counted as SS_ERR_COOKIE. */
 void expect_cookie_reply(test_node *n, const ss_flow *f, const msg *init, msg *out);
 
+/* b2: B after a restart (same identity, clock and flow, knows A), with no state. */
+void restarted_node(test_node *b2, const test_node *b, const test_node *a);
+/* B under load answers A's INIT with a COOKIE REPLY (expect_cookie_reply). */
+void cookie_pending(test_node *a, test_node *b, msg *init, msg *cookie);
+
 /* A CONTROL packet with any 24-byte plaintext, authenticated on n's current session. */
 void seal_control(test_node *n, const uint8_t pt[SS_CTL_LEN], msg *m);
 void forge_echo(test_node *n, uint64_t rx_next, uint64_t rx_packets, msg *m);

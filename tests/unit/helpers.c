@@ -699,6 +699,22 @@ void expect_cookie_reply(test_node *n, const ss_flow *f, const msg *init, msg *o
 	assert_int_equal(after.cookies_sent, before.cookies_sent + 1);
 }
 
+void restarted_node(test_node *b2, const test_node *b, const test_node *a)
+{
+	test_node_init(b2, "bob", 4);
+	b2->clock = b->clock;
+	assert_int_equal(ss_peer_add(b2->ctx, ss_identity_public(a->id), &b2->peer), 0);
+	b2->flow = b->flow;
+	ss_peer_set_flow(b2->peer, &b2->flow);
+}
+
+void cookie_pending(test_node *a, test_node *b, msg *init, msg *cookie)
+{
+	ss_ctx_set_under_load(b->ctx, true);
+	start_init(a, init);
+	expect_cookie_reply(b, &b->flow, init, cookie);
+}
+
 /* A CONTROL packet with any 24-byte plaintext, authenticated on n's current session. */
 void seal_control(test_node *n, const uint8_t pt[SS_CTL_LEN], msg *m)
 {

@@ -22,9 +22,7 @@ static void tamper_every_byte_cookie(void **state)
 	msg init, cookie, bad, out;
 	ss_result res;
 
-	ss_ctx_set_under_load(b->ctx, true);
-	start_init(a, &init);
-	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	cookie_pending(a, b, &init, &cookie);
 	snap_take(&s, a);
 	for (size_t pos = 0; pos < SS_COOKIE_MSG_LEN; pos++) {
 		for (size_t m = 0; m < sizeof(masks); m++) {
@@ -55,9 +53,7 @@ static void replay_cookie(void **state)
 	ss_result res;
 	int ret;
 
-	ss_ctx_set_under_load(b->ctx, true);
-	start_init(a, &init);
-	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	cookie_pending(a, b, &init, &cookie);
 	assert_code(consume(a, &cookie, &out, &res), 0);
 	assert_true(a->peer->has_cookie);
 	memcpy(stored, a->peer->cookie, sizeof(stored));
@@ -91,9 +87,7 @@ static void reflect_cookie(void **state)
 	msg init, cookie, out;
 	ss_result res;
 
-	ss_ctx_set_under_load(b->ctx, true);
-	start_init(a, &init);
-	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	cookie_pending(a, b, &init, &cookie);
 	expect_drop(b, &b->flow, cookie.b, cookie.len, SS_ERR_UNKNOWN_INDEX, NULL);
 	assert_code(consume(a, &cookie, &out, &res), 0);
 }
@@ -164,9 +158,7 @@ static void cookie_under_load_forged_reply(void **state)
 	msg init, other_init, cookie, bad, out;
 	ss_result res;
 
-	ss_ctx_set_under_load(b->ctx, true);
-	start_init(a, &init);
-	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	cookie_pending(a, b, &init, &cookie);
 	snap_take(&s, a);
 	/* Wrong key: boxed for another responder identity. */
 	forge_cookie(&bad, init.b, ss_identity_public(carol), init.b + SS_INIT_OFF_MAC1);
@@ -234,9 +226,7 @@ static void cookie_under_load_anonymous(void **state)
 
 	(void)state;
 	tofu_pair_init(&a, &b, true);
-	ss_ctx_set_under_load(b.ctx, true);
-	start_init(&a, &init);
-	expect_cookie_reply(&b, &b.flow, &init, &cookie);
+	cookie_pending(&a, &b, &init, &cookie);
 	assert_code(consume(&a, &cookie, &out, &res), 0);
 	assert_true(a.peer->has_cookie);
 	test_advance(&a, &b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);

@@ -80,9 +80,7 @@ static void tamper_every_byte_init_under_load(void **state)
 	msg init, cookie, bad, out;
 	ss_result res;
 
-	ss_ctx_set_under_load(b->ctx, true);
-	start_init(a, &init);
-	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	cookie_pending(a, b, &init, &cookie);
 	assert_code(consume(a, &cookie, &out, &res), 0);
 	test_advance(a, b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
 	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
@@ -158,11 +156,7 @@ static void replay_init_after_restart(void **state)
 	test_advance(&a, &b, SS_NS_PER_SEC);
 	start_init(&a, &init); /* recorded by the attacker, never delivered */
 
-	test_node_init(&b2, "bob", 4);
-	b2.clock = b.clock;
-	assert_int_equal(ss_peer_add(b2.ctx, ss_identity_public(a.id), &b2.peer), 0);
-	b2.flow = b.flow;
-	ss_peer_set_flow(b2.peer, &b2.flow);
+	restarted_node(&b2, &b, &a);
 	respond(&b2, &init, &resp);
 	assert_non_null(b2.peer->next);
 	assert_false(ss_peer_has_session(b2.peer));

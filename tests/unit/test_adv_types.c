@@ -18,10 +18,26 @@
  * version_and_type_*: invariants 2 and 10, section 3.1.
  * ========================================================================= */
 
+struct target {
+	const msg *m;
+	test_node *to;
+};
+
 struct all_msgs {
 	test_node b2; /* a second "bob" (same identity) that has not seen the INIT */
 	msg init, resp, cookie, data, control;
+	struct target t[5]; /* each message and its receiver (targets) */
 };
+
+/* In the order in which they can all still be accepted. */
+static void targets(struct target t[5], struct all_msgs *m, test_node *a, test_node *b)
+{
+	t[0] = (struct target){&m->init, &m->b2};
+	t[1] = (struct target){&m->cookie, a};
+	t[2] = (struct target){&m->resp, a};
+	t[3] = (struct target){&m->data, b};
+	t[4] = (struct target){&m->control, b};
+}
 
 /* One genuine example of each message type, none consumed yet by its receiver. */
 static void all_msgs_make(test_node *a, test_node *b, struct all_msgs *m)
@@ -39,36 +55,18 @@ static void all_msgs_make(test_node *a, test_node *b, struct all_msgs *m)
 	expect_cookie_reply(b, &b->flow, &m->init, &m->cookie);
 	ss_ctx_set_under_load(b->ctx, false);
 	respond(b, &m->init, &m->resp);
-	test_node_init(&m->b2, "bob", 4);
-	m->b2.clock = b->clock;
-	assert_int_equal(ss_peer_add(m->b2.ctx, ss_identity_public(a->id), &m->b2.peer), 0);
-	m->b2.flow = b->flow;
-	ss_peer_set_flow(m->b2.peer, &m->b2.flow);
-}
-
-struct target {
-	const msg *m;
-	test_node *to;
-};
-
-/* In the order in which they can all still be accepted. */
-static void targets(struct target t[5], struct all_msgs *m, test_node *a, test_node *b)
-{
-	t[0] = (struct target){&m->init, &m->b2};
-	t[1] = (struct target){&m->cookie, a};
-	t[2] = (struct target){&m->resp, a};
-	t[3] = (struct target){&m->data, b};
-	t[4] = (struct target){&m->control, b};
+	restarted_node(&m->b2, b, a);
+	targets(m->t, m, a, b);
 }
 
 /* Every target is still accepted: nothing the test did before changed state. */
-static void targets_still_accepted(struct target t[5], struct all_msgs *m)
+static void targets_still_accepted(struct all_msgs *m)
 {
 	for (int i = 0; i < 5; i++) {
 		ss_result res;
 		msg out;
 
-		assert_code(consume(t[i].to, t[i].m, &out, &res), 0);
+		assert_code(consume(m->t[i].to, m->t[i].m, &out, &res), 0);
 	}
 	test_node_free(&m->b2);
 }
@@ -76,76 +74,72 @@ static void targets_still_accepted(struct target t[5], struct all_msgs *m)
 static void version_and_type_every_type(void **state)
 {
 	struct all_msgs m;
-	struct target t[5];
 	test_pair *pair = *state;
 	test_node *a = &pair->a, *b = &pair->b;
 	msg bad;
 
 	all_msgs_make(a, b, &m);
-	targets(t, &m, a, b);
 	for (int i = 0; i < 5; i++) {
 		struct snap s;
 
-		snap_take(&s, t[i].to);
+		snap_take(&s, m.t[i].to);
 		for (int type = 0; type < 256; type++) {
 			if (type >= SS_MSG_INIT && type <= SS_MSG_CONTROL)
 				continue;
-			bad = *t[i].m;
+			bad = *m.t[i].m;
 			bad.b[0] = (uint8_t)type;
-			expect_drop(t[i].to, &t[i].to->flow, bad.b, bad.len, SS_ERR_MALFORMED,
+			expect_drop(m.t[i].to, &m.t[i].to->flow, bad.b, bad.len, SS_ERR_MALFORMED,
 				    NULL);
 		}
 		/* A valid type with another message's length. */
 		for (int type = SS_MSG_INIT; type <= SS_MSG_CONTROL; type++) {
 			int ret;
 
-			if (type == t[i].m->b[0] || (type == SS_MSG_DATA && t[i].m->len >= 32))
+			if (type == m.t[i].m->b[0] || (type == SS_MSG_DATA && m.t[i].m->len >= 32))
 				continue;
-			bad = *t[i].m;
+			bad = *m.t[i].m;
 			bad.b[0] = (uint8_t)type;
-			ret = drop_any(t[i].to, &t[i].to->flow, bad.b, bad.len, NULL);
+			ret = drop_any(m.t[i].to, &m.t[i].to->flow, bad.b, bad.len, NULL);
 			if (type == SS_MSG_CONTROL && bad.len == SS_DATA_OVERHEAD + SS_CTL_LEN)
 				assert_code_in(ret, SS_ERR_DECRYPT, SS_ERR_UNKNOWN_INDEX);
 			else
 				assert_code(ret, SS_ERR_MALFORMED);
 		}
-		snap_check(&s, t[i].to, 0);
+		snap_check(&s, m.t[i].to, 0);
 		snap_free(&s);
 	}
-	targets_still_accepted(t, &m);
+	targets_still_accepted(&m);
 }
 
 static void version_and_type_version(void **state)
 {
 	static const uint8_t versions[] = {0, 1, 3, 4, 0x12, 0x20, 0x82, 0xff};
 	struct all_msgs m;
-	struct target t[5];
 	test_pair *pair = *state;
 	test_node *a = &pair->a, *b = &pair->b;
 	msg bad;
 
 	all_msgs_make(a, b, &m);
-	targets(t, &m, a, b);
 	for (int i = 0; i < 5; i++) {
 		struct snap s;
 
-		snap_take(&s, t[i].to);
+		snap_take(&s, m.t[i].to);
 		for (size_t v = 0; v < sizeof(versions); v++) {
-			bad = *t[i].m;
+			bad = *m.t[i].m;
 			bad.b[1] = versions[v];
-			expect_drop(t[i].to, &t[i].to->flow, bad.b, bad.len, SS_ERR_MALFORMED,
+			expect_drop(m.t[i].to, &m.t[i].to->flow, bad.b, bad.len, SS_ERR_MALFORMED,
 				    NULL);
 		}
 		/* Reserved bytes: each bit. */
 		for (int pos = 2; pos < SS_PREFIX_LEN; pos++) {
 			for (int bit = 0; bit < 8; bit++) {
-				bad = *t[i].m;
+				bad = *m.t[i].m;
 				bad.b[pos] = (uint8_t)(1u << bit);
-				expect_drop(t[i].to, &t[i].to->flow, bad.b, bad.len,
+				expect_drop(m.t[i].to, &m.t[i].to->flow, bad.b, bad.len,
 					    SS_ERR_MALFORMED, NULL);
 			}
 		}
-		snap_check(&s, t[i].to, 0);
+		snap_check(&s, m.t[i].to, 0);
 		snap_free(&s);
 	}
 	/* v1 traffic (section 8): version first, type second; its 144-byte RESPONSE. */
@@ -160,7 +154,7 @@ static void version_and_type_version(void **state)
 	bad = m.init;
 	bad.len = 144;
 	expect_drop(b, &b->flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
-	targets_still_accepted(t, &m);
+	targets_still_accepted(&m);
 }
 
 /*
@@ -171,17 +165,15 @@ static void version_and_type_version(void **state)
 static void version_and_type_truncated(void **state)
 {
 	struct all_msgs m;
-	struct target t[5];
 	test_pair *pair = *state;
 	test_node *a = &pair->a, *b = &pair->b;
 
 	all_msgs_make(a, b, &m);
-	targets(t, &m, a, b);
 	for (int i = 0; i < 5; i++) {
 		struct snap s;
-		size_t full = t[i].m->len;
+		size_t full = m.t[i].m->len;
 
-		snap_take(&s, t[i].to);
+		snap_take(&s, m.t[i].to);
 		for (size_t len = 0; len <= full + 16; len++) {
 			uint8_t *p;
 			int ret;
@@ -190,17 +182,17 @@ static void version_and_type_truncated(void **state)
 				continue;
 			p = malloc(len ? len : 1);
 			assert_non_null(p);
-			memcpy(p, t[i].m->b, len < full ? len : full);
+			memcpy(p, m.t[i].m->b, len < full ? len : full);
 			if (len > full)
 				memset(p + full, 0, len - full);
-			ret = drop_any(t[i].to, &t[i].to->flow, p, len, NULL);
-			if (t[i].m->b[0] == SS_MSG_DATA && len >= SS_DATA_MIN_LEN)
+			ret = drop_any(m.t[i].to, &m.t[i].to->flow, p, len, NULL);
+			if (m.t[i].m->b[0] == SS_MSG_DATA && len >= SS_DATA_MIN_LEN)
 				assert_code(ret, SS_ERR_DECRYPT); /* another valid DATA length */
 			else
 				assert_code(ret, SS_ERR_MALFORMED);
 			free(p);
 		}
-		snap_check(&s, t[i].to, 0);
+		snap_check(&s, m.t[i].to, 0);
 		snap_free(&s);
 	}
 	/* Longer than any DATA packet can be. */
@@ -212,7 +204,7 @@ static void version_and_type_truncated(void **state)
 		expect_drop(b, &b->flow, p, SS_MAX_PACKET + 1, SS_ERR_MALFORMED, NULL);
 		free(p);
 	}
-	targets_still_accepted(t, &m);
+	targets_still_accepted(&m);
 }
 
 /* No plaintext path: raw IP, or a DATA header followed by cleartext, is never delivered. */
