@@ -164,6 +164,21 @@ static size_t verified_before(const struct run *r, size_t pos)
 	return i ? r->frame_data[i - 1] : 0;
 }
 
+/* wire (len bytes) must stop the receiver with code after exactly the frames before cut. */
+static void expect_stop(const struct run *r, const uint8_t *wire, size_t len, int code, size_t cut)
+{
+	size_t d;
+
+	assert_int_equal(consume_all(r, wire, len, &d), code);
+	assert_int_equal(d, verified_before(r, cut));
+}
+
+/* Where frame f begins on the wire. */
+static size_t frame_start(const struct run *r, size_t f)
+{
+	return f ? r->frame_end[f - 1] : 0;
+}
+
 static void reference_roundtrip(void **state)
 {
 	struct run r;
@@ -179,19 +194,14 @@ static void flip_every_byte(void **state)
 {
 	uint8_t w[4096];
 	struct run r;
-	size_t d;
 
 	(void)state;
 	reference(&r);
 	for (size_t i = 0; i < r.len; i++) {
 		for (int bit = 0; bit < 8; bit += 7) {
-			int ret;
-
 			memcpy(w, r.wire, r.len);
 			w[i] ^= (uint8_t)(1u << bit);
-			ret = consume_all(&r, w, r.len, &d);
-			assert_int_equal(ret, SS_ERR_DECRYPT);
-			assert_int_equal(d, verified_before(&r, i));
+			expect_stop(&r, w, r.len, SS_ERR_DECRYPT, i);
 		}
 	}
 }
@@ -200,20 +210,17 @@ static void drop_each_frame(void **state)
 {
 	uint8_t w[4096];
 	struct run r;
-	size_t d;
 
 	(void)state;
 	reference(&r);
 	for (size_t f = 0; f < r.nframes; f++) {
-		size_t a = f ? r.frame_end[f - 1] : 0, b = r.frame_end[f];
+		size_t a = frame_start(&r, f), b = r.frame_end[f];
 
 		memcpy(w, r.wire, a);
 		memcpy(w + a, r.wire + b, r.len - b);
-		if (f == r.nframes - 1) /* the close dropped: a truncation */
-			assert_int_equal(consume_all(&r, w, r.len - (b - a), &d), SS_ERR_TRUNCATED);
-		else
-			assert_int_equal(consume_all(&r, w, r.len - (b - a), &d), SS_ERR_DECRYPT);
-		assert_int_equal(d, verified_before(&r, a));
+		/* The close dropped is a truncation. */
+		expect_stop(&r, w, r.len - (b - a),
+			    f == r.nframes - 1 ? SS_ERR_TRUNCATED : SS_ERR_DECRYPT, a);
 	}
 }
 
@@ -221,18 +228,16 @@ static void duplicate_each_frame(void **state)
 {
 	uint8_t w[8192];
 	struct run r;
-	size_t d;
 
 	(void)state;
 	reference(&r);
 	for (size_t f = 0; f < r.nframes - 1; f++) {
-		size_t a = f ? r.frame_end[f - 1] : 0, b = r.frame_end[f];
+		size_t a = frame_start(&r, f), b = r.frame_end[f];
 
 		memcpy(w, r.wire, b);
 		memcpy(w + b, r.wire + a, b - a);
 		memcpy(w + b + (b - a), r.wire + b, r.len - b);
-		assert_int_equal(consume_all(&r, w, r.len + (b - a), &d), SS_ERR_DECRYPT);
-		assert_int_equal(d, verified_before(&r, b));
+		expect_stop(&r, w, r.len + (b - a), SS_ERR_DECRYPT, b);
 	}
 }
 
@@ -240,19 +245,17 @@ static void swap_adjacent_frames(void **state)
 {
 	uint8_t w[4096];
 	struct run r;
-	size_t d;
 
 	(void)state;
 	reference(&r);
 	for (size_t f = 0; f + 1 < r.nframes; f++) {
-		size_t a = f ? r.frame_end[f - 1] : 0, b = r.frame_end[f], c = r.frame_end[f + 1];
+		size_t a = frame_start(&r, f), b = r.frame_end[f], c = r.frame_end[f + 1];
 
 		memcpy(w, r.wire, a);
 		memcpy(w + a, r.wire + b, c - b);
 		memcpy(w + a + (c - b), r.wire + a, b - a);
 		memcpy(w + c, r.wire + c, r.len - c);
-		assert_int_equal(consume_all(&r, w, r.len, &d), SS_ERR_DECRYPT);
-		assert_int_equal(d, verified_before(&r, a));
+		expect_stop(&r, w, r.len, SS_ERR_DECRYPT, a);
 	}
 }
 
@@ -264,8 +267,7 @@ static void truncate_every_length(void **state)
 	(void)state;
 	reference(&r);
 	for (size_t l = 0; l < r.len; l++) {
-		assert_int_equal(consume_all(&r, r.wire, l, &d), SS_ERR_TRUNCATED);
-		assert_int_equal(d, verified_before(&r, l));
+		expect_stop(&r, r.wire, l, SS_ERR_TRUNCATED, l);
 	}
 	assert_int_equal(consume_all(&r, r.wire, r.len, &d), 0);
 }
