@@ -75,6 +75,9 @@ void seal_raw_counter(test_node *n, uint64_t counter, msg *m);
 
 /* A (TOFU peer towards B, identity unknown) and B (accepts anonymous INITs, knows A). */
 void tofu_pair_init(test_node *a, test_node *b, bool b_accepts_anonymous);
+/* cmocka fixture: a test_pair from tofu_pair_init(a, b, true); test_pair_teardown frees it. */
+int tofu_setup(void **state);
+#define tofu_test(fn) cmocka_unit_test_setup_teardown(fn, tofu_setup, test_pair_teardown)
 
 /* R = the identity, S = 0: valid under identity_point for every message. */
 void universal_sig(uint8_t sig[SS_SIG_LEN]);

@@ -744,6 +744,17 @@ void tofu_pair_init(test_node *a, test_node *b, bool b_accepts_anonymous)
 	test_pair_flows(a, b);
 }
 
+int tofu_setup(void **state)
+{
+	test_pair *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -1;
+	tofu_pair_init(&p->a, &p->b, true);
+	*state = p;
+	return 0;
+}
+
 /* The identity point (y = 1), of order 1: anyone can sign as it (section 12). */
 const uint8_t identity_point[SS_IDENTITY_LEN] = {1};
 

@@ -407,6 +407,28 @@ static void expired_session(void **state)
  * flow_binding*: invariant 9.
  * ========================================================================= */
 
+/* Change one element of the flow: remote port or address, protocol, local port or address. */
+static void flow_change(ss_flow *f, int k)
+{
+	switch (k) {
+	case 0:
+		f->remote_port++;
+		break;
+	case 1:
+		f->remote_addr[15] ^= 1;
+		break;
+	case 2:
+		f->proto = 99;
+		break;
+	case 3:
+		f->local_port++;
+		break;
+	default:
+		f->local_addr[15] ^= 1;
+		break;
+	}
+}
+
 static void flow_binding(void **state)
 {
 	test_pair *pair = *state;
@@ -417,21 +439,11 @@ static void flow_binding(void **state)
 
 	seal_str(a, "bound", &d);
 	snap_take(&s, b);
-	f = b->flow;
-	f.remote_port++;
-	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
-	f = b->flow;
-	f.remote_addr[15] ^= 1;
-	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
-	f = b->flow;
-	f.proto = 99;
-	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
-	f = b->flow;
-	f.local_port++;
-	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
-	f = b->flow;
-	f.local_addr[15] ^= 1;
-	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
+	for (int k = 0; k < 5; k++) {
+		f = b->flow;
+		flow_change(&f, k);
+		expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
+	}
 	test_flow_v4(&f, 0, 6000, 0x0a000001, 5000, 17); /* local address unknown */
 	expect_drop(b, &f, d.b, d.len, SS_ERR_FLOW, b->peer);
 	snap_check(&s, b, 0);
@@ -441,7 +453,7 @@ static void flow_binding(void **state)
 	/* CONTROL too. */
 	assert_int_equal(tick(b, &echo), SS_TICK_ECHO);
 	f = a->flow;
-	f.remote_port++;
+	flow_change(&f, 0);
 	expect_drop(a, &f, echo.b, echo.len, SS_ERR_FLOW, a->peer);
 }
 

@@ -184,35 +184,31 @@ static void misbinding_response(void **state)
 static void small_order_identity_response(void **state)
 {
 	const uint8_t *ia;
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	msg init, bad, ka;
 
-	(void)state;
-	tofu_pair_init(&a, &b, true);
-	ia = ss_identity_public(a.id);
-	start_init(&a, &init);
-	snap_take(&s, &a);
+	ia = ss_identity_public(a->id);
+	start_init(a, &init);
+	snap_take(&s, a);
 	forge_response(&bad, init.b, identity_point, NULL, ia, "mallory eph");
-	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_SIGNATURE, a.peer);
-	snap_check(&s, &a, 0);
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_SIGNATURE, a->peer);
+	snap_check(&s, a, 0);
 	snap_free(&s);
-	assert_null(ss_peer_identity(a.peer));
-	assert_null(ss_peer_find(a.ctx, identity_point));
-	forge_response(&bad, init.b, ss_identity_public(b.id), b.id, ia, "bob eph");
-	finish(&a, &bad, &ka);
-	assert_memory_equal(ss_peer_identity(a.peer), ss_identity_public(b.id), SS_IDENTITY_LEN);
-	test_pair_free(&a, &b);
+	assert_null(ss_peer_identity(a->peer));
+	assert_null(ss_peer_find(a->ctx, identity_point));
+	forge_response(&bad, init.b, ss_identity_public(b->id), b->id, ia, "bob eph");
+	finish(a, &bad, &ka);
+	assert_memory_equal(ss_peer_identity(a->peer), ss_identity_public(b->id), SS_IDENTITY_LEN);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {pair_test(tamper_every_byte_response),
-					   pair_test(replay_response),
-					   pair_test(reflect_response),
-					   pair_test(swap_identity_response),
-					   cmocka_unit_test(misbinding_response),
-					   cmocka_unit_test(small_order_identity_response)};
+	const struct CMUnitTest tests[] = {
+		pair_test(tamper_every_byte_response), pair_test(replay_response),
+		pair_test(reflect_response),	       pair_test(swap_identity_response),
+		cmocka_unit_test(misbinding_response), tofu_test(small_order_identity_response)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

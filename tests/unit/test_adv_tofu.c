@@ -16,39 +16,37 @@
 
 static void tofu_initiator(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	ss_result res;
 	msg init, resp, ka;
 
-	(void)state;
-	tofu_pair_init(&a, &b, true);
-	assert_null(ss_peer_identity(a.peer));
-	start_init(&a, &init);
-	respond(&b, &init, &resp);
-	assert_code(consume(&a, &resp, &ka, &res), 0);
+	assert_null(ss_peer_identity(a->peer));
+	start_init(a, &init);
+	respond(b, &init, &resp);
+	assert_code(consume(a, &resp, &ka, &res), 0);
 	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
 	assert_true(res.flags & SS_RESULT_F_LEARNED);
-	assert_memory_equal(res.identity, ss_identity_public(b.id), SS_IDENTITY_LEN);
-	assert_non_null(ss_peer_identity(a.peer));
-	assert_memory_equal(ss_peer_identity(a.peer), ss_identity_public(b.id), SS_IDENTITY_LEN);
-	assert_ptr_equal(ss_peer_find(a.ctx, ss_identity_public(b.id)), a.peer);
-	confirm(&b, &ka);
-	test_send(&a, &b, "learned");
-	test_send(&b, &a, "learned");
+	assert_memory_equal(res.identity, ss_identity_public(b->id), SS_IDENTITY_LEN);
+	assert_non_null(ss_peer_identity(a->peer));
+	assert_memory_equal(ss_peer_identity(a->peer), ss_identity_public(b->id), SS_IDENTITY_LEN);
+	assert_ptr_equal(ss_peer_find(a->ctx, ss_identity_public(b->id)), a->peer);
+	confirm(b, &ka);
+	test_send(a, b, "learned");
+	test_send(b, a, "learned");
 	/* Pinned now: the next INIT is addressed to B's identity, not anonymous. */
-	test_advance(&a, &b, SS_NS_PER_SEC);
-	start_init(&a, &init);
+	test_advance(a, b, SS_NS_PER_SEC);
+	start_init(a, &init);
 	{
 		msg want = init;
 
-		remac_init(want.b, ss_identity_public(b.id));
+		remac_init(want.b, ss_identity_public(b->id));
 		assert_memory_equal(want.b + SS_INIT_OFF_MAC1, init.b + SS_INIT_OFF_MAC1,
 				    SS_MAC_LEN);
 	}
-	respond(&b, &init, &resp);
-	assert_code(consume(&a, &resp, &ka, &res), 0);
+	respond(b, &init, &resp);
+	assert_code(consume(a, &resp, &ka, &res), 0);
 	assert_false(res.flags & SS_RESULT_F_LEARNED);
-	test_pair_free(&a, &b);
 }
 
 static void tofu_initiator_not_accepted(void **state)
@@ -138,35 +136,33 @@ static void tofu_initiator_identity_checks(void **state)
 	ss_identity *carol = test_identity("carol");
 	const uint8_t *ia;
 	ss_peer *ac;
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
 	msg init, bad, ka;
 
-	(void)state;
-	tofu_pair_init(&a, &b, true);
-	ia = ss_identity_public(a.id);
-	assert_int_equal(ss_peer_add(a.ctx, ss_identity_public(carol), &ac), 0);
-	start_init(&a, &init);
-	snap_take(&s, &a);
+	ia = ss_identity_public(a->id);
+	assert_int_equal(ss_peer_add(a->ctx, ss_identity_public(carol), &ac), 0);
+	start_init(a, &init);
+	snap_take(&s, a);
 	forge_response(&bad, init.b, ss_identity_public(carol), carol, ia, "carol eph");
-	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_IDENTITY, a.peer);
-	forge_response(&bad, init.b, ia, a.id, ia, "alice eph");
-	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_REFLECTION, a.peer);
-	snap_check(&s, &a, 0);
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_IDENTITY, a->peer);
+	forge_response(&bad, init.b, ia, a->id, ia, "alice eph");
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_REFLECTION, a->peer);
+	snap_check(&s, a, 0);
 	snap_free(&s);
-	assert_null(ss_peer_identity(a.peer));
-	forge_response(&bad, init.b, ss_identity_public(b.id), b.id, ia, "bob eph");
-	finish(&a, &bad, &ka);
-	assert_memory_equal(ss_peer_identity(a.peer), ss_identity_public(b.id), SS_IDENTITY_LEN);
+	assert_null(ss_peer_identity(a->peer));
+	forge_response(&bad, init.b, ss_identity_public(b->id), b->id, ia, "bob eph");
+	finish(a, &bad, &ka);
+	assert_memory_equal(ss_peer_identity(a->peer), ss_identity_public(b->id), SS_IDENTITY_LEN);
 	ss_identity_free(carol);
-	test_pair_free(&a, &b);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(tofu_initiator), cmocka_unit_test(tofu_initiator_not_accepted),
-		cmocka_unit_test(tofu_initiator_identity_checks), cmocka_unit_test(tofu_pinned)};
+		tofu_test(tofu_initiator), cmocka_unit_test(tofu_initiator_not_accepted),
+		tofu_test(tofu_initiator_identity_checks), cmocka_unit_test(tofu_pinned)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
