@@ -327,53 +327,55 @@ static void parse_accepts(void **state)
 	ss_trust_free(ts);
 }
 
+static const struct {
+	const char *tmpl;
+	unsigned line;
+	const char *msg;
+} parse_error_cases[] = {
+	{"a @\nb @\na !\n", 3, "duplicate name \"a\""},
+	{"a @\nb @\na @\n", 3, "duplicate name \"a\""},
+	{"# c\n\nhost not-base64\n", 3, "identity is not the base64 of a 32-byte key"},
+	{"host AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", 1, "identity is not"},
+	{"host AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", 1, "identity is not"},
+	{"host @=\n", 1, "identity is not"},
+	{"host @\r\r\n", 1, "identity is not"},
+	{"host @ extra\n", 1, "extra field after the identity"},
+	{"ok @\nhost @ # trailing comments are not comments\n", 2, "extra field"},
+	{"host\t@\t!\n", 1, "extra field"},
+	{"\n\nhostonly\n", 3, "missing identity after the name"},
+	{"hostonly  \t \n", 1, "missing identity"},
+	{"a @\nb", 2, "missing identity"},
+	{"@\n", 1, "missing identity"},
+	{"a @\nb~c @\n", 2, "NUL byte"},
+	{"a @\n~\n", 2, "NUL byte"},
+	{"a @~\n", 1, "NUL byte"},
+	{"# ~\n", 1, "NUL byte"},
+	{"a\x01"
+	 "b @\n",
+	 1, "control character in name"},
+	{"a\vb @\n", 1, "control character in name"},
+	{"a\x7f @\n", 1, "control character in name"},
+	{"a\rb @\n", 1, "control character in name"},
+};
 static void parse_errors(void **state)
 {
-	static const struct {
-		const char *tmpl;
-		unsigned line;
-		const char *msg;
-	} cases[] = {
-		{"a @\nb @\na !\n", 3, "duplicate name \"a\""},
-		{"a @\nb @\na @\n", 3, "duplicate name \"a\""},
-		{"# c\n\nhost not-base64\n", 3, "identity is not the base64 of a 32-byte key"},
-		{"host AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", 1, "identity is not"},
-		{"host AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", 1, "identity is not"},
-		{"host @=\n", 1, "identity is not"},
-		{"host @\r\r\n", 1, "identity is not"},
-		{"host @ extra\n", 1, "extra field after the identity"},
-		{"ok @\nhost @ # trailing comments are not comments\n", 2, "extra field"},
-		{"host\t@\t!\n", 1, "extra field"},
-		{"\n\nhostonly\n", 3, "missing identity after the name"},
-		{"hostonly  \t \n", 1, "missing identity"},
-		{"a @\nb", 2, "missing identity"},
-		{"@\n", 1, "missing identity"},
-		{"a @\nb~c @\n", 2, "NUL byte"},
-		{"a @\n~\n", 2, "NUL byte"},
-		{"a @~\n", 1, "NUL byte"},
-		{"# ~\n", 1, "NUL byte"},
-		{"a\x01"
-		 "b @\n",
-		 1, "control character in name"},
-		{"a\vb @\n", 1, "control character in name"},
-		{"a\x7f @\n", 1, "control character in name"},
-		{"a\rb @\n", 1, "control character in name"},
-	};
+
 	char path[PATH_MAX], text[1024], err[512], prefix[PATH_MAX + 32];
 	ss_truststore sentinel, *ts;
 
 	test_tmp_path(path, state, "known_peers");
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		test_write_file(path, text, expand(cases[i].tmpl, text, sizeof(text)), 0600);
+	for (size_t i = 0; i < sizeof(parse_error_cases) / sizeof(parse_error_cases[0]); i++) {
+		test_write_file(path, text, expand(parse_error_cases[i].tmpl, text, sizeof(text)),
+				0600);
 		memset(err, 'x', sizeof(err));
 		ts = &sentinel;
 		assert_int_equal(ss_trust_load(path, &ts, err, sizeof(err)), SS_ERR_FORMAT);
 		assert_null(ts);
 		/* "FILE:LINE: message" */
-		snprintf(prefix, sizeof(prefix), "%s:%u: ", path, cases[i].line);
-		if (strncmp(err, prefix, strlen(prefix)) || !strstr(err, cases[i].msg))
+		snprintf(prefix, sizeof(prefix), "%s:%u: ", path, parse_error_cases[i].line);
+		if (strncmp(err, prefix, strlen(prefix)) || !strstr(err, parse_error_cases[i].msg))
 			fail_msg("case %zu: got \"%s\", want \"%s%s\"", i, err, prefix,
-				 cases[i].msg);
+				 parse_error_cases[i].msg);
 	}
 
 	/* Name length: 255 bytes is fine, 256 is not. */
