@@ -357,6 +357,7 @@ static const struct {
 	{"a\x7f @\n", 1, "control character in name"},
 	{"a\rb @\n", 1, "control character in name"},
 };
+
 static void parse_errors(void **state)
 {
 
