@@ -126,3 +126,18 @@ void fuzz_setup(void)
 	ss_peer_want_handshake(fz_a.peer);
 	die_if(tick(&fz_a) != SS_INIT_LEN);
 }
+
+uint8_t *fuzz_packet(const uint8_t *data, size_t size, uint8_t type)
+{
+	static uint8_t pkt[SS_MAX_PACKET];
+
+	fuzz_setup();
+	if (size < 1 || size > sizeof(pkt))
+		return NULL;
+	memcpy(pkt, data, size);
+	if (size >= 2) {
+		pkt[0] = type;
+		pkt[1] = SS_VERSION;
+	}
+	return pkt;
+}

@@ -31,6 +31,11 @@ extern uint8_t fz_out[SS_MAX_PACKET];
 void fuzz_setup(void);
 /* Consume a packet on node n, checking the API contract on the result. */
 int fuzz_consume(struct fuzz_node *n, const uint8_t *pkt, size_t len);
+/*
+ * After fuzz_setup: data copied into a packet buffer with its type and version fixed,
+ * so the fuzzer explores the parser of that message type. NULL if size is 0 or too big.
+ */
+uint8_t *fuzz_packet(const uint8_t *data, size_t size, uint8_t type);
 void fuzz_fix_mac1(uint8_t *pkt, size_t mac_off, const uint8_t key[SS_HASH_LEN]);
 
 #endif

@@ -1,23 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Handshake response parser, aimed at A's pending INIT. */
-#include <string.h>
-
 #include "common/endian.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t pkt[SS_MAX_PACKET];
+	uint8_t *pkt = fuzz_packet(data, size, SS_MSG_RESPONSE);
 
-	fuzz_setup();
-	if (size < 1 || size > sizeof(pkt))
+	if (!pkt)
 		return 0;
-	memcpy(pkt, data, size);
-	if (size >= 2) {
-		pkt[0] = SS_MSG_RESPONSE;
-		pkt[1] = SS_VERSION;
-	}
 	if ((data[0] & 1) && size == SS_RESP_LEN && fz_a.peer->hs.active) {
 		ss_store_be32(pkt + SS_RESP_OFF_RECEIVER, fz_a.peer->hs.index);
 		fuzz_fix_mac1(pkt, SS_RESP_OFF_MAC1, fz_a.ctx->mac1_key_self);

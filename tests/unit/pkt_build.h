@@ -7,6 +7,15 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Source and destination port, big-endian, at the start of the L4 header l4. */
+static inline void put_ports(uint8_t *l4, uint16_t sport, uint16_t dport)
+{
+	l4[0] = (uint8_t)(sport >> 8);
+	l4[1] = (uint8_t)sport;
+	l4[2] = (uint8_t)(dport >> 8);
+	l4[3] = (uint8_t)dport;
+}
+
 /* IPv4 header + 20 bytes of L4; returns the length. */
 static inline size_t pkt4(uint8_t *b, const char *src, const char *dst, uint8_t proto,
 			  uint16_t sport, uint16_t dport, uint8_t flags)
@@ -18,10 +27,7 @@ static inline size_t pkt4(uint8_t *b, const char *src, const char *dst, uint8_t 
 	b[9] = proto;
 	inet_pton(AF_INET, src, b + 12);
 	inet_pton(AF_INET, dst, b + 16);
-	b[20] = (uint8_t)(sport >> 8);
-	b[21] = (uint8_t)sport;
-	b[22] = (uint8_t)(dport >> 8);
-	b[23] = (uint8_t)dport;
+	put_ports(b + 20, sport, dport);
 	b[33] = flags;
 	return 40;
 }
@@ -49,10 +55,7 @@ static inline size_t pkt6(uint8_t *b, const char *src, const char *dst, uint8_t 
 	b[7] = 64;
 	inet_pton(AF_INET6, src, b + 8);
 	inet_pton(AF_INET6, dst, b + 24);
-	b[40] = (uint8_t)(sport >> 8);
-	b[41] = (uint8_t)sport;
-	b[42] = (uint8_t)(dport >> 8);
-	b[43] = (uint8_t)dport;
+	put_ports(b + 40, sport, dport);
 	return 60;
 }
 

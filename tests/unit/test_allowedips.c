@@ -403,38 +403,59 @@ static void create_and_bad_arguments(void **state)
 	ss_allowedips_free(NULL);
 }
 
+/* Routes (peer index), then lookups and the peer index each must find (0: none). */
+struct prefix_case {
+	int family;
+	const char *addr;
+	uint8_t prefix;
+	int peer;
+};
+
+static const struct prefix_case lpm_routes[] = {
+	{AF_INET, "10.0.0.0", 8, 1},	       {AF_INET, "10.1.0.0", 16, 2},
+	{AF_INET, "10.1.2.0", 24, 3},	       {AF_INET, "10.1.2.3", 32, 4},
+	{AF_INET, "10.1.2.128", 25, 5},	       {AF_INET6, "2001:db8::", 32, 6},
+	{AF_INET6, "2001:db8:1::", 48, 7},     {AF_INET6, "2001:db8:1:2::", 64, 8},
+	{AF_INET6, "2001:db8:1:2::1", 128, 9}, {AF_INET6, "2001:db8:1:2:8000::", 65, 10},
+};
+
+static const struct prefix_case lpm_lookups[] = {
+	{AF_INET, "10.200.0.1", 0, 1},
+	{AF_INET, "10.1.200.1", 0, 2},
+	{AF_INET, "10.1.2.4", 0, 3},
+	{AF_INET, "10.1.2.3", 0, 4},
+	{AF_INET, "10.1.2.200", 0, 5},
+	{AF_INET, "11.0.0.1", 0, 0},
+	{AF_INET, "9.255.255.255", 0, 0},
+	{AF_INET6, "2001:db8:ffff::1", 0, 6},
+	{AF_INET6, "2001:db8:1:ffff::1", 0, 7},
+	{AF_INET6, "2001:db8:1:2::2", 0, 8},
+	{AF_INET6, "2001:db8:1:2::1", 0, 9},
+	{AF_INET6, "2001:db8:1:2:ffff::1", 0, 10},
+	{AF_INET6, "2001:db9::1", 0, 0},
+	/* Families are separate: 10.0.0.0/8 says nothing about ::ffff:10.0.0.1 or 0a00::. */
+	{AF_INET6, "::ffff:10.0.0.1", 0, 0},
+	{AF_INET6, "a00::1", 0, 0},
+};
+
 static void longest_prefix_wins(void **state)
 {
 	ss_allowedips *t = new_table();
 
 	(void)state;
-	insert(t, AF_INET, "10.0.0.0", 8, &peers[1]);
-	insert(t, AF_INET, "10.1.0.0", 16, &peers[2]);
-	insert(t, AF_INET, "10.1.2.0", 24, &peers[3]);
-	insert(t, AF_INET, "10.1.2.3", 32, &peers[4]);
-	insert(t, AF_INET, "10.1.2.128", 25, &peers[5]);
-	assert_ptr_equal(lookup(t, AF_INET, "10.200.0.1"), &peers[1]);
-	assert_ptr_equal(lookup(t, AF_INET, "10.1.200.1"), &peers[2]);
-	assert_ptr_equal(lookup(t, AF_INET, "10.1.2.4"), &peers[3]);
-	assert_ptr_equal(lookup(t, AF_INET, "10.1.2.3"), &peers[4]);
-	assert_ptr_equal(lookup(t, AF_INET, "10.1.2.200"), &peers[5]);
-	assert_null(lookup(t, AF_INET, "11.0.0.1"));
-	assert_null(lookup(t, AF_INET, "9.255.255.255"));
+	for (size_t i = 0; i < sizeof(lpm_routes) / sizeof(lpm_routes[0]); i++) {
+		const struct prefix_case *c = &lpm_routes[i];
 
-	insert(t, AF_INET6, "2001:db8::", 32, &peers[6]);
-	insert(t, AF_INET6, "2001:db8:1::", 48, &peers[7]);
-	insert(t, AF_INET6, "2001:db8:1:2::", 64, &peers[8]);
-	insert(t, AF_INET6, "2001:db8:1:2::1", 128, &peers[9]);
-	insert(t, AF_INET6, "2001:db8:1:2:8000::", 65, &peers[10]);
-	assert_ptr_equal(lookup(t, AF_INET6, "2001:db8:ffff::1"), &peers[6]);
-	assert_ptr_equal(lookup(t, AF_INET6, "2001:db8:1:ffff::1"), &peers[7]);
-	assert_ptr_equal(lookup(t, AF_INET6, "2001:db8:1:2::2"), &peers[8]);
-	assert_ptr_equal(lookup(t, AF_INET6, "2001:db8:1:2::1"), &peers[9]);
-	assert_ptr_equal(lookup(t, AF_INET6, "2001:db8:1:2:ffff::1"), &peers[10]);
-	assert_null(lookup(t, AF_INET6, "2001:db9::1"));
-	/* Families are separate: 10.0.0.0/8 says nothing about ::ffff:10.0.0.1 or 0a00::. */
-	assert_null(lookup(t, AF_INET6, "::ffff:10.0.0.1"));
-	assert_null(lookup(t, AF_INET6, "a00::1"));
+		insert(t, c->family, c->addr, c->prefix, &peers[c->peer]);
+	}
+	for (size_t i = 0; i < sizeof(lpm_lookups) / sizeof(lpm_lookups[0]); i++) {
+		const struct prefix_case *c = &lpm_lookups[i];
+		void *got = lookup(t, c->family, c->addr);
+
+		if (got != (c->peer ? &peers[c->peer] : NULL))
+			fail_msg("%s: found peer %td, want %d", c->addr,
+				 got ? (int *)got - peers : -1, c->peer);
+	}
 	ss_allowedips_free(t);
 }
 

@@ -207,6 +207,5 @@ int main(void)
 		cmocka_unit_test(timeouts),	cmocka_unit_test(budgets),
 		cmocka_unit_test(untrackable),
 	};
-
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

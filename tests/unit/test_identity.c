@@ -346,20 +346,107 @@ static int no_write(void *arg, const uint8_t *buf, size_t len, size_t *put)
 	return SS_ERR_IO;
 }
 
+/* The protocol core: a configured or a pinned TOFU peer. */
+static void key_path_core(test_node *n, const uint8_t *key, bool weak)
+{
+	ss_peer *p = NULL;
+
+	if (!weak) {
+		assert_int_equal(ss_peer_add(n->ctx, key, &p), 0);
+		assert_ptr_equal(ss_peer_find(n->ctx, key), p);
+		return;
+	}
+	assert_int_equal(ss_peer_add(n->ctx, key, &p), SS_ERR_BAD_KEY);
+	assert_int_equal(ss_peer_add_tofu(n->ctx, key, &p), SS_ERR_BAD_KEY);
+	assert_null(p);
+	assert_null(ss_peer_find(n->ctx, key));
+}
+
+/* silosec.conf: Identity of a [Peer]. */
+static void key_path_conf(const uint8_t *key, bool weak)
+{
+	char b64[SS_B64_KEY_LEN], text[256], err[SS_CONF_ERR_LEN], want[128];
+	ss_conf *c = NULL;
+
+	ss_key_to_base64(key, b64);
+	snprintf(text, sizeof(text), "[Interface]\nPrivateKey = %s\n[Peer]\nIdentity = %s\n",
+		 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", b64);
+	if (!weak) {
+		assert_int_equal(ss_conf_parse(text, strlen(text), "t.conf", &c, err, sizeof(err)),
+				 0);
+		ss_conf_free(c);
+		return;
+	}
+	assert_int_equal(ss_conf_parse(text, strlen(text), "t.conf", &c, err, sizeof(err)),
+			 SS_ERR_BAD_KEY);
+	assert_null(c);
+	snprintf(want, sizeof(want),
+		 "t.conf:4: Identity: \"%s\" is a weak key (small-order or non-canonical "
+		 "point)",
+		 b64);
+	assert_string_equal(err, want);
+}
+
+/* knockd.conf: Identity of a [Client]. */
+static void key_path_kconf(const uint8_t *key, bool weak)
+{
+	char b64[SS_B64_KEY_LEN], text[256], err[SS_CONF_ERR_LEN];
+	ss_kconf *kc = NULL;
+
+	ss_key_to_base64(key, b64);
+	snprintf(text, sizeof(text),
+		 "[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = %s\nActions = a\n"
+		 "[Action a]\nType = command\nCommand = /bin/true\n",
+		 b64);
+	if (!weak) {
+		assert_int_equal(
+			ss_kconf_parse(text, strlen(text), "k.conf", &kc, err, sizeof(err)), 0);
+		ss_kconf_free(kc);
+		return;
+	}
+	assert_int_equal(ss_kconf_parse(text, strlen(text), "k.conf", &kc, err, sizeof(err)),
+			 SS_ERR_FORMAT);
+	assert_null(kc);
+	assert_non_null(strstr(err, "k.conf:4: Identity: '"));
+	assert_non_null(strstr(err, "' is a weak key (small-order or non-canonical point)"));
+}
+
+/* A stream's allowed peers, and a knock client's server key. */
+static void key_path_stream_knock(ss_identity *me, test_node *n, const uint8_t *key, bool weak)
+{
+	uint8_t out[SS_KNOCK_MAX_LEN];
+	ss_stream_config scfg = {0};
+	ss_knock_req req = {.action = "open"};
+	ss_stream *st = NULL;
+	size_t len;
+
+	scfg.identity = me;
+	scfg.npeers = 1;
+	scfg.peers = (const uint8_t(*)[SS_IDENTITY_LEN])key;
+	assert_int_equal(ss_stream_new_cb(&st, &scfg, no_read, no_write, NULL),
+			 weak ? SS_ERR_BAD_KEY : 0);
+	if (weak)
+		assert_null(st);
+	else
+		ss_stream_free(st);
+	assert_int_equal(ss_knock_seal(out, sizeof(out), &len, me, key, &req, test_rng_fn, &n->rng),
+			 weak ? SS_ERR_BAD_KEY : 0);
+}
+
+static void key_paths(ss_identity *me, test_node *n, const uint8_t *key, bool weak)
+{
+	key_path_core(n, key, weak);
+	key_path_conf(key, weak);
+	key_path_kconf(key, weak);
+	key_path_stream_knock(me, n, key, weak);
+}
+
 /* Every place that takes an identity from a file, the command line or an API refuses. */
 static void small_order_key_paths(void **state)
 {
-	uint8_t keys[N_SMALL_ORDER + 1][SS_IDENTITY_LEN], out[SS_KNOCK_MAX_LEN];
-	char b64[SS_B64_KEY_LEN], text[256], err[SS_CONF_ERR_LEN], want[128];
-	ss_stream_config scfg = {0};
-	ss_knock_req req = {.action = "open"};
+	uint8_t keys[N_SMALL_ORDER + 1][SS_IDENTITY_LEN];
 	ss_identity *me = test1_identity();
-	ss_stream *st;
-	ss_kconf *kc;
-	ss_conf *c;
-	ss_peer *p;
 	test_node n;
-	size_t len;
 
 	(void)state;
 	for (size_t i = 0; i < N_SMALL_ORDER; i++)
@@ -370,78 +457,11 @@ static void small_order_key_paths(void **state)
 	keys[N_SMALL_ORDER][31] = 0x7f;
 
 	test_node_init(&n, "paths", 4);
-	scfg.identity = me;
-	scfg.npeers = 1;
-	for (size_t i = 0; i < N_SMALL_ORDER + 1; i++) {
-		/* The protocol core: a configured or a pinned TOFU peer. */
-		p = NULL;
-		assert_int_equal(ss_peer_add(n.ctx, keys[i], &p), SS_ERR_BAD_KEY);
-		assert_int_equal(ss_peer_add_tofu(n.ctx, keys[i], &p), SS_ERR_BAD_KEY);
-		assert_null(p);
-		assert_null(ss_peer_find(n.ctx, keys[i]));
-
-		/* silosec.conf: Identity of a [Peer]. */
-		ss_key_to_base64(keys[i], b64);
-		snprintf(text, sizeof(text),
-			 "[Interface]\nPrivateKey = %s\n[Peer]\nIdentity = %s\n",
-			 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", b64);
-		c = NULL;
-		assert_int_equal(ss_conf_parse(text, strlen(text), "t.conf", &c, err, sizeof(err)),
-				 SS_ERR_BAD_KEY);
-		assert_null(c);
-		snprintf(want, sizeof(want),
-			 "t.conf:4: Identity: \"%s\" is a weak key (small-order or non-canonical "
-			 "point)",
-			 b64);
-		assert_string_equal(err, want);
-
-		/* knockd.conf: Identity of a [Client]. */
-		snprintf(text, sizeof(text),
-			 "[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = %s\nActions = a\n"
-			 "[Action a]\nType = command\nCommand = /bin/true\n",
-			 b64);
-		kc = NULL;
-		assert_int_equal(
-			ss_kconf_parse(text, strlen(text), "k.conf", &kc, err, sizeof(err)),
-			SS_ERR_FORMAT);
-		assert_null(kc);
-		assert_non_null(strstr(err, "k.conf:4: Identity: '"));
-		assert_non_null(
-			strstr(err, "' is a weak key (small-order or non-canonical point)"));
-
-		/* A stream's allowed peers. */
-		scfg.peers = (const uint8_t(*)[SS_IDENTITY_LEN])keys[i];
-		st = NULL;
-		assert_int_equal(ss_stream_new_cb(&st, &scfg, no_read, no_write, NULL),
-				 SS_ERR_BAD_KEY);
-		assert_null(st);
-
-		/* A knock client's server key. */
-		assert_int_equal(ss_knock_seal(out, sizeof(out), &len, me, keys[i], &req,
-					       test_rng_fn, &n.rng),
-				 SS_ERR_BAD_KEY);
-	}
-
+	for (size_t i = 0; i < N_SMALL_ORDER + 1; i++)
+		key_paths(me, &n, keys[i], true);
 	/* Controls: a real identity passes every one of these paths. */
 	unhex(test2_pub_hex, keys[0], SS_IDENTITY_LEN);
-	assert_int_equal(ss_peer_add(n.ctx, keys[0], &p), 0);
-	assert_ptr_equal(ss_peer_find(n.ctx, keys[0]), p);
-	ss_key_to_base64(keys[0], b64);
-	snprintf(text, sizeof(text), "[Interface]\nPrivateKey = %s\n[Peer]\nIdentity = %s\n",
-		 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", b64);
-	assert_int_equal(ss_conf_parse(text, strlen(text), "t.conf", &c, err, sizeof(err)), 0);
-	ss_conf_free(c);
-	snprintf(text, sizeof(text),
-		 "[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = %s\nActions = a\n"
-		 "[Action a]\nType = command\nCommand = /bin/true\n",
-		 b64);
-	assert_int_equal(ss_kconf_parse(text, strlen(text), "k.conf", &kc, err, sizeof(err)), 0);
-	ss_kconf_free(kc);
-	scfg.peers = (const uint8_t(*)[SS_IDENTITY_LEN])keys[0];
-	assert_int_equal(ss_stream_new_cb(&st, &scfg, no_read, no_write, NULL), 0);
-	ss_stream_free(st);
-	assert_int_equal(
-		ss_knock_seal(out, sizeof(out), &len, me, keys[0], &req, test_rng_fn, &n.rng), 0);
+	key_paths(me, &n, keys[0], false);
 	ss_identity_free(me);
 	test_node_free(&n);
 }
@@ -599,67 +619,6 @@ static void fingerprint(void **state)
 
 /* ---- key files ---- */
 
-static int tmpdir_setup(void **state)
-{
-	char *dir = strdup("/tmp/ss_test_identity_XXXXXX");
-
-	if (!dir || !mkdtemp(dir)) {
-		free(dir);
-		return -1;
-	}
-	*state = dir;
-	return 0;
-}
-
-static int tmpdir_teardown(void **state)
-{
-	char *dir = *state, path[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (d) {
-		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			if (unlink(path) < 0)
-				rmdir(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-	free(dir);
-	return 0;
-}
-
-static void tmp_path(char *out, void **state, const char *name)
-{
-	snprintf(out, PATH_MAX, "%s/%s", (const char *)*state, name);
-}
-
-static void write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
-}
-
-static size_t read_file(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	assert_true(fd >= 0);
-	n = read(fd, buf, cap - 1);
-	assert_true(n >= 0);
-	buf[n] = '\0';
-	close(fd);
-	return (size_t)n;
-}
-
 static void keyfile_save_load(void **state)
 {
 	char path[PATH_MAX], buf[256], want[SS_B64_KEY_LEN + 1];
@@ -668,7 +627,7 @@ static void keyfile_save_load(void **state)
 	mode_t old = umask(0);
 
 	/* Even with a permissive umask the file is created 0600. */
-	tmp_path(path, state, "key");
+	test_tmp_path(path, state, "key");
 	assert_int_equal(ss_keyfile_save(path, id), 0);
 	umask(old);
 	assert_int_equal(stat(path, &st), 0);
@@ -677,7 +636,7 @@ static void keyfile_save_load(void **state)
 
 	/* One base64 seed and a newline. */
 	snprintf(want, sizeof(want), "%s\n", test1_seed_b64);
-	assert_int_equal(read_file(path, buf, sizeof(buf)), strlen(want));
+	assert_int_equal(test_read_file(path, buf, sizeof(buf)), strlen(want));
 	assert_string_equal(buf, want);
 
 	assert_int_equal(ss_keyfile_load(path, &back), 0);
@@ -687,7 +646,7 @@ static void keyfile_save_load(void **state)
 
 	/* Never overwrites. */
 	assert_int_equal(ss_keyfile_save(path, id), SS_ERR_EXISTS);
-	assert_int_equal(read_file(path, buf, sizeof(buf)), strlen(want));
+	assert_int_equal(test_read_file(path, buf, sizeof(buf)), strlen(want));
 	assert_string_equal(buf, want);
 
 	ss_identity_free(id);
@@ -700,22 +659,22 @@ static void keyfile_save_refuses_existing(void **state)
 	struct stat st;
 
 	(void)state;
-	tmp_path(path, state, "other");
-	write_file(path, "precious\n", 9, 0600);
+	test_tmp_path(path, state, "other");
+	test_write_file(path, "precious\n", 9, 0600);
 	assert_int_equal(ss_keyfile_save(path, id), SS_ERR_EXISTS);
-	assert_int_equal(read_file(path, buf, sizeof(buf)), 9);
+	assert_int_equal(test_read_file(path, buf, sizeof(buf)), 9);
 	assert_string_equal(buf, "precious\n");
 
 	/* A dangling symlink is not followed to create its target. */
-	tmp_path(link_path, state, "link");
-	tmp_path(path, state, "target");
+	test_tmp_path(link_path, state, "link");
+	test_tmp_path(path, state, "target");
 	assert_int_equal(symlink(path, link_path), 0);
 	assert_int_equal(ss_keyfile_save(link_path, id), SS_ERR_EXISTS);
 	assert_int_equal(lstat(path, &st), -1);
 	assert_int_equal(errno, ENOENT);
 
 	/* No such directory. */
-	tmp_path(path, state, "missing/key");
+	test_tmp_path(path, state, "missing/key");
 	assert_int_equal(ss_keyfile_save(path, id), SS_ERR_IO);
 
 	ss_identity_free(id);
@@ -728,9 +687,9 @@ static void keyfile_permissions(void **state)
 	char path[PATH_MAX], line[SS_B64_KEY_LEN + 1];
 	ss_identity *id = NULL;
 
-	tmp_path(path, state, "perm");
+	test_tmp_path(path, state, "perm");
 	snprintf(line, sizeof(line), "%s\n", test1_seed_b64);
-	write_file(path, line, strlen(line), 0600);
+	test_write_file(path, line, strlen(line), 0600);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		assert_int_equal(chmod(path, refused[i]), 0);
 		assert_int_equal(ss_keyfile_load(path, &id), SS_ERR_PERM);
@@ -786,13 +745,13 @@ static void keyfile_contents(void **state)
 	big[sizeof(big) - 1] = '\0';
 
 	unhex(test1_pub_hex, pub, sizeof(pub));
-	tmp_path(path, state, "contents");
+	test_tmp_path(path, state, "contents");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ss_identity *id = NULL;
 
 		print_message("case %zu\n", i);
 		unlink(path);
-		write_file(path, cases[i].text, strlen(cases[i].text), 0600);
+		test_write_file(path, cases[i].text, strlen(cases[i].text), 0600);
 		assert_int_equal(ss_keyfile_load(path, &id), cases[i].want);
 		if (cases[i].want == 0) {
 			assert_memory_equal(ss_identity_public(id), pub, SS_IDENTITY_LEN);
@@ -807,7 +766,7 @@ static void keyfile_contents(void **state)
 		ss_identity *id = NULL;
 
 		assert_int_equal(ss_keyfile_load((const char *)*state, &id), SS_ERR_FORMAT);
-		tmp_path(path, state, "nonexistent");
+		test_tmp_path(path, state, "nonexistent");
 		assert_int_equal(ss_keyfile_load(path, &id), SS_ERR_IO);
 		assert_null(id);
 	}
@@ -931,11 +890,14 @@ int main(void)
 		cmocka_unit_test(base64_roundtrip),
 		cmocka_unit_test(base64_rejects),
 		cmocka_unit_test(fingerprint),
-		cmocka_unit_test_setup_teardown(keyfile_save_load, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(keyfile_save_refuses_existing, tmpdir_setup,
-						tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(keyfile_permissions, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(keyfile_contents, tmpdir_setup, tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(keyfile_save_load, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(keyfile_save_refuses_existing, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(keyfile_permissions, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(keyfile_contents, test_tmpdir_setup,
+						test_tmpdir_teardown),
 		cmocka_unit_test(keyfile_fd_roundtrip),
 		cmocka_unit_test(error_names),
 	};

@@ -452,83 +452,79 @@ static void test_spec_interop(void **state)
 	assert_int_equal(SS_KNOCK_MAX_LEN, 758);
 }
 
-static void test_reject_malformed_inner(void **state)
+/* Seal in (il bytes) as the client, then open it at the server. */
+static int reseal_open(struct fx *f, uint8_t *in, size_t il)
 {
-	struct fx *f = *state;
-	const uint8_t *c = ss_identity_public(f->client);
+	raw_seal(f, in, il, f->client);
+	return ss_knock_open(f->srv, f->pkt, f->len, &f->msg);
+}
+
+/* Inner plaintexts for "ssh" with one byte changed, each malformed. */
+static const struct {
+	size_t off;
+	uint8_t val;
+} inner_pokes[] = {
+	{0, 1},	     /* inner version 1 (no source field) */
+	{0, 3},	     /* inner version 3 */
+	{65, 5},     /* source: unknown family */
+	{66 + 4, 1}, /* source: stray bytes after the IPv4 address */
+	{65, 0},     /* source: any, but an address present */
+	{1, 1},	     /* reserved flags */
+	{2, 0},	     /* action length 0 */
+};
+
+/* Source: v4-mapped as IPv6 is malformed, while a real IPv6 address and "any" are not. */
+static void malformed_inner_source(struct fx *f, const uint8_t *c)
+{
 	uint8_t in[SS_KNOCK_INNER_MAX];
 	size_t il;
 
-	/* wrong inner version: 1 (no source field) and 3 */
-	il = build_inner(in, c, "ssh", "");
-	in[0] = 1;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	in[0] = 3;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	/* source: unknown family, stray bytes after the address, v4-mapped as IPv6 */
-	il = build_inner(in, c, "ssh", "");
-	in[65] = 5;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	il = build_inner(in, c, "ssh", "");
-	in[66 + 4] = 1;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	il = build_inner(in, c, "ssh", "");
-	in[65] = 0; /* any, but an address present */
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
 	il = build_inner(in, c, "ssh", "");
 	in[65] = 6;
 	memset(in + 66, 0, 16);
 	in[66 + 10] = in[66 + 11] = 0xff;
 	memcpy(in + 66 + 12, spec_src, 4);
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	/* ... while a real IPv6 address and "any" are well formed */
+	assert_int_equal(reseal_open(f, in, il), SS_ERR_KNOCK_MALFORMED);
 	il = build_inner(in, c, "ssh", "");
 	in[65] = 6;
 	memset(in + 66, 0x20, 16);
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	assert_int_equal(reseal_open(f, in, il), 0);
 	assert_int_equal(f->msg.src_family, 6);
 	il = build_inner(in, c, "ssh", "");
 	in[65] = 0;
 	memset(in + 66, 0, 16);
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	assert_int_equal(reseal_open(f, in, il), 0);
 	assert_int_equal(f->msg.src_family, 0);
-	/* reserved flags */
-	il = build_inner(in, c, "ssh", "");
-	in[1] = 1;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	/* action length 0 and over the limit */
-	il = build_inner(in, c, "ssh", "");
-	in[2] = 0;
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	il = build_inner(in, c, "abcdefghijklmnopqrstuvwxyzabcdefg", "");
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+}
+
+static void test_reject_malformed_inner(void **state)
+{
+	static const char *const bad_actions[] = {
+		"abcdefghijklmnopqrstuvwxyzabcdefg", /* over the length limit */
+		"s/h", "s h",			     /* outside [A-Za-z0-9._-] */
+	};
+	struct fx *f = *state;
+	const uint8_t *c = ss_identity_public(f->client);
+	uint8_t in[SS_KNOCK_INNER_MAX];
+	size_t il;
+
+	for (size_t i = 0; i < sizeof(inner_pokes) / sizeof(inner_pokes[0]); i++) {
+		il = build_inner(in, c, "ssh", "");
+		in[inner_pokes[i].off] = inner_pokes[i].val;
+		assert_int_equal(reseal_open(f, in, il), SS_ERR_KNOCK_MALFORMED);
+	}
+	malformed_inner_source(f, c);
+	for (size_t i = 0; i < sizeof(bad_actions) / sizeof(bad_actions[0]); i++) {
+		il = build_inner(in, c, bad_actions[i], "");
+		assert_int_equal(reseal_open(f, in, il), SS_ERR_KNOCK_MALFORMED);
+	}
 	/* lengths that disagree with the box */
 	il = build_inner(in, c, "ssh", "abc");
 	ss_store_be16(in + 3, 4);
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	assert_int_equal(reseal_open(f, in, il), SS_ERR_KNOCK_MALFORMED);
 	il = build_inner(in, c, "ssh", "abc");
 	ss_store_be16(in + 3, 2);
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	/* characters outside [A-Za-z0-9._-] in the action */
-	il = build_inner(in, c, "s/h", "");
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
-	il = build_inner(in, c, "s h", "");
-	raw_seal(f, in, il, f->client);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), SS_ERR_KNOCK_MALFORMED);
+	assert_int_equal(reseal_open(f, in, il), SS_ERR_KNOCK_MALFORMED);
 }
 
 static void test_reject_signature(void **state)
@@ -881,82 +877,84 @@ static void test_conf_grant(void **state)
 #define ZERO_B64 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 /* Each broken line: the error names the file, the line and the problem. */
+static const struct {
+	const char *text, *want;
+} conf_error_cases[] = {
+	{"[Server]\nPrivateKeyFile = k\nBogus = 1\n", "knockd.conf:3: unknown key 'Bogus'"},
+	{"[Server]\nPrivateKeyFile = k\nWindow = 0\n", ":3: Window: '0' is not in 1..3600"},
+	{"[Server]\nPrivateKeyFile = k\nWindow = 5\nWindow = 6\n",
+	 ":4: Window set twice in this section (first on line 3)"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\n",
+	 ":3: [Action a] Type = grant needs Interface, Rule and Duration"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ss0\nRule = "
+	 "ssh\n",
+	 ":6: Rule: expected tcp, udp, icmp or any, got 'ssh'"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ../x\n",
+	 ":5: Interface: '../x' is not an interface name"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ss0\nRule = "
+	 "tcp 22\nDuration = 90000\n",
+	 ":3: [Action a] Type = grant: Duration and MaxDuration are at most 86400 s"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ss0\nRule = "
+	 "tcp 22\nDuration = 60\nOpen = tcp/22\n",
+	 ":3: [Action a] Type = grant runs no command and opens no port"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = knock\n",
+	 ":4: Type: 'knock' is not command, open, cycle or grant"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/0\n",
+	 ":5: Open: port '0'"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/90-80\n",
+	 ":5: Open: range end"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = icmp/1\n",
+	 ":5: Open: protocol 'icmp'"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = rm -rf /\n",
+	 ":5: Command: needs an absolute program path"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = /bin/sh -c "
+	 "'x;y'\n",
+	 ":5: Command: ''x;y'': no shell"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\n",
+	 ":3: [Action a] Type = command needs Command"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/22\nDuration = "
+	 "60\nMaxDuration = 30\n",
+	 ":3: [Action a] Duration is over MaxDuration"},
+	{"[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = nope\n",
+	 ":4: Identity: 'nope' is not a base64 identity"},
+	/* y = 0, a point of order 4: any knock would verify under it. */
+	{"[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = " ZERO_B64 "\n",
+	 ":4: Identity: '" ZERO_B64 "' is a weak key (small-order or non-canonical point)"},
+	{"[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = "
+	 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\nActions = x\n",
+	 ":5: [Client c]: no [Action x]"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a b]\n", ":3: action name 'a b'"},
+	{"[Server]\n[Client c]\nIdentity = AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n"
+	 "Actions = a\n[Action a]\nType = command\nCommand = /bin/true\n",
+	 ":1: [Server] needs PrivateKeyFile"},
+	{"Window = 3\n", ":1: 'Window' outside any section"},
+	{"[Server]\nPrivateKeyFile = k\n[Nope]\n", ":3: unknown section [Nope]"},
+	{"[Server]\nPrivateKeyFile = k\nNftTable = a-b\n", ":3: NftTable"},
+	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = /x\nPayload "
+	 "= "
+	 "raw\n",
+	 ":6: Payload: 'raw' is not base64, ascii or none"},
+	{"[Server]\nPrivateKeyFile = k\n[Client c]\nAllowAnySource = maybe\n",
+	 ":4: AllowAnySource: 'maybe' is not yes or no"},
+	{"[Server]\nPrivateKeyFile = k\n[Client c]\nAllowAnySource = no\n"
+	 "AllowAnySource = no\n",
+	 ":5: AllowAnySource set twice"},
+	{"[Server]\nPrivateKeyFile = k\nAllowAnySource = yes\n",
+	 ":3: unknown key 'AllowAnySource' in [Server]"},
+};
+
 static void test_conf_errors(void **state)
 {
-	static const struct {
-		const char *text, *want;
-	} bad[] = {
-		{"[Server]\nPrivateKeyFile = k\nBogus = 1\n", "knockd.conf:3: unknown key 'Bogus'"},
-		{"[Server]\nPrivateKeyFile = k\nWindow = 0\n", ":3: Window: '0' is not in 1..3600"},
-		{"[Server]\nPrivateKeyFile = k\nWindow = 5\nWindow = 6\n",
-		 ":4: Window set twice in this section (first on line 3)"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\n",
-		 ":3: [Action a] Type = grant needs Interface, Rule and Duration"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ss0\nRule = "
-		 "ssh\n",
-		 ":6: Rule: expected tcp, udp, icmp or any, got 'ssh'"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ../x\n",
-		 ":5: Interface: '../x' is not an interface name"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ss0\nRule = "
-		 "tcp 22\nDuration = 90000\n",
-		 ":3: [Action a] Type = grant: Duration and MaxDuration are at most 86400 s"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = grant\nInterface = ss0\nRule = "
-		 "tcp 22\nDuration = 60\nOpen = tcp/22\n",
-		 ":3: [Action a] Type = grant runs no command and opens no port"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = knock\n",
-		 ":4: Type: 'knock' is not command, open, cycle or grant"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/0\n",
-		 ":5: Open: port '0'"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/90-80\n",
-		 ":5: Open: range end"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = icmp/1\n",
-		 ":5: Open: protocol 'icmp'"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = rm -rf /\n",
-		 ":5: Command: needs an absolute program path"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = /bin/sh -c "
-		 "'x;y'\n",
-		 ":5: Command: ''x;y'': no shell"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\n",
-		 ":3: [Action a] Type = command needs Command"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/22\nDuration = "
-		 "60\nMaxDuration = 30\n",
-		 ":3: [Action a] Duration is over MaxDuration"},
-		{"[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = nope\n",
-		 ":4: Identity: 'nope' is not a base64 identity"},
-		/* y = 0, a point of order 4: any knock would verify under it. */
-		{"[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = " ZERO_B64 "\n",
-		 ":4: Identity: '" ZERO_B64 "' is a weak key (small-order or non-canonical point)"},
-		{"[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = "
-		 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\nActions = x\n",
-		 ":5: [Client c]: no [Action x]"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a b]\n", ":3: action name 'a b'"},
-		{"[Server]\n[Client c]\nIdentity = AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n"
-		 "Actions = a\n[Action a]\nType = command\nCommand = /bin/true\n",
-		 ":1: [Server] needs PrivateKeyFile"},
-		{"Window = 3\n", ":1: 'Window' outside any section"},
-		{"[Server]\nPrivateKeyFile = k\n[Nope]\n", ":3: unknown section [Nope]"},
-		{"[Server]\nPrivateKeyFile = k\nNftTable = a-b\n", ":3: NftTable"},
-		{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = /x\nPayload "
-		 "= "
-		 "raw\n",
-		 ":6: Payload: 'raw' is not base64, ascii or none"},
-		{"[Server]\nPrivateKeyFile = k\n[Client c]\nAllowAnySource = maybe\n",
-		 ":4: AllowAnySource: 'maybe' is not yes or no"},
-		{"[Server]\nPrivateKeyFile = k\n[Client c]\nAllowAnySource = no\n"
-		 "AllowAnySource = no\n",
-		 ":5: AllowAnySource set twice"},
-		{"[Server]\nPrivateKeyFile = k\nAllowAnySource = yes\n",
-		 ":3: unknown key 'AllowAnySource' in [Server]"},
-	};
 	char err[SS_KCONF_ERR_LEN];
 	ss_kconf *c = NULL;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int ret = parse(bad[i].text, &c, err);
+	for (size_t i = 0; i < sizeof(conf_error_cases) / sizeof(conf_error_cases[0]); i++) {
+		int ret = parse(conf_error_cases[i].text, &c, err);
 
-		if (ret != SS_ERR_FORMAT || !strstr(err, bad[i].want))
-			fail_msg("case %zu: got %d '%s', want '%s'", i, ret, err, bad[i].want);
+		if (ret != SS_ERR_FORMAT || !strstr(err, conf_error_cases[i].want))
+			fail_msg("case %zu: got %d '%s', want '%s'", i, ret, err,
+				 conf_error_cases[i].want);
 	}
 	/* Two clients with one identity. */
 	assert_int_equal(
@@ -1190,6 +1188,100 @@ static void test_validate_signature(void **state)
 	vfree(&x);
 }
 
+static const uint8_t spoofed_src[4] = {203, 0, 113, 66};
+
+/* The captured copy arrives first, from the attacker, several times. */
+static void source_captured_copy(struct vfx *x)
+{
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(vrun_from(x, AF_INET, spoofed_src), SS_ERR_KNOCK_SOURCE);
+	assert_int_equal(ss_knock_replay_count(x->v.rp), 0);
+	/* ... the drop is logged with the signed address and action, never the payload */
+	assert_string_equal(x->out.msg.action, "ssh");
+	assert_int_equal(x->out.msg.src_family, SS_KNOCK_SRC_IPV4);
+	assert_null(x->out.client);
+	/* The real client's copy still works, once. */
+	assert_int_equal(vrun(x), 0);
+	assert_int_equal(vrun(x), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(vrun_from(x, AF_INET, spoofed_src), SS_ERR_KNOCK_SOURCE);
+}
+
+/* IPv4: the same address in another family or a neighbour is no match; v4-mapped is. */
+static void source_ipv4(struct fx *f, struct vfx *x)
+{
+	uint8_t mapped[16] = {0}, v6b[16];
+
+	seal_as(f, f->client, "ssh", NULL, x->wall, 0);
+	memcpy(v6b, f->bind4, 4);
+	memset(v6b + 4, 0, 12);
+	assert_int_equal(vrun_from(x, AF_INET6, v6b), SS_ERR_KNOCK_SOURCE);
+	memcpy(x->src, f->bind4, 4);
+	x->src[3] ^= 1;
+	assert_int_equal(vrun_from(x, AF_INET, x->src), SS_ERR_KNOCK_SOURCE);
+	/* A dual-stack socket reports the IPv4 sender v4-mapped: that is the same address. */
+	mapped[10] = mapped[11] = 0xff;
+	memcpy(mapped + 12, f->bind4, 4);
+	assert_int_equal(vrun_from(x, AF_INET6, mapped), 0);
+	/* A v4-mapped address given to the sealer is signed as IPv4. */
+	f->bind4[3]++;
+	memcpy(mapped + 12, f->bind4, 4);
+	seal_src(f, f->client, "ssh", NULL, x->wall, 0, AF_INET6, mapped);
+	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
+	assert_int_equal(f->msg.src_family, SS_KNOCK_SRC_IPV4);
+	assert_memory_equal(f->msg.src_addr, f->bind4, 4);
+	assert_int_equal(vrun(x), 0);
+}
+
+/* IPv6: exact address only (not the /64 the rate limiter uses). */
+static void source_ipv6(struct fx *f, struct vfx *x)
+{
+	uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8}, v6b[16];
+
+	v6[15] = 1;
+	seal_src(f, f->client, "ssh", NULL, x->wall, 0, AF_INET6, v6);
+	memcpy(v6b, v6, 16);
+	v6b[15] = 2;
+	assert_int_equal(vrun_from(x, AF_INET6, v6b), SS_ERR_KNOCK_SOURCE);
+	assert_int_equal(vrun_from(x, AF_INET, v6), SS_ERR_KNOCK_SOURCE);
+	assert_int_equal(vrun_from(x, AF_INET6, v6), 0);
+}
+
+/* "any", and where the source check sits in the validation order. */
+static void source_any_and_order(struct fx *f, struct vfx *x)
+{
+	/* "any": refused unless the client has AllowAnySource = yes. */
+	seal_src(f, f->client, "ssh", NULL, x->wall, 0, AF_UNSPEC, NULL);
+	assert_int_equal(vrun_from(x, AF_INET, spoofed_src), SS_ERR_KNOCK_SOURCE);
+	x->c->clients[0].allow_any_source = true;
+	assert_int_equal(vrun_from(x, AF_INET, spoofed_src), 0);
+	assert_int_equal(vrun_from(x, AF_INET, spoofed_src), SS_ERR_KNOCK_REPLAY);
+	/* ... and allowing "any" does not loosen a knock bound to an address. */
+	seal_as(f, f->client, "ssh", NULL, x->wall, 0);
+	assert_int_equal(vrun_from(x, AF_INET, spoofed_src), SS_ERR_KNOCK_SOURCE);
+	assert_int_equal(vrun(x), 0);
+	/* Source drops come after identity: a stranger's knock is still UNKNOWN_ID. */
+	seal_as(f, f->other, "ssh", NULL, x->wall, 0);
+	assert_int_equal(vrun_from(x, AF_INET, spoofed_src), SS_ERR_KNOCK_UNKNOWN_ID);
+	/* ... and before time: a stale copy from elsewhere is a source drop. */
+	seal_as(f, f->client, "ssh", NULL, x->wall - 60000, 0);
+	assert_int_equal(vrun_from(x, AF_INET, spoofed_src), SS_ERR_KNOCK_SOURCE);
+}
+
+/* Bad arguments to the sealer. */
+static void source_bad_seal_args(struct fx *f)
+{
+	ss_knock_req req = {.action = "ssh", .src_family = AF_INET, .src_addr = NULL};
+
+	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
+			 SS_ERR_INVAL);
+	req.src_family = AF_UNIX;
+	req.src_addr = spoofed_src;
+	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
+			 SS_ERR_INVAL);
+}
+
 /*
  * 6b. The knock is bound to its signed source. A copy re-sent from another address (an
  * on-path observer, or one that blocks and forwards) is dropped before the time and
@@ -1198,86 +1290,17 @@ static void test_validate_signature(void **state)
 static void test_validate_source(void **state)
 {
 	struct fx *f = *state;
-	static const uint8_t attacker[4] = {203, 0, 113, 66};
-	uint8_t mapped[16] = {0}, v6[16] = {0x20, 0x01, 0x0d, 0xb8}, v6b[16];
 	struct vfx x;
-	int i;
 
 	vsetup(&x, f, 16);
 	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
-	/* The captured copy arrives first, from the attacker, several times. */
-	for (i = 0; i < 3; i++)
-		assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_SOURCE);
-	assert_int_equal(ss_knock_replay_count(x.v.rp), 0);
-	/* ... the drop is logged with the signed address and action, never the payload */
-	assert_string_equal(x.out.msg.action, "ssh");
-	assert_int_equal(x.out.msg.src_family, SS_KNOCK_SRC_IPV4);
-	assert_null(x.out.client);
-	/* The real client's copy still works, once. */
-	assert_int_equal(vrun(&x), 0);
-	assert_int_equal(vrun(&x), SS_ERR_KNOCK_REPLAY);
-	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_SOURCE);
-	/* Same address, other family, or a neighbour: no match. */
-	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
-	memcpy(v6b, f->bind4, 4);
-	memset(v6b + 4, 0, 12);
-	assert_int_equal(vrun_from(&x, AF_INET6, v6b), SS_ERR_KNOCK_SOURCE);
-	memcpy(x.src, f->bind4, 4);
-	x.src[3] ^= 1;
-	assert_int_equal(vrun_from(&x, AF_INET, x.src), SS_ERR_KNOCK_SOURCE);
-	/* A dual-stack socket reports the IPv4 sender v4-mapped: that is the same address. */
-	mapped[10] = mapped[11] = 0xff;
-	memcpy(mapped + 12, f->bind4, 4);
-	assert_int_equal(vrun_from(&x, AF_INET6, mapped), 0);
-	/* A v4-mapped address given to the sealer is signed as IPv4. */
-	f->bind4[3]++;
-	memcpy(mapped + 12, f->bind4, 4);
-	seal_src(f, f->client, "ssh", NULL, x.wall, 0, AF_INET6, mapped);
-	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
-	assert_int_equal(f->msg.src_family, SS_KNOCK_SRC_IPV4);
-	assert_memory_equal(f->msg.src_addr, f->bind4, 4);
-	assert_int_equal(vrun(&x), 0);
-	/* IPv6: exact address only (not the /64 the rate limiter uses). */
-	v6[15] = 1;
-	seal_src(f, f->client, "ssh", NULL, x.wall, 0, AF_INET6, v6);
-	memcpy(v6b, v6, 16);
-	v6b[15] = 2;
-	assert_int_equal(vrun_from(&x, AF_INET6, v6b), SS_ERR_KNOCK_SOURCE);
-	assert_int_equal(vrun_from(&x, AF_INET, v6), SS_ERR_KNOCK_SOURCE);
-	assert_int_equal(vrun_from(&x, AF_INET6, v6), 0);
-	/* "any": refused unless the client has AllowAnySource = yes. */
-	seal_src(f, f->client, "ssh", NULL, x.wall, 0, AF_UNSPEC, NULL);
-	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_SOURCE);
-	x.c->clients[0].allow_any_source = true;
-	assert_int_equal(vrun_from(&x, AF_INET, attacker), 0);
-	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_REPLAY);
-	/* ... and allowing "any" does not loosen a knock bound to an address. */
-	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
-	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_SOURCE);
-	assert_int_equal(vrun(&x), 0);
-	/* Source drops come after identity: a stranger's knock is still UNKNOWN_ID. */
-	seal_as(f, f->other, "ssh", NULL, x.wall, 0);
-	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_UNKNOWN_ID);
-	/* ... and before time: a stale copy from elsewhere is a source drop. */
-	seal_as(f, f->client, "ssh", NULL, x.wall - 60000, 0);
-	assert_int_equal(vrun_from(&x, AF_INET, attacker), SS_ERR_KNOCK_SOURCE);
+	source_captured_copy(&x);
+	source_ipv4(f, &x);
+	source_ipv6(f, &x);
+	source_any_and_order(f, &x);
 	assert_int_equal(x.v.drops[ss_knock_drop_index(SS_ERR_KNOCK_SOURCE)], 11);
 	assert_int_equal(x.v.accepted, 6);
-	/* Bad arguments to the sealer. */
-	{
-		ss_knock_req req = {.action = "ssh", .src_family = AF_INET, .src_addr = NULL};
-
-		assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
-					       ss_identity_public(f->server), &req, test_rng_fn,
-					       &f->rng),
-				 SS_ERR_INVAL);
-		req.src_family = AF_UNIX;
-		req.src_addr = attacker;
-		assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
-					       ss_identity_public(f->server), &req, test_rng_fn,
-					       &f->rng),
-				 SS_ERR_INVAL);
-	}
+	source_bad_seal_args(f);
 	vfree(&x);
 }
 

@@ -229,14 +229,39 @@ static void wcollect(void *arg, const uint8_t *pkt, size_t len, void *owner)
 	w->n++;
 }
 
+/* The buffers of a join test: segments in, writes out, the joiner, segments split again. */
+struct join {
+	struct segs *s, *again;
+	struct writes *w;
+	ss_gro *g;
+};
+
+static struct join join_new(void)
+{
+	struct join j = {calloc(1, sizeof(*j.s)), calloc(1, sizeof(*j.again)),
+			 calloc(1, sizeof(*j.w)), malloc(sizeof(*j.g))};
+
+	assert_true(j.s && j.again && j.w && j.g);
+	return j;
+}
+
+static void join_free(struct join *j)
+{
+	free(j->w->big);
+	free(j->w);
+	free(j->g);
+	free(j->s);
+	free(j->again);
+}
+
 /* Split a TSO packet, join the segments again: the same bytes come out. */
 static void join_roundtrip(void **state)
 {
 	static uint8_t buf[70000], scratch[65536];
-	struct segs *s = calloc(1, sizeof(*s));
-	struct writes *w = calloc(1, sizeof(*w));
-	ss_gro *g = malloc(sizeof(*g));
-	struct segs *again = calloc(1, sizeof(*again));
+	struct join j = join_new();
+	struct segs *s = j.s, *again = j.again;
+	struct writes *w = j.w;
+	ss_gro *g = j.g;
 	size_t len;
 
 	(void)state;
@@ -263,20 +288,17 @@ static void join_roundtrip(void **state)
 			assert_memory_equal(again->pkt[i], s->pkt[i], s->len[i]);
 		}
 	}
-	free(w->big);
-	free(w);
-	free(g);
-	free(s);
-	free(again);
+	join_free(&j);
 }
 
 /* Out of order, another connection, SYN, or another owner: written separately. */
 static void join_refuses(void **state)
 {
 	static uint8_t buf[70000], scratch[65536];
-	struct segs *s = calloc(1, sizeof(*s));
-	struct writes *w = calloc(1, sizeof(*w));
-	ss_gro *g = malloc(sizeof(*g));
+	struct join j = join_new();
+	struct segs *s = j.s;
+	struct writes *w = j.w;
+	ss_gro *g = j.g;
 	uint8_t other[2048];
 	size_t len;
 	int owner_a, owner_b;
@@ -318,10 +340,7 @@ static void join_refuses(void **state)
 	assert_int_equal(w->n, 1);
 	assert_int_equal(w->len[0], SS_VNET_HDR_LEN + s->len[3]);
 	assert_memory_equal(w->pkt[0] + SS_VNET_HDR_LEN, s->pkt[3], s->len[3]);
-	free(w->big);
-	free(w);
-	free(g);
-	free(s);
+	join_free(&j);
 }
 
 /* ---- UDP: datagrams joined into one USO write, cut back by the kernel (or split) ---- */
@@ -402,9 +421,10 @@ static int add_all(ss_gro *g, struct segs *s, struct writes *w)
 static void uso_roundtrip(void **state)
 {
 	static uint8_t scratch[65536];
-	struct segs *s = calloc(1, sizeof(*s)), *again = calloc(1, sizeof(*again));
-	struct writes *w = calloc(1, sizeof(*w));
-	ss_gro *g = malloc(sizeof(*g));
+	struct join j = join_new();
+	struct segs *s = j.s, *again = j.again;
+	struct writes *w = j.w;
+	ss_gro *g = j.g;
 	struct virtio_net_hdr h;
 
 	(void)state;
@@ -434,19 +454,16 @@ static void uso_roundtrip(void **state)
 			}
 		}
 	}
-	free(w->big);
-	free(w);
-	free(g);
-	free(s);
-	free(again);
+	join_free(&j);
 }
 
 /* Without USO, or when anything differs, datagrams go out one by one. */
 static void uso_refuses(void **state)
 {
-	struct segs *s = calloc(1, sizeof(*s));
-	struct writes *w = calloc(1, sizeof(*w));
-	ss_gro *g = malloc(sizeof(*g));
+	struct join j = join_new();
+	struct segs *s = j.s;
+	struct writes *w = j.w;
+	ss_gro *g = j.g;
 	int owner_b;
 
 	(void)state;
@@ -490,6 +507,7 @@ static void uso_refuses(void **state)
 	assert_int_equal(w->n, 2);
 	/* At most SS_GRO_UDP_SEGS datagrams per write. */
 	s = realloc(s, sizeof(*s));
+	j.s = s;
 	w->n = 0;
 	for (int i = 0; i <= SS_GRO_UDP_SEGS; i++) {
 		uint8_t d[256];
@@ -499,10 +517,7 @@ static void uso_refuses(void **state)
 	}
 	ss_gro_flush(g, wcollect, w);
 	assert_int_equal(w->n, 2);
-	free(w->big);
-	free(w);
-	free(g);
-	free(s);
+	join_free(&j);
 }
 
 /* UDP GSO packets the kernel hands over: cut into datagrams; malformed ones refused. */

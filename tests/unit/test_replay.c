@@ -301,17 +301,6 @@ static uint64_t behind(uint64_t h, uint64_t d)
 	return h >= d ? h - d : 0;
 }
 
-static uint64_t rnd64(test_rng *r)
-{
-	uint8_t b[8];
-	uint64_t v = 0;
-
-	assert_int_equal(test_rng_fn(r, b, sizeof(b)), 0);
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
 static void run_model(const char *label, uint64_t base, int ops)
 {
 	/* Recently accepted counters, replayed on purpose. */
@@ -329,7 +318,7 @@ static void run_model(const char *label, uint64_t base, int ops)
 	ss_replay_init(&r);
 
 	for (int op = 0; op < ops; op++) {
-		uint64_t x = rnd64(&rng), h = m.any ? m.highest : base, c;
+		uint64_t x = test_rnd64(&rng), h = m.any ? m.highest : base, c;
 		unsigned kind = (unsigned)(x % 1000);
 		uint64_t y = x >> 10;
 		int want, got;

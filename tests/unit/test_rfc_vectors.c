@@ -362,92 +362,120 @@ static void rfc7748_low_order_rejected(void **state)
 
 /* ---- AES-256-GCM, GCM specification (McGrew & Viega) test cases 13, 14 and 16 ---- */
 
+struct gcm {
+	uint8_t key[SS_KEY_LEN], iv[SS_NONCE_LEN], aad[32], pt[64], want[64 + SS_TAG_LEN];
+	size_t aadlen, len;
+	ss_aead enc, dec;
+};
+
+/* ct (len bytes and a tag) must not open: rejected, and the output wiped. */
+static void gcm_open_fails(struct gcm *g, const uint8_t *ct)
+{
+	uint8_t back[64];
+
+	memset(back, 0xee, sizeof(back));
+	assert_int_equal(ss_aead_open(&g->dec, g->iv, g->aad, g->aadlen, ct, g->len, back),
+			 SS_ERR_DECRYPT);
+	assert_true(all_zero(back, g->len));
+}
+
+/* Twice on one context: only the nonce is set per call. */
+static void gcm_roundtrip(struct gcm *g)
+{
+	uint8_t out[64 + SS_TAG_LEN], back[64];
+
+	for (int round = 0; round < 2; round++) {
+		memset(out, 0xee, sizeof(out));
+		assert_int_equal(
+			ss_aead_seal(&g->enc, g->iv, g->aad, g->aadlen, g->pt, g->len, out), 0);
+		assert_memory_equal(out, g->want, g->len + SS_TAG_LEN);
+		memset(back, 0xee, sizeof(back));
+		assert_int_equal(ss_aead_open(&g->dec, g->iv, g->aad, g->aadlen, out, g->len, back),
+				 0);
+		if (g->len)
+			assert_memory_equal(back, g->pt, g->len);
+	}
+}
+
+/* Flipped tag byte, ciphertext byte, AAD byte, nonce byte; then the context still works. */
+static void gcm_tampered(struct gcm *g)
+{
+	uint8_t buf[64 + SS_TAG_LEN], back[64];
+	size_t len = g->len, aadlen = g->aadlen;
+
+	for (size_t i = 0; i < SS_TAG_LEN; i += 5) {
+		memcpy(buf, g->want, len + SS_TAG_LEN);
+		buf[len + i] ^= 0x01;
+		gcm_open_fails(g, buf);
+	}
+	if (len) {
+		memcpy(buf, g->want, len + SS_TAG_LEN);
+		buf[len / 2] ^= 0x80;
+		gcm_open_fails(g, buf);
+	}
+	if (aadlen) {
+		g->aad[aadlen - 1] ^= 0x01;
+		assert_int_equal(ss_aead_open(&g->dec, g->iv, g->aad, aadlen, g->want, len, back),
+				 SS_ERR_DECRYPT);
+		g->aad[aadlen - 1] ^= 0x01;
+		/* Dropping the AAD altogether. */
+		assert_int_equal(ss_aead_open(&g->dec, g->iv, NULL, 0, g->want, len, back),
+				 SS_ERR_DECRYPT);
+	}
+	g->iv[0] ^= 0x01;
+	assert_int_equal(ss_aead_open(&g->dec, g->iv, g->aad, aadlen, g->want, len, back),
+			 SS_ERR_DECRYPT);
+	g->iv[0] ^= 0x01;
+	assert_int_equal(ss_aead_open(&g->dec, g->iv, g->aad, aadlen, g->want, len, back), 0);
+	if (len)
+		assert_memory_equal(back, g->pt, len);
+}
+
+/* In place (in and out alias), and the one-shot variants agree. */
+static void gcm_in_place_and_once(struct gcm *g)
+{
+	uint8_t out[64 + SS_TAG_LEN], back[64], buf[64 + SS_TAG_LEN];
+	size_t len = g->len, aadlen = g->aadlen;
+
+	memcpy(buf, g->pt, len);
+	assert_int_equal(ss_aead_seal(&g->enc, g->iv, g->aad, aadlen, buf, len, buf), 0);
+	assert_memory_equal(buf, g->want, len + SS_TAG_LEN);
+	assert_int_equal(ss_aead_open(&g->dec, g->iv, g->aad, aadlen, buf, len, buf), 0);
+	if (len)
+		assert_memory_equal(buf, g->pt, len);
+
+	assert_int_equal(ss_aead_seal_once(g->key, g->iv, g->aad, aadlen, g->pt, len, out), 0);
+	assert_memory_equal(out, g->want, len + SS_TAG_LEN);
+	assert_int_equal(ss_aead_open_once(g->key, g->iv, g->aad, aadlen, out, len, back), 0);
+	if (len)
+		assert_memory_equal(back, g->pt, len);
+	out[len] ^= 0x40;
+	memset(back, 0xee, sizeof(back));
+	assert_int_equal(ss_aead_open_once(g->key, g->iv, g->aad, aadlen, out, len, back),
+			 SS_ERR_DECRYPT);
+	assert_true(all_zero(back, len));
+}
+
 static void gcm_vector(const char *key_hex, const char *iv_hex, const char *aad_hex, size_t aadlen,
 		       const char *pt_hex, size_t len, const char *ct_hex, const char *tag_hex)
 {
-	uint8_t key[SS_KEY_LEN], iv[SS_NONCE_LEN], aad[32], pt[64], want[64 + SS_TAG_LEN];
-	uint8_t out[64 + SS_TAG_LEN], back[64], buf[64 + SS_TAG_LEN];
-	ss_aead enc, dec;
+	struct gcm g = {.aadlen = aadlen, .len = len};
 
-	unhex(key_hex, key, sizeof(key));
-	unhex(iv_hex, iv, sizeof(iv));
-	unhex(aad_hex, aad, aadlen);
-	unhex(pt_hex, pt, len);
-	unhex(ct_hex, want, len);
-	unhex(tag_hex, want + len, SS_TAG_LEN);
-
-	assert_int_equal(ss_aead_init(&enc), 0);
-	assert_int_equal(ss_aead_init(&dec), 0);
-	assert_int_equal(ss_aead_setkey(&enc, key, 1), 0);
-	assert_int_equal(ss_aead_setkey(&dec, key, 0), 0);
-
-	/* Twice on one context: only the nonce is set per call. */
-	for (int round = 0; round < 2; round++) {
-		memset(out, 0xee, sizeof(out));
-		assert_int_equal(ss_aead_seal(&enc, iv, aad, aadlen, pt, len, out), 0);
-		assert_memory_equal(out, want, len + SS_TAG_LEN);
-		memset(back, 0xee, sizeof(back));
-		assert_int_equal(ss_aead_open(&dec, iv, aad, aadlen, out, len, back), 0);
-		if (len)
-			assert_memory_equal(back, pt, len);
-	}
-
-	/* Flipped tag byte: rejected, output wiped. */
-	for (size_t i = 0; i < SS_TAG_LEN; i += 5) {
-		memcpy(buf, want, len + SS_TAG_LEN);
-		buf[len + i] ^= 0x01;
-		memset(back, 0xee, sizeof(back));
-		assert_int_equal(ss_aead_open(&dec, iv, aad, aadlen, buf, len, back),
-				 SS_ERR_DECRYPT);
-		assert_true(all_zero(back, len));
-	}
-	/* Flipped ciphertext byte, AAD byte, nonce byte. */
-	if (len) {
-		memcpy(buf, want, len + SS_TAG_LEN);
-		buf[len / 2] ^= 0x80;
-		memset(back, 0xee, sizeof(back));
-		assert_int_equal(ss_aead_open(&dec, iv, aad, aadlen, buf, len, back),
-				 SS_ERR_DECRYPT);
-		assert_true(all_zero(back, len));
-	}
-	if (aadlen) {
-		aad[aadlen - 1] ^= 0x01;
-		assert_int_equal(ss_aead_open(&dec, iv, aad, aadlen, want, len, back),
-				 SS_ERR_DECRYPT);
-		aad[aadlen - 1] ^= 0x01;
-		/* Dropping the AAD altogether. */
-		assert_int_equal(ss_aead_open(&dec, iv, NULL, 0, want, len, back), SS_ERR_DECRYPT);
-	}
-	iv[0] ^= 0x01;
-	assert_int_equal(ss_aead_open(&dec, iv, aad, aadlen, want, len, back), SS_ERR_DECRYPT);
-	iv[0] ^= 0x01;
-
-	/* The context still works after failures. */
-	assert_int_equal(ss_aead_open(&dec, iv, aad, aadlen, want, len, back), 0);
-	if (len)
-		assert_memory_equal(back, pt, len);
-
-	/* In place: in and out alias. */
-	memcpy(buf, pt, len);
-	assert_int_equal(ss_aead_seal(&enc, iv, aad, aadlen, buf, len, buf), 0);
-	assert_memory_equal(buf, want, len + SS_TAG_LEN);
-	assert_int_equal(ss_aead_open(&dec, iv, aad, aadlen, buf, len, buf), 0);
-	if (len)
-		assert_memory_equal(buf, pt, len);
-
-	/* One-shot variants agree. */
-	assert_int_equal(ss_aead_seal_once(key, iv, aad, aadlen, pt, len, out), 0);
-	assert_memory_equal(out, want, len + SS_TAG_LEN);
-	assert_int_equal(ss_aead_open_once(key, iv, aad, aadlen, out, len, back), 0);
-	if (len)
-		assert_memory_equal(back, pt, len);
-	out[len] ^= 0x40;
-	memset(back, 0xee, sizeof(back));
-	assert_int_equal(ss_aead_open_once(key, iv, aad, aadlen, out, len, back), SS_ERR_DECRYPT);
-	assert_true(all_zero(back, len));
-
-	ss_aead_free(&enc);
-	ss_aead_free(&dec);
+	unhex(key_hex, g.key, sizeof(g.key));
+	unhex(iv_hex, g.iv, sizeof(g.iv));
+	unhex(aad_hex, g.aad, aadlen);
+	unhex(pt_hex, g.pt, len);
+	unhex(ct_hex, g.want, len);
+	unhex(tag_hex, g.want + len, SS_TAG_LEN);
+	assert_int_equal(ss_aead_init(&g.enc), 0);
+	assert_int_equal(ss_aead_init(&g.dec), 0);
+	assert_int_equal(ss_aead_setkey(&g.enc, g.key, 1), 0);
+	assert_int_equal(ss_aead_setkey(&g.dec, g.key, 0), 0);
+	gcm_roundtrip(&g);
+	gcm_tampered(&g);
+	gcm_in_place_and_once(&g);
+	ss_aead_free(&g.enc);
+	ss_aead_free(&g.dec);
 }
 
 static void gcm_aes256_test_case_16(void **state)

@@ -197,14 +197,31 @@ static bool sanitizer_build(void)
 	return rep.sanitizer;
 }
 
+/* The three daemon profiles; probe must be killed, or must work, under each. */
+static const enum ss_sandbox_profile all_profiles[] = {
+	SS_SANDBOX_TUNNEL,
+	SS_SANDBOX_KNOCK_PARSER,
+	SS_SANDBOX_KNOCK_ACTIONS,
+};
+
+static void expect_sigsys_in_all(probe_fn probe)
+{
+	for (size_t i = 0; i < sizeof(all_profiles) / sizeof(all_profiles[0]); i++)
+		expect_sigsys(all_profiles[i], probe);
+}
+
+static void expect_ok_in_all(probe_fn probe)
+{
+	for (size_t i = 0; i < sizeof(all_profiles) / sizeof(all_profiles[0]); i++)
+		expect_ok(all_profiles[i], probe);
+}
+
 /* ---- tests ---- */
 
 static void allowed_calls_work(void **state)
 {
 	(void)state;
-	expect_ok(SS_SANDBOX_TUNNEL, do_daily);
-	expect_ok(SS_SANDBOX_KNOCK_PARSER, do_daily);
-	expect_ok(SS_SANDBOX_KNOCK_ACTIONS, do_daily);
+	expect_ok_in_all(do_daily);
 }
 
 static void execve_kills(void **state)
@@ -224,9 +241,7 @@ static void actions_may_exec(void **state)
 static void packet_socket_kills(void **state)
 {
 	(void)state;
-	expect_sigsys(SS_SANDBOX_TUNNEL, do_packet_socket);
-	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_packet_socket);
-	expect_sigsys(SS_SANDBOX_KNOCK_ACTIONS, do_packet_socket);
+	expect_sigsys_in_all(do_packet_socket);
 }
 
 static void exec_mappings_kill(void **state)
@@ -244,9 +259,7 @@ static void ptrace_and_fork_kill(void **state)
 	(void)state;
 	if (sanitizer_build())
 		skip();
-	expect_sigsys(SS_SANDBOX_TUNNEL, do_ptrace);
-	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_ptrace);
-	expect_sigsys(SS_SANDBOX_KNOCK_ACTIONS, do_ptrace);
+	expect_sigsys_in_all(do_ptrace);
 	expect_sigsys(SS_SANDBOX_TUNNEL, do_fork);
 	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_fork);
 }

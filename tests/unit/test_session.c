@@ -8,113 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "helpers.h"
+#include "drive.h"
 
 #include "common/crypto.h"
 #include "common/endian.h"
 #include "internal.h"
 
-#define assert_code(got, want)                                                                     \
-	do {                                                                                       \
-		int g_ = (got), w_ = (want);                                                       \
-		if (g_ != w_)                                                                      \
-			fail_msg("%s:%d: got %s (%d), want %s (%d)", __FILE__, __LINE__,           \
-				 ss_err_name(g_), g_, ss_err_name(w_), w_);                        \
-	} while (0)
-
-typedef struct msg {
-	size_t len;
-	uint8_t b[SS_MAX_PACKET];
-} msg;
-
 static uint8_t g_pt[SS_MAX_PLAINTEXT + 1];
-
-static int consume(test_node *n, const msg *in, msg *out, ss_result *res)
-{
-	int ret = ss_ctx_consume(n->ctx, &n->flow, in->b, in->len, out->b, sizeof(out->b), res);
-
-	out->len = ret ? 0 : res->len;
-	return ret;
-}
-
-static void start_init(test_node *a, msg *init)
-{
-	enum ss_tick_kind kind;
-	ss_flow f;
-
-	ss_peer_want_handshake(a->peer);
-	assert_code(ss_peer_tick(a->ctx, a->peer, init->b, sizeof(init->b), &init->len, &f, &kind),
-		    0);
-	assert_int_equal(kind, SS_TICK_HANDSHAKE);
-	assert_int_equal(init->len, SS_INIT_LEN);
-	assert_true(ss_flow_equal(&f, &a->flow));
-}
-
-static void respond(test_node *b, const msg *init, msg *resp)
-{
-	ss_result res;
-
-	assert_code(consume(b, init, resp, &res), 0);
-	assert_int_equal(res.kind, SS_RESULT_REPLY);
-	assert_int_equal(res.len, SS_RESP_LEN);
-}
-
-static void finish(test_node *a, const msg *resp, msg *ka)
-{
-	ss_result res;
-
-	assert_code(consume(a, resp, ka, &res), 0);
-	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
-	assert_int_equal(res.kind, SS_RESULT_REPLY);
-	assert_int_equal(res.len, SS_DATA_OVERHEAD);
-}
-
-static void confirm(test_node *b, const msg *ka)
-{
-	ss_result res;
-	msg out;
-
-	assert_code(consume(b, ka, &out, &res), 0);
-	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
-	assert_true(res.flags & SS_RESULT_F_KEEPALIVE);
-}
-
-static void seal(test_node *n, const void *pt, size_t len, msg *m)
-{
-	assert_code(ss_peer_seal(n->ctx, n->peer, pt, len, m->b, sizeof(m->b), &m->len, NULL), 0);
-	assert_int_equal(m->len, len + SS_DATA_OVERHEAD);
-}
-
-static void open_ok(test_node *n, const msg *m, const void *pt, size_t len)
-{
-	ss_result res;
-	msg out;
-
-	assert_code(consume(n, m, &out, &res), 0);
-	assert_ptr_equal(res.peer, n->peer);
-	if (len == 0) {
-		assert_int_equal(res.kind, SS_RESULT_NONE);
-		assert_true(res.flags & SS_RESULT_F_KEEPALIVE);
-	} else {
-		assert_int_equal(res.kind, SS_RESULT_DATA);
-		assert_int_equal(res.len, len);
-		assert_memory_equal(out.b, pt, len);
-	}
-}
-
-static enum ss_tick_kind tick(test_node *n, msg *m)
-{
-	enum ss_tick_kind kind;
-	ss_flow f;
-
-	assert_code(ss_peer_tick(n->ctx, n->peer, m->b, sizeof(m->b), &m->len, &f, &kind), 0);
-	if (kind == SS_TICK_NONE)
-		assert_int_equal(m->len, 0);
-	else
-		assert_true(ss_flow_equal(&f, kind == SS_TICK_HANDSHAKE ? &n->peer->hs.flow
-									: &n->peer->current->flow));
-	return kind;
-}
 
 static uint64_t now_of(const test_node *n)
 {
@@ -125,24 +25,6 @@ static void set_time(test_node *a, test_node *b, uint64_t t)
 {
 	assert_true(t >= now_of(a));
 	test_advance(a, b, t - now_of(a));
-}
-
-static int total_drops(const ss_ctx *ctx)
-{
-	ss_ctx_stats cs;
-	uint64_t sum = 0;
-
-	ss_ctx_get_stats(ctx, &cs);
-	for (int i = 0; i < SS_DROP_COUNT; i++)
-		sum += cs.drops[i];
-	for (const ss_peer *p = ctx->peers; p; p = p->list_next) {
-		ss_peer_stats ps;
-
-		ss_peer_get_stats(p, &ps);
-		for (int i = 0; i < SS_DROP_COUNT; i++)
-			sum += ps.drops[i];
-	}
-	return (int)sum;
 }
 
 /* Deliver m from "from" to "to", and any answers back and forth; all must be accepted. */
@@ -203,15 +85,14 @@ static void data_sizes_bidirectional(void **state)
 {
 	static const size_t sizes[] = {0,  1,	2,    15,   16,	  17,	 23,   24,
 				       25, 100, 1420, 1500, 9000, 65534, 65535};
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg m;
 	size_t len;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
+	test_handshake(a, b);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		test_node *from = (i % 2) ? &b : &a, *to = (i % 2) ? &a : &b;
+		test_node *from = (i % 2) ? b : a, *to = (i % 2) ? a : b;
 
 		for (int dir = 0; dir < 2; dir++) {
 			test_node *t = from;
@@ -224,62 +105,60 @@ static void data_sizes_bidirectional(void **state)
 			to = t;
 		}
 	}
-	assert_code(ss_peer_seal(a.ctx, a.peer, g_pt, SS_MAX_PLAINTEXT + 1, m.b, sizeof(m.b), &len,
-				 NULL),
+	assert_code(ss_peer_seal(a->ctx, a->peer, g_pt, SS_MAX_PLAINTEXT + 1, m.b, sizeof(m.b),
+				 &len, NULL),
 		    SS_ERR_INVAL);
-	assert_code(ss_peer_seal(a.ctx, a.peer, NULL, 1, m.b, sizeof(m.b), &len, NULL),
+	assert_code(ss_peer_seal(a->ctx, a->peer, NULL, 1, m.b, sizeof(m.b), &len, NULL),
 		    SS_ERR_INVAL);
-	test_pair_free(&a, &b);
 }
 
 static void data_buffer_too_small(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	ss_result res;
 	msg m, out, init;
 	uint64_t next;
 	size_t len = 7;
 	int drops;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	start_init(&a, &init);
+	start_init(a, &init);
 	/* INIT: the RESPONSE would not fit; nothing happens. */
-	assert_code(ss_ctx_consume(b.ctx, &b.flow, init.b, init.len, out.b, SS_RESP_LEN - 1, &res),
-		    SS_ERR_BUFFER);
-	assert_null(b.peer->next);
-	assert_int_equal(b.peer->rx_timestamp, 0);
-	assert_int_equal(b.ctx->by_index.count, 0);
+	assert_code(
+		ss_ctx_consume(b->ctx, &b->flow, init.b, init.len, out.b, SS_RESP_LEN - 1, &res),
+		SS_ERR_BUFFER);
+	assert_null(b->peer->next);
+	assert_int_equal(b->peer->rx_timestamp, 0);
+	assert_int_equal(b->ctx->by_index.count, 0);
 	{
 		msg resp, ka;
 
-		respond(&b, &init, &resp);
-		finish(&a, &resp, &ka);
-		confirm(&b, &ka);
+		respond(b, &init, &resp);
+		finish(a, &resp, &ka);
+		confirm(b, &ka);
 	}
 
 	/* Sealing: a counter is not spent when the output does not fit. */
 	fill(g_pt, 1420, 1);
-	next = a.peer->current->tx_next;
-	assert_code(ss_peer_seal(a.ctx, a.peer, g_pt, 1420, m.b, 1420 + SS_DATA_OVERHEAD - 1, &len,
-				 NULL),
+	next = a->peer->current->tx_next;
+	assert_code(ss_peer_seal(a->ctx, a->peer, g_pt, 1420, m.b, 1420 + SS_DATA_OVERHEAD - 1,
+				 &len, NULL),
 		    SS_ERR_BUFFER);
 	assert_int_equal(len, 7);
-	assert_int_equal(a.peer->current->tx_next, next);
-	assert_code(
-		ss_peer_seal(a.ctx, a.peer, g_pt, 1420, m.b, 1420 + SS_DATA_OVERHEAD, &m.len, NULL),
-		0);
+	assert_int_equal(a->peer->current->tx_next, next);
+	assert_code(ss_peer_seal(a->ctx, a->peer, g_pt, 1420, m.b, 1420 + SS_DATA_OVERHEAD, &m.len,
+				 NULL),
+		    0);
 	assert_int_equal(ss_load_be64(m.b + SS_DATA_OFF_COUNTER), next);
 
 	/* Opening: too small for the plaintext; not a drop, nothing changes. */
-	drops = total_drops(b.ctx);
-	assert_code(ss_ctx_consume(b.ctx, &b.flow, m.b, m.len, out.b, 1419, &res), SS_ERR_BUFFER);
+	drops = total_drops(b->ctx);
+	assert_code(ss_ctx_consume(b->ctx, &b->flow, m.b, m.len, out.b, 1419, &res), SS_ERR_BUFFER);
 	assert_int_equal(res.kind, SS_RESULT_NONE);
-	assert_int_equal(total_drops(b.ctx), drops);
-	assert_code(ss_ctx_consume(b.ctx, &b.flow, m.b, m.len, out.b, 1420, &res), 0);
+	assert_int_equal(total_drops(b->ctx), drops);
+	assert_code(ss_ctx_consume(b->ctx, &b->flow, m.b, m.len, out.b, 1420, &res), 0);
 	assert_int_equal(res.kind, SS_RESULT_DATA);
 	assert_memory_equal(out.b, g_pt, 1420);
-	test_pair_free(&a, &b);
 }
 
 /*
@@ -288,48 +167,45 @@ static void data_buffer_too_small(void **state)
  */
 static void data_buffer_too_small_response(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	ss_result res;
 	msg init, resp, ka;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	start_init(&a, &init);
-	respond(&b, &init, &resp);
-	assert_code(
-		ss_ctx_consume(a.ctx, &a.flow, resp.b, resp.len, ka.b, SS_DATA_OVERHEAD - 1, &res),
-		SS_ERR_BUFFER);
+	start_init(a, &init);
+	respond(b, &init, &resp);
+	assert_code(ss_ctx_consume(a->ctx, &a->flow, resp.b, resp.len, ka.b, SS_DATA_OVERHEAD - 1,
+				   &res),
+		    SS_ERR_BUFFER);
 	/* Too small for the confirming keepalive: refused before anything commits. */
-	assert_true(a.peer->hs.active);
-	assert_false(ss_peer_has_session(a.peer));
-	finish(&a, &resp, &ka);
-	confirm(&b, &ka);
-	test_pair_free(&a, &b);
+	assert_true(a->peer->hs.active);
+	assert_false(ss_peer_has_session(a->peer));
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
 }
 
 static void stats_exact(void **state)
 {
 	static const size_t a_sizes[] = {10, 0, 1420, 65535}, b_sizes[] = {1, 2, 3};
 	ss_peer_stats sa, sb, sa0, sb0;
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg init, resp, ka, m, out;
 	uint64_t a_wall, b_wall, bytes = 0;
 	ss_result res;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	start_init(&a, &init);
-	test_advance(&a, &b, 3000);
-	respond(&b, &init, &resp);
-	test_advance(&a, &b, 3000);
-	finish(&a, &resp, &ka);
-	a_wall = a.clock.now.wall_ns;
-	test_advance(&a, &b, 3000);
-	confirm(&b, &ka);
-	b_wall = b.clock.now.wall_ns;
+	start_init(a, &init);
+	test_advance(a, b, 3000);
+	respond(b, &init, &resp);
+	test_advance(a, b, 3000);
+	finish(a, &resp, &ka);
+	a_wall = a->clock.now.wall_ns;
+	test_advance(a, b, 3000);
+	confirm(b, &ka);
+	b_wall = b->clock.now.wall_ns;
 
-	ss_peer_get_stats(a.peer, &sa);
-	ss_peer_get_stats(b.peer, &sb);
+	ss_peer_get_stats(a->peer, &sa);
+	ss_peer_get_stats(b->peer, &sb);
 	assert_int_equal(sa.handshakes_initiated, 1);
 	assert_int_equal(sa.handshakes_responded, 0);
 	assert_int_equal(sa.handshakes_completed, 1);
@@ -352,28 +228,28 @@ static void stats_exact(void **state)
 	sb0 = sb;
 	for (size_t i = 0; i < sizeof(a_sizes) / sizeof(a_sizes[0]); i++) {
 		fill(g_pt, a_sizes[i], (unsigned)i);
-		seal(&a, g_pt, a_sizes[i], &m);
-		open_ok(&b, &m, g_pt, a_sizes[i]);
+		seal(a, g_pt, a_sizes[i], &m);
+		open_ok(b, &m, g_pt, a_sizes[i]);
 		bytes += a_sizes[i];
 	}
 	/* Neither a failed seal, a dropped replay nor an ECHO counts as data. */
-	assert_code(ss_peer_seal(a.ctx, a.peer, g_pt, 100, m.b, 10, &m.len, NULL), SS_ERR_BUFFER);
+	assert_code(ss_peer_seal(a->ctx, a->peer, g_pt, 100, m.b, 10, &m.len, NULL), SS_ERR_BUFFER);
 	{
 		msg d;
 
-		seal(&a, "dup", 3, &d);
-		open_ok(&b, &d, "dup", 3);
+		seal(a, "dup", 3, &d);
+		open_ok(b, &d, "dup", 3);
 		bytes += 3;
-		assert_code(consume(&b, &d, &out, &res), SS_ERR_REPLAY);
+		assert_code(consume(b, &d, &out, &res), SS_ERR_REPLAY);
 	}
-	assert_int_equal(tick(&b, &m), SS_TICK_ECHO);
-	assert_code(consume(&a, &m, &out, &res), 0);
+	assert_int_equal(tick(b, &m), SS_TICK_ECHO);
+	assert_code(consume(a, &m, &out, &res), 0);
 	for (size_t i = 0; i < sizeof(b_sizes) / sizeof(b_sizes[0]); i++) {
-		seal(&b, g_pt, b_sizes[i], &m);
-		open_ok(&a, &m, g_pt, b_sizes[i]);
+		seal(b, g_pt, b_sizes[i], &m);
+		open_ok(a, &m, g_pt, b_sizes[i]);
 	}
-	ss_peer_get_stats(a.peer, &sa);
-	ss_peer_get_stats(b.peer, &sb);
+	ss_peer_get_stats(a->peer, &sa);
+	ss_peer_get_stats(b->peer, &sb);
 	assert_int_equal(sa.packets_sealed - sa0.packets_sealed, 5);
 	assert_int_equal(sa.bytes_sealed - sa0.bytes_sealed, bytes);
 	assert_int_equal(sb.packets_opened - sb0.packets_opened, 5);
@@ -383,7 +259,6 @@ static void stats_exact(void **state)
 	assert_int_equal(sa.packets_opened - sa0.packets_opened, 3);
 	assert_int_equal(sa.bytes_opened - sa0.bytes_opened, 6);
 	assert_int_equal(sb.drops[ss_drop_index(SS_ERR_REPLAY)], 1);
-	test_pair_free(&a, &b);
 }
 
 /* =========================================================================
@@ -392,165 +267,156 @@ static void stats_exact(void **state)
 
 static void rekey_after_time(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	ss_peer_stats st;
 	msg m, init, resp, ka;
 	uint64_t t0;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	t0 = a.peer->current->created_ns;
+	t0 = a->peer->current->created_ns;
 	/* One nanosecond before: sending does not ask for a handshake ... */
-	set_time(&a, &b, t0 + SS_REKEY_AFTER_TIME - 1);
-	seal(&a, "early", 5, &m);
-	open_ok(&b, &m, "early", 5);
-	assert_int_equal(tick(&a, &m), SS_TICK_NONE);
+	set_time(a, b, t0 + SS_REKEY_AFTER_TIME - 1);
+	seal(a, "early", 5, &m);
+	open_ok(b, &m, "early", 5);
+	assert_int_equal(tick(a, &m), SS_TICK_NONE);
 	/* ... an idle session is not rekeyed ... */
-	test_advance(&a, &b, 1);
-	assert_int_equal(tick(&a, &m), SS_TICK_NONE);
+	test_advance(a, b, 1);
+	assert_int_equal(tick(a, &m), SS_TICK_NONE);
 	/* ... sending on one at least SS_REKEY_AFTER_TIME old is. */
-	seal(&a, "due", 3, &m);
-	open_ok(&b, &m, "due", 3);
-	assert_int_equal(tick(&a, &init), SS_TICK_HANDSHAKE);
+	seal(a, "due", 3, &m);
+	open_ok(b, &m, "due", 3);
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
 	/* The old session carries data while the handshake is pending. */
-	seal(&a, "meanwhile", 9, &m);
-	open_ok(&b, &m, "meanwhile", 9);
-	respond(&b, &init, &resp);
-	finish(&a, &resp, &ka);
-	confirm(&b, &ka);
-	ss_peer_get_stats(a.peer, &st);
+	seal(a, "meanwhile", 9, &m);
+	open_ok(b, &m, "meanwhile", 9);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	ss_peer_get_stats(a->peer, &st);
 	assert_int_equal(st.epoch, 2);
-	ss_peer_get_stats(b.peer, &st);
+	ss_peer_get_stats(b->peer, &st);
 	assert_int_equal(st.epoch, 2);
-	assert_int_equal(a.peer->current->created_ns, t0 + SS_REKEY_AFTER_TIME);
-	seal(&b, "new", 3, &m);
-	open_ok(&a, &m, "new", 3);
-	assert_int_equal(a.ctx->by_index.count, 1);
-	assert_int_equal(b.ctx->by_index.count, 1);
+	assert_int_equal(a->peer->current->created_ns, t0 + SS_REKEY_AFTER_TIME);
+	seal(b, "new", 3, &m);
+	open_ok(a, &m, "new", 3);
+	assert_int_equal(a->ctx->by_index.count, 1);
+	assert_int_equal(b->ctx->by_index.count, 1);
 	/* The new session is not due for rekeying (A only owes B an ECHO). */
-	seal(&a, "x", 1, &m);
+	seal(a, "x", 1, &m);
 	{
 		enum ss_tick_kind k;
 
-		while ((k = tick(&a, &m)) != SS_TICK_NONE)
+		while ((k = tick(a, &m)) != SS_TICK_NONE)
 			assert_int_equal(k, SS_TICK_ECHO);
 	}
-	test_pair_free(&a, &b);
 }
 
 /* The responder steps in only SS_REKEY_AFTER_TIME + 2 * SS_REKEY_TIMEOUT (section 4.7). */
 static void rekey_after_time_responder(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	ss_peer_stats st;
 	enum ss_tick_kind k;
 	msg m, init, resp, ka;
 	uint64_t t0;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	t0 = b.peer->current->created_ns;
-	set_time(&a, &b, t0 + SS_REKEY_AFTER_TIME + 2 * SS_REKEY_TIMEOUT - 1);
-	seal(&b, "x", 1, &m);
-	open_ok(&a, &m, "x", 1);
-	while ((k = tick(&b, &m)) != SS_TICK_NONE)
+	t0 = b->peer->current->created_ns;
+	set_time(a, b, t0 + SS_REKEY_AFTER_TIME + 2 * SS_REKEY_TIMEOUT - 1);
+	seal(b, "x", 1, &m);
+	open_ok(a, &m, "x", 1);
+	while ((k = tick(b, &m)) != SS_TICK_NONE)
 		assert_int_equal(k, SS_TICK_ECHO);
-	test_advance(&a, &b, 1);
-	seal(&b, "y", 1, &m);
-	open_ok(&a, &m, "y", 1);
-	assert_int_equal(tick(&b, &init), SS_TICK_HANDSHAKE);
-	respond(&a, &init, &resp);
-	finish(&b, &resp, &ka);
-	confirm(&a, &ka);
-	ss_peer_get_stats(b.peer, &st);
+	test_advance(a, b, 1);
+	seal(b, "y", 1, &m);
+	open_ok(a, &m, "y", 1);
+	assert_int_equal(tick(b, &init), SS_TICK_HANDSHAKE);
+	respond(a, &init, &resp);
+	finish(b, &resp, &ka);
+	confirm(a, &ka);
+	ss_peer_get_stats(b->peer, &st);
 	assert_int_equal(st.epoch, 2);
 	assert_int_equal(st.handshakes_initiated, 1);
-	assert_true(b.peer->current->initiator);
-	assert_false(a.peer->current->initiator);
-	seal(&a, "roles swapped", 13, &m);
-	open_ok(&b, &m, "roles swapped", 13);
-	test_pair_free(&a, &b);
+	assert_true(b->peer->current->initiator);
+	assert_false(a->peer->current->initiator);
+	seal(a, "roles swapped", 13, &m);
+	open_ok(b, &m, "roles swapped", 13);
 }
 
 static void handshake_retry_when_response_lost(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg init1, init2, resp1, resp2, ka, m;
 	uint64_t t0, d;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	start_init(&a, &init1);
-	t0 = now_of(&a);
-	respond(&b, &init1, &resp1); /* lost */
-	d = ss_peer_deadline(a.peer);
+	start_init(a, &init1);
+	t0 = now_of(a);
+	respond(b, &init1, &resp1); /* lost */
+	d = ss_peer_deadline(a->peer);
 	assert_true(d >= t0 + SS_REKEY_TIMEOUT);
 	assert_true(d < t0 + SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
-	set_time(&a, &b, d - 1);
-	assert_int_equal(tick(&a, &m), SS_TICK_NONE);
-	test_advance(&a, &b, 1);
-	assert_int_equal(tick(&a, &init2), SS_TICK_HANDSHAKE);
+	set_time(a, b, d - 1);
+	assert_int_equal(tick(a, &m), SS_TICK_NONE);
+	test_advance(a, b, 1);
+	assert_int_equal(tick(a, &init2), SS_TICK_HANDSHAKE);
 	/* A fresh INIT: new index, new ephemeral, later timestamp. */
 	assert_memory_not_equal(init1.b + SS_INIT_OFF_SENDER, init2.b + SS_INIT_OFF_SENDER, 4);
 	assert_memory_not_equal(init1.b + SS_INIT_OFF_EPHEMERAL, init2.b + SS_INIT_OFF_EPHEMERAL,
 				SS_DH_LEN);
 	assert_true(ss_load_be64(init2.b + SS_INIT_OFF_TIMESTAMP) >
 		    ss_load_be64(init1.b + SS_INIT_OFF_TIMESTAMP));
-	assert_int_equal(a.ctx->by_index.count, 1);
-	respond(&b, &init2, &resp2);
+	assert_int_equal(a->ctx->by_index.count, 1);
+	respond(b, &init2, &resp2);
 	{
 		ss_result res;
 		msg out;
 
 		/* The answer to the abandoned INIT finds nothing. */
-		assert_code(consume(&a, &resp1, &out, &res), SS_ERR_UNKNOWN_INDEX);
+		assert_code(consume(a, &resp1, &out, &res), SS_ERR_UNKNOWN_INDEX);
 	}
-	finish(&a, &resp2, &ka);
-	confirm(&b, &ka);
-	test_send(&a, &b, "after a retry");
-	test_send(&b, &a, "after a retry");
+	finish(a, &resp2, &ka);
+	confirm(b, &ka);
+	test_send(a, b, "after a retry");
+	test_send(b, a, "after a retry");
 	{
 		ss_peer_stats st;
 
-		ss_peer_get_stats(a.peer, &st);
+		ss_peer_get_stats(a->peer, &st);
 		assert_int_equal(st.handshakes_initiated, 2);
 		assert_int_equal(st.handshakes_completed, 1);
-		ss_peer_get_stats(b.peer, &st);
+		ss_peer_get_stats(b->peer, &st);
 		assert_int_equal(st.handshakes_responded, 2);
 	}
-	test_pair_free(&a, &b);
 }
 
 static void handshake_give_up(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg m;
 	uint64_t t0, last, iv[32];
 	int inits = 1, distinct = 0;
 	size_t len;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	start_init(&a, &m);
-	t0 = last = now_of(&a);
+	start_init(a, &m);
+	t0 = last = now_of(a);
 	for (;;) {
-		uint64_t d = ss_peer_deadline(a.peer);
+		uint64_t d = ss_peer_deadline(a->peer);
 
 		assert_true(d != UINT64_MAX);
-		assert_true(d > now_of(&a));
-		set_time(&a, &b, d);
-		if (tick(&a, &m) != SS_TICK_HANDSHAKE)
+		assert_true(d > now_of(a));
+		set_time(a, b, d);
+		if (tick(a, &m) != SS_TICK_HANDSHAKE)
 			break;
 		assert_true(inits < 32);
-		iv[inits - 1] = now_of(&a) - last;
-		last = now_of(&a);
+		iv[inits - 1] = now_of(a) - last;
+		last = now_of(a);
 		inits++;
-		assert_true(now_of(&a) - t0 < SS_REKEY_ATTEMPT_TIME);
-		assert_int_equal(a.ctx->by_index.count, 1);
+		assert_true(now_of(a) - t0 < SS_REKEY_ATTEMPT_TIME);
+		assert_int_equal(a->ctx->by_index.count, 1);
 	}
-	assert_true(now_of(&a) - t0 >= SS_REKEY_ATTEMPT_TIME);
+	assert_true(now_of(a) - t0 >= SS_REKEY_ATTEMPT_TIME);
 	/* 90 s of retries every 5 s plus a jitter in [0, 1/3 s). */
 	assert_true(inits >= 17 && inits <= 19);
 	for (int i = 0; i < inits - 1; i++) {
@@ -563,23 +429,22 @@ static void handshake_give_up(void **state)
 	{
 		ss_peer_stats st;
 
-		ss_peer_get_stats(a.peer, &st);
+		ss_peer_get_stats(a->peer, &st);
 		assert_int_equal(st.handshakes_initiated, (uint64_t)inits);
 	}
 	/* Given up: pending state wiped, nothing scheduled. */
-	assert_false(a.peer->hs.active);
-	assert_int_equal(a.ctx->by_index.count, 0);
-	assert_int_equal(ss_peer_deadline(a.peer), UINT64_MAX);
-	test_advance(&a, &b, 60 * SS_NS_PER_SEC);
-	assert_int_equal(tick(&a, &m), SS_TICK_NONE);
+	assert_false(a->peer->hs.active);
+	assert_int_equal(a->ctx->by_index.count, 0);
+	assert_int_equal(ss_peer_deadline(a->peer), UINT64_MAX);
+	test_advance(a, b, 60 * SS_NS_PER_SEC);
+	assert_int_equal(tick(a, &m), SS_TICK_NONE);
 	/* New traffic starts a new attempt at once. */
-	assert_code(
-		ss_peer_seal(a.ctx, a.peer, (const uint8_t *)"q", 1, m.b, sizeof(m.b), &len, NULL),
-		SS_ERR_NO_SESSION);
-	assert_true(ss_peer_deadline(a.peer) <= now_of(&a));
-	assert_int_equal(tick(&a, &m), SS_TICK_HANDSHAKE);
-	assert_int_equal(a.peer->hs.started_ns, now_of(&a));
-	test_pair_free(&a, &b);
+	assert_code(ss_peer_seal(a->ctx, a->peer, (const uint8_t *)"q", 1, m.b, sizeof(m.b), &len,
+				 NULL),
+		    SS_ERR_NO_SESSION);
+	assert_true(ss_peer_deadline(a->peer) <= now_of(a));
+	assert_int_equal(tick(a, &m), SS_TICK_HANDSHAKE);
+	assert_int_equal(a->peer->hs.started_ns, now_of(a));
 }
 
 /* =========================================================================
@@ -593,119 +458,110 @@ static void handshake_give_up(void **state)
  */
 static void passive_keepalive(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg init, resp, ka, old, m;
 	uint64_t t;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	drain(&b, &a);
-	test_advance(&a, &b, SS_NS_PER_SEC);
-	start_init(&a, &init);
-	respond(&b, &init, &resp);
-	seal(&b, "on the old epoch", 16, &old);
-	finish(&a, &resp, &ka);
-	open_ok(&a, &old, "on the old epoch", 16);
-	t = now_of(&a);
-	assert_int_equal(ss_peer_deadline(a.peer), t + SS_KEEPALIVE_TIMEOUT);
-	set_time(&a, &b, t + SS_KEEPALIVE_TIMEOUT - 1);
-	assert_int_equal(tick(&a, &m), SS_TICK_NONE);
-	test_advance(&a, &b, 1);
-	assert_int_equal(tick(&a, &m), SS_TICK_KEEPALIVE);
+	drain(b, a);
+	test_advance(a, b, SS_NS_PER_SEC);
+	start_init(a, &init);
+	respond(b, &init, &resp);
+	seal(b, "on the old epoch", 16, &old);
+	finish(a, &resp, &ka);
+	open_ok(a, &old, "on the old epoch", 16);
+	t = now_of(a);
+	assert_int_equal(ss_peer_deadline(a->peer), t + SS_KEEPALIVE_TIMEOUT);
+	set_time(a, b, t + SS_KEEPALIVE_TIMEOUT - 1);
+	assert_int_equal(tick(a, &m), SS_TICK_NONE);
+	test_advance(a, b, 1);
+	assert_int_equal(tick(a, &m), SS_TICK_KEEPALIVE);
 	assert_int_equal(m.len, SS_DATA_OVERHEAD);
-	assert_int_equal(ss_load_be32(m.b + SS_DATA_OFF_RECEIVER), a.peer->current->remote_index);
-	assert_int_equal(tick(&a, &init), SS_TICK_NONE);
-	confirm(&b, &ka);
-	open_ok(&b, &m, NULL, 0);
+	assert_int_equal(ss_load_be32(m.b + SS_DATA_OFF_RECEIVER), a->peer->current->remote_index);
+	assert_int_equal(tick(a, &init), SS_TICK_NONE);
+	confirm(b, &ka);
+	open_ok(b, &m, NULL, 0);
 	/* Keepalives never answer keepalives: B only echoes, A stays quiet. */
 	for (int step = 0; step < 30; step++) {
 		enum ss_tick_kind k;
 
-		while ((k = tick(&b, &m)) != SS_TICK_NONE) {
+		while ((k = tick(b, &m)) != SS_TICK_NONE) {
 			assert_int_equal(k, SS_TICK_ECHO);
-			deliver(&b, &a, &m);
+			deliver(b, a, &m);
 		}
-		assert_int_equal(tick(&a, &m), SS_TICK_NONE);
-		test_advance(&a, &b, SS_NS_PER_SEC);
+		assert_int_equal(tick(a, &m), SS_TICK_NONE);
+		test_advance(a, b, SS_NS_PER_SEC);
 	}
-	test_pair_free(&a, &b);
 }
 
 /* The usual case: B's ECHO for A's DATA is the acknowledgement; no keepalive follows. */
 static void passive_keepalive_echo_acknowledges(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	enum ss_tick_kind k;
 	msg m;
 	int echoes = 0, keepalives = 0;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	drain(&b, &a);
-	seal(&a, "ping", 4, &m);
-	open_ok(&b, &m, "ping", 4);
+	drain(b, a);
+	seal(a, "ping", 4, &m);
+	open_ok(b, &m, "ping", 4);
 	for (int step = 0; step < 40; step++) {
-		while ((k = tick(&b, &m)) != SS_TICK_NONE) {
+		while ((k = tick(b, &m)) != SS_TICK_NONE) {
 			echoes += k == SS_TICK_ECHO;
 			keepalives += k == SS_TICK_KEEPALIVE;
-			deliver(&b, &a, &m);
+			deliver(b, a, &m);
 		}
-		assert_int_equal(tick(&a, &m), SS_TICK_NONE);
-		test_advance(&a, &b, SS_NS_PER_SEC / 2);
+		assert_int_equal(tick(a, &m), SS_TICK_NONE);
+		test_advance(a, b, SS_NS_PER_SEC / 2);
 	}
 	assert_int_equal(echoes, 1);
 	assert_int_equal(keepalives, 0);
-	test_pair_free(&a, &b);
 }
 
 static void persistent_keepalive(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	msg m;
 	uint64_t t;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	drain(&b, &a);
-	t = now_of(&a);
-	assert_int_equal(ss_peer_deadline(a.peer),
-			 a.peer->current->created_ns + SS_REJECT_AFTER_TIME);
-	ss_peer_set_keepalive(a.peer, 25);
-	assert_int_equal(ss_peer_deadline(a.peer), t + 25 * SS_NS_PER_SEC);
-	set_time(&a, &b, t + 25 * SS_NS_PER_SEC - 1);
-	assert_int_equal(tick(&a, &m), SS_TICK_NONE);
-	test_advance(&a, &b, 1);
-	assert_int_equal(tick(&a, &m), SS_TICK_KEEPALIVE);
-	open_ok(&b, &m, NULL, 0);
-	drain(&b, &a);
-	assert_int_equal(tick(&a, &m), SS_TICK_NONE);
-	t = now_of(&a);
-	assert_int_equal(ss_peer_deadline(a.peer), t + 25 * SS_NS_PER_SEC);
+	drain(b, a);
+	t = now_of(a);
+	assert_int_equal(ss_peer_deadline(a->peer),
+			 a->peer->current->created_ns + SS_REJECT_AFTER_TIME);
+	ss_peer_set_keepalive(a->peer, 25);
+	assert_int_equal(ss_peer_deadline(a->peer), t + 25 * SS_NS_PER_SEC);
+	set_time(a, b, t + 25 * SS_NS_PER_SEC - 1);
+	assert_int_equal(tick(a, &m), SS_TICK_NONE);
+	test_advance(a, b, 1);
+	assert_int_equal(tick(a, &m), SS_TICK_KEEPALIVE);
+	open_ok(b, &m, NULL, 0);
+	drain(b, a);
+	assert_int_equal(tick(a, &m), SS_TICK_NONE);
+	t = now_of(a);
+	assert_int_equal(ss_peer_deadline(a->peer), t + 25 * SS_NS_PER_SEC);
 	/* Sending data resets the timer. */
-	test_advance(&a, &b, 10 * SS_NS_PER_SEC);
-	seal(&a, "data", 4, &m);
-	open_ok(&b, &m, "data", 4);
-	drain(&b, &a);
-	t = now_of(&a);
-	assert_int_equal(ss_peer_deadline(a.peer), t + 25 * SS_NS_PER_SEC);
-	set_time(&a, &b, t + 25 * SS_NS_PER_SEC);
-	assert_int_equal(tick(&a, &m), SS_TICK_KEEPALIVE);
-	open_ok(&b, &m, NULL, 0);
+	test_advance(a, b, 10 * SS_NS_PER_SEC);
+	seal(a, "data", 4, &m);
+	open_ok(b, &m, "data", 4);
+	drain(b, a);
+	t = now_of(a);
+	assert_int_equal(ss_peer_deadline(a->peer), t + 25 * SS_NS_PER_SEC);
+	set_time(a, b, t + 25 * SS_NS_PER_SEC);
+	assert_int_equal(tick(a, &m), SS_TICK_KEEPALIVE);
+	open_ok(b, &m, NULL, 0);
 	/* Off again. */
-	ss_peer_set_keepalive(a.peer, 0);
-	assert_int_equal(ss_peer_deadline(a.peer),
-			 a.peer->current->created_ns + SS_REJECT_AFTER_TIME);
-	test_advance(&a, &b, 30 * SS_NS_PER_SEC);
-	assert_int_equal(tick(&a, &m), SS_TICK_NONE);
+	ss_peer_set_keepalive(a->peer, 0);
+	assert_int_equal(ss_peer_deadline(a->peer),
+			 a->peer->current->created_ns + SS_REJECT_AFTER_TIME);
+	test_advance(a, b, 30 * SS_NS_PER_SEC);
+	assert_int_equal(tick(a, &m), SS_TICK_NONE);
 	/* No keepalive without a usable session. */
-	ss_peer_set_keepalive(a.peer, 1);
-	set_time(&a, &b, a.peer->current->created_ns + SS_REJECT_AFTER_TIME);
-	assert_int_equal(tick(&a, &m), SS_TICK_NONE);
-	assert_false(ss_peer_has_session(a.peer));
-	test_pair_free(&a, &b);
+	ss_peer_set_keepalive(a->peer, 1);
+	set_time(a, b, a->peer->current->created_ns + SS_REJECT_AFTER_TIME);
+	assert_int_equal(tick(a, &m), SS_TICK_NONE);
+	assert_false(ss_peer_has_session(a->peer));
 }
 
 /* =========================================================================
@@ -931,22 +787,21 @@ static void deadline_sane(void **state)
 static void long_run(void **state)
 {
 	const uint64_t step = SS_NS_PER_SEC / 4;
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	ss_peer_stats sa, sb;
 	msg m;
 	uint64_t end;
 	int n = 0;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	end = now_of(&a) + 600 * SS_NS_PER_SEC;
-	while (now_of(&a) < end) {
-		test_node *pair[2][2] = {{&a, &b}, {&b, &a}};
+	test_handshake(a, b);
+	end = now_of(a) + 600 * SS_NS_PER_SEC;
+	while (now_of(a) < end) {
+		test_node *dirs[2][2] = {{a, b}, {b, a}};
 		char text[32];
 
 		for (int i = 0; i < 2; i++) {
-			test_node *from = pair[i][0], *to = pair[i][1];
+			test_node *from = dirs[i][0], *to = dirs[i][1];
 			ss_result res;
 			int len = snprintf(text, sizeof(text), "packet %d", n++);
 
@@ -955,21 +810,20 @@ static void long_run(void **state)
 			assert_int_equal(res.kind, SS_RESULT_DATA);
 		}
 		for (int i = 0; i < 2; i++) {
-			drain(pair[i][0], pair[i][1]);
-			assert_true(ss_peer_deadline(pair[i][0]->peer) > now_of(pair[i][0]));
+			drain(dirs[i][0], dirs[i][1]);
+			assert_true(ss_peer_deadline(dirs[i][0]->peer) > now_of(dirs[i][0]));
 		}
-		test_advance(&a, &b, step);
+		test_advance(a, b, step);
 	}
-	ss_peer_get_stats(a.peer, &sa);
-	ss_peer_get_stats(b.peer, &sb);
+	ss_peer_get_stats(a->peer, &sa);
+	ss_peer_get_stats(b->peer, &sb);
 	assert_true(sa.epoch >= 5);
 	assert_int_equal(sa.epoch, sb.epoch);
 	assert_int_equal(sa.handshakes_initiated, sa.epoch);
-	assert_int_equal(total_drops(a.ctx), 0);
-	assert_int_equal(total_drops(b.ctx), 0);
-	assert_int_equal(a.ctx->by_index.count, 1);
-	assert_int_equal(b.ctx->by_index.count, 1);
-	test_pair_free(&a, &b);
+	assert_int_equal(total_drops(a->ctx), 0);
+	assert_int_equal(total_drops(b->ctx), 0);
+	assert_int_equal(a->ctx->by_index.count, 1);
+	assert_int_equal(b->ctx->by_index.count, 1);
 }
 
 /* =========================================================================
@@ -978,51 +832,56 @@ static void long_run(void **state)
 
 static void peer_removal_frees_indices(void **state)
 {
-	test_node a, b;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
 	ss_result res;
 	msg d, from_b, out;
 
-	(void)state;
-	test_pair_init(&a, &b);
-	test_handshake(&a, &b);
-	seal(&a, "old", 3, &d);
-	seal(&b, "old", 3, &from_b);
-	assert_int_equal(b.ctx->by_index.count, 1);
-	ss_peer_remove(b.ctx, b.peer);
-	assert_int_equal(b.ctx->by_index.count, 0);
-	assert_int_equal(b.ctx->by_identity.count, 0);
-	assert_int_equal(b.ctx->npeers, 0);
-	assert_null(b.ctx->peers);
-	assert_null(ss_peer_find(b.ctx, ss_identity_public(a.id)));
-	assert_code(consume(&b, &d, &out, &res), SS_ERR_UNKNOWN_INDEX);
-	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
-	ss_peer_set_flow(b.peer, &b.flow);
-	assert_ptr_equal(ss_peer_find(b.ctx, ss_identity_public(a.id)), b.peer);
-	assert_code(consume(&b, &d, &out, &res), SS_ERR_UNKNOWN_INDEX);
-	assert_false(ss_peer_has_session(b.peer));
-	test_advance(&a, &b, SS_NS_PER_SEC);
-	test_handshake(&a, &b);
-	assert_code(consume(&b, &d, &out, &res), SS_ERR_UNKNOWN_INDEX);
-	test_send(&a, &b, "re-added");
-	test_send(&b, &a, "re-added");
-	assert_code(consume(&a, &from_b, &out, &res), SS_ERR_UNKNOWN_INDEX);
-	test_pair_free(&a, &b);
+	seal(a, "old", 3, &d);
+	seal(b, "old", 3, &from_b);
+	assert_int_equal(b->ctx->by_index.count, 1);
+	ss_peer_remove(b->ctx, b->peer);
+	assert_int_equal(b->ctx->by_index.count, 0);
+	assert_int_equal(b->ctx->by_identity.count, 0);
+	assert_int_equal(b->ctx->npeers, 0);
+	assert_null(b->ctx->peers);
+	assert_null(ss_peer_find(b->ctx, ss_identity_public(a->id)));
+	assert_code(consume(b, &d, &out, &res), SS_ERR_UNKNOWN_INDEX);
+	assert_int_equal(ss_peer_add(b->ctx, ss_identity_public(a->id), &b->peer), 0);
+	ss_peer_set_flow(b->peer, &b->flow);
+	assert_ptr_equal(ss_peer_find(b->ctx, ss_identity_public(a->id)), b->peer);
+	assert_code(consume(b, &d, &out, &res), SS_ERR_UNKNOWN_INDEX);
+	assert_false(ss_peer_has_session(b->peer));
+	test_advance(a, b, SS_NS_PER_SEC);
+	test_handshake(a, b);
+	assert_code(consume(b, &d, &out, &res), SS_ERR_UNKNOWN_INDEX);
+	test_send(a, b, "re-added");
+	test_send(b, a, "re-added");
+	assert_code(consume(a, &from_b, &out, &res), SS_ERR_UNKNOWN_INDEX);
+}
+
+/* n's one index goes with its peer: m, addressed to it, then finds nothing. */
+static void remove_pending_peer(test_node *n, const msg *m)
+{
+	ss_result res;
+	msg out;
+
+	assert_int_equal(n->ctx->by_index.count, 1);
+	ss_peer_remove(n->ctx, n->peer);
+	assert_int_equal(n->ctx->by_index.count, 0);
+	assert_code(consume(n, m, &out, &res), SS_ERR_UNKNOWN_INDEX);
 }
 
 static void peer_removal_pending_handshake(void **state)
 {
 	test_node a, b;
-	ss_result res;
-	msg init, resp, ka, out;
+	msg init, resp, ka;
 
 	(void)state;
 	test_pair_init(&a, &b);
 	start_init(&a, &init);
 	respond(&b, &init, &resp);
-	assert_int_equal(a.ctx->by_index.count, 1);
-	ss_peer_remove(a.ctx, a.peer);
-	assert_int_equal(a.ctx->by_index.count, 0);
-	assert_code(consume(&a, &resp, &out, &res), SS_ERR_UNKNOWN_INDEX);
+	remove_pending_peer(&a, &resp);
 
 	/* Removing the responder's peer drops its unconfirmed session too. */
 	test_pair_free(&a, &b);
@@ -1030,10 +889,7 @@ static void peer_removal_pending_handshake(void **state)
 	start_init(&a, &init);
 	respond(&b, &init, &resp);
 	finish(&a, &resp, &ka);
-	assert_int_equal(b.ctx->by_index.count, 1);
-	ss_peer_remove(b.ctx, b.peer);
-	assert_int_equal(b.ctx->by_index.count, 0);
-	assert_code(consume(&b, &ka, &out, &res), SS_ERR_UNKNOWN_INDEX);
+	remove_pending_peer(&b, &ka);
 	test_pair_free(&a, &b);
 }
 
@@ -1110,29 +966,29 @@ static void many_peers(void **state)
 int main(void)
 {
 	const struct CMUnitTest data[] = {
-		cmocka_unit_test(data_sizes_bidirectional),
-		cmocka_unit_test(data_buffer_too_small),
-		cmocka_unit_test(data_buffer_too_small_response),
-		cmocka_unit_test(stats_exact),
+		pair_test(data_sizes_bidirectional),
+		pair_test(data_buffer_too_small),
+		pair_test(data_buffer_too_small_response),
+		pair_test(stats_exact),
 	};
 	const struct CMUnitTest rekey[] = {
-		cmocka_unit_test(rekey_after_time),
-		cmocka_unit_test(rekey_after_time_responder),
-		cmocka_unit_test(handshake_retry_when_response_lost),
-		cmocka_unit_test(handshake_give_up),
+		session_test(rekey_after_time),
+		session_test(rekey_after_time_responder),
+		pair_test(handshake_retry_when_response_lost),
+		pair_test(handshake_give_up),
 		cmocka_unit_test(simultaneous_initiation),
 		cmocka_unit_test(stale_initiation_yields),
 		cmocka_unit_test(simultaneous_initiation_orders),
 	};
 	const struct CMUnitTest timers[] = {
-		cmocka_unit_test(passive_keepalive),
-		cmocka_unit_test(passive_keepalive_echo_acknowledges),
-		cmocka_unit_test(persistent_keepalive),
+		session_test(passive_keepalive),
+		session_test(passive_keepalive_echo_acknowledges),
+		session_test(persistent_keepalive),
 		cmocka_unit_test(deadline_sane),
-		cmocka_unit_test(long_run),
+		pair_test(long_run),
 	};
 	const struct CMUnitTest peers[] = {
-		cmocka_unit_test(peer_removal_frees_indices),
+		session_test(peer_removal_frees_indices),
 		cmocka_unit_test(peer_removal_pending_handshake),
 		cmocka_unit_test(many_peers),
 	};

@@ -14,78 +14,19 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "pipe.h"
 
 #include <silosec/stream.h>
 
 #include "../../src/stream/stream_internal.h"
 
-/* ---- in-memory transport: one growable byte queue per direction ---- */
-
-typedef struct pipe_buf {
-	uint8_t *data;
-	size_t len, off, cap;
-	bool eof;
-	size_t write_limit; /* bytes the writer may still add; SIZE_MAX = unlimited */
-} pipe_buf;
-
-typedef struct end {
-	pipe_buf *in, *out;
-} end;
-
-static int pipe_read(void *arg, uint8_t *buf, size_t len, size_t *got)
-{
-	pipe_buf *p = ((end *)arg)->in;
-	size_t n = p->len - p->off;
-
-	if (!n) {
-		*got = 0;
-		return p->eof ? 0 : SS_ERR_AGAIN;
-	}
-	n = n < len ? n : len;
-	memcpy(buf, p->data + p->off, n);
-	p->off += n;
-	*got = n;
-	return 0;
-}
-
-static int pipe_write(void *arg, const uint8_t *buf, size_t len, size_t *put)
-{
-	pipe_buf *p = ((end *)arg)->out;
-	size_t n = len < p->write_limit ? len : p->write_limit;
-
-	*put = 0;
-	if (!n)
-		return SS_ERR_AGAIN;
-	if (p->len + n > p->cap) {
-		p->cap = (p->len + n) * 2;
-		p->data = realloc(p->data, p->cap);
-		assert_non_null(p->data);
-	}
-	memcpy(p->data + p->len, buf, n);
-	p->len += n;
-	if (p->write_limit != SIZE_MAX)
-		p->write_limit -= n;
-	*put = n;
-	return 0;
-}
-
 typedef struct pair {
 	ss_identity *ida, *idb, *idc;
 	pipe_buf ab, ba;
-	end ea, eb;
+	pipe_end ea, eb;
 	ss_stream *a, *b; /* a initiates */
 	test_rng rng;
 } pair;
-
-static ss_identity *mkid(const char *label)
-{
-	uint8_t seed[32];
-	ss_identity *id;
-
-	assert_int_equal(ss_sha256(seed, label, strlen(label), NULL, 0, NULL, 0), 0);
-	assert_int_equal(ss_identity_from_seed(&id, seed), 0);
-	return id;
-}
 
 static void cfg_pinned(ss_stream_config *c, const ss_identity *self, const ss_identity *peer,
 		       bool initiator)
@@ -101,10 +42,9 @@ static void cfg_pinned(ss_stream_config *c, const ss_identity *self, const ss_id
 static void pair_setup(pair *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->ida = mkid("stream a");
-	p->idb = mkid("stream b");
-	p->idc = mkid("stream c");
-	p->ab.write_limit = p->ba.write_limit = SIZE_MAX;
+	p->ida = test_identity_seeded("stream a");
+	p->idb = test_identity_seeded("stream b");
+	p->idc = test_identity_seeded("stream c");
 	p->ea.in = &p->ba;
 	p->ea.out = &p->ab;
 	p->eb.in = &p->ab;
@@ -155,6 +95,16 @@ static void pair_free(pair *p)
 	free(p->ba.data);
 }
 
+/* ss_stream_recv must return want_ret and deliver exactly want_got bytes. */
+static void recv_expect(ss_stream *s, uint8_t *buf, size_t cap, int flags, int want_ret,
+			size_t want_got, ss_stream_info *info)
+{
+	size_t got;
+
+	assert_int_equal(ss_stream_recv(s, buf, cap, &got, info, flags), want_ret);
+	assert_int_equal(got, want_got);
+}
+
 static void fill_pattern(uint8_t *b, size_t n, uint32_t salt)
 {
 	for (size_t i = 0; i < n; i++)
@@ -203,11 +153,22 @@ static void peer_unknown_before_confirm(void **state)
 	pair_free(&p);
 }
 
+/* Create both ends from ca and cb, run the handshake; each end must end with its code. */
+static void pair_handshake_expect(pair *p, ss_stream_config *ca, ss_stream_config *cb, int want_a,
+				  int want_b)
+{
+	int ra, rb;
+
+	pair_create(p, ca, cb);
+	pair_handshake_rets(p, &ra, &rb);
+	assert_int_equal(ra, want_a);
+	assert_int_equal(rb, want_b);
+}
+
 static void handshake_allowed_set(void **state)
 {
 	ss_stream_config ca, cb;
 	uint8_t set[2][SS_IDENTITY_LEN];
-	int ra, rb;
 	pair p;
 
 	(void)state;
@@ -219,11 +180,8 @@ static void handshake_allowed_set(void **state)
 	ca.npeers = 2;
 	memcpy(set[1], ss_identity_public(p.idb), 32);
 	cfg_pinned(&cb, p.idb, p.ida, false);
-	pair_create(&p, &ca, &cb);
-	pair_handshake_rets(&p, &ra, &rb);
-	assert_int_equal(ra, 0);
-	assert_int_equal(rb, 0);
 	/* A set means an anonymous INIT: mac1 keyed for "any responder". */
+	pair_handshake_expect(&p, &ca, &cb, 0, 0);
 	assert_memory_equal(ss_stream_peer_identity(p.a), ss_identity_public(p.idb), 32);
 	pair_free(&p);
 }
@@ -232,7 +190,6 @@ static void handshake_client_wrong_set(void **state)
 {
 	ss_stream_config ca, cb;
 	uint8_t set[2][SS_IDENTITY_LEN];
-	int ra, rb;
 	pair p;
 
 	(void)state;
@@ -243,10 +200,8 @@ static void handshake_client_wrong_set(void **state)
 	ca.peers = (const uint8_t(*)[SS_IDENTITY_LEN])set;
 	ca.npeers = 2;
 	cfg_pinned(&cb, p.idb, p.ida, false);
-	pair_create(&p, &ca, &cb);
-	pair_handshake_rets(&p, &ra, &rb);
-	assert_int_equal(ra, SS_ERR_IDENTITY);
-	assert_int_equal(rb, SS_ERR_AGAIN); /* never confirmed */
+	/* never confirmed */
+	pair_handshake_expect(&p, &ca, &cb, SS_ERR_IDENTITY, SS_ERR_AGAIN);
 	assert_null(ss_stream_peer_identity(p.a));
 	assert_null(ss_stream_peer_identity(p.b));
 	/* Fail closed: dead for good. */
@@ -258,35 +213,27 @@ static void handshake_client_wrong_set(void **state)
 static void handshake_client_wrong_pin(void **state)
 {
 	ss_stream_config ca, cb;
-	int ra, rb;
 	pair p;
 
 	(void)state;
 	pair_setup(&p);
 	cfg_pinned(&ca, p.ida, p.idc, true); /* expects c, talks to b */
 	cfg_pinned(&cb, p.idb, p.ida, false);
-	pair_create(&p, &ca, &cb);
-	pair_handshake_rets(&p, &ra, &rb);
 	/* mac1 is keyed to c: b drops the INIT at once. */
-	assert_int_equal(rb, SS_ERR_MAC1);
-	assert_int_equal(ra, SS_ERR_AGAIN);
+	pair_handshake_expect(&p, &ca, &cb, SS_ERR_AGAIN, SS_ERR_MAC1);
 	pair_free(&p);
 }
 
 static void handshake_server_unknown_client(void **state)
 {
 	ss_stream_config ca, cb;
-	int ra, rb;
 	pair p;
 
 	(void)state;
 	pair_setup(&p);
 	cfg_pinned(&ca, p.ida, p.idb, true);
 	cfg_pinned(&cb, p.idb, p.idc, false); /* b only accepts c */
-	pair_create(&p, &ca, &cb);
-	pair_handshake_rets(&p, &ra, &rb);
-	assert_int_equal(rb, SS_ERR_UNKNOWN_PEER);
-	assert_int_equal(ra, SS_ERR_AGAIN);
+	pair_handshake_expect(&p, &ca, &cb, SS_ERR_AGAIN, SS_ERR_UNKNOWN_PEER);
 	assert_int_equal(p.ba.len, 0); /* silent: no RESPONSE */
 	pair_free(&p);
 }
@@ -294,7 +241,6 @@ static void handshake_server_unknown_client(void **state)
 static void handshake_accept_any(void **state)
 {
 	ss_stream_config ca, cb;
-	int ra, rb;
 	pair p;
 
 	(void)state;
@@ -306,10 +252,7 @@ static void handshake_accept_any(void **state)
 	/* No policy at all is refused... */
 	assert_int_equal(ss_stream_new_cb(&p.b, &cb, pipe_read, pipe_write, &p.eb), SS_ERR_INVAL);
 	cb.accept_any = true; /* ...unless asked for */
-	pair_create(&p, &ca, &cb);
-	pair_handshake_rets(&p, &ra, &rb);
-	assert_int_equal(ra, 0);
-	assert_int_equal(rb, 0);
+	pair_handshake_expect(&p, &ca, &cb, 0, 0);
 	assert_memory_equal(ss_stream_peer_identity(p.b), ss_identity_public(p.ida), 32);
 	pair_free(&p);
 }
@@ -510,29 +453,24 @@ static void small_message(void **state)
 {
 	ss_stream_info info;
 	uint8_t buf[64];
-	size_t got;
 	pair p;
 
 	(void)state;
 	pair_open(&p, 0, 0);
 	assert_int_equal(ss_stream_send(p.a, 0xdeadbeef, "hello", 5, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 5);
+	recv_expect(p.b, buf, sizeof(buf), 0, 0, 5, &info);
 	assert_memory_equal(buf, "hello", 5);
 	assert_int_equal(info.code, 0xdeadbeef);
 	assert_true(info.end);
 	assert_false(info.eof);
 	/* And the other way. */
 	assert_int_equal(ss_stream_send(p.b, 7, "world!", 6, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 6);
+	recv_expect(p.a, buf, sizeof(buf), 0, 0, 6, &info);
 	assert_int_equal(info.code, 7);
 	/* Nothing more: non-blocking transport says so, stream still fine. */
-	assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), SS_ERR_AGAIN);
-	assert_int_equal(got, 0);
+	recv_expect(p.a, buf, sizeof(buf), 0, SS_ERR_AGAIN, 0, &info);
 	assert_int_equal(ss_stream_send(p.b, 8, "x", 1, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 1);
+	recv_expect(p.a, buf, sizeof(buf), 0, 0, 1, &info);
 	pair_free(&p);
 }
 
@@ -557,7 +495,7 @@ static void frame_wire_size(void **state)
 
 static void large_message_reassembled(void **state)
 {
-	size_t n = 10007, got;
+	size_t n = 10007;
 	ss_stream_info info;
 	ss_stream_stats st;
 	uint8_t *msg = malloc(n), *buf = malloc(n + 100);
@@ -567,8 +505,7 @@ static void large_message_reassembled(void **state)
 	pair_open(&p, 1000, 0);
 	fill_pattern(msg, n, 3);
 	assert_int_equal(ss_stream_send(p.a, 42, msg, n, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, n + 100, &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, n);
+	recv_expect(p.b, buf, n + 100, SS_STREAM_RECV_ALL, 0, n, &info);
 	assert_memory_equal(buf, msg, n);
 	assert_int_equal(info.code, 42);
 	assert_true(info.end);
@@ -583,7 +520,6 @@ static void partial_frame_boundary(void **state)
 {
 	uint8_t msg[3000], buf[3000];
 	ss_stream_info info;
-	size_t got;
 	pair p;
 
 	(void)state;
@@ -591,13 +527,11 @@ static void partial_frame_boundary(void **state)
 	fill_pattern(msg, sizeof(msg), 9);
 	assert_int_equal(ss_stream_send(p.a, 5, msg, sizeof(msg), NULL), 0);
 	/* 2500 bytes asked: the last whole frame that fits ends at 2000; not an error. */
-	assert_int_equal(ss_stream_recv(p.b, buf, 2500, &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 2000);
+	recv_expect(p.b, buf, 2500, SS_STREAM_RECV_ALL, 0, 2000, &info);
 	assert_false(info.end);
 	assert_int_equal(info.code, 5);
 	assert_memory_equal(buf, msg, 2000);
-	assert_int_equal(ss_stream_recv(p.b, buf, 2500, &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 1000);
+	recv_expect(p.b, buf, 2500, SS_STREAM_RECV_ALL, 0, 1000, &info);
 	assert_true(info.end);
 	assert_int_equal(info.code, 5);
 	assert_memory_equal(buf, msg + 2000, 1000);
@@ -608,19 +542,16 @@ static void buffer_too_small(void **state)
 {
 	uint8_t msg[1000], buf[1000];
 	ss_stream_info info;
-	size_t got;
 	pair p;
 
 	(void)state;
 	pair_open(&p, 1000, 0);
 	fill_pattern(msg, sizeof(msg), 1);
 	assert_int_equal(ss_stream_send(p.a, 5, msg, sizeof(msg), NULL), 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, 999, &got, &info, 0), SS_ERR_BUFFER);
-	assert_int_equal(got, 0);
+	recv_expect(p.b, buf, 999, 0, SS_ERR_BUFFER, 0, &info);
 	assert_int_equal(info.need, 1000);
 	/* Not fatal, nothing lost. */
-	assert_int_equal(ss_stream_recv(p.b, buf, 1000, &got, &info, 0), 0);
-	assert_int_equal(got, 1000);
+	recv_expect(p.b, buf, 1000, 0, 0, 1000, &info);
 	assert_memory_equal(buf, msg, 1000);
 	pair_free(&p);
 }
@@ -629,27 +560,23 @@ static void recv_without_all_returns_early(void **state)
 {
 	uint8_t msg[3000], buf[3000];
 	ss_stream_info info;
-	size_t got;
 	pair p;
 
 	(void)state;
 	pair_open(&p, 1000, 0);
 	fill_pattern(msg, sizeof(msg), 2);
 	/* Only the first frame and a half are on the wire so far. */
+	p.ab.limited = true;
 	p.ab.write_limit = 1000 + SS_STREAM_OVERHEAD + 500;
 	assert_int_equal(ss_stream_send(p.a, 5, msg, sizeof(msg), NULL), SS_ERR_AGAIN);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 1000);
+	recv_expect(p.b, buf, sizeof(buf), 0, 0, 1000, &info);
 	assert_false(info.end);
 	/* With RECV_ALL on a non-blocking transport: what verified, and SS_ERR_AGAIN. */
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL),
-			 SS_ERR_AGAIN);
-	assert_int_equal(got, 0);
-	p.ab.write_limit = SIZE_MAX;
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, SS_ERR_AGAIN, 0, &info);
+	p.ab.limited = false;
 	assert_int_equal(ss_stream_flush(p.a), 0);
 	assert_int_equal(ss_stream_send(p.a, 5, msg + 2000, 1000, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 2000);
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, 0, 2000, &info);
 	assert_true(info.end);
 	assert_memory_equal(buf, msg + 1000, 2000);
 	pair_free(&p);
@@ -659,7 +586,6 @@ static void messages_not_merged(void **state)
 {
 	ss_stream_info info;
 	uint8_t buf[100];
-	size_t got;
 	pair p;
 
 	(void)state;
@@ -667,25 +593,22 @@ static void messages_not_merged(void **state)
 	assert_int_equal(ss_stream_send(p.a, 1, "one", 3, NULL), 0);
 	assert_int_equal(ss_stream_send(p.a, 2, NULL, 0, NULL), 0);
 	assert_int_equal(ss_stream_send(p.a, 3, "three", 5, NULL), 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 3);
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, 0, 3, &info);
 	assert_int_equal(info.code, 1);
 	assert_true(info.end);
 	/* An empty message is delivered as such. */
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 0);
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, 0, 0, &info);
 	assert_int_equal(info.code, 2);
 	assert_true(info.end);
 	assert_false(info.eof);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 5);
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, 0, 5, &info);
 	assert_int_equal(info.code, 3);
 	pair_free(&p);
 }
 
 static void nonblocking_send_resumes(void **state)
 {
-	size_t n = 50000, sent, total = 0, got;
+	size_t n = 50000, sent, total = 0;
 	uint8_t *msg = malloc(n), *buf = malloc(n);
 	ss_stream_info info;
 	int ret, rounds = 0;
@@ -694,6 +617,7 @@ static void nonblocking_send_resumes(void **state)
 	(void)state;
 	pair_open(&p, 4096, 0);
 	fill_pattern(msg, n, 77);
+	p.ab.limited = true;
 	do {
 		p.ab.write_limit = 3000; /* the transport takes 3000 bytes per round */
 		ret = ss_stream_send(p.a, 9, msg + total, n - total, &sent);
@@ -710,8 +634,7 @@ static void nonblocking_send_resumes(void **state)
 	}
 	assert_true(rounds > 10);
 	assert_int_equal(total, n);
-	assert_int_equal(ss_stream_recv(p.b, buf, n, &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, n);
+	recv_expect(p.b, buf, n, SS_STREAM_RECV_ALL, 0, n, &info);
 	assert_true(info.end);
 	assert_memory_equal(buf, msg, n);
 	free(msg);
@@ -734,18 +657,15 @@ static void close_half(void **state)
 	assert_int_equal(ss_stream_close(p.a), 0);
 	assert_int_equal(ss_stream_send(p.a, 1, "more", 4, NULL), SS_ERR_CLOSED);
 	assert_int_equal(ss_stream_close(p.a), 0); /* idempotent */
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 4);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 0);
+	recv_expect(p.b, buf, sizeof(buf), 0, 0, 4, &info);
+	recv_expect(p.b, buf, sizeof(buf), 0, 0, 0, &info);
 	assert_true(info.eof);
 	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
 	assert_true(info.eof);
 	/* Half-close: b still talks to a. */
 	assert_int_equal(ss_stream_send(p.b, 2, "reply", 5, NULL), 0);
 	assert_int_equal(ss_stream_close(p.b), 0);
-	assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 5);
+	recv_expect(p.a, buf, sizeof(buf), 0, 0, 5, &info);
 	assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), 0);
 	assert_true(info.eof);
 	pair_free(&p);
@@ -762,10 +682,8 @@ static void truncation_detected(void **state)
 	pair_open(&p, 0, 0);
 	assert_int_equal(ss_stream_send(p.a, 1, "data", 4, NULL), 0);
 	p.ab.eof = true; /* the transport ends; no close frame */
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-	assert_int_equal(got, 4);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), SS_ERR_TRUNCATED);
-	assert_int_equal(got, 0);
+	recv_expect(p.b, buf, sizeof(buf), 0, 0, 4, &info);
+	recv_expect(p.b, buf, sizeof(buf), 0, SS_ERR_TRUNCATED, 0, &info);
 	assert_false(info.eof);
 	/* Dead for good, also for sending. */
 	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), SS_ERR_TRUNCATED);
@@ -795,7 +713,7 @@ static void integrity_failure_keeps_verified(void **state)
 {
 	uint8_t msg[5000], buf[5000];
 	ss_stream_info info;
-	size_t got, start;
+	size_t start;
 	pair p;
 
 	(void)state;
@@ -805,15 +723,12 @@ static void integrity_failure_keeps_verified(void **state)
 	assert_int_equal(ss_stream_send(p.a, 5, msg, sizeof(msg), NULL), 0);
 	/* Corrupt one payload byte of the third frame. */
 	p.ab.data[start + 2 * (1000 + SS_STREAM_OVERHEAD) + SS_STREAM_SEALED_HDR_LEN + 10] ^= 1;
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL),
-			 SS_ERR_DECRYPT);
-	assert_int_equal(got, 2000);
+	recv_expect(p.b, buf, sizeof(buf), SS_STREAM_RECV_ALL, SS_ERR_DECRYPT, 2000, &info);
 	assert_memory_equal(buf, msg, 2000);
 	/* Nothing unauthenticated was left in the buffer either. */
 	for (size_t i = 2000; i < 3000; i++)
 		assert_int_equal(buf[i], 0);
-	assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), SS_ERR_DECRYPT);
-	assert_int_equal(got, 0);
+	recv_expect(p.b, buf, sizeof(buf), 0, SS_ERR_DECRYPT, 0, &info);
 	pair_free(&p);
 }
 
@@ -824,7 +739,6 @@ static void key_update_epochs(void **state)
 	ss_stream_info info;
 	uint8_t buf[64];
 	size_t got;
-	int ra, rb;
 	pair p;
 
 	(void)state;
@@ -833,19 +747,15 @@ static void key_update_epochs(void **state)
 	cfg_pinned(&cb, p.idb, p.ida, false);
 	ca.rekey_frames = 4;
 	cb.rekey_frames = 2;
-	pair_create(&p, &ca, &cb);
-	pair_handshake_rets(&p, &ra, &rb);
-	assert_int_equal(ra, 0);
-	assert_int_equal(rb, 0);
+	pair_handshake_expect(&p, &ca, &cb, 0, 0);
 	for (uint32_t i = 0; i < 20; i++) {
 		char m[16];
 		int n = snprintf(m, sizeof(m), "msg %u", i);
 
 		assert_int_equal(ss_stream_send(p.a, i, m, (size_t)n, NULL), 0);
 		assert_int_equal(ss_stream_send(p.b, i, m, (size_t)n, NULL), 0);
-		assert_int_equal(ss_stream_recv(p.b, buf, sizeof(buf), &got, &info, 0), 0);
-		assert_int_equal(got, (size_t)n);
-		assert_memory_equal(buf, m, got);
+		recv_expect(p.b, buf, sizeof(buf), 0, 0, (size_t)n, &info);
+		assert_memory_equal(buf, m, (size_t)n);
 		assert_int_equal(info.code, i);
 		assert_int_equal(ss_stream_recv(p.a, buf, sizeof(buf), &got, &info, 0), 0);
 		assert_memory_equal(buf, m, got);
@@ -931,21 +841,16 @@ static void peer_slow_timeout(void **state)
 	fill_pattern(msg, sizeof(msg), 11);
 	eb.write_limit = 1000 + SS_STREAM_OVERHEAD + 700; /* one frame and a half */
 	assert_int_equal(ss_stream_send(b, 3, msg, sizeof(msg), NULL), SS_ERR_AGAIN);
-	assert_int_equal(ss_stream_recv(a, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL),
-			 SS_ERR_PEER_SLOW);
-	assert_int_equal(got, 1000);
+	recv_expect(a, buf, sizeof(buf), SS_STREAM_RECV_ALL, SS_ERR_PEER_SLOW, 1000, &info);
 	assert_memory_equal(buf, msg, 1000);
 	assert_int_equal(info.code, 3);
 	/* Nothing at all within the timeout: PEER_SLOW with nothing. */
-	assert_int_equal(ss_stream_recv(a, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL),
-			 SS_ERR_PEER_SLOW);
-	assert_int_equal(got, 0);
+	recv_expect(a, buf, sizeof(buf), SS_STREAM_RECV_ALL, SS_ERR_PEER_SLOW, 0, &info);
 	/* The stream is still usable: the rest arrives. */
 	eb.write_limit = SIZE_MAX;
 	assert_int_equal(ss_stream_flush(b), 0);
 	assert_int_equal(ss_stream_send(b, 3, msg + 2000, 1000, NULL), 0);
-	assert_int_equal(ss_stream_recv(a, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, 2000);
+	recv_expect(a, buf, sizeof(buf), SS_STREAM_RECV_ALL, 0, 2000, &info);
 	assert_true(info.end);
 	assert_memory_equal(buf, msg + 1000, 2000);
 	/* The transport closing without a close frame: truncated. */
@@ -1012,8 +917,7 @@ static void blocking_threads(void **state)
 	assert_int_equal(ss_stream_new_fd(&a, &c, sv[0]), 0);
 	fill_pattern(msg, n, 21);
 	assert_int_equal(ss_stream_send(a, 100, msg, n, NULL), 0);
-	assert_int_equal(ss_stream_recv(a, back, n, &got, &info, SS_STREAM_RECV_ALL), 0);
-	assert_int_equal(got, n);
+	recv_expect(a, back, n, SS_STREAM_RECV_ALL, 0, n, &info);
 	assert_int_equal(info.code, 101);
 	assert_memory_equal(back, msg, n);
 	assert_int_equal(ss_stream_recv(a, back, n, &got, &info, 0), 0);
@@ -1156,7 +1060,6 @@ static void stream_handshake_vector(void **state)
 	ss_stream_config ca, cb;
 	uint64_t ts;
 	size_t n;
-	int ra, rb;
 	pair p;
 
 	(void)state;
@@ -1186,10 +1089,7 @@ static void stream_handshake_vector(void **state)
 	cfg_pinned(&cb, p.idb, p.ida, false);
 	cb.random = queue_rng;
 	cb.random_arg = &qb;
-	pair_create(&p, &ca, &cb);
-	pair_handshake_rets(&p, &ra, &rb);
-	assert_int_equal(ra, 0);
-	assert_int_equal(rb, 0);
+	pair_handshake_expect(&p, &ca, &cb, 0, 0);
 	assert_int_equal(p.ab.len, SS_INIT_LEN + 48);
 	assert_memory_equal(p.ab.data, init, SS_INIT_LEN);
 	assert_memory_equal(p.ab.data + SS_INIT_LEN, conf, 48);

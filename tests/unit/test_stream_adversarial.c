@@ -11,72 +11,13 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "pipe.h"
 
 #include <silosec/stream.h>
 
 #include "common/endian.h"
 #include "internal.h"
 #include "../../src/stream/stream_internal.h"
-
-typedef struct pipe_buf {
-	uint8_t *data;
-	size_t len, off, cap;
-	bool eof;
-} pipe_buf;
-
-typedef struct end {
-	pipe_buf *in, *out;
-} end;
-
-static int pipe_read(void *arg, uint8_t *buf, size_t len, size_t *got)
-{
-	pipe_buf *p = ((end *)arg)->in;
-	size_t n = p->len - p->off;
-
-	*got = 0;
-	if (!n)
-		return p->eof ? 0 : SS_ERR_AGAIN;
-	n = n < len ? n : len;
-	memcpy(buf, p->data + p->off, n);
-	p->off += n;
-	*got = n;
-	return 0;
-}
-
-static void pipe_put(pipe_buf *p, const uint8_t *buf, size_t len)
-{
-	if (p->len + len > p->cap) {
-		p->cap = (p->len + len) * 2 + 64;
-		p->data = realloc(p->data, p->cap);
-		assert_non_null(p->data);
-	}
-	if (len)
-		memcpy(p->data + p->len, buf, len);
-	p->len += len;
-}
-
-static int pipe_write(void *arg, const uint8_t *buf, size_t len, size_t *put)
-{
-	pipe_put(((end *)arg)->out, buf, len);
-	*put = len;
-	return 0;
-}
-
-static void pipe_reset(pipe_buf *p)
-{
-	p->len = p->off = 0;
-	p->eof = false;
-}
-
-static ss_identity *mkid(const char *label)
-{
-	uint8_t seed[32];
-	ss_identity *id;
-
-	assert_int_equal(ss_sha256(seed, label, strlen(label), NULL, 0, NULL, 0), 0);
-	assert_int_equal(ss_identity_from_seed(&id, seed), 0);
-	return id;
-}
 
 static ss_identity *ida, *idb;
 
@@ -89,8 +30,8 @@ static bool is_error(int ret)
 static int setup(void **state)
 {
 	(void)state;
-	ida = mkid("adv a");
-	idb = mkid("adv b");
+	ida = test_identity_seeded("adv a");
+	idb = test_identity_seeded("adv b");
 	return 0;
 }
 
@@ -117,7 +58,7 @@ static void cfg(ss_stream_config *c, bool initiator)
 
 static const uint8_t K1[32] = {1, 2, 3}, K2[32] = {9, 8, 7};
 
-static ss_stream *keyed(end *e, bool sender)
+static ss_stream *keyed(pipe_end *e, bool sender)
 {
 	ss_stream_config c;
 	ss_stream *s;
@@ -143,7 +84,7 @@ static void reference(struct run *r)
 {
 	static const size_t sizes[] = {40, 100, 0, 130};
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *s = keyed(&e, true);
 	size_t total = 0;
 
@@ -187,7 +128,7 @@ static void reference(struct run *r)
 static int consume_all(const struct run *r, const uint8_t *wire, size_t len, size_t *delivered)
 {
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *s = keyed(&e, false);
 	uint8_t buf[1024];
 	size_t total = 0;
@@ -223,6 +164,21 @@ static size_t verified_before(const struct run *r, size_t pos)
 	return i ? r->frame_data[i - 1] : 0;
 }
 
+/* wire (len bytes) must stop the receiver with code after exactly the frames before cut. */
+static void expect_stop(const struct run *r, const uint8_t *wire, size_t len, int code, size_t cut)
+{
+	size_t d;
+
+	assert_int_equal(consume_all(r, wire, len, &d), code);
+	assert_int_equal(d, verified_before(r, cut));
+}
+
+/* Where frame f begins on the wire. */
+static size_t frame_start(const struct run *r, size_t f)
+{
+	return f ? r->frame_end[f - 1] : 0;
+}
+
 static void reference_roundtrip(void **state)
 {
 	struct run r;
@@ -238,19 +194,14 @@ static void flip_every_byte(void **state)
 {
 	uint8_t w[4096];
 	struct run r;
-	size_t d;
 
 	(void)state;
 	reference(&r);
 	for (size_t i = 0; i < r.len; i++) {
 		for (int bit = 0; bit < 8; bit += 7) {
-			int ret;
-
 			memcpy(w, r.wire, r.len);
 			w[i] ^= (uint8_t)(1u << bit);
-			ret = consume_all(&r, w, r.len, &d);
-			assert_int_equal(ret, SS_ERR_DECRYPT);
-			assert_int_equal(d, verified_before(&r, i));
+			expect_stop(&r, w, r.len, SS_ERR_DECRYPT, i);
 		}
 	}
 }
@@ -259,20 +210,17 @@ static void drop_each_frame(void **state)
 {
 	uint8_t w[4096];
 	struct run r;
-	size_t d;
 
 	(void)state;
 	reference(&r);
 	for (size_t f = 0; f < r.nframes; f++) {
-		size_t a = f ? r.frame_end[f - 1] : 0, b = r.frame_end[f];
+		size_t a = frame_start(&r, f), b = r.frame_end[f];
 
 		memcpy(w, r.wire, a);
 		memcpy(w + a, r.wire + b, r.len - b);
-		if (f == r.nframes - 1) /* the close dropped: a truncation */
-			assert_int_equal(consume_all(&r, w, r.len - (b - a), &d), SS_ERR_TRUNCATED);
-		else
-			assert_int_equal(consume_all(&r, w, r.len - (b - a), &d), SS_ERR_DECRYPT);
-		assert_int_equal(d, verified_before(&r, a));
+		/* The close dropped is a truncation. */
+		expect_stop(&r, w, r.len - (b - a),
+			    f == r.nframes - 1 ? SS_ERR_TRUNCATED : SS_ERR_DECRYPT, a);
 	}
 }
 
@@ -280,18 +228,16 @@ static void duplicate_each_frame(void **state)
 {
 	uint8_t w[8192];
 	struct run r;
-	size_t d;
 
 	(void)state;
 	reference(&r);
 	for (size_t f = 0; f < r.nframes - 1; f++) {
-		size_t a = f ? r.frame_end[f - 1] : 0, b = r.frame_end[f];
+		size_t a = frame_start(&r, f), b = r.frame_end[f];
 
 		memcpy(w, r.wire, b);
 		memcpy(w + b, r.wire + a, b - a);
 		memcpy(w + b + (b - a), r.wire + b, r.len - b);
-		assert_int_equal(consume_all(&r, w, r.len + (b - a), &d), SS_ERR_DECRYPT);
-		assert_int_equal(d, verified_before(&r, b));
+		expect_stop(&r, w, r.len + (b - a), SS_ERR_DECRYPT, b);
 	}
 }
 
@@ -299,19 +245,17 @@ static void swap_adjacent_frames(void **state)
 {
 	uint8_t w[4096];
 	struct run r;
-	size_t d;
 
 	(void)state;
 	reference(&r);
 	for (size_t f = 0; f + 1 < r.nframes; f++) {
-		size_t a = f ? r.frame_end[f - 1] : 0, b = r.frame_end[f], c = r.frame_end[f + 1];
+		size_t a = frame_start(&r, f), b = r.frame_end[f], c = r.frame_end[f + 1];
 
 		memcpy(w, r.wire, a);
 		memcpy(w + a, r.wire + b, c - b);
 		memcpy(w + a + (c - b), r.wire + a, b - a);
 		memcpy(w + c, r.wire + c, r.len - c);
-		assert_int_equal(consume_all(&r, w, r.len, &d), SS_ERR_DECRYPT);
-		assert_int_equal(d, verified_before(&r, a));
+		expect_stop(&r, w, r.len, SS_ERR_DECRYPT, a);
 	}
 }
 
@@ -323,8 +267,7 @@ static void truncate_every_length(void **state)
 	(void)state;
 	reference(&r);
 	for (size_t l = 0; l < r.len; l++) {
-		assert_int_equal(consume_all(&r, r.wire, l, &d), SS_ERR_TRUNCATED);
-		assert_int_equal(d, verified_before(&r, l));
+		expect_stop(&r, r.wire, l, SS_ERR_TRUNCATED, l);
 	}
 	assert_int_equal(consume_all(&r, r.wire, r.len, &d), 0);
 }
@@ -332,7 +275,7 @@ static void truncate_every_length(void **state)
 static void reflect_own_frames(void **state)
 {
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *s = keyed(&e, true);
 	uint8_t buf[64];
 	size_t got;
@@ -374,7 +317,7 @@ static size_t craft(uint8_t *o, const uint8_t key[32], uint64_t nonce_seq, uint3
 static int feed(const uint8_t *w, size_t len, size_t *delivered, uint64_t rx_seq)
 {
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *s = keyed(&e, false);
 	uint8_t buf[256];
 	int ret;
@@ -488,7 +431,7 @@ static void oversized_frame(void **state)
 
 typedef struct hpair {
 	pipe_buf ab, ba;
-	end ea, eb;
+	pipe_end ea, eb;
 	ss_stream *a, *b;
 } hpair;
 
@@ -548,7 +491,7 @@ static void replay_whole_stream(void **state)
 {
 	ss_stream_config cb;
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	uint8_t buf[64];
 	ss_stream *b2;
 	size_t got;
@@ -577,7 +520,7 @@ static void replay_response(void **state)
 {
 	ss_stream_config ca;
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *a2;
 	hpair h;
 
@@ -609,7 +552,7 @@ static void flip_every_init_byte(void **state)
 	ss_stream_config ca, cb;
 	uint8_t init[SS_INIT_LEN];
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream *a, *b;
 
 	(void)state;
@@ -683,7 +626,7 @@ static void remac(uint8_t *msg, size_t off, const uint8_t *id)
 static int respond_to(const uint8_t *init)
 {
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream_config cb;
 	ss_stream *b;
 	int ret;
@@ -774,7 +717,7 @@ static void handshake_specific_failures(void **state)
 {
 	uint8_t init[SS_INIT_LEN];
 	pipe_buf in = {0}, out = {0};
-	end e = {&in, &out};
+	pipe_end e = {&in, &out};
 	ss_stream_config ca;
 	ss_stream *a;
 

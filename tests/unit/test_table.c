@@ -15,17 +15,6 @@
 
 #define SEED UINT64_C(0x5eed5eed12345678)
 
-static uint64_t rnd64(test_rng *r)
-{
-	uint8_t b[8];
-	uint64_t v = 0;
-
-	assert_int_equal(test_rng_fn(r, b, sizeof(b)), 0);
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | b[i];
-	return v;
-}
-
 static uint32_t capacity(const ss_table *t)
 {
 	return t->mask + 1;
@@ -143,7 +132,7 @@ static void table_many_keys(void **state)
 	assert_int_equal(ss_table_init(&t, N, SEED), 0);
 	for (int i = 0; i < N; i++) {
 		/* Distinct keys (sequential high half), random low half. */
-		keys[i] = (uint64_t)i << 40 | (rnd64(&r) & 0xffffffffff);
+		keys[i] = (uint64_t)i << 40 | (test_rnd64(&r) & 0xffffffffff);
 		assert_int_equal(ss_table_insert(&t, keys[i], &tokens[i], (uint32_t)i), 0);
 	}
 	assert_int_equal(t.count, N);
@@ -362,90 +351,102 @@ static void compare(const ss_table *t, const ref_entry *ref, size_t nref, const 
 	}
 }
 
-/* ops random operations; a full comparison every `every` of them. */
-static void run_random(const char *label, uint32_t max_entries, size_t npool, int ops, int every)
-{
-	static char tokens[16];
+/* A random walk's table, its reference copy and its key pool. */
+struct walk {
 	ss_table t, scratch;
 	ref_entry *ref;
 	uint64_t *pool;
-	size_t nref = 0, full_hits = 0, max_seen = 0;
+	size_t npool, nref, full_hits, max_seen;
+};
+
+static char walk_tokens[16];
+
+/* A key pool crowded onto few homes: half on four adjacent homes, half anywhere. */
+static void walk_pool(struct walk *w, test_rng *r)
+{
+	uint32_t base = (uint32_t)test_rnd64(r) & w->t.mask;
 	uint64_t cand = 1;
+	size_t n = 0;
+
+	while (n < w->npool / 2) {
+		uint32_t want = (base + (uint32_t)(n % 4)) & w->t.mask;
+
+		assert_int_equal(keys_with_home(&w->scratch, want, &w->pool[n], 1, &cand), 1);
+		n++;
+	}
+	for (; n < w->npool; n++)
+		w->pool[n] = test_rnd64(r);
+}
+
+/* One random operation on the table and the reference alike. */
+static void walk_step(struct walk *w, uint64_t x)
+{
+	unsigned kind = (unsigned)(x % 100);
+	uint64_t y = x >> 8;
+
+	if (kind < 55) {
+		/* Insert; a few (key, val) collisions happen on purpose (few tokens). */
+		ref_entry e = {
+			.key = w->pool[y % w->npool],
+			.val = &walk_tokens[(y >> 16) % sizeof(walk_tokens)],
+			.aux = (uint32_t)((y >> 24) % 4),
+		};
+		int ret = ss_table_insert(&w->t, e.key, e.val, e.aux);
+
+		if (w->nref < capacity(&w->t) / 2) {
+			assert_int_equal(ret, 0);
+			w->ref[w->nref++] = e;
+		} else {
+			assert_int_equal(ret, SS_ERR_FULL);
+			w->full_hits++;
+		}
+	} else if (kind < 90 && w->nref > 0) {
+		/* Remove an existing entry (the first matching one in the reference). */
+		size_t i = y % w->nref;
+		ref_entry e = w->ref[i];
+
+		ss_table_remove(&w->t, e.key, e.val, e.aux);
+		w->ref[i] = w->ref[--w->nref];
+	} else {
+		/* Remove something absent: a pool key with an aux never used. */
+		ss_table_remove(&w->t, w->pool[y % w->npool], &walk_tokens[0], 99);
+	}
+	if (w->nref > w->max_seen)
+		w->max_seen = w->nref;
+}
+
+/* ops random operations; a full comparison every `every` of them. */
+static void run_random(const char *label, uint32_t max_entries, size_t npool, int ops, int every)
+{
+	struct walk w = {.npool = npool};
 	test_rng r;
 
 	test_rng_init(&r, label);
-	assert_int_equal(ss_table_init(&t, max_entries, SEED), 0);
-	assert_int_equal(ss_table_init(&scratch, max_entries, SEED), 0);
-	ref = calloc(capacity(&t), sizeof(*ref));
-	pool = calloc(npool, sizeof(*pool));
-	assert_non_null(ref);
-	assert_non_null(pool);
-
-	/* A key pool crowded onto few homes: half on four adjacent homes, half anywhere. */
-	{
-		uint32_t base = (uint32_t)rnd64(&r) & t.mask;
-		size_t n = 0;
-
-		while (n < npool / 2) {
-			uint32_t want = (base + (uint32_t)(n % 4)) & t.mask;
-
-			assert_int_equal(keys_with_home(&scratch, want, &pool[n], 1, &cand), 1);
-			n++;
-		}
-		for (; n < npool; n++)
-			pool[n] = rnd64(&r);
-	}
-
+	assert_int_equal(ss_table_init(&w.t, max_entries, SEED), 0);
+	assert_int_equal(ss_table_init(&w.scratch, max_entries, SEED), 0);
+	w.ref = calloc(capacity(&w.t), sizeof(*w.ref));
+	w.pool = calloc(npool, sizeof(*w.pool));
+	assert_non_null(w.ref);
+	assert_non_null(w.pool);
+	walk_pool(&w, &r);
 	for (int op = 0; op < ops; op++) {
-		uint64_t x = rnd64(&r);
-		unsigned kind = (unsigned)(x % 100);
-		uint64_t y = x >> 8;
-
-		if (kind < 55) {
-			/* Insert; a few (key, val) collisions happen on purpose (few tokens). */
-			ref_entry e = {
-				.key = pool[y % npool],
-				.val = &tokens[(y >> 16) % sizeof(tokens)],
-				.aux = (uint32_t)((y >> 24) % 4),
-			};
-			int ret = ss_table_insert(&t, e.key, e.val, e.aux);
-
-			if (nref < capacity(&t) / 2) {
-				assert_int_equal(ret, 0);
-				ref[nref++] = e;
-			} else {
-				assert_int_equal(ret, SS_ERR_FULL);
-				full_hits++;
-			}
-		} else if (kind < 90 && nref > 0) {
-			/* Remove an existing entry (the first matching one in the reference). */
-			size_t i = y % nref;
-			ref_entry e = ref[i];
-
-			ss_table_remove(&t, e.key, e.val, e.aux);
-			ref[i] = ref[--nref];
-		} else {
-			/* Remove something absent: a pool key with an aux never used. */
-			ss_table_remove(&t, pool[y % npool], &tokens[0], 99);
-		}
-		if (nref > max_seen)
-			max_seen = nref;
-		if (op % every == 0 || nref == capacity(&t) / 2)
-			compare(&t, ref, nref, pool, npool);
+		walk_step(&w, test_rnd64(&r));
+		if (op % every == 0 || w.nref == capacity(&w.t) / 2)
+			compare(&w.t, w.ref, w.nref, w.pool, npool);
 		if (op % 97 == 0)
-			check_invariant(&t, &scratch);
+			check_invariant(&w.t, &w.scratch);
 	}
-	compare(&t, ref, nref, pool, npool);
-	check_invariant(&t, &scratch);
+	compare(&w.t, w.ref, w.nref, w.pool, npool);
+	check_invariant(&w.t, &w.scratch);
 	print_message("%s: capacity %u, %zu ops hit SS_ERR_FULL, peak %zu entries\n", label,
-		      capacity(&t), full_hits, max_seen);
+		      capacity(&w.t), w.full_hits, w.max_seen);
 	/* The walk reached the load limit. */
-	assert_true(full_hits > 0);
+	assert_true(w.full_hits > 0);
 
-	free(pool);
-	free(ref);
-	ss_table_free(&scratch);
-	ss_table_free(&t);
+	free(w.pool);
+	free(w.ref);
+	ss_table_free(&w.scratch);
+	ss_table_free(&w.t);
 }
 
 static void table_random_vs_reference(void **state)

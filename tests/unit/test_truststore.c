@@ -35,76 +35,6 @@ static void b64_of(char out[SS_B64_KEY_LEN], unsigned n)
 	ss_key_to_base64(id, out);
 }
 
-/* ---- temporary directory, as in test_identity.c ---- */
-
-static int tmpdir_setup(void **state)
-{
-	char *dir = strdup("/tmp/ss_test_truststore_XXXXXX");
-
-	if (!dir || !mkdtemp(dir)) {
-		free(dir);
-		return -1;
-	}
-	*state = dir;
-	return 0;
-}
-
-static void remove_tree(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	if (d) {
-		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-			if (unlink(path) < 0)
-				remove_tree(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
-static int tmpdir_teardown(void **state)
-{
-	remove_tree(*state);
-	free(*state);
-	return 0;
-}
-
-static void tmp_path(char *out, void **state, const char *name)
-{
-	snprintf(out, PATH_MAX, "%s/%s", (const char *)*state, name);
-}
-
-static void write_file(const char *path, const void *data, size_t len, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(fchmod(fd, mode), 0);
-	assert_int_equal(close(fd), 0);
-}
-
-static size_t read_file(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-	ssize_t n;
-
-	assert_true(fd >= 0);
-	while ((n = read(fd, buf + len, cap - 1 - len)) > 0)
-		len += (size_t)n;
-	assert_true(n == 0);
-	buf[len] = '\0';
-	close(fd);
-	return len;
-}
-
 /* Leftover temporary files in dir: a failed save must not leave any. */
 static int count_temps(const char *dir)
 {
@@ -140,14 +70,14 @@ static void missing_file_is_empty(void **state)
 	uint8_t id[SS_IDENTITY_LEN];
 	ss_truststore *ts;
 
-	tmp_path(path, state, "known_peers");
+	test_tmp_path(path, state, "known_peers");
 	ts = load_ok(path);
 	assert_int_equal(ts->n, 0);
 	assert_int_equal(ss_trust_lookup(ts, "vpn.example.com:51820", id), SS_ERR_NOT_FOUND);
 
 	/* Saving the empty store writes just the header. */
 	assert_int_equal(ss_trust_save(ts), 0);
-	assert_int_equal(read_file(path, buf, sizeof(buf)), strlen(HEADER));
+	assert_int_equal(test_read_file(path, buf, sizeof(buf)), strlen(HEADER));
 	assert_string_equal(buf, HEADER);
 	ss_trust_free(ts);
 	ts = load_ok(path);
@@ -155,7 +85,7 @@ static void missing_file_is_empty(void **state)
 	ss_trust_free(ts);
 
 	/* A missing directory reads as empty too, but cannot be saved into. */
-	tmp_path(path, state, "no/such/dir/known_peers");
+	test_tmp_path(path, state, "no/such/dir/known_peers");
 	ts = load_ok(path);
 	assert_int_equal(ss_trust_save(ts), SS_ERR_IO);
 	ss_trust_free(ts);
@@ -260,7 +190,7 @@ static void save_load_roundtrip(void **state)
 	mode_t old;
 	int cwd;
 
-	tmp_path(path, state, "known_peers");
+	test_tmp_path(path, state, "known_peers");
 	ts = load_ok(path);
 	/* Enough entries to grow every array a few times. */
 	for (unsigned i = 0; i < 1000; i++) {
@@ -296,7 +226,7 @@ static void save_load_roundtrip(void **state)
 		ss_key_to_base64(ts->entries[i].identity, b64);
 		off += (size_t)sprintf(want + off, "%s %s\n", ts->entries[i].name, b64);
 	}
-	assert_int_equal(read_file(path, buf, 400 * ts->n + sizeof(HEADER)), off);
+	assert_int_equal(test_read_file(path, buf, 400 * ts->n + sizeof(HEADER)), off);
 	assert_string_equal(buf, want);
 
 	back = load_ok(path);
@@ -320,7 +250,7 @@ static void save_load_roundtrip(void **state)
 	close(cwd);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
-	assert_int_equal(read_file(path, buf, 400 * ts->n + sizeof(HEADER)), off);
+	assert_int_equal(test_read_file(path, buf, 400 * ts->n + sizeof(HEADER)), off);
 	assert_string_equal(buf, want);
 
 	free(want);
@@ -374,8 +304,8 @@ static void parse_accepts(void **state)
 	uint8_t id[SS_IDENTITY_LEN], got[SS_IDENTITY_LEN];
 	ss_truststore *ts;
 
-	tmp_path(path, state, "known_peers");
-	write_file(path, text, expand(tmpl, text, sizeof(text)), 0600);
+	test_tmp_path(path, state, "known_peers");
+	test_write_file(path, text, expand(tmpl, text, sizeof(text)), 0600);
 	ts = load_ok(path);
 	assert_int_equal(ts->n, sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < ts->n; i++) {
@@ -387,63 +317,66 @@ static void parse_accepts(void **state)
 	ss_trust_free(ts);
 
 	/* An empty file and a header-only file are empty stores. */
-	write_file(path, "", 0, 0600);
+	test_write_file(path, "", 0, 0600);
 	ts = load_ok(path);
 	assert_int_equal(ts->n, 0);
 	ss_trust_free(ts);
-	write_file(path, HEADER, strlen(HEADER), 0600);
+	test_write_file(path, HEADER, strlen(HEADER), 0600);
 	ts = load_ok(path);
 	assert_int_equal(ts->n, 0);
 	ss_trust_free(ts);
 }
 
+static const struct {
+	const char *tmpl;
+	unsigned line;
+	const char *msg;
+} parse_error_cases[] = {
+	{"a @\nb @\na !\n", 3, "duplicate name \"a\""},
+	{"a @\nb @\na @\n", 3, "duplicate name \"a\""},
+	{"# c\n\nhost not-base64\n", 3, "identity is not the base64 of a 32-byte key"},
+	{"host AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", 1, "identity is not"},
+	{"host AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", 1, "identity is not"},
+	{"host @=\n", 1, "identity is not"},
+	{"host @\r\r\n", 1, "identity is not"},
+	{"host @ extra\n", 1, "extra field after the identity"},
+	{"ok @\nhost @ # trailing comments are not comments\n", 2, "extra field"},
+	{"host\t@\t!\n", 1, "extra field"},
+	{"\n\nhostonly\n", 3, "missing identity after the name"},
+	{"hostonly  \t \n", 1, "missing identity"},
+	{"a @\nb", 2, "missing identity"},
+	{"@\n", 1, "missing identity"},
+	{"a @\nb~c @\n", 2, "NUL byte"},
+	{"a @\n~\n", 2, "NUL byte"},
+	{"a @~\n", 1, "NUL byte"},
+	{"# ~\n", 1, "NUL byte"},
+	{"a\x01"
+	 "b @\n",
+	 1, "control character in name"},
+	{"a\vb @\n", 1, "control character in name"},
+	{"a\x7f @\n", 1, "control character in name"},
+	{"a\rb @\n", 1, "control character in name"},
+};
+
 static void parse_errors(void **state)
 {
-	static const struct {
-		const char *tmpl;
-		unsigned line;
-		const char *msg;
-	} cases[] = {
-		{"a @\nb @\na !\n", 3, "duplicate name \"a\""},
-		{"a @\nb @\na @\n", 3, "duplicate name \"a\""},
-		{"# c\n\nhost not-base64\n", 3, "identity is not the base64 of a 32-byte key"},
-		{"host AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n", 1, "identity is not"},
-		{"host AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", 1, "identity is not"},
-		{"host @=\n", 1, "identity is not"},
-		{"host @\r\r\n", 1, "identity is not"},
-		{"host @ extra\n", 1, "extra field after the identity"},
-		{"ok @\nhost @ # trailing comments are not comments\n", 2, "extra field"},
-		{"host\t@\t!\n", 1, "extra field"},
-		{"\n\nhostonly\n", 3, "missing identity after the name"},
-		{"hostonly  \t \n", 1, "missing identity"},
-		{"a @\nb", 2, "missing identity"},
-		{"@\n", 1, "missing identity"},
-		{"a @\nb~c @\n", 2, "NUL byte"},
-		{"a @\n~\n", 2, "NUL byte"},
-		{"a @~\n", 1, "NUL byte"},
-		{"# ~\n", 1, "NUL byte"},
-		{"a\x01"
-		 "b @\n",
-		 1, "control character in name"},
-		{"a\vb @\n", 1, "control character in name"},
-		{"a\x7f @\n", 1, "control character in name"},
-		{"a\rb @\n", 1, "control character in name"},
-	};
+
 	char path[PATH_MAX], text[1024], err[512], prefix[PATH_MAX + 32];
 	ss_truststore sentinel, *ts;
 
-	tmp_path(path, state, "known_peers");
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		write_file(path, text, expand(cases[i].tmpl, text, sizeof(text)), 0600);
+	test_tmp_path(path, state, "known_peers");
+	for (size_t i = 0; i < sizeof(parse_error_cases) / sizeof(parse_error_cases[0]); i++) {
+		test_write_file(path, text, expand(parse_error_cases[i].tmpl, text, sizeof(text)),
+				0600);
 		memset(err, 'x', sizeof(err));
 		ts = &sentinel;
 		assert_int_equal(ss_trust_load(path, &ts, err, sizeof(err)), SS_ERR_FORMAT);
 		assert_null(ts);
 		/* "FILE:LINE: message" */
-		snprintf(prefix, sizeof(prefix), "%s:%u: ", path, cases[i].line);
-		if (strncmp(err, prefix, strlen(prefix)) || !strstr(err, cases[i].msg))
+		snprintf(prefix, sizeof(prefix), "%s:%u: ", path, parse_error_cases[i].line);
+		if (strncmp(err, prefix, strlen(prefix)) || !strstr(err, parse_error_cases[i].msg))
 			fail_msg("case %zu: got \"%s\", want \"%s%s\"", i, err, prefix,
-				 cases[i].msg);
+				 parse_error_cases[i].msg);
 	}
 
 	/* Name length: 255 bytes is fine, 256 is not. */
@@ -454,7 +387,7 @@ static void parse_errors(void **state)
 		b64_of(b64, 1);
 		memset(text, 'n', SS_TRUST_NAME_MAX);
 		len = (size_t)sprintf(text + SS_TRUST_NAME_MAX, " %s\n", b64) + SS_TRUST_NAME_MAX;
-		write_file(path, text, len, 0600);
+		test_write_file(path, text, len, 0600);
 		ts = load_ok(path);
 		assert_int_equal(ts->n, 1);
 		ss_trust_free(ts);
@@ -462,14 +395,14 @@ static void parse_errors(void **state)
 		memset(text, 'n', SS_TRUST_NAME_MAX + 1);
 		len = (size_t)sprintf(text + SS_TRUST_NAME_MAX + 1, " %s\n", b64) +
 		      SS_TRUST_NAME_MAX + 1;
-		write_file(path, text, len, 0600);
+		test_write_file(path, text, len, 0600);
 		assert_int_equal(ss_trust_load(path, &ts, err, sizeof(err)), SS_ERR_FORMAT);
 		snprintf(prefix, sizeof(prefix), "%s:1: name longer than 255 bytes", path);
 		assert_string_equal(err, prefix);
 	}
 
 	/* A short error buffer is truncated, not overrun; none at all is fine. */
-	write_file(path, "x\n", 2, 0600);
+	test_write_file(path, "x\n", 2, 0600);
 	memset(err, 'x', sizeof(err));
 	assert_int_equal(ss_trust_load(path, &ts, err, 8), SS_ERR_FORMAT);
 	assert_int_equal(strlen(err), 7);
@@ -484,10 +417,10 @@ static void permission_refused(void **state)
 	char path[PATH_MAX], text[256], err[1024], want[PATH_MAX + 16];
 	ss_truststore *ts;
 
-	tmp_path(path, state, "known_peers");
+	test_tmp_path(path, state, "known_peers");
 	snprintf(want, sizeof(want), "chmod 600 %s", path);
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-		write_file(path, text, expand("a @\n", text, sizeof(text)), refused[i]);
+		test_write_file(path, text, expand("a @\n", text, sizeof(text)), refused[i]);
 		assert_int_equal(ss_trust_load(path, &ts, err, sizeof(err)), SS_ERR_PERM);
 		assert_null(ts);
 		assert_int_equal(strncmp(err, path, strlen(path)), 0);
@@ -496,13 +429,13 @@ static void permission_refused(void **state)
 	}
 	/* Readable is fine: identities are public. */
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
-		write_file(path, text, expand("a @\n", text, sizeof(text)), allowed[i]);
+		test_write_file(path, text, expand("a @\n", text, sizeof(text)), allowed[i]);
 		ts = load_ok(path);
 		assert_int_equal(ts->n, 1);
 		ss_trust_free(ts);
 	}
 	/* Permissions come before contents: a bad file that others can write says so. */
-	write_file(path, "garbage\n", 8, 0666);
+	test_write_file(path, "garbage\n", 8, 0666);
 	assert_int_equal(ss_trust_load(path, &ts, err, sizeof(err)), SS_ERR_PERM);
 }
 
@@ -512,23 +445,23 @@ static void load_io_errors(void **state)
 	ss_truststore *ts;
 
 	/* A directory, a FIFO (must not block): not a store. */
-	tmp_path(path, state, "dir");
+	test_tmp_path(path, state, "dir");
 	assert_int_equal(mkdir(path, 0700), 0);
 	assert_int_equal(ss_trust_load(path, &ts, err, sizeof(err)), SS_ERR_IO);
 	assert_null(ts);
 	snprintf(want, sizeof(want), "%s: not a regular file", path);
 	assert_string_equal(err, want);
 
-	tmp_path(path, state, "fifo");
+	test_tmp_path(path, state, "fifo");
 	assert_int_equal(mkfifo(path, 0600), 0);
 	assert_int_equal(ss_trust_load(path, &ts, err, sizeof(err)), SS_ERR_IO);
 	snprintf(want, sizeof(want), "%s: not a regular file", path);
 	assert_string_equal(err, want);
 
 	/* Other open errors: "FILE: strerror". */
-	tmp_path(path, state, "file");
-	write_file(path, "", 0, 0600);
-	tmp_path(path, state, "file/known_peers");
+	test_tmp_path(path, state, "file");
+	test_write_file(path, "", 0, 0600);
+	test_tmp_path(path, state, "file/known_peers");
 	assert_int_equal(ss_trust_load(path, &ts, err, sizeof(err)), SS_ERR_IO);
 	snprintf(want, sizeof(want), "%s: %s", path, strerror(ENOTDIR));
 	assert_string_equal(err, want);
@@ -559,11 +492,11 @@ static void save_failure_keeps_old(void **state)
 	pid_t pid;
 	int status;
 
-	tmp_path(path, state, "known_peers");
+	test_tmp_path(path, state, "known_peers");
 	ts = store_with(path, 3);
 	assert_int_equal(ss_trust_save(ts), 0);
 	ss_trust_free(ts);
-	old_len = read_file(path, old, sizeof(old));
+	old_len = test_read_file(path, old, sizeof(old));
 
 	/*
 	 * Out of space halfway through writing (RLIMIT_FSIZE stands in for a full disk).
@@ -581,7 +514,7 @@ static void save_failure_keeps_old(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(read_file(path, now, sizeof(now)), old_len);
+	assert_int_equal(test_read_file(path, now, sizeof(now)), old_len);
 	assert_string_equal(now, old);
 	assert_int_equal(count_temps(*state), 0);
 	ss_trust_free(ts);
@@ -589,23 +522,23 @@ static void save_failure_keeps_old(void **state)
 	/* The temporary name does not fit: nothing is written. */
 	memset(name, 'l', 250);
 	name[250] = '\0';
-	tmp_path(path, state, name);
-	write_file(path, old, old_len, 0600);
+	test_tmp_path(path, state, name);
+	test_write_file(path, old, old_len, 0600);
 	ts = store_with(path, 5);
 	assert_int_equal(ss_trust_save(ts), SS_ERR_IO);
-	assert_int_equal(read_file(path, now, sizeof(now)), old_len);
+	assert_int_equal(test_read_file(path, now, sizeof(now)), old_len);
 	assert_string_equal(now, old);
 	assert_int_equal(count_temps(*state), 0);
 	ss_trust_free(ts);
 
 	/* rename() fails: PATH is a non-empty directory. It and its contents survive. */
-	tmp_path(path, state, "is_a_dir");
+	test_tmp_path(path, state, "is_a_dir");
 	ts = store_with(path, 5);
 	assert_int_equal(mkdir(path, 0700), 0);
-	tmp_path(inner, state, "is_a_dir/precious");
-	write_file(inner, "precious\n", 9, 0600);
+	test_tmp_path(inner, state, "is_a_dir/precious");
+	test_write_file(inner, "precious\n", 9, 0600);
 	assert_int_equal(ss_trust_save(ts), SS_ERR_IO);
-	assert_int_equal(read_file(inner, now, sizeof(now)), 9);
+	assert_int_equal(test_read_file(inner, now, sizeof(now)), 9);
 	assert_string_equal(now, "precious\n");
 	assert_int_equal(count_temps(*state), 0);
 	assert_int_equal(count_temps(path), 0);
@@ -615,17 +548,22 @@ static void save_failure_keeps_old(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(missing_file_is_empty, tmpdir_setup,
-						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(missing_file_is_empty, test_tmpdir_setup,
+						test_tmpdir_teardown),
 		cmocka_unit_test(pin_lookup_forget),
 		cmocka_unit_test(invalid_names),
-		cmocka_unit_test_setup_teardown(save_load_roundtrip, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(parse_accepts, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(parse_errors, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(permission_refused, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(load_io_errors, tmpdir_setup, tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(save_failure_keeps_old, tmpdir_setup,
-						tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(save_load_roundtrip, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(parse_accepts, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(parse_errors, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(permission_refused, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(load_io_errors, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(save_failure_keeps_old, test_tmpdir_setup,
+						test_tmpdir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,21 +67,24 @@ static void node(test_node *n, struct recorder *rec, const char *label)
 	snprintf(buf, sizeof(buf), "%s rng", label);
 	test_rng_init(&rec->rng, buf);
 	rec->name = label;
-	n->clock.now.mono_ns = 1000 * SS_NS_PER_SEC;
-	n->clock.now.wall_ns = UINT64_C(1790000000) * SS_NS_PER_SEC;
-	cfg.identity = n->id;
-	cfg.clock = test_clock_fn;
-	cfg.clock_arg = &n->clock;
 	cfg.random = recording_rng;
 	cfg.random_arg = rec;
 	cfg.max_peers = 2;
-	assert_int_equal(ss_ctx_create(&n->ctx, &cfg), 0);
+	test_node_start(n, &cfg);
 }
 
 static size_t consume(test_node *n, const uint8_t *pkt, size_t len, uint8_t *out, ss_result *res)
 {
 	assert_int_equal(ss_ctx_consume(n->ctx, &n->flow, pkt, len, out, SS_MAX_PACKET, res), 0);
 	return res->len;
+}
+
+static void tick_expect(test_node *n, uint8_t *pkt, size_t *len, enum ss_tick_kind want)
+{
+	enum ss_tick_kind kind;
+
+	assert_int_equal(ss_peer_tick(n->ctx, n->peer, pkt, SS_MAX_PACKET, len, NULL, &kind), 0);
+	assert_int_equal(kind, want);
 }
 
 static void generate(void)
@@ -91,7 +94,6 @@ static void generate(void)
 	static const char b2a[] = "SiloSec v2 vector: bob to alice";
 	struct recorder ra = {0}, rb = {0};
 	char fp[SS_FINGERPRINT_LEN];
-	enum ss_tick_kind kind;
 	test_node a, b;
 	ss_result res;
 	size_t len;
@@ -103,16 +105,11 @@ static void generate(void)
 	snprintf(vec[nvec++], LINE_MAX_LEN, "alice.fingerprint = %s", fp);
 	emit_u64("time.wall_ns", a.clock.now.wall_ns);
 	emit_u64("time.mono_ns", a.clock.now.mono_ns);
-	assert_int_equal(ss_peer_add(a.ctx, ss_identity_public(b.id), &a.peer), 0);
-	assert_int_equal(ss_peer_add(b.ctx, ss_identity_public(a.id), &b.peer), 0);
-	test_flow_v4(&a.flow, 0x0a000001, 5000, 0x0a000002, 6000, 17);
-	test_flow_reverse(&b.flow, &a.flow);
-	ss_peer_set_flow(a.peer, &a.flow);
-	ss_peer_set_flow(b.peer, &b.flow);
+	test_pair_link(&a, &b);
 
 	/* 1. Handshake: INIT, RESPONSE, confirming keepalive. */
 	ss_peer_want_handshake(a.peer);
-	assert_int_equal(ss_peer_tick(a.ctx, a.peer, p1, sizeof(p1), &len, NULL, &kind), 0);
+	tick_expect(&a, p1, &len, SS_TICK_HANDSHAKE);
 	emit("msg.init", p1, len);
 	len = consume(&b, p1, len, p2, &res);
 	emit("msg.response", p2, len);
@@ -131,8 +128,7 @@ static void generate(void)
 			 0);
 	emit("msg.data_b2a", p1, len);
 	consume(&a, p1, len, p2, &res);
-	assert_int_equal(ss_peer_tick(b.ctx, b.peer, p1, sizeof(p1), &len, NULL, &kind), 0);
-	assert_int_equal(kind, SS_TICK_ECHO);
+	tick_expect(&b, p1, &len, SS_TICK_ECHO);
 	emit("msg.echo_b2a", p1, len);
 	consume(&a, p1, len, p2, &res);
 
@@ -140,16 +136,14 @@ static void generate(void)
 	test_advance(&a, &b, 130 * SS_NS_PER_SEC);
 	ss_ctx_set_under_load(b.ctx, true);
 	ss_peer_want_handshake(a.peer);
-	assert_int_equal(ss_peer_tick(a.ctx, a.peer, p1, sizeof(p1), &len, NULL, &kind), 0);
-	assert_int_equal(kind, SS_TICK_HANDSHAKE);
+	tick_expect(&a, p1, &len, SS_TICK_HANDSHAKE);
 	emit("load.init", p1, len);
 	len = consume(&b, p1, len, p2, &res);
 	assert_int_equal(len, SS_COOKIE_MSG_LEN);
 	emit("load.cookie", p2, len);
 	consume(&a, p2, len, p3, &res);
 	test_advance(&a, &b, 6 * SS_NS_PER_SEC);
-	assert_int_equal(ss_peer_tick(a.ctx, a.peer, p1, sizeof(p1), &len, NULL, &kind), 0);
-	assert_int_equal(kind, SS_TICK_HANDSHAKE);
+	tick_expect(&a, p1, &len, SS_TICK_HANDSHAKE);
 	emit("load.init_with_mac2", p1, len);
 	len = consume(&b, p1, len, p2, &res);
 	assert_int_equal(len, SS_RESP_LEN);

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Adversarial tests, COOKIE REPLY messages and the responder under load (section 3.5, 4.4).
+ * The attacker's tools and the checks (expect_drop, snap_take/snap_check, forgeries)
+ * are in adversary.h; the conventions are there too.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adversary.h"
+
+#include "common/crypto.h"
+#include "common/endian.h"
+#include "internal.h"
+
+static void tamper_every_byte_cookie(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	struct snap s;
+	msg init, cookie, bad, out;
+	ss_result res;
+
+	cookie_pending(a, b, &init, &cookie);
+	snap_take(&s, a);
+	for (size_t pos = 0; pos < SS_COOKIE_MSG_LEN; pos++) {
+		for (size_t m = 0; m < sizeof(masks); m++) {
+			copy_flip(&bad, &cookie, pos, masks[m]);
+			if (pos < SS_PREFIX_LEN)
+				expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
+			else if (pos < SS_COOKIE_OFF_NONCE)
+				expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_UNKNOWN_INDEX,
+					    NULL);
+			else
+				expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_DECRYPT, a->peer);
+			snap_check(&s, a, 0);
+		}
+	}
+	snap_free(&s);
+	assert_false(a->peer->has_cookie);
+	assert_code(consume(a, &cookie, &out, &res), 0);
+	assert_int_equal(res.kind, SS_RESULT_NONE);
+	assert_true(a->peer->has_cookie);
+}
+
+static void replay_cookie(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, cookie, out, resp, ka;
+	uint8_t stored[SS_COOKIE_LEN];
+	ss_result res;
+	int ret;
+
+	cookie_pending(a, b, &init, &cookie);
+	assert_code(consume(a, &cookie, &out, &res), 0);
+	assert_true(a->peer->has_cookie);
+	memcpy(stored, a->peer->cookie, sizeof(stored));
+
+	/*
+	 * A duplicate while the INIT is still outstanding: section 4.4 lets it open again
+	 * (the same cookie replaces itself); whatever the code, it must not change the
+	 * cookie the next INIT will use.
+	 */
+	test_advance(a, b, SS_NS_PER_SEC);
+	ret = consume(a, &cookie, &out, &res);
+	assert_true(ret == 0 || ss_drop_index(ret) >= 0);
+	assert_int_equal(res.kind, SS_RESULT_NONE);
+	assert_memory_equal(a->peer->cookie, stored, sizeof(stored));
+
+	/* The retry replaces the outstanding INIT: the old reply finds nothing now. */
+	test_advance(a, b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	expect_drop_unchanged(a, &a->flow, cookie.b, cookie.len, SS_ERR_UNKNOWN_INDEX, NULL, 0);
+
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	assert_code(drop_any(a, &a->flow, cookie.b, cookie.len, NULL), SS_ERR_UNKNOWN_INDEX);
+}
+
+static void reflect_cookie(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, cookie, out;
+	ss_result res;
+
+	cookie_pending(a, b, &init, &cookie);
+	expect_drop(b, &b->flow, cookie.b, cookie.len, SS_ERR_UNKNOWN_INDEX, NULL);
+	assert_code(consume(a, &cookie, &out, &res), 0);
+}
+
+/* =========================================================================
+ * cookie_under_load*: invariants 8 and 11.
+ * ========================================================================= */
+
+static void cookie_under_load(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	struct snap s;
+	ss_peer_stats st;
+	ss_flow other;
+	msg init, cookie, out, init2, resp, ka;
+	ss_result res;
+
+	ss_ctx_set_under_load(b->ctx, true);
+	start_init(a, &init);
+	assert_memory_equal(init.b + SS_INIT_OFF_MAC2, zero_id, SS_MAC_LEN);
+	snap_take(&s, b);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	/* Nothing allocated for the sender: no session, no index, no timestamp. */
+	snap_check(&s, b, IGN_COOKIE_SECRET);
+	snap_free(&s);
+	assert_null(b->peer->next);
+	assert_int_equal(b->ctx->by_index.count, 0);
+	ss_peer_get_stats(b->peer, &st);
+	assert_int_equal(st.handshakes_responded, 0);
+
+	assert_code(consume(a, &cookie, &out, &res), 0);
+	assert_int_equal(res.kind, SS_RESULT_NONE);
+	assert_ptr_equal(res.peer, a->peer);
+	/* Not resent at once; the retry carries mac2. */
+	assert_int_equal(tick(a, &init2), SS_TICK_NONE);
+	test_advance(a, b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
+	assert_int_equal(tick(a, &init2), SS_TICK_HANDSHAKE);
+	assert_memory_not_equal(init2.b + SS_INIT_OFF_MAC2, zero_id, SS_MAC_LEN);
+
+	/* mac2 is bound to the source: from another flow it earns another cookie. */
+	other = b->flow;
+	other.remote_port = 6001;
+	snap_take(&s, b);
+	expect_cookie_reply(b, &other, &init2, &out);
+	other = b->flow;
+	other.remote_addr[15] ^= 0x40;
+	expect_cookie_reply(b, &other, &init2, &out);
+	other = b->flow;
+	other.proto = 99;
+	expect_cookie_reply(b, &other, &init2, &out);
+	snap_check(&s, b, 0);
+	snap_free(&s);
+
+	respond(b, &init2, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	test_send(a, b, "through the cookie");
+	test_send(b, a, "through the cookie");
+}
+
+static void cookie_under_load_forged_reply(void **state)
+{
+	ss_identity *carol = test_identity("carol");
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	struct snap s;
+	msg init, other_init, cookie, bad, out;
+	ss_result res;
+
+	cookie_pending(a, b, &init, &cookie);
+	snap_take(&s, a);
+	/* Wrong key: boxed for another responder identity. */
+	forge_cookie(&bad, init.b, ss_identity_public(carol), init.b + SS_INIT_OFF_MAC1);
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_DECRYPT, a->peer);
+	/* Wrong key: the anonymous one, for a peer with a configured identity. */
+	forge_cookie(&bad, init.b, zero_id, init.b + SS_INIT_OFF_MAC1);
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_DECRYPT, a->peer);
+	/* Right key, but bound to another INIT's mac1 (an off-path guess). */
+	other_init = init;
+	other_init.b[SS_INIT_OFF_MAC1] ^= 1;
+	forge_cookie(&bad, init.b, ss_identity_public(b->id), other_init.b + SS_INIT_OFF_MAC1);
+	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_DECRYPT, a->peer);
+	snap_check(&s, a, 0);
+	snap_free(&s);
+	assert_false(a->peer->has_cookie);
+	/* Control: the construction itself is right. */
+	forge_cookie(&bad, init.b, ss_identity_public(b->id), init.b + SS_INIT_OFF_MAC1);
+	assert_code(consume(a, &bad, &out, &res), 0);
+	assert_true(a->peer->has_cookie);
+	ss_identity_free(carol);
+}
+
+static void cookie_under_load_automatic(void **state)
+{
+	const uint64_t token = SS_NS_PER_SEC / SS_LOAD_INITS_PER_SEC;
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, resp, cookie;
+	ss_result res;
+
+	start_init(a, &init);
+	/* The bucket starts full: SS_LOAD_BURST INITs pass mac1 without cookies ... */
+	respond(b, &init, &resp);
+	for (int i = 1; i < SS_LOAD_BURST; i++)
+		assert_code_in(drop_any(b, &b->flow, init.b, init.len, NULL), SS_ERR_STALE,
+			       SS_ERR_RATE_LIMIT);
+	/* ... the next one in no time is answered with a cookie, and allocates nothing. */
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	/* Junk that fails mac1 spends no token and gets no cookie. */
+	init.b[SS_INIT_OFF_MAC1] ^= 1;
+	expect_drop(b, &b->flow, init.b, init.len, SS_ERR_MAC1, NULL);
+	init.b[SS_INIT_OFF_MAC1] ^= 1;
+	/* One token's worth of time buys exactly one more INIT. */
+	test_advance(b, NULL, token);
+	expect_drop(b, &b->flow, init.b, init.len, SS_ERR_STALE, b->peer);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	/* A second refills the bucket. */
+	test_advance(b, NULL, SS_NS_PER_SEC);
+	for (int i = 0; i < SS_LOAD_BURST; i++)
+		expect_drop(b, &b->flow, init.b, init.len, SS_ERR_STALE, b->peer);
+	expect_cookie_reply(b, &b->flow, &init, &cookie);
+	/* Forcing off ignores the bucket. */
+	ss_ctx_set_under_load(b->ctx, false);
+	expect_drop(b, &b->flow, init.b, init.len, SS_ERR_STALE, b->peer);
+	(void)res;
+}
+
+/* A TOFU initiator cannot know the responder's cookie key: the anonymous one is used. */
+static void cookie_under_load_anonymous(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, cookie, out, resp, ka;
+	ss_result res;
+
+	cookie_pending(a, b, &init, &cookie);
+	assert_code(consume(a, &cookie, &out, &res), 0);
+	assert_true(a->peer->has_cookie);
+	test_advance(a, b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	respond(b, &init, &resp);
+	assert_code(consume(a, &resp, &ka, &res), 0);
+	assert_true(res.flags & SS_RESULT_F_LEARNED);
+	confirm(b, &ka);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {pair_test(tamper_every_byte_cookie),
+					   pair_test(replay_cookie),
+					   pair_test(reflect_cookie),
+					   pair_test(cookie_under_load),
+					   pair_test(cookie_under_load_forged_reply),
+					   pair_test(cookie_under_load_automatic),
+					   tofu_test(cookie_under_load_anonymous)};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
