@@ -237,8 +237,8 @@ listening() {
 	[ "${3:-tcp}" = udp ] && t=u
 	on "$1" ss -Hl${t}n "sport = :$2" | grep -q .
 }
-# wait_listening HOST PORT [tcp|udp]: wait (5 s) until something listens on PORT
-wait_listening() { wait_for 5 listening "$@"; }
+# wait_listening HOST PORT [tcp|udp]: wait (10 s) until something listens on PORT
+wait_listening() { wait_for 10 listening "$@"; }
 
 # iperf_server HOST PORT: a one-shot iperf3 server, returns once it accepts connections
 iperf_server() {

@@ -17,11 +17,11 @@ check "tcp 22 closed for B before any grant" closed_for b
 check "silosec grant ss0 B 'tcp 22' --for 5m" ctl grant ss0 "${ID[b]}" "tcp 22" --for 5m
 check "B reaches tcp 22" open_for b
 check "C does not (the grant is B's alone)" closed_for c
-listed() {
+listed() { # 5 min granted: under 100 s of checks on a loaded machine have passed since
 	local g
 	g=$(grants b)
 	echo "# grants: $g"
-	[[ $g =~ ^\[\'tcp\ 22\ (29[0-9]|300)\'\]$ ]]
+	[[ $g =~ ^\[\'tcp\ 22\ (2[0-9][0-9]|300)\'\]$ ]]
 }
 check "show --json lists the grant with the seconds left" listed
 check "show (human) lists it" sh -c "SILOSEC_RUN_DIR=$TMP/a/run ip netns exec ${NS}a $SILOSEC show ss0 | grep -Eq 'grants: tcp 22 \([0-9]+ s left\)'"
