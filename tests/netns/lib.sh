@@ -60,21 +60,21 @@ conf() {
 	printf '%s\n' "$2" > "$TMP/$1/ss0.conf"
 }
 
+# put FILE LINE...: append the lines to FILE
+put() {
+	local f=$1
+	shift
+	printf '%s\n' "$@" >>"$f"
+}
 # conf_iface HOST ADDRESS PORT [LINE...]: begin HOST's ss0.conf with its [Interface]
 conf_iface() {
-	local f=$TMP/$1/ss0.conf
-	printf '[Interface]\nPrivateKeyFile = node.key\nAddress = %s\nListenPort = %s\n' "$2" "$3" >"$f"
-	shift 3
-	[ $# -eq 0 ] || printf '%s\n' "$@" >>"$f"
+	: >"$TMP/$1/ss0.conf"
+	put "$TMP/$1/ss0.conf" "[Interface]" "PrivateKeyFile = node.key" "Address = $2" \
+		"ListenPort = $3" "${@:4}"
 }
 # conf_peer HOST IDENTITY ALLOWEDIPS [LINE...]: append a [Peer] to HOST's ss0.conf
 # (Endpoint, Allow and the like as further lines)
-conf_peer() {
-	local f=$TMP/$1/ss0.conf
-	printf '[Peer]\nIdentity = %s\nAllowedIPs = %s\n' "$2" "$3" >>"$f"
-	shift 3
-	[ $# -eq 0 ] || printf '%s\n' "$@" >>"$f"
-}
+conf_peer() { put "$TMP/$1/ss0.conf" "[Peer]" "Identity = $2" "AllowedIPs = $3" "${@:4}"; }
 
 # START_WAIT: seconds start() gives silosecd to open its control socket (t_scale: more).
 START_WAIT=${START_WAIT:-5}
@@ -259,21 +259,14 @@ reload() {
 # knockd_server HOST LISTEN [LINE...]: begin HOST's knockd.conf: [Server] with HOST's key,
 # one Listen address and the further lines given
 knockd_server() {
-	local f=$TMP/$1/knockd.conf
-	printf '[Server]\nPrivateKeyFile = node.key\nListen = %s\n' "$2" >"$f"
-	shift 2
-	[ $# -eq 0 ] || printf '%s\n' "$@" >>"$f"
+	: >"$TMP/$1/knockd.conf"
+	put "$TMP/$1/knockd.conf" "[Server]" "PrivateKeyFile = node.key" "Listen = $2" "${@:3}"
 }
 # knockd_action HOST NAME TYPE [LINE...]: append [Action NAME] of Type TYPE
-knockd_action() {
-	local f=$TMP/$1/knockd.conf
-	printf '\n[Action %s]\nType = %s\n' "$2" "$3" >>"$f"
-	shift 3
-	[ $# -eq 0 ] || printf '%s\n' "$@" >>"$f"
-}
+knockd_action() { put "$TMP/$1/knockd.conf" "" "[Action $2]" "Type = $3" "${@:4}"; }
 # knockd_client HOST NAME IDENTITY ACTIONS: append [Client NAME] allowed ACTIONS
 knockd_client() {
-	printf '\n[Client %s]\nIdentity = %s\nActions = %s\n' "$2" "$3" "$4" >>"$TMP/$1/knockd.conf"
+	put "$TMP/$1/knockd.conf" "" "[Client $2]" "Identity = $3" "Actions = $4"
 }
 # knockd_web_conf HOST LISTEN CLIENT: the usual shape: host CLIENT may knock "web" to open
 # tcp/8080 on HOST for 30 s; the replay cache persisted in replay.db
