@@ -166,6 +166,7 @@ check "the parser child is the same and still holds no audit descriptor" same_ch
 
 # ---- docs/silosec.logrotate, run by logrotate on both live daemons ----
 # systemctl is replaced by kill, /var/log/silosec by the test's directory.
+reopened() { tail -3 "$2" | grep -q "audit trail $1 reopened"; } # TRAIL LOG (read afresh)
 logrotate_run() {
 	local g0 k0
 	mkdir "$TMP/a/earlier" && mv "$LOGDIR"/*.[0-9] "$TMP/a/earlier/" || return 1
@@ -182,8 +183,8 @@ logrotate_run() {
 		"$ROOT/docs/silosec.logrotate" >"$TMP/logrotate.conf"
 	grep -q "kill -HUP ${PID[a]}" "$TMP/logrotate.conf" && grep -q "kill -HUP $KPID" "$TMP/logrotate.conf" || return 1
 	logrotate -f -s "$TMP/logrotate.state" "$TMP/logrotate.conf" || return 1
-	wait_for 5 grep -q "audit trail $AUD reopened" <(tail -3 "$TMP/a/log") || return 1
-	wait_for 5 grep -q "audit trail $KAUD reopened" <(tail -3 "$TMP/k/log") || return 1
+	wait_for 5 reopened "$AUD" "$TMP/a/log" || return 1
+	wait_for 5 reopened "$KAUD" "$TMP/k/log" || return 1
 	ls -l "$LOGDIR" | grep -v ^total | sed 's/^/# /'
 	grant && junk || return 1
 	has "$AUD" "$((1000 + N))" && [ "$(krefusals "$KAUD")" = 1 ] &&
