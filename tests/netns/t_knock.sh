@@ -147,8 +147,7 @@ stolen() {
 	# c's knock is captured before it reaches the daemon: sent to a port nobody listens
 	# on, kept with --save-packet. j (198.51.2.2) re-sends it first, from its address.
 	knock -q 198.51.1.1:62299 web --save-packet "$TMP/c/stolen.pkt" || return 1
-	local i
-	for i in 1 2 3; do send_udp j 198.51.2.1 62201 "$TMP/c/stolen.pkt" || return 1; done
+	for _ in 1 2 3; do send_udp j 198.51.2.1 62201 "$TMP/c/stolen.pkt" || return 1; done
 	wait_for 3 logged "drop SS_ERR_KNOCK_SOURCE (-82).*from 198.51.2.2.*signed for 198.51.1.2" ||
 		return 1
 	shut_out || return 1
