@@ -8,6 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${SS_BUILD:-$ROOT/build}
 SILOSEC=$BUILD/src/cli/silosec
 SILOSECD=$BUILD/src/tunnel/silosecd
+KNOCKD=$BUILD/src/knock/silosec-knockd
 NS=ss$$-        # namespace prefix, unique per run
 TMP=$(mktemp -d /tmp/silosec-netns.XXXXXX)
 declare -A ID PID
@@ -59,6 +60,24 @@ conf() {
 	printf '%s\n' "$2" > "$TMP/$1/ss0.conf"
 }
 
+# put FILE LINE...: append the lines to FILE
+put() {
+	local f=$1
+	shift
+	printf '%s\n' "$@" >>"$f"
+}
+# conf_iface HOST ADDRESS PORT [LINE...]: begin HOST's ss0.conf with its [Interface]
+conf_iface() {
+	: >"$TMP/$1/ss0.conf"
+	put "$TMP/$1/ss0.conf" "[Interface]" "PrivateKeyFile = node.key" "Address = $2" \
+		"ListenPort = $3" "${@:4}"
+}
+# conf_peer HOST IDENTITY ALLOWEDIPS [LINE...]: append a [Peer] to HOST's ss0.conf
+# (Endpoint, Allow and the like as further lines)
+conf_peer() { put "$TMP/$1/ss0.conf" "[Peer]" "Identity = $2" "AllowedIPs = $3" "${@:4}"; }
+
+# START_WAIT: seconds start() gives silosecd to open its control socket (t_scale: more).
+START_WAIT=${START_WAIT:-5}
 start() { # HOST [extra silosecd args]
 	local h=$1
 	shift
@@ -68,14 +87,9 @@ start() { # HOST [extra silosecd args]
 	SILOSEC_RUN_DIR=$TMP/$h/run ip netns exec "$NS$h" \
 		"$SILOSECD" -f -c "$TMP/$h/ss0.conf" ${SS_SILOSECD_ARGS:-} "$@" 2>>"$TMP/$h/log" &
 	PID[$h]=$!
-	local i
-	for i in $(seq 50); do
-		[ -S "$TMP/$h/run/ss0.sock" ] && return 0
-		kill -0 "${PID[$h]}" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_daemon "${PID[$h]}" "$START_WAIT" test -S "$TMP/$h/run/ss0.sock" && return 0
 	echo "silosecd on $h did not start:" >&2
-	cat "$TMP/$h/log" >&2
+	tail -20 "$TMP/$h/log" >&2
 	return 1
 }
 
@@ -133,9 +147,6 @@ finish() {
 	[ "$FAIL" -eq 0 ]
 }
 
-# two_nodes [udp|ip] [4|6]: hosts a and b on one veth, tunnel 10.77.0.0/24 + fd77::/64.
-# Each side lets the other reach everything ($TWO_NODES_ALLOW, default "any"): these
-# tests exercise the data path; t_allow.sh and t_grant.sh test the capability rules.
 # hub_nodes ALLOW_B ALLOW_C [HUB_EXTRA]: hub A with spokes B (link 1) and C (link 2),
 # A's Allow rules for B and C as given, extra [Interface] lines for A; the spokes route
 # 10.77.0.0/24 through A and allow it anything. Starts all three.
@@ -146,37 +157,21 @@ hub_nodes() {
 	host c
 	veth a b 1
 	veth a c 2
-	conf a "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.1/24
-ListenPort = 51001${3:+
-$3}
-[Peer]
-Identity = ${ID[b]}
-Endpoint = 198.51.1.2:51002
-AllowedIPs = 10.77.0.2/32
-Allow = $1
-[Peer]
-Identity = ${ID[c]}
-Endpoint = 198.51.2.2:51003
-AllowedIPs = 10.77.0.3/32
-Allow = $2"
+	conf_iface a 10.77.0.1/24 51001 ${3:+"$3"}
+	conf_peer a "${ID[b]}" 10.77.0.2/32 "Endpoint = 198.51.1.2:51002" "Allow = $1"
+	conf_peer a "${ID[c]}" 10.77.0.3/32 "Endpoint = 198.51.2.2:51003" "Allow = $2"
 	for h in b c; do
 		n=$([ $h = b ] && echo 2 || echo 3)
 		l=$([ $h = b ] && echo 1 || echo 2)
-		conf $h "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.$n/24
-ListenPort = 5100$n
-[Peer]
-Identity = ${ID[a]}
-Endpoint = 198.51.$l.1:51001
-AllowedIPs = 10.77.0.0/24
-Allow = any"
+		conf_iface $h "10.77.0.$n/24" "5100$n"
+		conf_peer $h "${ID[a]}" 10.77.0.0/24 "Endpoint = 198.51.$l.1:51001" "Allow = any"
 	done
 	start a && start b && start c
 }
 
+# two_nodes [udp|ip] [4|6]: hosts a and b on one veth, tunnel 10.77.0.0/24 + fd77::/64.
+# Each side lets the other reach everything ($TWO_NODES_ALLOW, default "any"): these
+# tests exercise the data path; t_allow.sh and t_grant.sh test the capability rules.
 two_nodes() {
 	local tr=${1:-udp} fam=${2:-4} ea=198.51.1.1:51001 eb=198.51.1.2:51002
 	local allow=${TWO_NODES_ALLOW:-any} # TWO_NODES_IFACE: more [Interface] lines
@@ -187,40 +182,127 @@ two_nodes() {
 	host a
 	host b
 	veth a b 1
-	conf a "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.1/24, fd77::1/64
-ListenPort = 51001
-Transport = $tr
-${TWO_NODES_IFACE:-}
-[Peer]
-Identity = ${ID[b]}
-Endpoint = $eb
-AllowedIPs = 10.77.0.2/32, fd77::2/128
-Allow = $allow"
-	conf b "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.2/24, fd77::2/64
-ListenPort = 51002
-Transport = $tr
-${TWO_NODES_IFACE:-}
-[Peer]
-Identity = ${ID[a]}
-Endpoint = $ea
-AllowedIPs = 10.77.0.1/32, fd77::1/128
-Allow = $allow"
+	two_nodes_conf a b 1 "$eb"
+	two_nodes_conf b a 2 "$ea"
 	start a && start b
 }
+# two_nodes_conf HOST PEER N PEER_ENDPOINT: HOST is 10.77.0.N, fd77::N, port 5100N
+# (transport $tr and rules $allow: two_nodes' locals)
+two_nodes_conf() {
+	local m=$((3 - $3))
+	conf_iface "$1" "10.77.0.$3/24, fd77::$3/64" "5100$3" "Transport = $tr" ${TWO_NODES_IFACE:+"$TWO_NODES_IFACE"}
+	conf_peer "$1" "${ID[$2]}" "10.77.0.$m/32, fd77::$m/128" "Endpoint = $4" "Allow = $allow"
+}
 
-# Wait until CMD succeeds (up to SECONDS).
-wait_for() { # SECONDS CMD...
-	local t=$1 i
+# wait_for SECONDS CMD...: poll CMD (every 0.1 s, quietly) until it succeeds, for at most
+# SECONDS (may be fractional) of wall time. On timeout, say what was awaited and run CMD
+# once more with its output, so a failed check shows why.
+wait_for() {
+	local end
+	end=$(($(usec) + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1000000 }')))
 	shift
-	for ((i = 0; i < t * 5; i++)); do
+	while [ "$(usec)" -lt "$end" ]; do
 		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
+		sleep 0.1
 	done
+	echo "wait_for: still failing after the timeout: $*" >&2
 	"$@"
+}
+usec() { echo "${EPOCHREALTIME/./}"; }
+
+# wait_daemon PID SECONDS CMD...: wait_for CMD, but give up at once if PID has exited.
+wait_daemon() {
+	local pid=$1 t=$2
+	shift 2
+	wait_for "$t" alive_and "$pid" "$@" && kill -0 "$pid" 2>/dev/null
+}
+alive_and() { # PID CMD...: CMD succeeded (0), or PID is gone (0 too: stops the wait)
+	local pid=$1
+	shift
+	"$@" || ! kill -0 "$pid" 2>/dev/null
+}
+
+# count FILE PATTERN: how many lines of FILE match the extended regex PATTERN (0 if none)
+count() {
+	local n
+	n=$(grep -cE -- "$2" "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
+# more_than N FILE PATTERN: FILE now holds more than N lines matching PATTERN
+more_than() { [ "$(count "$2" "$3")" -gt "$1" ]; }
+
+# listening HOST PORT [tcp|udp]: a socket is bound to PORT in HOST's namespace
+listening() {
+	local t=t
+	[ "${3:-tcp}" = udp ] && t=u
+	on "$1" ss -Hl${t}n "sport = :$2" | grep -q .
+}
+# wait_listening HOST PORT [tcp|udp]: wait (10 s) until something listens on PORT
+wait_listening() { wait_for 10 listening "$@"; }
+
+# iperf_server HOST PORT: a one-shot iperf3 server, returns once it accepts connections
+iperf_server() {
+	on "$1" iperf3 -s -D -1 -p "$2" >/dev/null 2>&1
+	wait_listening "$1" "$2"
+}
+
+# reload HOST: SIGHUP to HOST's silosecd, then wait until it has read the file (it logs
+# "reloaded" or why it kept the running configuration)
+reload() {
+	local re='SS_TUN_RELOAD: .*(reloaded: |keeping the running)' n
+	n=$(count "$TMP/$1/log" "$re")
+	kill -HUP "${PID[$1]}"
+	wait_for 5 more_than "$n" "$TMP/$1/log" "$re"
+}
+
+# ---- silosec-knockd: configuration writers and start ----
+# knockd_server HOST LISTEN [LINE...]: begin HOST's knockd.conf: [Server] with HOST's key,
+# one Listen address and the further lines given
+knockd_server() {
+	: >"$TMP/$1/knockd.conf"
+	put "$TMP/$1/knockd.conf" "[Server]" "PrivateKeyFile = node.key" "Listen = $2" "${@:3}"
+}
+# knockd_action HOST NAME TYPE [LINE...]: append [Action NAME] of Type TYPE
+knockd_action() { put "$TMP/$1/knockd.conf" "" "[Action $2]" "Type = $3" "${@:4}"; }
+# knockd_client HOST NAME IDENTITY ACTIONS: append [Client NAME] allowed ACTIONS
+knockd_client() {
+	put "$TMP/$1/knockd.conf" "" "[Client $2]" "Identity = $3" "Actions = $4"
+}
+# knockd_web_conf HOST LISTEN CLIENT: the usual shape: host CLIENT may knock "web" to open
+# tcp/8080 on HOST for 30 s; the replay cache persisted in replay.db
+knockd_web_conf() {
+	knockd_server "$1" "$2" "ReplayFile = replay.db"
+	knockd_action "$1" web open "Open = tcp/8080" "Duration = 30"
+	knockd_client "$1" "$3" "${ID[$3]}" web
+}
+
+# start_knockd HOST NAME [silosec-knockd args]: silosec-knockd with HOST's knockd.conf, in
+# HOST's namespace (with HOST's control-socket directory, for Type = grant), as PID[NAME],
+# logging to $TMP/NAME/log (which finish checks). Returns once the daemon says "listening
+# as": it says so only after its parser child is up, so a knock sent then is read.
+start_knockd() {
+	local h=$1 k=$2 n
+	shift 2
+	mkdir -p "$TMP/$k"
+	n=$(count "$TMP/$k/log" "listening as")
+	# Not through on(): PID must be the daemon itself, for signals and its exit status.
+	SILOSEC_RUN_DIR=$TMP/$h/run ip netns exec "$NS$h" \
+		"$KNOCKD" -f -c "$TMP/$h/knockd.conf" "$@" >/dev/null 2>>"$TMP/$k/log" &
+	PID[$k]=$!
+	wait_daemon "${PID[$k]}" 20 more_than "$n" "$TMP/$k/log" "listening as" && return 0
+	echo "silosec-knockd on $h did not start:" >&2
+	tail -20 "$TMP/$k/log" >&2
+	return 1
+}
+
+# send_udp HOST ADDR PORT [FILE]: one datagram from HOST: FILE's bytes, or without FILE
+# knock-sized junk (a knock's first bytes, zeros after: it fails the outer MAC)
+send_udp() {
+	on "$1" python3 -c '
+import socket, sys
+d = open(sys.argv[3], "rb").read() if len(sys.argv) > 3 else bytes([6, 2, 0, 0]) + bytes(300)
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+socket.socket(fam, socket.SOCK_DGRAM).sendto(d, (sys.argv[1], int(sys.argv[2])))' "${@:2}"
 }
 
 # tcp_listen HOST PORT: accept connections on PORT (all addresses), answer "hi", close.
@@ -240,7 +322,7 @@ while True:
     c.close()
 ' "$2" >/dev/null 2>&1 &
 	BG+=($!)
-	sleep 0.3
+	wait_listening "$1" "$2"
 }
 
 # tcp_probe HOST ADDR PORT [TIMEOUT]: connect from HOST and read the "hi" (exit 0) or fail.

@@ -8,28 +8,13 @@ source "$(dirname "$0")/lib.sh"
 host a
 host b
 veth a b 1
-aconf() { # PEER_LINES [IFACE_LINES]
-	conf a "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.1/24, fd77::1/64
-ListenPort = 51001
-${2:-}
-[Peer]
-Identity = ${ID[b]}
-Endpoint = 198.51.1.2:51002
-AllowedIPs = 10.77.0.2/32, fd77::2/128
-$1"
+aconf() { # PEER_LINE [IFACE_LINE]
+	conf_iface a "10.77.0.1/24, fd77::1/64" 51001 ${2:+"$2"}
+	conf_peer a "${ID[b]}" "10.77.0.2/32, fd77::2/128" "Endpoint = 198.51.1.2:51002" ${1:+"$1"}
 }
 aconf "Allow = tcp 22"
-conf b "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.2/24, fd77::2/64
-ListenPort = 51002
-[Peer]
-Identity = ${ID[a]}
-Endpoint = 198.51.1.1:51001
-AllowedIPs = 10.77.0.1/32, fd77::1/128
-Allow = any"
+conf_iface b "10.77.0.2/24, fd77::2/64" 51002
+conf_peer b "${ID[a]}" "10.77.0.1/32, fd77::1/128" "Endpoint = 198.51.1.1:51001" "Allow = any"
 start a && start b || exit 1
 tcp_listen a 22
 tcp_listen a 80
@@ -65,13 +50,9 @@ check "and over IPv6 inside" tcp_probe a fd77::2 8080
 check "A tracks those connections for B" test "$(jget a "d['peers'][0]['conntrack']")" -ge 1
 check "B's own pings are still refused" sh -c "! ip netns exec ${NS}b ping -c 1 -W 1 10.77.0.1"
 
-hup() {
-	kill -HUP "${PID[a]}"
-	sleep 0.5
-}
 # No Allow, default Policy (deny): B reaches nothing; a warning names the peer.
 aconf ""
-hup
+reload a
 check "without Allow (Policy = deny) tcp 22 is refused too" denied 22
 check "a warning names the peer that reaches nothing" grep -q "SS_ERR_CAP_DENIED: peer .* has no Allow and Policy = deny" "$TMP/a/log"
 says_nothing() { show a | grep -q 'allow: nothing (no Allow, Policy = deny)'; }
@@ -79,12 +60,12 @@ check "show says so" says_nothing
 check "replies to A's connections still pass" tcp_probe a 10.77.0.2 8080
 # Policy = allow: a peer without Allow reaches everything (WireGuard-compatible).
 aconf "" "Policy = allow"
-hup
+reload a
 check "Policy = allow: B without Allow reaches tcp 80" wait_for 5 tcp_probe b 10.77.0.1 80
 check "Policy = allow: B pings A" on b ping -c 2 -i 0.2 -W 2 10.77.0.1
 check "show says policy allow" test "$(jget a "d['policy'], d['peers'][0]['access']")" = "allow all"
 # Allow = none locks a peer out even under Policy = allow.
 aconf "Allow = none" "Policy = allow"
-hup
+reload a
 check "Allow = none refuses B under Policy = allow" denied 22
 finish

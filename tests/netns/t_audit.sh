@@ -8,7 +8,6 @@
 # reach the trail through the parent. No line is lost at any step. Last, if logrotate is
 # installed, docs/silosec.logrotate itself rotates both files of the live daemons.
 source "$(dirname "$0")/lib.sh"
-KNOCKD=$BUILD/src/knock/silosec-knockd
 
 host a
 host b
@@ -16,14 +15,8 @@ host b
 LOGDIR=$TMP/a/log.d
 mkdir -m 0700 "$LOGDIR"
 AUD=$LOGDIR/ss0.audit.jsonl
-conf a "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.1/24
-ListenPort = 51001
-[Peer]
-Identity = ${ID[b]}
-AllowedIPs = 10.77.0.2/32
-Allow = icmp"
+conf_iface a 10.77.0.1/24 51001
+conf_peer a "${ID[b]}" 10.77.0.2/32 "Allow = icmp"
 start a --audit "$AUD" || exit 1
 
 N=0
@@ -52,9 +45,9 @@ total() {
 daemon_uid() { awk '$1 == "Uid:" {print $2}' "/proc/$1/status"; }
 hup() { # PID LOG: SIGHUP, then wait for one more "audit trail" message in LOG
 	local before
-	before=$(grep -c "audit trail" "$2")
+	before=$(count "$2" "audit trail")
 	kill -HUP "$1"
-	wait_for 5 bash -c "[ \$(grep -c 'audit trail' '$2') -gt $before ]"
+	wait_for 5 more_than "$before" "$2" "audit trail"
 }
 
 first() { grant && has "$AUD" 1001; }
@@ -106,27 +99,11 @@ check "nothing lost" total 1001 1002 1003 1004 1005 1006
 
 # ---- silosec-knockd: the parent holds the trail, the parser child does not ----
 KAUD=$LOGDIR/knockd.audit.jsonl
-cat >"$TMP/a/knockd.conf" <<EOF
-[Server]
-PrivateKeyFile = node.key
-Listen = 127.0.0.1:62201
-ReplayFile = replay.db
-
-[Action web]
-Type = open
-Open = tcp/8080
-Duration = 30
-
-[Client b]
-Identity = ${ID[b]}
-Actions = web
-EOF
-mkdir -p "$TMP/k" # its log: $TMP/k/log, which finish checks for sanitizer reports
-ip netns exec "${NS}a" "$KNOCKD" -f -c "$TMP/a/knockd.conf" --audit "$KAUD" 2>>"$TMP/k/log" &
-KPID=$!
-PID[k]=$KPID
+knockd_web_conf a 127.0.0.1:62201 b
+# Its log: $TMP/k/log, which finish checks for sanitizer reports.
+start_knockd a k --audit "$KAUD" || exit 1
+KPID=${PID[k]}
 child_of() { awk '{print $1}' "/proc/$1/task/$1/children" 2>/dev/null; }
-wait_for 5 grep -q "listening as" "$TMP/k/log"
 CHILD=$(child_of $KPID)
 echo "# knockd $KPID, parser child ${CHILD:-none}"
 # zlines PATTERN: lines matching PATTERN in all of LOGDIR's files, compressed or not
@@ -138,9 +115,7 @@ REFUSE='"event":"knock","decision":"refuse"'
 junk() { # one refused knock (outer MAC wrong), audited by the child through the parent
 	local before
 	before=$(zlines "$REFUSE")
-	on a python3 -c "
-import socket
-socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(bytes([6, 2, 0, 0]) + bytes(300), ('127.0.0.1', 62201))"
+	send_udp a 127.0.0.1 62201
 	wait_for 3 eval '[ "$(zlines "$REFUSE")" -gt "$before" ]'
 }
 krefusals() { grep -c '"event":"knock","decision":"refuse","code":"SS_ERR_KNOCK_' "$1" 2>/dev/null; }
@@ -191,6 +166,7 @@ check "the parser child is the same and still holds no audit descriptor" same_ch
 
 # ---- docs/silosec.logrotate, run by logrotate on both live daemons ----
 # systemctl is replaced by kill, /var/log/silosec by the test's directory.
+reopened() { tail -3 "$2" | grep -q "audit trail $1 reopened"; } # TRAIL LOG (read afresh)
 logrotate_run() {
 	local g0 k0
 	mkdir "$TMP/a/earlier" && mv "$LOGDIR"/*.[0-9] "$TMP/a/earlier/" || return 1
@@ -207,8 +183,8 @@ logrotate_run() {
 		"$ROOT/docs/silosec.logrotate" >"$TMP/logrotate.conf"
 	grep -q "kill -HUP ${PID[a]}" "$TMP/logrotate.conf" && grep -q "kill -HUP $KPID" "$TMP/logrotate.conf" || return 1
 	logrotate -f -s "$TMP/logrotate.state" "$TMP/logrotate.conf" || return 1
-	wait_for 5 grep -q "audit trail $AUD reopened" <(tail -3 "$TMP/a/log") || return 1
-	wait_for 5 grep -q "audit trail $KAUD reopened" <(tail -3 "$TMP/k/log") || return 1
+	wait_for 5 reopened "$AUD" "$TMP/a/log" || return 1
+	wait_for 5 reopened "$KAUD" "$TMP/k/log" || return 1
 	ls -l "$LOGDIR" | grep -v ^total | sed 's/^/# /'
 	grant && junk || return 1
 	has "$AUD" "$((1000 + N))" && [ "$(krefusals "$KAUD")" = 1 ] &&

@@ -30,10 +30,8 @@ exact_counters() {
 }
 check "exact byte counters in silosec show (640 B each way)" exact_counters
 
-sleep 0.3
 tcp() { # ADDR
-	on b iperf3 -s -D -1 -p 5202 >/dev/null 2>&1
-	sleep 0.3
+	iperf_server b 5202 || return 1
 	on a iperf3 -c "$1" -p 5202 -t 3 -J >"$TMP/iperf.json" || return 1
 	python3 - "$TMP/iperf.json" <<'PY'
 import json, sys
@@ -47,8 +45,7 @@ check "TCP (iperf3) over IPv4 inside" tcp 10.77.0.2
 check "TCP (iperf3) over IPv6 inside" tcp fd77::2
 
 udp() {
-	on b iperf3 -s -D -1 -p 5203 >/dev/null 2>&1
-	sleep 0.3
+	iperf_server b 5203 || return 1
 	on a iperf3 -c 10.77.0.2 -p 5203 -u -b 10M -l 1200 -t 2 -J >"$TMP/iperf.json" || return 1
 	python3 - "$TMP/iperf.json" <<'PY'
 import json, sys
@@ -80,8 +77,7 @@ ring() {
 check "TUN read path as configured, nothing lost in the ring" ring
 
 plain() {
-	on b iperf3 -s -D -1 -p 5204 >/dev/null 2>&1
-	sleep 0.3
+	iperf_server b 5204 || return 1
 	on a iperf3 -c 198.51.1.2 -p 5204 -t 3 -J >"$TMP/iperf.json" || return 1
 	python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('# plain veth TCP %.2f Gbit/s (reference)' % (d['end']['sum_received']['bits_per_second'] / 1e9))" "$TMP/iperf.json"
 }

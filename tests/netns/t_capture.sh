@@ -20,12 +20,15 @@ tun=$(capture a ss0 "$TMP/tun.pcap")
 # The file gets its header once capturing has begun.
 wait_for 20 test -s "$TMP/wire.pcap"
 wait_for 20 test -s "$TMP/tun.pcap"
+# Not pollable: the header is written just before capturing starts; a short margin.
 sleep 0.5
 check "curl fetches a file through the tunnel" \
 	wait_for 10 sh -c "ip netns exec ${NS}a curl -sf http://10.77.0.2:8080/secret.txt | grep -q '$marker line 200'"
 hex=$(printf %s "SILOSEC_MARK_PNG" | od -An -tx1 | tr -d ' \n')
 check "ping with a marker pattern" on a ping -c 3 -i 0.2 -p "$hex" -W 2 10.77.0.2
-sleep 1
+# dumpcap writes as it captures: the last ping's marker in the TUN file means the
+# captures are through (then SIGINT flushes what is left).
+wait_for 5 grep -qa SILOSEC_MARK_PNG "$TMP/tun.pcap"
 kill -INT "$wire" "$tun" 2>/dev/null
 wait "$wire" "$tun" 2>/dev/null
 kill "$web" 2>/dev/null

@@ -23,11 +23,13 @@ for i in $(seq 10 41); do
 	ip -n "${NS}c" addr add "198.51.2.$i/24" dev v2-c
 	srcs+=("198.51.2.$i")
 done
-sleep 1
+c0=$(stat "d['cookies_sent']")
 ip netns exec "${NS}c" python3 "$(dirname "$0")/flood.py" 198.51.2.1 51002 "${ID[b]}" 14 \
 	200000 "${srcs[@]}" >"$TMP/flood.txt" 2>&1 &
 flood=$!
-sleep 1
+# The flood is under way once B answers it with cookies.
+cookies() { [ "$(stat "d['cookies_sent']")" -gt "$c0" ]; }
+wait_for 10 cookies
 check "traffic continues during the flood" on a ping -c 10 -i 0.2 -W 2 10.77.0.2
 epoch() { jget a "d['peers'][0]['epoch']"; }
 epoch2() { test "$(epoch)" -ge 2; }

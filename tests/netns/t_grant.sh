@@ -5,7 +5,6 @@
 # is enforced (SS_ERR_GRANT_LIMIT). Then a knock to silosec-knockd with a Type = grant
 # action opens the same port through silosecd's control socket. Audit lines throughout.
 source "$(dirname "$0")/lib.sh"
-KNOCKD=$BUILD/src/knock/silosec-knockd
 hub_nodes icmp icmp || exit 1
 tcp_listen a 22
 ctl() { on a "$SILOSEC" "$@"; }
@@ -18,19 +17,15 @@ check "tcp 22 closed for B before any grant" closed_for b
 check "silosec grant ss0 B 'tcp 22' --for 5m" ctl grant ss0 "${ID[b]}" "tcp 22" --for 5m
 check "B reaches tcp 22" open_for b
 check "C does not (the grant is B's alone)" closed_for c
-listed() {
+listed() { # 5 min granted: under 100 s of checks on a loaded machine have passed since
 	local g
 	g=$(grants b)
 	echo "# grants: $g"
-	[[ $g =~ ^\[\'tcp\ 22\ (29[0-9]|300)\'\]$ ]]
+	[[ $g =~ ^\[\'tcp\ 22\ (2[0-9][0-9]|300)\'\]$ ]]
 }
 check "show --json lists the grant with the seconds left" listed
 check "show (human) lists it" sh -c "SILOSEC_RUN_DIR=$TMP/a/run ip netns exec ${NS}a $SILOSEC show ss0 | grep -Eq 'grants: tcp 22 \([0-9]+ s left\)'"
-hup() {
-	kill -HUP "${PID[a]}"
-	sleep 0.5
-}
-hup
+reload a
 check "the grant survives a SIGHUP reload" listed
 check "and still works" open_for b
 check "silosec set on B's peer keeps the grant" ctl set ss0 peer "${ID[b]}" persistent-keepalive 25
@@ -76,37 +71,17 @@ check "audit: grant expire" audit grant expire
 check "audit: grant refuse (SS_ERR_GRANT_LIMIT)" sh -c "grep '\"event\":\"grant\"' $TMP/a/log | grep '\"decision\":\"refuse\"' | grep -q SS_ERR_GRANT_LIMIT"
 
 # ---- a knock grants through silosecd ----
-cat >"$TMP/a/knockd.conf" <<EOC
-[Server]
-PrivateKeyFile = node.key
-Listen = 198.51.1.1:62201
-Window = 30
-
-[Action ssh]
-Type = grant
-Interface = ss0
-Rule = tcp 22
-Duration = 4
-MaxDuration = 4
-
-[Client b]
-Identity = ${ID[b]}
-Actions = ssh
-EOC
-start_knockd() {
-	SILOSEC_RUN_DIR=$TMP/a/run ip netns exec "${NS}a" "$KNOCKD" -f -c "$TMP/a/knockd.conf" 2>>"$TMP/a/knockd.log" &
-	BG+=($!)
-	sleep 0.5
-	kill -0 "${BG[-1]}"
-}
+knockd_server a 198.51.1.1:62201 "Window = 30"
+knockd_action a ssh grant "Interface = ss0" "Rule = tcp 22" "Duration = 4" "MaxDuration = 4"
+knockd_client a b "${ID[b]}" ssh
 check "silosec-knockd accepts Type = grant" on a "$KNOCKD" -t -c "$TMP/a/knockd.conf"
-check "silosec-knockd starts" start_knockd
+check "silosec-knockd starts" start_knockd a k
 check "tcp 22 closed for B before the knock" closed_for b
 check "B knocks 'ssh'" on b "$SILOSEC" knock --to "${ID[a]}" --key "$TMP/b/node.key" 198.51.1.1:62201 ssh
 check "the knock granted tcp 22 to B's identity" wait_for 5 open_for b
 check "listed in show" sh -c "SILOSEC_RUN_DIR=$TMP/a/run ip netns exec ${NS}a $SILOSEC show ss0 | grep -q 'grants: tcp 22'"
 check "C still closed" closed_for c
-check "knockd logged the grant" grep -q "action ssh: granted tcp 22 on ss0" "$TMP/a/knockd.log"
+check "knockd logged the grant" grep -q "action ssh: granted tcp 22 on ss0" "$TMP/k/log"
 check "the knock's grant expires too" wait_for 15 gone
 check "closed again" closed_for b
 finish

@@ -10,15 +10,20 @@ drops() { # CODE -> count at B, peer and interface together
 	jget b "d.get('drops', {}).get('$1', 0) + d['peers'][0].get('drops', {}).get('$1', 0)"
 }
 inject() {
-	on a ping -c 20 -i 0.1 -s 200 -W 1 10.77.0.2 >/dev/null &
+	# Pings until inject.py is done: it may take seconds to start on a loaded machine,
+	# and it needs DATA packets to capture.
+	on a ping -c 200 -i 0.1 -s 200 -W 1 10.77.0.2 >/dev/null &
 	local ping=$!
 	on a python3 "$(dirname "$0")/inject.py" v1-a 198.51.1.1 51001 198.51.1.2 51002
 	local r=$?
+	kill $ping 2>/dev/null
 	wait $ping
 	return $r
 }
 check "capture and inject altered packets" inject
-sleep 0.5
+# All injected packets counted: the last ones sent are the garbage (SS_ERR_MALFORMED).
+counted() { [ "$(drops SS_ERR_MALFORMED)" -ge 2 ] && [ "$(drops SS_ERR_UNKNOWN_INDEX)" -ge 1 ]; }
+wait_for 5 counted
 show b >"$TMP/show-b.txt"
 check "replays dropped as SS_ERR_REPLAY (3)" test "$(drops SS_ERR_REPLAY)" -ge 3
 check "bit flips and cut tags under fresh counters dropped as SS_ERR_DECRYPT" test "$(drops SS_ERR_DECRYPT)" -ge 4

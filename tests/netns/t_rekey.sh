@@ -8,8 +8,7 @@ two_nodes udp 4 || exit 1
 check "tunnel up" on a ping -c 2 -i 0.2 -W 2 10.77.0.2
 
 iperf_paced() { # SECONDS PORT -> JSON in $TMP/iperf.json
-	on b iperf3 -s -D -1 -p "$2" >/dev/null 2>&1
-	sleep 0.3
+	iperf_server b "$2" || return 1
 	on a iperf3 -c 10.77.0.2 -p "$2" -t "$1" -b 100M -i 1 -J >"$TMP/iperf.json"
 }
 # TCP completed at its paced rate; retransmissions are reported, not asserted: on a
@@ -45,6 +44,7 @@ forced() {
 	iperf_paced 6 5301 &
 	local ip=$! i
 	for i in 1 2 3 4; do
+		# A fixed pace on purpose: the rekeys are spread over the 6 s transfer.
 		sleep 1.2
 		on a "$SILOSEC" set ss0 peer "${ID[b]}" rekey || return 1
 	done

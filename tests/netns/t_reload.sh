@@ -13,11 +13,7 @@ PersistentKeepalive = 7
 Identity = $other
 AllowedIPs = 10.77.0.9/32
 EOC
-hup() {
-	kill -HUP "${PID[a]}"
-	sleep 0.5
-}
-hup
+reload a
 peer_field() { # IDENTITY FIELD
 	jget a "[p['$2'] for p in d['peers'] if p['peer'] == '$1'][0]"
 }
@@ -29,12 +25,12 @@ check "traffic flows at once on the old session" on a ping -c 2 -i 0.2 -W 1 10.7
 check "still the first handshake" test "$(peer_field "${ID[b]}" handshakes)" = "$hs0"
 
 echo "Bogus = 1" >>"$TMP/a/ss0.conf"
-hup
+reload a
 check "a broken file is refused with file:line" grep -q "SS_TUN_RELOAD: .*ss0.conf:[0-9]*:.*Bogus" "$TMP/a/log"
 check "and nothing changed" test "$(jget a "len(d['peers'])")" = 2
 
 cp "$TMP/a/ss0.conf.orig" "$TMP/a/ss0.conf"
-hup
+reload a
 check "a peer removed by reload" test "$(jget a "len(d['peers'])")" = 1
 check "its route is gone" sh -c "! ip -n ${NS}a route show dev ss0 | grep -q 10.77.0.9"
 check "the remaining session is still the first" test "$(peer_field "${ID[b]}" handshakes)" = "$hs0"

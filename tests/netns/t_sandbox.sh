@@ -7,7 +7,6 @@
 # child killed by a signal is audited (sandbox_violation) and restarted, and knocks work
 # again afterwards.
 source "$(dirname "$0")/lib.sh"
-KNOCKD=$BUILD/src/knock/silosec-knockd
 
 # Capability masks as documented in silosecd(8) and silosec-knockd(8).
 CAP_TUNNEL=0000000000001004	# CAP_DAC_READ_SEARCH | CAP_NET_ADMIN
@@ -16,18 +15,10 @@ CAP_ACTIONS=00000000000031ef	# CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER KILL SE
 host a
 host b
 veth a b 1
-for h in a b; do
-	if [ $h = a ]; then me=1 peer=b ep=198.51.1.2:51002 port=51001; else me=2 peer=a ep=198.51.1.1:51001 port=51002; fi
-	conf $h "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.$me/24
-ListenPort = $port
-[Peer]
-Identity = ${ID[$peer]}
-Endpoint = $ep
-AllowedIPs = 10.77.0.$((3 - me))/32
-Allow = any"
-done
+conf_iface a 10.77.0.1/24 51001
+conf_peer a "${ID[b]}" 10.77.0.2/32 "Endpoint = 198.51.1.2:51002" "Allow = any"
+conf_iface b 10.77.0.2/24 51002
+conf_peer b "${ID[a]}" 10.77.0.1/32 "Endpoint = 198.51.1.1:51001" "Allow = any"
 start a --audit "$TMP/a/audit.log" && start b --audit "$TMP/b/audit.log" || exit 1
 
 field() { # PID FIELD: value from /proc/PID/status
@@ -90,27 +81,9 @@ daemon_mode() {
 check "daemon mode (no -f) is sandboxed too; a restart takes over the stale socket" daemon_mode
 
 # ---- the knock daemon on b, knocked from a ----
-umask 077
-cat >"$TMP/b/knockd.conf" <<EOF
-[Server]
-PrivateKeyFile = node.key
-Listen = 198.51.1.2:62201
-ReplayFile = replay.db
-
-[Action web]
-Type = open
-Open = tcp/8080
-Duration = 30
-
-[Client a]
-Identity = ${ID[a]}
-Actions = web
-EOF
-mkdir -p "$TMP/k"
-ip netns exec "${NS}b" "$KNOCKD" -f -c "$TMP/b/knockd.conf" --audit "$TMP/b/knock-audit.log" \
-	2>>"$TMP/k/log" &
-KPID=$!
-PID[k]=$KPID
+knockd_web_conf b 198.51.1.2:62201 a
+start_knockd b k --audit "$TMP/b/knock-audit.log" || exit 1
+KPID=${PID[k]}
 ip netns exec "${NS}b" python3 -c '
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -122,8 +95,7 @@ PYPID=$!
 child_of() { # PID: its only child
 	cat "/proc/$1/task/$1/children" 2>/dev/null | awk '{print $1}'
 }
-wait_for 5 bash -c "[ -n \"\$(cat /proc/$KPID/task/$KPID/children 2>/dev/null)\" ]"
-sleep 0.3
+wait_listening b 8080
 CHILD=$(child_of $KPID)
 echo "# knockd $KPID, parser child ${CHILD:-none}"
 knock() {
@@ -146,9 +118,7 @@ check "a knock opens the port through the privilege-separated daemon" knock --wa
 check "the accepted knock is in the audit trail" \
 	grep -q '"event":"knock","decision":"accept"' "$TMP/b/knock-audit.log"
 bad_knock() {
-	on a python3 -c "
-import socket
-socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(bytes([6, 2, 0, 0]) + bytes(300), ('198.51.1.2', 62201))"
+	send_udp a 198.51.1.2 62201
 	wait_for 2 grep -q '"decision":"refuse","code":"SS_ERR_KNOCK_MAC"' "$TMP/b/knock-audit.log"
 }
 check "a refused knock is in the audit trail with its code" bad_knock
@@ -160,11 +130,13 @@ killed_child() {
 	wait_for 5 bash -c "n=\$(cat /proc/$KPID/task/$KPID/children); [ -n \"\$n\" ] && [ \"\$n\" != '$CHILD ' ] && [ \"\$n\" != '$CHILD' ]"
 }
 check "a killed parser child is audited (sandbox_violation) and restarted" killed_child
-sleep 0.3
-NEWCHILD=$(child_of $KPID)
+new_child() { # the restarted child has locked itself in (it does so before it reads knocks)
+	NEWCHILD=$(child_of $KPID)
+	[ -n "$NEWCHILD" ] && [ "$(field "$NEWCHILD" Seccomp)" = 2 ]
+}
+wait_for 3 new_child
 check "the restarted child is sandboxed too" props "$NEWCHILD" 2 1 user 0000000000000000
 again() {
-	sleep 0.5
 	knock --wait 3 >/dev/null 2>&1
 	wait_for 3 bash -c "[ \$(grep -c '\"decision\":\"accept\"' $TMP/b/knock-audit.log) -ge 2 ]" && reach
 }

@@ -17,26 +17,18 @@ gen() { # BYTES SEED
 	(openssl enc -aes-128-ctr -pass "pass:$2" -nosalt -pbkdf2 </dev/zero 2>/dev/null || true) |
 		head -c "$1"
 }
-listening() { # HOST PORT
-	local i
-	for i in $(seq 50); do
-		on "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 one_gib() {
 	on b "$SILOSEC" cat -l 45001 --key "$KB" --peer "${ID[a]}" </dev/null 2>"$TMP/b.err" |
 		sha256sum >"$TMP/out.sha" &
 	local srv=$! t0 t1
-	listening b 45001 || return 1
+	wait_listening b 45001 || return 1
 	t0=$(date +%s.%N)
 	gen "$GIB" one | tee >(sha256sum >"$TMP/in.sha") |
 		on a "$SILOSEC" cat 198.51.1.2:45001 --key "$KA" --peer "${ID[b]}" || return 1
 	wait $srv || { cat "$TMP/b.err"; return 1; }
 	t1=$(date +%s.%N)
-	sleep 0.2 # the process substitution may still be writing
+	wait_for 5 grep -q ' -$' "$TMP/in.sha" # the process substitution may still be writing
 	echo "# $GIB bytes in $(echo "$t1 - $t0" | bc) s: $(echo "$GIB / ($t1 - $t0) / 1048576" | bc) MiB/s"
 	echo "in  $(cat "$TMP/in.sha")"
 	echo "out $(cat "$TMP/out.sha")"
@@ -48,7 +40,7 @@ both_ways() {
 	local n=$((64 << 20))
 	gen $n b2a | on b "$SILOSEC" cat -l 45002 --key "$KB" --peer "${ID[a]}" >"$TMP/at-b" &
 	local srv=$!
-	listening b 45002 || return 1
+	wait_listening b 45002 || return 1
 	gen $n a2b | on a "$SILOSEC" cat 198.51.1.2:45002 --key "$KA" --peer "${ID[b]}" >"$TMP/at-a" ||
 		return 1
 	wait $srv || return 1
@@ -63,10 +55,10 @@ ssh_like() {
 	on b "$SILOSEC" cat -l 127.0.0.1:45003 --key "$KB" --peer "${ID[a]}" </dev/null |
 		sha256sum >"$TMP/pipe.sha" &
 	local srv=$!
-	listening b 45003 || return 1
+	wait_listening b 45003 || return 1
 	on b socat TCP-LISTEN:45004,bind=127.0.0.1,reuseaddr EXEC:"socat STDIO TCP\:127.0.0.1\:45003" &
 	local relay=$!
-	listening b 45004 || return 1
+	wait_listening b 45004 || return 1
 	gen $n pipe | on b "$SILOSEC" cat 127.0.0.1:45004 --key "$KA" --peer "${ID[b]}" || return 1
 	wait $srv || return 1
 	kill $relay 2>/dev/null
@@ -74,36 +66,27 @@ ssh_like() {
 }
 check "256 MiB through an SSH-like pipe (socat EXEC relay)" ssh_like
 
-wrong_identity() {
-	on b "$SILOSEC" cat -l 45005 --key "$KB" --peer "${ID[a]}" </dev/null >"$TMP/w.out" \
-		2>"$TMP/w.srv" &
-	local srv=$! rc
-	listening b 45005 || return 1
-	# a expects c at b's address.
-	echo secret | on a "$SILOSEC" cat 198.51.1.2:45005 --key "$KA" --peer "${ID[c]}" \
-		2>"$TMP/w.cli"
+# refused_cat PORT TAG KEY PEER: b listens for a; a connects with KEY expecting PEER.
+# Both must fail and deliver nothing; their messages are in $TMP/TAG.cli and TAG.srv.
+refused_cat() {
+	on b "$SILOSEC" cat -l "$1" --key "$KB" --peer "${ID[a]}" </dev/null >"$TMP/$2.out" \
+		2>"$TMP/$2.srv" &
+	local srv=$! rc src
+	wait_listening b "$1" || return 1
+	echo secret | on a "$SILOSEC" cat "198.51.1.2:$1" --key "$3" --peer "$4" 2>"$TMP/$2.cli"
 	rc=$?
 	wait $srv
-	local src=$?
-	echo "client exit $rc: $(cat "$TMP/w.cli")"
-	echo "server exit $src: $(cat "$TMP/w.srv")"
-	[ $rc -ne 0 ] && [ $src -ne 0 ] && [ ! -s "$TMP/w.out" ] && [ "$(wc -l <"$TMP/w.cli")" -eq 1 ]
+	src=$?
+	echo "client exit $rc: $(cat "$TMP/$2.cli")"
+	echo "server exit $src: $(cat "$TMP/$2.srv")"
+	[ $rc -ne 0 ] && [ $src -ne 0 ] && [ ! -s "$TMP/$2.out" ]
+}
+wrong_identity() { # a expects c at b's address
+	refused_cat 45005 w "$KA" "${ID[c]}" && [ "$(wc -l <"$TMP/w.cli")" -eq 1 ]
 }
 check "wrong identity: both sides fail, one message, nothing delivered" wrong_identity
-
 unknown_client() {
-	on b "$SILOSEC" cat -l 45006 --key "$KB" --peer "${ID[a]}" </dev/null >"$TMP/u.out" \
-		2>"$TMP/u.srv" &
-	local srv=$! rc
-	listening b 45006 || return 1
-	echo secret | on a "$SILOSEC" cat 198.51.1.2:45006 --key "$KC" --peer "${ID[b]}" \
-		2>"$TMP/u.cli"
-	rc=$?
-	wait $srv
-	local src=$?
-	echo "client exit $rc: $(cat "$TMP/u.cli")"
-	echo "server exit $src: $(cat "$TMP/u.srv")"
-	[ $rc -ne 0 ] && [ $src -ne 0 ] && [ ! -s "$TMP/u.out" ] && grep -q SS_ERR_UNKNOWN_PEER "$TMP/u.srv"
+	refused_cat 45006 u "$KC" "${ID[b]}" && grep -q SS_ERR_UNKNOWN_PEER "$TMP/u.srv"
 }
 check "unknown client identity refused by the listener" unknown_client
 
@@ -111,7 +94,7 @@ tofu() {
 	local kh=$TMP/known_hosts port rc
 	for port in 45007 45008; do
 		on b "$SILOSEC" cat -l $port --key "$KB" --any </dev/null >/dev/null 2>&1 &
-		listening b $port || return 1
+		wait_listening b $port || return 1
 		echo hi | on a "$SILOSEC" cat 198.51.1.2:$port --key "$KA" --known-hosts "$kh" \
 			2>>"$TMP/t.cli" || return 1
 		wait
@@ -120,7 +103,7 @@ tofu() {
 	grep -c "pinned" "$TMP/t.cli" | grep -qx 2 || return 1
 	# Again to 45007, now answered by identity c: refused as a changed identity.
 	on b "$SILOSEC" cat -l 45007 --key "$KC" --any </dev/null >"$TMP/t.out" 2>/dev/null &
-	listening b 45007 || return 1
+	wait_listening b 45007 || return 1
 	echo secret | on a "$SILOSEC" cat 198.51.1.2:45007 --key "$KA" --known-hosts "$kh" \
 		2>"$TMP/t2.cli"
 	rc=$?
@@ -158,10 +141,10 @@ tamper() { # MODE OFFSET PORT EXPECT
 	on b "$SILOSEC" cat -l "$3" --key "$KB" --peer "${ID[a]}" </dev/null >"$TMP/m.out" \
 		2>"$TMP/m.srv" &
 	local srv=$!
-	listening b "$3" || return 1
+	wait_listening b "$3" || return 1
 	on a python3 "$TMP/mitm.py" "$1" "$2" $(($3 + 100)) 198.51.1.2 "$3" &
 	local mitm=$!
-	listening a $(($3 + 100)) || return 1
+	wait_listening a $(($3 + 100)) || return 1
 	gen $n tamper | on a "$SILOSEC" cat 127.0.0.1:$(($3 + 100)) --key "$KA" --peer "${ID[b]}" \
 		2>/dev/null
 	wait $srv
@@ -182,17 +165,17 @@ check "a connection cut mid-stream: truncation reported, verified prefix only" \
 
 no_plaintext() {
 	on b "$SILOSEC" cat -l 45012 --key "$KB" --peer "${ID[a]}" </dev/null >/dev/null &
-	listening b 45012 || return 1
+	wait_listening b 45012 || return 1
 	on a python3 "$TMP/mitm.py" record 0 45112 198.51.1.2 45012 &
-	listening a 45112 || return 1
+	wait_listening a 45112 || return 1
 	# Record what crosses the wire with a tap on the veth.
-	on b timeout 5 tcpdump -i v1-b -w "$TMP/cap.pcap" -U "tcp port 45012" 2>/dev/null &
+	on b timeout 5 tcpdump -i v1-b -w "$TMP/cap.pcap" -U "tcp port 45012" 2>"$TMP/tap.err" &
 	local tap=$!
-	sleep 0.5
+	wait_for 3 grep -q "listening on" "$TMP/tap.err" # printed once it captures
 	(yes "SILOSEC-PLAINTEXT-MARKER" || true) | head -c 1000000 |
 		on a "$SILOSEC" cat 127.0.0.1:45112 --key "$KA" --peer "${ID[b]}" || return 1
-	wait_for 3 test -s "$TMP/cap.pcap"
-	sleep 0.5
+	# 1,000,000 bytes crossed the wire sealed: the capture holds at least as much.
+	wait_for 3 eval '[ "$(stat -c %s "$TMP/cap.pcap" 2>/dev/null || echo 0)" -ge 1000000 ]'
 	kill $tap 2>/dev/null
 	wait
 	[ -s "$TMP/cap.pcap" ] && ! grep -q "SILOSEC-PLAINTEXT-MARKER" "$TMP/cap.pcap"

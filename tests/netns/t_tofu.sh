@@ -6,29 +6,10 @@ source "$(dirname "$0")/lib.sh"
 host a
 host b
 veth a b 1
-conf a "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.1/24
-ListenPort = 51001
-TrustStore = a.trust
-[Peer]
-Identity = tofu
-Endpoint = 198.51.1.2:51002
-AllowedIPs = 10.77.0.2/32
-Allow = icmp"
-bconf() {
-	conf b "[Interface]
-PrivateKeyFile = node.key
-Address = 10.77.0.2/24
-ListenPort = 51002
-AcceptTofu = yes
-[Peer]
-Identity = ${ID[a]}
-Endpoint = 198.51.1.1:51001
-AllowedIPs = 10.77.0.1/32
-Allow = icmp"
-}
-bconf
+conf_iface a 10.77.0.1/24 51001 "TrustStore = a.trust"
+conf_peer a tofu 10.77.0.2/32 "Endpoint = 198.51.1.2:51002" "Allow = icmp"
+conf_iface b 10.77.0.2/24 51002 "AcceptTofu = yes"
+conf_peer b "${ID[a]}" 10.77.0.1/32 "Endpoint = 198.51.1.1:51001" "Allow = icmp"
 start a && start b || exit 1
 store=$TMP/a/a.trust
 
