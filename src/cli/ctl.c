@@ -17,12 +17,12 @@
 #include <silosec/core.h>
 
 #include "cli.h"
-#include "capability.h"
+#include "common/capability.h"
 #include "config.h"
-#include "ctlclient.h"
-#include "ctlsock.h"
+#include "common/ctlclient.h"
+#include "common/ctlsock.h"
 #include "grant.h"
-#include "truststore.h"
+#include "common/truststore.h"
 
 /* Send a request, return the whole answer (malloc'd) or NULL with a message printed. */
 static char *transact(const char *iface, const char *req)

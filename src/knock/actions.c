@@ -29,7 +29,7 @@
 #endif
 
 #include "common/crypto.h"
-#include "ctlclient.h"
+#include "common/ctlclient.h"
 
 struct child {
 	pid_t pid; /* 0 = free */

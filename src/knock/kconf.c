@@ -5,7 +5,7 @@
  * an action reachable by the wrong identity. Every error names FILE:LINE.
  */
 #include "kconf.h"
-#include "capability.h"
+#include "common/capability.h"
 #include "common/ini.h"
 
 #include <errno.h>

@@ -15,7 +15,7 @@
 #include "common/endian.h"
 #include "internal.h"
 #include "stream_internal.h"
-#include "truststore.h"
+#include "common/truststore.h"
 
 static const uint8_t zero_id[SS_IDENTITY_LEN];
 static const uint8_t zero_nonce[SS_NONCE_LEN];

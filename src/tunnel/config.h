@@ -13,6 +13,8 @@
 
 #include <silosec/wire.h>
 
+#include "common/cidr.h"
+
 #define SS_CONF_ERR_LEN 512
 #define SS_CONF_MAX_LINE 4096
 #define SS_CONF_MAX_PEERS 100000
@@ -27,12 +29,6 @@ enum ss_transport {
 	SS_TRANSPORT_UDP = 0,
 	SS_TRANSPORT_IP = 1, /* raw IP protocol 99 */
 };
-
-typedef struct ss_cidr {
-	int family;	  /* AF_INET or AF_INET6 */
-	uint8_t addr[16]; /* IPv4 in the first 4 bytes; host bits as written */
-	uint8_t prefix;
-} ss_cidr;
 
 typedef struct ss_conf_peer {
 	unsigned line; /* line of its [Peer] header */
@@ -76,10 +72,6 @@ int ss_conf_parse(const char *text, size_t len, const char *name, ss_conf **out,
 /* Wipes the inline private key. */
 void ss_conf_free(ss_conf *conf);
 
-/* "10.0.0.1/24", "fd00::1/64", a bare address means /32 or /128. 0 or SS_ERR_FORMAT. */
-int ss_cidr_parse(const char *s, ss_cidr *out);
-/* Formats as written ("10.0.0.1/24"); buf of 64 bytes is enough. */
-void ss_cidr_format(const ss_cidr *c, char *buf, size_t len);
 /* Checks "host:port" / "[v6addr]:port" syntax, port 1..65535. 0 or SS_ERR_FORMAT. */
 int ss_endpoint_check(const char *s);
 

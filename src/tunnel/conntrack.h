@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "capability.h"
+#include "common/capability.h"
 
 #define SS_CT_DEFAULT_SIZE 32768 /* entries in the table, shared by all peers */
 #define SS_CT_DEFAULT_PER_PEER 4096

@@ -15,7 +15,7 @@
 
 #include <silosec/wire.h>
 
-#include "capability.h"
+#include "common/capability.h"
 #include "config.h"
 
 #define SS_CTL_MAX_ALLOWED 256 /* allowed_ip lines in one set request */

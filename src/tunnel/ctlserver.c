@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 
 #include "ctlparse.h"
-#include "ctlsock.h"
+#include "common/ctlsock.h"
 #include "daemon.h"
 #include "log.h"
 

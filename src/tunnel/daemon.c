@@ -21,12 +21,12 @@
 #include <libmnl/libmnl.h>
 
 #include "audit.h"
-#include "ctlsock.h"
+#include "common/ctlsock.h"
 #include "daemon.h"
 #include "log.h"
 #include "netdev.h"
 #include "offload.h"
-#include "truststore.h"
+#include "common/truststore.h"
 
 const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT] = {
 	"SS_TUN_SPOOFED",      "SS_TUN_MALFORMED",   "SS_TUN_NO_ROUTE",	  "SS_TUN_NO_ENDPOINT",

@@ -9,7 +9,7 @@
 #include <silosec/core.h>
 
 #include "allowedips.h"
-#include "capability.h"
+#include "common/capability.h"
 #include "config.h"
 #include "tunring.h"
 #include "conntrack.h"

@@ -14,12 +14,12 @@
 #include <signal.h>
 #include <linux/rtnetlink.h>
 
-#include "ctlsock.h"
+#include "ctllisten.h"
 #include "daemon.h"
 #include "log.h"
 #include "netdev.h"
 #include "offload.h"
-#include "truststore.h"
+#include "common/truststore.h"
 
 static void clock_fn(void *arg, ss_time *now)
 {

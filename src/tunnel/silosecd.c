@@ -16,7 +16,7 @@
 #include <linux/capability.h>
 
 #include "audit.h"
-#include "ctlsock.h"
+#include "common/ctlsock.h"
 #include "daemon.h"
 #include "log.h"
 #include "daemon_args.h"

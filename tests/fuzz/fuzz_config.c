@@ -16,7 +16,7 @@
 #include <silosec/error.h>
 
 #include "fuzz_tunnel.h"
-#include "capability.h"
+#include "common/capability.h"
 #include "config.h"
 
 #define FILE_NAME "fuzz.conf"

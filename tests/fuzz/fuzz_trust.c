@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "truststore.h"
+#include "common/truststore.h"
 
 static char path[] = "/tmp/fuzz_trust_XXXXXX";
 static int fd = -1;

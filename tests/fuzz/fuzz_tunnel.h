@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "capability.h"
+#include "common/capability.h"
 #include "config.h"
 
 /* Traps (a crash libFuzzer reports) unless cond holds. */

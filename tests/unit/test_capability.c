@@ -6,7 +6,7 @@
 
 #include <silosec/error.h>
 
-#include "capability.h"
+#include "common/capability.h"
 #include "grant.h"
 #include "helpers.h"
 #include "pkt_build.h"

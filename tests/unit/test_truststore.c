@@ -17,7 +17,7 @@
 #include <silosec/identity.h>
 
 #include "helpers.h"
-#include "truststore.h"
+#include "common/truststore.h"
 
 #define HEADER "# SiloSec trust store: NAME IDENTITY (managed by silosecd and silosec trust)\n"
 

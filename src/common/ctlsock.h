@@ -4,19 +4,25 @@
  * A request is a verb line ("get" or "set") and key=value lines up to an empty line; the
  * answer is key=value lines ending with "end" or "error=MESSAGE". docs/silosec.8 and
  * docs/PROTOCOL.md ("Control socket") list the keys.
+ * Here is what both ends share (where the socket lives) and the client's connect; the
+ * daemon's listening side is tunnel/ctllisten.h.
  */
-#ifndef SS_TUNNEL_CTLSOCK_H
-#define SS_TUNNEL_CTLSOCK_H
+#ifndef SS_COMMON_CTLSOCK_H
+#define SS_COMMON_CTLSOCK_H
 
 #include <stddef.h>
 
 #define SS_CTL_DIR "/run/silosec"
 #define SS_CTL_MAX_REQUEST (64 * 1024)
 
-/* Path of the socket for iface; SS_CTL_DIR can be overridden by $SILOSEC_RUN_DIR. */
+struct sockaddr_un;
+
+/* SS_CTL_DIR, or $SILOSEC_RUN_DIR when set and not empty. */
+const char *ss_ctl_dir(void);
+/* Path of the socket for iface, in ss_ctl_dir(); 0 or -ENAMETOOLONG. */
 int ss_ctl_path(const char *iface, char *buf, size_t len);
-/* Daemon: create the directory and a listening socket; returns fd or -errno. */
-int ss_ctl_listen(const char *iface);
+/* The socket address for iface; 0 or -ENAMETOOLONG. */
+int ss_ctl_addr(const char *iface, struct sockaddr_un *sa);
 /* Client: connect; returns fd or -errno. */
 int ss_ctl_connect(const char *iface);
 

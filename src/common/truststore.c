@@ -17,7 +17,7 @@
 #include <silosec/error.h>
 #include <silosec/identity.h>
 
-#include "truststore.h"
+#include "common/truststore.h"
 
 #define HEADER "# SiloSec trust store: NAME IDENTITY (managed by silosecd and silosec trust)\n"
 #define BLANKS " \t"

@@ -7,14 +7,14 @@
  * checked against the destination of a decrypted packet: a linear scan over a few
  * fixed-size structs, no allocation, no string work on the packet path.
  */
-#ifndef SS_TUNNEL_CAPABILITY_H
-#define SS_TUNNEL_CAPABILITY_H
+#ifndef SS_COMMON_CAPABILITY_H
+#define SS_COMMON_CAPABILITY_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "common/cidr.h"
 
 #define SS_CAP_MAX_RULES 64 /* per peer */
 #define SS_CAP_RULE_STR 80  /* formatted rule, NUL included */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "ctlclient.h"
+#include "common/ctlclient.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -11,7 +11,7 @@
 #include <silosec/error.h>
 #include <silosec/identity.h>
 
-#include "ctlsock.h"
+#include "common/ctlsock.h"
 
 #define TIMEOUT_MS 5000
 

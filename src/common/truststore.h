@@ -5,8 +5,8 @@
  * "NAME IDENTITY-BASE64"; '#' starts a comment. Saving is atomic (temporary file in the
  * same directory, fsync, rename) and the file is 0600.
  */
-#ifndef SS_TUNNEL_TRUSTSTORE_H
-#define SS_TUNNEL_TRUSTSTORE_H
+#ifndef SS_COMMON_TRUSTSTORE_H
+#define SS_COMMON_TRUSTSTORE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * one answer, no printing. Used by `silosec grant/revoke` and the knock daemon's grant
  * action.
  */
-#ifndef SS_TUNNEL_CTLCLIENT_H
-#define SS_TUNNEL_CTLCLIENT_H
+#ifndef SS_COMMON_CTLCLIENT_H
+#define SS_COMMON_CTLCLIENT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "capability.h"
+#include "common/capability.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
