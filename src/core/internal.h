@@ -13,6 +13,7 @@
 #include <silosec/core.h>
 
 #include "common/crypto.h"
+#include "core/hs.h" /* ss_hs_*, ss_mac1_key, ss_mac16: shared with the stream handshake */
 
 /* ---- replay.c: RFC 6479 sliding window ---- */
 typedef struct ss_replay {
@@ -25,24 +26,6 @@ void ss_replay_init(ss_replay *r);
 int ss_replay_check(const ss_replay *r, uint64_t counter) SS_WARN_UNUSED;
 /* Record counter; only after the packet authenticated. */
 void ss_replay_commit(ss_replay *r, uint64_t counter);
-
-/* ---- handshake.c: signed messages and key schedule, shared with the stream handshake ---- */
-typedef struct ss_hs_keys {
-	uint8_t i2r[SS_KEY_LEN];
-	uint8_t r2i[SS_KEY_LEN];
-	uint8_t confirm[SS_KEY_LEN];
-} ss_hs_keys;
-
-/* LABEL_SIG_INIT || R* || init[0..80) into buf (143 bytes); returns its length. */
-size_t ss_hs_init_sig_msg(uint8_t *buf, const uint8_t *responder, const uint8_t *init);
-/* LABEL_SIG_RESP || H(init[0..144)) || resp[0..76) into buf (137 bytes). */
-int ss_hs_resp_sig_msg(uint8_t *buf, size_t *len, const uint8_t *init, const uint8_t *resp);
-/* ss_identity_verify, with a small-order identity reported as SS_ERR_SIGNATURE. */
-int ss_hs_verify(const uint8_t *pub, const uint8_t *msg, size_t len,
-		 const uint8_t *sig) SS_WARN_UNUSED;
-/* HKDF-SHA256 from dh, salted with H(LABEL_TRANSCRIPT || init[0..144) || resp[0..140)). */
-int ss_hs_derive_keys(ss_hs_keys *k, const uint8_t dh[SS_DH_LEN], const uint8_t *init,
-		      const uint8_t *resp) SS_WARN_UNUSED;
 
 /* ---- table.c: open addressing, linear probing, backward-shift delete ---- */
 typedef struct ss_table_slot {
@@ -166,7 +149,6 @@ void ss_index_move(ss_ctx *ctx, ss_peer *peer, uint32_t index, uint32_t from, ui
 ss_peer *ss_index_lookup(ss_ctx *ctx, uint32_t index, uint32_t *slot);
 void ss_count_drop(ss_ctx *ctx, ss_peer *peer, int code);
 int ss_peer_learn_identity(ss_ctx *ctx, ss_peer *peer, const uint8_t *identity) SS_WARN_UNUSED;
-int ss_mac1_key(uint8_t out[SS_HASH_LEN], const uint8_t id[SS_IDENTITY_LEN]) SS_WARN_UNUSED;
 int ss_cookie_key(uint8_t out[SS_HASH_LEN], const uint8_t id[SS_IDENTITY_LEN]) SS_WARN_UNUSED;
 
 /* session.c */
@@ -219,10 +201,6 @@ bool ss_control_echo_due(const ss_session *s, uint64_t now_ns);
 uint64_t ss_control_echo_deadline(const ss_session *s);
 int ss_control_create_echo(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t *out, size_t out_cap,
 			   size_t *out_len) SS_WARN_UNUSED;
-
-/* Mac over msg[0..len) truncated to SS_MAC_LEN. */
-int ss_mac16(uint8_t out[SS_MAC_LEN], const uint8_t *key, size_t keylen, const uint8_t *msg,
-	     size_t len) SS_WARN_UNUSED;
 
 static inline bool ss_flow_equal(const ss_flow *a, const ss_flow *b)
 {

@@ -13,7 +13,7 @@
 #include <silosec/core.h>
 
 #include "common/endian.h"
-#include "internal.h"
+#include "core/hs.h"
 #include "stream_internal.h"
 #include "common/truststore.h"
 
