@@ -24,7 +24,7 @@
 
 #include <silosec/error.h>
 #include <silosec/identity.h>
-#include <silosec/knock.h>
+#include "knock/knock.h"
 
 #include "kconf.h"
 #include "validate.h"

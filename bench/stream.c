@@ -23,7 +23,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <silosec/stream.h>
+#include "stream/stream.h"
 
 #define CHUNK (256 * 1024)
 

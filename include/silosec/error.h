@@ -6,6 +6,11 @@
  * Every libsilosec function returns 0 or one of these negative codes. The values are
  * stable: logs and the audit trail print them, so they are never renumbered.
  * Codes from SS_ERR_MALFORMED on are reasons a packet was dropped.
+ *
+ * The layers built on the core own the other ranges, in their own headers: secure streams
+ * -60..-69 (src/stream/stream.h), knocks -70..-89 (src/knock/knock.h), isolation -90..-99
+ * (src/tunnel/isolation.h, src/sandbox/sandbox.h). A program that links a layer gets its
+ * names from ss_err_name and ss_strerror too; docs/ERRORS.md lists every code.
  */
 enum ss_err {
 	SS_OK = 0,
@@ -40,46 +45,16 @@ enum ss_err {
 	SS_ERR_REFLECTION = -48,    /* our own message sent back to us */
 	SS_ERR_UNEXPECTED = -49,    /* valid format but no handshake waiting for it */
 	SS_ERR_KEY_EXHAUSTED = -50, /* send counter reached its hard limit */
-	/*
-	 * Knock (silosec-knockd) drop reasons: -70..-89, in validation order up to -81;
-	 * later codes are appended (-82 is checked between -76 and -77).
-	 */
-	SS_ERR_KNOCK_SIZE = -70,	/* datagram shorter or longer than any knock */
-	SS_ERR_KNOCK_MALFORMED = -71,	/* wrong type, version, reserved bytes or lengths */
-	SS_ERR_KNOCK_RATE = -72,	/* source over its token-bucket rate */
-	SS_ERR_KNOCK_MAC = -73,		/* outer MAC wrong: junk or not for this server */
-	SS_ERR_KNOCK_DECRYPT = -74,	/* AEAD authentication failed */
-	SS_ERR_KNOCK_SIGNATURE = -75,	/* client signature invalid */
-	SS_ERR_KNOCK_UNKNOWN_ID = -76,	/* client identity not in the configuration */
-	SS_ERR_KNOCK_TIME = -77,	/* timestamp outside the window */
-	SS_ERR_KNOCK_REPLAY = -78,	/* challenge already seen */
-	SS_ERR_KNOCK_REPLAY_FULL = -79, /* replay cache full of live entries: fail closed */
-	SS_ERR_KNOCK_ACTION = -80,	/* identity may not run this action */
-	SS_ERR_KNOCK_PAYLOAD = -81,	/* payload refused (not printable ASCII) */
-	SS_ERR_KNOCK_SOURCE = -82,	/* sent from another address than the signed one */
-	/* Secure streams (silosec/stream.h): -60..-69. */
-	SS_ERR_AGAIN = -60,	/* non-blocking: would block, call again when ready */
-	SS_ERR_PEER_SLOW = -61, /* timeout: what was returned is verified, more is due */
-	SS_ERR_TRUNCATED = -62, /* the transport ended without an authenticated close */
-	SS_ERR_CLOSED = -63,	/* stream closed for sending, or dead after an error */
-	/* Isolation (capabilities, grants, sandbox): -90..-99. */
-	SS_ERR_CAP_DENIED = -90,  /* no Allow rule or grant lets this peer reach this address */
-	SS_ERR_CT_FULL = -91,	  /* peer's connection-tracking budget is used up */
-	SS_ERR_GRANT_LIMIT = -92, /* grant refused: over the duration cap or the grant table full */
-	SS_ERR_SANDBOX = -95,	  /* sandbox could not be set up, or a forbidden system call */
 };
 
 #define SS_DROP_FIRST SS_ERR_MALFORMED
 #define SS_DROP_LAST SS_ERR_KEY_EXHAUSTED
 #define SS_DROP_COUNT (SS_DROP_FIRST - SS_DROP_LAST + 1)
-#define SS_KNOCK_DROP_FIRST SS_ERR_KNOCK_SIZE
-#define SS_KNOCK_DROP_LAST SS_ERR_KNOCK_SOURCE
-#define SS_KNOCK_DROP_COUNT (SS_KNOCK_DROP_FIRST - SS_KNOCK_DROP_LAST + 1)
 
 /* Index into a drop-counter array for a drop code, or -1 if code is not a drop. */
 int ss_drop_index(int code);
 
-/* Short stable name, e.g. "SS_ERR_REPLAY". */
+/* Short stable name, e.g. "SS_ERR_REPLAY"; "SS_ERR_UNKNOWN" for a code nobody named. */
 const char *ss_err_name(int code);
 
 /* One-line human description. */

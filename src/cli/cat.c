@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#include <silosec/stream.h>
+#include "stream/stream.h"
 
 #include "cli.h"
 #include "common/wipe.h"

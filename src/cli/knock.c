@@ -22,7 +22,7 @@
 
 #include <silosec/error.h>
 #include <silosec/identity.h>
-#include <silosec/knock.h>
+#include "knock/knock.h"
 
 #include "cli.h"
 #include "common/ini.h"

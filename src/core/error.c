@@ -3,13 +3,10 @@
 
 #include <silosec/error.h>
 
-struct err_desc {
-	int code;
-	const char *name;
-	const char *text;
-};
+#include "common/errname.h"
 
-static const struct err_desc errors[] = {
+/* The core's codes; the layers above register theirs (common/errname.h). */
+static const ss_err_desc errors[] = {
 	{SS_OK, "SS_OK", "success"},
 	{SS_ERR_INVAL, "SS_ERR_INVAL", "invalid argument"},
 	{SS_ERR_NOMEM, "SS_ERR_NOMEM", "out of memory"},
@@ -43,36 +40,14 @@ static const struct err_desc errors[] = {
 	{SS_ERR_REFLECTION, "SS_ERR_REFLECTION", "own handshake reflected back"},
 	{SS_ERR_UNEXPECTED, "SS_ERR_UNEXPECTED", "no handshake waiting for this message"},
 	{SS_ERR_KEY_EXHAUSTED, "SS_ERR_KEY_EXHAUSTED", "session message limit reached"},
-	{SS_ERR_KNOCK_SIZE, "SS_ERR_KNOCK_SIZE", "knock: datagram size out of range"},
-	{SS_ERR_KNOCK_MALFORMED, "SS_ERR_KNOCK_MALFORMED", "knock: malformed packet"},
-	{SS_ERR_KNOCK_RATE, "SS_ERR_KNOCK_RATE", "knock: source over its rate limit"},
-	{SS_ERR_KNOCK_MAC, "SS_ERR_KNOCK_MAC", "knock: outer MAC invalid (junk or another server)"},
-	{SS_ERR_KNOCK_DECRYPT, "SS_ERR_KNOCK_DECRYPT", "knock: decryption failed"},
-	{SS_ERR_KNOCK_SIGNATURE, "SS_ERR_KNOCK_SIGNATURE", "knock: client signature invalid"},
-	{SS_ERR_KNOCK_UNKNOWN_ID, "SS_ERR_KNOCK_UNKNOWN_ID", "knock: unknown client identity"},
-	{SS_ERR_KNOCK_TIME, "SS_ERR_KNOCK_TIME", "knock: timestamp outside the window"},
-	{SS_ERR_KNOCK_REPLAY, "SS_ERR_KNOCK_REPLAY", "knock: replayed challenge"},
-	{SS_ERR_KNOCK_REPLAY_FULL, "SS_ERR_KNOCK_REPLAY_FULL", "knock: replay cache full"},
-	{SS_ERR_KNOCK_ACTION, "SS_ERR_KNOCK_ACTION", "knock: action not allowed for identity"},
-	{SS_ERR_KNOCK_PAYLOAD, "SS_ERR_KNOCK_PAYLOAD", "knock: payload refused by the action"},
-	{SS_ERR_KNOCK_SOURCE, "SS_ERR_KNOCK_SOURCE",
-	 "knock: source address differs from the signed one (or any not allowed)"},
-	{SS_ERR_AGAIN, "SS_ERR_AGAIN", "operation would block"},
-	{SS_ERR_PEER_SLOW, "SS_ERR_PEER_SLOW", "timed out waiting for the peer"},
-	{SS_ERR_TRUNCATED, "SS_ERR_TRUNCATED", "stream ended without an authenticated close"},
-	{SS_ERR_CLOSED, "SS_ERR_CLOSED", "stream closed"},
-	{SS_ERR_CAP_DENIED, "SS_ERR_CAP_DENIED", "peer not allowed to reach this destination"},
-	{SS_ERR_CT_FULL, "SS_ERR_CT_FULL", "peer's connection-tracking budget used up"},
-	{SS_ERR_GRANT_LIMIT, "SS_ERR_GRANT_LIMIT", "grant refused: too long or too many grants"},
-	{SS_ERR_SANDBOX, "SS_ERR_SANDBOX", "sandbox set-up failed or forbidden system call"},
 };
 
-static const struct err_desc *find(int code)
+static const ss_err_desc *find(int code)
 {
 	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
 		if (errors[i].code == code)
 			return &errors[i];
-	return NULL;
+	return ss_err_find(code);
 }
 
 int ss_drop_index(int code)
@@ -84,14 +59,14 @@ int ss_drop_index(int code)
 
 const char *ss_err_name(int code)
 {
-	const struct err_desc *d = find(code);
+	const ss_err_desc *d = find(code);
 
 	return d ? d->name : "SS_ERR_UNKNOWN";
 }
 
 const char *ss_strerror(int code)
 {
-	const struct err_desc *d = find(code);
+	const ss_err_desc *d = find(code);
 
 	return d ? d->text : "unknown error";
 }

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <silosec/knock.h>
+#include "knock/knock.h"
 #include <silosec/wire.h>
 
 typedef struct ss_knock_evidence {

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <silosec/knock.h>
+#include "knock/knock.h"
 
 #define SS_KCONF_ERR_LEN 512
 #define SS_KCONF_MAX_LISTEN 8

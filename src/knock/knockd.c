@@ -39,7 +39,7 @@
 
 #include <silosec/error.h>
 #include <silosec/identity.h>
-#include <silosec/knock.h>
+#include "knock/knock.h"
 
 #include "actions.h"
 #include "audit.h"

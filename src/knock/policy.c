@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include <silosec/error.h>
-#include <silosec/knock.h>
+#include "knock/knock.h"
 
 #include "common/crypto.h"
 #include "common/endian.h"

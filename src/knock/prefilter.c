@@ -4,7 +4,7 @@
 #include <sys/socket.h>
 
 #include <silosec/error.h>
-#include <silosec/knock.h>
+#include "knock/knock.h"
 #include <silosec/wire.h>
 
 #include "prefilter.h"

@@ -9,7 +9,7 @@
 #define SS_KNOCK_VALIDATE_H
 
 #include <silosec/error.h>
-#include <silosec/knock.h>
+#include "knock/knock.h"
 
 #include "evidence.h"
 #include "kconf.h"

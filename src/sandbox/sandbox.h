@@ -18,6 +18,11 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+/* The sandbox's code, in the isolation range -90..-99 (tunnel/isolation.h has the rest). */
+enum ss_sandbox_err {
+	SS_ERR_SANDBOX = -95, /* sandbox could not be set up, or a forbidden system call */
+};
+
 /* The user taken when none is given: SS_SANDBOX_USER if it exists, else this one. */
 #define SS_SANDBOX_USER "silosec"
 #define SS_SANDBOX_FALLBACK_USER "nobody"

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <silosec/stream.h>
+#include "stream/stream.h"
 #include <silosec/wire.h>
 
 #include "common/crypto.h"

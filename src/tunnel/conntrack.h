@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/capability.h"
+#include "isolation.h"
 
 #define SS_CT_DEFAULT_SIZE 32768 /* entries in the table, shared by all peers */
 #define SS_CT_DEFAULT_PER_PEER 4096

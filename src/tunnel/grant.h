@@ -13,6 +13,7 @@
 #include <silosec/wire.h>
 
 #include "common/capability.h"
+#include "isolation.h"
 
 #define SS_GRANT_MAX 256	   /* grants per interface */
 #define SS_GRANT_MAX_SECONDS 86400 /* longest grant: 24 h */

@@ -14,7 +14,7 @@
 #include <openssl/hmac.h>
 
 #include <silosec/error.h>
-#include <silosec/knock.h>
+#include "knock/knock.h"
 
 #include "common/crypto.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <silosec/stream.h>
+#include "stream/stream.h"
 
 #include "common/endian.h"
 #include "fuzz_common.h"

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stream/stream.h" /* SS_ERR_AGAIN */
+
 typedef struct pipe_buf {
 	uint8_t *data;
 	size_t len, off, cap;

@@ -18,6 +18,7 @@
 
 #include "audit.h"
 #include "helpers.h"
+#include "knock/knock.h"
 
 #define MS 1000000ull
 

@@ -15,8 +15,8 @@
 
 #include <silosec/error.h>
 #include <silosec/identity.h>
-#include <silosec/knock.h>
-#include <silosec/stream.h>
+#include "knock/knock.h"
+#include "stream/stream.h"
 
 #include "config.h"
 #include "common/crypto.h"

@@ -16,7 +16,7 @@
 #include <openssl/sha.h>
 
 #include <silosec/error.h>
-#include <silosec/knock.h>
+#include "knock/knock.h"
 
 #include "common/crypto.h"
 #include "common/endian.h"

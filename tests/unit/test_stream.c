@@ -16,7 +16,7 @@
 #include "helpers.h"
 #include "pipe.h"
 
-#include <silosec/stream.h>
+#include "stream/stream.h"
 
 #include "../../src/stream/stream_internal.h"
 

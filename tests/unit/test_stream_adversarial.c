@@ -13,7 +13,7 @@
 #include "helpers.h"
 #include "pipe.h"
 
-#include <silosec/stream.h>
+#include "stream/stream.h"
 
 #include "common/endian.h"
 #include "internal.h"

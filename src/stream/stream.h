@@ -8,10 +8,10 @@
  * One stream is used by one thread at a time (the seed's SEND/RECV/WAIT states are not
  * concurrent). It works over a file descriptor (blocking, with a timeout, or
  * O_NONBLOCK from an event loop) or over caller callbacks. Every function returns 0 or a
- * negative code from silosec/error.h.
+ * negative code: the core's (silosec/error.h) or the stream's own below.
  */
-#ifndef SILOSEC_STREAM_H
-#define SILOSEC_STREAM_H
+#ifndef SS_STREAM_STREAM_H
+#define SS_STREAM_STREAM_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,6 +19,14 @@
 
 #include <silosec/error.h>
 #include <silosec/identity.h>
+
+/* The stream's codes: -60..-69 (silosec/error.h has the core's; docs/ERRORS.md all). */
+enum ss_stream_err {
+	SS_ERR_AGAIN = -60,	/* non-blocking: would block, call again when ready */
+	SS_ERR_PEER_SLOW = -61, /* timeout: what was returned is verified, more is due */
+	SS_ERR_TRUNCATED = -62, /* the transport ended without an authenticated close */
+	SS_ERR_CLOSED = -63,	/* stream closed for sending, or dead after an error */
+};
 
 typedef struct ss_stream ss_stream;
 

@@ -7,15 +7,41 @@
  *
  * The library is sans-IO like the core: callers pass time and randomness.
  */
-#ifndef SILOSEC_KNOCK_H
-#define SILOSEC_KNOCK_H
+#ifndef SS_KNOCK_KNOCK_H
+#define SS_KNOCK_KNOCK_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include <silosec/error.h>
 #include <silosec/identity.h>
 #include <silosec/wire.h>
+
+/*
+ * The knock's codes (silosec/error.h has the core's; docs/ERRORS.md all): drop reasons
+ * -70..-89, in validation order up to -81; later codes are appended (-82 is checked
+ * between -76 and -77).
+ */
+enum ss_knock_err {
+	SS_ERR_KNOCK_SIZE = -70,	/* datagram shorter or longer than any knock */
+	SS_ERR_KNOCK_MALFORMED = -71,	/* wrong type, version, reserved bytes or lengths */
+	SS_ERR_KNOCK_RATE = -72,	/* source over its token-bucket rate */
+	SS_ERR_KNOCK_MAC = -73,		/* outer MAC wrong: junk or not for this server */
+	SS_ERR_KNOCK_DECRYPT = -74,	/* AEAD authentication failed */
+	SS_ERR_KNOCK_SIGNATURE = -75,	/* client signature invalid */
+	SS_ERR_KNOCK_UNKNOWN_ID = -76,	/* client identity not in the configuration */
+	SS_ERR_KNOCK_TIME = -77,	/* timestamp outside the window */
+	SS_ERR_KNOCK_REPLAY = -78,	/* challenge already seen */
+	SS_ERR_KNOCK_REPLAY_FULL = -79, /* replay cache full of live entries: fail closed */
+	SS_ERR_KNOCK_ACTION = -80,	/* identity may not run this action */
+	SS_ERR_KNOCK_PAYLOAD = -81,	/* payload refused (not printable ASCII) */
+	SS_ERR_KNOCK_SOURCE = -82,	/* sent from another address than the signed one */
+};
+
+#define SS_KNOCK_DROP_FIRST SS_ERR_KNOCK_SIZE
+#define SS_KNOCK_DROP_LAST SS_ERR_KNOCK_SOURCE
+#define SS_KNOCK_DROP_COUNT (SS_KNOCK_DROP_FIRST - SS_KNOCK_DROP_LAST + 1)
 
 #define SS_MSG_KNOCK 6
 /*
