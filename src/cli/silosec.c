@@ -17,6 +17,7 @@
 #include <silosec/core.h>
 
 #include "cli.h"
+#include "common/clock.h"
 
 const char *prog = "silosec";
 
@@ -134,8 +135,7 @@ static void sys_clock(void *arg, ss_time *t)
 	struct timespec ts;
 
 	(void)arg;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t->mono_ns = (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	t->mono_ns = ss_mono_ns();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t->wall_ns = (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }

@@ -44,6 +44,7 @@
 #include "actions.h"
 #include "audit.h"
 #include "kconf.h"
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "prefilter.h"
 #include "daemon_args.h"
@@ -101,14 +102,6 @@ void ss_knock_log(int prio, const char *fmt, ...)
 		fprintf(stderr, "silosec-knockd: %s: %s\n", level[prio & 7], line);
 	else
 		syslog(prio, "%s", line);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
 static uint64_t wall_ms(void)
@@ -332,7 +325,7 @@ static void audit_knock(const char *decision, int code, const uint8_t *identity,
 {
 	struct knock_rec k;
 
-	ss_audit(knock_rec(&k, decision, code, identity, family, addr, action, why), mono_ns());
+	ss_audit(knock_rec(&k, decision, code, identity, family, addr, action, why), ss_mono_ns());
 }
 
 /*
@@ -350,7 +343,7 @@ static void audit_drop(int sock, int code, const ss_knock_verdict *v, int family
 	memset(&a, 0, sizeof(a));
 	if (!ss_audit_admit(knock_rec(&k, "refuse", code, signed_ok ? v->msg.client : NULL, family,
 				      addr, action, NULL),
-			    mono_ns(), &a.suppressed, &a.suppressed_all))
+			    ss_mono_ns(), &a.suppressed, &a.suppressed_all))
 		return;
 	a.magic = KAUD_MAGIC;
 	a.code = code;
@@ -388,7 +381,7 @@ static void handle_packet(struct parser *p, const uint8_t *buf, size_t len,
 
 	memset(&req, 0, sizeof(req));
 	source(from, &fam, req.addr, src, sizeof(src));
-	r = ss_knock_validate(&p->val, buf, len, fam, req.addr, mono_ns(), wall_ms(), &v);
+	r = ss_knock_validate(&p->val, buf, len, fam, req.addr, ss_mono_ns(), wall_ms(), &v);
 	if (r) {
 		log_drop(&p->ls, p->conf, r, src, &v, wall_ms());
 		audit_drop(p->sock, r, &v, fam, req.addr);
@@ -737,7 +730,7 @@ static int relay_audit(const struct kaudit *a)
 	memcpy(action, a->action, sizeof(action));
 	ss_audit_relayed(knock_rec(&k, "refuse", a->code, a->has_identity ? a->identity : NULL,
 				   a->family, a->addr, action, NULL),
-			 mono_ns(), a->suppressed, a->suppressed_all);
+			 ss_mono_ns(), a->suppressed, a->suppressed_all);
 	return 0;
 }
 
@@ -793,7 +786,7 @@ static void audit_violation(pid_t pid, int status)
 	else
 		snprintf(detail, sizeof(detail), "parser child %d exited with status %d", (int)pid,
 			 WEXITSTATUS(status));
-	ss_audit(&r, mono_ns());
+	ss_audit(&r, ss_mono_ns());
 	ss_knock_log(LOG_ERR, "%s: %s; restarting it", ss_err_name(SS_ERR_SANDBOX), detail);
 }
 

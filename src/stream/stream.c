@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/endian.h"
 #include "stream_internal.h"
 
@@ -27,10 +28,7 @@
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return ss_mono_ns() / 1000000;
 }
 
 /* Absolute deadline in ms for one API call; UINT64_MAX = none. */

@@ -34,14 +34,6 @@ const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT] = {
 	"SS_TUN_RATE_LIMITED", "SS_ERR_CAP_DENIED",  "SS_ERR_CT_FULL",
 };
 
-uint64_t ss_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 static void fpr(const uint8_t *id, char out[SS_FINGERPRINT_LEN])
 {
 	if (id)

@@ -9,6 +9,7 @@
 #include <silosec/core.h>
 
 #include "allowedips.h"
+#include "common/clock.h"
 #include "common/capability.h"
 #include "config.h"
 #include "tunring.h"
@@ -140,7 +141,5 @@ void ss_daemon_tun_flush(ss_daemon *d);
 
 /* Control server (ctlserver.c). */
 void ss_ctl_serve(ss_daemon *d, int fd);
-
-uint64_t ss_mono_ns(void);
 
 #endif
