@@ -3,7 +3,7 @@
  * The attacker's tools for the adversarial suites (test_adv_*.c), one per message type,
  * each playing the attacker by hand against two or three deterministic engines:
  * flipping, replaying, reflecting, splicing and forging messages (docs/PROTOCOL.md
- * sections 1.1, 4 and 9). Defined in helpers.c.
+ * sections 1.1, 4 and 9). Defined in adversary.c.
  *
  * Conventions:
  *  - expect_drop() / drop_any() check the return code AND that exactly one drop
