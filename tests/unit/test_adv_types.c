@@ -71,6 +71,15 @@ static void targets_still_accepted(struct all_msgs *m)
 	test_node_free(&m->b2);
 }
 
+/* m with byte pos set to v is dropped at to as malformed. */
+static void expect_byte_malformed(test_node *to, const msg *m, size_t pos, uint8_t v)
+{
+	msg bad = *m;
+
+	bad.b[pos] = v;
+	expect_drop(to, &to->flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
+}
+
 static void version_and_type_every_type(void **state)
 {
 	struct all_msgs m;
@@ -86,10 +95,7 @@ static void version_and_type_every_type(void **state)
 		for (int type = 0; type < 256; type++) {
 			if (type >= SS_MSG_INIT && type <= SS_MSG_CONTROL)
 				continue;
-			bad = *m.t[i].m;
-			bad.b[0] = (uint8_t)type;
-			expect_drop(m.t[i].to, &m.t[i].to->flow, bad.b, bad.len, SS_ERR_MALFORMED,
-				    NULL);
+			expect_byte_malformed(m.t[i].to, m.t[i].m, 0, (uint8_t)type);
 		}
 		/* A valid type with another message's length. */
 		for (int type = SS_MSG_INIT; type <= SS_MSG_CONTROL; type++) {
@@ -124,21 +130,13 @@ static void version_and_type_version(void **state)
 		struct snap s;
 
 		snap_take(&s, m.t[i].to);
-		for (size_t v = 0; v < sizeof(versions); v++) {
-			bad = *m.t[i].m;
-			bad.b[1] = versions[v];
-			expect_drop(m.t[i].to, &m.t[i].to->flow, bad.b, bad.len, SS_ERR_MALFORMED,
-				    NULL);
-		}
+		for (size_t v = 0; v < sizeof(versions); v++)
+			expect_byte_malformed(m.t[i].to, m.t[i].m, 1, versions[v]);
 		/* Reserved bytes: each bit. */
-		for (int pos = 2; pos < SS_PREFIX_LEN; pos++) {
-			for (int bit = 0; bit < 8; bit++) {
-				bad = *m.t[i].m;
-				bad.b[pos] = (uint8_t)(1u << bit);
-				expect_drop(m.t[i].to, &m.t[i].to->flow, bad.b, bad.len,
-					    SS_ERR_MALFORMED, NULL);
-			}
-		}
+		for (int pos = 2; pos < SS_PREFIX_LEN; pos++)
+			for (int bit = 0; bit < 8; bit++)
+				expect_byte_malformed(m.t[i].to, m.t[i].m, (size_t)pos,
+						      (uint8_t)(1u << bit));
 		snap_check(&s, m.t[i].to, 0);
 		snap_free(&s);
 	}
