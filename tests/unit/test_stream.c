@@ -111,6 +111,14 @@ static void fill_pattern(uint8_t *b, size_t n, uint32_t salt)
 		b[i] = (uint8_t)(i * 131 + salt + (i >> 9));
 }
 
+/* A pair with 1000-byte frames from a, and a's message of n patterned bytes (salt) sent. */
+static void pair_open_sent(pair *p, uint8_t *msg, size_t n, uint32_t salt, uint32_t code)
+{
+	pair_open(p, 1000, 0);
+	fill_pattern(msg, n, salt);
+	assert_int_equal(ss_stream_send(p->a, code, msg, n, NULL), 0);
+}
+
 /* ---- handshake and policies ---- */
 
 static void handshake_pinned(void **state)
@@ -502,9 +510,7 @@ static void large_message_reassembled(void **state)
 	pair p;
 
 	(void)state;
-	pair_open(&p, 1000, 0);
-	fill_pattern(msg, n, 3);
-	assert_int_equal(ss_stream_send(p.a, 42, msg, n, NULL), 0);
+	pair_open_sent(&p, msg, n, 3, 42);
 	recv_expect(p.b, buf, n + 100, SS_STREAM_RECV_ALL, 0, n, &info);
 	assert_memory_equal(buf, msg, n);
 	assert_int_equal(info.code, 42);
@@ -523,9 +529,7 @@ static void partial_frame_boundary(void **state)
 	pair p;
 
 	(void)state;
-	pair_open(&p, 1000, 0);
-	fill_pattern(msg, sizeof(msg), 9);
-	assert_int_equal(ss_stream_send(p.a, 5, msg, sizeof(msg), NULL), 0);
+	pair_open_sent(&p, msg, sizeof(msg), 9, 5);
 	/* 2500 bytes asked: the last whole frame that fits ends at 2000; not an error. */
 	recv_expect(p.b, buf, 2500, SS_STREAM_RECV_ALL, 0, 2000, &info);
 	assert_false(info.end);
@@ -545,9 +549,7 @@ static void buffer_too_small(void **state)
 	pair p;
 
 	(void)state;
-	pair_open(&p, 1000, 0);
-	fill_pattern(msg, sizeof(msg), 1);
-	assert_int_equal(ss_stream_send(p.a, 5, msg, sizeof(msg), NULL), 0);
+	pair_open_sent(&p, msg, sizeof(msg), 1, 5);
 	recv_expect(p.b, buf, 999, 0, SS_ERR_BUFFER, 0, &info);
 	assert_int_equal(info.need, 1000);
 	/* Not fatal, nothing lost. */
