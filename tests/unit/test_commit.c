@@ -300,6 +300,7 @@ static long sweep(node *to, const node *from, const msg *m, msg *reply, enum fau
 		fault_arm(to, f, k);
 		ret = take(to, m, reply);
 		if (!fault_disarm(to, f, k)) {
+			snap_free(&s.s);
 			assert_int_equal(ret, 0);
 			return k;
 		}
