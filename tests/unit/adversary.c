@@ -227,6 +227,19 @@ void cookie_pending(test_node *a, test_node *b, msg *init, msg *cookie)
 	expect_cookie_reply(b, &b->flow, init, cookie);
 }
 
+void cookie_retry(test_node *a, test_node *b, msg *init)
+{
+	ss_result res;
+	msg cookie, out;
+
+	cookie_pending(a, b, init, &cookie);
+	assert_code(consume(a, &cookie, &out, &res), 0);
+	assert_true(a->peer->has_cookie);
+	test_advance(a, b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
+	assert_int_equal(tick(a, init), SS_TICK_HANDSHAKE);
+	assert_false(ss_ct_equal(init->b + SS_INIT_OFF_MAC2, zero_id, SS_MAC_LEN));
+}
+
 /* A CONTROL packet with any 24-byte plaintext, authenticated on n's current session. */
 void seal_control(test_node *n, const uint8_t pt[SS_CTL_LEN], msg *m)
 {

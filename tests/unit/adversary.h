@@ -66,6 +66,8 @@ void expect_cookie_reply(test_node *n, const ss_flow *f, const msg *init, msg *o
 void restarted_node(test_node *b2, const test_node *b, const test_node *a);
 /* B under load answers A's INIT with a COOKIE REPLY (expect_cookie_reply). */
 void cookie_pending(test_node *a, test_node *b, msg *init, msg *cookie);
+/* Then A takes the COOKIE REPLY and retries: init is its new INIT, carrying a mac2. */
+void cookie_retry(test_node *a, test_node *b, msg *init);
 
 /* A CONTROL packet with any 24-byte plaintext, authenticated on n's current session. */
 void seal_control(test_node *n, const uint8_t pt[SS_CTL_LEN], msg *m);
