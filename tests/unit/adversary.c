@@ -385,6 +385,22 @@ void copy_flip(msg *dst, const msg *src, size_t pos, uint8_t mask)
 	dst->b[pos] ^= mask;
 }
 
+void flip_each(test_node *n, const msg *src, size_t from, size_t to, flip_probe probe, unsigned ign)
+{
+	struct snap s;
+	msg bad;
+
+	snap_take(&s, n);
+	for (size_t pos = from; pos < to; pos++) {
+		for (size_t m = 0; m < sizeof(masks); m++) {
+			copy_flip(&bad, src, pos, masks[m]);
+			probe(n, &bad, pos);
+			snap_check(&s, n, ign);
+		}
+	}
+	snap_free(&s);
+}
+
 const uint8_t masks[2] = {0x01, 0x80};
 
 bool adv_code_in(int code, const int *set, size_t n)

@@ -92,6 +92,13 @@ void forge_response(msg *m, const uint8_t *init, const uint8_t *ident, const ss_
 /* A COOKIE REPLY for init, boxed under H(LABEL_COOKIE_KEY || key_id) with aad = aad_mac1. */
 void forge_cookie(msg *m, const uint8_t *init, const uint8_t *key_id, const uint8_t *aad_mac1);
 void copy_flip(msg *dst, const msg *src, size_t pos, uint8_t mask);
+/*
+ * Each byte of src in [from, to), with each of masks flipped in turn, given to probe, which
+ * must see it dropped at n; after each, nothing at n changed but what ign allows.
+ */
+typedef void (*flip_probe)(test_node *n, const msg *bad, size_t pos);
+void flip_each(test_node *n, const msg *src, size_t from, size_t to, flip_probe probe,
+	       unsigned ign);
 
 /* p sent back to its sender a: dropped, also with a's own index (section 4.6). */
 void reflect_packet(test_node *a, test_node *b, const msg *p);
