@@ -27,32 +27,40 @@ static void collect(void *arg, const uint8_t *pkt, size_t len)
 	s->len[s->n++] = len;
 }
 
+/* A zeroed packet of len bytes with its IP header: 10.77.0.1 -> .2, or fd00::1 -> ::2. */
+static void ip_header(uint8_t *p, int v6, size_t len, uint8_t proto)
+{
+	memset(p, 0, len);
+	if (v6) {
+		p[0] = 0x60;
+		p[4] = (uint8_t)((len - 40) >> 8);
+		p[5] = (uint8_t)(len - 40);
+		p[6] = proto;
+		p[7] = 64;
+		p[8] = 0xfd;
+		p[23] = 1;
+		p[24] = 0xfd;
+		p[39] = 2;
+		return;
+	}
+	p[0] = 0x45;
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+	p[8] = 64;
+	p[9] = proto;
+	memcpy(p + 12, "\x0a\x4d\x00\x01\x0a\x4d\x00\x02", 8);
+}
+
 static size_t build(uint8_t *buf, int v6, size_t payload, uint16_t mss, uint8_t gso, uint8_t flags)
 {
 	struct virtio_net_hdr h = {0};
 	uint8_t *p = buf + SS_VNET_HDR_LEN;
 	size_t l4 = v6 ? 40 : 20, len = l4 + 20 + payload;
 
-	memset(p, 0, len);
-	if (v6) {
-		p[0] = 0x60;
-		p[4] = (uint8_t)((len - 40) >> 8);
-		p[5] = (uint8_t)(len - 40);
-		p[6] = 6;
-		p[7] = 64;
-		p[8] = 0xfd;
-		p[23] = 1;
-		p[24] = 0xfd;
-		p[39] = 2;
-	} else {
-		p[0] = 0x45;
-		p[2] = (uint8_t)(len >> 8);
-		p[3] = (uint8_t)len;
+	ip_header(p, v6, len, 6);
+	if (!v6) {
 		p[4] = 0x12;
 		p[5] = 0x34;
-		p[8] = 64;
-		p[9] = 6;
-		memcpy(p + 12, "\x0a\x4d\x00\x01\x0a\x4d\x00\x02", 8);
 	}
 	p[l4] = 0x13; /* ports */
 	p[l4 + 2] = 0x14;
@@ -365,27 +373,11 @@ static size_t dgram(uint8_t *p, int v6, size_t payload, uint16_t id, uint8_t see
 	uint32_t sum;
 	uint16_t c;
 
-	memset(p, 0, len);
-	if (v6) {
-		p[0] = 0x60;
-		p[4] = (uint8_t)(ul >> 8);
-		p[5] = (uint8_t)ul;
-		p[6] = 17;
-		p[7] = 64;
-		p[8] = 0xfd;
-		p[23] = 1;
-		p[24] = 0xfd;
-		p[39] = 2;
-	} else {
-		p[0] = 0x45;
-		p[2] = (uint8_t)(len >> 8);
-		p[3] = (uint8_t)len;
+	ip_header(p, v6, len, 17);
+	if (!v6) {
 		p[4] = (uint8_t)(id >> 8);
 		p[5] = (uint8_t)id;
 		p[6] = 0x40; /* DF */
-		p[8] = 64;
-		p[9] = 17;
-		memcpy(p + 12, "\x0a\x4d\x00\x01\x0a\x4d\x00\x02", 8);
 		c = ss_inet_csum(p, 20, 0);
 		p[10] = (uint8_t)(c >> 8);
 		p[11] = (uint8_t)c;
