@@ -513,24 +513,30 @@ static void read_request_ends(void **state)
 	close(sv[1]);
 }
 
+/* What ss_ctl_read_request makes of req, written on a fresh socket pair. */
+static int read_sent(const char *req, char *buf, size_t cap)
+{
+	size_t n = strlen(req);
+	int sv[2], ret;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], req, n), (ssize_t)n);
+	ret = ss_ctl_read_request(sv[0], buf, cap);
+	close(sv[0]);
+	close(sv[1]);
+	return ret;
+}
+
 /* A request that fills the buffer without its end is refused, never cut. */
 static void read_request_too_long(void **state)
 {
 	char buf[16];
-	int sv[2];
 
 	(void)state;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(write(sv[1], "set\nallowed_ip=10.0.0.0/24\n\n", 28), 28);
-	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), SS_ERR_BUFFER);
-	close(sv[0]);
-	close(sv[1]);
+	assert_int_equal(read_sent("set\nallowed_ip=10.0.0.0/24\n\n", buf, sizeof(buf)),
+			 SS_ERR_BUFFER);
 	/* One byte less than the buffer, ending in the empty line, fits. */
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(write(sv[1], "set\npeer=abcd\n\n", 15), 15);
-	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), 15);
-	close(sv[0]);
-	close(sv[1]);
+	assert_int_equal(read_sent("set\npeer=abcd\n\n", buf, sizeof(buf)), 15);
 }
 
 /* The empty line split over two writes still ends the request (no 2 s wait). */
@@ -563,14 +569,9 @@ static void read_request_split_end(void **state)
 static void read_request_silent_client(void **state)
 {
 	char buf[64];
-	int sv[2];
 
 	(void)state;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(write(sv[1], "get\n", 4), 4);
-	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), SS_ERR_IO);
-	close(sv[0]);
-	close(sv[1]);
+	assert_int_equal(read_sent("get\n", buf, sizeof(buf)), SS_ERR_IO);
 }
 
 int main(void)
