@@ -122,6 +122,28 @@ static void reference(struct run *r)
 }
 
 /*
+ * Read s to the end through buf; *total: the verified bytes delivered, checked against
+ * r's plaintext if r is given. Returns the final status.
+ */
+static int drain(ss_stream *s, uint8_t *buf, size_t cap, const struct run *r, size_t *total)
+{
+	*total = 0;
+	for (;;) {
+		ss_stream_info info;
+		size_t got;
+		int ret = ss_stream_recv(s, buf, cap, &got, &info, SS_STREAM_RECV_ALL);
+
+		if (r) {
+			assert_true(*total + got <= r->plain_len);
+			assert_memory_equal(buf, r->plain + *total, got);
+		}
+		*total += got;
+		if (ret || info.eof)
+			return ret;
+	}
+}
+
+/*
  * Feed wire to a fresh receiver; read to the end. Returns the final status (0 only for
  * an authenticated close) and the verified bytes delivered, checked against plain.
  */
@@ -131,23 +153,11 @@ static int consume_all(const struct run *r, const uint8_t *wire, size_t len, siz
 	pipe_end e = {&in, &out};
 	ss_stream *s = keyed(&e, false);
 	uint8_t buf[1024];
-	size_t total = 0;
 	int ret;
 
 	pipe_put(&in, wire, len);
 	in.eof = true;
-	for (;;) {
-		ss_stream_info info;
-		size_t got;
-
-		ret = ss_stream_recv(s, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL);
-		assert_true(total + got <= r->plain_len);
-		assert_memory_equal(buf, r->plain + total, got);
-		total += got;
-		if (ret || info.eof)
-			break;
-	}
-	*delivered = total;
+	ret = drain(s, buf, sizeof(buf), r, delivered);
 	ss_stream_free(s);
 	free(in.data);
 	free(out.data);
@@ -325,16 +335,7 @@ static int feed(const uint8_t *w, size_t len, size_t *delivered, uint64_t rx_seq
 	s->rx_seq = rx_seq;
 	pipe_put(&in, w, len);
 	in.eof = true;
-	*delivered = 0;
-	for (;;) {
-		ss_stream_info info;
-		size_t got;
-
-		ret = ss_stream_recv(s, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL);
-		*delivered += got;
-		if (ret || info.eof)
-			break;
-	}
+	ret = drain(s, buf, sizeof(buf), NULL, delivered);
 	ss_stream_free(s);
 	free(in.data);
 	free(out.data);
@@ -583,25 +584,32 @@ static void flip_every_init_byte(void **state)
 	free(out.data);
 }
 
+/* h's two ends wired to each other, each stream created, both handshakes started. */
+static void hpair_start(hpair *h)
+{
+	ss_stream_config ca, cb;
+
+	memset(h, 0, sizeof(*h));
+	h->ea.in = &h->ba;
+	h->ea.out = &h->ab;
+	h->eb.in = &h->ab;
+	h->eb.out = &h->ba;
+	cfg(&ca, true);
+	cfg(&cb, false);
+	assert_int_equal(ss_stream_new_cb(&h->a, &ca, pipe_read, pipe_write, &h->ea), 0);
+	assert_int_equal(ss_stream_new_cb(&h->b, &cb, pipe_read, pipe_write, &h->eb), 0);
+	assert_int_equal(ss_stream_handshake(h->a), SS_ERR_AGAIN);
+	assert_int_equal(ss_stream_handshake(h->b), SS_ERR_AGAIN);
+}
+
 static void flip_every_response_byte(void **state)
 {
 	for (size_t i = 0; i < SS_RESP_LEN; i++) {
-		ss_stream_config ca, cb;
 		hpair h;
 		int ret;
 
 		(void)state;
-		memset(&h, 0, sizeof(h));
-		h.ea.in = &h.ba;
-		h.ea.out = &h.ab;
-		h.eb.in = &h.ab;
-		h.eb.out = &h.ba;
-		cfg(&ca, true);
-		cfg(&cb, false);
-		assert_int_equal(ss_stream_new_cb(&h.a, &ca, pipe_read, pipe_write, &h.ea), 0);
-		assert_int_equal(ss_stream_new_cb(&h.b, &cb, pipe_read, pipe_write, &h.eb), 0);
-		assert_int_equal(ss_stream_handshake(h.a), SS_ERR_AGAIN);
-		assert_int_equal(ss_stream_handshake(h.b), SS_ERR_AGAIN);
+		hpair_start(&h);
 		h.ba.data[i] ^= 0x02;
 		ret = ss_stream_handshake(h.a);
 		assert_true(is_error(ret));
@@ -650,21 +658,7 @@ static int finish_with(size_t pos, uint8_t x, void (*edit)(uint8_t *resp, const 
 	hpair h;
 	int ret;
 
-	memset(&h, 0, sizeof(h));
-	h.ea.in = &h.ba;
-	h.ea.out = &h.ab;
-	h.eb.in = &h.ab;
-	h.eb.out = &h.ba;
-	{
-		ss_stream_config ca, cb;
-
-		cfg(&ca, true);
-		cfg(&cb, false);
-		assert_int_equal(ss_stream_new_cb(&h.a, &ca, pipe_read, pipe_write, &h.ea), 0);
-		assert_int_equal(ss_stream_new_cb(&h.b, &cb, pipe_read, pipe_write, &h.eb), 0);
-	}
-	assert_int_equal(ss_stream_handshake(h.a), SS_ERR_AGAIN);
-	assert_int_equal(ss_stream_handshake(h.b), SS_ERR_AGAIN);
+	hpair_start(&h);
 	h.ba.data[pos] ^= x;
 	if (edit)
 		edit(h.ba.data, h.ab.data);
