@@ -121,6 +121,26 @@ static void reference(struct run *r)
 	free(out.data);
 }
 
+/* cmocka fixture: *state is a fresh reference run. */
+static int ref_setup(void **state)
+{
+	struct run *r = malloc(sizeof(*r));
+
+	if (!r)
+		return -1;
+	reference(r);
+	*state = r;
+	return 0;
+}
+
+static int ref_teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+#define ref_test(fn) cmocka_unit_test_setup_teardown(fn, ref_setup, ref_teardown)
+
 /*
  * Read s to the end through buf; *total: the verified bytes delivered, checked against
  * r's plaintext if r is given. Returns the final status.
@@ -191,95 +211,83 @@ static size_t frame_start(const struct run *r, size_t f)
 
 static void reference_roundtrip(void **state)
 {
-	struct run r;
+	const struct run *r = *state;
 	size_t d;
 
-	(void)state;
-	reference(&r);
-	assert_int_equal(consume_all(&r, r.wire, r.len, &d), 0);
-	assert_int_equal(d, r.plain_len);
+	assert_int_equal(consume_all(r, r->wire, r->len, &d), 0);
+	assert_int_equal(d, r->plain_len);
 }
 
 static void flip_every_byte(void **state)
 {
+	const struct run *r = *state;
 	uint8_t w[4096];
-	struct run r;
 
-	(void)state;
-	reference(&r);
-	for (size_t i = 0; i < r.len; i++) {
+	for (size_t i = 0; i < r->len; i++) {
 		for (int bit = 0; bit < 8; bit += 7) {
-			memcpy(w, r.wire, r.len);
+			memcpy(w, r->wire, r->len);
 			w[i] ^= (uint8_t)(1u << bit);
-			expect_stop(&r, w, r.len, SS_ERR_DECRYPT, i);
+			expect_stop(r, w, r->len, SS_ERR_DECRYPT, i);
 		}
 	}
 }
 
 static void drop_each_frame(void **state)
 {
+	const struct run *r = *state;
 	uint8_t w[4096];
-	struct run r;
 
-	(void)state;
-	reference(&r);
-	for (size_t f = 0; f < r.nframes; f++) {
-		size_t a = frame_start(&r, f), b = r.frame_end[f];
+	for (size_t f = 0; f < r->nframes; f++) {
+		size_t a = frame_start(r, f), b = r->frame_end[f];
 
-		memcpy(w, r.wire, a);
-		memcpy(w + a, r.wire + b, r.len - b);
+		memcpy(w, r->wire, a);
+		memcpy(w + a, r->wire + b, r->len - b);
 		/* The close dropped is a truncation. */
-		expect_stop(&r, w, r.len - (b - a),
-			    f == r.nframes - 1 ? SS_ERR_TRUNCATED : SS_ERR_DECRYPT, a);
+		expect_stop(r, w, r->len - (b - a),
+			    f == r->nframes - 1 ? SS_ERR_TRUNCATED : SS_ERR_DECRYPT, a);
 	}
 }
 
 static void duplicate_each_frame(void **state)
 {
+	const struct run *r = *state;
 	uint8_t w[8192];
-	struct run r;
 
-	(void)state;
-	reference(&r);
-	for (size_t f = 0; f < r.nframes - 1; f++) {
-		size_t a = frame_start(&r, f), b = r.frame_end[f];
+	for (size_t f = 0; f < r->nframes - 1; f++) {
+		size_t a = frame_start(r, f), b = r->frame_end[f];
 
-		memcpy(w, r.wire, b);
-		memcpy(w + b, r.wire + a, b - a);
-		memcpy(w + b + (b - a), r.wire + b, r.len - b);
-		expect_stop(&r, w, r.len + (b - a), SS_ERR_DECRYPT, b);
+		memcpy(w, r->wire, b);
+		memcpy(w + b, r->wire + a, b - a);
+		memcpy(w + b + (b - a), r->wire + b, r->len - b);
+		expect_stop(r, w, r->len + (b - a), SS_ERR_DECRYPT, b);
 	}
 }
 
 static void swap_adjacent_frames(void **state)
 {
+	const struct run *r = *state;
 	uint8_t w[4096];
-	struct run r;
 
-	(void)state;
-	reference(&r);
-	for (size_t f = 0; f + 1 < r.nframes; f++) {
-		size_t a = frame_start(&r, f), b = r.frame_end[f], c = r.frame_end[f + 1];
+	for (size_t f = 0; f + 1 < r->nframes; f++) {
+		size_t a = frame_start(r, f), b = r->frame_end[f], c = r->frame_end[f + 1];
 
-		memcpy(w, r.wire, a);
-		memcpy(w + a, r.wire + b, c - b);
-		memcpy(w + a + (c - b), r.wire + a, b - a);
-		memcpy(w + c, r.wire + c, r.len - c);
-		expect_stop(&r, w, r.len, SS_ERR_DECRYPT, a);
+		memcpy(w, r->wire, a);
+		memcpy(w + a, r->wire + b, c - b);
+		memcpy(w + a + (c - b), r->wire + a, b - a);
+		memcpy(w + c, r->wire + c, r->len - c);
+		expect_stop(r, w, r->len, SS_ERR_DECRYPT, a);
 	}
 }
 
 static void truncate_every_length(void **state)
 {
-	struct run r;
+	const struct run *r = *state;
 	size_t d;
 
-	(void)state;
-	reference(&r);
-	for (size_t l = 0; l < r.len; l++) {
-		expect_stop(&r, r.wire, l, SS_ERR_TRUNCATED, l);
+	for (size_t l = 0; l < r->len; l++) {
+		expect_stop(r, r->wire, l, SS_ERR_TRUNCATED, l);
 	}
-	assert_int_equal(consume_all(&r, r.wire, r.len, &d), 0);
+	assert_int_equal(consume_all(r, r->wire, r->len, &d), 0);
 }
 
 static void reflect_own_frames(void **state)
@@ -344,15 +352,13 @@ static int feed(const uint8_t *w, size_t len, size_t *delivered, uint64_t rx_seq
 
 static void crafted_reference_matches(void **state)
 {
+	const struct run *r = *state;
 	uint8_t w[1024];
-	struct run r;
 	size_t n = 0, d;
 
-	(void)state;
-	reference(&r);
 	/* The first message, rebuilt from the specification, byte for byte. */
-	n = craft(w, K1, 1, 40, 1, 1, 0, r.plain);
-	assert_memory_equal(w, r.wire, n);
+	n = craft(w, K1, 1, 40, 1, 1, 0, r->plain);
+	assert_memory_equal(w, r->wire, n);
 	n += craft(w + n, K1, 2, 0, 0, 2, SS_STREAM_F_CLOSE, NULL);
 	assert_int_equal(feed(w, n, &d, 1), 0);
 	assert_int_equal(d, 40);
@@ -729,14 +735,14 @@ static void handshake_specific_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(reference_roundtrip),
-		cmocka_unit_test(flip_every_byte),
-		cmocka_unit_test(drop_each_frame),
-		cmocka_unit_test(duplicate_each_frame),
-		cmocka_unit_test(swap_adjacent_frames),
-		cmocka_unit_test(truncate_every_length),
+		ref_test(reference_roundtrip),
+		ref_test(flip_every_byte),
+		ref_test(drop_each_frame),
+		ref_test(duplicate_each_frame),
+		ref_test(swap_adjacent_frames),
+		ref_test(truncate_every_length),
 		cmocka_unit_test(reflect_own_frames),
-		cmocka_unit_test(crafted_reference_matches),
+		ref_test(crafted_reference_matches),
 		cmocka_unit_test(crafted_rule_breaks),
 		cmocka_unit_test(oversized_frame),
 		cmocka_unit_test(splice_from_other_stream),
