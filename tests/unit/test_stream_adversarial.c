@@ -164,10 +164,11 @@ static int drain(ss_stream *s, uint8_t *buf, size_t cap, const struct run *r, si
 }
 
 /*
- * Feed wire to a fresh receiver; read to the end. Returns the final status (0 only for
- * an authenticated close) and the verified bytes delivered, checked against plain.
+ * A fresh receiver (its rx_seq set, if given) fed wire, read to the end in cap-byte reads
+ * (drain, checked against r if given).
  */
-static int consume_all(const struct run *r, const uint8_t *wire, size_t len, size_t *delivered)
+static int receive(const uint8_t *wire, size_t len, const uint64_t *rx_seq, size_t cap,
+		   const struct run *r, size_t *delivered)
 {
 	pipe_buf in = {0}, out = {0};
 	pipe_end e = {&in, &out};
@@ -175,13 +176,25 @@ static int consume_all(const struct run *r, const uint8_t *wire, size_t len, siz
 	uint8_t buf[1024];
 	int ret;
 
+	assert_true(cap <= sizeof(buf));
+	if (rx_seq)
+		s->rx_seq = *rx_seq;
 	pipe_put(&in, wire, len);
 	in.eof = true;
-	ret = drain(s, buf, sizeof(buf), r, delivered);
+	ret = drain(s, buf, cap, r, delivered);
 	ss_stream_free(s);
 	free(in.data);
 	free(out.data);
 	return ret;
+}
+
+/*
+ * Feed wire to a fresh receiver; read to the end. Returns the final status (0 only for
+ * an authenticated close) and the verified bytes delivered, checked against plain.
+ */
+static int consume_all(const struct run *r, const uint8_t *wire, size_t len, size_t *delivered)
+{
+	return receive(wire, len, NULL, 1024, r, delivered);
 }
 
 /* Payload bytes that are delivered when the damage is at wire offset pos. */
@@ -334,20 +347,7 @@ static size_t craft(uint8_t *o, const uint8_t key[32], uint64_t nonce_seq, uint3
 /* Receiver for fixed keys fed with crafted bytes; returns the status of reading it all. */
 static int feed(const uint8_t *w, size_t len, size_t *delivered, uint64_t rx_seq)
 {
-	pipe_buf in = {0}, out = {0};
-	pipe_end e = {&in, &out};
-	ss_stream *s = keyed(&e, false);
-	uint8_t buf[256];
-	int ret;
-
-	s->rx_seq = rx_seq;
-	pipe_put(&in, w, len);
-	in.eof = true;
-	ret = drain(s, buf, sizeof(buf), NULL, delivered);
-	ss_stream_free(s);
-	free(in.data);
-	free(out.data);
-	return ret;
+	return receive(w, len, &rx_seq, 256, NULL, delivered);
 }
 
 static void crafted_reference_matches(void **state)
