@@ -194,43 +194,48 @@ static void pair_handshake_expect(pair *p, ss_stream_config *ca, ss_stream_confi
 	assert_int_equal(rb, want_b);
 }
 
-static void handshake_allowed_set(void **state)
+/*
+ * a accepts a set of two: c and (b_in_set) b or else a stranger; b is pinned to a. The
+ * handshake's results must be want_a and want_b.
+ */
+static void set_handshake(pair *p, uint8_t set[2][SS_IDENTITY_LEN], bool b_in_set, int want_a,
+			  int want_b)
 {
 	ss_stream_config ca, cb;
+
+	pair_setup(p);
+	memcpy(set[0], ss_identity_public(p->idc), 32);
+	if (b_in_set)
+		memcpy(set[1], ss_identity_public(p->idb), 32);
+	else
+		memset(set[1], 7, 32);
+	cfg_pinned(&ca, p->ida, p->idb, true);
+	ca.peers = (const uint8_t(*)[SS_IDENTITY_LEN])set;
+	ca.npeers = 2;
+	cfg_pinned(&cb, p->idb, p->ida, false);
+	pair_handshake_expect(p, &ca, &cb, want_a, want_b);
+}
+
+static void handshake_allowed_set(void **state)
+{
 	uint8_t set[2][SS_IDENTITY_LEN];
 	pair p;
 
 	(void)state;
-	pair_setup(&p);
-	memcpy(set[0], ss_identity_public(p.idc), 32);
-	memcpy(set[1], ss_identity_public(p.idb), 32);
-	cfg_pinned(&ca, p.ida, p.idb, true);
-	ca.peers = (const uint8_t(*)[SS_IDENTITY_LEN])set;
-	ca.npeers = 2;
-	memcpy(set[1], ss_identity_public(p.idb), 32);
-	cfg_pinned(&cb, p.idb, p.ida, false);
 	/* A set means an anonymous INIT: mac1 keyed for "any responder". */
-	pair_handshake_expect(&p, &ca, &cb, 0, 0);
+	set_handshake(&p, set, true, 0, 0);
 	assert_memory_equal(ss_stream_peer_identity(p.a), ss_identity_public(p.idb), 32);
 	pair_free(&p);
 }
 
 static void handshake_client_wrong_set(void **state)
 {
-	ss_stream_config ca, cb;
 	uint8_t set[2][SS_IDENTITY_LEN];
 	pair p;
 
 	(void)state;
-	pair_setup(&p);
-	memcpy(set[0], ss_identity_public(p.idc), 32);
-	memset(set[1], 7, 32);
-	cfg_pinned(&ca, p.ida, p.idb, true);
-	ca.peers = (const uint8_t(*)[SS_IDENTITY_LEN])set;
-	ca.npeers = 2;
-	cfg_pinned(&cb, p.idb, p.ida, false);
 	/* never confirmed */
-	pair_handshake_expect(&p, &ca, &cb, SS_ERR_IDENTITY, SS_ERR_AGAIN);
+	set_handshake(&p, set, false, SS_ERR_IDENTITY, SS_ERR_AGAIN);
 	assert_null(ss_stream_peer_identity(p.a));
 	assert_null(ss_stream_peer_identity(p.b));
 	/* Fail closed: dead for good. */
