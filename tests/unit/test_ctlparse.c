@@ -73,6 +73,26 @@ static void set_free(ss_ctl_set_req *r)
 	free(r);
 }
 
+/* body sets a keepalive of want. */
+static void keepalive_is(const char *body, uint16_t want)
+{
+	ss_ctl_set_req *r = set_ok(body);
+
+	assert_true(r->have_keepalive);
+	assert_int_equal(r->keepalive, want);
+	set_free(r);
+}
+
+/* body sets an empty rule list (allow=none). */
+static void allow_none(const char *body)
+{
+	ss_ctl_set_req *r = set_ok(body);
+
+	assert_true(r->have_allow);
+	assert_int_equal(r->nallow, 0);
+	set_free(r);
+}
+
 /* Expects code and a message that contains want; nothing is left allocated. */
 static void set_fails(const char *body, int code, const char *want)
 {
@@ -255,15 +275,9 @@ static void set_minimal_and_flags(void **state)
 	assert_int_equal(r->nallowed, 0);
 	set_free(r);
 	/* The peer need not come first. */
-	r = set_ok("persistent_keepalive=off\npeer=" K2 "\n");
-	assert_true(r->have_keepalive);
-	assert_int_equal(r->keepalive, 0);
-	set_free(r);
-	r = set_ok("peer=" K2 "\npersistent_keepalive=65535\nallow=none");
-	assert_int_equal(r->keepalive, 65535);
-	assert_true(r->have_allow);
-	assert_int_equal(r->nallow, 0);
-	set_free(r);
+	keepalive_is("persistent_keepalive=off\npeer=" K2 "\n", 0);
+	keepalive_is("peer=" K2 "\npersistent_keepalive=65535\nallow=none", 65535);
+	allow_none("peer=" K2 "\npersistent_keepalive=65535\nallow=none");
 }
 
 /* Repeated keys: the last endpoint= and allow= win, allowed_ip= appends. */
@@ -280,10 +294,7 @@ static void set_repeated_keys(void **state)
 	assert_int_equal(r->nallowed, 2);
 	set_free(r);
 	/* "allow=none" after rules leaves none (it used to keep the earlier ones). */
-	r = set_ok("peer=" K1 "\nallow=tcp 22, tcp 80\nallow=none\n");
-	assert_true(r->have_allow);
-	assert_int_equal(r->nallow, 0);
-	set_free(r);
+	allow_none("peer=" K1 "\nallow=tcp 22, tcp 80\nallow=none\n");
 	/* A later replace_allowed_ips=false drops the list, as before. */
 	r = set_ok("peer=" K1 "\nallowed_ip=10.0.0.1\nreplace_allowed_ips=false\n");
 	assert_false(r->replace_allowed);
