@@ -3,7 +3,7 @@
  * The attacker's tools for the adversarial suites (test_adv_*.c), one per message type,
  * each playing the attacker by hand against two or three deterministic engines:
  * flipping, replaying, reflecting, splicing and forging messages (docs/PROTOCOL.md
- * sections 1.1, 4 and 9). Defined in helpers.c.
+ * sections 1.1, 4 and 9). Defined in adversary.c.
  *
  * Conventions:
  *  - expect_drop() / drop_any() check the return code AND that exactly one drop
@@ -66,6 +66,8 @@ void expect_cookie_reply(test_node *n, const ss_flow *f, const msg *init, msg *o
 void restarted_node(test_node *b2, const test_node *b, const test_node *a);
 /* B under load answers A's INIT with a COOKIE REPLY (expect_cookie_reply). */
 void cookie_pending(test_node *a, test_node *b, msg *init, msg *cookie);
+/* Then A takes the COOKIE REPLY and retries: init is its new INIT, carrying a mac2. */
+void cookie_retry(test_node *a, test_node *b, msg *init);
 
 /* A CONTROL packet with any 24-byte plaintext, authenticated on n's current session. */
 void seal_control(test_node *n, const uint8_t pt[SS_CTL_LEN], msg *m);
@@ -90,6 +92,13 @@ void forge_response(msg *m, const uint8_t *init, const uint8_t *ident, const ss_
 /* A COOKIE REPLY for init, boxed under H(LABEL_COOKIE_KEY || key_id) with aad = aad_mac1. */
 void forge_cookie(msg *m, const uint8_t *init, const uint8_t *key_id, const uint8_t *aad_mac1);
 void copy_flip(msg *dst, const msg *src, size_t pos, uint8_t mask);
+/*
+ * Each byte of src in [from, to), with each of masks flipped in turn, given to probe, which
+ * must see it dropped at n; after each, nothing at n changed but what ign allows.
+ */
+typedef void (*flip_probe)(test_node *n, const msg *bad, size_t pos);
+void flip_each(test_node *n, const msg *src, size_t from, size_t to, flip_probe probe,
+	       unsigned ign);
 
 /* p sent back to its sender a: dropped, also with a's own index (section 4.6). */
 void reflect_packet(test_node *a, test_node *b, const msg *p);

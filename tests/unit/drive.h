@@ -2,7 +2,7 @@
 /*
  * Handshake-driving steps shared by the core suites (session, handshake, adversarial):
  * each step drives one message through a test_node and asserts it was accepted the
- * way the protocol says. Defined in helpers.c.
+ * way the protocol says. Defined in drive.c.
  */
 #ifndef SS_TEST_DRIVE_H
 #define SS_TEST_DRIVE_H
@@ -50,8 +50,5 @@ enum ss_tick_kind tick(test_node *n, msg *m);
 
 /* Every drop counter of ctx and of its peers, summed. */
 int total_drops(const ss_ctx *ctx);
-
-/* A node like test_node_init's (4 peers, no peer added) that may accept anonymous INITs. */
-void test_node_init_anon(test_node *n, const char *label, bool accept_anonymous);
 
 #endif

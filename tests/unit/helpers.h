@@ -4,6 +4,7 @@
 #define SS_TEST_HELPERS_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -49,6 +50,8 @@ ss_identity *test_identity(const char *label);
 /* The identity whose seed is SHA-256(seed_label). */
 ss_identity *test_identity_seeded(const char *seed_label);
 void test_node_init(test_node *n, const char *label, uint32_t max_peers);
+/* A node like test_node_init's (4 peers, no peer added) that may accept anonymous INITs. */
+void test_node_init_anon(test_node *n, const char *label, bool accept_anonymous);
 void test_node_free(test_node *n);
 /* Given n->id: the fixed clock, cfg's identity, clock and (unless set) n's rng; the ctx. */
 void test_node_start(test_node *n, ss_ctx_config *cfg);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * In-memory transport for the stream suites: one growable byte queue per direction,
- * read and written through ss_stream's callbacks. Defined in helpers.c.
+ * read and written through ss_stream's callbacks. Defined in pipe.c.
  */
 #ifndef SS_TEST_PIPE_H
 #define SS_TEST_PIPE_H

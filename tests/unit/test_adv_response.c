@@ -91,6 +91,26 @@ static void reflect_response(void **state)
 	confirm(b, &ka);
 }
 
+/* A RESPONSE to a's init forged for ident, signed by signer: dropped at a as code. */
+static void forged_dropped(test_node *a, const msg *init, const uint8_t *ident,
+			   const ss_identity *signer, const char *eph, int code)
+{
+	msg bad;
+
+	forge_response(&bad, init->b, ident, signer, ss_identity_public(a->id), eph);
+	expect_drop(a, &a->flow, bad.b, bad.len, code, a->peer);
+}
+
+/* Control: the same construction by B itself is a valid RESPONSE. */
+static void genuine_finishes(test_node *a, const test_node *b, const msg *init)
+{
+	msg resp, ka;
+
+	forge_response(&resp, init->b, ss_identity_public(b->id), b->id, ss_identity_public(a->id),
+		       "bob eph");
+	finish(a, &resp, &ka);
+}
+
 static void swap_identity_response(void **state)
 {
 	ss_identity *carol = test_identity("carol");
@@ -98,17 +118,15 @@ static void swap_identity_response(void **state)
 	test_pair *pair = *state;
 	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
-	msg init, bad, ka;
+	msg init, bad;
 
 	ia = ss_identity_public(a->id);
 	start_init(a, &init);
 	snap_take(&s, a);
 	/* Carol answers A's INIT as herself: A expects B. */
-	forge_response(&bad, init.b, ss_identity_public(carol), carol, ia, "carol eph");
-	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_IDENTITY, a->peer);
+	forged_dropped(a, &init, ss_identity_public(carol), carol, "carol eph", SS_ERR_IDENTITY);
 	/* Carol claims to be B but can only sign with her own key. */
-	forge_response(&bad, init.b, ss_identity_public(b->id), carol, ia, "carol eph");
-	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_SIGNATURE, a->peer);
+	forged_dropped(a, &init, ss_identity_public(b->id), carol, "carol eph", SS_ERR_SIGNATURE);
 	/* B's genuine signature, but a confirm tag computed for another ephemeral. */
 	forge_response(&bad, init.b, ss_identity_public(b->id), b->id, ia, "bob eph");
 	bad.b[SS_RESP_OFF_EPHEMERAL] ^= 1;
@@ -116,9 +134,7 @@ static void swap_identity_response(void **state)
 	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_SIGNATURE, a->peer);
 	snap_check(&s, a, 0);
 	snap_free(&s);
-	/* Control: the same construction by B itself is a valid RESPONSE. */
-	forge_response(&bad, init.b, ss_identity_public(b->id), b->id, ia, "bob eph");
-	finish(a, &bad, &ka);
+	genuine_finishes(a, b, &init);
 	ss_identity_free(carol);
 }
 
@@ -183,23 +199,19 @@ static void misbinding_response(void **state)
  */
 static void small_order_identity_response(void **state)
 {
-	const uint8_t *ia;
 	test_pair *pair = *state;
 	test_node *a = &pair->a, *b = &pair->b;
 	struct snap s;
-	msg init, bad, ka;
+	msg init;
 
-	ia = ss_identity_public(a->id);
 	start_init(a, &init);
 	snap_take(&s, a);
-	forge_response(&bad, init.b, identity_point, NULL, ia, "mallory eph");
-	expect_drop(a, &a->flow, bad.b, bad.len, SS_ERR_SIGNATURE, a->peer);
+	forged_dropped(a, &init, identity_point, NULL, "mallory eph", SS_ERR_SIGNATURE);
 	snap_check(&s, a, 0);
 	snap_free(&s);
 	assert_null(ss_peer_identity(a->peer));
 	assert_null(ss_peer_find(a->ctx, identity_point));
-	forge_response(&bad, init.b, ss_identity_public(b->id), b->id, ia, "bob eph");
-	finish(a, &bad, &ka);
+	genuine_finishes(a, b, &init);
 	assert_memory_equal(ss_peer_identity(a->peer), ss_identity_public(b->id), SS_IDENTITY_LEN);
 }
 

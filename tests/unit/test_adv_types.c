@@ -71,77 +71,84 @@ static void targets_still_accepted(struct all_msgs *m)
 	test_node_free(&m->b2);
 }
 
+/* m with byte pos set to v is dropped at to as malformed. */
+static void expect_byte_malformed(test_node *to, const msg *m, size_t pos, uint8_t v)
+{
+	msg bad = *m;
+
+	bad.b[pos] = v;
+	expect_drop(to, &to->flow, bad.b, bad.len, SS_ERR_MALFORMED, NULL);
+}
+
+/* probe on each target, which must leave its receiver unchanged (snap_check). */
+static void each_target(struct all_msgs *m, void (*probe)(const struct target *t))
+{
+	for (int i = 0; i < 5; i++) {
+		struct snap s;
+
+		snap_take(&s, m->t[i].to);
+		probe(&m->t[i]);
+		snap_check(&s, m->t[i].to, 0);
+		snap_free(&s);
+	}
+}
+
+static void wrong_type(const struct target *t)
+{
+	msg bad;
+
+	for (int type = 0; type < 256; type++) {
+		if (type >= SS_MSG_INIT && type <= SS_MSG_CONTROL)
+			continue;
+		expect_byte_malformed(t->to, t->m, 0, (uint8_t)type);
+	}
+	/* A valid type with another message's length. */
+	for (int type = SS_MSG_INIT; type <= SS_MSG_CONTROL; type++) {
+		int ret;
+
+		if (type == t->m->b[0] || (type == SS_MSG_DATA && t->m->len >= 32))
+			continue;
+		bad = *t->m;
+		bad.b[0] = (uint8_t)type;
+		ret = drop_any(t->to, &t->to->flow, bad.b, bad.len, NULL);
+		if (type == SS_MSG_CONTROL && bad.len == SS_DATA_OVERHEAD + SS_CTL_LEN)
+			assert_code_in(ret, SS_ERR_DECRYPT, SS_ERR_UNKNOWN_INDEX);
+		else
+			assert_code(ret, SS_ERR_MALFORMED);
+	}
+}
+
 static void version_and_type_every_type(void **state)
 {
 	struct all_msgs m;
 	test_pair *pair = *state;
-	test_node *a = &pair->a, *b = &pair->b;
-	msg bad;
 
-	all_msgs_make(a, b, &m);
-	for (int i = 0; i < 5; i++) {
-		struct snap s;
-
-		snap_take(&s, m.t[i].to);
-		for (int type = 0; type < 256; type++) {
-			if (type >= SS_MSG_INIT && type <= SS_MSG_CONTROL)
-				continue;
-			bad = *m.t[i].m;
-			bad.b[0] = (uint8_t)type;
-			expect_drop(m.t[i].to, &m.t[i].to->flow, bad.b, bad.len, SS_ERR_MALFORMED,
-				    NULL);
-		}
-		/* A valid type with another message's length. */
-		for (int type = SS_MSG_INIT; type <= SS_MSG_CONTROL; type++) {
-			int ret;
-
-			if (type == m.t[i].m->b[0] || (type == SS_MSG_DATA && m.t[i].m->len >= 32))
-				continue;
-			bad = *m.t[i].m;
-			bad.b[0] = (uint8_t)type;
-			ret = drop_any(m.t[i].to, &m.t[i].to->flow, bad.b, bad.len, NULL);
-			if (type == SS_MSG_CONTROL && bad.len == SS_DATA_OVERHEAD + SS_CTL_LEN)
-				assert_code_in(ret, SS_ERR_DECRYPT, SS_ERR_UNKNOWN_INDEX);
-			else
-				assert_code(ret, SS_ERR_MALFORMED);
-		}
-		snap_check(&s, m.t[i].to, 0);
-		snap_free(&s);
-	}
+	all_msgs_make(&pair->a, &pair->b, &m);
+	each_target(&m, wrong_type);
 	targets_still_accepted(&m);
+}
+
+static void wrong_version(const struct target *t)
+{
+	static const uint8_t versions[] = {0, 1, 3, 4, 0x12, 0x20, 0x82, 0xff};
+
+	for (size_t v = 0; v < sizeof(versions); v++)
+		expect_byte_malformed(t->to, t->m, 1, versions[v]);
+	/* Reserved bytes: each bit. */
+	for (int pos = 2; pos < SS_PREFIX_LEN; pos++)
+		for (int bit = 0; bit < 8; bit++)
+			expect_byte_malformed(t->to, t->m, (size_t)pos, (uint8_t)(1u << bit));
 }
 
 static void version_and_type_version(void **state)
 {
-	static const uint8_t versions[] = {0, 1, 3, 4, 0x12, 0x20, 0x82, 0xff};
 	struct all_msgs m;
 	test_pair *pair = *state;
-	test_node *a = &pair->a, *b = &pair->b;
+	test_node *b = &pair->b;
 	msg bad;
 
-	all_msgs_make(a, b, &m);
-	for (int i = 0; i < 5; i++) {
-		struct snap s;
-
-		snap_take(&s, m.t[i].to);
-		for (size_t v = 0; v < sizeof(versions); v++) {
-			bad = *m.t[i].m;
-			bad.b[1] = versions[v];
-			expect_drop(m.t[i].to, &m.t[i].to->flow, bad.b, bad.len, SS_ERR_MALFORMED,
-				    NULL);
-		}
-		/* Reserved bytes: each bit. */
-		for (int pos = 2; pos < SS_PREFIX_LEN; pos++) {
-			for (int bit = 0; bit < 8; bit++) {
-				bad = *m.t[i].m;
-				bad.b[pos] = (uint8_t)(1u << bit);
-				expect_drop(m.t[i].to, &m.t[i].to->flow, bad.b, bad.len,
-					    SS_ERR_MALFORMED, NULL);
-			}
-		}
-		snap_check(&s, m.t[i].to, 0);
-		snap_free(&s);
-	}
+	all_msgs_make(&pair->a, b, &m);
+	each_target(&m, wrong_version);
 	/* v1 traffic (section 8): version first, type second; its 144-byte RESPONSE. */
 	bad = m.data;
 	bad.b[0] = 0x01;
@@ -157,6 +164,31 @@ static void version_and_type_version(void **state)
 	targets_still_accepted(&m);
 }
 
+/* Every length but the right one, each in a buffer of exactly that size. */
+static void truncated(const struct target *t)
+{
+	size_t full = t->m->len;
+
+	for (size_t len = 0; len <= full + 16; len++) {
+		uint8_t *p;
+		int ret;
+
+		if (len == full)
+			continue;
+		p = malloc(len ? len : 1);
+		assert_non_null(p);
+		memcpy(p, t->m->b, len < full ? len : full);
+		if (len > full)
+			memset(p + full, 0, len - full);
+		ret = drop_any(t->to, &t->to->flow, p, len, NULL);
+		if (t->m->b[0] == SS_MSG_DATA && len >= SS_DATA_MIN_LEN)
+			assert_code(ret, SS_ERR_DECRYPT); /* another valid DATA length */
+		else
+			assert_code(ret, SS_ERR_MALFORMED);
+		free(p);
+	}
+}
+
 /*
  * Every truncated (and some extended) length. Each copy lives in a heap block of
  * exactly that size so that ASan or valgrind reports any read past the end.
@@ -169,32 +201,7 @@ static void version_and_type_truncated(void **state)
 	test_node *a = &pair->a, *b = &pair->b;
 
 	all_msgs_make(a, b, &m);
-	for (int i = 0; i < 5; i++) {
-		struct snap s;
-		size_t full = m.t[i].m->len;
-
-		snap_take(&s, m.t[i].to);
-		for (size_t len = 0; len <= full + 16; len++) {
-			uint8_t *p;
-			int ret;
-
-			if (len == full)
-				continue;
-			p = malloc(len ? len : 1);
-			assert_non_null(p);
-			memcpy(p, m.t[i].m->b, len < full ? len : full);
-			if (len > full)
-				memset(p + full, 0, len - full);
-			ret = drop_any(m.t[i].to, &m.t[i].to->flow, p, len, NULL);
-			if (m.t[i].m->b[0] == SS_MSG_DATA && len >= SS_DATA_MIN_LEN)
-				assert_code(ret, SS_ERR_DECRYPT); /* another valid DATA length */
-			else
-				assert_code(ret, SS_ERR_MALFORMED);
-			free(p);
-		}
-		snap_check(&s, m.t[i].to, 0);
-		snap_free(&s);
-	}
+	each_target(&m, truncated);
 	/* Longer than any DATA packet can be. */
 	{
 		uint8_t *p = calloc(1, SS_MAX_PACKET + 1);

@@ -99,6 +99,15 @@ static struct walk_log walk(const ss_allowedips *t, const void *peer)
 	return log;
 }
 
+/* How many prefixes peer owns in t. */
+static size_t walk_count(const ss_allowedips *t, const void *peer)
+{
+	struct walk_log log = walk(t, peer);
+
+	free(log.items);
+	return log.n;
+}
+
 /* v4 before v6, shorter before longer, as the header promises. */
 static void assert_walk_order(const struct walk_log *log)
 {
@@ -530,7 +539,6 @@ static void default_routes(void **state)
 static void insert_replaces_owner(void **state)
 {
 	ss_allowedips *t = new_table();
-	struct walk_log log;
 
 	(void)state;
 	insert(t, AF_INET, "10.0.0.0", 24, &peers[1]);
@@ -538,18 +546,12 @@ static void insert_replaces_owner(void **state)
 	insert(t, AF_INET, "10.0.0.0", 24, &peers[2]);
 	assert_ptr_equal(lookup(t, AF_INET, "10.0.0.9"), &peers[2]);
 	assert_ptr_equal(lookup(t, AF_INET, "10.0.1.9"), &peers[1]);
-	log = walk(t, &peers[1]);
-	assert_int_equal(log.n, 1);
-	free(log.items);
-	log = walk(t, &peers[2]);
-	assert_int_equal(log.n, 1);
-	free(log.items);
+	assert_int_equal(walk_count(t, &peers[1]), 1);
+	assert_int_equal(walk_count(t, &peers[2]), 1);
 
 	/* Inserting again for the same owner changes nothing, in particular adds no copy. */
 	insert(t, AF_INET, "10.0.0.0", 24, &peers[2]);
-	log = walk(t, &peers[2]);
-	assert_int_equal(log.n, 1);
-	free(log.items);
+	assert_int_equal(walk_count(t, &peers[2]), 1);
 
 	/* The old owner leaving does not take the moved prefix with it. */
 	ss_allowedips_remove_peer(t, &peers[1]);
@@ -562,7 +564,6 @@ static void remove_one_and_peer(void **state)
 {
 	ss_allowedips *t = new_table();
 	uint8_t addr[16];
-	struct walk_log log;
 
 	(void)state;
 	insert(t, AF_INET, "10.0.0.0", 8, &peers[1]);
@@ -584,12 +585,8 @@ static void remove_one_and_peer(void **state)
 	assert_null(lookup(t, AF_INET, "10.1.0.1"));
 	assert_null(lookup(t, AF_INET6, "fd00::1"));
 	assert_ptr_equal(lookup(t, AF_INET6, "fd00:1::7"), &peers[2]);
-	log = walk(t, &peers[1]);
-	assert_int_equal(log.n, 0);
-	free(log.items);
-	log = walk(t, &peers[2]);
-	assert_int_equal(log.n, 1);
-	free(log.items);
+	assert_int_equal(walk_count(t, &peers[1]), 0);
+	assert_int_equal(walk_count(t, &peers[2]), 1);
 
 	/* Emptied lengths are usable again. */
 	insert(t, AF_INET, "10.0.0.0", 8, &peers[3]);

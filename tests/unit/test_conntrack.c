@@ -22,24 +22,39 @@ static ss_pkt_info info(const uint8_t *b, size_t n)
 	return pi;
 }
 
+/* The packet of n bytes at b at now: tracked as sent by o, or (reply) checked as a reply. */
+static int ct_check(ss_ct *ct, ss_ct_owner *o, const uint8_t *b, size_t n, bool reply, uint64_t now)
+{
+	ss_pkt_info pi = info(b, n);
+
+	return reply ? ss_ct_reply(ct, &pi, o, now) : ss_ct_track(ct, &pi, o, now);
+}
+
+static int track_at(ss_ct *ct, ss_ct_owner *o, const uint8_t *b, size_t n)
+{
+	return ct_check(ct, o, b, n, false, SEC);
+}
+
+static bool reply_at(ss_ct *ct, ss_ct_owner *o, const uint8_t *b, size_t n)
+{
+	return ct_check(ct, o, b, n, true, SEC);
+}
+
+/* A UDP/TCP packet from us to the peer (out) or back (in). */
 static int out(ss_ct *ct, ss_ct_owner *o, uint8_t proto, uint16_t sp, uint16_t dp, uint8_t fl,
 	       uint64_t now)
 {
 	uint8_t b[64];
-	size_t n = pkt4(b, US, THEM, proto, sp, dp, fl);
-	ss_pkt_info pi = info(b, n);
 
-	return ss_ct_track(ct, &pi, o, now);
+	return ct_check(ct, o, b, pkt4(b, US, THEM, proto, sp, dp, fl), false, now);
 }
 
 static bool in(ss_ct *ct, ss_ct_owner *o, uint8_t proto, uint16_t sp, uint16_t dp, uint8_t fl,
 	       uint64_t now)
 {
 	uint8_t b[64];
-	size_t n = pkt4(b, THEM, US, proto, sp, dp, fl);
-	ss_pkt_info pi = info(b, n);
 
-	return ss_ct_reply(ct, &pi, o, now);
+	return ct_check(ct, o, b, pkt4(b, THEM, US, proto, sp, dp, fl), true, now);
 }
 
 static void replies_pass(void **state)
@@ -84,18 +99,14 @@ static void icmp(void **state)
 	(void)state;
 	assert_int_equal(ss_ct_create(&ct, 16, 1), 0);
 	n = icmp4(b, US, THEM, 8, 77);
-	pi = info(b, n);
-	assert_int_equal(ss_ct_track(ct, &pi, &o, SEC), 0);
+	assert_int_equal(track_at(ct, &o, b, n), 0);
 	n = icmp4(b, THEM, US, 0, 77);
-	pi = info(b, n);
-	assert_true(ss_ct_reply(ct, &pi, &o, SEC));
+	assert_true(reply_at(ct, &o, b, n));
 	n = icmp4(b, THEM, US, 0, 78);
-	pi = info(b, n);
-	assert_false(ss_ct_reply(ct, &pi, &o, SEC));
+	assert_false(reply_at(ct, &o, b, n));
 	/* An echo request from the peer is no reply. */
 	n = icmp4(b, THEM, US, 8, 77);
-	pi = info(b, n);
-	assert_false(ss_ct_reply(ct, &pi, &o, SEC));
+	assert_false(reply_at(ct, &o, b, n));
 	/* An ICMP error quoting a UDP packet we sent passes; one quoting another does not. */
 	assert_int_equal(out(ct, &o, 17, 6000, 9999, 0, SEC), 0);
 	icmp4(b, THEM, US, 3, 0);
@@ -105,12 +116,10 @@ static void icmp(void **state)
 	assert_non_null(pi.inner);
 	assert_true(ss_ct_reply(ct, &pi, &o, SEC));
 	pkt4(b + 28, US, THEM, 17, 6000, 9998, 0);
-	pi = info(b, 68);
-	assert_false(ss_ct_reply(ct, &pi, &o, SEC));
+	assert_false(reply_at(ct, &o, b, 68));
 	/* The quoted packet must be one we sent (its source is us). */
 	pkt4(b + 28, "10.9.9.9", THEM, 17, 6000, 9999, 0);
-	pi = info(b, 68);
-	assert_false(ss_ct_reply(ct, &pi, &o, SEC));
+	assert_false(reply_at(ct, &o, b, 68));
 	ss_ct_free(ct);
 }
 
@@ -177,25 +186,20 @@ static void untrackable(void **state)
 {
 	ss_ct_owner o = {.budget = 8};
 	uint8_t b[64];
-	ss_pkt_info pi;
 	ss_ct *ct;
 
 	(void)state;
 	assert_int_equal(ss_ct_create(&ct, 16, 4), 0);
 	pkt4(b, US, THEM, 17, 1, 2, 0);
 	b[7] = 0x10; /* later fragment */
-	pi = info(b, 40);
-	assert_int_equal(ss_ct_track(ct, &pi, &o, SEC), SS_ERR_INVAL);
+	assert_int_equal(track_at(ct, &o, b, 40), SS_ERR_INVAL);
 	icmp4(b, US, THEM, 0, 5); /* an echo reply we send creates nothing */
-	pi = info(b, 40);
-	assert_int_equal(ss_ct_track(ct, &pi, &o, SEC), SS_ERR_INVAL);
+	assert_int_equal(track_at(ct, &o, b, 40), SS_ERR_INVAL);
 	/* IPv6 works the same way. */
 	pkt6(b, "fd00::1", "fd00::2", 6, 1234, 443);
-	pi = info(b, 60);
-	assert_int_equal(ss_ct_track(ct, &pi, &o, SEC), 0);
+	assert_int_equal(track_at(ct, &o, b, 60), 0);
 	pkt6(b, "fd00::2", "fd00::1", 6, 443, 1234);
-	pi = info(b, 60);
-	assert_true(ss_ct_reply(ct, &pi, &o, SEC));
+	assert_true(reply_at(ct, &o, b, 60));
 	assert_int_equal(o.entries, 1);
 	ss_ct_free(ct);
 }

@@ -73,6 +73,26 @@ static void set_free(ss_ctl_set_req *r)
 	free(r);
 }
 
+/* body sets a keepalive of want. */
+static void keepalive_is(const char *body, uint16_t want)
+{
+	ss_ctl_set_req *r = set_ok(body);
+
+	assert_true(r->have_keepalive);
+	assert_int_equal(r->keepalive, want);
+	set_free(r);
+}
+
+/* body sets an empty rule list (allow=none). */
+static void allow_none(const char *body)
+{
+	ss_ctl_set_req *r = set_ok(body);
+
+	assert_true(r->have_allow);
+	assert_int_equal(r->nallow, 0);
+	set_free(r);
+}
+
 /* Expects code and a message that contains want; nothing is left allocated. */
 static void set_fails(const char *body, int code, const char *want)
 {
@@ -255,15 +275,9 @@ static void set_minimal_and_flags(void **state)
 	assert_int_equal(r->nallowed, 0);
 	set_free(r);
 	/* The peer need not come first. */
-	r = set_ok("persistent_keepalive=off\npeer=" K2 "\n");
-	assert_true(r->have_keepalive);
-	assert_int_equal(r->keepalive, 0);
-	set_free(r);
-	r = set_ok("peer=" K2 "\npersistent_keepalive=65535\nallow=none");
-	assert_int_equal(r->keepalive, 65535);
-	assert_true(r->have_allow);
-	assert_int_equal(r->nallow, 0);
-	set_free(r);
+	keepalive_is("persistent_keepalive=off\npeer=" K2 "\n", 0);
+	keepalive_is("peer=" K2 "\npersistent_keepalive=65535\nallow=none", 65535);
+	allow_none("peer=" K2 "\npersistent_keepalive=65535\nallow=none");
 }
 
 /* Repeated keys: the last endpoint= and allow= win, allowed_ip= appends. */
@@ -280,10 +294,7 @@ static void set_repeated_keys(void **state)
 	assert_int_equal(r->nallowed, 2);
 	set_free(r);
 	/* "allow=none" after rules leaves none (it used to keep the earlier ones). */
-	r = set_ok("peer=" K1 "\nallow=tcp 22, tcp 80\nallow=none\n");
-	assert_true(r->have_allow);
-	assert_int_equal(r->nallow, 0);
-	set_free(r);
+	allow_none("peer=" K1 "\nallow=tcp 22, tcp 80\nallow=none\n");
 	/* A later replace_allowed_ips=false drops the list, as before. */
 	r = set_ok("peer=" K1 "\nallowed_ip=10.0.0.1\nreplace_allowed_ips=false\n");
 	assert_false(r->replace_allowed);
@@ -513,24 +524,30 @@ static void read_request_ends(void **state)
 	close(sv[1]);
 }
 
+/* What ss_ctl_read_request makes of req, written on a fresh socket pair. */
+static int read_sent(const char *req, char *buf, size_t cap)
+{
+	size_t n = strlen(req);
+	int sv[2], ret;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], req, n), (ssize_t)n);
+	ret = ss_ctl_read_request(sv[0], buf, cap);
+	close(sv[0]);
+	close(sv[1]);
+	return ret;
+}
+
 /* A request that fills the buffer without its end is refused, never cut. */
 static void read_request_too_long(void **state)
 {
 	char buf[16];
-	int sv[2];
 
 	(void)state;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(write(sv[1], "set\nallowed_ip=10.0.0.0/24\n\n", 28), 28);
-	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), SS_ERR_BUFFER);
-	close(sv[0]);
-	close(sv[1]);
+	assert_int_equal(read_sent("set\nallowed_ip=10.0.0.0/24\n\n", buf, sizeof(buf)),
+			 SS_ERR_BUFFER);
 	/* One byte less than the buffer, ending in the empty line, fits. */
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(write(sv[1], "set\npeer=abcd\n\n", 15), 15);
-	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), 15);
-	close(sv[0]);
-	close(sv[1]);
+	assert_int_equal(read_sent("set\npeer=abcd\n\n", buf, sizeof(buf)), 15);
 }
 
 /* The empty line split over two writes still ends the request (no 2 s wait). */
@@ -563,14 +580,9 @@ static void read_request_split_end(void **state)
 static void read_request_silent_client(void **state)
 {
 	char buf[64];
-	int sv[2];
 
 	(void)state;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	assert_int_equal(write(sv[1], "get\n", 4), 4);
-	assert_int_equal(ss_ctl_read_request(sv[0], buf, sizeof(buf)), SS_ERR_IO);
-	close(sv[0]);
-	close(sv[1]);
+	assert_int_equal(read_sent("get\n", buf, sizeof(buf)), SS_ERR_IO);
 }
 
 int main(void)

@@ -140,6 +140,13 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* ss_knock_seal of req from f's client to f's server, into f->pkt. */
+static int seal_req(struct fx *f, const ss_knock_req *req)
+{
+	return ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
+			     ss_identity_public(f->server), req, test_rng_fn, &f->rng);
+}
+
 static void seal(struct fx *f, const char *action, const char *payload, uint64_t ts)
 {
 	ss_knock_req req = {
@@ -152,9 +159,7 @@ static void seal(struct fx *f, const char *action, const char *payload, uint64_t
 		.src_addr = spec_src,
 	};
 
-	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
-				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
-			 0);
+	assert_int_equal(seal_req(f, &req), 0);
 }
 
 static void test_roundtrip(void **state)
@@ -232,37 +237,25 @@ static void test_limits(void **state)
 	memset(act, 'a', sizeof(act));
 	act[SS_KNOCK_MAX_ACTION] = '\0';
 	req.payload_len = SS_KNOCK_MAX_PAYLOAD;
-	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
-				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
-			 0);
+	assert_int_equal(seal_req(f, &req), 0);
 	assert_int_equal(f->len, SS_KNOCK_MAX_LEN);
 	assert_true(SS_KNOCK_MAX_LEN + 48 <= 1280); /* IPv6 minimum MTU with IPv6 + UDP headers */
 	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
 	assert_int_equal(f->msg.payload_len, SS_KNOCK_MAX_PAYLOAD);
 	/* Over the limits: refused when sealing. */
 	req.payload_len = SS_KNOCK_MAX_PAYLOAD + 1;
-	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
-				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
-			 SS_ERR_INVAL);
+	assert_int_equal(seal_req(f, &req), SS_ERR_INVAL);
 	req.payload_len = 0;
 	act[SS_KNOCK_MAX_ACTION] = 'a';
 	act[SS_KNOCK_MAX_ACTION + 1] = '\0';
-	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
-				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
-			 SS_ERR_INVAL);
+	assert_int_equal(seal_req(f, &req), SS_ERR_INVAL);
 	req.action = "a b";
-	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
-				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
-			 SS_ERR_INVAL);
+	assert_int_equal(seal_req(f, &req), SS_ERR_INVAL);
 	req.action = "";
-	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
-				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
-			 SS_ERR_INVAL);
+	assert_int_equal(seal_req(f, &req), SS_ERR_INVAL);
 	/* Smallest knock: one-letter action, no payload. */
 	req.action = "x";
-	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
-				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
-			 0);
+	assert_int_equal(seal_req(f, &req), 0);
 	assert_int_equal(f->len, SS_KNOCK_MIN_LEN);
 	assert_int_equal(ss_knock_open(f->srv, f->pkt, f->len, &f->msg), 0);
 	/* Output buffer too small. */
@@ -733,23 +726,23 @@ static void test_replay_persist(void **state)
 	rmdir(dir);
 }
 
-static void test_base64(void **state)
+static void base64_is(const char *in, size_t len, const char *want)
 {
 	char out[16];
 
+	ss_knock_base64((const uint8_t *)in, len, out);
+	assert_string_equal(out, want);
+}
+
+static void test_base64(void **state)
+{
 	(void)state;
-	ss_knock_base64((const uint8_t *)"", 0, out);
-	assert_string_equal(out, "");
-	ss_knock_base64((const uint8_t *)"f", 1, out);
-	assert_string_equal(out, "Zg==");
-	ss_knock_base64((const uint8_t *)"fo", 2, out);
-	assert_string_equal(out, "Zm8=");
-	ss_knock_base64((const uint8_t *)"foo", 3, out);
-	assert_string_equal(out, "Zm9v");
-	ss_knock_base64((const uint8_t *)"foobar", 6, out);
-	assert_string_equal(out, "Zm9vYmFy");
-	ss_knock_base64((const uint8_t *)"\xff\xfe", 2, out);
-	assert_string_equal(out, "//4=");
+	base64_is("", 0, "");
+	base64_is("f", 1, "Zg==");
+	base64_is("fo", 2, "Zm8=");
+	base64_is("foo", 3, "Zm9v");
+	base64_is("foobar", 6, "Zm9vYmFy");
+	base64_is("\xff\xfe", 2, "//4=");
 }
 
 static void test_error_names(void **state)
@@ -1272,14 +1265,10 @@ static void source_bad_seal_args(struct fx *f)
 {
 	ss_knock_req req = {.action = "ssh", .src_family = AF_INET, .src_addr = NULL};
 
-	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
-				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
-			 SS_ERR_INVAL);
+	assert_int_equal(seal_req(f, &req), SS_ERR_INVAL);
 	req.src_family = AF_UNIX;
 	req.src_addr = spoofed_src;
-	assert_int_equal(ss_knock_seal(f->pkt, sizeof(f->pkt), &f->len, f->client,
-				       ss_identity_public(f->server), &req, test_rng_fn, &f->rng),
-			 SS_ERR_INVAL);
+	assert_int_equal(seal_req(f, &req), SS_ERR_INVAL);
 }
 
 /*

@@ -27,32 +27,40 @@ static void collect(void *arg, const uint8_t *pkt, size_t len)
 	s->len[s->n++] = len;
 }
 
+/* A zeroed packet of len bytes with its IP header: 10.77.0.1 -> .2, or fd00::1 -> ::2. */
+static void ip_header(uint8_t *p, int v6, size_t len, uint8_t proto)
+{
+	memset(p, 0, len);
+	if (v6) {
+		p[0] = 0x60;
+		p[4] = (uint8_t)((len - 40) >> 8);
+		p[5] = (uint8_t)(len - 40);
+		p[6] = proto;
+		p[7] = 64;
+		p[8] = 0xfd;
+		p[23] = 1;
+		p[24] = 0xfd;
+		p[39] = 2;
+		return;
+	}
+	p[0] = 0x45;
+	p[2] = (uint8_t)(len >> 8);
+	p[3] = (uint8_t)len;
+	p[8] = 64;
+	p[9] = proto;
+	memcpy(p + 12, "\x0a\x4d\x00\x01\x0a\x4d\x00\x02", 8);
+}
+
 static size_t build(uint8_t *buf, int v6, size_t payload, uint16_t mss, uint8_t gso, uint8_t flags)
 {
 	struct virtio_net_hdr h = {0};
 	uint8_t *p = buf + SS_VNET_HDR_LEN;
 	size_t l4 = v6 ? 40 : 20, len = l4 + 20 + payload;
 
-	memset(p, 0, len);
-	if (v6) {
-		p[0] = 0x60;
-		p[4] = (uint8_t)((len - 40) >> 8);
-		p[5] = (uint8_t)(len - 40);
-		p[6] = 6;
-		p[7] = 64;
-		p[8] = 0xfd;
-		p[23] = 1;
-		p[24] = 0xfd;
-		p[39] = 2;
-	} else {
-		p[0] = 0x45;
-		p[2] = (uint8_t)(len >> 8);
-		p[3] = (uint8_t)len;
+	ip_header(p, v6, len, 6);
+	if (!v6) {
 		p[4] = 0x12;
 		p[5] = 0x34;
-		p[8] = 64;
-		p[9] = 6;
-		memcpy(p + 12, "\x0a\x4d\x00\x01\x0a\x4d\x00\x02", 8);
 	}
 	p[l4] = 0x13; /* ports */
 	p[l4 + 2] = 0x14;
@@ -254,6 +262,21 @@ static void join_free(struct join *j)
 	free(j->again);
 }
 
+/* j's one write splits again into count segments, the same bytes as j->s's. */
+static void resplit_same(struct join *j, int count)
+{
+	static uint8_t scratch[65536];
+
+	memset(j->again, 0, sizeof(*j->again));
+	assert_int_equal(ss_offload_split(j->w->big, j->w->big_len, scratch, sizeof(scratch),
+					  collect, j->again),
+			 count);
+	for (int i = 0; i < count; i++) {
+		assert_int_equal(j->again->len[i], j->s->len[i]);
+		assert_memory_equal(j->again->pkt[i], j->s->pkt[i], j->s->len[i]);
+	}
+}
+
 /* Split a TSO packet, join the segments again: the same bytes come out. */
 static void join_roundtrip(void **state)
 {
@@ -279,14 +302,8 @@ static void join_roundtrip(void **state)
 		ss_gro_flush(g, wcollect, w);
 		/* One write: the last segment is shorter and carries PSH, so it closes the run. */
 		assert_int_equal(w->n, 1);
-		assert_int_equal(ss_offload_split(w->big, w->big_len, scratch, sizeof(scratch),
-						  collect, again),
-				 4);
-		for (int i = 0; i < 4; i++) {
-			assert_int_equal(again->len[i], s->len[i]);
-			/* IPv4 IDs are the first segment's plus i either way. */
-			assert_memory_equal(again->pkt[i], s->pkt[i], s->len[i]);
-		}
+		/* IPv4 IDs are the first segment's plus i either way. */
+		resplit_same(&j, 4);
 	}
 	join_free(&j);
 }
@@ -356,27 +373,11 @@ static size_t dgram(uint8_t *p, int v6, size_t payload, uint16_t id, uint8_t see
 	uint32_t sum;
 	uint16_t c;
 
-	memset(p, 0, len);
-	if (v6) {
-		p[0] = 0x60;
-		p[4] = (uint8_t)(ul >> 8);
-		p[5] = (uint8_t)ul;
-		p[6] = 17;
-		p[7] = 64;
-		p[8] = 0xfd;
-		p[23] = 1;
-		p[24] = 0xfd;
-		p[39] = 2;
-	} else {
-		p[0] = 0x45;
-		p[2] = (uint8_t)(len >> 8);
-		p[3] = (uint8_t)len;
+	ip_header(p, v6, len, 17);
+	if (!v6) {
 		p[4] = (uint8_t)(id >> 8);
 		p[5] = (uint8_t)id;
 		p[6] = 0x40; /* DF */
-		p[8] = 64;
-		p[9] = 17;
-		memcpy(p + 12, "\x0a\x4d\x00\x01\x0a\x4d\x00\x02", 8);
 		c = ss_inet_csum(p, 20, 0);
 		p[10] = (uint8_t)(c >> 8);
 		p[11] = (uint8_t)c;
@@ -420,9 +421,8 @@ static int add_all(ss_gro *g, struct segs *s, struct writes *w)
 /* Join 11 datagrams (the last shorter) into one USO write; split: the same bytes. */
 static void uso_roundtrip(void **state)
 {
-	static uint8_t scratch[65536];
 	struct join j = join_new();
-	struct segs *s = j.s, *again = j.again;
+	struct segs *s = j.s;
 	struct writes *w = j.w;
 	ss_gro *g = j.g;
 	struct virtio_net_hdr h;
@@ -444,14 +444,7 @@ static void uso_roundtrip(void **state)
 			assert_int_equal(h.csum_start, l4);
 			assert_int_equal(h.csum_offset, 6);
 			assert_int_equal(w->big_len, SS_VNET_HDR_LEN + l4 + 8 + 10 * 64 + last);
-			memset(again, 0, sizeof(*again));
-			assert_int_equal(ss_offload_split(w->big, w->big_len, scratch,
-							  sizeof(scratch), collect, again),
-					 11);
-			for (int i = 0; i < 11; i++) {
-				assert_int_equal(again->len[i], s->len[i]);
-				assert_memory_equal(again->pkt[i], s->pkt[i], s->len[i]);
-			}
+			resplit_same(&j, 11);
 		}
 	}
 	join_free(&j);

@@ -198,11 +198,8 @@ static bool sanitizer_build(void)
 }
 
 /* The three daemon profiles; probe must be killed, or must work, under each. */
-static const enum ss_sandbox_profile all_profiles[] = {
-	SS_SANDBOX_TUNNEL,
-	SS_SANDBOX_KNOCK_PARSER,
-	SS_SANDBOX_KNOCK_ACTIONS,
-};
+#define ALL_PROFILES SS_SANDBOX_TUNNEL, SS_SANDBOX_KNOCK_PARSER, SS_SANDBOX_KNOCK_ACTIONS
+static const enum ss_sandbox_profile all_profiles[] = {ALL_PROFILES};
 
 static void expect_sigsys_in_all(probe_fn probe)
 {
@@ -210,47 +207,38 @@ static void expect_sigsys_in_all(probe_fn probe)
 		expect_sigsys(all_profiles[i], probe);
 }
 
-static void expect_ok_in_all(probe_fn probe)
-{
-	for (size_t i = 0; i < sizeof(all_profiles) / sizeof(all_profiles[0]); i++)
-		expect_ok(all_profiles[i], probe);
-}
-
 /* ---- tests ---- */
 
-static void allowed_calls_work(void **state)
-{
-	(void)state;
-	expect_ok_in_all(do_daily);
-}
+/* A case of probes and the profiles that must kill them (killed) or let them work. */
+struct verdicts {
+	probe_fn probes[2]; /* the second may be NULL */
+	bool killed;
+	size_t n;
+	enum ss_sandbox_profile in[3];
+};
 
-static void execve_kills(void **state)
-{
-	(void)state;
-	expect_sigsys(SS_SANDBOX_TUNNEL, do_execve);
-	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_execve);
-}
-
+static const struct verdicts allowed_calls_work = {{do_daily}, false, 3, {ALL_PROFILES}};
+static const struct verdicts execve_kills = {
+	{do_execve}, true, 2, {SS_SANDBOX_TUNNEL, SS_SANDBOX_KNOCK_PARSER}};
 /* The action runner must still start commands (they inherit its deny list). */
-static void actions_may_exec(void **state)
-{
-	(void)state;
-	expect_ok(SS_SANDBOX_KNOCK_ACTIONS, do_fork_exec);
-}
+static const struct verdicts actions_may_exec = {
+	{do_fork_exec}, false, 1, {SS_SANDBOX_KNOCK_ACTIONS}};
+static const struct verdicts packet_socket_kills = {{do_packet_socket}, true, 3, {ALL_PROFILES}};
+static const struct verdicts exec_mappings_kill = {
+	{do_mmap_exec, do_mprotect_exec}, true, 2, {SS_SANDBOX_TUNNEL, SS_SANDBOX_KNOCK_PARSER}};
 
-static void packet_socket_kills(void **state)
+static void check_verdicts(void **state)
 {
-	(void)state;
-	expect_sigsys_in_all(do_packet_socket);
-}
+	const struct verdicts *v = *state;
 
-static void exec_mappings_kill(void **state)
-{
-	(void)state;
-	expect_sigsys(SS_SANDBOX_TUNNEL, do_mmap_exec);
-	expect_sigsys(SS_SANDBOX_TUNNEL, do_mprotect_exec);
-	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_mmap_exec);
-	expect_sigsys(SS_SANDBOX_KNOCK_PARSER, do_mprotect_exec);
+	for (size_t i = 0; i < 2 && v->probes[i]; i++) {
+		for (size_t j = 0; j < v->n; j++) {
+			if (v->killed)
+				expect_sigsys(v->in[j], v->probes[i]);
+			else
+				expect_ok(v->in[j], v->probes[i]);
+		}
+	}
 }
 
 /* LeakSanitizer's exit-time scan needs ptrace and clone: sanitizer builds allow them. */
@@ -408,6 +396,19 @@ static int do_landlock(void)
 	return unlink(path);
 }
 
+/*
+ * Skips without Landlock; else lldir, a fresh directory whose modes allow the child (no
+ * longer root) everything, so that only Landlock may refuse.
+ */
+static void lldir_create(void)
+{
+	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) <= 0)
+		skip();
+	snprintf(lldir, sizeof(lldir), "/tmp/ss-sandbox-XXXXXX");
+	assert_non_null(mkdtemp(lldir));
+	assert_int_equal(chmod(lldir, 0777), 0);
+}
+
 static void landlock_limits_paths(void **state)
 {
 	struct ss_sandbox_policy pol = profile(SS_SANDBOX_KNOCK_PARSER);
@@ -415,12 +416,7 @@ static void landlock_limits_paths(void **state)
 	int st;
 
 	(void)state;
-	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) <= 0)
-		skip();
-	snprintf(lldir, sizeof(lldir), "/tmp/ss-sandbox-XXXXXX");
-	assert_non_null(mkdtemp(lldir));
-	/* The child is no longer root: the directory must be its to write. */
-	assert_int_equal(chmod(lldir, 0777), 0);
+	lldir_create();
 	paths[0].path = lldir;
 	paths[0].write = true;
 	paths[0].log_dir = false;
@@ -469,12 +465,7 @@ static void landlock_log_dir(void **state)
 	int st, fd;
 
 	(void)state;
-	if (syscall(SYS_landlock_create_ruleset, NULL, 0, 1U) <= 0)
-		skip();
-	snprintf(lldir, sizeof(lldir), "/tmp/ss-sandbox-XXXXXX");
-	assert_non_null(mkdtemp(lldir));
-	/* Only Landlock may refuse: the modes allow the unprivileged child everything. */
-	assert_int_equal(chmod(lldir, 0777), 0);
+	lldir_create();
 	snprintf(path, sizeof(path), "%s/old", lldir);
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
 	assert_true(fd >= 0);
@@ -622,11 +613,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(daemon_args),
-		cmocka_unit_test(allowed_calls_work),
-		cmocka_unit_test(execve_kills),
-		cmocka_unit_test(actions_may_exec),
-		cmocka_unit_test(packet_socket_kills),
-		cmocka_unit_test(exec_mappings_kill),
+		{"allowed_calls_work", check_verdicts, NULL, NULL, (void *)&allowed_calls_work},
+		{"execve_kills", check_verdicts, NULL, NULL, (void *)&execve_kills},
+		{"actions_may_exec", check_verdicts, NULL, NULL, (void *)&actions_may_exec},
+		{"packet_socket_kills", check_verdicts, NULL, NULL, (void *)&packet_socket_kills},
+		{"exec_mappings_kill", check_verdicts, NULL, NULL, (void *)&exec_mappings_kill},
 		cmocka_unit_test(ptrace_and_fork_kill),
 		cmocka_unit_test(privileges_dropped),
 		cmocka_unit_test(landlock_limits_paths),

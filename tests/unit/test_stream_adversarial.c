@@ -121,37 +121,80 @@ static void reference(struct run *r)
 	free(out.data);
 }
 
+/* cmocka fixture: *state is a fresh reference run. */
+static int ref_setup(void **state)
+{
+	struct run *r = malloc(sizeof(*r));
+
+	if (!r)
+		return -1;
+	reference(r);
+	*state = r;
+	return 0;
+}
+
+static int ref_teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+#define ref_test(fn) cmocka_unit_test_setup_teardown(fn, ref_setup, ref_teardown)
+
+/*
+ * Read s to the end through buf; *total: the verified bytes delivered, checked against
+ * r's plaintext if r is given. Returns the final status.
+ */
+static int drain(ss_stream *s, uint8_t *buf, size_t cap, const struct run *r, size_t *total)
+{
+	*total = 0;
+	for (;;) {
+		ss_stream_info info;
+		size_t got;
+		int ret = ss_stream_recv(s, buf, cap, &got, &info, SS_STREAM_RECV_ALL);
+
+		if (r) {
+			assert_true(*total + got <= r->plain_len);
+			assert_memory_equal(buf, r->plain + *total, got);
+		}
+		*total += got;
+		if (ret || info.eof)
+			return ret;
+	}
+}
+
+/*
+ * A fresh receiver (its rx_seq set, if given) fed wire, read to the end in cap-byte reads
+ * (drain, checked against r if given).
+ */
+static int receive(const uint8_t *wire, size_t len, const uint64_t *rx_seq, size_t cap,
+		   const struct run *r, size_t *delivered)
+{
+	pipe_buf in = {0}, out = {0};
+	pipe_end e = {&in, &out};
+	ss_stream *s = keyed(&e, false);
+	uint8_t buf[1024];
+	int ret;
+
+	assert_true(cap <= sizeof(buf));
+	if (rx_seq)
+		s->rx_seq = *rx_seq;
+	pipe_put(&in, wire, len);
+	in.eof = true;
+	ret = drain(s, buf, cap, r, delivered);
+	ss_stream_free(s);
+	free(in.data);
+	free(out.data);
+	return ret;
+}
+
 /*
  * Feed wire to a fresh receiver; read to the end. Returns the final status (0 only for
  * an authenticated close) and the verified bytes delivered, checked against plain.
  */
 static int consume_all(const struct run *r, const uint8_t *wire, size_t len, size_t *delivered)
 {
-	pipe_buf in = {0}, out = {0};
-	pipe_end e = {&in, &out};
-	ss_stream *s = keyed(&e, false);
-	uint8_t buf[1024];
-	size_t total = 0;
-	int ret;
-
-	pipe_put(&in, wire, len);
-	in.eof = true;
-	for (;;) {
-		ss_stream_info info;
-		size_t got;
-
-		ret = ss_stream_recv(s, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL);
-		assert_true(total + got <= r->plain_len);
-		assert_memory_equal(buf, r->plain + total, got);
-		total += got;
-		if (ret || info.eof)
-			break;
-	}
-	*delivered = total;
-	ss_stream_free(s);
-	free(in.data);
-	free(out.data);
-	return ret;
+	return receive(wire, len, NULL, 1024, r, delivered);
 }
 
 /* Payload bytes that are delivered when the damage is at wire offset pos. */
@@ -181,95 +224,83 @@ static size_t frame_start(const struct run *r, size_t f)
 
 static void reference_roundtrip(void **state)
 {
-	struct run r;
+	const struct run *r = *state;
 	size_t d;
 
-	(void)state;
-	reference(&r);
-	assert_int_equal(consume_all(&r, r.wire, r.len, &d), 0);
-	assert_int_equal(d, r.plain_len);
+	assert_int_equal(consume_all(r, r->wire, r->len, &d), 0);
+	assert_int_equal(d, r->plain_len);
 }
 
 static void flip_every_byte(void **state)
 {
+	const struct run *r = *state;
 	uint8_t w[4096];
-	struct run r;
 
-	(void)state;
-	reference(&r);
-	for (size_t i = 0; i < r.len; i++) {
+	for (size_t i = 0; i < r->len; i++) {
 		for (int bit = 0; bit < 8; bit += 7) {
-			memcpy(w, r.wire, r.len);
+			memcpy(w, r->wire, r->len);
 			w[i] ^= (uint8_t)(1u << bit);
-			expect_stop(&r, w, r.len, SS_ERR_DECRYPT, i);
+			expect_stop(r, w, r->len, SS_ERR_DECRYPT, i);
 		}
 	}
 }
 
 static void drop_each_frame(void **state)
 {
+	const struct run *r = *state;
 	uint8_t w[4096];
-	struct run r;
 
-	(void)state;
-	reference(&r);
-	for (size_t f = 0; f < r.nframes; f++) {
-		size_t a = frame_start(&r, f), b = r.frame_end[f];
+	for (size_t f = 0; f < r->nframes; f++) {
+		size_t a = frame_start(r, f), b = r->frame_end[f];
 
-		memcpy(w, r.wire, a);
-		memcpy(w + a, r.wire + b, r.len - b);
+		memcpy(w, r->wire, a);
+		memcpy(w + a, r->wire + b, r->len - b);
 		/* The close dropped is a truncation. */
-		expect_stop(&r, w, r.len - (b - a),
-			    f == r.nframes - 1 ? SS_ERR_TRUNCATED : SS_ERR_DECRYPT, a);
+		expect_stop(r, w, r->len - (b - a),
+			    f == r->nframes - 1 ? SS_ERR_TRUNCATED : SS_ERR_DECRYPT, a);
 	}
 }
 
 static void duplicate_each_frame(void **state)
 {
+	const struct run *r = *state;
 	uint8_t w[8192];
-	struct run r;
 
-	(void)state;
-	reference(&r);
-	for (size_t f = 0; f < r.nframes - 1; f++) {
-		size_t a = frame_start(&r, f), b = r.frame_end[f];
+	for (size_t f = 0; f < r->nframes - 1; f++) {
+		size_t a = frame_start(r, f), b = r->frame_end[f];
 
-		memcpy(w, r.wire, b);
-		memcpy(w + b, r.wire + a, b - a);
-		memcpy(w + b + (b - a), r.wire + b, r.len - b);
-		expect_stop(&r, w, r.len + (b - a), SS_ERR_DECRYPT, b);
+		memcpy(w, r->wire, b);
+		memcpy(w + b, r->wire + a, b - a);
+		memcpy(w + b + (b - a), r->wire + b, r->len - b);
+		expect_stop(r, w, r->len + (b - a), SS_ERR_DECRYPT, b);
 	}
 }
 
 static void swap_adjacent_frames(void **state)
 {
+	const struct run *r = *state;
 	uint8_t w[4096];
-	struct run r;
 
-	(void)state;
-	reference(&r);
-	for (size_t f = 0; f + 1 < r.nframes; f++) {
-		size_t a = frame_start(&r, f), b = r.frame_end[f], c = r.frame_end[f + 1];
+	for (size_t f = 0; f + 1 < r->nframes; f++) {
+		size_t a = frame_start(r, f), b = r->frame_end[f], c = r->frame_end[f + 1];
 
-		memcpy(w, r.wire, a);
-		memcpy(w + a, r.wire + b, c - b);
-		memcpy(w + a + (c - b), r.wire + a, b - a);
-		memcpy(w + c, r.wire + c, r.len - c);
-		expect_stop(&r, w, r.len, SS_ERR_DECRYPT, a);
+		memcpy(w, r->wire, a);
+		memcpy(w + a, r->wire + b, c - b);
+		memcpy(w + a + (c - b), r->wire + a, b - a);
+		memcpy(w + c, r->wire + c, r->len - c);
+		expect_stop(r, w, r->len, SS_ERR_DECRYPT, a);
 	}
 }
 
 static void truncate_every_length(void **state)
 {
-	struct run r;
+	const struct run *r = *state;
 	size_t d;
 
-	(void)state;
-	reference(&r);
-	for (size_t l = 0; l < r.len; l++) {
-		expect_stop(&r, r.wire, l, SS_ERR_TRUNCATED, l);
+	for (size_t l = 0; l < r->len; l++) {
+		expect_stop(r, r->wire, l, SS_ERR_TRUNCATED, l);
 	}
-	assert_int_equal(consume_all(&r, r.wire, r.len, &d), 0);
+	assert_int_equal(consume_all(r, r->wire, r->len, &d), 0);
 }
 
 static void reflect_own_frames(void **state)
@@ -316,42 +347,18 @@ static size_t craft(uint8_t *o, const uint8_t key[32], uint64_t nonce_seq, uint3
 /* Receiver for fixed keys fed with crafted bytes; returns the status of reading it all. */
 static int feed(const uint8_t *w, size_t len, size_t *delivered, uint64_t rx_seq)
 {
-	pipe_buf in = {0}, out = {0};
-	pipe_end e = {&in, &out};
-	ss_stream *s = keyed(&e, false);
-	uint8_t buf[256];
-	int ret;
-
-	s->rx_seq = rx_seq;
-	pipe_put(&in, w, len);
-	in.eof = true;
-	*delivered = 0;
-	for (;;) {
-		ss_stream_info info;
-		size_t got;
-
-		ret = ss_stream_recv(s, buf, sizeof(buf), &got, &info, SS_STREAM_RECV_ALL);
-		*delivered += got;
-		if (ret || info.eof)
-			break;
-	}
-	ss_stream_free(s);
-	free(in.data);
-	free(out.data);
-	return ret;
+	return receive(w, len, &rx_seq, 256, NULL, delivered);
 }
 
 static void crafted_reference_matches(void **state)
 {
+	const struct run *r = *state;
 	uint8_t w[1024];
-	struct run r;
 	size_t n = 0, d;
 
-	(void)state;
-	reference(&r);
 	/* The first message, rebuilt from the specification, byte for byte. */
-	n = craft(w, K1, 1, 40, 1, 1, 0, r.plain);
-	assert_memory_equal(w, r.wire, n);
+	n = craft(w, K1, 1, 40, 1, 1, 0, r->plain);
+	assert_memory_equal(w, r->wire, n);
 	n += craft(w + n, K1, 2, 0, 0, 2, SS_STREAM_F_CLOSE, NULL);
 	assert_int_equal(feed(w, n, &d, 1), 0);
 	assert_int_equal(d, 40);
@@ -435,7 +442,8 @@ typedef struct hpair {
 	ss_stream *a, *b;
 } hpair;
 
-static void hpair_open(hpair *h)
+/* h's two ends wired to each other, each stream created, both handshakes started. */
+static void hpair_start(hpair *h)
 {
 	ss_stream_config ca, cb;
 
@@ -450,6 +458,12 @@ static void hpair_open(hpair *h)
 	assert_int_equal(ss_stream_new_cb(&h->b, &cb, pipe_read, pipe_write, &h->eb), 0);
 	assert_int_equal(ss_stream_handshake(h->a), SS_ERR_AGAIN);
 	assert_int_equal(ss_stream_handshake(h->b), SS_ERR_AGAIN);
+}
+
+/* hpair_start, and both handshakes completed. */
+static void hpair_open(hpair *h)
+{
+	hpair_start(h);
 	assert_int_equal(ss_stream_handshake(h->a), 0);
 	assert_int_equal(ss_stream_handshake(h->b), 0);
 }
@@ -586,22 +600,11 @@ static void flip_every_init_byte(void **state)
 static void flip_every_response_byte(void **state)
 {
 	for (size_t i = 0; i < SS_RESP_LEN; i++) {
-		ss_stream_config ca, cb;
 		hpair h;
 		int ret;
 
 		(void)state;
-		memset(&h, 0, sizeof(h));
-		h.ea.in = &h.ba;
-		h.ea.out = &h.ab;
-		h.eb.in = &h.ab;
-		h.eb.out = &h.ba;
-		cfg(&ca, true);
-		cfg(&cb, false);
-		assert_int_equal(ss_stream_new_cb(&h.a, &ca, pipe_read, pipe_write, &h.ea), 0);
-		assert_int_equal(ss_stream_new_cb(&h.b, &cb, pipe_read, pipe_write, &h.eb), 0);
-		assert_int_equal(ss_stream_handshake(h.a), SS_ERR_AGAIN);
-		assert_int_equal(ss_stream_handshake(h.b), SS_ERR_AGAIN);
+		hpair_start(&h);
 		h.ba.data[i] ^= 0x02;
 		ret = ss_stream_handshake(h.a);
 		assert_true(is_error(ret));
@@ -641,59 +644,30 @@ static int respond_to(const uint8_t *init)
 	return ret;
 }
 
-/* Run a fresh handshake, let edit change the RESPONSE, return the initiator's result. */
-static int finish_with(void (*edit)(uint8_t *resp, const uint8_t *init))
+/*
+ * Run a fresh handshake, change the RESPONSE (its byte at pos XORed with x, then edit if
+ * given, then mac1 recomputed), return the initiator's result.
+ */
+static int finish_with(size_t pos, uint8_t x, void (*edit)(uint8_t *resp, const uint8_t *init))
 {
 	hpair h;
 	int ret;
 
-	memset(&h, 0, sizeof(h));
-	h.ea.in = &h.ba;
-	h.ea.out = &h.ab;
-	h.eb.in = &h.ab;
-	h.eb.out = &h.ba;
-	{
-		ss_stream_config ca, cb;
-
-		cfg(&ca, true);
-		cfg(&cb, false);
-		assert_int_equal(ss_stream_new_cb(&h.a, &ca, pipe_read, pipe_write, &h.ea), 0);
-		assert_int_equal(ss_stream_new_cb(&h.b, &cb, pipe_read, pipe_write, &h.eb), 0);
-	}
-	assert_int_equal(ss_stream_handshake(h.a), SS_ERR_AGAIN);
-	assert_int_equal(ss_stream_handshake(h.b), SS_ERR_AGAIN);
-	edit(h.ba.data, h.ab.data);
+	hpair_start(&h);
+	h.ba.data[pos] ^= x;
+	if (edit)
+		edit(h.ba.data, h.ab.data);
+	remac(h.ba.data, SS_RESP_OFF_MAC1, ss_identity_public(ida));
 	ret = ss_stream_handshake(h.a);
 	hpair_free(&h);
 	return ret;
 }
 
-static void edit_sig(uint8_t *r, const uint8_t *init)
-{
-	(void)init;
-	r[SS_RESP_OFF_SIG] ^= 1;
-	remac(r, SS_RESP_OFF_MAC1, ss_identity_public(ida));
-}
-
-static void edit_confirm(uint8_t *r, const uint8_t *init)
-{
-	(void)init;
-	r[SS_RESP_OFF_CONFIRM] ^= 1;
-	remac(r, SS_RESP_OFF_MAC1, ss_identity_public(ida));
-}
-
+/* A datagram RESPONSE's type. */
 static void edit_type(uint8_t *r, const uint8_t *init)
 {
 	(void)init;
-	r[0] = SS_MSG_RESPONSE; /* a datagram RESPONSE */
-	remac(r, SS_RESP_OFF_MAC1, ss_identity_public(ida));
-}
-
-static void edit_index(uint8_t *r, const uint8_t *init)
-{
-	(void)init;
-	r[SS_RESP_OFF_RECEIVER] ^= 1;
-	remac(r, SS_RESP_OFF_MAC1, ss_identity_public(ida));
+	r[0] = SS_MSG_RESPONSE;
 }
 
 /* A low-order ephemeral, properly signed by the real responder: dh = 0 is refused. */
@@ -710,7 +684,6 @@ static void edit_low_order(uint8_t *r, const uint8_t *init)
 	assert_int_equal(
 		ss_identity_sign(idb, msg, n + SS_HASH_LEN + SS_RESP_OFF_SIG, r + SS_RESP_OFF_SIG),
 		0);
-	remac(r, SS_RESP_OFF_MAC1, ss_identity_public(ida));
 }
 
 static void handshake_specific_failures(void **state)
@@ -752,24 +725,24 @@ static void handshake_specific_failures(void **state)
 	remac(init, SS_INIT_OFF_MAC1, ss_identity_public(idb));
 	assert_int_equal(respond_to(init), SS_ERR_REFLECTION);
 
-	assert_int_equal(finish_with(edit_sig), SS_ERR_SIGNATURE);
-	assert_int_equal(finish_with(edit_confirm), SS_ERR_CONFIRM);
-	assert_int_equal(finish_with(edit_type), SS_ERR_MALFORMED);
-	assert_int_equal(finish_with(edit_index), SS_ERR_UNKNOWN_INDEX);
-	assert_int_equal(finish_with(edit_low_order), SS_ERR_MALFORMED);
+	assert_int_equal(finish_with(SS_RESP_OFF_SIG, 1, NULL), SS_ERR_SIGNATURE);
+	assert_int_equal(finish_with(SS_RESP_OFF_CONFIRM, 1, NULL), SS_ERR_CONFIRM);
+	assert_int_equal(finish_with(0, 0, edit_type), SS_ERR_MALFORMED);
+	assert_int_equal(finish_with(SS_RESP_OFF_RECEIVER, 1, NULL), SS_ERR_UNKNOWN_INDEX);
+	assert_int_equal(finish_with(0, 0, edit_low_order), SS_ERR_MALFORMED);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(reference_roundtrip),
-		cmocka_unit_test(flip_every_byte),
-		cmocka_unit_test(drop_each_frame),
-		cmocka_unit_test(duplicate_each_frame),
-		cmocka_unit_test(swap_adjacent_frames),
-		cmocka_unit_test(truncate_every_length),
+		ref_test(reference_roundtrip),
+		ref_test(flip_every_byte),
+		ref_test(drop_each_frame),
+		ref_test(duplicate_each_frame),
+		ref_test(swap_adjacent_frames),
+		ref_test(truncate_every_length),
 		cmocka_unit_test(reflect_own_frames),
-		cmocka_unit_test(crafted_reference_matches),
+		ref_test(crafted_reference_matches),
 		cmocka_unit_test(crafted_rule_breaks),
 		cmocka_unit_test(oversized_frame),
 		cmocka_unit_test(splice_from_other_stream),

@@ -28,17 +28,43 @@
 #define NFRAMES 8
 
 /* A ring in ordinary memory, laid out as the kernel lays out TPACKET_V2 frames. */
-static uint8_t *fake_ring(ss_tunring *r, bool vnet)
-{
-	uint8_t *map = calloc(NFRAMES, SS_RING_FRAME);
+struct fake {
+	ss_tunring r;
+	uint8_t *map;
+	uint8_t buf[64];
+	size_t len;
+};
 
-	assert_non_null(map);
-	memset(r, 0, sizeof(*r));
-	r->fd = -1;
-	r->map = map;
-	r->nframes = NFRAMES;
-	r->vnet = vnet;
-	return map;
+static int fake_setup(void **state)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+
+	if (!f || !(f->map = calloc(NFRAMES, SS_RING_FRAME))) {
+		free(f);
+		return -1;
+	}
+	f->r.fd = -1;
+	f->r.map = f->map;
+	f->r.nframes = NFRAMES;
+	*state = f;
+	return 0;
+}
+
+static int fake_teardown(void **state)
+{
+	struct fake *f = *state;
+
+	free(f->map);
+	free(f);
+	return 0;
+}
+
+#define fake_test(fn) cmocka_unit_test_setup_teardown(fn, fake_setup, fake_teardown)
+
+/* The next frame into f's 64-byte buffer (ss_tunring_next). */
+static uint8_t *next(struct fake *f)
+{
+	return ss_tunring_next(&f->r, f->buf, sizeof(f->buf), &f->len);
 }
 
 static void put(uint8_t *map, uint32_t i, uint32_t status, uint8_t fill, uint32_t len,
@@ -60,129 +86,111 @@ static uint32_t status_of(uint8_t *map, uint32_t i)
 
 static void walk_in_order(void **state)
 {
-	uint8_t buf[64], *map, *p;
-	ss_tunring r;
-	size_t len;
+	struct fake *f = *state;
+	uint8_t *p;
 
-	(void)state;
-	map = fake_ring(&r, false);
-	put(map, 0, TP_STATUS_USER, 0xa0, 100, 100);
-	put(map, 1, TP_STATUS_USER, 0xa1, 60, 60);
-	p = ss_tunring_next(&r, buf, sizeof(buf), &len);
+	put(f->map, 0, TP_STATUS_USER, 0xa0, 100, 100);
+	put(f->map, 1, TP_STATUS_USER, 0xa1, 60, 60);
+	p = next(f);
 	assert_non_null(p);
-	assert_int_equal(len, 100);
+	assert_int_equal(f->len, 100);
 	assert_int_equal(p[0], 0xa0);
 	assert_int_equal(p[99], 0xa0);
 	/* Not released yet: asking again gives the same frame. */
-	assert_ptr_equal(ss_tunring_next(&r, buf, sizeof(buf), &len), p);
-	ss_tunring_release(&r);
-	assert_int_equal(status_of(map, 0), TP_STATUS_KERNEL);
-	p = ss_tunring_next(&r, buf, sizeof(buf), &len);
+	assert_ptr_equal(next(f), p);
+	ss_tunring_release(&f->r);
+	assert_int_equal(status_of(f->map, 0), TP_STATUS_KERNEL);
+	p = next(f);
 	assert_non_null(p);
-	assert_int_equal(len, 60);
+	assert_int_equal(f->len, 60);
 	assert_int_equal(p[0], 0xa1);
-	ss_tunring_release(&r);
+	ss_tunring_release(&f->r);
 	/* Frame 2 still belongs to the kernel: the ring is empty. */
-	assert_null(ss_tunring_next(&r, buf, sizeof(buf), &len));
-	assert_int_equal(r.next, 2);
-	free(map);
+	assert_null(next(f));
+	assert_int_equal(f->r.next, 2);
 }
 
 static void wraps_around(void **state)
 {
-	uint8_t buf[64], *map;
-	ss_tunring r;
-	size_t len;
+	struct fake *f = *state;
 
-	(void)state;
-	map = fake_ring(&r, false);
 	for (uint32_t i = 0; i < NFRAMES + 3; i++) {
-		put(map, i % NFRAMES, TP_STATUS_USER, (uint8_t)i, 40, 40);
-		uint8_t *p = ss_tunring_next(&r, buf, sizeof(buf), &len);
+		put(f->map, i % NFRAMES, TP_STATUS_USER, (uint8_t)i, 40, 40);
+		uint8_t *p = next(f);
 
 		assert_non_null(p);
 		assert_int_equal(p[0], (uint8_t)i);
-		ss_tunring_release(&r);
+		ss_tunring_release(&f->r);
 	}
-	assert_int_equal(r.next, 3);
-	free(map);
+	assert_int_equal(f->r.next, 3);
 }
 
 /* With virtio headers, the header sits right before the packet and is part of it. */
 static void vnet_header_included(void **state)
 {
-	uint8_t buf[64], *map, *p;
-	ss_tunring r;
-	size_t len;
+	struct fake *f = *state;
+	uint8_t *p;
 
-	(void)state;
-	map = fake_ring(&r, true);
-	put(map, 0, TP_STATUS_USER, 0x45, 84, 84);
-	memset(map + 64 - 10, 0x01, 10);
-	p = ss_tunring_next(&r, buf, sizeof(buf), &len);
+	f->r.vnet = true;
+	put(f->map, 0, TP_STATUS_USER, 0x45, 84, 84);
+	memset(f->map + 64 - 10, 0x01, 10);
+	p = next(f);
 	assert_non_null(p);
-	assert_int_equal(len, 94);
+	assert_int_equal(f->len, 94);
 	assert_int_equal(p[0], 0x01);
 	assert_int_equal(p[9], 0x01);
 	assert_int_equal(p[10], 0x45);
-	free(map);
 }
 
 /* A frame the kernel had to cut, with no copy queued, is skipped and counted. */
 static void truncated_skipped(void **state)
 {
-	uint8_t buf[64], *map, *p;
-	ss_tunring r;
-	size_t len;
+	struct fake *f = *state;
+	uint8_t *p;
 
-	(void)state;
-	map = fake_ring(&r, false);
-	put(map, 0, TP_STATUS_USER, 0xee, 5000, SS_RING_FRAME - 64);
-	put(map, 1, TP_STATUS_USER | TP_STATUS_LOSING, 0xb1, 70, 70);
-	p = ss_tunring_next(&r, buf, sizeof(buf), &len);
+	put(f->map, 0, TP_STATUS_USER, 0xee, 5000, SS_RING_FRAME - 64);
+	put(f->map, 1, TP_STATUS_USER | TP_STATUS_LOSING, 0xb1, 70, 70);
+	p = next(f);
 	assert_non_null(p);
 	assert_int_equal(p[0], 0xb1);
-	assert_int_equal(r.truncated, 1);
-	assert_int_equal(status_of(map, 0), TP_STATUS_KERNEL);
-	free(map);
+	assert_int_equal(f->r.truncated, 1);
+	assert_int_equal(status_of(f->map, 0), TP_STATUS_KERNEL);
 }
 
 /* A packet too big for a frame is read whole from the socket, in its place in the ring. */
 static void copy_read_from_socket(void **state)
 {
-	uint8_t big[5000], buf[6000], small[8], *map, *p;
-	ss_tunring r;
+	struct fake *f = *state;
+	uint8_t big[5000], buf[6000], small[8], *map = f->map, *p;
+	ss_tunring *r = &f->r;
 	size_t len;
 	int sv[2];
 
-	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
-	map = fake_ring(&r, false);
-	r.fd = sv[0];
+	r->fd = sv[0];
 	memset(big, 0xc0, sizeof(big));
 	assert_int_equal(send(sv[1], big, sizeof(big), 0), (ssize_t)sizeof(big));
 	put(map, 0, TP_STATUS_USER, 0xa0, 50, 50);
 	put(map, 1, TP_STATUS_USER | TP_STATUS_COPY, 0xc0, 5000, SS_RING_FRAME - 64);
 	put(map, 2, TP_STATUS_USER, 0xa2, 50, 50);
-	p = ss_tunring_next(&r, buf, sizeof(buf), &len);
+	p = ss_tunring_next(r, buf, sizeof(buf), &len);
 	assert_int_equal(p[0], 0xa0);
-	ss_tunring_release(&r);
-	p = ss_tunring_next(&r, buf, sizeof(buf), &len);
+	ss_tunring_release(r);
+	p = ss_tunring_next(r, buf, sizeof(buf), &len);
 	assert_ptr_equal(p, buf);
 	assert_int_equal(len, 5000);
 	assert_int_equal(buf[4999], 0xc0);
-	ss_tunring_release(&r);
-	p = ss_tunring_next(&r, buf, sizeof(buf), &len);
+	ss_tunring_release(r);
+	p = ss_tunring_next(r, buf, sizeof(buf), &len);
 	assert_int_equal(p[0], 0xa2);
-	ss_tunring_release(&r);
+	ss_tunring_release(r);
 	/* A copy larger than the caller's buffer is lost, not cut short. */
 	assert_int_equal(send(sv[1], big, sizeof(big), 0), (ssize_t)sizeof(big));
 	put(map, 3, TP_STATUS_USER | TP_STATUS_COPY, 0xc0, 5000, SS_RING_FRAME - 64);
-	assert_null(ss_tunring_next(&r, small, sizeof(small), &len));
-	assert_int_equal(r.truncated, 1);
+	assert_null(ss_tunring_next(r, small, sizeof(small), &len));
+	assert_int_equal(r->truncated, 1);
 	close(sv[0]);
 	close(sv[1]);
-	free(map);
 }
 
 /* ---- the kernel's ring, as root in a private network namespace ---- */
@@ -330,9 +338,9 @@ static void kernel_ring(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(walk_in_order),	 cmocka_unit_test(wraps_around),
-		cmocka_unit_test(vnet_header_included),	 cmocka_unit_test(truncated_skipped),
-		cmocka_unit_test(copy_read_from_socket), cmocka_unit_test(kernel_ring),
+		fake_test(walk_in_order),	  fake_test(wraps_around),
+		fake_test(vnet_header_included),  fake_test(truncated_skipped),
+		fake_test(copy_read_from_socket), cmocka_unit_test(kernel_ring),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
