@@ -2,8 +2,8 @@
 /*
  * 10,000 configured peers: memory per idle peer within 2 KiB, and lookups (AllowedIPs,
  * identity), a received data packet and answering a handshake cost about what they cost
- * with 10 or 1,000 peers. Times are compared as ratios, medians of rounds, best of a few
- * attempts (the machine is shared); never against absolute numbers.
+ * with 10 or 1,000 peers. Times are compared as ratios of medians of rounds, each the
+ * cheapest over a few attempts (the machine is shared); never against absolute numbers.
  */
 #include "helpers.h"
 
@@ -11,7 +11,7 @@
 
 #define BIG 10000
 #define MAX_RATIO 3.0
-#define ATTEMPTS 3
+#define ATTEMPTS 5
 
 typedef struct costs {
 	double aips, find, data, hs;
@@ -64,10 +64,21 @@ static void idle_memory(void **state)
 	sc_free(&w);
 }
 
+/* Keep the cheapest cost seen per operation: a load spike on this shared machine only
+ * ever adds time, so the minimum over attempts is the closest to the real cost, and a
+ * spike during one size's rounds no longer inflates that attempt's ratios. */
+static void keep_min(costs *best, const costs *c)
+{
+	best->aips = c->aips < best->aips ? c->aips : best->aips;
+	best->find = c->find < best->find ? c->find : best->find;
+	best->data = c->data < best->data ? c->data : best->data;
+	best->hs = c->hs < best->hs ? c->hs : best->hs;
+}
+
 static void flat_lookups(void **state)
 {
 	sc_world big, mid, small;
-	costs b, m, s;
+	costs b = {1e18, 1e18, 1e18, 1e18}, m = b, s = b, c;
 	double r_small = 1e9, r_mid = 1e9;
 
 	(void)state;
@@ -75,22 +86,21 @@ static void flat_lookups(void **state)
 	assert_int_equal(sc_build(&mid, 1000, 4), 0);
 	assert_int_equal(sc_build(&big, BIG, 5), 0);
 	for (int i = 0; i < ATTEMPTS && (r_small > MAX_RATIO || r_mid > MAX_RATIO); i++) {
-		double rs, rm;
-
-		measure(&small, &s);
-		measure(&mid, &m);
-		measure(&big, &b);
+		measure(&small, &c);
+		keep_min(&s, &c);
+		measure(&mid, &c);
+		keep_min(&m, &c);
+		measure(&big, &c);
+		keep_min(&b, &c);
 		/* From 10 peers every peer sits in the L1 cache; the identity lookup then
 		 * pays cache misses at 10,000 that are no algorithmic growth, so it is held
 		 * to the 1,000-peer cost instead. */
-		rs = worst(&b, &s, false);
-		rm = worst(&b, &m, true);
+		r_small = worst(&b, &s, false);
+		r_mid = worst(&b, &m, true);
 		print_message("# ns at 10/1000/10000 peers: aips %.1f/%.1f/%.1f, identity "
 			      "%.1f/%.1f/%.1f, data %.0f/%.0f/%.0f, handshake %.0f/%.0f/%.0f\n",
 			      s.aips, m.aips, b.aips, s.find, m.find, b.find, s.data, m.data,
 			      b.data, s.hs, m.hs, b.hs);
-		r_small = rs < r_small ? rs : r_small;
-		r_mid = rm < r_mid ? rm : r_mid;
 	}
 	print_message("# worst ratio 10000/10 %.2f, 10000/1000 %.2f (limit %.1f)\n", r_small, r_mid,
 		      MAX_RATIO);
