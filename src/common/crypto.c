@@ -228,6 +228,14 @@ int ss_aead_setkey(ss_aead *a, const uint8_t key[SS_KEY_LEN], int enc)
 	return 0;
 }
 
+int ss_aead_setkeys(ss_aead *tx, ss_aead *rx, const uint8_t k_send[SS_KEY_LEN],
+		    const uint8_t k_recv[SS_KEY_LEN])
+{
+	int ret = ss_aead_setkey(tx, k_send, 1);
+
+	return ret ? ret : ss_aead_setkey(rx, k_recv, 0);
+}
+
 int ss_aead_seal(ss_aead *a, const uint8_t nonce[SS_NONCE_LEN], const uint8_t *aad, size_t aadlen,
 		 const uint8_t *pt, size_t len, uint8_t *out)
 {

@@ -123,27 +123,29 @@ out:
 	return ret;
 }
 
+/* msg's mac1 (at off, over msg[0..off)) keyed for id: 0, SS_ERR_MAC1 or a crypto error. */
+static int check_mac1(const uint8_t *msg, size_t off, const uint8_t *id)
+{
+	uint8_t key[SS_HASH_LEN], mac[SS_MAC_LEN];
+	int ret = ss_mac1_key(key, id);
+
+	if (!ret)
+		ret = ss_mac16(mac, key, SS_HASH_LEN, msg, off);
+	if (ret)
+		return ret;
+	return ss_ct_equal(mac, msg + off, SS_MAC_LEN) ? 0 : SS_ERR_MAC1;
+}
+
 /* mac1 keyed by our identity (pinned initiator) or by "anyone" (set or TOFU initiator). */
 static int check_init_mac1(ss_stream *s, const uint8_t *init, const uint8_t **rstar)
 {
-	uint8_t key[SS_HASH_LEN], mac[SS_MAC_LEN];
-	int ret;
+	int ret = check_mac1(init, SS_INIT_OFF_MAC1, ss_identity_public(s->id));
 
-	ret = ss_mac1_key(key, ss_identity_public(s->id));
 	if (!ret)
-		ret = ss_mac16(mac, key, SS_HASH_LEN, init, SS_INIT_OFF_MAC1);
-	if (ret)
-		return ret;
-	*rstar = ss_identity_public(s->id);
-	if (ss_ct_equal(mac, init + SS_INIT_OFF_MAC1, SS_MAC_LEN))
-		return 0;
-	ret = ss_mac1_key(key, zero_id);
-	if (!ret)
-		ret = ss_mac16(mac, key, SS_HASH_LEN, init, SS_INIT_OFF_MAC1);
-	if (ret)
-		return ret;
-	*rstar = zero_id;
-	return ss_ct_equal(mac, init + SS_INIT_OFF_MAC1, SS_MAC_LEN) ? 0 : SS_ERR_MAC1;
+		*rstar = ss_identity_public(s->id);
+	else if (ret == SS_ERR_MAC1 && !(ret = check_mac1(init, SS_INIT_OFF_MAC1, zero_id)))
+		*rstar = zero_id;
+	return ret;
 }
 
 int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t resp[SS_RESP_LEN])
@@ -213,7 +215,7 @@ int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t 
 
 int ss_stream_hs_finish(ss_stream *s, const uint8_t resp[SS_RESP_LEN])
 {
-	uint8_t key[SS_HASH_LEN], mac[SS_MAC_LEN], dh[SS_DH_LEN], sigbuf[160], empty[1];
+	uint8_t dh[SS_DH_LEN], sigbuf[160], empty[1];
 	const uint8_t *identity = resp + SS_RESP_OFF_IDENTITY;
 	ss_hs_keys k;
 	size_t n;
@@ -222,13 +224,9 @@ int ss_stream_hs_finish(ss_stream *s, const uint8_t resp[SS_RESP_LEN])
 	memset(&k, 0, sizeof(k));
 	if (!prefix_ok(resp, SS_STREAM_MSG_RESPONSE))
 		return SS_ERR_MALFORMED;
-	ret = ss_mac1_key(key, ss_identity_public(s->id));
-	if (!ret)
-		ret = ss_mac16(mac, key, SS_HASH_LEN, resp, SS_RESP_OFF_MAC1);
+	ret = check_mac1(resp, SS_RESP_OFF_MAC1, ss_identity_public(s->id));
 	if (ret)
 		return ret;
-	if (!ss_ct_equal(mac, resp + SS_RESP_OFF_MAC1, SS_MAC_LEN))
-		return SS_ERR_MAC1;
 	if (memcmp(resp + SS_RESP_OFF_RECEIVER, s->init + SS_INIT_OFF_SENDER, 4))
 		return SS_ERR_UNKNOWN_INDEX;
 	ret = ss_stream_check_peer(s, identity, false);
