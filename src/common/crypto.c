@@ -2,7 +2,9 @@
 #include "common/crypto.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
@@ -19,6 +21,24 @@ void ss_wipe(void *p, size_t len)
 int ss_ct_equal(const void *a, const void *b, size_t len)
 {
 	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void *ss_secret_alloc(size_t len)
+{
+	void *p = calloc(1, len);
+
+	if (p)
+		(void)mlock(p, len);
+	return p;
+}
+
+void ss_secret_free(void *p, size_t len)
+{
+	if (!p)
+		return;
+	ss_wipe(p, len);
+	(void)munlock(p, len);
+	free(p);
 }
 
 /*

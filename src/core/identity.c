@@ -2,7 +2,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <silosec/error.h>
 #include <silosec/identity.h>
@@ -23,12 +22,9 @@ int ss_identity_from_seed(ss_identity **out, const uint8_t seed[SS_SEED_LEN])
 
 	if (!out || !seed)
 		return SS_ERR_INVAL;
-	id = calloc(1, sizeof(*id));
+	id = ss_secret_alloc(sizeof(*id));
 	if (!id)
 		return SS_ERR_NOMEM;
-	/* Best effort: keep the long-term seed out of swap; failure (RLIMIT_MEMLOCK) is not fatal.
-	 */
-	(void)mlock(id, sizeof(*id));
 	memcpy(id->seed, seed, SS_SEED_LEN);
 	ret = ss_ed25519_public(id->pub, seed);
 	if (ret)
@@ -66,9 +62,7 @@ void ss_identity_free(ss_identity *id)
 	if (!id)
 		return;
 	EVP_PKEY_free(id->pkey);
-	ss_wipe(id, sizeof(*id));
-	(void)munlock(id, sizeof(*id));
-	free(id);
+	ss_secret_free(id, sizeof(*id));
 }
 
 const uint8_t *ss_identity_public(const ss_identity *id)
