@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "common/cidr.h"
+#include "common/decimal.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -7,24 +8,6 @@
 #include <sys/socket.h>
 
 #include <silosec/error.h>
-
-/* Decimal prefix length, at most max; no sign, no spaces, no hex. */
-static int parse_prefix(const char *s, uint32_t max, uint32_t *out)
-{
-	uint32_t v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (uint32_t)(*s - '0');
-		if (v > max)
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
 
 int ss_cidr_parse(const char *s, ss_cidr *out)
 {
@@ -52,7 +35,7 @@ int ss_cidr_parse(const char *s, ss_cidr *out)
 		return SS_ERR_FORMAT;
 	}
 	prefix = max;
-	if (slash && (strlen(slash + 1) > 3 || parse_prefix(slash + 1, max, &prefix)))
+	if (slash && (strlen(slash + 1) > 3 || ss_decimal_parse(slash + 1, max, &prefix)))
 		return SS_ERR_FORMAT;
 	c.prefix = (uint8_t)prefix;
 	*out = c;

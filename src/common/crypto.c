@@ -2,7 +2,9 @@
 #include "common/crypto.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
@@ -19,6 +21,24 @@ void ss_wipe(void *p, size_t len)
 int ss_ct_equal(const void *a, const void *b, size_t len)
 {
 	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void *ss_secret_alloc(size_t len)
+{
+	void *p = calloc(1, len);
+
+	if (p)
+		(void)mlock(p, len);
+	return p;
+}
+
+void ss_secret_free(void *p, size_t len)
+{
+	if (!p)
+		return;
+	ss_wipe(p, len);
+	(void)munlock(p, len);
+	free(p);
 }
 
 /*
@@ -226,6 +246,14 @@ int ss_aead_setkey(ss_aead *a, const uint8_t key[SS_KEY_LEN], int enc)
 	if (EVP_CipherInit_ex(a->c, EVP_aes_256_gcm(), NULL, key, NULL, enc) != 1)
 		return SS_ERR_CRYPTO;
 	return 0;
+}
+
+int ss_aead_setkeys(ss_aead *tx, ss_aead *rx, const uint8_t k_send[SS_KEY_LEN],
+		    const uint8_t k_recv[SS_KEY_LEN])
+{
+	int ret = ss_aead_setkey(tx, k_send, 1);
+
+	return ret ? ret : ss_aead_setkey(rx, k_recv, 0);
 }
 
 int ss_aead_seal(ss_aead *a, const uint8_t nonce[SS_NONCE_LEN], const uint8_t *aad, size_t aadlen,

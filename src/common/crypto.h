@@ -61,6 +61,9 @@ int ss_aead_init(ss_aead *a) SS_WARN_UNUSED;
 void ss_aead_free(ss_aead *a);
 /* A context either seals (enc = 1) or opens (enc = 0) under one key. */
 int ss_aead_setkey(ss_aead *a, const uint8_t key[SS_KEY_LEN], int enc) SS_WARN_UNUSED;
+/* The two directions of a session: tx seals under k_send, rx opens under k_recv. */
+int ss_aead_setkeys(ss_aead *tx, ss_aead *rx, const uint8_t k_send[SS_KEY_LEN],
+		    const uint8_t k_recv[SS_KEY_LEN]) SS_WARN_UNUSED;
 /* out receives len bytes of ciphertext followed by the 16-byte tag. */
 int ss_aead_seal(ss_aead *a, const uint8_t nonce[SS_NONCE_LEN], const uint8_t *aad, size_t aadlen,
 		 const uint8_t *pt, size_t len, uint8_t *out) SS_WARN_UNUSED;

@@ -17,7 +17,7 @@
 static const uint8_t zero_id[SS_IDENTITY_LEN];
 static const uint8_t zero_nonce[SS_NONCE_LEN];
 
-static void put_prefix(uint8_t *p, uint8_t type)
+void ss_hs_put_prefix(uint8_t *p, uint8_t type)
 {
 	p[0] = type;
 	p[1] = SS_VERSION;
@@ -74,6 +74,26 @@ int ss_hs_derive_keys(ss_hs_keys *k, const uint8_t dh[SS_DH_LEN], const uint8_t 
 	return ret;
 }
 
+int ss_hs_resp_seal(const ss_identity *id, EVP_PKEY *eph, const uint8_t *init, uint8_t *resp,
+		    ss_hs_keys *k)
+{
+	uint8_t dh[SS_DH_LEN], sigbuf[160];
+	size_t n;
+	int ret = ss_hs_resp_sig_msg(sigbuf, &n, init, resp);
+
+	if (!ret)
+		ret = ss_identity_sign(id, sigbuf, n, resp + SS_RESP_OFF_SIG);
+	if (!ret && ss_x25519_derive(dh, eph, init + SS_INIT_OFF_EPHEMERAL))
+		ret = SS_ERR_MALFORMED; /* a signed low-order ephemeral: misbehaving peer */
+	if (!ret)
+		ret = ss_hs_derive_keys(k, dh, init, resp);
+	if (!ret)
+		ret = ss_aead_seal_once(k->confirm, zero_nonce, resp, SS_RESP_OFF_CONFIRM, NULL, 0,
+					resp + SS_RESP_OFF_CONFIRM);
+	ss_wipe(dh, sizeof(dh));
+	return ret;
+}
+
 /* EVP_PKEY_free cleanses the ephemeral secret. */
 static void hs_wipe(ss_peer *peer)
 {
@@ -116,7 +136,7 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 	ret = ss_index_alloc(ctx, peer, SLOT_HANDSHAKE, &index);
 	if (ret)
 		goto out;
-	put_prefix(out, SS_MSG_INIT);
+	ss_hs_put_prefix(out, SS_MSG_INIT);
 	ss_store_be32(out + SS_INIT_OFF_SENDER, index);
 	memcpy(out + SS_INIT_OFF_IDENTITY, ss_identity_public(ctx->id), SS_IDENTITY_LEN);
 	ret = ss_x25519_keypair(&eph_key, out + SS_INIT_OFF_EPHEMERAL, eph);
@@ -267,12 +287,11 @@ static int verify_init(ss_ctx *ctx, ss_peer *peer, const uint8_t *pkt, bool anon
 static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint32_t index,
 			  uint8_t *resp, ss_hs_keys *k)
 {
-	uint8_t eph[SS_DH_LEN], dh[SS_DH_LEN], sigbuf[160];
+	uint8_t eph[SS_DH_LEN];
 	EVP_PKEY *eph_key = NULL;
-	size_t n;
 	int ret;
 
-	put_prefix(resp, SS_MSG_RESPONSE);
+	ss_hs_put_prefix(resp, SS_MSG_RESPONSE);
 	ss_store_be32(resp + SS_RESP_OFF_SENDER, index);
 	memcpy(resp + SS_RESP_OFF_RECEIVER, init + SS_INIT_OFF_SENDER, 4);
 	memcpy(resp + SS_RESP_OFF_IDENTITY, ss_identity_public(ctx->id), SS_IDENTITY_LEN);
@@ -280,22 +299,12 @@ static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint3
 	if (!ret)
 		ret = ss_x25519_keypair(&eph_key, resp + SS_RESP_OFF_EPHEMERAL, eph);
 	if (!ret)
-		ret = ss_hs_resp_sig_msg(sigbuf, &n, init, resp);
-	if (!ret)
-		ret = ss_identity_sign(ctx->id, sigbuf, n, resp + SS_RESP_OFF_SIG);
-	if (!ret && ss_x25519_derive(dh, eph_key, init + SS_INIT_OFF_EPHEMERAL))
-		ret = SS_ERR_MALFORMED; /* low-order ephemeral */
-	if (!ret)
-		ret = ss_hs_derive_keys(k, dh, init, resp);
-	if (!ret)
-		ret = ss_aead_seal_once(k->confirm, zero_nonce, resp, SS_RESP_OFF_CONFIRM, NULL, 0,
-					resp + SS_RESP_OFF_CONFIRM);
+		ret = ss_hs_resp_seal(ctx->id, eph_key, init, resp, k);
 	if (!ret)
 		ret = ss_mac16(resp + SS_RESP_OFF_MAC1, peer->mac1_key, SS_HASH_LEN, resp,
 			       SS_RESP_OFF_MAC1);
 	EVP_PKEY_free(eph_key);
 	ss_wipe(eph, sizeof(eph));
-	ss_wipe(dh, sizeof(dh));
 	return ret;
 }
 

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/evp.h>
+
 #include <silosec/identity.h>
 #include <silosec/wire.h>
 
@@ -25,6 +27,15 @@ typedef struct ss_hs_keys {
 size_t ss_hs_init_sig_msg(uint8_t *buf, const uint8_t *responder, const uint8_t *init);
 /* LABEL_SIG_RESP || H(init[0..144)) || resp[0..76) into buf (137 bytes). */
 int ss_hs_resp_sig_msg(uint8_t *buf, size_t *len, const uint8_t *init, const uint8_t *resp);
+/* The 4-byte prefix of a message: type, version, two reserved zero bytes. */
+void ss_hs_put_prefix(uint8_t *p, uint8_t type);
+/*
+ * The responder's half once resp[0..SS_RESP_OFF_SIG) is written: signs it as id, derives
+ * the keys from eph and the initiator's ephemeral, and writes the confirm tag. A
+ * low-order initiator ephemeral is SS_ERR_MALFORMED. resp's mac1 is the caller's.
+ */
+int ss_hs_resp_seal(const ss_identity *id, EVP_PKEY *eph, const uint8_t *init, uint8_t *resp,
+		    ss_hs_keys *k) SS_WARN_UNUSED;
 /* ss_identity_verify, with a small-order identity reported as SS_ERR_SIGNATURE. */
 int ss_hs_verify(const uint8_t *pub, const uint8_t *msg, size_t len,
 		 const uint8_t *sig) SS_WARN_UNUSED;

@@ -2,7 +2,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <silosec/error.h>
 #include <silosec/identity.h>
@@ -23,12 +22,9 @@ int ss_identity_from_seed(ss_identity **out, const uint8_t seed[SS_SEED_LEN])
 
 	if (!out || !seed)
 		return SS_ERR_INVAL;
-	id = calloc(1, sizeof(*id));
+	id = ss_secret_alloc(sizeof(*id));
 	if (!id)
 		return SS_ERR_NOMEM;
-	/* Best effort: keep the long-term seed out of swap; failure (RLIMIT_MEMLOCK) is not fatal.
-	 */
-	(void)mlock(id, sizeof(*id));
 	memcpy(id->seed, seed, SS_SEED_LEN);
 	ret = ss_ed25519_public(id->pub, seed);
 	if (ret)
@@ -66,9 +62,7 @@ void ss_identity_free(ss_identity *id)
 	if (!id)
 		return;
 	EVP_PKEY_free(id->pkey);
-	ss_wipe(id, sizeof(*id));
-	(void)munlock(id, sizeof(*id));
-	free(id);
+	ss_secret_free(id, sizeof(*id));
 }
 
 const uint8_t *ss_identity_public(const ss_identity *id)
@@ -87,11 +81,25 @@ int ss_identity_sign(const ss_identity *id, const uint8_t *msg, size_t len, uint
 }
 
 /*
+ * y >= 2^255 - 256 (sign bit cleared): bytes 1..30 are 0xff, byte 31 is 0x7f. The
+ * encodings near p = 2^255 - 19 are told apart by byte 0 alone.
+ */
+static bool near_p(const uint8_t p[32])
+{
+	if ((p[31] & 0x7f) != 0x7f)
+		return false;
+	for (int i = 1; i < 31; i++)
+		if (p[i] != 0xff)
+			return false;
+	return true;
+}
+
+/*
  * The points of order 1, 2, 4 and 8, by the y coordinate of their encoding (sign bit
  * cleared), as libsodium's ge25519_has_small_order lists them: y = 0 (order 4), 1 (the
- * identity), the two y of the four points of order 8, p - 1 (order 2), and p and p + 1,
- * the non-canonical encodings of 0 and 1 (no other torsion y is below 19, so no other
- * has one). Each was checked to satisfy 8P = identity.
+ * identity), the two y of the four points of order 8, and (near_p, byte 0 0xec..0xee)
+ * p - 1 (order 2), and p and p + 1, the non-canonical encodings of 0 and 1 (no other
+ * torsion y is below 19, so no other has one). Each was checked to satisfy 8P = identity.
  */
 static const uint8_t small_order[][32] = {
 	{0x00},
@@ -102,15 +110,6 @@ static const uint8_t small_order[][32] = {
 	{0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
 	 0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
 	 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
-	{0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
-	{0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
-	{0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-	 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
 };
 
 /*
@@ -123,18 +122,13 @@ static bool has_small_order(const uint8_t p[32])
 	for (size_t i = 0; i < sizeof(small_order) / sizeof(small_order[0]); i++)
 		if (!memcmp(p, small_order[i], 31) && (p[31] & 0x7f) == small_order[i][31])
 			return true;
-	return false;
+	return near_p(p) && p[0] >= 0xec && p[0] <= 0xee;
 }
 
 /* y < p = 2^255 - 19: y >= p would be a second encoding of y - p < 19. */
 static bool is_canonical(const uint8_t p[32])
 {
-	if ((p[31] & 0x7f) != 0x7f || p[0] < 0xed)
-		return true;
-	for (int i = 1; i < 31; i++)
-		if (p[i] != 0xff)
-			return true;
-	return false;
+	return !near_p(p) || p[0] < 0xed;
 }
 
 int ss_identity_check_pub(const uint8_t pub[SS_IDENTITY_LEN])

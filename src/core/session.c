@@ -60,10 +60,8 @@ void ss_session_unstage(ss_ctx *ctx)
 int ss_session_stage(ss_ctx *ctx, const uint8_t k_send[SS_KEY_LEN],
 		     const uint8_t k_recv[SS_KEY_LEN])
 {
-	int ret = ss_aead_setkey(&ctx->stage_tx, k_send, 1);
+	int ret = ss_aead_setkeys(&ctx->stage_tx, &ctx->stage_rx, k_send, k_recv);
 
-	if (!ret)
-		ret = ss_aead_setkey(&ctx->stage_rx, k_recv, 0);
 	if (ret)
 		ss_session_unstage(ctx);
 	return ret;

@@ -524,15 +524,24 @@ static int parser_sandbox(const struct parser *p)
 	return ret;
 }
 
-static int parser_signalfd(void)
+/* A signalfd for sigs[0..n); block: block them here first, else the caller already has. */
+static int signals_fd(const int *sigs, size_t n, bool block)
 {
 	sigset_t mask;
 
 	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGUSR1);
+	for (size_t i = 0; i < n; i++)
+		sigaddset(&mask, sigs[i]);
+	if (block)
+		sigprocmask(SIG_BLOCK, &mask, NULL);
 	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static int parser_signalfd(void)
+{
+	static const int sigs[] = {SIGTERM, SIGINT, SIGUSR1};
+
+	return signals_fd(sigs, sizeof(sigs) / sizeof(sigs[0]), false);
 }
 
 /* In the child after fork; never returns. */
@@ -895,16 +904,9 @@ static int check_replay(const ss_kconf *conf, const ss_identity *id)
 
 static int parent_signalfd(void)
 {
-	sigset_t mask;
+	static const int sigs[] = {SIGTERM, SIGINT, SIGCHLD, SIGUSR1, SIGHUP};
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	return signals_fd(sigs, sizeof(sigs) / sizeof(sigs[0]), true);
 }
 
 /*

@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <openssl/bn.h>
@@ -383,10 +382,9 @@ int ss_knock_server_new(ss_knock_server **out, const ss_identity *id)
 
 	if (!out || !id)
 		return SS_ERR_INVAL;
-	s = calloc(1, sizeof(*s));
+	s = ss_secret_alloc(sizeof(*s));
 	if (!s)
 		return SS_ERR_NOMEM;
-	(void)mlock(s, sizeof(*s));
 	memcpy(s->identity, ss_identity_public(id), SS_IDENTITY_LEN);
 	ss_identity_seed(id, seed);
 	ret = ss_knock_ed25519_seed_to_x25519(xpriv, seed);
@@ -413,9 +411,7 @@ void ss_knock_server_free(ss_knock_server *s)
 		return;
 	EVP_PKEY_free(s->xkey);
 	mac_free(&s->mac);
-	ss_wipe(s, sizeof(*s));
-	(void)munlock(s, sizeof(*s));
-	free(s);
+	ss_secret_free(s, sizeof(*s));
 }
 
 int ss_knock_check_size(const uint8_t *pkt, size_t len)

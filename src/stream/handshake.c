@@ -20,14 +20,6 @@
 static const uint8_t zero_id[SS_IDENTITY_LEN];
 static const uint8_t zero_nonce[SS_NONCE_LEN];
 
-static void put_prefix(uint8_t *p, uint8_t type)
-{
-	p[0] = type;
-	p[1] = SS_VERSION;
-	p[2] = 0;
-	p[3] = 0;
-}
-
 static bool prefix_ok(const uint8_t *p, uint8_t type)
 {
 	return p[0] == type && p[1] == SS_VERSION && p[2] == 0 && p[3] == 0;
@@ -95,7 +87,7 @@ int ss_stream_hs_init(ss_stream *s, uint8_t out[SS_INIT_LEN])
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	wall = (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-	put_prefix(out, SS_STREAM_MSG_INIT);
+	ss_hs_put_prefix(out, SS_STREAM_MSG_INIT);
 	ret = rnd(s, out + SS_INIT_OFF_SENDER, 4);
 	if (!ret)
 		ret = rnd(s, eph, sizeof(eph));
@@ -123,37 +115,38 @@ out:
 	return ret;
 }
 
+/* msg's mac1 (at off, over msg[0..off)) keyed for id: 0, SS_ERR_MAC1 or a crypto error. */
+static int check_mac1(const uint8_t *msg, size_t off, const uint8_t *id)
+{
+	uint8_t key[SS_HASH_LEN], mac[SS_MAC_LEN];
+	int ret = ss_mac1_key(key, id);
+
+	if (!ret)
+		ret = ss_mac16(mac, key, SS_HASH_LEN, msg, off);
+	if (ret)
+		return ret;
+	return ss_ct_equal(mac, msg + off, SS_MAC_LEN) ? 0 : SS_ERR_MAC1;
+}
+
 /* mac1 keyed by our identity (pinned initiator) or by "anyone" (set or TOFU initiator). */
 static int check_init_mac1(ss_stream *s, const uint8_t *init, const uint8_t **rstar)
 {
-	uint8_t key[SS_HASH_LEN], mac[SS_MAC_LEN];
-	int ret;
+	int ret = check_mac1(init, SS_INIT_OFF_MAC1, ss_identity_public(s->id));
 
-	ret = ss_mac1_key(key, ss_identity_public(s->id));
 	if (!ret)
-		ret = ss_mac16(mac, key, SS_HASH_LEN, init, SS_INIT_OFF_MAC1);
-	if (ret)
-		return ret;
-	*rstar = ss_identity_public(s->id);
-	if (ss_ct_equal(mac, init + SS_INIT_OFF_MAC1, SS_MAC_LEN))
-		return 0;
-	ret = ss_mac1_key(key, zero_id);
-	if (!ret)
-		ret = ss_mac16(mac, key, SS_HASH_LEN, init, SS_INIT_OFF_MAC1);
-	if (ret)
-		return ret;
-	*rstar = zero_id;
-	return ss_ct_equal(mac, init + SS_INIT_OFF_MAC1, SS_MAC_LEN) ? 0 : SS_ERR_MAC1;
+		*rstar = ss_identity_public(s->id);
+	else if (ret == SS_ERR_MAC1 && !(ret = check_mac1(init, SS_INIT_OFF_MAC1, zero_id)))
+		*rstar = zero_id;
+	return ret;
 }
 
 int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t resp[SS_RESP_LEN])
 {
-	uint8_t eph[SS_DH_LEN], dh[SS_DH_LEN], sigbuf[160], mac1_key[SS_HASH_LEN];
+	uint8_t eph[SS_DH_LEN], sigbuf[160], mac1_key[SS_HASH_LEN];
 	const uint8_t *identity = init + SS_INIT_OFF_IDENTITY;
 	const uint8_t *rstar = NULL;
 	EVP_PKEY *eph_key = NULL;
 	ss_hs_keys k;
-	size_t n;
 	int ret;
 
 	memset(&k, 0, sizeof(k));
@@ -174,7 +167,7 @@ int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t 
 	if (ret)
 		return ret;
 
-	put_prefix(resp, SS_STREAM_MSG_RESPONSE);
+	ss_hs_put_prefix(resp, SS_STREAM_MSG_RESPONSE);
 	memcpy(resp + SS_RESP_OFF_RECEIVER, init + SS_INIT_OFF_SENDER, 4);
 	memcpy(resp + SS_RESP_OFF_IDENTITY, ss_identity_public(s->id), SS_IDENTITY_LEN);
 	ret = rnd(s, resp + SS_RESP_OFF_SENDER, 4);
@@ -183,16 +176,7 @@ int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t 
 	if (!ret)
 		ret = ss_x25519_keypair(&eph_key, resp + SS_RESP_OFF_EPHEMERAL, eph);
 	if (!ret)
-		ret = ss_hs_resp_sig_msg(sigbuf, &n, init, resp);
-	if (!ret)
-		ret = ss_identity_sign(s->id, sigbuf, n, resp + SS_RESP_OFF_SIG);
-	if (!ret && ss_x25519_derive(dh, eph_key, init + SS_INIT_OFF_EPHEMERAL))
-		ret = SS_ERR_MALFORMED; /* a signed low-order ephemeral: misbehaving peer */
-	if (!ret)
-		ret = ss_hs_derive_keys(&k, dh, init, resp);
-	if (!ret)
-		ret = ss_aead_seal_once(k.confirm, zero_nonce, resp, SS_RESP_OFF_CONFIRM, NULL, 0,
-					resp + SS_RESP_OFF_CONFIRM);
+		ret = ss_hs_resp_seal(s->id, eph_key, init, resp, &k);
 	if (!ret)
 		ret = ss_mac1_key(mac1_key, identity);
 	if (!ret)
@@ -206,14 +190,13 @@ int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t 
 	}
 	EVP_PKEY_free(eph_key);
 	ss_wipe(eph, sizeof(eph));
-	ss_wipe(dh, sizeof(dh));
 	ss_wipe(&k, sizeof(k));
 	return ret;
 }
 
 int ss_stream_hs_finish(ss_stream *s, const uint8_t resp[SS_RESP_LEN])
 {
-	uint8_t key[SS_HASH_LEN], mac[SS_MAC_LEN], dh[SS_DH_LEN], sigbuf[160], empty[1];
+	uint8_t dh[SS_DH_LEN], sigbuf[160], empty[1];
 	const uint8_t *identity = resp + SS_RESP_OFF_IDENTITY;
 	ss_hs_keys k;
 	size_t n;
@@ -222,13 +205,9 @@ int ss_stream_hs_finish(ss_stream *s, const uint8_t resp[SS_RESP_LEN])
 	memset(&k, 0, sizeof(k));
 	if (!prefix_ok(resp, SS_STREAM_MSG_RESPONSE))
 		return SS_ERR_MALFORMED;
-	ret = ss_mac1_key(key, ss_identity_public(s->id));
-	if (!ret)
-		ret = ss_mac16(mac, key, SS_HASH_LEN, resp, SS_RESP_OFF_MAC1);
+	ret = check_mac1(resp, SS_RESP_OFF_MAC1, ss_identity_public(s->id));
 	if (ret)
 		return ret;
-	if (!ss_ct_equal(mac, resp + SS_RESP_OFF_MAC1, SS_MAC_LEN))
-		return SS_ERR_MAC1;
 	if (memcmp(resp + SS_RESP_OFF_RECEIVER, s->init + SS_INIT_OFF_SENDER, 4))
 		return SS_ERR_UNKNOWN_INDEX;
 	ret = ss_stream_check_peer(s, identity, false);

@@ -190,10 +190,8 @@ static void make_nonce(uint8_t nonce[SS_NONCE_LEN], uint8_t part, uint64_t seq)
 int ss_stream_set_keys(ss_stream *s, const uint8_t k_send[SS_KEY_LEN],
 		       const uint8_t k_recv[SS_KEY_LEN])
 {
-	int ret = ss_aead_setkey(&s->tx, k_send, 1);
+	int ret = ss_aead_setkeys(&s->tx, &s->rx, k_send, k_recv);
 
-	if (!ret)
-		ret = ss_aead_setkey(&s->rx, k_recv, 0);
 	if (ret)
 		return ret;
 	memcpy(s->tx_key, k_send, SS_KEY_LEN);

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 #include "common/capability.h"
+#include "common/decimal.h"
 #include "common/ini.h"
 #include "common/wipe.h"
 
@@ -96,24 +97,6 @@ static int grow(void **arr, size_t n, size_t size)
 	return 0;
 }
 
-/* Decimal digits only, at most max; no sign, no spaces, no hex. */
-static int parse_uint(const char *s, uint32_t max, uint32_t *out)
-{
-	uint64_t v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(*s - '0');
-		if (v > max)
-			return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
 static const char *endpoint_problem(const char *s)
 {
 	const char *colon, *port;
@@ -152,7 +135,7 @@ static const char *endpoint_problem(const char *s)
 		}
 		port = colon + 1;
 	}
-	if (strlen(port) > 5 || parse_uint(port, 65535, &v) || v == 0)
+	if (strlen(port) > 5 || ss_decimal_parse(port, 65535, &v) || v == 0)
 		return "port must be a number 1..65535";
 	return NULL;
 }
@@ -278,7 +261,7 @@ static int set_listen_port(void *ctx, const struct ss_ini_key *k, char *val)
 	struct parser *p = ctx;
 	uint32_t v;
 
-	if (parse_uint(val, 65535, &v) || v == 0)
+	if (ss_decimal_parse(val, 65535, &v) || v == 0)
 		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not a port (1..65535)",
 			    k->name, val);
 	p->conf->listen_port = (uint16_t)v;
@@ -302,7 +285,7 @@ static int set_transport(void *ctx, const struct ss_ini_key *k, char *val)
 static int set_mtu(void *ctx, const struct ss_ini_key *k, char *val)
 {
 	struct parser *p = ctx;
-	if (parse_uint(val, 65535, &p->conf->mtu) || p->conf->mtu < 576)
+	if (ss_decimal_parse(val, 65535, &p->conf->mtu) || p->conf->mtu < 576)
 		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not a number 576..65535",
 			    k->name, val);
 	p->mtu_line = p->ini.line;
@@ -356,7 +339,7 @@ static int set_policy(void *ctx, const struct ss_ini_key *k, char *val)
 static int set_ct_per_peer(void *ctx, const struct ss_ini_key *k, char *val)
 {
 	struct parser *p = ctx;
-	if (parse_uint(val, 1000000, &p->conf->ct_per_peer) || !p->conf->ct_per_peer)
+	if (ss_decimal_parse(val, 1000000, &p->conf->ct_per_peer) || !p->conf->ct_per_peer)
 		return fail(p, p->ini.line, SS_ERR_FORMAT,
 			    "%s: \"%s\" is not a number of connections 1..1000000", k->name, val);
 	return 0;
@@ -432,7 +415,7 @@ static int set_keepalive(void *ctx, const struct ss_ini_key *k, char *val)
 	struct parser *p = ctx;
 	uint32_t v = 0;
 
-	if (strcasecmp(val, "off") && parse_uint(val, 65535, &v))
+	if (strcasecmp(val, "off") && ss_decimal_parse(val, 65535, &v))
 		return fail(p, p->ini.line, SS_ERR_FORMAT,
 			    "%s: \"%s\" is not off or a number of seconds 0..65535", k->name, val);
 	cur_peer(p)->keepalive = v;
