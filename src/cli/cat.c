@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "common/wipe.h"
+#include "common/fdio.h"
 
 #define IO_BUF (256 * 1024)
 #define MAX_PEERS 64
@@ -244,21 +245,6 @@ static int handshake(ss_stream *s, int fd, int timeout_s)
 	return ret;
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * The data loop moves each direction through OPEN -> DRAINING -> CLOSED. Sending (stdin
  * to the peer): OPEN while stdin gives data; DRAINING once stdin ended and our
@@ -371,7 +357,7 @@ static int rx_recv(struct pump *p)
 			ss_stream_recv(p->s, p->out, SS_STREAM_DEFAULT_RECV_FRAME, &got, &info, 0);
 
 		/* Whatever came back verified is written, even next to an error. */
-		if (got && write_all(STDOUT_FILENO, p->out, got)) {
+		if (got && ss_write_all(STDOUT_FILENO, p->out, got)) {
 			fprintf(stderr, "%s: cat: stdout: %s\n", prog, strerror(errno));
 			return PUMP_FAILED;
 		}

@@ -12,23 +12,9 @@
 #include <silosec/identity.h>
 
 #include "common/ctlsock.h"
+#include "common/fdio.h"
 
 #define TIMEOUT_MS 5000
-
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return SS_ERR_IO;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Read until EOF with a deadline per read: a wedged daemon must not wedge the caller. */
 static int read_all(int fd, char *answer, size_t cap)
@@ -68,7 +54,7 @@ int ss_ctl_call(const char *iface, const char *req, char *answer, size_t cap, ch
 		errno = -fd;
 		return SS_ERR_IO;
 	}
-	ret = write_all(fd, req, strlen(req));
+	ret = ss_write_all(fd, req, strlen(req));
 	if (!ret && shutdown(fd, SHUT_WR) < 0)
 		ret = SS_ERR_IO;
 	if (!ret)
