@@ -787,15 +787,7 @@ static void nl_events(ss_daemon *d)
  */
 static void audit_reopen(void)
 {
-	int ret = ss_audit_reopen();
-
-	if (ret > 0)
-		ss_log(LOG_INFO, "SIGHUP: audit trail %s reopened", ss_audit_path());
-	else if (ret < 0)
-		ss_log(LOG_WARNING,
-		       "%s: SIGHUP: cannot reopen the audit trail %s: %s; still writing to the "
-		       "file open before (renamed or removed), no line is lost",
-		       ss_err_name(SS_ERR_IO), ss_audit_path(), strerror(errno));
+	ss_audit_reopen_logged(ss_log, LOG_INFO);
 }
 
 static void signal_read(ss_daemon *d)
