@@ -2,7 +2,6 @@
 #include "common/ctlclient.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,24 +21,13 @@ static int read_all(int fd, char *answer, size_t cap)
 	size_t len = 0;
 
 	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
 		if (len + 1 >= cap)
 			return SS_ERR_BUFFER;
-		if (poll(&pfd, 1, TIMEOUT_MS) <= 0) {
-			errno = ETIMEDOUT;
-			return SS_ERR_IO;
-		}
-		n = read(fd, answer + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return SS_ERR_IO;
-		answer[len + (size_t)n] = '\0';
-		if (n == 0)
-			return 0;
-		len += (size_t)n;
+		n = ss_read_append(fd, answer, &len, cap, TIMEOUT_MS);
+		if (n <= 0)
+			return (int)n;
 	}
 }
 
