@@ -39,6 +39,7 @@
 #include "common/crypto.h"
 #include "common/endian.h"
 #include "internal.h"
+#include "node.h"
 
 /* ------------------------------------------------------------------ utilities */
 
@@ -70,28 +71,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
-/* splitmix64: fast and reproducible; the benchmark must not measure its RNG. */
-static uint64_t sm64(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static void fill(uint64_t *s, uint8_t *buf, size_t len)
-{
-	while (len > 0) {
-		uint64_t v = sm64(s);
-		size_t n = len < 8 ? len : 8;
-
-		memcpy(buf, &v, n);
-		buf += n;
-		len -= n;
-	}
 }
 
 static void *xmalloc(size_t n)
@@ -203,56 +182,11 @@ static double run_round(op_fn fn, void *arg)
 
 /* ------------------------------------------------------------------ two nodes */
 
-typedef struct node {
-	ss_identity *id;
-	ss_ctx *ctx;
-	ss_peer *peer; /* the other node */
-	ss_time now;   /* fake clock */
-	uint64_t rng;
-	ss_flow flow; /* as seen from this node */
-} node;
-
-static void node_clock(void *arg, ss_time *now)
-{
-	*now = ((const node *)arg)->now;
-}
-
-static int node_random(void *arg, uint8_t *buf, size_t len)
-{
-	fill(&((node *)arg)->rng, buf, len);
-	return 0;
-}
+typedef sc_node node;
 
 static void node_init(node *n, uint64_t seed)
 {
-	uint8_t sk[SS_SEED_LEN];
-	ss_ctx_config cfg = {0};
-
-	memset(n, 0, sizeof(*n));
-	n->rng = seed;
-	fill(&n->rng, sk, sizeof(sk));
-	CHECK(ss_identity_from_seed(&n->id, sk) == 0, "ss_identity_from_seed");
-	n->now.mono_ns = 1000 * SS_NS_PER_SEC;
-	n->now.wall_ns = UINT64_C(1790000000) * SS_NS_PER_SEC;
-	cfg.identity = n->id;
-	cfg.clock = node_clock;
-	cfg.clock_arg = n;
-	cfg.random = node_random;
-	cfg.random_arg = n;
-	cfg.max_peers = 4;
-	CHECK(ss_ctx_create(&n->ctx, &cfg) == 0, "ss_ctx_create");
-}
-
-static void flow_v4(ss_flow *f, uint32_t local, uint16_t lport, uint32_t remote, uint16_t rport)
-{
-	memset(f, 0, sizeof(*f));
-	f->local_addr[10] = f->local_addr[11] = 0xff;
-	f->remote_addr[10] = f->remote_addr[11] = 0xff;
-	ss_store_be32(f->local_addr + 12, local);
-	ss_store_be32(f->remote_addr + 12, remote);
-	f->local_port = lport;
-	f->remote_port = rport;
-	f->proto = 17;
+	CHECK(sc_node_init(n, seed, 4) == 0, "node init");
 }
 
 /* A initiates, B responds. */
@@ -264,8 +198,8 @@ static void pair_init(void)
 	node_init(&B, 0x626f62);
 	CHECK(ss_peer_add(A.ctx, ss_identity_public(B.id), &A.peer) == 0, "ss_peer_add");
 	CHECK(ss_peer_add(B.ctx, ss_identity_public(A.id), &B.peer) == 0, "ss_peer_add");
-	flow_v4(&A.flow, 0x0a000001, 5000, 0x0a000002, 6000);
-	flow_v4(&B.flow, 0x0a000002, 6000, 0x0a000001, 5000);
+	sc_flow_v4(&A.flow, 0x0a000001, 5000, 0x0a000002, 6000);
+	sc_flow_v4(&B.flow, 0x0a000002, 6000, 0x0a000001, 5000);
 	ss_peer_set_flow(A.peer, &A.flow);
 	ss_peer_set_flow(B.peer, &B.flow);
 	/* Many INITs per second from one peer would otherwise trip the token bucket. */
@@ -370,12 +304,22 @@ static struct bare {
 
 static const uint8_t zero_nonce[SS_NONCE_LEN];
 
+/* A signed handshake message, as the sign and verify measurements take it. */
+struct signed_msg {
+	const uint8_t *msg;
+	size_t len;
+	const uint8_t *sig;
+};
+
+static struct signed_msg signed_init = {P.msg_init, sizeof(P.msg_init), P.sig_init},
+			 signed_resp = {P.msg_resp, sizeof(P.msg_resp), P.sig_resp};
+
 static EVP_PKEY *ed25519_private(uint64_t *rng)
 {
 	uint8_t seed[SS_SEED_LEN];
 	EVP_PKEY *k;
 
-	fill(rng, seed, sizeof(seed));
+	sc_fill(rng, seed, sizeof(seed));
 	k = EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, seed, sizeof(seed));
 	CHECK(k, "ED25519 key");
 	return k;
@@ -401,7 +345,7 @@ static void x25519_keygen(EVP_PKEY **out, uint8_t pub[SS_DH_LEN])
 {
 	size_t len = SS_DH_LEN;
 
-	fill(&P.rng, P.x_eph_priv, sizeof(P.x_eph_priv));
+	sc_fill(&P.rng, P.x_eph_priv, sizeof(P.x_eph_priv));
 	*out = EVP_PKEY_new_raw_private_key_ex(NULL, "X25519", NULL, P.x_eph_priv, SS_DH_LEN);
 	CHECK(*out && EVP_PKEY_get_raw_public_key(*out, pub, &len) == 1 && len == SS_DH_LEN,
 	      "X25519 keygen");
@@ -523,14 +467,14 @@ static void bare_init(void)
 	CHECK((P.gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL)), "AES-256-GCM fetch");
 	CHECK((P.sig = EVP_MD_CTX_new()), "EVP_MD_CTX_new");
 
-	fill(&P.rng, P.key, sizeof(P.key));
-	fill(&P.rng, P.key2, sizeof(P.key2));
-	fill(&P.rng, P.dh, sizeof(P.dh));
-	fill(&P.rng, P.init_pkt, sizeof(P.init_pkt));
-	fill(&P.rng, P.resp_pkt, sizeof(P.resp_pkt));
-	fill(&P.rng, P.transcript, sizeof(P.transcript));
-	fill(&P.rng, P.msg_init, sizeof(P.msg_init));
-	fill(&P.rng, P.msg_resp, sizeof(P.msg_resp));
+	sc_fill(&P.rng, P.key, sizeof(P.key));
+	sc_fill(&P.rng, P.key2, sizeof(P.key2));
+	sc_fill(&P.rng, P.dh, sizeof(P.dh));
+	sc_fill(&P.rng, P.init_pkt, sizeof(P.init_pkt));
+	sc_fill(&P.rng, P.resp_pkt, sizeof(P.resp_pkt));
+	sc_fill(&P.rng, P.transcript, sizeof(P.transcript));
+	sc_fill(&P.rng, P.msg_init, sizeof(P.msg_init));
+	sc_fill(&P.rng, P.msg_resp, sizeof(P.msg_resp));
 	P.confirm_enc = gcm_ctx(1, P.key);
 	P.confirm_dec = gcm_ctx(0, P.key);
 	P.sess_tx = gcm_ctx(1, P.key);
@@ -552,7 +496,7 @@ static void bare_init(void)
 	x25519_keygen(&P.x_eph, tmp);
 	gcm_seal(P.confirm_enc, NULL, zero_nonce, P.resp_pkt, SS_RESP_OFF_CONFIRM, NULL, 0,
 		 P.confirm_tag);
-	fill(&P.rng, P.ka_pkt, SS_DATA_HDR_LEN);
+	sc_fill(&P.rng, P.ka_pkt, SS_DATA_HDR_LEN);
 	gcm_seal(P.ka_enc, NULL, zero_nonce, P.ka_pkt, SS_DATA_HDR_LEN, NULL, 0,
 		 P.ka_pkt + SS_DATA_HDR_LEN);
 }
@@ -600,34 +544,20 @@ static void bare_x25519_derive(void *arg)
 	sink ^= shared[0];
 }
 
-static void bare_sign_init(void *arg)
+static void bare_sign(void *arg)
 {
+	const struct signed_msg *m = arg;
 	uint8_t sig[SS_SIG_LEN];
 
-	(void)arg;
-	ed_sign(sig, P.ed_self, P.msg_init, sizeof(P.msg_init));
+	ed_sign(sig, P.ed_self, m->msg, m->len);
 	sink ^= sig[0];
 }
 
-static void bare_sign_resp(void *arg)
+static void bare_verify(void *arg)
 {
-	uint8_t sig[SS_SIG_LEN];
+	const struct signed_msg *m = arg;
 
-	(void)arg;
-	ed_sign(sig, P.ed_self, P.msg_resp, sizeof(P.msg_resp));
-	sink ^= sig[0];
-}
-
-static void bare_verify_init(void *arg)
-{
-	(void)arg;
-	ed_verify(P.ed_peer, P.msg_init, sizeof(P.msg_init), P.sig_init);
-}
-
-static void bare_verify_resp(void *arg)
-{
-	(void)arg;
-	ed_verify(P.ed_peer, P.msg_resp, sizeof(P.msg_resp), P.sig_resp);
+	ed_verify(P.ed_peer, m->msg, m->len, m->sig);
 }
 
 static void bare_hkdf(void *arg)
@@ -739,9 +669,9 @@ static void wrap_init(void)
 {
 	uint8_t seed[SS_SEED_LEN];
 
-	fill(&P.rng, seed, sizeof(seed));
+	sc_fill(&P.rng, seed, sizeof(seed));
 	CHECK(ss_identity_from_seed(&W.self, seed) == 0, "ss_identity_from_seed");
-	fill(&P.rng, W.x_priv, sizeof(W.x_priv));
+	sc_fill(&P.rng, W.x_priv, sizeof(W.x_priv));
 	CHECK(!ss_aead_init(&W.tx) && !ss_aead_init(&W.rx) && !ss_aead_init(&W.ka_enc) &&
 		      !ss_aead_init(&W.ka_dec) && !ss_aead_setkey(&W.ka_enc, P.key, 1) &&
 		      !ss_aead_setkey(&W.ka_dec, P.key, 0) && !ss_aead_setkey(&W.tx, P.key, 1) &&
@@ -763,7 +693,7 @@ static void wrap_x25519_keygen(void *arg)
 	uint8_t priv[SS_DH_LEN], pub[SS_DH_LEN];
 
 	(void)arg;
-	fill(&P.rng, priv, sizeof(priv));
+	sc_fill(&P.rng, priv, sizeof(priv));
 	CHECK(ss_x25519_public(pub, priv) == 0, "ss_x25519_public");
 	sink ^= pub[0];
 }
@@ -777,38 +707,20 @@ static void wrap_x25519_derive(void *arg)
 	sink ^= shared[0];
 }
 
-static void wrap_sign_init(void *arg)
+static void wrap_sign(void *arg)
 {
+	const struct signed_msg *m = arg;
 	uint8_t sig[SS_SIG_LEN];
 
-	(void)arg;
-	CHECK(ss_identity_sign(W.self, P.msg_init, sizeof(P.msg_init), sig) == 0,
-	      "ss_identity_sign");
+	CHECK(ss_identity_sign(W.self, m->msg, m->len, sig) == 0, "ss_identity_sign");
 	sink ^= sig[0];
 }
 
-static void wrap_sign_resp(void *arg)
+static void wrap_verify(void *arg)
 {
-	uint8_t sig[SS_SIG_LEN];
+	const struct signed_msg *m = arg;
 
-	(void)arg;
-	CHECK(ss_identity_sign(W.self, P.msg_resp, sizeof(P.msg_resp), sig) == 0,
-	      "ss_identity_sign");
-	sink ^= sig[0];
-}
-
-static void wrap_verify_init(void *arg)
-{
-	(void)arg;
-	CHECK(ss_identity_verify(P.ed_peer_pub, P.msg_init, sizeof(P.msg_init), P.sig_init) == 0,
-	      "ss_identity_verify");
-}
-
-static void wrap_verify_resp(void *arg)
-{
-	(void)arg;
-	CHECK(ss_identity_verify(P.ed_peer_pub, P.msg_resp, sizeof(P.msg_resp), P.sig_resp) == 0,
-	      "ss_identity_verify");
+	CHECK(ss_identity_verify(P.ed_peer_pub, m->msg, m->len, m->sig) == 0, "ss_identity_verify");
 }
 
 static void wrap_hkdf(void *arg)
@@ -920,10 +832,16 @@ static void wrap_ka_open(void *arg)
 	      "ss_aead_open");
 }
 
+/* An operation and what it works on. */
+struct op {
+	op_fn fn;
+	void *arg;
+};
+
 /* Which role performs an op, and how many times per handshake. */
 typedef struct prim {
 	const char *name;
-	op_fn bare, wrap;
+	struct op bare, wrap;
 	unsigned ini, resp;
 	double r_bare[16], r_wrap[16];
 	double bare_ns, wrap_ns;
@@ -931,83 +849,83 @@ typedef struct prim {
 
 static prim prims[] = {
 	{.name = "X25519 keygen (pub from priv)",
-	 .bare = bare_x25519_keygen,
-	 .wrap = wrap_x25519_keygen,
+	 .bare = {bare_x25519_keygen, NULL},
+	 .wrap = {wrap_x25519_keygen, NULL},
 	 .ini = 1,
 	 .resp = 1},
 	{.name = "X25519 derive",
-	 .bare = bare_x25519_derive,
-	 .wrap = wrap_x25519_derive,
+	 .bare = {bare_x25519_derive, NULL},
+	 .wrap = {wrap_x25519_derive, NULL},
 	 .ini = 1,
 	 .resp = 1},
 	{.name = "Ed25519 sign, 143 B (INIT)",
-	 .bare = bare_sign_init,
-	 .wrap = wrap_sign_init,
+	 .bare = {bare_sign, &signed_init},
+	 .wrap = {wrap_sign, &signed_init},
 	 .ini = 1,
 	 .resp = 0},
 	{.name = "Ed25519 sign, 137 B (RESPONSE)",
-	 .bare = bare_sign_resp,
-	 .wrap = wrap_sign_resp,
+	 .bare = {bare_sign, &signed_resp},
+	 .wrap = {wrap_sign, &signed_resp},
 	 .ini = 0,
 	 .resp = 1},
 	{.name = "Ed25519 verify, 143 B (INIT)",
-	 .bare = bare_verify_init,
-	 .wrap = wrap_verify_init,
+	 .bare = {bare_verify, &signed_init},
+	 .wrap = {wrap_verify, &signed_init},
 	 .ini = 0,
 	 .resp = 1},
 	{.name = "Ed25519 verify, 137 B (RESPONSE)",
-	 .bare = bare_verify_resp,
-	 .wrap = wrap_verify_resp,
+	 .bare = {bare_verify, &signed_resp},
+	 .wrap = {wrap_verify, &signed_resp},
 	 .ini = 1,
 	 .resp = 0},
 	{.name = "HKDF-SHA256 extract + 3 expands",
-	 .bare = bare_hkdf,
-	 .wrap = wrap_hkdf,
+	 .bare = {bare_hkdf, NULL},
+	 .wrap = {wrap_hkdf, NULL},
 	 .ini = 1,
 	 .resp = 1},
 	{.name = "SHA-256 144 B (H(init) in sig_R)",
-	 .bare = bare_sha_init,
-	 .wrap = wrap_sha_init,
+	 .bare = {bare_sha_init, NULL},
+	 .wrap = {wrap_sha_init, NULL},
 	 .ini = 1,
 	 .resp = 1},
 	{.name = "SHA-256 305 B (transcript)",
-	 .bare = bare_sha_transcript,
-	 .wrap = wrap_sha_transcript,
+	 .bare = {bare_sha_transcript, NULL},
+	 .wrap = {wrap_sha_transcript, NULL},
 	 .ini = 1,
 	 .resp = 1},
 	{.name = "HMAC-SHA256 144 B (INIT mac1)",
-	 .bare = bare_hmac_init,
-	 .wrap = wrap_hmac_init,
+	 .bare = {bare_hmac_init, NULL},
+	 .wrap = {wrap_hmac_init, NULL},
 	 .ini = 1,
 	 .resp = 1},
 	{.name = "HMAC-SHA256 156 B (RESPONSE mac1)",
-	 .bare = bare_hmac_resp,
-	 .wrap = wrap_hmac_resp,
+	 .bare = {bare_hmac_resp, NULL},
+	 .wrap = {wrap_hmac_resp, NULL},
 	 .ini = 1,
 	 .resp = 1},
 	{.name = "AES-GCM confirm seal (key+AAD 140)",
-	 .bare = bare_confirm_seal,
-	 .wrap = wrap_confirm_seal,
+	 .bare = {bare_confirm_seal, NULL},
+	 .wrap = {wrap_confirm_seal, NULL},
 	 .ini = 0,
 	 .resp = 1},
 	{.name = "AES-GCM confirm open (key+AAD 140)",
-	 .bare = bare_confirm_open,
-	 .wrap = wrap_confirm_open,
+	 .bare = {bare_confirm_open, NULL},
+	 .wrap = {wrap_confirm_open, NULL},
 	 .ini = 1,
 	 .resp = 0},
 	{.name = "AES-GCM session keys (tx + rx)",
-	 .bare = bare_session_keys,
-	 .wrap = wrap_session_keys,
+	 .bare = {bare_session_keys, NULL},
+	 .wrap = {wrap_session_keys, NULL},
 	 .ini = 1,
 	 .resp = 1},
 	{.name = "AES-GCM keepalive seal (0 B)",
-	 .bare = bare_ka_seal,
-	 .wrap = wrap_ka_seal,
+	 .bare = {bare_ka_seal, NULL},
+	 .wrap = {wrap_ka_seal, NULL},
 	 .ini = 1,
 	 .resp = 0},
 	{.name = "AES-GCM keepalive open (0 B)",
-	 .bare = bare_ka_open,
-	 .wrap = wrap_ka_open,
+	 .bare = {bare_ka_open, NULL},
+	 .wrap = {wrap_ka_open, NULL},
 	 .ini = 0,
 	 .resp = 1},
 };
@@ -1018,45 +936,45 @@ static prim prims[] = {
  * start between handshakes as the real thing). X25519 keygen frees its key at once
  * and the derive uses a long-lived one: the same work as keeping the ephemeral.
  */
-static const op_fn seq_initiator[] = {
+static const struct op seq_initiator[] = {
 	/* INIT */
-	bare_x25519_keygen,
-	bare_sign_init,
-	bare_hmac_init,
+	{bare_x25519_keygen, NULL},
+	{bare_sign, &signed_init},
+	{bare_hmac_init, NULL},
 	/* consume RESPONSE, send keepalive */
-	bare_hmac_resp,
-	bare_sha_init,
-	bare_verify_resp,
-	bare_x25519_derive,
-	bare_sha_transcript,
-	bare_hkdf,
-	bare_confirm_open,
-	bare_session_keys,
-	bare_ka_seal,
+	{bare_hmac_resp, NULL},
+	{bare_sha_init, NULL},
+	{bare_verify, &signed_resp},
+	{bare_x25519_derive, NULL},
+	{bare_sha_transcript, NULL},
+	{bare_hkdf, NULL},
+	{bare_confirm_open, NULL},
+	{bare_session_keys, NULL},
+	{bare_ka_seal, NULL},
 };
-static const op_fn seq_responder[] = {
+static const struct op seq_responder[] = {
 	/* consume INIT, send RESPONSE */
-	bare_hmac_init,
-	bare_verify_init,
-	bare_x25519_keygen,
-	bare_sha_init,
-	bare_sign_resp,
-	bare_x25519_derive,
-	bare_sha_transcript,
-	bare_hkdf,
-	bare_confirm_seal,
-	bare_hmac_resp,
-	bare_session_keys,
+	{bare_hmac_init, NULL},
+	{bare_verify, &signed_init},
+	{bare_x25519_keygen, NULL},
+	{bare_sha_init, NULL},
+	{bare_sign, &signed_resp},
+	{bare_x25519_derive, NULL},
+	{bare_sha_transcript, NULL},
+	{bare_hkdf, NULL},
+	{bare_confirm_seal, NULL},
+	{bare_hmac_resp, NULL},
+	{bare_session_keys, NULL},
 	/* consume keepalive */
-	bare_ka_open,
+	{bare_ka_open, NULL},
 };
 
-static uint64_t run_seq(const op_fn *seq, size_t n)
+static uint64_t run_seq(const struct op *seq, size_t n)
 {
 	uint64_t t0 = mono_ns();
 
 	for (size_t i = 0; i < n; i++)
-		seq[i](NULL);
+		seq[i].fn(seq[i].arg);
 	return mono_ns() - t0;
 }
 
@@ -1128,8 +1046,8 @@ static void data_init(void)
 	D.batch = xmalloc(cap);
 	D.pt = xmalloc(SS_MAX_PLAINTEXT);
 	D.out = xmalloc(SS_MAX_PACKET);
-	fill(&P.rng, D.pt, SS_MAX_PLAINTEXT);
-	fill(&P.rng, key, sizeof(key));
+	sc_fill(&P.rng, D.pt, SS_MAX_PLAINTEXT);
+	sc_fill(&P.rng, key, sizeof(key));
 	D.enc = gcm_ctx(1, key);
 	D.dec = gcm_ctx(0, key);
 }
@@ -1346,9 +1264,9 @@ static void run_rounds(struct hs_rounds *h)
 		if (want("handshake"))
 			handshake_round(&h->ini[r], &h->resp[r], &h->seq_ini[r], &h->seq_resp[r]);
 		for (size_t i = 0; i < N_PRIMS && want("primitives"); i++) {
-			prims[i].r_bare[r] = run_round(prims[i].bare, NULL);
+			prims[i].r_bare[r] = run_round(prims[i].bare.fn, prims[i].bare.arg);
 			if (detail)
-				prims[i].r_wrap[r] = run_round(prims[i].wrap, NULL);
+				prims[i].r_wrap[r] = run_round(prims[i].wrap.fn, prims[i].wrap.arg);
 		}
 		/* A fresh session; the fake clock then stays still for the whole data path. */
 		fresh_handshake();

@@ -25,17 +25,9 @@
 #include "daemon.h"
 #include "common/endian.h"
 #include "internal.h"
+#include "node.h"
 
 #define SC_ROUNDS 7
-
-typedef struct sc_node {
-	ss_identity *id;
-	ss_ctx *ctx;
-	ss_peer *peer; /* the other node, as this node knows it */
-	ss_time now;
-	uint64_t rng;
-	ss_flow flow;
-} sc_node;
 
 typedef struct sc_world {
 	uint32_t n;
@@ -59,58 +51,6 @@ static inline uint64_t sc_ns(void)
 static inline size_t sc_heap(void)
 {
 	return mallinfo2().uordblks;
-}
-
-static inline uint64_t sc_rand(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
-static inline void sc_clock(void *arg, ss_time *now)
-{
-	*now = ((const sc_node *)arg)->now;
-}
-
-static inline int sc_random(void *arg, uint8_t *buf, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (uint8_t)sc_rand(&((sc_node *)arg)->rng);
-	return 0;
-}
-
-static inline int sc_node_init(sc_node *n, uint64_t seed, uint32_t max_peers)
-{
-	uint8_t sk[SS_SEED_LEN];
-	ss_ctx_config cfg = {0};
-
-	memset(n, 0, sizeof(*n));
-	n->rng = seed;
-	sc_random(n, sk, sizeof(sk));
-	if (ss_identity_from_seed(&n->id, sk))
-		return -1;
-	n->now.mono_ns = 1000 * SS_NS_PER_SEC;
-	n->now.wall_ns = UINT64_C(1790000000) * SS_NS_PER_SEC;
-	cfg.identity = n->id;
-	cfg.clock = sc_clock;
-	cfg.clock_arg = n;
-	cfg.random = sc_random;
-	cfg.random_arg = n;
-	cfg.max_peers = max_peers;
-	return ss_ctx_create(&n->ctx, &cfg) ? -1 : 0;
-}
-
-static inline void sc_flow(ss_flow *f, uint32_t remote, uint16_t rport)
-{
-	memset(f, 0, sizeof(*f));
-	f->remote_addr[10] = f->remote_addr[11] = 0xff;
-	ss_store_be32(f->remote_addr + 12, remote);
-	f->local_port = 51820;
-	f->remote_port = rport;
-	f->proto = 17;
 }
 
 /* Peer i's tunnel address: 10.0.0.0/8 and up, one /32 each. */
@@ -237,8 +177,8 @@ static inline int sc_build(sc_world *w, uint32_t n, uint64_t seed)
 	w->b.peer = w->dp[me]->sp;
 	if (ss_peer_add(w->a.ctx, ss_identity_public(w->b.id), &w->a.peer))
 		return -1;
-	sc_flow(&w->a.flow, 0xc6330102, 51820);
-	sc_flow(&w->b.flow, 0xc6330101, 51820);
+	sc_flow_v4(&w->a.flow, 0, 51820, 0xc6330102, 51820);
+	sc_flow_v4(&w->b.flow, 0, 51820, 0xc6330101, 51820);
 	ss_peer_set_flow(w->a.peer, &w->a.flow);
 	ss_ctx_set_under_load(w->b.ctx, false);
 	if (!sc_handshake(w))

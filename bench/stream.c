@@ -109,6 +109,31 @@ struct srv {
 	uint64_t got;
 };
 
+/* The TLS or SiloSec handshake on a connected socket (nothing for raw TCP). */
+static void secure(enum kind k, int fd, bool initiator, ss_stream **s, SSL **ssl)
+{
+	if (k == TLS) {
+		*ssl = SSL_new(initiator ? tls_cli : tls_srv);
+		SSL_set_fd(*ssl, fd);
+		if (initiator)
+			SSL_set_tlsext_host_name(*ssl, "bench");
+		if ((initiator ? SSL_connect(*ssl) : SSL_accept(*ssl)) != 1)
+			die(initiator ? "SSL_connect" : "SSL_accept");
+	} else if (k == SILO) {
+		*s = silo(fd, initiator);
+		if (ss_stream_handshake(*s))
+			die(initiator ? "stream handshake" : "stream handshake (server)");
+	}
+}
+
+static void release(ss_stream *s, SSL *ssl, int fd)
+{
+	ss_stream_free(s);
+	if (ssl)
+		SSL_free(ssl);
+	close(fd);
+}
+
 static void *server(void *arg)
 {
 	struct srv *sv = arg;
@@ -123,16 +148,7 @@ static void *server(void *arg)
 		if (fd < 0)
 			die("accept");
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (sv->kind == TLS) {
-			ssl = SSL_new(tls_srv);
-			SSL_set_fd(ssl, fd);
-			if (SSL_accept(ssl) != 1)
-				die("SSL_accept");
-		} else if (sv->kind == SILO) {
-			s = silo(fd, false);
-			if (ss_stream_handshake(s))
-				die("stream handshake (server)");
-		}
+		secure(sv->kind, fd, false, &s, &ssl);
 		while (sv->bulk) {
 			size_t n = 0;
 			int r;
@@ -163,10 +179,7 @@ static void *server(void *arg)
 		/* Wait for the client's end so that close never races the handshake's tail. */
 		if (!sv->bulk && read(fd, buf, 1) < 0)
 			die("read");
-		ss_stream_free(s);
-		if (ssl)
-			SSL_free(ssl);
-		close(fd);
+		release(s, ssl, fd);
 	}
 	free(buf);
 	return NULL;
@@ -192,17 +205,7 @@ static double throughput(enum kind k)
 		sv.lfd = listener(&port);
 		pthread_create(&th, NULL, server, &sv);
 		fd = dial(port);
-		if (k == TLS) {
-			ssl = SSL_new(tls_cli);
-			SSL_set_fd(ssl, fd);
-			SSL_set_tlsext_host_name(ssl, "bench");
-			if (SSL_connect(ssl) != 1)
-				die("SSL_connect");
-		} else if (k == SILO) {
-			s = silo(fd, true);
-			if (ss_stream_handshake(s))
-				die("stream handshake");
-		}
+		secure(k, fd, true, &s, &ssl);
 		t0 = now();
 		for (uint64_t sent = 0; sent < opt.bytes; sent += CHUNK) {
 			if (k == RAW) {
@@ -234,10 +237,7 @@ static double throughput(enum kind k)
 		}
 		if (sv.done_at - t0 < best)
 			best = sv.done_at - t0;
-		ss_stream_free(s);
-		if (ssl)
-			SSL_free(ssl);
-		close(fd);
+		release(s, ssl, fd);
 		close(sv.lfd);
 	}
 	free(buf);
@@ -268,22 +268,9 @@ static double handshake(enum kind k, double *p90)
 		ss_stream *s = NULL;
 		SSL *ssl = NULL;
 
-		if (k == TLS) {
-			ssl = SSL_new(tls_cli);
-			SSL_set_fd(ssl, fd);
-			SSL_set_tlsext_host_name(ssl, "bench");
-			if (SSL_connect(ssl) != 1)
-				die("SSL_connect");
-		} else if (k == SILO) {
-			s = silo(fd, true);
-			if (ss_stream_handshake(s))
-				die("stream handshake");
-		}
+		secure(k, fd, true, &s, &ssl);
 		t[i] = (now() - t0) * 1e6;
-		ss_stream_free(s);
-		if (ssl)
-			SSL_free(ssl);
-		close(fd);
+		release(s, ssl, fd);
 	}
 	pthread_join(th, NULL);
 	close(sv.lfd);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <syslog.h>
 
 #include <silosec/error.h>
 #include <silosec/identity.h>
@@ -449,4 +450,17 @@ void ss_audit_relayed(const struct ss_audit_rec *r, uint64_t now_ns, uint64_t su
 		suppressed_all = SS_AUDIT_RELAY_MAX_CLAIM;
 	suppressed_all += held_back;
 	emit(r, suppressed, suppressed_all);
+}
+
+void ss_audit_reopen_logged(void (*log)(int prio, const char *fmt, ...), int ok_prio)
+{
+	int ret = ss_audit_reopen();
+
+	if (ret > 0)
+		log(ok_prio, "SIGHUP: audit trail %s reopened", ss_audit_path());
+	else if (ret < 0)
+		log(LOG_WARNING,
+		    "%s: SIGHUP: cannot reopen the audit trail %s: %s; still writing to the file "
+		    "open before (renamed or removed), no line is lost",
+		    ss_err_name(SS_ERR_IO), ss_audit_path(), strerror(errno));
 }

@@ -64,6 +64,11 @@ int ss_audit_open(const char *path, const char *daemon);
 int ss_audit_reopen(void);
 /* The absolute path reopened by ss_audit_reopen, or NULL (stderr). */
 const char *ss_audit_path(void);
+/*
+ * ss_audit_reopen for a daemon's SIGHUP, its outcome told through the daemon's logger:
+ * "reopened" at ok_prio, a failure as a warning (the library itself never prints).
+ */
+void ss_audit_reopen_logged(void (*log)(int prio, const char *fmt, ...), int ok_prio);
 /* Write one record unless its source is over its rate; now_ns is CLOCK_MONOTONIC. */
 void ss_audit(const struct ss_audit_rec *r, uint64_t now_ns);
 /*

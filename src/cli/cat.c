@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "common/wipe.h"
+#include "common/fdio.h"
 
 #define IO_BUF (256 * 1024)
 #define MAX_PEERS 64
@@ -88,9 +89,50 @@ static int split_addr(const char *arg, char *host, size_t hostlen, const char **
 	return 0;
 }
 
+/* A socket for the first address that use() takes (0), or -1 with the last errno. */
+static int first_socket(const struct addrinfo *res,
+			int (*use)(int fd, const struct addrinfo *ai, void *arg), void *arg)
+{
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol),
+		    err;
+
+		if (fd < 0)
+			continue;
+		if (!use(fd, ai, arg))
+			return fd;
+		err = errno;
+		close(fd);
+		errno = err;
+	}
+	return -1;
+}
+
+static int connect_to(int fd, const struct addrinfo *ai, void *timeout_s)
+{
+	struct timeval tv = {.tv_sec = *(int *)timeout_s};
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return connect(fd, ai->ai_addr, ai->ai_addrlen);
+}
+
+/* "::" takes IPv4 too (mapped). */
+static int listen_on(int fd, const struct addrinfo *ai, void *unused)
+{
+	int one = 1, zero = 0;
+
+	(void)unused;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen))
+		return -1;
+	return listen(fd, 1);
+}
+
 static int tcp_connect(const char *arg, int timeout_s)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
 	const char *port;
 	char host[256];
 	int fd = -1, err;
@@ -104,20 +146,7 @@ static int tcp_connect(const char *arg, int timeout_s)
 		fprintf(stderr, "%s: cat: %s: %s\n", prog, arg, gai_strerror(err));
 		return -1;
 	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		struct timeval tv = {.tv_sec = timeout_s};
-
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
-			break;
-		err = errno;
-		close(fd);
-		fd = -1;
-		errno = err;
-	}
+	fd = first_socket(res, connect_to, &timeout_s);
 	freeaddrinfo(res);
 	if (fd < 0)
 		fprintf(stderr, "%s: cat: connecting to %s: %s\n", prog, arg, strerror(errno));
@@ -127,10 +156,10 @@ static int tcp_connect(const char *arg, int timeout_s)
 /* Listen on [ADDR:]PORT, accept one connection; its address goes to name. */
 static int tcp_accept(const char *arg, char *name, size_t namelen)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res, *ai;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	int lfd = -1, fd, one = 1, zero = 0, err;
+	int lfd, fd, err;
 	const char *port;
 	char host[256];
 
@@ -145,20 +174,7 @@ static int tcp_accept(const char *arg, char *name, size_t namelen)
 		fprintf(stderr, "%s: cat: %s: %s\n", prog, arg, gai_strerror(err));
 		return -1;
 	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		lfd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (lfd < 0)
-			continue;
-		setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (ai->ai_family == AF_INET6)
-			setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-		if (!bind(lfd, ai->ai_addr, ai->ai_addrlen) && !listen(lfd, 1))
-			break;
-		err = errno;
-		close(lfd);
-		lfd = -1;
-		errno = err;
-	}
+	lfd = first_socket(res, listen_on, NULL);
 	freeaddrinfo(res);
 	if (lfd < 0) {
 		fprintf(stderr, "%s: cat: listening on %s: %s\n", prog, arg, strerror(errno));
@@ -242,21 +258,6 @@ static int handshake(ss_stream *s, int fd, int timeout_s)
 			return SS_ERR_IO;
 	}
 	return ret;
-}
-
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*
@@ -371,7 +372,7 @@ static int rx_recv(struct pump *p)
 			ss_stream_recv(p->s, p->out, SS_STREAM_DEFAULT_RECV_FRAME, &got, &info, 0);
 
 		/* Whatever came back verified is written, even next to an error. */
-		if (got && write_all(STDOUT_FILENO, p->out, got)) {
+		if (got && ss_write_all(STDOUT_FILENO, p->out, got)) {
 			fprintf(stderr, "%s: cat: stdout: %s\n", prog, strerror(errno));
 			return PUMP_FAILED;
 		}

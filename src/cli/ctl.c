@@ -198,50 +198,54 @@ static void grant_field(struct peer_view *v, const char *val)
 	append(v->grants, sizeof(v->grants), ", ", g);
 }
 
+/* One key of a "show" answer: text kept (or appended to a list), or a number. */
+struct peer_key {
+	const char *key;
+	char *text;
+	size_t cap;
+	bool list;
+	unsigned long long *num;
+};
+
 static void peer_field(struct peer_view *v, const char *k, const char *val)
 {
-	unsigned long long n = strtoull(val, NULL, 10);
+	const struct peer_key keys[] = {
+		{"peer", .text = v->identity, .cap = sizeof(v->identity)},
+		{"tofu", .text = v->tofu, .cap = sizeof(v->tofu)},
+		{"endpoint", .text = v->endpoint, .cap = sizeof(v->endpoint)},
+		{"allowed_ip", .text = v->allowed, .cap = sizeof(v->allowed), .list = true},
+		{"drop", .text = v->drops, .cap = sizeof(v->drops), .list = true},
+		{"access", .text = v->access, .cap = sizeof(v->access)},
+		{"allow", .text = v->allow, .cap = sizeof(v->allow), .list = true},
+		{"last_denied", .text = v->last_denied, .cap = sizeof(v->last_denied)},
+		{"last_denied_ago", .num = &v->denied_ago},
+		{"conntrack", .num = &v->ct},
+		{"conntrack_budget", .num = &v->ct_budget},
+		{"rx_bytes", .num = &v->rx},
+		{"tx_bytes", .num = &v->tx},
+		{"rx_packets", .num = &v->rxp},
+		{"tx_packets", .num = &v->txp},
+		{"handshakes", .num = &v->hs},
+		{"persistent_keepalive", .num = &v->ka},
+		{"latest_handshake", .num = &v->latest},
+		{"queued", .num = &v->queued},
+	};
 
-	if (!strcmp(k, "peer"))
-		snprintf(v->identity, sizeof(v->identity), "%s", val);
-	else if (!strcmp(k, "tofu"))
-		snprintf(v->tofu, sizeof(v->tofu), "%s", val);
-	else if (!strcmp(k, "endpoint"))
-		snprintf(v->endpoint, sizeof(v->endpoint), "%s", val);
-	else if (!strcmp(k, "allowed_ip"))
-		append(v->allowed, sizeof(v->allowed), ", ", val);
-	else if (!strcmp(k, "drop"))
-		append(v->drops, sizeof(v->drops), ", ", val);
-	else if (!strcmp(k, "access"))
-		snprintf(v->access, sizeof(v->access), "%s", val);
-	else if (!strcmp(k, "allow"))
-		append(v->allow, sizeof(v->allow), ", ", val);
-	else if (!strcmp(k, "grant"))
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct peer_key *pk = &keys[i];
+
+		if (strcmp(k, pk->key))
+			continue;
+		if (pk->num)
+			*pk->num = strtoull(val, NULL, 10);
+		else if (pk->list)
+			append(pk->text, pk->cap, ", ", val);
+		else
+			snprintf(pk->text, pk->cap, "%s", val);
+		return;
+	}
+	if (!strcmp(k, "grant"))
 		grant_field(v, val);
-	else if (!strcmp(k, "last_denied"))
-		snprintf(v->last_denied, sizeof(v->last_denied), "%s", val);
-	else if (!strcmp(k, "last_denied_ago"))
-		v->denied_ago = n;
-	else if (!strcmp(k, "conntrack"))
-		v->ct = n;
-	else if (!strcmp(k, "conntrack_budget"))
-		v->ct_budget = n;
-	else if (!strcmp(k, "rx_bytes"))
-		v->rx = n;
-	else if (!strcmp(k, "tx_bytes"))
-		v->tx = n;
-	else if (!strcmp(k, "rx_packets"))
-		v->rxp = n;
-	else if (!strcmp(k, "tx_packets"))
-		v->txp = n;
-	else if (!strcmp(k, "handshakes"))
-		v->hs = n;
-	else if (!strcmp(k, "persistent_keepalive"))
-		v->ka = n;
-	else if (!strcmp(k, "latest_handshake"))
-		v->latest = n;
-	else if (!strcmp(k, "queued"))
-		v->queued = n;
 	else if (!strcmp(k, "session"))
 		v->session = !strcmp(val, "yes");
 }

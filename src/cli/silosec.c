@@ -80,11 +80,14 @@ static int cmd_genkey(int argc, char **argv)
 	return ret ? 1 : 0;
 }
 
-static int cmd_pubkey(void)
+static int cmd_pubkey(int argc, char **argv)
 {
 	char b64[SS_B64_KEY_LEN];
 	ss_identity *id;
 	int ret;
+
+	(void)argc; /* extra arguments were always ignored */
+	(void)argv;
 
 	ret = ss_keyfile_load_fd(STDIN_FILENO, &id);
 	if (ret == SS_ERR_FORMAT) {
@@ -330,34 +333,25 @@ out:
 	return rc;
 }
 
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+} commands[] = {
+	{"genkey", cmd_genkey}, {"pubkey", cmd_pubkey}, {"fingerprint", cmd_fingerprint},
+	{"show", cmd_show},	{"set", cmd_set},	{"grant", cmd_grant},
+	{"revoke", cmd_revoke}, {"trust", cmd_trust},	{"cat", cmd_cat},
+	{"knock", cmd_knock},	{"demo", cmd_demo},
+};
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "genkey"))
-		return cmd_genkey(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "pubkey"))
-		return cmd_pubkey();
-	if (!strcmp(argv[1], "fingerprint"))
-		return cmd_fingerprint(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "show"))
-		return cmd_show(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "set"))
-		return cmd_set(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "grant"))
-		return cmd_grant(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "revoke"))
-		return cmd_revoke(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "trust"))
-		return cmd_trust(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "cat"))
-		return cmd_cat(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "knock"))
-		return cmd_knock(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "demo"))
-		return cmd_demo(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;

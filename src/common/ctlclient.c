@@ -2,7 +2,6 @@
 #include "common/ctlclient.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,23 +11,9 @@
 #include <silosec/identity.h>
 
 #include "common/ctlsock.h"
+#include "common/fdio.h"
 
 #define TIMEOUT_MS 5000
-
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return SS_ERR_IO;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Read until EOF with a deadline per read: a wedged daemon must not wedge the caller. */
 static int read_all(int fd, char *answer, size_t cap)
@@ -36,24 +21,13 @@ static int read_all(int fd, char *answer, size_t cap)
 	size_t len = 0;
 
 	for (;;) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
 		if (len + 1 >= cap)
 			return SS_ERR_BUFFER;
-		if (poll(&pfd, 1, TIMEOUT_MS) <= 0) {
-			errno = ETIMEDOUT;
-			return SS_ERR_IO;
-		}
-		n = read(fd, answer + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return SS_ERR_IO;
-		answer[len + (size_t)n] = '\0';
-		if (n == 0)
-			return 0;
-		len += (size_t)n;
+		n = ss_read_append(fd, answer, &len, cap, TIMEOUT_MS);
+		if (n <= 0)
+			return (int)n;
 	}
 }
 
@@ -68,7 +42,7 @@ int ss_ctl_call(const char *iface, const char *req, char *answer, size_t cap, ch
 		errno = -fd;
 		return SS_ERR_IO;
 	}
-	ret = write_all(fd, req, strlen(req));
+	ret = ss_write_all(fd, req, strlen(req));
 	if (!ret && shutdown(fd, SHUT_WR) < 0)
 		ret = SS_ERR_IO;
 	if (!ret)

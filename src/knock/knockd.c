@@ -915,15 +915,7 @@ static int parent_signalfd(void)
  */
 static void sighup(void)
 {
-	int ret = ss_audit_reopen();
-
-	if (ret > 0)
-		ss_knock_log(LOG_NOTICE, "SIGHUP: audit trail %s reopened", ss_audit_path());
-	else if (ret < 0)
-		ss_knock_log(LOG_WARNING,
-			     "%s: SIGHUP: cannot reopen the audit trail %s: %s; still writing to "
-			     "the file open before (renamed or removed), no line is lost",
-			     ss_err_name(SS_ERR_IO), ss_audit_path(), strerror(errno));
+	ss_audit_reopen_logged(ss_knock_log, LOG_NOTICE);
 	ss_knock_log(LOG_NOTICE, "SIGHUP: restart the daemon to reload the configuration "
 				 "(the replay cache persists)");
 }

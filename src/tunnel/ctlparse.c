@@ -5,8 +5,6 @@
  */
 #include "ctlparse.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +13,8 @@
 #include <silosec/error.h>
 #include <silosec/identity.h>
 
+#include "common/fdio.h"
+
 #define READ_TIMEOUT_MS 2000
 
 ssize_t ss_ctl_read_request(int fd, char *buf, size_t cap)
@@ -22,22 +22,12 @@ ssize_t ss_ctl_read_request(int fd, char *buf, size_t cap)
 	size_t len = 0;
 
 	while (len + 1 < cap) {
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		/* The empty line may straddle two reads: look from the last old byte. */
 		size_t from = len ? len - 1 : 0;
-		ssize_t n;
+		ssize_t n = ss_read_append(fd, buf, &len, cap, READ_TIMEOUT_MS);
 
-		if (poll(&pfd, 1, READ_TIMEOUT_MS) <= 0)
-			return SS_ERR_IO;
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return SS_ERR_IO;
-		buf[len + (size_t)n] = '\0';
-		if (n == 0)
-			return (ssize_t)len;
-		len += (size_t)n;
+		if (n <= 0)
+			return n < 0 ? n : (ssize_t)len;
 		if (memmem(buf + from, len - from, "\n\n", 2))
 			return (ssize_t)len;
 	}

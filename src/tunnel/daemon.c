@@ -115,18 +115,25 @@ static void flush(ss_daemon *d)
 	send_failed(d, &d->drops[SS_TUN_SEND_FAILED], ss_transport_flush(&d->txb, &err), err);
 }
 
+/* Unlinks the oldest queued packet (there is one) and hands it to the caller. */
+static ss_qpkt *dequeue(ss_daemon *d, ss_dpeer *p)
+{
+	ss_qpkt *q = p->qhead;
+
+	p->qhead = q->next;
+	if (!p->qhead)
+		p->qtail = NULL;
+	p->qlen--;
+	d->queued--;
+	return q;
+}
+
 static void queue_drop_all(ss_daemon *d, ss_dpeer *p)
 {
 	while (p->qhead) {
-		ss_qpkt *q = p->qhead;
-
-		p->qhead = q->next;
-		free(q);
-		d->queued--;
+		free(dequeue(d, p));
 		p->drops[SS_TUN_HS_TIMEOUT]++;
 	}
-	p->qtail = NULL;
-	p->qlen = 0;
 }
 
 static void enqueue(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
@@ -135,18 +142,10 @@ static void enqueue(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
 
 	/* Keep the newest packets: a TCP retransmission is worth more than its original. */
 	if (p->qlen >= SS_QUEUE_PER_PEER || d->queued >= SS_QUEUE_TOTAL) {
-		if (!p->qhead) {
-			p->drops[SS_TUN_QUEUE_FULL]++;
-			return;
-		}
-		q = p->qhead;
-		p->qhead = q->next;
-		if (!p->qhead)
-			p->qtail = NULL;
-		p->qlen--;
-		d->queued--;
-		free(q);
 		p->drops[SS_TUN_QUEUE_FULL]++;
+		if (!p->qhead)
+			return;
+		free(dequeue(d, p));
 	}
 	q = malloc(sizeof(*q) + len);
 	if (!q) {
@@ -211,12 +210,7 @@ static void flush_queue(ss_daemon *d, ss_dpeer *p)
 		if (seal_send(d, p, q->data, q->len))
 			break;
 		sent = true;
-		p->qhead = q->next;
-		if (!p->qhead)
-			p->qtail = NULL;
-		p->qlen--;
-		d->queued--;
-		free(q);
+		free(dequeue(d, p));
 	}
 	/* The responder uses the session only once we speak on it: confirm at once. */
 	if (!sent && ss_peer_has_session(p->sp))
@@ -793,15 +787,7 @@ static void nl_events(ss_daemon *d)
  */
 static void audit_reopen(void)
 {
-	int ret = ss_audit_reopen();
-
-	if (ret > 0)
-		ss_log(LOG_INFO, "SIGHUP: audit trail %s reopened", ss_audit_path());
-	else if (ret < 0)
-		ss_log(LOG_WARNING,
-		       "%s: SIGHUP: cannot reopen the audit trail %s: %s; still writing to the "
-		       "file open before (renamed or removed), no line is lost",
-		       ss_err_name(SS_ERR_IO), ss_audit_path(), strerror(errno));
+	ss_audit_reopen_logged(ss_log, LOG_INFO);
 }
 
 static void signal_read(ss_daemon *d)

@@ -365,22 +365,32 @@ static void start(ss_gro *g, const uint8_t *pkt, size_t len, void *owner, uint8_
 	g->proto = proto;
 }
 
-static void tcp_add(ss_gro *g, const uint8_t *pkt, size_t len, size_t l4, size_t hdr, void *owner,
-		    ss_write_fn fn, void *arg)
+/* Appends the payload to the packet being built, or flushes that and starts anew. */
+static void join_or_start(ss_gro *g, bool joins, const uint8_t *pkt, size_t len, size_t l4,
+			  size_t hdr, void *owner, uint8_t proto, ss_write_fn fn, void *arg)
 {
-	if (g->len && owner == g->owner && continues(g, pkt, len, l4, hdr)) {
+	if (joins) {
 		memcpy(g->buf + SS_VNET_HDR_LEN + g->len, pkt + hdr, len - hdr);
 		g->len += len - hdr;
 		g->nseg++;
-		/* PSH (only ever on the last) travels with the joined header, as in GRO. */
-		g->buf[SS_VNET_HDR_LEN + l4 + 13] |= pkt[l4 + 13];
-	} else {
-		ss_gro_flush(g, fn, arg);
-		start(g, pkt, len, owner, PROTO_TCP);
-		g->l4 = l4;
-		g->hdr = hdr;
-		g->mss = len - hdr;
+		return;
 	}
+	ss_gro_flush(g, fn, arg);
+	start(g, pkt, len, owner, proto);
+	g->l4 = l4;
+	g->hdr = hdr;
+	g->mss = len - hdr;
+}
+
+static void tcp_add(ss_gro *g, const uint8_t *pkt, size_t len, size_t l4, size_t hdr, void *owner,
+		    ss_write_fn fn, void *arg)
+{
+	bool joins = g->len && owner == g->owner && continues(g, pkt, len, l4, hdr);
+
+	join_or_start(g, joins, pkt, len, l4, hdr, owner, PROTO_TCP, fn, arg);
+	/* PSH (only ever on the last) travels with the joined header, as in GRO. */
+	if (joins)
+		g->buf[SS_VNET_HDR_LEN + l4 + 13] |= pkt[l4 + 13];
 	g->next_seq = get32(pkt + l4 + 4) + (uint32_t)(len - hdr);
 	if (len - hdr < g->mss || pkt[l4 + 13] & 0x08)
 		g->closed = true;
@@ -391,17 +401,8 @@ static void udp_add(ss_gro *g, const uint8_t *pkt, size_t len, size_t l4, void *
 {
 	size_t hdr = l4 + UDP_HDR;
 
-	if (g->len && owner == g->owner && udp_continues(g, pkt, len, l4)) {
-		memcpy(g->buf + SS_VNET_HDR_LEN + g->len, pkt + hdr, len - hdr);
-		g->len += len - hdr;
-		g->nseg++;
-	} else {
-		ss_gro_flush(g, fn, arg);
-		start(g, pkt, len, owner, PROTO_UDP);
-		g->l4 = l4;
-		g->hdr = hdr;
-		g->mss = len - hdr;
-	}
+	join_or_start(g, g->len && owner == g->owner && udp_continues(g, pkt, len, l4), pkt, len,
+		      l4, hdr, owner, PROTO_UDP, fn, arg);
 	g->next_id = (uint16_t)(get16(pkt + 4) + 1);
 	/* Only the last datagram of a GSO packet may be shorter. */
 	if (len - hdr < g->mss)
