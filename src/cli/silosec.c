@@ -135,12 +135,9 @@ struct node {
 
 static void sys_clock(void *arg, ss_time *t)
 {
-	struct timespec ts;
-
 	(void)arg;
 	t->mono_ns = ss_mono_ns();
-	clock_gettime(CLOCK_REALTIME, &ts);
-	t->wall_ns = (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	t->wall_ns = ss_wall_ns();
 }
 
 static void flow_of(ss_flow *f, const struct sockaddr_in *local, const struct sockaddr_in *remote)

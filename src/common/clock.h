@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The monotonic clock in nanoseconds, for the daemons, the stream library and the CLI.
- * The core never reads a clock: time comes in through its context (ss_clock_fn).
+ * The monotonic and wall clocks in nanoseconds, for the daemons, the stream library and
+ * the CLI. The core never reads a clock: time comes in through its context (ss_clock_fn).
  */
 #ifndef SS_COMMON_CLOCK_H
 #define SS_COMMON_CLOCK_H
@@ -14,6 +14,15 @@ static inline uint64_t ss_mono_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
+
+/* Wall time since the epoch: handshake timestamps and knock windows, never intervals. */
+static inline uint64_t ss_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
 }
 

@@ -305,12 +305,11 @@ int ss_trust_load(const char *path, ss_truststore **out, char *err, size_t errle
 		ret = errno == ENOENT ? 0 : io_error(path, err, errlen);
 	else
 		ret = read_store(ts, fd, err, errlen);
-	if (ret) {
+	if (ret)
 		ss_trust_free(ts);
-		return ret;
-	}
-	*out = ts;
-	return 0;
+	else
+		*out = ts;
+	return ret;
 }
 
 void ss_trust_free(ss_truststore *ts)

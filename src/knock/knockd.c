@@ -106,10 +106,7 @@ void ss_knock_log(int prio, const char *fmt, ...)
 
 static uint64_t wall_ms(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (uint64_t)t.tv_sec * 1000ull + (uint64_t)t.tv_nsec / 1000000;
+	return ss_wall_ns() / 1000000;
 }
 
 static void usage(FILE *f)

@@ -397,12 +397,11 @@ int ss_knock_server_new(ss_knock_server **out, const ss_identity *id)
 		ret = mac_init(&s->mac, s->identity);
 	ss_wipe(seed, sizeof(seed));
 	ss_wipe(xpriv, sizeof(xpriv));
-	if (ret) {
+	if (ret)
 		ss_knock_server_free(s);
-		return ret;
-	}
-	*out = s;
-	return 0;
+	else
+		*out = s;
+	return ret;
 }
 
 void ss_knock_server_free(ss_knock_server *s)

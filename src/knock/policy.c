@@ -43,12 +43,11 @@ int ss_knock_ratelimit_new(ss_knock_ratelimit **out, uint32_t slots, uint32_t ra
 	if (!r)
 		return SS_ERR_NOMEM;
 	ret = ss_rl_create(&r->rl, slots, rate, burst, &key);
-	if (ret) {
+	if (ret)
 		free(r);
-		return ret;
-	}
-	*out = r;
-	return 0;
+	else
+		*out = r;
+	return ret;
 }
 
 void ss_knock_ratelimit_free(ss_knock_ratelimit *r)
@@ -315,7 +314,7 @@ out:
 int ss_knock_replay_new(ss_knock_replay **out, uint32_t capacity, const char *path, uint64_t now_ms)
 {
 	ss_knock_replay *r;
-	int ret;
+	int ret = 0;
 
 	if (!out || !capacity || capacity > RP_MAX_CAPACITY)
 		return SS_ERR_INVAL;
@@ -342,13 +341,12 @@ int ss_knock_replay_new(ss_knock_replay **out, uint32_t capacity, const char *pa
 		/* Start from a compact file holding the live entries only. */
 		if (!ret)
 			ret = rp_save(r, now_ms);
-		if (ret) {
-			ss_knock_replay_free(r);
-			return ret;
-		}
 	}
-	*out = r;
-	return 0;
+	if (ret)
+		ss_knock_replay_free(r);
+	else
+		*out = r;
+	return ret;
 }
 
 void ss_knock_replay_free(ss_knock_replay *r)

@@ -12,6 +12,7 @@
 
 #include <silosec/core.h>
 
+#include "common/clock.h"
 #include "common/endian.h"
 #include "core/hs.h"
 #include "stream_internal.h"
@@ -81,12 +82,9 @@ static const uint8_t *expected_responder(const ss_stream *s)
 int ss_stream_hs_init(ss_stream *s, uint8_t out[SS_INIT_LEN])
 {
 	uint8_t eph[SS_DH_LEN], sigbuf[160], mac1_key[SS_HASH_LEN];
-	struct timespec ts;
-	uint64_t wall;
+	uint64_t wall = ss_wall_ns();
 	int ret;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	wall = (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 	ss_hs_put_prefix(out, SS_STREAM_MSG_INIT);
 	ret = rnd(s, out + SS_INIT_OFF_SENDER, 4);
 	if (!ret)

@@ -23,12 +23,9 @@
 
 static void clock_fn(void *arg, ss_time *now)
 {
-	struct timespec ts;
-
 	(void)arg;
 	now->mono_ns = ss_mono_ns();
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now->wall_ns = (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	now->wall_ns = ss_wall_ns();
 }
 
 ss_dpeer *ss_daemon_find(ss_daemon *d, const uint8_t identity[SS_IDENTITY_LEN])
