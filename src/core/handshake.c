@@ -140,6 +140,7 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 	peer->hs.eph = eph_key;
 	eph_key = NULL;
 	memcpy(peer->hs.init, out, SS_INIT_LEN);
+	memcpy(peer->hs.responder, responder, SS_IDENTITY_LEN);
 	peer->hs.sent_ns = now.mono_ns;
 	peer->hs.started_ns = started;
 	peer->hs.flow = peer->flow;
