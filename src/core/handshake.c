@@ -265,10 +265,10 @@ static int verify_init(ss_ctx *ctx, ss_peer *peer, const uint8_t *pkt, bool anon
 }
 
 /* Build the response for a verified INIT, deriving the keys; nothing is committed. */
-static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint32_t index,
-			  uint8_t *resp, ss_hs_keys *k)
+static int build_response(ss_ctx *ctx, const uint8_t *init, uint32_t index, uint8_t *resp,
+			  ss_hs_keys *k)
 {
-	uint8_t eph[SS_DH_LEN], dh[SS_DH_LEN], sigbuf[160];
+	uint8_t eph[SS_DH_LEN], dh[SS_DH_LEN], sigbuf[160], mac1_key[SS_HASH_LEN];
 	EVP_PKEY *eph_key = NULL;
 	size_t n;
 	int ret;
@@ -291,8 +291,14 @@ static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint3
 	if (!ret)
 		ret = ss_aead_seal_once(k->confirm, zero_nonce, resp, SS_RESP_OFF_CONFIRM, NULL, 0,
 					resp + SS_RESP_OFF_CONFIRM);
+	/*
+	 * Keyed by the I we just verified (section 3.3), not by peer->mac1_key: that keys our
+	 * own INITs, and for a TOFU peer it is the anonymous key, which I drops at mac1.
+	 */
 	if (!ret)
-		ret = ss_mac16(resp + SS_RESP_OFF_MAC1, peer->mac1_key, SS_HASH_LEN, resp,
+		ret = ss_mac1_key(mac1_key, init + SS_INIT_OFF_IDENTITY);
+	if (!ret)
+		ret = ss_mac16(resp + SS_RESP_OFF_MAC1, mac1_key, SS_HASH_LEN, resp,
 			       SS_RESP_OFF_MAC1);
 	EVP_PKEY_free(eph_key);
 	ss_wipe(eph, sizeof(eph));
@@ -320,7 +326,7 @@ static int build_responder(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint
 	ret = ss_index_alloc(ctx, peer, s->slot, index);
 	if (ret)
 		goto fail_slots;
-	ret = build_response(ctx, peer, init, *index, resp, k);
+	ret = build_response(ctx, init, *index, resp, k);
 	if (!ret)
 		ret = ss_session_stage(ctx, k->r2i, k->i2r);
 	if (!ret) {
