@@ -168,12 +168,12 @@ int ss_x25519_derive(uint8_t shared[SS_DH_LEN], EVP_PKEY *key, const uint8_t pee
 	    EVP_PKEY_derive(c, shared, &len) <= 0 || len != SS_DH_LEN)
 		goto out;
 	/* A low-order point yields zero; RFC 7748 section 6.1 says to abort. */
-	if (ss_ct_equal(shared, zero, SS_DH_LEN)) {
-		ss_wipe(shared, SS_DH_LEN);
-		goto out;
-	}
-	ret = 0;
+	if (!ss_ct_equal(shared, zero, SS_DH_LEN))
+		ret = 0;
 out:
+	/* A failed derive may have written part of a secret: the caller gets nothing. */
+	if (ret)
+		ss_wipe(shared, SS_DH_LEN);
 	EVP_PKEY_CTX_free(c);
 	EVP_PKEY_free(p);
 	return ret;

@@ -107,8 +107,7 @@ out:
 
 int ss_cookie_consume_reply(ss_ctx *ctx, const uint8_t *pkt, size_t len, ss_result *res)
 {
-	uint8_t cookie[SS_COOKIE_LEN], anon_key[SS_HASH_LEN];
-	const uint8_t *key;
+	uint8_t cookie[SS_COOKIE_LEN], key[SS_HASH_LEN];
 	ss_peer *peer;
 	uint32_t slot;
 	ss_time now;
@@ -120,13 +119,13 @@ int ss_cookie_consume_reply(ss_ctx *ctx, const uint8_t *pkt, size_t len, ss_resu
 	res->peer = peer;
 	if (!peer || slot != SLOT_HANDSHAKE || !peer->hs.active)
 		return SS_ERR_UNKNOWN_INDEX;
-	key = peer->cookie_key;
-	if (!peer->has_identity) {
-		ret = ss_cookie_key(anon_key, zero_id);
-		if (ret)
-			return ret;
-		key = anon_key;
-	}
+	/*
+	 * The responder boxed it under the R* our INIT's mac1 was keyed with, which for a
+	 * TOFU peer is 0^32 even once its identity is known: not the peer's identity.
+	 */
+	ret = ss_cookie_key(key, peer->hs.responder);
+	if (ret)
+		return ret;
 	ret = ss_aead_open_once(key, pkt + SS_COOKIE_OFF_NONCE, peer->hs.init + SS_INIT_OFF_MAC1,
 				SS_MAC_LEN, pkt + SS_COOKIE_OFF_BOX, SS_COOKIE_LEN, cookie);
 	if (ret)

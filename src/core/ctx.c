@@ -145,13 +145,11 @@ void ss_ctx_set_under_load(ss_ctx *ctx, bool on)
 static int peer_set_identity(ss_ctx *ctx, ss_peer *peer, const uint8_t *identity)
 {
 	static const uint8_t anon[SS_IDENTITY_LEN];
-	uint8_t mac1_key[SS_HASH_LEN], cookie_key[SS_HASH_LEN];
+	uint8_t mac1_key[SS_HASH_LEN];
 	int ret;
 
 	/* A TOFU peer is asked anonymously even once pinned, so a changed key answers. */
 	ret = ss_mac1_key(mac1_key, identity && !peer->tofu ? identity : anon);
-	if (!ret && identity)
-		ret = ss_cookie_key(cookie_key, identity);
 	if (!ret && identity)
 		ret = ss_table_insert(&ctx->by_identity, ss_identity_key(identity), peer, 0);
 	if (ret)
@@ -159,7 +157,6 @@ static int peer_set_identity(ss_ctx *ctx, ss_peer *peer, const uint8_t *identity
 	memcpy(peer->mac1_key, mac1_key, SS_HASH_LEN);
 	if (!identity)
 		return 0;
-	memcpy(peer->cookie_key, cookie_key, SS_HASH_LEN);
 	memcpy(peer->identity, identity, SS_IDENTITY_LEN);
 	peer->has_identity = true;
 	return 0;

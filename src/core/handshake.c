@@ -160,6 +160,7 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 	peer->hs.eph = eph_key;
 	eph_key = NULL;
 	memcpy(peer->hs.init, out, SS_INIT_LEN);
+	memcpy(peer->hs.responder, responder, SS_IDENTITY_LEN);
 	peer->hs.sent_ns = now.mono_ns;
 	peer->hs.started_ns = started;
 	peer->hs.flow = peer->flow;
@@ -284,10 +285,10 @@ static int verify_init(ss_ctx *ctx, ss_peer *peer, const uint8_t *pkt, bool anon
 }
 
 /* Build the response for a verified INIT, deriving the keys; nothing is committed. */
-static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint32_t index,
-			  uint8_t *resp, ss_hs_keys *k)
+static int build_response(ss_ctx *ctx, const uint8_t *init, uint32_t index, uint8_t *resp,
+			  ss_hs_keys *k)
 {
-	uint8_t eph[SS_DH_LEN];
+	uint8_t eph[SS_DH_LEN], mac1_key[SS_HASH_LEN];
 	EVP_PKEY *eph_key = NULL;
 	int ret;
 
@@ -300,8 +301,14 @@ static int build_response(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint3
 		ret = ss_x25519_keypair(&eph_key, resp + SS_RESP_OFF_EPHEMERAL, eph);
 	if (!ret)
 		ret = ss_hs_resp_seal(ctx->id, eph_key, init, resp, k);
+	/*
+	 * Keyed by the I we just verified (section 3.3), not by peer->mac1_key: that keys our
+	 * own INITs, and for a TOFU peer it is the anonymous key, which I drops at mac1.
+	 */
 	if (!ret)
-		ret = ss_mac16(resp + SS_RESP_OFF_MAC1, peer->mac1_key, SS_HASH_LEN, resp,
+		ret = ss_mac1_key(mac1_key, init + SS_INIT_OFF_IDENTITY);
+	if (!ret)
+		ret = ss_mac16(resp + SS_RESP_OFF_MAC1, mac1_key, SS_HASH_LEN, resp,
 			       SS_RESP_OFF_MAC1);
 	EVP_PKEY_free(eph_key);
 	ss_wipe(eph, sizeof(eph));
@@ -328,7 +335,7 @@ static int build_responder(ss_ctx *ctx, ss_peer *peer, const uint8_t *init, uint
 	ret = ss_index_alloc(ctx, peer, s->slot, index);
 	if (ret)
 		goto fail_slots;
-	ret = build_response(ctx, peer, init, *index, resp, k);
+	ret = build_response(ctx, init, *index, resp, k);
 	if (!ret)
 		ret = ss_session_stage(ctx, k->r2i, k->i2r);
 	if (!ret) {

@@ -78,6 +78,7 @@ typedef struct ss_handshake {
 	uint32_t index;
 	EVP_PKEY *eph; /* our ephemeral X25519 key */
 	uint8_t init[SS_INIT_LEN];
+	uint8_t responder[SS_IDENTITY_LEN]; /* R* of the INIT: keys its mac1 and cookie reply */
 	uint64_t sent_ns;
 	uint64_t started_ns;
 	uint64_t retry_ns; /* next retry deadline, jittered */
@@ -89,8 +90,7 @@ struct ss_peer {
 	bool has_identity;
 	bool tofu; /* initiations stay anonymous; the answer is checked against identity */
 	uint8_t identity[SS_IDENTITY_LEN];
-	uint8_t mac1_key[SS_HASH_LEN];	 /* for messages we send to this peer */
-	uint8_t cookie_key[SS_HASH_LEN]; /* opens cookie replies from this peer */
+	uint8_t mac1_key[SS_HASH_LEN]; /* for the INITs we send to this peer */
 	uint8_t cookie[SS_COOKIE_LEN];
 	uint64_t cookie_ns;
 	bool has_cookie;

@@ -102,10 +102,11 @@ int ss_keyfile_load_fd(int fd, ss_identity **out)
 		ret = SS_ERR_FORMAT;
 		goto out;
 	}
-	/* Exactly one key, optionally followed by a newline (as genkey writes it). */
+	/*
+	 * Exactly one key, optionally followed by one LF (as genkey writes it); a CR before
+	 * it is left in place, so the base64 decoder refuses a CRLF file (PROTOCOL 12).
+	 */
 	if (len > 0 && buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	if (len > 0 && buf[len - 1] == '\r')
 		buf[--len] = '\0';
 	ret = ss_key_from_base64(buf, seed);
 	if (!ret)

@@ -232,6 +232,66 @@ static void cookie_under_load_anonymous(void **state)
 	confirm(b, &ka);
 }
 
+/*
+ * Finding 1 of issue 13: a peer added with ss_peer_add_tofu sends anonymous INITs even
+ * once it knows the responder's identity, so the responder seals the cookie under the
+ * anonymous key; the initiator must open it with the R* it sent, not with the identity.
+ */
+static void tofu_node_pair(test_node *a, test_node *b, const uint8_t *pin)
+{
+	test_node_init_anon(a, "alice", false);
+	test_node_init_anon(b, "bob", true);
+	assert_int_equal(ss_peer_add_tofu(a->ctx, pin, &a->peer), 0);
+	assert_int_equal(ss_peer_add(b->ctx, ss_identity_public(a->id), &b->peer), 0);
+	test_pair_flows(a, b);
+}
+
+/* Under load B answers with a cookie; A opens it, retries with mac2 and completes. */
+static void through_cookie(test_node *a, test_node *b)
+{
+	msg init, resp, ka;
+	ss_result res;
+
+	cookie_retry(a, b, &init);
+	respond(b, &init, &resp);
+	assert_code(consume(a, &resp, &ka, &res), 0);
+	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
+	assert_false(res.flags & SS_RESULT_F_LEARNED);
+	confirm(b, &ka);
+	test_send(a, b, "through the cookie");
+	test_send(b, a, "through the cookie");
+}
+
+static void cookie_under_load_tofu_pinned(void **state)
+{
+	ss_identity *bob = test_identity("bob");
+	test_node a, b;
+
+	(void)state;
+	tofu_node_pair(&a, &b, ss_identity_public(bob));
+	through_cookie(&a, &b);
+	test_pair_free(&a, &b);
+	ss_identity_free(bob);
+}
+
+static void cookie_under_load_tofu_learned(void **state)
+{
+	test_node a, b;
+	msg init, resp, ka;
+	ss_result res;
+
+	(void)state;
+	tofu_node_pair(&a, &b, NULL);
+	start_init(&a, &init);
+	respond(&b, &init, &resp);
+	assert_code(consume(&a, &resp, &ka, &res), 0);
+	assert_true(res.flags & SS_RESULT_F_LEARNED);
+	confirm(&b, &ka);
+	test_advance(&a, &b, SS_REKEY_TIMEOUT);
+	through_cookie(&a, &b);
+	test_pair_free(&a, &b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {pair_test(tamper_every_byte_cookie),
@@ -240,7 +300,9 @@ int main(void)
 					   pair_test(cookie_under_load),
 					   pair_test(cookie_under_load_forged_reply),
 					   pair_test(cookie_under_load_automatic),
-					   tofu_test(cookie_under_load_anonymous)};
+					   tofu_test(cookie_under_load_anonymous),
+					   cmocka_unit_test(cookie_under_load_tofu_pinned),
+					   cmocka_unit_test(cookie_under_load_tofu_learned)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -721,7 +721,7 @@ static void keyfile_contents(void **state)
 	const struct content cases[] = {
 		{k, 0},
 		{nl, 0},
-		{crlf, 0},
+		{crlf, SS_ERR_FORMAT}, /* PROTOCOL 12: one LF only (issue 13, finding 8) */
 		{"", SS_ERR_FORMAT},
 		{"\n", SS_ERR_FORMAT},
 		{"garbage\n", SS_ERR_FORMAT},
