@@ -187,13 +187,13 @@ static int inproc_config(ss_identity **server, ss_identity **client, ss_kconf **
 /* A validator whose rate limit is effectively off (1 ns per token), to time the later stages. */
 static int inproc_validator(ss_knock_validator *v, ss_kconf *c, const ss_identity *server)
 {
-	if (ss_knock_validator_init(v, c, server, 1, wall_ms()))
+	if (ss_knock_validator_init(v, c, server, 1, wall_ms(), 0))
 		return 1;
 	v->rl = NULL;
 	ss_knock_validator_free(v);
 	c->rate = 1000000000;
 	c->burst = 1000000000;
-	return ss_knock_validator_init(v, c, server, 1, wall_ms()) ? 1 : 0;
+	return ss_knock_validator_init(v, c, server, 1, wall_ms(), 0) ? 1 : 0;
 }
 
 static int seal_valid(uint8_t (*pkts)[SS_KNOCK_MAX_LEN], size_t *lens, const ss_identity *client,
@@ -269,7 +269,7 @@ static int inproc(double secs)
 	ss_knock_validator_free(&v);
 	c->rate = 2;
 	c->burst = 5;
-	if (ss_knock_validator_init(&v, c, server, 1, wall_ms()))
+	if (ss_knock_validator_init(&v, c, server, 1, wall_ms(), 0))
 		return 1;
 	rate = junk_rate(&v, junk, sizeof(junk), secs / 2);
 	if (rate < 0)

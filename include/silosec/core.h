@@ -95,6 +95,12 @@ enum ss_result_kind {
 #define SS_RESULT_F_LEARNED 2u	 /* a TOFU peer learned res.identity */
 #define SS_RESULT_F_KEEPALIVE 4u /* the packet was an (empty) keepalive */
 #define SS_RESULT_F_REKEY 8u	 /* the engine wants a new handshake: call ss_peer_tick */
+/*
+ * With SS_ERR_UNKNOWN_PEER: the INIT carried a valid mac2, so its source address proved
+ * it receives (a cookie round trip). Without it the source may be spoofed: a caller must
+ * not raise an "identity changed" alert on such an INIT (docs/PROTOCOL.md 4.3).
+ */
+#define SS_RESULT_F_REACHABLE 16u
 
 typedef struct ss_result {
 	enum ss_result_kind kind;

@@ -2,7 +2,8 @@
 /*
  * The signed 1-RTT handshake (docs/PROTOCOL.md, "Handshake"). Incoming messages are
  * checked cheapest first: length, mac1, load and cookie, index or identity, timestamp
- * and flood limit, and only then signature, Diffie-Hellman and key confirmation.
+ * and flood limit, and only then signature, Diffie-Hellman and key confirmation; a
+ * RESPONSE's identity is compared with the pin only after all of them (PROTOCOL 4.3).
  * Peer state changes only after every check passed, and then all or nothing: build_*
  * does every step that can fail (and undoes its own on failure), commit_* only steps
  * that cannot.
@@ -369,6 +370,17 @@ static void commit_responder(ss_ctx *ctx, ss_peer *peer, const ss_flow *flow, co
 	peer->stats.handshakes_responded++;
 }
 
+/*
+ * Whether the INIT's mac2 proves a cookie round trip from this source. Only with a live
+ * cookie secret, so that asking never draws randomness or rotates the secret.
+ */
+static bool source_proven(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, uint64_t now_ns)
+{
+	return ctx->has_cookie_secret &&
+	       now_ns - ctx->cookie_secret_ns < SS_COOKIE_SECRET_LIFETIME &&
+	       !ss_cookie_check_mac2(ctx, flow, pkt, now_ns);
+}
+
 /* Checked cheapest first: length, mac1, load, sender, timestamp and rate, then signature. */
 int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 			      uint8_t *out, size_t out_cap, ss_result *res)
@@ -393,6 +405,9 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 	if (ret || answered)
 		return ret;
 	ret = check_initiator(ctx, pkt, anonymous, now.mono_ns, res, &peer);
+	/* A verified but unknown identity may be a changed key: say whether the source is real. */
+	if (ret == SS_ERR_UNKNOWN_PEER && source_proven(ctx, flow, pkt, now.mono_ns))
+		res->flags |= SS_RESULT_F_REACHABLE;
 	if (!ret)
 		ret = verify_init(ctx, peer, pkt, anonymous, now.mono_ns);
 	if (ret)
@@ -407,13 +422,15 @@ int ss_handshake_consume_init(ss_ctx *ctx, const ss_flow *flow, const uint8_t *p
 	return ret;
 }
 
-/* For a TOFU peer any identity may answer, except ours or another configured peer's. */
+/*
+ * For a TOFU peer any identity may answer, except ours or another configured peer's. Only
+ * for a verified RESPONSE: SS_ERR_IDENTITY raises an "identity changed" alert, which a
+ * forger without the key must not be able to trigger (PROTOCOL 4.3).
+ */
 static int check_responder(ss_ctx *ctx, ss_peer *peer, const uint8_t *identity)
 {
 	if (peer->has_identity)
 		return memcmp(identity, peer->identity, SS_IDENTITY_LEN) ? SS_ERR_IDENTITY : 0;
-	if (!memcmp(identity, ss_identity_public(ctx->id), SS_IDENTITY_LEN))
-		return SS_ERR_REFLECTION;
 	return ss_peer_find(ctx, identity) ? SS_ERR_IDENTITY : 0;
 }
 
@@ -499,7 +516,7 @@ static void commit_initiator(ss_ctx *ctx, ss_peer *peer, const ss_flow *flow, co
 	peer->stats.last_handshake_wall_ns = now.wall_ns;
 }
 
-/* Length, mac1, our pending handshake's index, and who may answer it. */
+/* Length, mac1, our pending handshake's index, and not our own identity reflected. */
 static int check_response(ss_ctx *ctx, const uint8_t *pkt, size_t len, ss_result *res,
 			  ss_peer **out)
 {
@@ -520,7 +537,10 @@ static int check_response(ss_ctx *ctx, const uint8_t *pkt, size_t len, ss_result
 	if (!peer || slot != SLOT_HANDSHAKE || !peer->hs.active || !peer->slots)
 		return SS_ERR_UNKNOWN_INDEX;
 	*out = peer;
-	return check_responder(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
+	if (!peer->has_identity &&
+	    !memcmp(pkt + SS_RESP_OFF_IDENTITY, ss_identity_public(ctx->id), SS_IDENTITY_LEN))
+		return SS_ERR_REFLECTION;
+	return 0;
 }
 
 int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
@@ -534,6 +554,8 @@ int ss_handshake_consume_response(ss_ctx *ctx, const ss_flow *flow, const uint8_
 	if (ret)
 		return ret;
 	ret = verify_response(peer, pkt, &k);
+	if (!ret)
+		ret = check_responder(ctx, peer, pkt + SS_RESP_OFF_IDENTITY);
 	if (!ret)
 		ret = build_initiator(ctx, peer, pkt, &k, res);
 	if (!ret) {

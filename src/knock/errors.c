@@ -23,6 +23,8 @@ static const ss_err_desc names[] = {
 	{SS_ERR_KNOCK_PAYLOAD, "SS_ERR_KNOCK_PAYLOAD", "knock: payload refused by the action"},
 	{SS_ERR_KNOCK_SOURCE, "SS_ERR_KNOCK_SOURCE",
 	 "knock: source address differs from the signed one (or any not allowed)"},
+	{SS_ERR_KNOCK_CLOCK, "SS_ERR_KNOCK_CLOCK",
+	 "knock: our wall clock is behind the newest accepted knock by more than the window"},
 };
 
 __attribute__((constructor)) static void register_names(void)

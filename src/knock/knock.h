@@ -21,7 +21,7 @@
 /*
  * The knock's codes (silosec/error.h has the core's; docs/ERRORS.md all): drop reasons
  * -70..-89, in validation order up to -81; later codes are appended (-82 is checked
- * between -76 and -77).
+ * between -76 and -77, -83 just before -77).
  */
 enum ss_knock_err {
 	SS_ERR_KNOCK_SIZE = -70,	/* datagram shorter or longer than any knock */
@@ -37,10 +37,11 @@ enum ss_knock_err {
 	SS_ERR_KNOCK_ACTION = -80,	/* identity may not run this action */
 	SS_ERR_KNOCK_PAYLOAD = -81,	/* payload refused (not printable ASCII) */
 	SS_ERR_KNOCK_SOURCE = -82,	/* sent from another address than the signed one */
+	SS_ERR_KNOCK_CLOCK = -83,	/* our wall clock stepped back past the newest knock */
 };
 
 #define SS_KNOCK_DROP_FIRST SS_ERR_KNOCK_SIZE
-#define SS_KNOCK_DROP_LAST SS_ERR_KNOCK_SOURCE
+#define SS_KNOCK_DROP_LAST SS_ERR_KNOCK_CLOCK
 #define SS_KNOCK_DROP_COUNT (SS_KNOCK_DROP_FIRST - SS_KNOCK_DROP_LAST + 1)
 
 #define SS_MSG_KNOCK 6
@@ -194,16 +195,30 @@ int ss_knock_ratelimit_take(ss_knock_ratelimit *r, int family, const uint8_t *ad
 /* ---- replay cache keyed by the challenge (step 8) ---- */
 typedef struct ss_knock_replay ss_knock_replay;
 
-/* path may be NULL (no persistence); an existing file is loaded, expired entries dropped. */
+/*
+ * path may be NULL (no persistence); an existing file (format 1 or 2) is loaded. Entries
+ * live until their knock's window has passed on both clocks: wall_ms (ms since 1970)
+ * and mono_ns (a monotonic clock); what is forgotten raises a floor that refuses every
+ * knock whose window ended no later (PROTOCOL 14.6). Callers pass both clocks.
+ */
 int ss_knock_replay_new(ss_knock_replay **out, uint32_t capacity, const char *path,
-			uint64_t now_ms) SS_WARN_UNUSED;
+			uint64_t wall_ms, uint64_t mono_ns) SS_WARN_UNUSED;
 void ss_knock_replay_free(ss_knock_replay *r);
-/* SS_ERR_KNOCK_REPLAY if seen, SS_ERR_KNOCK_REPLAY_FULL if full of live entries, else 0. */
+/*
+ * For a knock whose window ends at expires_ms (timestamp + window + 1): SS_ERR_KNOCK_REPLAY
+ * if seen or at or below the floor, SS_ERR_KNOCK_REPLAY_FULL if full of live entries, else 0.
+ */
 int ss_knock_replay_check(const ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_LEN],
-			  uint64_t now_ms) SS_WARN_UNUSED;
-/* Record ch until expires_ms and save the file (written to a temporary, then renamed). */
+			  uint64_t expires_ms, uint64_t wall_ms, uint64_t mono_ns) SS_WARN_UNUSED;
+/* Record ch (as replay_check) and append it to the file, synced, before the caller acts. */
 int ss_knock_replay_add(ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_LEN],
-			uint64_t expires_ms, uint64_t now_ms) SS_WARN_UNUSED;
+			uint64_t expires_ms, uint64_t wall_ms, uint64_t mono_ns) SS_WARN_UNUSED;
+/*
+ * 7a. SS_ERR_KNOCK_CLOCK while our wall clock is behind the newest recorded knock's
+ * timestamp by more than window_ms: it stepped back, and knocks wait until it catches up.
+ */
+int ss_knock_replay_check_clock(const ss_knock_replay *r, uint64_t wall_ms,
+				uint64_t window_ms) SS_WARN_UNUSED;
 uint32_t ss_knock_replay_count(const ss_knock_replay *r);
 
 /* base64 (standard, padded) of any length; out must hold 4 * ((len + 2) / 3) + 1 bytes. */

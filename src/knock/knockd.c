@@ -570,7 +570,7 @@ static void run_parser(const struct ss_daemon_args *o, const ss_kconf *conf, con
 	close_others(keep, nk);
 	/* The replay file is loaded and compacted here, still as root. */
 	if (p.sfd < 0 || ss_random_system(NULL, (uint8_t *)&seed, sizeof(seed)) ||
-	    ss_knock_validator_init(&p.val, conf, id, seed, wall_ms())) {
+	    ss_knock_validator_init(&p.val, conf, id, seed, wall_ms(), ss_mono_ns())) {
 		ss_knock_log(LOG_ERR,
 			     "cannot start: replay file %s unreadable, corrupt or over "
 			     "ReplayCapacity",
@@ -643,7 +643,7 @@ static int recheck(const struct parent *P, const struct kreq *q, ss_knock_verdic
 		return SS_ERR_KNOCK_PAYLOAD;
 	/* Last, so only a knock about to run uses up its challenge. */
 	ret = ss_knock_replay_add(P->seen, m->challenge, m->timestamp_ms + P->conf->window_ms + 1,
-				  wall_ms());
+				  wall_ms(), ss_mono_ns());
 	if (ret)
 		return ret;
 	v->duration = m->duration ? m->duration : v->action->duration;
@@ -888,7 +888,7 @@ static int check_replay(const ss_kconf *conf, const ss_identity *id)
 {
 	ss_knock_validator val;
 
-	if (ss_knock_validator_init(&val, conf, id, 0, wall_ms())) {
+	if (ss_knock_validator_init(&val, conf, id, 0, wall_ms(), ss_mono_ns())) {
 		ss_knock_log(LOG_ERR,
 			     "cannot start: replay file %s unreadable, corrupt or over "
 			     "ReplayCapacity",
@@ -994,7 +994,8 @@ static int start(struct parent *P, const struct ss_daemon_args *o, int *sfd)
 
 	if (check_replay(P->conf, P->id))
 		return -1;
-	if (ss_knock_replay_new(&P->seen, P->conf->replay_capacity, NULL, wall_ms())) {
+	if (ss_knock_replay_new(&P->seen, P->conf->replay_capacity, NULL, wall_ms(),
+				ss_mono_ns())) {
 		ss_knock_log(LOG_ERR, "cannot allocate the replay cache");
 		return -1;
 	}

@@ -6,7 +6,7 @@
 #include "common/crypto.h"
 
 int ss_knock_validator_init(ss_knock_validator *v, const ss_kconf *conf, const ss_identity *id,
-			    uint64_t rl_seed, uint64_t wall_ms)
+			    uint64_t rl_seed, uint64_t wall_ms, uint64_t mono_ns)
 {
 	int ret;
 
@@ -17,8 +17,8 @@ int ss_knock_validator_init(ss_knock_validator *v, const ss_kconf *conf, const s
 		ret = ss_knock_ratelimit_new(&v->rl, conf->rate_sources, conf->rate, conf->burst,
 					     rl_seed);
 	if (!ret)
-		ret = ss_knock_replay_new(&v->rp, conf->replay_capacity, conf->replay_file,
-					  wall_ms);
+		ret = ss_knock_replay_new(&v->rp, conf->replay_capacity, conf->replay_file, wall_ms,
+					  mono_ns);
 	if (ret)
 		ss_knock_validator_free(v);
 	return ret;
@@ -80,12 +80,17 @@ static int check(ss_knock_validator *v, const uint8_t *pkt, size_t len, int fami
 	ret = ss_knock_check_source(m, family, addr, out->client->allow_any_source);
 	if (ret)
 		return ret;
+	/* 7a. A wall clock stepped back would reopen windows the cache has forgotten. */
+	ret = ss_knock_replay_check_clock(v->rp, wall_ms, c->window_ms);
+	if (ret)
+		return ret;
 	/* 7. Timestamp window: bounds how long the replay cache must remember. */
 	ret = ss_knock_check_time(m, wall_ms, c->window_ms);
 	if (ret)
 		return ret;
 	/* 8. Replay: recorded (and persisted) before acting, so a crash cannot reopen it. */
-	ret = ss_knock_replay_add(v->rp, m->challenge, m->timestamp_ms + c->window_ms + 1, wall_ms);
+	ret = ss_knock_replay_add(v->rp, m->challenge, m->timestamp_ms + c->window_ms + 1, wall_ms,
+				  mono_ns);
 	if (ret)
 		return ret;
 	/* 9. Only the actions this identity lists. */

@@ -2,8 +2,9 @@
 /*
  * The daemon's full validation pipeline for one datagram, in the order of seed 003 and
  * docs/PROTOCOL.md 14.5: size, rate limit, outer MAC, decrypt, signature, known
- * identity, signed source address, timestamp window, replay cache, then whether the identity may
- * run the action. Sans-IO (the caller passes clocks) so every rejection is unit-tested.
+ * identity, signed source address, our own clock, timestamp window, replay cache, then whether the
+ * identity may run the action. Sans-IO (the caller passes clocks) so every rejection is
+ * unit-tested.
  */
 #ifndef SS_KNOCK_VALIDATE_H
 #define SS_KNOCK_VALIDATE_H
@@ -31,15 +32,16 @@ typedef struct ss_knock_verdict {
 	ss_knock_evidence ev; /* for the privileged re-check (evidence.h) */
 } ss_knock_verdict;
 
-/* rl_seed keys the rate-limit hash; replay file from conf (may be NULL). */
+/* rl_seed keys the rate-limit hash; replay file from conf (may be NULL), loaded at both clocks. */
 int ss_knock_validator_init(ss_knock_validator *v, const ss_kconf *conf, const ss_identity *id,
-			    uint64_t rl_seed, uint64_t wall_ms) SS_WARN_UNUSED;
+			    uint64_t rl_seed, uint64_t wall_ms, uint64_t mono_ns) SS_WARN_UNUSED;
 void ss_knock_validator_free(ss_knock_validator *v);
 
 /*
  * 0 and *out filled if the knock must run its action; otherwise a SS_ERR_KNOCK_* code
  * (counted in v->drops) or another negative code for a local failure (replay file).
- * mono_ns drives the rate limiter, wall_ms the timestamp window.
+ * mono_ns drives the rate limiter and the replay cache's lifetimes, wall_ms the timestamp
+ * window.
  */
 int ss_knock_validate(ss_knock_validator *v, const uint8_t *pkt, size_t len, int family,
 		      const uint8_t *addr, uint64_t mono_ns, uint64_t wall_ms,

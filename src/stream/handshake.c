@@ -5,7 +5,8 @@
  * unchanged, but with the types 6 and 7. The type byte is signed and hashed into the
  * transcript, so a stream handshake can never be accepted by a datagram responder or
  * the reverse. There are no cookies (the connection already proves reachability) and no
- * timestamp check (a replayed INIT gets a RESPONSE nobody can confirm).
+ * timestamp check (a replayed INIT gets a RESPONSE nobody can confirm). SS_ERR_IDENTITY,
+ * the "identity changed" verdict, comes only after the peer proved it holds the key.
  */
 #include <string.h>
 #include <time.h>
@@ -161,8 +162,13 @@ int ss_stream_hs_respond(ss_stream *s, const uint8_t init[SS_INIT_LEN], uint8_t 
 			   init + SS_INIT_OFF_SIG);
 	if (ret)
 		return ret;
+	/*
+	 * A pinned name presenting another identity is an "identity changed" verdict, which
+	 * needs a completed handshake: this INIT may be another client's, replayed (no
+	 * timestamp check here). It is answered; the confirm frame decides (stream.c).
+	 */
 	ret = ss_stream_check_peer(s, identity, false);
-	if (ret)
+	if (ret && ret != SS_ERR_IDENTITY)
 		return ret;
 
 	ss_hs_put_prefix(resp, SS_STREAM_MSG_RESPONSE);
@@ -208,9 +214,9 @@ int ss_stream_hs_finish(ss_stream *s, const uint8_t resp[SS_RESP_LEN])
 		return ret;
 	if (memcmp(resp + SS_RESP_OFF_RECEIVER, s->init + SS_INIT_OFF_SENDER, 4))
 		return SS_ERR_UNKNOWN_INDEX;
-	ret = ss_stream_check_peer(s, identity, false);
-	if (ret)
-		return ret;
+	if (!memcmp(identity, ss_identity_public(s->id), SS_IDENTITY_LEN))
+		return SS_ERR_REFLECTION;
+	/* The identity is judged against the pins only once signature and confirm verified. */
 	ret = ss_hs_resp_sig_msg(sigbuf, &n, s->init, resp);
 	if (!ret)
 		ret = ss_hs_verify(identity, sigbuf, n, resp + SS_RESP_OFF_SIG);

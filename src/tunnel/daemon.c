@@ -530,7 +530,8 @@ static void audit_refusal(ss_daemon *d, ss_dpeer *p, int code, const ss_flow *fl
 	switch (code) {
 	case SS_ERR_UNKNOWN_PEER:
 		id = res->identity;
-		if (tofu_at(d, flow))
+		/* A spoofed source proves no key change (PROTOCOL 4.3): only a reachable one. */
+		if ((res->flags & SS_RESULT_F_REACHABLE) && tofu_at(d, flow))
 			event = "identity_change";
 		break;
 	case SS_ERR_IDENTITY:
@@ -564,7 +565,8 @@ static void wire_drop(ss_daemon *d, ss_dpeer *p, int code, const ss_flow *flow,
 			       "identity other than the pinned %s; refused (if the key change is "
 			       "expected: silosec trust forget)",
 			       p->name, a, peer_label(p, l));
-	} else if (code == SS_ERR_UNKNOWN_PEER && (t = tofu_at(d, flow)) && t->tofu_pinned) {
+	} else if (code == SS_ERR_UNKNOWN_PEER && (res->flags & SS_RESULT_F_REACHABLE) &&
+		   (t = tofu_at(d, flow)) && t->tofu_pinned) {
 		ss_fingerprint(res->identity, f);
 		ss_log_limited(SS_LOG_ALERT, now, LOG_ALERT,
 			       "SS_ERR_IDENTITY: SECURITY ALERT: %s now presents identity %s, "

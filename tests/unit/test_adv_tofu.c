@@ -158,11 +158,97 @@ static void tofu_initiator_identity_checks(void **state)
 	ss_identity_free(carol);
 }
 
+/*
+ * An "identity changed" verdict makes the daemon tell the operator to forget a pin, so it
+ * needs the key (issue 13, finding 5): a RESPONSE carrying another identity is checked for
+ * its signature and confirm tag first, and only a fully verified one is SS_ERR_IDENTITY.
+ */
+static void tofu_identity_change_needs_key(void **state)
+{
+	ss_identity *carol = test_identity("carol"), *bob = test_identity("bob");
+	const uint8_t *ia, *ic = ss_identity_public(carol);
+	test_node a, b;
+	struct snap s;
+	msg init, bad, resp, ka;
+
+	(void)state;
+	tofu_pinned_pair(&a, &b, ss_identity_public(bob));
+	ia = ss_identity_public(a.id);
+	start_init(&a, &init);
+	snap_take(&s, &a);
+	/* Carol's identity with a garbage signature: a forgery, not a key change. */
+	forge_response(&bad, init.b, ic, carol, ia, "carol eph");
+	memset(bad.b + SS_RESP_OFF_SIG, 0x5a, SS_SIG_LEN);
+	remac_resp(bad.b, ia);
+	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_SIGNATURE, a.peer);
+	/* One bit of a real signature flipped. */
+	forge_response(&bad, init.b, ic, carol, ia, "carol eph");
+	bad.b[SS_RESP_OFF_SIG + 9] ^= 0x10;
+	remac_resp(bad.b, ia);
+	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_SIGNATURE, a.peer);
+	/* Carol's good signature, but no key confirmation. */
+	forge_response(&bad, init.b, ic, carol, ia, "carol eph");
+	bad.b[SS_RESP_OFF_CONFIRM + 3] ^= 1;
+	remac_resp(bad.b, ia);
+	expect_drop(&a, &a.flow, bad.b, bad.len, SS_ERR_CONFIRM, a.peer);
+	snap_check(&s, &a, 0);
+	snap_free(&s);
+	/* Fully verified: now the changed identity is reported, and still refused. */
+	forge_response(&bad, init.b, ic, carol, ia, "carol eph");
+	expect_drop_unchanged(&a, &a.flow, bad.b, bad.len, SS_ERR_IDENTITY, a.peer, 0);
+	assert_memory_equal(ss_peer_identity(a.peer), ss_identity_public(bob), SS_IDENTITY_LEN);
+	respond(&b, &init, &resp);
+	finish(&a, &resp, &ka);
+	test_pair_free(&a, &b);
+	ss_identity_free(carol);
+	ss_identity_free(bob);
+}
+
+/*
+ * The responder's side of finding 5: an INIT signed by an identity it does not know is
+ * reported with SS_RESULT_F_REACHABLE only when its mac2 proves a cookie round trip from
+ * that source address, so a spoofed INIT cannot make the daemon raise an alert.
+ */
+static void unknown_init_reachability(void **state)
+{
+	test_node a, b;
+	ss_result res;
+	ss_flow other;
+	msg init, out;
+
+	(void)state;
+	test_node_init(&a, "alice", 4);
+	test_node_init(&b, "bob", 4);
+	assert_int_equal(ss_peer_add(a.ctx, ss_identity_public(b.id), &a.peer), 0);
+	test_pair_flows(&a, &b);
+	start_init(&a, &init);
+	assert_code(consume(&b, &init, &out, &res), SS_ERR_UNKNOWN_PEER);
+	assert_false(res.flags & SS_RESULT_F_REACHABLE);
+	/* A cookie round trip: the retried INIT carries mac2 for A's address. */
+	test_advance(&a, &b, SS_REKEY_TIMEOUT + SS_REKEY_JITTER_MAX);
+	cookie_retry(&a, &b, &init);
+	assert_code(consume(&b, &init, &out, &res), SS_ERR_UNKNOWN_PEER);
+	assert_true(res.flags & SS_RESULT_F_REACHABLE);
+	assert_memory_equal(res.identity, ss_identity_public(a.id), SS_IDENTITY_LEN);
+	ss_ctx_set_under_load(b.ctx, false);
+	assert_code(consume(&b, &init, &out, &res), SS_ERR_UNKNOWN_PEER);
+	assert_true(res.flags & SS_RESULT_F_REACHABLE);
+	/* The same INIT from another address: its mac2 proves nothing there. */
+	other = b.flow;
+	other.remote_addr[15] ^= 1;
+	assert_code(consume_on(&b, &other, &init, &out, &res), SS_ERR_UNKNOWN_PEER);
+	assert_false(res.flags & SS_RESULT_F_REACHABLE);
+	test_pair_free(&a, &b);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		tofu_test(tofu_initiator), cmocka_unit_test(tofu_initiator_not_accepted),
-		tofu_test(tofu_initiator_identity_checks), cmocka_unit_test(tofu_pinned)};
+	const struct CMUnitTest tests[] = {tofu_test(tofu_initiator),
+					   cmocka_unit_test(tofu_initiator_not_accepted),
+					   tofu_test(tofu_initiator_identity_checks),
+					   cmocka_unit_test(tofu_pinned),
+					   cmocka_unit_test(tofu_identity_change_needs_key),
+					   cmocka_unit_test(unknown_init_reachability)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

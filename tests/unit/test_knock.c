@@ -641,85 +641,158 @@ static void test_ratelimit(void **state)
 	assert_int_equal(ss_knock_ratelimit_new(&r, 64, 0, 5, 0), SS_ERR_INVAL);
 }
 
+/* Both clocks of the replay cache, advancing together: t ms on each. */
+#define MONO(t) ((uint64_t)(t)*1000000ull)
+
+static int rp_check(const ss_knock_replay *r, const uint8_t *ch, uint64_t exp, uint64_t t)
+{
+	return ss_knock_replay_check(r, ch, exp, t, MONO(t));
+}
+
+static int rp_add(ss_knock_replay *r, const uint8_t *ch, uint64_t exp, uint64_t t)
+{
+	return ss_knock_replay_add(r, ch, exp, t, MONO(t));
+}
+
 static void test_replay_cache(void **state)
 {
 	ss_knock_replay *r;
 	uint8_t c1[16] = {1}, c2[16] = {2}, c3[16] = {3};
 
 	(void)state;
-	assert_int_equal(ss_knock_replay_new(&r, 2, NULL, 1000), 0);
-	assert_int_equal(ss_knock_replay_check(r, c1, 1000), 0);
-	assert_int_equal(ss_knock_replay_add(r, c1, 5000, 1000), 0);
-	assert_int_equal(ss_knock_replay_check(r, c1, 1000), SS_ERR_KNOCK_REPLAY);
-	assert_int_equal(ss_knock_replay_add(r, c1, 5000, 1000), SS_ERR_KNOCK_REPLAY);
-	assert_int_equal(ss_knock_replay_add(r, c2, 9000, 1000), 0);
+	assert_int_equal(ss_knock_replay_new(&r, 2, NULL, 1000, MONO(1000)), 0);
+	assert_int_equal(rp_check(r, c1, 5000, 1000), 0);
+	assert_int_equal(rp_add(r, c1, 5000, 1000), 0);
+	assert_int_equal(rp_check(r, c1, 5000, 1000), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(rp_add(r, c1, 5000, 1000), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(rp_add(r, c2, 9000, 1000), 0);
 	/* Full of live entries: fail closed rather than forget one. */
-	assert_int_equal(ss_knock_replay_check(r, c3, 1000), SS_ERR_KNOCK_REPLAY_FULL);
-	assert_int_equal(ss_knock_replay_add(r, c3, 9000, 1000), SS_ERR_KNOCK_REPLAY_FULL);
-	/* c1 expires with its window; its slot is reused. */
-	assert_int_equal(ss_knock_replay_check(r, c1, 5000), 0);
-	assert_int_equal(ss_knock_replay_add(r, c3, 9000, 5000), 0);
-	assert_int_equal(ss_knock_replay_check(r, c2, 5000), SS_ERR_KNOCK_REPLAY);
-	assert_int_equal(ss_knock_replay_check(r, c3, 5000), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(rp_check(r, c3, 9000, 1000), SS_ERR_KNOCK_REPLAY_FULL);
+	assert_int_equal(rp_add(r, c3, 9000, 1000), SS_ERR_KNOCK_REPLAY_FULL);
+	/* c1's window passes; its challenge is still known until its slot is reused ... */
+	assert_int_equal(rp_check(r, c1, 5000, 5000), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(rp_add(r, c3, 9000, 5000), 0);
+	assert_int_equal(rp_check(r, c2, 9000, 5000), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(rp_check(r, c3, 9000, 5000), SS_ERR_KNOCK_REPLAY);
+	/* ... and then by the floor: no knock whose window ended by 5000 passes. */
+	assert_int_equal(rp_check(r, c1, 5000, 5000), SS_ERR_KNOCK_REPLAY);
 	ss_knock_replay_free(r);
-	assert_int_equal(ss_knock_replay_new(&r, 0, NULL, 0), SS_ERR_INVAL);
+	assert_int_equal(ss_knock_replay_new(&r, 0, NULL, 0, 0), SS_ERR_INVAL);
+}
+
+/*
+ * Issue 13, finding 6: the wall clock steps back by more than the window after a knock's
+ * entry was forgotten. With fixed clocks: the captured knock stays refused.
+ */
+static void test_replay_clock_step_back(void **state)
+{
+	const uint64_t w = 30000, t = 1700000000000ull, m = MONO(777);
+	uint8_t k[16] = {1}, k2[16] = {1, 0, 0, 0, 2}, k3[16] = {7};
+	ss_knock_replay *r;
+
+	(void)state;
+	assert_int_equal(ss_knock_replay_new(&r, 2, NULL, t, m), 0);
+	/* k, stamped t, accepted at t. */
+	assert_int_equal(ss_knock_replay_add(r, k, t + w + 1, t, m), 0);
+	assert_int_equal(ss_knock_replay_check_clock(r, t, w), 0);
+	/* 61 s later on both clocks k2 (same chain) takes k's slot: k is forgotten. */
+	assert_int_equal(
+		ss_knock_replay_add(r, k2, t + 61000 - w + w + 1, t + 61000, m + MONO(61000)), 0);
+	/* The wall clock steps back to t; the monotonic one goes on. */
+	assert_int_equal(ss_knock_replay_check(r, k, t + w + 1, t, m + MONO(62000)),
+			 SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(ss_knock_replay_add(r, k, t + w + 1, t, m + MONO(62000)),
+			 SS_ERR_KNOCK_REPLAY);
+	/* k2 was stamped t + 31 s: a clock at t is 31 s behind it. */
+	assert_int_equal(ss_knock_replay_check_clock(r, t, w), SS_ERR_KNOCK_CLOCK);
+	assert_int_equal(ss_knock_replay_check_clock(r, t + 1000, w), 0);
+	/* A stepped-forward wall clock does not end an entry early: mono still holds it. */
+	assert_int_equal(ss_knock_replay_add(r, k3, t + 62000 + w + 1, t + 62000, m + MONO(62000)),
+			 0);
+	assert_int_equal(
+		ss_knock_replay_check(r, k3, t + 62000 + w + 1, t + 999999, m + MONO(62001)),
+		SS_ERR_KNOCK_REPLAY);
+	ss_knock_replay_free(r);
 }
 
 static void test_replay_persist(void **state)
 {
 	char dir[] = "/tmp/ss-knock-test.XXXXXX", path[64], tmp[80];
 	ss_knock_replay *r;
-	uint8_t c1[16] = {1}, c2[16] = {2};
+	uint8_t c1[16] = {1}, c2[16] = {2}, fresh[16] = {0x42};
 	int fd;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/replay", dir);
-	assert_int_equal(ss_knock_replay_new(&r, 16, path, 1000), 0);
-	assert_int_equal(ss_knock_replay_add(r, c1, 5000, 1000), 0);
-	assert_int_equal(ss_knock_replay_add(r, c2, 2000, 1000), 0);
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 1000, MONO(1000)), 0);
+	assert_int_equal(rp_add(r, c1, 5000, 1000), 0);
+	assert_int_equal(rp_add(r, c2, 2000, 1000), 0);
 	ss_knock_replay_free(r);
-	/* A restart still knows c1 and c2 ... */
-	assert_int_equal(ss_knock_replay_new(&r, 16, path, 1500), 0);
-	assert_int_equal(ss_knock_replay_check(r, c1, 1500), SS_ERR_KNOCK_REPLAY);
-	assert_int_equal(ss_knock_replay_check(r, c2, 1500), SS_ERR_KNOCK_REPLAY);
+	/* A restart (the monotonic clock starts again) still knows c1 and c2 ... */
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 1500, 0), 0);
+	assert_int_equal(ss_knock_replay_check(r, c1, 5000, 1500, 0), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(ss_knock_replay_check(r, c2, 2000, 1500, 0), SS_ERR_KNOCK_REPLAY);
 	ss_knock_replay_free(r);
 	/* More live entries than the capacity: refuse to start. */
-	assert_int_equal(ss_knock_replay_new(&r, 1, path, 1500), SS_ERR_FULL);
+	assert_int_equal(ss_knock_replay_new(&r, 1, path, 1500, 0), SS_ERR_FULL);
 	/* An append cut short by a crash (a partial last record) is ignored. */
 	fd = open(path, O_WRONLY | O_APPEND);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "\1\2\3\4\5", 5), 5);
 	close(fd);
-	/* ... and what expired meanwhile is not loaded. */
-	assert_int_equal(ss_knock_replay_new(&r, 1, path, 3000), 0);
+	/* ... and what expired meanwhile is not loaded, but still refused by the floor. */
+	assert_int_equal(ss_knock_replay_new(&r, 1, path, 3000, 0), 0);
 	assert_int_equal(ss_knock_replay_count(r), 1);
-	assert_int_equal(ss_knock_replay_check(r, c1, 3000), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(ss_knock_replay_check(r, c1, 5000, 3000, 0), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(ss_knock_replay_check(r, c2, 2000, 3000, 0), SS_ERR_KNOCK_REPLAY);
 	/* Many appends: the file is compacted and still holds every live entry. */
 	ss_knock_replay_free(r);
-	assert_int_equal(ss_knock_replay_new(&r, 16, path, 3000), 0);
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 3000, MONO(3000)), 0);
 	for (int i = 0; i < 100; i++) {
 		uint8_t c[16] = {9, (uint8_t)i};
 
-		assert_int_equal(ss_knock_replay_add(r, c, 3000 + 10 * (uint64_t)i + 5,
-						     3000 + 10 * (uint64_t)i),
+		assert_int_equal(rp_add(r, c, 3000 + 10 * (uint64_t)i + 5, 3000 + 10 * (uint64_t)i),
 				 0);
 	}
 	ss_knock_replay_free(r);
-	assert_int_equal(ss_knock_replay_new(&r, 16, path, 3990), 0);
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 3990, 0), 0);
+	assert_int_equal(ss_knock_replay_count(r), 2); /* {9, 99} and c1 */
 	{
 		uint8_t c[16] = {9, 99}, old[16] = {9, 50};
 
-		assert_int_equal(ss_knock_replay_check(r, c, 3990), SS_ERR_KNOCK_REPLAY);
-		assert_int_equal(ss_knock_replay_check(r, old, 3990), 0);
+		assert_int_equal(ss_knock_replay_check(r, c, 3995, 3990, 0), SS_ERR_KNOCK_REPLAY);
+		assert_int_equal(ss_knock_replay_check(r, old, 3505, 3990, 0), SS_ERR_KNOCK_REPLAY);
+		assert_int_equal(ss_knock_replay_check(r, fresh, 9000, 3990, 0), 0);
 	}
+	ss_knock_replay_free(r);
+	/* The floor survives a restart with the wall clock stepped back (format 2). */
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 100, 0), 0);
+	assert_int_equal(ss_knock_replay_check(r, c1, 5000, 100, 0), SS_ERR_KNOCK_REPLAY);
+	assert_int_equal(ss_knock_replay_check_clock(r, 100, 10), SS_ERR_KNOCK_CLOCK);
+	ss_knock_replay_free(r);
+	/* A version-1 file (records only) still loads. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	{
+		uint8_t v1[8 + 24] = "SSKNOCK1";
+
+		memcpy(v1 + 8, c1, 16);
+		v1[8 + 16 + 6] = 0x13; /* expires 0x1388 = 5000 */
+		v1[8 + 16 + 7] = 0x88;
+		assert_int_equal(write(fd, v1, sizeof(v1)), (ssize_t)sizeof(v1));
+	}
+	close(fd);
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 1000, 0), 0);
+	assert_int_equal(ss_knock_replay_count(r), 1);
+	assert_int_equal(ss_knock_replay_check(r, c1, 5000, 1000, 0), SS_ERR_KNOCK_REPLAY);
 	ss_knock_replay_free(r);
 	/* A corrupt file is refused, not ignored. */
 	fd = open(path, O_WRONLY | O_TRUNC);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "garbage!x", 9), 9);
 	close(fd);
-	assert_int_equal(ss_knock_replay_new(&r, 16, path, 1000), SS_ERR_FORMAT);
+	assert_int_equal(ss_knock_replay_new(&r, 16, path, 1000, 0), SS_ERR_FORMAT);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	unlink(tmp);
 	unlink(path);
@@ -756,7 +829,8 @@ static void test_error_names(void **state)
 	assert_int_equal(SS_ERR_KNOCK_SIZE, -70);
 	assert_int_equal(SS_ERR_KNOCK_PAYLOAD, -81);
 	assert_int_equal(SS_ERR_KNOCK_SOURCE, -82);
-	assert_int_equal(SS_KNOCK_DROP_LAST, SS_ERR_KNOCK_SOURCE);
+	assert_int_equal(SS_ERR_KNOCK_CLOCK, -83);
+	assert_int_equal(SS_KNOCK_DROP_LAST, SS_ERR_KNOCK_CLOCK);
 }
 
 /* ---- knockd.conf ---- */
@@ -986,7 +1060,7 @@ static void vsetup(struct vfx *x, struct fx *f, uint32_t replay_cap)
 		  ss_identity_public(f->client));
 	assert_int_equal(parse(text, &x->c, err), 0);
 	x->c->replay_capacity = replay_cap;
-	assert_int_equal(ss_knock_validator_init(&x->v, x->c, f->server, 99, 0), 0);
+	assert_int_equal(ss_knock_validator_init(&x->v, x->c, f->server, 99, 0, 0), 0);
 	x->src[0] = 198;
 	x->src[1] = 51;
 	x->src[2] = 100;
@@ -1152,11 +1226,93 @@ static void test_validate_rate_and_full(void **state)
 	x.mono += 1000000000ull;
 	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
 	assert_int_equal(vrun(&x), SS_ERR_KNOCK_REPLAY_FULL);
-	/* Once the window has passed, entries expire and knocks work again. */
+	/* Once the window has passed (on both clocks), entries expire and knocks work again. */
 	x.wall += 31000;
+	x.mono += 31000000000ull;
 	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
 	assert_int_equal(vrun(&x), 0);
 	vfree(&x);
+}
+
+/*
+ * Issue 13, finding 6, through the whole pipeline with fixed clocks: a captured knock is
+ * replayed after its entry was forgotten and the wall clock stepped back into its window.
+ */
+static void test_validate_clock_step_back(void **state)
+{
+	struct fx *f = *state;
+	uint8_t k[sizeof(f->pkt)], src_k[4];
+	size_t klen;
+	struct vfx x;
+	uint64_t t;
+
+	vsetup(&x, f, 1);
+	t = x.wall;
+	seal_as(f, f->client, "ssh", NULL, t, 0);
+	memcpy(k, f->pkt, f->len);
+	klen = f->len;
+	memcpy(src_k, f->bind4, 4);
+	assert_int_equal(vrun(&x), 0);
+	/* 61 s later on both clocks, a knock stamped 30 s behind takes the only slot. */
+	x.wall += 61000;
+	x.mono += 61000000000ull;
+	seal_as(f, f->client, "ssh", NULL, x.wall - 30000, 0);
+	assert_int_equal(vrun(&x), 0);
+	/* The wall clock steps back into k's window; the captured copy comes again. */
+	memcpy(f->pkt, k, klen);
+	f->len = klen;
+	x.wall = t + 5000;
+	assert_int_equal(vrun_from(&x, AF_INET, src_k), SS_ERR_KNOCK_REPLAY);
+	/* Further back, behind the newest knock by more than the window: all knocks wait. */
+	x.wall = t;
+	assert_int_equal(vrun_from(&x, AF_INET, src_k), SS_ERR_KNOCK_CLOCK);
+	seal_as(f, f->client, "ssh", NULL, t, 0);
+	assert_int_equal(vrun(&x), SS_ERR_KNOCK_CLOCK);
+	/* Once the clock has caught up, fresh knocks work again. */
+	x.wall = t + 62000;
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	assert_int_equal(vrun(&x), 0);
+	vfree(&x);
+}
+
+/*
+ * The same across a restart: the replay file drops the forgotten entry, and its floor (file
+ * format 2) keeps the captured knock refused when the clock then steps back.
+ */
+static void test_validate_clock_step_back_restart(void **state)
+{
+	char dir[] = "/tmp/ss-knock-step.XXXXXX", path[64], tmp[80];
+	struct fx *f = *state;
+	uint8_t k[sizeof(f->pkt)], src_k[4];
+	size_t klen;
+	struct vfx x;
+	uint64_t t;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/replay", dir);
+	vsetup(&x, f, 16);
+	ss_knock_validator_free(&x.v);
+	x.c->replay_file = strdup(path);
+	t = x.wall;
+	assert_int_equal(ss_knock_validator_init(&x.v, x.c, f->server, 99, t, x.mono), 0);
+	seal_as(f, f->client, "ssh", NULL, t, 0);
+	memcpy(k, f->pkt, f->len);
+	klen = f->len;
+	memcpy(src_k, f->bind4, 4);
+	assert_int_equal(vrun(&x), 0);
+	/* Restarted 61 s later (a new monotonic clock); then the wall clock steps back. */
+	ss_knock_validator_free(&x.v);
+	x.mono = 5;
+	assert_int_equal(ss_knock_validator_init(&x.v, x.c, f->server, 99, t + 61000, x.mono), 0);
+	memcpy(f->pkt, k, klen);
+	f->len = klen;
+	x.wall = t + 5000;
+	assert_int_equal(vrun_from(&x, AF_INET, src_k), SS_ERR_KNOCK_REPLAY);
+	vfree(&x);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	unlink(tmp);
+	unlink(path);
+	rmdir(dir);
 }
 
 /* 5. signature: a knock whose signature does not verify never reaches the identity check. */
@@ -1316,6 +1472,7 @@ int main(void)
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_replay_cache),
 		cmocka_unit_test(test_replay_persist),
+		cmocka_unit_test(test_replay_clock_step_back),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_error_names),
 		T(test_conf_ok),
@@ -1323,6 +1480,8 @@ int main(void)
 		cmocka_unit_test(test_conf_grant),
 		T(test_validate_order),
 		T(test_validate_rate_and_full),
+		T(test_validate_clock_step_back),
+		T(test_validate_clock_step_back_restart),
 		T(test_validate_signature),
 		T(test_validate_source),
 	};

@@ -397,8 +397,11 @@ static void handshake_tofu_responder(void **state)
 			assert_int_equal(rb, 0);
 			assert_int_equal(ss_stream_peer_learned(p.b), round == 0);
 		} else {
+			/* Answered: only its confirm frame proves c holds the key (PROTOCOL 13.2).
+			 */
 			assert_int_equal(rb, SS_ERR_IDENTITY);
-			assert_int_equal(p.ba.len, 0); /* refused before any RESPONSE */
+			assert_int_equal(p.ba.len, SS_RESP_LEN);
+			assert_null(ss_stream_peer_identity(p.b));
 		}
 		pair_free(&p);
 	}

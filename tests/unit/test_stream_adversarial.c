@@ -9,6 +9,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "pipe.h"
@@ -16,6 +17,7 @@
 #include "stream/stream.h"
 
 #include "common/endian.h"
+#include "common/truststore.h"
 #include "internal.h"
 #include "../../src/stream/stream_internal.h"
 
@@ -732,6 +734,148 @@ static void handshake_specific_failures(void **state)
 	assert_int_equal(finish_with(0, 0, edit_low_order), SS_ERR_MALFORMED);
 }
 
+/* Another identity, with a signature nobody made. */
+static void edit_other_identity(uint8_t *r, const uint8_t *init)
+{
+	ss_identity *idc = test_identity_seeded("adv c");
+
+	(void)init;
+	memcpy(r + SS_RESP_OFF_IDENTITY, ss_identity_public(idc), SS_IDENTITY_LEN);
+	memset(r + SS_RESP_OFF_SIG, 0x5a, SS_SIG_LEN);
+	ss_identity_free(idc);
+}
+
+/*
+ * "Identity changed" needs the key (issue 13, finding 5): a RESPONSE naming another identity
+ * with a garbage signature is a forgery (SS_ERR_SIGNATURE), not SS_ERR_IDENTITY.
+ */
+static void forged_identity_change_response(void **state)
+{
+	(void)state;
+	assert_int_equal(finish_with(0, 0, edit_other_identity), SS_ERR_SIGNATURE);
+}
+
+/* Responder pinning its clients by name in known_hosts (cat -l --known-hosts). */
+static void name_pinning_responder(ss_stream_config *c, const char *path)
+{
+	memset(c, 0, sizeof(*c));
+	c->identity = idb;
+	c->known_hosts = path;
+	c->peer_name = "192.0.2.7";
+	c->timeout_ms = -1;
+	c->max_frame = 64;
+}
+
+/* The responder's answer to the bytes in wire (then end of input). */
+static int respond_pinned(const char *path, const uint8_t *wire, size_t len, bool *answered)
+{
+	pipe_buf in = {0}, out = {0};
+	pipe_end e = {&in, &out};
+	ss_stream_config cb;
+	ss_stream *b;
+	int ret;
+
+	name_pinning_responder(&cb, path);
+	assert_int_equal(ss_stream_new_cb(&b, &cb, pipe_read, pipe_write, &e), 0);
+	pipe_put(&in, wire, len);
+	in.eof = true;
+	ret = ss_stream_handshake(b);
+	*answered = out.len >= SS_RESP_LEN;
+	ss_stream_free(b);
+	free(in.data);
+	free(out.data);
+	return ret;
+}
+
+/*
+ * The responder's side: a stream INIT carries no timestamp a responder checks, so another
+ * client's captured INIT replayed under a pinned name must not be reported as an identity
+ * change; only an initiator that completes the handshake (its confirm frame) is.
+ */
+static void replayed_init_no_identity_alert(void **state)
+{
+	char path[] = "/tmp/ss-stream-adv-known-XXXXXX";
+	ss_identity *idc = test_identity_seeded("adv c");
+	const uint8_t(*pb)[SS_IDENTITY_LEN] =
+		(const uint8_t(*)[SS_IDENTITY_LEN])ss_identity_public(idb);
+	ss_stream_config ca, cb;
+	uint8_t pinned[SS_IDENTITY_LEN];
+	ss_truststore *ts;
+	char err[256];
+	bool answered;
+	hpair h;
+	int fd, ret;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
+	/* a (ida) is pinned under the name on first use. */
+	memset(&h, 0, sizeof(h));
+	h.ea.in = &h.ba;
+	h.ea.out = &h.ab;
+	h.eb.in = &h.ab;
+	h.eb.out = &h.ba;
+	cfg(&ca, true);
+	name_pinning_responder(&cb, path);
+	assert_int_equal(ss_stream_new_cb(&h.a, &ca, pipe_read, pipe_write, &h.ea), 0);
+	assert_int_equal(ss_stream_new_cb(&h.b, &cb, pipe_read, pipe_write, &h.eb), 0);
+	assert_int_equal(ss_stream_handshake(h.a), SS_ERR_AGAIN);
+	assert_int_equal(ss_stream_handshake(h.b), SS_ERR_AGAIN);
+	assert_int_equal(ss_stream_handshake(h.a), 0);
+	assert_int_equal(ss_stream_handshake(h.b), 0);
+	assert_true(ss_stream_peer_learned(h.b));
+	hpair_free(&h);
+	/* c's genuine INIT, captured and replayed under that name: no identity verdict. */
+	cfg(&ca, true);
+	ca.identity = idc;
+	ca.peers = pb;
+	memset(&h, 0, sizeof(h));
+	h.ea.in = &h.ba;
+	h.ea.out = &h.ab;
+	assert_int_equal(ss_stream_new_cb(&h.a, &ca, pipe_read, pipe_write, &h.ea), 0);
+	assert_int_equal(ss_stream_handshake(h.a), SS_ERR_AGAIN);
+	assert_int_equal(h.ab.len, SS_INIT_LEN);
+	ret = respond_pinned(path, h.ab.data, SS_INIT_LEN, &answered);
+	assert_true(is_error(ret));
+	assert_int_not_equal(ret, SS_ERR_IDENTITY);
+	/* With a forged confirm frame after it: still not an identity verdict. */
+	{
+		uint8_t wire[SS_INIT_LEN + SS_STREAM_SEALED_HDR_LEN + SS_TAG_LEN];
+
+		memcpy(wire, h.ab.data, SS_INIT_LEN);
+		memset(wire + SS_INIT_LEN, 0x33, sizeof(wire) - SS_INIT_LEN);
+		ret = respond_pinned(path, wire, sizeof(wire), &answered);
+		assert_true(is_error(ret));
+		assert_int_not_equal(ret, SS_ERR_IDENTITY);
+	}
+	ss_stream_free(h.a);
+	free(h.ab.data);
+	free(h.ba.data);
+	/* c itself, completing the handshake: now the change is reported, after its confirm. */
+	memset(&h, 0, sizeof(h));
+	h.ea.in = &h.ba;
+	h.ea.out = &h.ab;
+	h.eb.in = &h.ab;
+	h.eb.out = &h.ba;
+	assert_int_equal(ss_stream_new_cb(&h.a, &ca, pipe_read, pipe_write, &h.ea), 0);
+	assert_int_equal(ss_stream_new_cb(&h.b, &cb, pipe_read, pipe_write, &h.eb), 0);
+	assert_int_equal(ss_stream_handshake(h.a), SS_ERR_AGAIN);
+	assert_int_equal(ss_stream_handshake(h.b), SS_ERR_AGAIN);
+	assert_int_equal(ss_stream_handshake(h.a), 0);
+	assert_int_equal(ss_stream_handshake(h.b), SS_ERR_IDENTITY);
+	assert_null(ss_stream_peer_identity(h.b));
+	hpair_free(&h);
+	/* The pin is unchanged throughout. */
+	assert_int_equal(ss_trust_load(path, &ts, err, sizeof(err)), 0);
+	assert_int_equal(ss_trust_lookup(ts, "192.0.2.7", pinned), 0);
+	assert_memory_equal(pinned, ss_identity_public(ida), SS_IDENTITY_LEN);
+	ss_trust_free(ts);
+	unlink(path);
+	ss_identity_free(idc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -751,6 +895,8 @@ int main(void)
 		cmocka_unit_test(flip_every_init_byte),
 		cmocka_unit_test(flip_every_response_byte),
 		cmocka_unit_test(handshake_specific_failures),
+		cmocka_unit_test(forged_identity_change_response),
+		cmocka_unit_test(replayed_init_no_identity_alert),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
