@@ -22,6 +22,19 @@ static ss_allowedips *new_table(void)
 	return t;
 }
 
+/* cmocka fixture: *state is an empty table, freed even when the test fails. */
+static int table_setup(void **state)
+{
+	*state = new_table();
+	return 0;
+}
+
+static int table_teardown(void **state)
+{
+	ss_allowedips_free(*state);
+	return 0;
+}
+
 static size_t addr_len(int family)
 {
 	return family == AF_INET ? 4 : 16;
@@ -449,9 +462,8 @@ static const struct prefix_case lpm_lookups[] = {
 
 static void longest_prefix_wins(void **state)
 {
-	ss_allowedips *t = new_table();
+	ss_allowedips *t = *state;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(lpm_routes) / sizeof(lpm_routes[0]); i++) {
 		const struct prefix_case *c = &lpm_routes[i];
 
@@ -465,16 +477,14 @@ static void longest_prefix_wins(void **state)
 			fail_msg("%s: found peer %td, want %d", c->addr,
 				 got ? (int *)got - peers : -1, c->peer);
 	}
-	ss_allowedips_free(t);
 }
 
 static void host_bits_are_masked(void **state)
 {
-	ss_allowedips *t = new_table();
+	ss_allowedips *t = *state;
 	uint8_t want4[4], want6[16];
 	struct walk_log log;
 
-	(void)state;
 	insert(t, AF_INET, "10.1.2.3", 8, &peers[1]);
 	insert(t, AF_INET, "192.168.77.77", 20, &peers[1]);
 	insert(t, AF_INET6, "2001:db8:abcd:ef01:2345:6789:abcd:ef01", 35, &peers[1]);
@@ -501,15 +511,13 @@ static void host_bits_are_masked(void **state)
 	parse(AF_INET, "10.7.7.7", want4);
 	assert_int_equal(ss_allowedips_remove(t, AF_INET, want4, 8), 0);
 	assert_null(lookup(t, AF_INET, "10.1.2.3"));
-	ss_allowedips_free(t);
 }
 
 static void default_routes(void **state)
 {
-	ss_allowedips *t = new_table();
+	ss_allowedips *t = *state;
 	uint8_t any[16] = {0};
 
-	(void)state;
 	insert(t, AF_INET, "1.2.3.4", 0, &peers[1]);
 	assert_ptr_equal(lookup(t, AF_INET, "0.0.0.0"), &peers[1]);
 	assert_ptr_equal(lookup(t, AF_INET, "255.255.255.255"), &peers[1]);
@@ -533,14 +541,12 @@ static void default_routes(void **state)
 	assert_ptr_equal(lookup(t, AF_INET, "10.0.0.1"), &peers[3]);
 	assert_int_equal(ss_allowedips_remove(t, AF_INET, any, 0), SS_ERR_NOT_FOUND);
 	assert_ptr_equal(lookup(t, AF_INET6, "ffff::1"), &peers[2]);
-	ss_allowedips_free(t);
 }
 
 static void insert_replaces_owner(void **state)
 {
-	ss_allowedips *t = new_table();
+	ss_allowedips *t = *state;
 
-	(void)state;
 	insert(t, AF_INET, "10.0.0.0", 24, &peers[1]);
 	insert(t, AF_INET, "10.0.1.0", 24, &peers[1]);
 	insert(t, AF_INET, "10.0.0.0", 24, &peers[2]);
@@ -557,15 +563,13 @@ static void insert_replaces_owner(void **state)
 	ss_allowedips_remove_peer(t, &peers[1]);
 	assert_ptr_equal(lookup(t, AF_INET, "10.0.0.9"), &peers[2]);
 	assert_null(lookup(t, AF_INET, "10.0.1.9"));
-	ss_allowedips_free(t);
 }
 
 static void remove_one_and_peer(void **state)
 {
-	ss_allowedips *t = new_table();
+	ss_allowedips *t = *state;
 	uint8_t addr[16];
 
-	(void)state;
 	insert(t, AF_INET, "10.0.0.0", 8, &peers[1]);
 	insert(t, AF_INET, "10.1.0.0", 16, &peers[2]);
 	insert(t, AF_INET6, "fd00::", 8, &peers[1]);
@@ -591,7 +595,6 @@ static void remove_one_and_peer(void **state)
 	/* Emptied lengths are usable again. */
 	insert(t, AF_INET, "10.0.0.0", 8, &peers[3]);
 	assert_ptr_equal(lookup(t, AF_INET, "10.1.0.1"), &peers[3]);
-	ss_allowedips_free(t);
 }
 
 static void walk_order(void **state)
@@ -615,11 +618,10 @@ static void walk_order(void **state)
 	static const int order_family[] = {AF_INET,  AF_INET,  AF_INET,	 AF_INET,  AF_INET,
 					   AF_INET6, AF_INET6, AF_INET6, AF_INET6, AF_INET6};
 	static const uint8_t order_prefix[] = {0, 12, 16, 16, 32, 0, 32, 64, 64, 128};
-	ss_allowedips *t = new_table();
+	ss_allowedips *t = *state;
 	uint8_t addr[16];
 	struct walk_log log;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		insert(t, routes[i].family, routes[i].addr, routes[i].prefix, &peers[1]);
 	insert(t, AF_INET, "10.3.0.0", 16, &peers[2]);
@@ -634,7 +636,6 @@ static void walk_order(void **state)
 		assert_int_equal(walk_has(&log, routes[i].family, addr, routes[i].prefix), 1);
 	}
 	free(log.items);
-	ss_allowedips_free(t);
 }
 
 static void model_v4_and_v6(void **state)
@@ -682,10 +683,9 @@ static void model_churn(void **state)
 
 static void ten_thousand_peers(void **state)
 {
-	ss_allowedips *t = new_table();
+	ss_allowedips *t = *state;
 	uint8_t addr4[4], addr6[16] = {0xfd, 0x00, 0x51, 0x10};
 
-	(void)state;
 	/* Each peer: 10.x.y.0/24 (hub-and-spoke LAN) and fd00:5110::x:y/128. */
 	for (unsigned i = 0; i < NPEERS; i++) {
 		addr4[0] = 10;
@@ -724,22 +724,21 @@ static void ten_thousand_peers(void **state)
 		else
 			assert_ptr_equal(ss_allowedips_lookup(t, AF_INET6, addr6), &peers[i]);
 	}
-	ss_allowedips_free(t);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(create_and_bad_arguments),
-		cmocka_unit_test(longest_prefix_wins),
-		cmocka_unit_test(host_bits_are_masked),
-		cmocka_unit_test(default_routes),
-		cmocka_unit_test(insert_replaces_owner),
-		cmocka_unit_test(remove_one_and_peer),
-		cmocka_unit_test(walk_order),
+		cmocka_unit_test_setup_teardown(longest_prefix_wins, table_setup, table_teardown),
+		cmocka_unit_test_setup_teardown(host_bits_are_masked, table_setup, table_teardown),
+		cmocka_unit_test_setup_teardown(default_routes, table_setup, table_teardown),
+		cmocka_unit_test_setup_teardown(insert_replaces_owner, table_setup, table_teardown),
+		cmocka_unit_test_setup_teardown(remove_one_and_peer, table_setup, table_teardown),
+		cmocka_unit_test_setup_teardown(walk_order, table_setup, table_teardown),
 		cmocka_unit_test(model_v4_and_v6),
 		cmocka_unit_test(model_churn),
-		cmocka_unit_test(ten_thousand_peers),
+		cmocka_unit_test_setup_teardown(ten_thousand_peers, table_setup, table_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,32 +44,51 @@ static void parse_and_format(void **state)
 	roundtrip("tcp 7-7", "tcp 7");
 }
 
+/* Why a rule is refused, as the message says it before quoting the token. */
+enum rule_refusal { NO_RULE, BAD_PROTO, BAD_PORT, PORTLESS, BAD_TO, TRAILING };
+
 static void parse_errors(void **state)
 {
-	static const char *const bad[] = {
-		"",
-		"ping",
-		"tcp 65536",
-		"tcp 80-22",
-		"tcp -1",
-		"tcp 22 80",
-		"icmp 8",
-		"any 22",
-		"tcp 22 to",
-		"tcp 22 to x",
-		"tcp 22 from 10.0.0.1",
-		"tcp 2a",
-		"tcp 22-",
-		"tcp 1234567",
-		"udp 53 to 10.0.0.1/33",
+	static const char *const why[] = {
+		[NO_RULE] = "empty rule",
+		[BAD_PROTO] = "expected tcp, udp, icmp or any, got",
+		[BAD_PORT] = "expected PORT or PORT-PORT (0-65535), got",
+		[PORTLESS] = "ports only go with tcp or udp, got",
+		[BAD_TO] = "'to' needs ADDR/PREFIX, got",
+		[TRAILING] = "unexpected",
 	};
-	char err[160];
+	static const struct {
+		const char *rule;
+		enum rule_refusal why;
+		const char *token;
+	} cases[] = {
+		{"", NO_RULE, ""},
+		{"ping", BAD_PROTO, "ping"},
+		{"tcp 65536", BAD_PORT, "65536"},
+		{"tcp 80-22", BAD_PORT, "80-22"},
+		{"tcp -1", TRAILING, "-1"},
+		{"tcp 22 80", TRAILING, "80"},
+		{"icmp 8", PORTLESS, "8"},
+		{"any 22", PORTLESS, "22"},
+		{"tcp 22 to", BAD_TO, ""},
+		{"tcp 22 to x", BAD_TO, "x"},
+		{"tcp 22 from 10.0.0.1", TRAILING, "from"},
+		{"tcp 2a", BAD_PORT, "2a"},
+		{"tcp 22-", BAD_PORT, "22-"},
+		{"tcp 1234567", BAD_PORT, "1234567"},
+		{"udp 53 to 10.0.0.1/33", BAD_TO, "10.0.0.1/33"},
+	};
+	char err[160], want[160];
 	ss_cap_rule r;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (ss_cap_rule_parse(bad[i], &r, err, sizeof(err)) != SS_ERR_FORMAT)
-			fail_msg("'%s' parsed", bad[i]);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (ss_cap_rule_parse(cases[i].rule, &r, err, sizeof(err)) != SS_ERR_FORMAT)
+			fail_msg("'%s' parsed", cases[i].rule);
+		snprintf(want, sizeof(want), "%s '%s'", why[cases[i].why], cases[i].token);
+		if (strcmp(err, want))
+			fail_msg("'%s': error '%s', want '%s'", cases[i].rule, err, want);
+	}
 	assert_int_equal(ss_cap_rule_parse("icmp 8", &r, err, sizeof(err)), SS_ERR_FORMAT);
 	assert_string_equal(err, "ports only go with tcp or udp, got '8'");
 }

@@ -57,14 +57,37 @@ static bool in(ss_ct *ct, ss_ct_owner *o, uint8_t proto, uint16_t sp, uint16_t d
 	return ct_check(ct, o, b, pkt4(b, THEM, US, proto, sp, dp, fl), true, now);
 }
 
+struct ct_args {
+	uint32_t size;
+	uint64_t seed;
+};
+
+/* cmocka fixture: *state comes in as the test's ct_args and leaves as its table. */
+static int ct_setup(void **state)
+{
+	const struct ct_args *args = *state;
+	ss_ct *ct;
+
+	assert_int_equal(ss_ct_create(&ct, args->size, args->seed), 0);
+	*state = ct;
+	return 0;
+}
+
+static int ct_teardown(void **state)
+{
+	ss_ct_free(*state);
+	return 0;
+}
+
+#define ct_test(fn, args)                                                                          \
+	cmocka_unit_test_prestate_setup_teardown(fn, ct_setup, ct_teardown, (void *)(args))
+
 static void replies_pass(void **state)
 {
 	ss_ct_owner o = {.budget = 100}, other = {.budget = 100};
 	uint64_t now = 10 * SEC;
-	ss_ct *ct;
+	ss_ct *ct = *state;
 
-	(void)state;
-	assert_int_equal(ss_ct_create(&ct, 64, 42), 0);
 	assert_false(in(ct, &o, 6, 80, 40000, 0x12, now));
 	assert_int_equal(out(ct, &o, 6, 40000, 80, 0x02, now), 0);
 	assert_int_equal(o.entries, 1);
@@ -85,7 +108,6 @@ static void replies_pass(void **state)
 	assert_int_equal(o.entries, 0);
 	assert_int_equal(ss_ct_count(ct), 0);
 	assert_false(in(ct, &o, 6, 80, 40000, 0x10, now));
-	ss_ct_free(ct);
 }
 
 static void icmp(void **state)
@@ -93,11 +115,9 @@ static void icmp(void **state)
 	ss_ct_owner o = {.budget = 10};
 	uint8_t b[128];
 	ss_pkt_info pi;
-	ss_ct *ct;
+	ss_ct *ct = *state;
 	size_t n;
 
-	(void)state;
-	assert_int_equal(ss_ct_create(&ct, 16, 1), 0);
 	n = icmp4(b, US, THEM, 8, 77);
 	assert_int_equal(track_at(ct, &o, b, n), 0);
 	n = icmp4(b, THEM, US, 0, 77);
@@ -120,17 +140,14 @@ static void icmp(void **state)
 	/* The quoted packet must be one we sent (its source is us). */
 	pkt4(b + 28, "10.9.9.9", THEM, 17, 6000, 9999, 0);
 	assert_false(reply_at(ct, &o, b, 68));
-	ss_ct_free(ct);
 }
 
 static void timeouts(void **state)
 {
 	ss_ct_owner o = {.budget = 10};
-	ss_ct *ct;
+	ss_ct *ct = *state;
 	uint64_t t = 100 * SEC;
 
-	(void)state;
-	assert_int_equal(ss_ct_create(&ct, 16, 2), 0);
 	assert_int_equal(out(ct, &o, 17, 1, 2, 0, t), 0);
 	assert_true(in(ct, &o, 17, 2, 1, 0, t + (SS_CT_UDP - 1) * SEC));
 	/* The reply refreshed it. */
@@ -147,17 +164,14 @@ static void timeouts(void **state)
 	assert_true(in(ct, &o, 6, 22, 1000, 0x11, t + 1001 * SEC)); /* FIN */
 	assert_true(in(ct, &o, 6, 22, 1000, 0x10, t + 1005 * SEC));
 	assert_false(in(ct, &o, 6, 22, 1000, 0x10, t + (1005 + SS_CT_TCP_CLOSING) * SEC));
-	ss_ct_free(ct);
 }
 
 static void budgets(void **state)
 {
 	ss_ct_owner a = {.budget = 8}, b = {.budget = 8};
 	uint64_t now = SEC;
-	ss_ct *ct;
+	ss_ct *ct = *state;
 
-	(void)state;
-	assert_int_equal(ss_ct_create(&ct, 16, 3), 0);
 	for (uint16_t i = 0; i < 8; i++)
 		assert_int_equal(out(ct, &a, 17, 1000 + i, 53, 0, now), 0);
 	/* a's budget is used up: a's new flows are refused, b's are not. */
@@ -179,17 +193,14 @@ static void budgets(void **state)
 	assert_int_equal(ss_ct_expire(ct, now + (SS_CT_UDP + 1) * SEC), 16);
 	assert_int_equal(a.entries, 0);
 	assert_int_equal(out(ct, &a, 17, 2000, 53, 0, now + 100 * SEC), 0);
-	ss_ct_free(ct);
 }
 
 static void untrackable(void **state)
 {
 	ss_ct_owner o = {.budget = 8};
 	uint8_t b[64];
-	ss_ct *ct;
+	ss_ct *ct = *state;
 
-	(void)state;
-	assert_int_equal(ss_ct_create(&ct, 16, 4), 0);
 	pkt4(b, US, THEM, 17, 1, 2, 0);
 	b[7] = 0x10; /* later fragment */
 	assert_int_equal(track_at(ct, &o, b, 40), SS_ERR_INVAL);
@@ -201,15 +212,17 @@ static void untrackable(void **state)
 	pkt6(b, "fd00::2", "fd00::1", 6, 443, 1234);
 	assert_true(reply_at(ct, &o, b, 60));
 	assert_int_equal(o.entries, 1);
-	ss_ct_free(ct);
 }
 
 int main(void)
 {
+	/* Each test's table size and hash seed: the fixture creates its table. */
+	static const struct ct_args replies = {64, 42}, icmps = {16, 1}, timers = {16, 2},
+				    budget = {16, 3}, untracked = {16, 4};
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(replies_pass), cmocka_unit_test(icmp),
-		cmocka_unit_test(timeouts),	cmocka_unit_test(budgets),
-		cmocka_unit_test(untrackable),
+		ct_test(replies_pass, &replies),  ct_test(icmp, &icmps),
+		ct_test(timeouts, &timers),	  ct_test(budgets, &budget),
+		ct_test(untrackable, &untracked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
