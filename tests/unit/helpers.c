@@ -165,6 +165,14 @@ void test_pair_init(test_node *a, test_node *b)
 	test_pair_link(a, b);
 }
 
+void test_pair_init_oneway(test_node *a, test_node *b)
+{
+	test_node_init(a, "alice", 4);
+	test_node_init(b, "bob", 4);
+	assert_int_equal(ss_peer_add(a->ctx, ss_identity_public(b->id), &a->peer), 0);
+	test_pair_flows(a, b);
+}
+
 void test_pair_free(test_node *a, test_node *b)
 {
 	test_node_free(a);

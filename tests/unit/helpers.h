@@ -40,6 +40,8 @@ typedef struct test_node {
 
 /* Two nodes A (10.0.0.1:5000) and B (10.0.0.2:6000) that know each other. */
 void test_pair_init(test_node *a, test_node *b);
+/* The same two nodes, but only A knows B (B has no peer: A is a stranger to it). */
+void test_pair_init_oneway(test_node *a, test_node *b);
 void test_pair_free(test_node *a, test_node *b);
 /* A's and B's flows as test_pair_init sets them, on their peers if they have them. */
 void test_pair_flows(test_node *a, test_node *b);

@@ -217,10 +217,7 @@ static void unknown_init_reachability(void **state)
 	msg init, out;
 
 	(void)state;
-	test_node_init(&a, "alice", 4);
-	test_node_init(&b, "bob", 4);
-	assert_int_equal(ss_peer_add(a.ctx, ss_identity_public(b.id), &a.peer), 0);
-	test_pair_flows(&a, &b);
+	test_pair_init_oneway(&a, &b);
 	start_init(&a, &init);
 	assert_code(consume(&b, &init, &out, &res), SS_ERR_UNKNOWN_PEER);
 	assert_false(res.flags & SS_RESULT_F_REACHABLE);

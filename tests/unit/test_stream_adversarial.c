@@ -628,22 +628,36 @@ static void remac(uint8_t *msg, size_t off, const uint8_t *id)
 	assert_int_equal(ss_mac16(msg + off, key, SS_HASH_LEN, msg, off), 0);
 }
 
-static int respond_to(const uint8_t *init)
+/*
+ * A fresh responder with configuration cb fed len bytes of wire (then end of input when
+ * eof): its handshake result, and whether it wrote a RESPONSE.
+ */
+static int respond_with(const ss_stream_config *cb, const uint8_t *wire, size_t len, bool eof,
+			bool *answered)
 {
 	pipe_buf in = {0}, out = {0};
 	pipe_end e = {&in, &out};
-	ss_stream_config cb;
 	ss_stream *b;
 	int ret;
 
-	cfg(&cb, false);
-	assert_int_equal(ss_stream_new_cb(&b, &cb, pipe_read, pipe_write, &e), 0);
-	pipe_put(&in, init, SS_INIT_LEN);
+	assert_int_equal(ss_stream_new_cb(&b, cb, pipe_read, pipe_write, &e), 0);
+	pipe_put(&in, wire, len);
+	in.eof = eof;
 	ret = ss_stream_handshake(b);
+	if (answered)
+		*answered = out.len >= SS_RESP_LEN;
 	ss_stream_free(b);
 	free(in.data);
 	free(out.data);
 	return ret;
+}
+
+static int respond_to(const uint8_t *init)
+{
+	ss_stream_config cb;
+
+	cfg(&cb, false);
+	return respond_with(&cb, init, SS_INIT_LEN, false, NULL);
 }
 
 /*
@@ -769,22 +783,10 @@ static void name_pinning_responder(ss_stream_config *c, const char *path)
 /* The responder's answer to the bytes in wire (then end of input). */
 static int respond_pinned(const char *path, const uint8_t *wire, size_t len, bool *answered)
 {
-	pipe_buf in = {0}, out = {0};
-	pipe_end e = {&in, &out};
 	ss_stream_config cb;
-	ss_stream *b;
-	int ret;
 
 	name_pinning_responder(&cb, path);
-	assert_int_equal(ss_stream_new_cb(&b, &cb, pipe_read, pipe_write, &e), 0);
-	pipe_put(&in, wire, len);
-	in.eof = true;
-	ret = ss_stream_handshake(b);
-	*answered = out.len >= SS_RESP_LEN;
-	ss_stream_free(b);
-	free(in.data);
-	free(out.data);
-	return ret;
+	return respond_with(&cb, wire, len, true, answered);
 }
 
 /*
