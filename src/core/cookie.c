@@ -48,6 +48,7 @@ int ss_cookie_admit(ss_ctx *ctx, const ss_flow *flow, uint64_t now_ns)
 
 	/* remote_addr holds IPv4 as v4-mapped IPv6, which the key counts as IPv4. */
 	(void)ss_rl_key_ip(&k, AF_INET6, flow->remote_addr);
+	/* The source's own first: one over its limit takes nothing from the others. */
 	if (!ss_rl_allow(ctx->source_rl, &k, now_ns) ||
 	    !ss_rl_bucket_take(&ctx->proven_rate, &ctx->proven_tat, now_ns))
 		return SS_ERR_RATE_LIMIT;
