@@ -62,7 +62,7 @@ cookies() { [ "$(jget b "d['cookies_sent']")" -gt "$((c0 + 100))" ]; }
 check "spoofed initiations from A's address put B under load (cookie replies)" \
 	wait_for 10 cookies
 # Under load A's first INIT earns a cookie; its retry (after ~5 s) carries mac2.
-check "  A completes a new handshake during it (through a cookie)" rekey_through 15
+check "  A completes a new handshake during it (through a cookie)" rekey_through 20
 check "  and traffic flows" on a ping -c 3 -i 0.2 -W 2 10.77.0.2
 kill "$FLOOD" 2>/dev/null
 wait "$FLOOD" 2>/dev/null
