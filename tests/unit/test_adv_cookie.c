@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Adversarial tests, COOKIE REPLY messages and the responder under load (section 3.5, 4.4).
- * The attacker's tools and the checks (expect_drop, snap_take/snap_check, forgeries)
+ * Adversarial tests, COOKIE REPLY messages and the responder under load (sections 3.5, 4.4
+ * and 7.4). The attacker's tools and the checks (expect_drop, snap_take/snap_check, forgeries)
  * are in adversary.h; the conventions are there too.
  */
 #include <stdbool.h>
