@@ -15,10 +15,14 @@
  *   bench_knock probe SERVER_ID CLIENT_KEY PORT PPS SECONDS
  *                                                      knocks sealed at send time, from
  *                                                      127.0.0.1 to 127.0.0.1:PORT, paced
- *   bench_knock copies FILE PORT PPS SECONDS           copies of FILE's first datagram to
+ *   bench_knock copies FILE PORT PPS SECONDS [fresh SERVER_ID]
+ *                                                      copies of FILE's first datagram to
  *                                                      127.0.0.1:PORT, each from another
  *                                                      spoofed source in 127.1.0.0/16
- *                                                      (raw socket: root)
+ *                                                      (raw socket: root); fresh: each
+ *                                                      with another ephemeral and its
+ *                                                      outer MAC made anew (the key is
+ *                                                      public), so no two are alike
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -35,6 +39,7 @@
 #include <silosec/identity.h>
 #include "knock/knock.h"
 
+#include "common/crypto.h"
 #include "kconf.h"
 #include "validate.h"
 
@@ -279,13 +284,26 @@ static int read_first(const char *file, uint8_t *pkt, size_t cap, size_t *len)
 	return ok ? 0 : 1;
 }
 
+/* Another ephemeral (its first bytes a counter) under a valid outer MAC. */
+static int fresh(uint8_t *pkt, size_t len, uint32_t n, const uint8_t key[SS_HASH_LEN])
+{
+	uint8_t mac[SS_HASH_LEN];
+
+	memcpy(pkt + SS_KNOCK_OFF_EPHEMERAL, &n, sizeof(n));
+	if (ss_hmac_sha256(mac, key, SS_HASH_LEN, pkt, len - SS_MAC_LEN))
+		return 1;
+	memcpy(pkt + len - SS_MAC_LEN, mac, SS_MAC_LEN);
+	return 0;
+}
+
 /*
  * The flood of issue 13, finding 4: one sealed knock sent again and again, each copy from
  * another source address (127.1.0.0/16 is loopback: the kernel delivers them), so the
  * per-source limit never sees a source twice in a burst. Paced in batches of a
  * millisecond or so with sendmmsg, to leave the shared cores to the daemon.
  */
-static int copies(const char *file, const char *port, double pps, double secs)
+static int copies(const char *file, const char *port, double pps, double secs,
+		  const uint8_t *mac_key)
 {
 	static uint8_t raw[COPY_BATCH][SS_KNOCK_MAX_LEN + 28];
 	struct sockaddr_in to = {.sin_family = AF_INET};
@@ -307,6 +325,8 @@ static int copies(const char *file, const char *port, double pps, double secs)
 	memset(mm, 0, sizeof(mm));
 	while (now() - t0 < secs) {
 		for (int k = 0; k < batch; k++, n++) {
+			if (mac_key && fresh(pkt, len, n, mac_key))
+				return 1;
 			iov[k].iov_base = raw[k];
 			iov[k].iov_len = spoofed(raw[k], pkt, len, 0x7f010000u | (n & 0xffff),
 						 (uint16_t)atoi(port));
@@ -464,7 +484,14 @@ int main(int argc, char **argv)
 	if (argc == 7 && !strcmp(argv[1], "probe"))
 		return probe(argv[2], argv[3], argv[4], atof(argv[5]), atof(argv[6]));
 	if (argc == 6 && !strcmp(argv[1], "copies"))
-		return copies(argv[2], argv[3], atof(argv[4]), atof(argv[5]));
+		return copies(argv[2], argv[3], atof(argv[4]), atof(argv[5]), NULL);
+	if (argc == 8 && !strcmp(argv[1], "copies") && !strcmp(argv[6], "fresh")) {
+		uint8_t server[32], key[SS_HASH_LEN];
+
+		if (ss_key_from_base64(argv[7], server) || ss_knock_mac_key(key, server))
+			return 1;
+		return copies(argv[2], argv[3], atof(argv[4]), atof(argv[5]), key);
+	}
 	if (argc == 3 && !strcmp(argv[1], "inproc"))
 		return inproc(atof(argv[2]));
 	fprintf(stderr, "usage: see bench/knock.c\n");
