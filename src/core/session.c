@@ -221,7 +221,7 @@ int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
 		return SS_ERR_MALFORMED;
 	counter = ss_load_be64(pkt + SS_DATA_OFF_COUNTER);
 	ctlen = len - SS_DATA_OVERHEAD;
-	if (pkt[0] == SS_MSG_CONTROL && ctlen != SS_CTL_LEN)
+	if (pkt[0] == SS_MSG_CONTROL && ctlen != SS_CTL_LEN && ctlen != SS_REACH_LEN)
 		return SS_ERR_MALFORMED;
 	peer = ss_index_lookup(ctx, ss_load_be32(pkt + SS_DATA_OFF_RECEIVER), &slot);
 	res->peer = peer;
@@ -261,7 +261,10 @@ int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
 		peer->stats.bytes_opened += ctlen;
 	}
 	promote(ctx, peer, s, &now, res);
-	if (pkt[0] == SS_MSG_CONTROL) {
+	if (pkt[0] == SS_MSG_CONTROL && ctlen == SS_REACH_LEN) {
+		res->kind = SS_RESULT_CONTROL;
+		res->len = ctlen;
+	} else if (pkt[0] == SS_MSG_CONTROL) {
 		res->kind = SS_RESULT_NONE;
 	} else if (ctlen == 0) {
 		res->flags |= SS_RESULT_F_KEEPALIVE;

@@ -386,7 +386,7 @@ static void drops_check_totals(const struct drops_case *c)
 	assert_int_equal(ss_drop_index(SS_ERR_BUFFER), -1);
 	assert_int_equal(ss_drop_index(SS_OK), -1);
 	assert_int_equal(ss_drop_index(SS_ERR_MALFORMED), 0);
-	assert_int_equal(ss_drop_index(SS_ERR_KEY_EXHAUSTED), SS_DROP_COUNT - 1);
+	assert_int_equal(ss_drop_index(SS_ERR_RELAY), SS_DROP_COUNT - 1);
 	for (int code = SS_DROP_FIRST; code >= SS_DROP_LAST; code--)
 		assert_string_not_equal(ss_err_name(code), "SS_ERR_UNKNOWN");
 }
