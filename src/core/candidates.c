@@ -20,9 +20,9 @@ struct ss_cands {
 	uint64_t reflexive_ns;
 	bool reflexive_sent;
 	struct {
-		bool active, relay_sent;
-		uint8_t round; /* next round to send */
-		uint8_t fails; /* consecutive attempts that found no direct path */
+		bool active, relay_sent, sent; /* sent: an INIT went out in this attempt */
+		uint8_t round;		       /* next round to send */
+		uint8_t fails;		       /* consecutive attempts that found no direct path */
 		unsigned flags;
 		uint64_t start_ns, fresh_ns, backoff_until;
 	} p;
@@ -66,6 +66,8 @@ int ss_cand_allowed(const ss_cand_policy *pol, const ss_flow *flow, enum ss_cand
 		return SS_ERR_CANDIDATE;
 	if (source == SS_CAND_RELAY)
 		return 0;
+	if (flow->proto != 17 && flow->proto != 99 && flow->proto != 6)
+		return SS_ERR_CANDIDATE;
 	if (ss_reach_endpoint_check(a, flow->proto == 17 ? flow->remote_port : 1))
 		return SS_ERR_CANDIDATE;
 	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80 && source != SS_CAND_LAN)
@@ -273,6 +275,7 @@ int ss_cands_punch_start(ss_cands *c, uint16_t delay_ms, unsigned flags)
 		return SS_ERR_INVAL;
 	c->p.active = true;
 	c->p.relay_sent = false;
+	c->p.sent = false;
 	c->p.round = 0;
 	c->p.flags = flags;
 	c->p.start_ns = ss_ctx_mono(c->ctx) + delay_ms * (SS_NS_PER_SEC / 1000);
@@ -289,9 +292,10 @@ static enum ss_punch_action send_round(ss_cands *c, uint64_t now)
 		c->p.round++;
 	at = round_at(c, c->p.round);
 	/* A responder accepts one INIT per SS_HANDSHAKE_MIN_INTERVAL: repeat it until then. */
-	fresh = c->p.round == 0 || at - c->p.fresh_ns >= SS_HANDSHAKE_MIN_INTERVAL;
+	fresh = !c->p.sent || at - c->p.fresh_ns >= SS_HANDSHAKE_MIN_INTERVAL;
 	if (fresh)
 		c->p.fresh_ns = at;
+	c->p.sent = true;
 	c->p.round++;
 	return fresh ? SS_PUNCH_SEND_FRESH : SS_PUNCH_SEND;
 }
