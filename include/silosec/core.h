@@ -91,6 +91,7 @@ enum ss_result_kind {
 	SS_RESULT_REPLY,    /* out holds a packet to send back on the same flow */
 	SS_RESULT_DATA,	    /* out holds authenticated plaintext from res.peer */
 	SS_RESULT_CONTROL,  /* out holds a reachability plaintext (SS_REACH_LEN) from res.peer */
+	SS_RESULT_RELAY,    /* out holds u32 circuit || a relayed datagram from res.peer */
 };
 #define SS_RESULT_F_HANDSHAKE 1u /* a session with res.peer was established */
 #define SS_RESULT_F_LEARNED 2u	 /* a TOFU peer learned res.identity */
@@ -196,6 +197,18 @@ int ss_reach_encode(const ss_reach_msg *m, uint8_t out[SS_REACH_LEN]) SS_WARN_UN
 int ss_reach_decode(const uint8_t *pt, size_t len, ss_reach_msg *m) SS_WARN_UNUSED;
 int ss_peer_seal_reach(ss_ctx *ctx, ss_peer *peer, const uint8_t pt[SS_REACH_LEN], uint8_t *out,
 		       size_t out_cap, size_t *out_len, ss_flow *flow_out) SS_WARN_UNUSED;
+
+/*
+ * Relayed datagrams (PROTOCOL.md 16.8): a whole SiloSec message (types 1 to 5) sealed as
+ * type 8 on the session with a relay hop, tagged with its circuit. ss_ctx_consume returns
+ * SS_RESULT_RELAY; the caller checks the circuit, then forwards (a relay) or passes the
+ * inner datagram to ss_ctx_consume with the circuit's virtual flow (an end host).
+ */
+int ss_peer_seal_relay(ss_ctx *ctx, ss_peer *hop, uint32_t circuit, const uint8_t *inner,
+		       size_t len, uint8_t *out, size_t out_cap, size_t *out_len,
+		       ss_flow *flow_out) SS_WARN_UNUSED;
+/* The virtual flow a session through relay (its identity) and circuit is bound to. */
+void ss_relay_flow(ss_flow *out, const uint8_t relay[SS_IDENTITY_LEN], uint32_t circuit);
 
 /*
  * Candidate flows of one peer (at most SS_CAND_MAX), their sources and the punch schedule.

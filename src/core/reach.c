@@ -205,3 +205,42 @@ int ss_peer_seal_reach(ss_ctx *ctx, ss_peer *peer, const uint8_t pt[SS_REACH_LEN
 		*flow_out = s->flow;
 	return ret;
 }
+
+int ss_peer_seal_relay(ss_ctx *ctx, ss_peer *hop, uint32_t circuit, const uint8_t *inner,
+		       size_t len, uint8_t *out, size_t out_cap, size_t *out_len, ss_flow *flow_out)
+{
+	ss_session *s;
+	int ret;
+
+	if (!ctx || !hop || !inner || !out || !out_len || circuit == 0)
+		return SS_ERR_INVAL;
+	if (len < SS_DATA_MIN_LEN || len > SS_RELAY_MAX_INNER || inner[0] < SS_MSG_INIT ||
+	    inner[0] > SS_MSG_CONTROL)
+		return SS_ERR_RELAY;
+	if (out_cap < len + SS_RELAY_OVERHEAD)
+		return SS_ERR_BUFFER;
+	s = hop->current;
+	if (!ss_session_usable_tx(s, ss_ctx_mono(ctx))) {
+		hop->want_handshake = true;
+		return SS_ERR_NO_SESSION;
+	}
+	/* The plaintext is built where the ciphertext goes: sealed in place, nothing copied twice.
+	 */
+	memmove(out + SS_DATA_HDR_LEN + SS_RELAY_INNER_OFF, inner, len);
+	ss_store_be32(out + SS_DATA_HDR_LEN + SS_RELAY_OFF_CIRCUIT, circuit);
+	ret = ss_session_seal(ctx, hop, s, SS_MSG_RELAY, out + SS_DATA_HDR_LEN,
+			      SS_RELAY_INNER_OFF + len, out, out_cap, out_len);
+	if (!ret && flow_out)
+		*flow_out = s->flow;
+	return ret;
+}
+
+void ss_relay_flow(ss_flow *out, const uint8_t relay[SS_IDENTITY_LEN], uint32_t circuit)
+{
+	memset(out, 0, sizeof(*out));
+	out->remote_addr[0] = 0x01; /* 100::/64, the RFC 6666 discard prefix */
+	memcpy(out->remote_addr + 8, relay, 4);
+	ss_store_be32(out->remote_addr + 12, circuit);
+	out->remote_port = ss_load_be16(relay + 4);
+	out->proto = SS_RELAY_PROTO;
+}
