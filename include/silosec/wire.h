@@ -126,6 +126,7 @@
 
 /* LAN announcements (types 9 and 10), to UDP SS_LAN_PORT. */
 #define SS_LAN_PORT 51998
+#define SS_LAN_GROUP6 "ff12::5ec:1998" /* link-local scope; IPv4: 255.255.255.255 */
 #define SS_LAN_OFF_PORT 4
 #define SS_LAN_OFF_TIME 8
 #define SS_LAN_OFF_ID 16 /* tag (peers) or identity (open) */

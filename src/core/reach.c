@@ -100,20 +100,24 @@ static int check_fields(const uint8_t *pt, const struct rule *r)
 	return 0;
 }
 
+/* A link-local address means nothing without its link: LAN discovery only (16.9). */
+static int wire_endpoint(const uint8_t *ep)
+{
+	if (ep[0] == 0xfe && (ep[1] & 0xc0) == 0x80)
+		return SS_ERR_CANDIDATE;
+	return ss_reach_endpoint_check(ep, ss_load_be16(ep + 16));
+}
+
 static int check_endpoints(const uint8_t *pt, const struct rule *r)
 {
-	const uint8_t *ob = pt + SS_REACH_OFF_OBSERVED;
 	int ret = 0;
 
 	if (r->observed == SET)
-		ret = ss_reach_endpoint_check(ob, ss_load_be16(ob + 16));
+		ret = wire_endpoint(pt + SS_REACH_OFF_OBSERVED);
 	for (uint8_t i = 0; !ret && i < pt[SS_REACH_OFF_NCAND]; i++) {
 		const uint8_t *c = pt + SS_REACH_OFF_CAND + (size_t)i * SS_REACH_EP_LEN;
 
-		ret = ss_reach_endpoint_check(c, ss_load_be16(c + 16));
-		/* A link-local address means nothing without its link: LAN discovery only. */
-		if (!ret && c[0] == 0xfe && (c[1] & 0xc0) == 0x80)
-			ret = SS_ERR_CANDIDATE;
+		ret = wire_endpoint(c);
 		for (uint8_t j = 0; !ret && j < i; j++)
 			if (!memcmp(c, pt + SS_REACH_OFF_CAND + (size_t)j * SS_REACH_EP_LEN,
 				    SS_REACH_EP_LEN))
