@@ -227,6 +227,40 @@ static void reflexive_from_verified_init_only(void **state)
 	assert_int_equal(ss_cands_count(f->c), 1);
 }
 
+/*
+ * Crossing INITs: the host with the smaller identity drops the other's (the tie-break,
+ * SS_ERR_UNEXPECTED) after verifying it, learns the flow it came from (a symmetric NAT's
+ * fresh mapping) and re-sends its own INIT there at once.
+ */
+static void reflexive_from_tie_break(void **state)
+{
+	fixture *f = *state;
+	bool a_wins = memcmp(ss_identity_public(f->a.id), ss_identity_public(f->b.id),
+			     SS_IDENTITY_LEN) < 0;
+	test_node *win = a_wins ? &f->a : &f->b, *lose = a_wins ? &f->b : &f->a;
+	ss_flow nat = udp4(0xcb007101, 40001);
+	ss_cands *c;
+	ss_result res;
+	bool resend;
+	msg mine, theirs, out;
+
+	assert_code(ss_cands_create(win->ctx, &c), 0);
+	start_init(win, &mine);
+	start_init(lose, &theirs);
+	assert_code(consume_on(win, &nat, &theirs, &out, &res), SS_ERR_UNEXPECTED);
+	assert_code(ss_cands_observe(c, &nat, SS_MSG_INIT, SS_ERR_UNEXPECTED, &resend), 0);
+	assert_true(resend);
+	assert_int_equal(ss_cands_count(c), 1);
+	/* Our INIT, re-sent on that flow, is answered there: the session binds to it. */
+	assert_code(consume_on(lose, &lose->flow, &mine, &out, &res), 0);
+	assert_int_equal(res.kind, SS_RESULT_REPLY);
+	assert_code(consume_on(win, &nat, &out, &theirs, &res), 0);
+	assert_true(res.flags & SS_RESULT_F_HANDSHAKE);
+	assert_code(ss_cands_confirm(c, &nat), 0);
+	assert_true(ss_flow_equal(&win->peer->current->flow, &nat));
+	ss_cands_free(c);
+}
+
 /* An INIT the tie-break drops still names a flow: resend ours there, at most every 100 ms. */
 static void reflexive_resend_rate(void **state)
 {
@@ -366,6 +400,7 @@ int main(void)
 		T(bounded_at_eight),
 		T(expiry),
 		T(reflexive_from_verified_init_only),
+		T(reflexive_from_tie_break),
 		T(reflexive_resend_rate),
 		T(punch_schedule),
 		T(punch_late_caller_and_relay),
