@@ -32,7 +32,7 @@ enum ss_err {
 	SS_ERR_UNKNOWN_INDEX = -35, /* no session or handshake has this index */
 	SS_ERR_UNKNOWN_PEER = -36,  /* signed by an identity we do not know */
 	SS_ERR_STALE = -37,	    /* handshake timestamp not newer: replay */
-	SS_ERR_RATE_LIMIT = -38,    /* handshakes from this peer too frequent */
+	SS_ERR_RATE_LIMIT = -38,    /* handshakes from this peer or source too frequent */
 	SS_ERR_SIGNATURE = -39,	    /* Ed25519 signature invalid */
 	SS_ERR_IDENTITY = -40,	    /* identity differs from the one expected */
 	SS_ERR_CONFIRM = -41,	    /* key confirmation tag invalid */

@@ -199,5 +199,15 @@
 /* Responder load: token bucket of handshake initiations; empty => demand cookies. */
 #define SS_LOAD_INITS_PER_SEC 256
 #define SS_LOAD_BURST 64
+/*
+ * Under load, INITs with a valid mac2 (PROTOCOL 7.4): per source (an IPv4 address or an
+ * IPv6 /64, in a fixed table of SS_LOAD_SOURCE_SLOTS buckets), then all sources together;
+ * over either they are dropped (SS_ERR_RATE_LIMIT) before any signature is checked.
+ */
+#define SS_LOAD_SOURCE_INITS_PER_SEC 20
+#define SS_LOAD_SOURCE_BURST 5
+#define SS_LOAD_SOURCE_SLOTS 4096
+#define SS_LOAD_PROVEN_INITS_PER_SEC 2048
+#define SS_LOAD_PROVEN_BURST 256
 
 #endif

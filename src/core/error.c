@@ -27,7 +27,7 @@ static const ss_err_desc errors[] = {
 	{SS_ERR_UNKNOWN_INDEX, "SS_ERR_UNKNOWN_INDEX", "unknown receiver index"},
 	{SS_ERR_UNKNOWN_PEER, "SS_ERR_UNKNOWN_PEER", "handshake from unknown identity"},
 	{SS_ERR_STALE, "SS_ERR_STALE", "handshake timestamp not newer (replay)"},
-	{SS_ERR_RATE_LIMIT, "SS_ERR_RATE_LIMIT", "handshakes from peer too frequent"},
+	{SS_ERR_RATE_LIMIT, "SS_ERR_RATE_LIMIT", "handshakes from peer or source too frequent"},
 	{SS_ERR_SIGNATURE, "SS_ERR_SIGNATURE", "handshake signature invalid"},
 	{SS_ERR_IDENTITY, "SS_ERR_IDENTITY", "peer identity differs from the expected one"},
 	{SS_ERR_CONFIRM, "SS_ERR_CONFIRM", "key confirmation failed"},

@@ -13,6 +13,7 @@
 #include <silosec/core.h>
 
 #include "common/crypto.h"
+#include "common/ratelimit.h"
 #include "core/hs.h" /* ss_hs_*, ss_mac1_key, ss_mac16: shared with the stream handshake */
 
 /* ---- replay.c: RFC 6479 sliding window ---- */
@@ -139,6 +140,10 @@ struct ss_ctx {
 	uint64_t load_tokens_ns; /* token bucket stored as time credit */
 	uint64_t load_last_ns;
 	int force_load; /* -1 automatic, 0 off, 1 on */
+	/* Under load, INITs with a valid mac2: per source, and all together (SS_LOAD_*). */
+	ss_rl *source_rl;
+	ss_rl_rate proven_rate;
+	uint64_t proven_tat;
 	/* Keys of the session a handshake is building, swapped into its slot on commit. */
 	ss_aead stage_tx, stage_rx;
 	ss_ctx_stats stats;
@@ -194,6 +199,8 @@ void ss_handshake_clear(ss_ctx *ctx, ss_peer *peer);
 
 /* cookie.c */
 bool ss_cookie_under_load(ss_ctx *ctx, uint64_t now_ns);
+/* Under load, an INIT whose mac2 is valid: 0, or SS_ERR_RATE_LIMIT (source or all over). */
+int ss_cookie_admit(ss_ctx *ctx, const ss_flow *flow, uint64_t now_ns) SS_WARN_UNUSED;
 int ss_cookie_check_mac2(ss_ctx *ctx, const ss_flow *flow, const uint8_t *init,
 			 uint64_t now_ns) SS_WARN_UNUSED;
 int ss_cookie_create_reply(ss_ctx *ctx, const ss_flow *flow, const uint8_t *init, uint8_t *out,

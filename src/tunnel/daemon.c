@@ -29,9 +29,9 @@
 #include "common/truststore.h"
 
 const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT] = {
-	"SS_TUN_SPOOFED",      "SS_TUN_MALFORMED",   "SS_TUN_NO_ROUTE",	  "SS_TUN_NO_ENDPOINT",
-	"SS_TUN_QUEUE_FULL",   "SS_TUN_SEND_FAILED", "SS_TUN_HS_TIMEOUT", "SS_TUN_WRITE_FAILED",
-	"SS_TUN_RATE_LIMITED", "SS_ERR_CAP_DENIED",  "SS_ERR_CT_FULL",
+	"SS_TUN_SPOOFED",    "SS_TUN_MALFORMED",   "SS_TUN_NO_ROUTE",	"SS_TUN_NO_ENDPOINT",
+	"SS_TUN_QUEUE_FULL", "SS_TUN_SEND_FAILED", "SS_TUN_HS_TIMEOUT", "SS_TUN_WRITE_FAILED",
+	"SS_ERR_CAP_DENIED", "SS_ERR_CT_FULL",
 };
 
 static void fpr(const uint8_t *id, char out[SS_FINGERPRINT_LEN])
@@ -586,29 +586,16 @@ static void wire_drop(ss_daemon *d, ss_dpeer *p, int code, const ss_flow *flow,
 	}
 }
 
-/* A source is an IPv4 address or an IPv6 /64: one /64 cannot spread over 2^64 buckets. */
-static bool handshake_allowed(ss_daemon *d, const ss_flow *flow)
-{
-	ss_rl_key k;
-
-	/* remote_addr holds IPv4 as v4-mapped IPv6, which the key counts as IPv4. */
-	(void)ss_rl_key_ip(&k, AF_INET6, flow->remote_addr);
-	return ss_rl_allow(d->rl, &k, ss_mono_ns());
-}
-
 static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt, size_t len)
 {
 	ss_result res;
 	ss_dpeer *p;
 	int ret;
 
-	/* Handshake work per source is bounded before the core spends anything on it. */
-	if (len && pkt[0] == SS_MSG_INIT && !handshake_allowed(d, flow)) {
-		d->drops[SS_TUN_RATE_LIMITED]++;
-		ss_daemon_audit(d, "handshake", "refuse", SS_ERR_RATE_LIMIT, NULL, flow,
-				"initiations from this source over the rate limit");
-		return;
-	}
+	/*
+	 * No limit of our own before the core: it charges a source only for an INIT with a
+	 * valid mac1 and mac2 under load, which a spoofer of that source cannot send.
+	 */
 	memset(&res, 0, sizeof(res));
 	ret = ss_ctx_consume(d->ctx, flow, pkt, len, d->buf_out, SS_MAX_PACKET, &res);
 	p = res.peer ? ss_peer_user(res.peer) : NULL;

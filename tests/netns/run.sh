@@ -39,6 +39,7 @@ else
 	run t_inject.sh
 	run t_capture.sh
 	run t_flood.sh
+	run t_spoof.sh
 	run t_reload.sh
 	run t_stream.sh
 	run t_knock.sh
