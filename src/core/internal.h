@@ -112,6 +112,13 @@ struct ss_peer {
 	ss_peer *list_next;
 };
 
+/* candidates.c: the allow list every candidate passes (ss_ctx_set_candidate_policy). */
+typedef struct ss_cand_policy {
+	ss_prefix allow[SS_CAND_ALLOW_MAX];
+	uint8_t own[SS_CAND_OWN_MAX][16];
+	uint8_t n_allow, n_own;
+} ss_cand_policy;
+
 struct ss_ctx {
 	const ss_identity *id;
 	uint8_t mac1_key_self[SS_HASH_LEN];
@@ -140,6 +147,7 @@ struct ss_ctx {
 	/* Keys of the session a handshake is building, swapped into its slot on commit. */
 	ss_aead stage_tx, stage_rx;
 	ss_ctx_stats stats;
+	ss_cand_policy cand_policy;
 };
 
 /* ctx.c */
@@ -208,6 +216,12 @@ bool ss_control_echo_due(const ss_session *s, uint64_t now_ns);
 uint64_t ss_control_echo_deadline(const ss_session *s);
 int ss_control_create_echo(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t *out, size_t out_cap,
 			   size_t *out_len) SS_WARN_UNUSED;
+
+/* reach.c */
+int ss_reach_endpoint_check(const uint8_t addr[16], uint16_t port) SS_WARN_UNUSED;
+
+int ss_cand_allowed(const ss_cand_policy *pol, const ss_flow *flow,
+		    enum ss_cand_source source) SS_WARN_UNUSED;
 
 static inline bool ss_flow_equal(const ss_flow *a, const ss_flow *b)
 {
