@@ -82,6 +82,13 @@ const uint8_t *ss_peer_identity(const ss_peer *peer);
 /* The flow new handshakes from us go out on; also re-bound by the daemon on roaming. */
 void ss_peer_set_flow(ss_peer *peer, const ss_flow *flow);
 void ss_peer_set_keepalive(ss_peer *peer, uint32_t seconds);
+/*
+ * Forget the greatest INIT timestamp accepted from peer, so that an initiator whose clock
+ * once ran far ahead (and was corrected, or who restarted) is accepted again without
+ * restarting this side. Returns the forgotten value (wall-clock ns, 0 if none). Until the
+ * next INIT is accepted, one recorded INIT may be accepted again (PROTOCOL.md 4.2).
+ */
+uint64_t ss_peer_forget_timestamp(ss_peer *peer);
 void ss_peer_set_user(ss_peer *peer, void *user);
 void *ss_peer_user(const ss_peer *peer);
 
