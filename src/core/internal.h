@@ -166,6 +166,8 @@ void ss_session_unstage(ss_ctx *ctx);
 int ss_session_alloc_stage(ss_ctx *ctx) SS_WARN_UNUSED;
 void ss_session_free_stage(ss_ctx *ctx);
 bool ss_session_usable_tx(const ss_session *s, uint64_t now_ns);
+/* Whether sending on s should start a new handshake (send.c). */
+bool ss_session_need_rekey(const ss_session *s, uint64_t now_ns);
 int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 			   uint8_t *out, size_t out_cap, ss_result *res) SS_WARN_UNUSED;
 int ss_session_seal(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t type, const uint8_t *pt,

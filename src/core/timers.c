@@ -107,6 +107,13 @@ int ss_peer_tick(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t out_cap, size_
 		ret = ss_control_create_echo(ctx, peer, cur, out, out_cap, out_len);
 		*kind = SS_TICK_ECHO;
 	} else if (keepalive_due(peer, now)) {
+		/*
+		 * A keepalive keeps the key fresh as data does (WireGuard's keep_key_fresh), so
+		 * that PersistentKeepalive alone rekeys before the session ages out instead of
+		 * letting it lapse at SS_REJECT_AFTER_TIME; the next tick sends the INIT.
+		 */
+		if (ss_session_need_rekey(cur, now))
+			peer->want_handshake = true;
 		ret = ss_session_seal(ctx, peer, cur, SS_MSG_DATA, NULL, 0, out, out_cap, out_len);
 		*kind = SS_TICK_KEEPALIVE;
 	} else {

@@ -564,6 +564,67 @@ static void persistent_keepalive(void **state)
 	assert_false(ss_peer_has_session(a->peer));
 }
 
+/* n can send on its current session now (PROTOCOL.md 4.7), without sealing anything. */
+static bool can_send(const test_node *n)
+{
+	const ss_session *s = n->peer->current;
+
+	return s && s->valid && s->confirmed && now_of(n) - s->created_ns < SS_REJECT_AFTER_TIME;
+}
+
+/*
+ * Issue 14 item 5: with PersistentKeepalive on one side (ka) and no traffic at all, the
+ * keepalives rekey the session before it ages out, so both sides can send at every
+ * moment of ten minutes and the keepalives never stop. Before, the session lapsed at
+ * SS_REJECT_AFTER_TIME and the keepalives with it.
+ */
+static void keepalive_forever(test_node *ka, test_node *other)
+{
+	test_node *a = ka, *b = other;
+	ss_peer_stats st;
+	uint64_t end, last_ka = now_of(a);
+	int keepalives = 0;
+	msg m;
+
+	ss_peer_set_keepalive(ka->peer, 25);
+	end = now_of(a) + 600 * SS_NS_PER_SEC;
+	while (now_of(a) < end) {
+		enum ss_tick_kind k;
+
+		for (int n = 0; (k = tick(ka, &m)) != SS_TICK_NONE; n++) {
+			assert_true(n < 4);
+			if (k == SS_TICK_KEEPALIVE) {
+				keepalives++;
+				last_ka = now_of(a);
+			}
+			deliver(ka, other, &m);
+		}
+		drain(other, ka);
+		assert_true(can_send(a) && can_send(b));
+		assert_true(now_of(a) - last_ka <= 26 * SS_NS_PER_SEC);
+		test_advance(a, b, SS_NS_PER_SEC);
+	}
+	ss_peer_get_stats(ka->peer, &st);
+	assert_true(keepalives >= 600 / 26);
+	assert_true(st.epoch >= 5);
+	assert_int_equal(total_drops(a->ctx) + total_drops(b->ctx), 0);
+}
+
+static void persistent_keepalive_forever(void **state)
+{
+	test_pair *pair = *state;
+
+	keepalive_forever(&pair->a, &pair->b);
+}
+
+/* The same with the keepalive on the responder of the first session. */
+static void persistent_keepalive_forever_responder(void **state)
+{
+	test_pair *pair = *state;
+
+	keepalive_forever(&pair->b, &pair->a);
+}
+
 /* =========================================================================
  * Simultaneous initiation (section 5.4)
  * ========================================================================= */
@@ -984,6 +1045,8 @@ int main(void)
 		session_test(passive_keepalive),
 		session_test(passive_keepalive_echo_acknowledges),
 		session_test(persistent_keepalive),
+		session_test(persistent_keepalive_forever),
+		session_test(persistent_keepalive_forever_responder),
 		cmocka_unit_test(deadline_sane),
 		pair_test(long_run),
 	};
