@@ -136,6 +136,14 @@ int ss_peer_seal(ss_ctx *ctx, ss_peer *peer, const uint8_t *pt, size_t len, uint
 
 /* Start a handshake now (e.g. when a packet is queued). */
 void ss_peer_want_handshake(ss_peer *peer);
+/*
+ * Our end of the peer's flow moved (a local address came or went): start a new handshake
+ * at once, abandoning one in flight (its INIT left from where we were, and its RESPONSE
+ * may never arrive), but no sooner than SS_RESTART_INIT_SPACING after our previous INIT,
+ * which the peer would refuse as too frequent (SS_HANDSHAKE_MIN_INTERVAL). A peer with
+ * neither a session nor a handshake in flight is left alone.
+ */
+void ss_peer_restart_handshake(ss_peer *peer);
 
 /*
  * Timers. Call when ss_peer_deadline() has passed (or any time): each call returns at

@@ -45,3 +45,19 @@ void ss_peer_want_handshake(ss_peer *peer)
 {
 	peer->want_handshake = true;
 }
+
+void ss_peer_restart_handshake(ss_peer *peer)
+{
+	uint64_t at = peer->last_hs_ns ? peer->last_hs_ns + SS_RESTART_INIT_SPACING : 0;
+
+	if (peer->hs.active) {
+		/* Not sooner than at, and never later than the retry already due. */
+		if (at < peer->hs.retry_ns)
+			peer->hs.retry_ns = at;
+		return;
+	}
+	if (!peer->current || !peer->current->valid)
+		return;
+	peer->want_handshake = true;
+	peer->hs_not_before_ns = at;
+}

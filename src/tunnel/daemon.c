@@ -111,8 +111,10 @@ static void xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *
 static void flush(ss_daemon *d)
 {
 	int err = 0;
+	/* Before the call below reads err: argument order is unspecified. */
+	unsigned failed = ss_transport_flush(&d->txb, &err);
 
-	send_failed(d, &d->drops[SS_TUN_SEND_FAILED], ss_transport_flush(&d->txb, &err), err);
+	send_failed(d, &d->drops[SS_TUN_SEND_FAILED], failed, err);
 }
 
 /* Unlinks the oldest queued packet (there is one) and hands it to the caller. */
@@ -741,7 +743,11 @@ static int timeout_ms(const ss_daemon *d)
 
 /*
  * Only a usable address that came or went can move our end of a flow: link-local
- * addresses and the tunnel's own do not, nor an address still in duplicate detection.
+ * addresses and the tunnel's own do not, nor an address still in duplicate detection,
+ * nor a secondary IPv4 address (never a source; one promoted when the primary goes is
+ * announced again without the flag). Ignoring the secondary that a renumbering adds
+ * before it removes the old address spares a handshake from the old address, whose
+ * successor the peer would refuse as too frequent.
  */
 static bool addr_event_matters(const ss_daemon *d, const struct nlmsghdr *h)
 {
@@ -751,6 +757,8 @@ static bool addr_event_matters(const ss_daemon *d, const struct nlmsghdr *h)
 		return false;
 	if ((int)ifa->ifa_index == d->ifindex || ifa->ifa_scope == RT_SCOPE_LINK ||
 	    ifa->ifa_scope == RT_SCOPE_HOST)
+		return false;
+	if (ifa->ifa_family == AF_INET && (ifa->ifa_flags & IFA_F_SECONDARY))
 		return false;
 	return h->nlmsg_type == RTM_DELADDR || !(ifa->ifa_flags & IFA_F_TENTATIVE);
 }
@@ -773,10 +781,14 @@ static void nl_events(ss_daemon *d)
 	if (!changed)
 		return;
 	ss_log(LOG_INFO, "SS_TUN_ROAM: local addresses changed; new handshakes with all peers");
-	/* A session is bound to its 5-tuple: a new local address needs a new handshake. */
-	for (ss_dpeer *p = d->peers; p; p = p->next)
-		if (ss_peer_has_session(p->sp))
-			ss_daemon_kick(d, p);
+	/*
+	 * A session is bound to its 5-tuple: a new local address needs a new handshake, now,
+	 * not after the retry timer of one sent from the old address (PROTOCOL.md 15.3).
+	 */
+	for (ss_dpeer *p = d->peers; p; p = p->next) {
+		ss_peer_restart_handshake(p->sp);
+		ss_daemon_touch(d, p);
+	}
 }
 
 /* ---- the loop ---- */

@@ -447,6 +447,97 @@ static void handshake_give_up(void **state)
 	assert_int_equal(a->peer->hs.started_ns, now_of(a));
 }
 
+/*
+ * Issue 14 item 6 (roaming): a local address changed. With the session's handshake long
+ * past, the new INIT goes out at once; the peer accepts it and the session moves.
+ */
+static void restart_handshake_now(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, resp, ka;
+
+	drain(b, a);
+	test_advance(a, b, 10 * SS_NS_PER_SEC);
+	assert_int_equal(tick(a, &init), SS_TICK_NONE);
+	ss_peer_restart_handshake(a->peer);
+	assert_true(ss_peer_deadline(a->peer) <= now_of(a));
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	test_send(a, b, "moved");
+	test_send(b, a, "moved");
+}
+
+/*
+ * An INIT in flight (sent from the old address; its RESPONSE is lost) is not waited out
+ * for SS_REKEY_TIMEOUT: the next goes SS_RESTART_INIT_SPACING after it, late enough for
+ * the peer's SS_HANDSHAKE_MIN_INTERVAL, and is accepted.
+ */
+static void restart_handshake_in_flight(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, resp, ka;
+	uint64_t t;
+
+	drain(b, a);
+	test_advance(a, b, 10 * SS_NS_PER_SEC);
+	start_init(a, &init);
+	t = now_of(a);
+	respond(b, &init, &resp); /* lost on its way back */
+	test_advance(a, b, SS_NS_PER_SEC / 100);
+	ss_peer_restart_handshake(a->peer);
+	assert_int_equal(ss_peer_deadline(a->peer), t + SS_RESTART_INIT_SPACING);
+	set_time(a, b, t + SS_RESTART_INIT_SPACING - 1);
+	assert_int_equal(tick(a, &init), SS_TICK_NONE);
+	test_advance(a, b, 1);
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	test_send(a, b, "moved");
+}
+
+/*
+ * A handshake that just completed (from the old address, the new one arriving right
+ * after): the next INIT waits for the spacing too, where one sent at once would be
+ * refused as too frequent. A peer with no session and no handshake is left alone.
+ */
+static void restart_handshake_after_completed(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, resp, ka;
+	uint64_t t;
+
+	drain(b, a);
+	test_advance(a, b, 10 * SS_NS_PER_SEC);
+	start_init(a, &init);
+	t = now_of(a);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	drain(a, b);
+	drain(b, a);
+	ss_peer_restart_handshake(a->peer);
+	assert_int_equal(ss_peer_deadline(a->peer), t + SS_RESTART_INIT_SPACING);
+	assert_int_equal(tick(a, &init), SS_TICK_NONE);
+	set_time(a, b, t + SS_RESTART_INIT_SPACING);
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	/* No session, no handshake: nothing to restart. */
+	ss_peer_remove(a->ctx, a->peer);
+	assert_int_equal(ss_peer_add(a->ctx, ss_identity_public(b->id), &a->peer), 0);
+	ss_peer_set_flow(a->peer, &a->flow);
+	ss_peer_restart_handshake(a->peer);
+	assert_int_equal(ss_peer_deadline(a->peer), UINT64_MAX);
+	assert_int_equal(tick(a, &init), SS_TICK_NONE);
+}
+
 /* =========================================================================
  * Keepalives
  * ========================================================================= */
@@ -1037,6 +1128,9 @@ int main(void)
 		session_test(rekey_after_time_responder),
 		pair_test(handshake_retry_when_response_lost),
 		pair_test(handshake_give_up),
+		session_test(restart_handshake_now),
+		session_test(restart_handshake_in_flight),
+		session_test(restart_handshake_after_completed),
 		cmocka_unit_test(simultaneous_initiation),
 		cmocka_unit_test(stale_initiation_yields),
 		cmocka_unit_test(simultaneous_initiation_orders),
