@@ -140,10 +140,12 @@ void ss_peer_want_handshake(ss_peer *peer);
  * Our end of the peer's flow moved (a local address came or went): start a new handshake
  * at once, abandoning one in flight (its INIT left from where we were, and its RESPONSE
  * may never arrive), but no sooner than SS_RESTART_INIT_SPACING after our previous INIT,
- * which the peer would refuse as too frequent (SS_HANDSHAKE_MIN_INTERVAL). A peer with
+ * which the peer would refuse as too frequent (SS_HANDSHAKE_MIN_INTERVAL). With
+ * last_unsent, the caller knows our latest INIT never left this host (its send failed:
+ * no address, no route), so the spacing counts from the INIT before it. A peer with
  * neither a session nor a handshake in flight is left alone.
  */
-void ss_peer_restart_handshake(ss_peer *peer);
+void ss_peer_restart_handshake(ss_peer *peer, bool last_unsent);
 
 /*
  * Timers. Call when ss_peer_deadline() has passed (or any time): each call returns at

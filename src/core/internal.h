@@ -106,8 +106,8 @@ struct ss_peer {
 	bool rx_data_pending; /* data received and nothing sent since */
 	uint32_t keepalive_s;
 	uint64_t last_tx_ns, last_rx_ns, last_hs_ns;
-	/* ss_peer_restart_handshake: no INIT before this */
-	uint64_t hs_not_before_ns;
+	/* ss_peer_restart_handshake: no INIT before this; when the one before the last left */
+	uint64_t hs_not_before_ns, prev_hs_ns;
 	ss_peer_stats stats;
 	void *user;
 	ss_peer *list_next;

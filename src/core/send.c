@@ -46,9 +46,10 @@ void ss_peer_want_handshake(ss_peer *peer)
 	peer->want_handshake = true;
 }
 
-void ss_peer_restart_handshake(ss_peer *peer)
+void ss_peer_restart_handshake(ss_peer *peer, bool last_unsent)
 {
-	uint64_t at = peer->last_hs_ns ? peer->last_hs_ns + SS_RESTART_INIT_SPACING : 0;
+	uint64_t sent = last_unsent ? peer->prev_hs_ns : peer->last_hs_ns;
+	uint64_t at = sent ? sent + SS_RESTART_INIT_SPACING : 0;
 
 	if (peer->hs.active) {
 		/* Not sooner than at, and never later than the retry already due. */

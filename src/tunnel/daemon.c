@@ -108,13 +108,14 @@ static void xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *
 		    err);
 }
 
-static void flush(ss_daemon *d)
+static unsigned flush(ss_daemon *d)
 {
 	int err = 0;
 	/* Before the call below reads err: argument order is unspecified. */
 	unsigned failed = ss_transport_flush(&d->txb, &err);
 
 	send_failed(d, &d->drops[SS_TUN_SEND_FAILED], failed, err);
+	return failed;
 }
 
 /* Unlinks the oldest queued packet (there is one) and hands it to the caller. */
@@ -687,6 +688,9 @@ static void tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		    !olen)
 			break;
 		xmit(d, p, &flow, d->buf_out, olen);
+		/* Sent at once, to know whether it left: roaming restarts count from it. */
+		if (kind == SS_TICK_HANDSHAKE)
+			p->init_unsent = flush(d) > 0;
 	}
 	/* Handshakes that gave up leave nothing to wait for: drop what was queued. */
 	if (p->qhead && !ss_peer_has_session(p->sp) && ss_peer_deadline(p->sp) == UINT64_MAX)
@@ -786,7 +790,7 @@ static void nl_events(ss_daemon *d)
 	 * not after the retry timer of one sent from the old address (PROTOCOL.md 15.3).
 	 */
 	for (ss_dpeer *p = d->peers; p; p = p->next) {
-		ss_peer_restart_handshake(p->sp);
+		ss_peer_restart_handshake(p->sp, p->init_unsent);
 		ss_daemon_touch(d, p);
 	}
 }

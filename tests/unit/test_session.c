@@ -460,7 +460,7 @@ static void restart_handshake_now(void **state)
 	drain(b, a);
 	test_advance(a, b, 10 * SS_NS_PER_SEC);
 	assert_int_equal(tick(a, &init), SS_TICK_NONE);
-	ss_peer_restart_handshake(a->peer);
+	ss_peer_restart_handshake(a->peer, false);
 	assert_true(ss_peer_deadline(a->peer) <= now_of(a));
 	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
 	respond(b, &init, &resp);
@@ -488,7 +488,7 @@ static void restart_handshake_in_flight(void **state)
 	t = now_of(a);
 	respond(b, &init, &resp); /* lost on its way back */
 	test_advance(a, b, SS_NS_PER_SEC / 100);
-	ss_peer_restart_handshake(a->peer);
+	ss_peer_restart_handshake(a->peer, false);
 	assert_int_equal(ss_peer_deadline(a->peer), t + SS_RESTART_INIT_SPACING);
 	set_time(a, b, t + SS_RESTART_INIT_SPACING - 1);
 	assert_int_equal(tick(a, &init), SS_TICK_NONE);
@@ -498,6 +498,43 @@ static void restart_handshake_in_flight(void **state)
 	finish(a, &resp, &ka);
 	confirm(b, &ka);
 	test_send(a, b, "moved");
+}
+
+/*
+ * The latest INIT never left (the daemon saw its send fail: the old address was gone and
+ * the new one not there yet): the peer cannot have seen it, so the spacing counts from
+ * the INIT before it, here long past, and the new INIT goes at once. After an INIT the
+ * peer accepted, an unsent one does not shorten the spacing.
+ */
+static void restart_handshake_unsent(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, resp, ka;
+	uint64_t t;
+
+	drain(b, a);
+	test_advance(a, b, 10 * SS_NS_PER_SEC);
+	start_init(a, &init); /* refused by the socket */
+	test_advance(a, b, SS_NS_PER_SEC / 10);
+	ss_peer_restart_handshake(a->peer, true);
+	assert_true(ss_peer_deadline(a->peer) <= now_of(a));
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	t = now_of(a);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	drain(a, b);
+	drain(b, a);
+	test_advance(a, b, SS_NS_PER_SEC / 10);
+	start_init(a, &init); /* refused by the socket */
+	ss_peer_restart_handshake(a->peer, true);
+	assert_int_equal(ss_peer_deadline(a->peer), t + SS_RESTART_INIT_SPACING);
+	set_time(a, b, t + SS_RESTART_INIT_SPACING);
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
 }
 
 /*
@@ -521,7 +558,7 @@ static void restart_handshake_after_completed(void **state)
 	confirm(b, &ka);
 	drain(a, b);
 	drain(b, a);
-	ss_peer_restart_handshake(a->peer);
+	ss_peer_restart_handshake(a->peer, false);
 	assert_int_equal(ss_peer_deadline(a->peer), t + SS_RESTART_INIT_SPACING);
 	assert_int_equal(tick(a, &init), SS_TICK_NONE);
 	set_time(a, b, t + SS_RESTART_INIT_SPACING);
@@ -533,7 +570,7 @@ static void restart_handshake_after_completed(void **state)
 	ss_peer_remove(a->ctx, a->peer);
 	assert_int_equal(ss_peer_add(a->ctx, ss_identity_public(b->id), &a->peer), 0);
 	ss_peer_set_flow(a->peer, &a->flow);
-	ss_peer_restart_handshake(a->peer);
+	ss_peer_restart_handshake(a->peer, false);
 	assert_int_equal(ss_peer_deadline(a->peer), UINT64_MAX);
 	assert_int_equal(tick(a, &init), SS_TICK_NONE);
 }
@@ -1130,6 +1167,7 @@ int main(void)
 		pair_test(handshake_give_up),
 		session_test(restart_handshake_now),
 		session_test(restart_handshake_in_flight),
+		session_test(restart_handshake_unsent),
 		session_test(restart_handshake_after_completed),
 		cmocka_unit_test(simultaneous_initiation),
 		cmocka_unit_test(stale_initiation_yields),
