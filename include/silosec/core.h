@@ -82,6 +82,13 @@ const uint8_t *ss_peer_identity(const ss_peer *peer);
 /* The flow new handshakes from us go out on; also re-bound by the daemon on roaming. */
 void ss_peer_set_flow(ss_peer *peer, const ss_flow *flow);
 void ss_peer_set_keepalive(ss_peer *peer, uint32_t seconds);
+/*
+ * Forget the greatest INIT timestamp accepted from peer, so that an initiator whose clock
+ * once ran far ahead (and was corrected, or who restarted) is accepted again without
+ * restarting this side. Returns the forgotten value (wall-clock ns, 0 if none). Until the
+ * next INIT is accepted, one recorded INIT may be accepted again (PROTOCOL.md 4.2).
+ */
+uint64_t ss_peer_forget_timestamp(ss_peer *peer);
 void ss_peer_set_user(ss_peer *peer, void *user);
 void *ss_peer_user(const ss_peer *peer);
 
@@ -131,6 +138,16 @@ int ss_peer_seal(ss_ctx *ctx, ss_peer *peer, const uint8_t *pt, size_t len, uint
 
 /* Start a handshake now (e.g. when a packet is queued). */
 void ss_peer_want_handshake(ss_peer *peer);
+/*
+ * Our end of the peer's flow moved (a local address came or went): start a new handshake
+ * at once, abandoning one in flight (its INIT left from where we were, and its RESPONSE
+ * may never arrive), but no sooner than SS_RESTART_INIT_SPACING after our previous INIT,
+ * which the peer would refuse as too frequent (SS_HANDSHAKE_MIN_INTERVAL). With
+ * last_unsent, the caller knows our latest INIT never left this host (its send failed:
+ * no address, no route), so the spacing counts from the INIT before it. A peer with
+ * neither a session nor a handshake in flight is left alone.
+ */
+void ss_peer_restart_handshake(ss_peer *peer, bool last_unsent);
 
 /*
  * Timers. Call when ss_peer_deadline() has passed (or any time): each call returns at

@@ -195,6 +195,8 @@
 #define SS_COOKIE_SECRET_LIFETIME (120 * SS_NS_PER_SEC)
 #define SS_COOKIE_LIFETIME (SS_COOKIE_SECRET_LIFETIME - 5 * SS_NS_PER_SEC)
 #define SS_HANDSHAKE_MIN_INTERVAL (SS_NS_PER_SEC / 2) /* per peer, accepted inits */
+/* A restarted handshake (ss_peer_restart_handshake) waits this long after the last INIT. */
+#define SS_RESTART_INIT_SPACING (SS_HANDSHAKE_MIN_INTERVAL + SS_NS_PER_SEC / 10)
 
 /* Responder load: token bucket of handshake initiations; empty => demand cookies. */
 #define SS_LOAD_INITS_PER_SEC 256

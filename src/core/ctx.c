@@ -287,6 +287,19 @@ void ss_peer_set_keepalive(ss_peer *peer, uint32_t seconds)
 	peer->keepalive_s = seconds;
 }
 
+/*
+ * Only the replay floor goes (PROTOCOL.md 4.2, step 6): the INIT rate limit, the
+ * sessions and the timestamps we send stay, so this is no more than a restart would
+ * reopen, and less (a restart also forgets the rate limit).
+ */
+uint64_t ss_peer_forget_timestamp(ss_peer *peer)
+{
+	uint64_t was = peer->rx_timestamp;
+
+	peer->rx_timestamp = 0;
+	return was;
+}
+
 void ss_peer_set_user(ss_peer *peer, void *user)
 {
 	peer->user = user;

@@ -165,6 +165,7 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 	peer->hs.sent_ns = now.mono_ns;
 	peer->hs.started_ns = started;
 	peer->hs.flow = peer->flow;
+	peer->prev_hs_ns = peer->last_hs_ns;
 	peer->last_hs_ns = now.mono_ns;
 	peer->stats.handshakes_initiated++;
 	*out_len = SS_INIT_LEN;

@@ -107,6 +107,8 @@ struct ss_peer {
 	bool rx_data_pending; /* data received and nothing sent since */
 	uint32_t keepalive_s;
 	uint64_t last_tx_ns, last_rx_ns, last_hs_ns;
+	/* ss_peer_restart_handshake: no INIT before this; when the one before the last left */
+	uint64_t hs_not_before_ns, prev_hs_ns;
 	ss_peer_stats stats;
 	void *user;
 	ss_peer *list_next;
@@ -179,6 +181,8 @@ void ss_session_unstage(ss_ctx *ctx);
 int ss_session_alloc_stage(ss_ctx *ctx) SS_WARN_UNUSED;
 void ss_session_free_stage(ss_ctx *ctx);
 bool ss_session_usable_tx(const ss_session *s, uint64_t now_ns);
+/* Whether sending on s should start a new handshake (send.c). */
+bool ss_session_need_rekey(const ss_session *s, uint64_t now_ns);
 int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 			   uint8_t *out, size_t out_cap, ss_result *res) SS_WARN_UNUSED;
 int ss_session_seal(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t type, const uint8_t *pt,

@@ -108,11 +108,14 @@ static void xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *
 		    err);
 }
 
-static void flush(ss_daemon *d)
+static unsigned flush(ss_daemon *d)
 {
 	int err = 0;
+	/* Before the call below reads err: argument order is unspecified. */
+	unsigned failed = ss_transport_flush(&d->txb, &err);
 
-	send_failed(d, &d->drops[SS_TUN_SEND_FAILED], ss_transport_flush(&d->txb, &err), err);
+	send_failed(d, &d->drops[SS_TUN_SEND_FAILED], failed, err);
+	return failed;
 }
 
 /* Unlinks the oldest queued packet (there is one) and hands it to the caller. */
@@ -672,6 +675,9 @@ static void tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		    !olen)
 			break;
 		xmit(d, p, &flow, d->buf_out, olen);
+		/* Sent at once, to know whether it left: roaming restarts count from it. */
+		if (kind == SS_TICK_HANDSHAKE)
+			p->init_unsent = flush(d) > 0;
 	}
 	/* Handshakes that gave up leave nothing to wait for: drop what was queued. */
 	if (p->qhead && !ss_peer_has_session(p->sp) && ss_peer_deadline(p->sp) == UINT64_MAX)
@@ -728,7 +734,11 @@ static int timeout_ms(const ss_daemon *d)
 
 /*
  * Only a usable address that came or went can move our end of a flow: link-local
- * addresses and the tunnel's own do not, nor an address still in duplicate detection.
+ * addresses and the tunnel's own do not, nor an address still in duplicate detection,
+ * nor a secondary IPv4 address (never a source; one promoted when the primary goes is
+ * announced again without the flag). Ignoring the secondary that a renumbering adds
+ * before it removes the old address spares a handshake from the old address, whose
+ * successor the peer would refuse as too frequent.
  */
 static bool addr_event_matters(const ss_daemon *d, const struct nlmsghdr *h)
 {
@@ -738,6 +748,8 @@ static bool addr_event_matters(const ss_daemon *d, const struct nlmsghdr *h)
 		return false;
 	if ((int)ifa->ifa_index == d->ifindex || ifa->ifa_scope == RT_SCOPE_LINK ||
 	    ifa->ifa_scope == RT_SCOPE_HOST)
+		return false;
+	if (ifa->ifa_family == AF_INET && (ifa->ifa_flags & IFA_F_SECONDARY))
 		return false;
 	return h->nlmsg_type == RTM_DELADDR || !(ifa->ifa_flags & IFA_F_TENTATIVE);
 }
@@ -760,10 +772,14 @@ static void nl_events(ss_daemon *d)
 	if (!changed)
 		return;
 	ss_log(LOG_INFO, "SS_TUN_ROAM: local addresses changed; new handshakes with all peers");
-	/* A session is bound to its 5-tuple: a new local address needs a new handshake. */
-	for (ss_dpeer *p = d->peers; p; p = p->next)
-		if (ss_peer_has_session(p->sp))
-			ss_daemon_kick(d, p);
+	/*
+	 * A session is bound to its 5-tuple: a new local address needs a new handshake, now,
+	 * not after the retry timer of one sent from the old address (PROTOCOL.md 15.3).
+	 */
+	for (ss_dpeer *p = d->peers; p; p = p->next) {
+		ss_peer_restart_handshake(p->sp, p->init_unsent);
+		ss_daemon_touch(d, p);
+	}
 }
 
 /* ---- the loop ---- */

@@ -58,6 +58,7 @@ typedef struct ss_dpeer {
 	ss_qpkt *qhead, *qtail;
 	uint32_t qlen;
 	uint64_t last_tx_data_ns, last_rx_ns;
+	bool init_unsent; /* the socket refused our latest INIT (roaming: no address yet) */
 	uint64_t drops[SS_TUN_DROP_COUNT];
 	bool seen; /* reload bookkeeping */
 	/* Capabilities: Allow rules; open = reaches everything (Policy = allow, no Allow). */

@@ -35,6 +35,7 @@ else
 	run t_three.sh
 	run t_keychange.sh
 	run t_roaming.sh
+	run t_roaming.sh 6
 	run t_tofu.sh
 	run t_inject.sh
 	run t_capture.sh
