@@ -3,11 +3,16 @@
 #
 #   intro 198.51.100.1 (+ .2, .3: further "internet" addresses for probes)
 #     |
-#   [inet] bridge br0 198.51.100.0/24 (.254): the internet, a plain switch; capture here
-#     |                                    |
+#   [inet] bridge br0 198.51.100.0/24 (.254): the internet, a plain switch
+#     |  port p-natA                       |  port p-natB
 #   natA wan .10, lan 10.0.1.1/24        natB wan .20, lan 10.0.2.1/24
-#     |  (bridge "lan": capture here)      |
+#     |  bridge "lan", ports l-a, l-c      |  bridge "lan", port l-b
 #   a 10.0.1.2, c 10.0.1.3               b 10.0.2.2
+#
+# Capture on a switch's ports (natlab_capture), not on the bridge device: frames forwarded
+# between ports do not show on the bridge itself. p-natA (in inet) carries everything
+# natA's side sends to or receives from the internet; l-c (in natA) everything to and
+# from c.
 #
 # NAT types (natlab_nat ROUTER TYPE), all with nftables in the router's namespace:
 #   full-cone        masquerade + any inbound UDP to a mapped port is forwarded
@@ -147,7 +152,7 @@ declare -A NL_CAP
 natlab_capture() {
 	local n=$1 h=$2 i=$3
 	shift 3
-	ip netns exec "$NS$h" tcpdump -i "$i" -nn -U -w "$TMP/$n.pcap" "$@" 2>"$TMP/$n.cap.log" &
+	ip netns exec "$NS$h" tcpdump -i "$i" -nn -U --immediate-mode -w "$TMP/$n.pcap" "$@" 2>"$TMP/$n.cap.log" &
 	NL_CAP[$n]=$!
 	BG+=($!)
 	wait_for 5 grep -q "listening on" "$TMP/$n.cap.log"
