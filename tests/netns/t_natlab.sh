@@ -5,7 +5,7 @@
 # symmetric); answers asked from another port of the same address and from a third
 # address show the filtering. Also: the routers' conntrack UDP timeout is their own
 # (per namespace), a and c meet directly on their LAN, private addresses do not cross
-# the internet, and natlab_flush forgets the mappings.
+# the internet, natlab_capture records a switch port, natlab_flush forgets the mappings.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/natlab.sh"
 R1=$NL_NET.1:3478 R2=$NL_NET.2:3478 SAME_IP=$NL_NET.1:3479 OTHER_IP=$NL_NET.3:3478
@@ -65,6 +65,15 @@ same_lan() { # one hop (TTL 64): straight across natA's LAN bridge, no routing
 check "a and c reach each other directly on their LAN" same_lan
 check "a cannot reach b's private address" eval "! on a ping -c 1 -W 1 ${NL_IP[b]}"
 check "a reaches intro through natA" on a ping -c 1 -W 2 "${NL_IP[intro]}"
+
+capture() { # natlab_capture on natA's internet port: a's probe leaves as natA
+	natlab_capture t inet p-natA udp || return 1
+	natlab_probe a 40300 "$R1" || return 1
+	natlab_capture_stop t
+	[ "$(natlab_count t "src host ${NL_WAN[natA]} and dst host $NL_NET.1 and dst port 3478")" -ge 1 ] &&
+		[ "$(natlab_count t "host ${NL_IP[a]}")" -eq 0 ]
+}
+check "a capture on natA's internet port shows a's probe from natA's address" capture
 
 flush() { # a symmetric mapping is renewed after the flush
 	local m1 m2
