@@ -28,7 +28,7 @@
 # itself is dropped silently, as home routers do: were it accepted (and answered by an ICMP
 # port unreachable), conntrack would keep an entry for it, and a later punch from inside
 # towards that sender would clash with it and be given another external port.
-# shellcheck disable=SC2034
+# shellcheck shell=bash disable=SC2034
 NL_NET=198.51.100
 NL_UDP_TIMEOUT=${NL_UDP_TIMEOUT:-30} # nf_conntrack_udp_timeout(_stream) in the routers
 NL_TYPES="full-cone restricted port-restricted symmetric"
@@ -44,6 +44,7 @@ nl_ns() {
 	mkdir -p "$TMP/$1/run"
 	HOSTS+=("$1")
 	# Bridged frames must not pass through this namespace's IP hooks (br_netfilter).
+	# shellcheck disable=SC2016 # expanded by the inner sh
 	on "$1" sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do
 		[ -e "$f" ] && echo 0 >"$f"; done; true'
 }
@@ -62,7 +63,7 @@ nl_wire() {
 # natlab_setup TYPE_A TYPE_B: build the lab with natA of TYPE_A and natB of TYPE_B.
 # Hosts intro, a, b and c are lib.sh hosts (a key each, for the SiloSec cases).
 natlab_setup() {
-	local r n l
+	local r n l h
 	nl_ns inet || return 1
 	ip -n "$NS"inet link add br0 type bridge
 	ip -n "$NS"inet addr add "$NL_NET.254/24" dev br0
@@ -84,9 +85,9 @@ natlab_setup() {
 	done
 	for h in a c b; do
 		r=${NL_ROUTER[$h]}
-		l=$([ $r = natA ] && echo 1 || echo 2)
+		l=$([ "$r" = natA ] && echo 1 || echo 2)
 		host $h
-		nl_wire $h eth0 $r "l-$h" "${NL_IP[$h]}/24" || return 1
+		nl_wire $h eth0 "$r" "l-$h" "${NL_IP[$h]}/24" || return 1
 		ip -n "$NS$h" route add default via "10.0.$l.1"
 	done
 	natlab_nat natA "$1" && natlab_nat natB "$2"
@@ -95,7 +96,7 @@ natlab_setup() {
 # natlab_nat ROUTER TYPE: (re)load ROUTER's ruleset as NAT TYPE (see the top of this file);
 # flushes its conntrack table and mappings too, so no state of the old type survives.
 natlab_nat() {
-	local r=$1 t=$2 cone= restr= rnd= rules
+	local r=$1 t=$2 cone='' restr='' rnd='' rules
 	local learn='iifname lan oifname wan meta l4proto udp update'
 	local in='iifname wan meta l4proto udp'
 	case $t in
