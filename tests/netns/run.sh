@@ -51,6 +51,7 @@ else
 	run t_audit.sh
 	run t_scale.sh
 	run t_rekey.sh
+	run t_natlab.sh
 fi
 echo "netns: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
