@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sandboxed daemons, checked on the live processes: silosecd (unprivileged, seccomp,
-# NoNewPrivs, only CAP_NET_ADMIN + CAP_DAC_READ_SEARCH) still moves traffic, answers
-# show/set and reloads on SIGHUP; silosec-knockd's parser child (unprivileged, no
+# NoNewPrivs, only CAP_NET_ADMIN, with and without a TrustStore) still moves traffic,
+# answers show/set and takes `silosec syncconf`; SIGHUP only reopens the audit file; silosec-knockd's parser child (unprivileged, no
 # capabilities) and its action runner (root with a bounded capability set, seccomp deny
 # list) still open a port on a knock; only the parent holds the audit file; a parser
 # child killed by a signal is audited (sandbox_violation) and restarted, and knocks work
@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 
 # Capability masks as documented in silosecd(8) and silosec-knockd(8).
-CAP_TUNNEL=0000000000001004	# CAP_DAC_READ_SEARCH | CAP_NET_ADMIN
+CAP_TUNNEL=0000000000001000	# CAP_NET_ADMIN
 CAP_ACTIONS=00000000000031ef	# CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER KILL SETGID SETUID SETPCAP NET_ADMIN NET_RAW
 
 host a
@@ -37,7 +37,7 @@ props() { # PID SECCOMP NNP UID-RULE CAPEFF
 }
 
 check "traffic flows through the sandboxed tunnel" on a ping -c 2 -W 2 10.77.0.2
-check "silosecd: Seccomp 2, NoNewPrivs 1, not root, CapEff NET_ADMIN+DAC_READ_SEARCH" \
+check "silosecd: Seccomp 2, NoNewPrivs 1, not root, CapEff NET_ADMIN only" \
 	props "${PID[a]}" 2 1 user $CAP_TUNNEL
 check "silosecd: no core dumps (RLIMIT_CORE 0), not dumpable" \
 	bash -c "grep -q '^Max core file size *0 *0' /proc/${PID[a]}/limits && [ \"\$(stat -c %U /proc/${PID[a]}/status)\" = root ]"
@@ -54,13 +54,25 @@ set_route() {
 	on a ip route show dev ss0 | grep -q 10.88.0.0/24
 }
 check "silosec set adds a route (CAP_NET_ADMIN kept)" set_route
-reload() {
+hup_reopens_only() {
 	sed -i 's|^AllowedIPs = .*|AllowedIPs = 10.77.0.2/32, 10.99.0.0/24|' "$TMP/a/ss0.conf"
+	local n
+	n=$(count "$TMP/a/log" "audit trail")
+	# Renamed, as a rotation does: the daemon says when it has handled the signal.
+	mv "$TMP/a/audit.log" "$TMP/a/audit.log.1"
+	install -m 0600 -o "$(field "${PID[a]}" Uid)" /dev/null "$TMP/a/audit.log"
 	kill -HUP "${PID[a]}"
-	wait_for 3 bash -c "ip -n ${NS}a route show dev ss0 | grep -q 10.99.0.0/24" &&
-		grep -q "reloaded" "$TMP/a/log" && kill -0 "${PID[a]}"
+	wait_for 3 more_than "$n" "$TMP/a/log" "audit trail" && kill -0 "${PID[a]}" &&
+		! ip -n "${NS}a" route show dev ss0 | grep -q 10.99.0.0/24
 }
-check "SIGHUP re-reads the root-only configuration and applies it" reload
+check "SIGHUP only reopens the audit file: the daemon does not read its configuration" \
+	hup_reopens_only
+syncconf() {
+	chmod 600 "$TMP/a/ss0.conf"
+	reload a && ip -n "${NS}a" route show dev ss0 | grep -q 10.99.0.0/24 &&
+		grep -q "reloaded by syncconf" "$TMP/a/log" && kill -0 "${PID[a]}"
+}
+check "silosec syncconf (root) reads the root-only file and the daemon applies it" syncconf
 check "traffic still flows after set and reload" on a ping -c 1 -W 2 10.77.0.2
 daemon_mode() {
 	# Without -f: fork, detach, stdio on /dev/null (Landlock allows it), syslog.
@@ -79,6 +91,13 @@ daemon_mode() {
 	start a --audit "$TMP/a/audit.log" && on a "$SILOSEC" show ss0 >/dev/null
 }
 check "daemon mode (no -f) is sandboxed too; a restart takes over the stale socket" daemon_mode
+with_truststore() {
+	stop a
+	sed -i 's|^ListenPort = 51001|&\nTrustStore = a.trust|' "$TMP/a/ss0.conf"
+	start a --audit "$TMP/a/audit.log" && props "${PID[a]}" 2 1 user $CAP_TUNNEL &&
+		on a ping -c 1 -W 2 10.77.0.2
+}
+check "with a TrustStore: CapEff NET_ADMIN only too (no DAC_OVERRIDE)" with_truststore
 
 # ---- the knock daemon on b, knocked from a ----
 knockd_web_conf b 198.51.1.2:62201 a
