@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret == 1 ? 0 : ret;
 	harden();
-	/* Before the key is loaded: OpenSSL's secure heap, providers, the resolver. */
+	/* Before the key is loaded: OpenSSL's secure heap and providers. */
 	if (ss_sandbox_prepare(SS_SANDBOX_TUNNEL)) {
 		fprintf(stderr, "silosecd: %s: cannot initialise OpenSSL\n",
 			ss_err_name(SS_ERR_SANDBOX));

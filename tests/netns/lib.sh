@@ -21,7 +21,10 @@ cleanup() {
 	for h in "${BG[@]}"; do kill "$h" 2>/dev/null; done
 	for h in "${!PID[@]}"; do kill "${PID[$h]}" 2>/dev/null; done
 	wait 2>/dev/null
-	for h in "${HOSTS[@]}"; do ip netns del "$NS$h" 2>/dev/null; done
+	for h in "${HOSTS[@]}"; do
+		ip netns del "$NS$h" 2>/dev/null
+		rm -rf "/etc/netns/$NS$h" # a test's own /etc/hosts for the namespace
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT

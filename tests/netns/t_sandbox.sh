@@ -16,7 +16,11 @@ host a
 host b
 veth a b 1
 conf_iface a 10.77.0.1/24 51001
-conf_peer a "${ID[b]}" 10.77.0.2/32 "Endpoint = 198.51.1.2:51002" "Allow = any"
+# B by name: `ip netns exec` mounts /etc/netns/NS/hosts over /etc/hosts. silosecd
+# resolves it before its sandbox, which has no resolver (no inet or netlink sockets).
+mkdir -p "/etc/netns/${NS}a"
+echo "198.51.1.2 silosec-peer-b" >"/etc/netns/${NS}a/hosts"
+conf_peer a "${ID[b]}" 10.77.0.2/32 "Endpoint = silosec-peer-b:51002" "Allow = any"
 conf_iface b 10.77.0.2/24 51002
 conf_peer b "${ID[a]}" 10.77.0.1/32 "Endpoint = 198.51.1.1:51001" "Allow = any"
 start a --audit "$TMP/a/audit.log" && start b --audit "$TMP/b/audit.log" || exit 1
@@ -48,6 +52,27 @@ locked() { # PID: the key's page and OpenSSL's 1 MiB secure heap are locked
 	[ "${kb:-0}" -ge 1024 ]
 }
 check "silosecd: private keys in locked memory (VmLck)" locked "${PID[a]}"
+check "an Endpoint host name, resolved before the sandbox" \
+	test "$(jget a "d['peers'][0]['endpoint']")" = 198.51.1.2:51002
+set_by_name() { # the CLI resolves as root; the daemon gets the address
+	on a "$SILOSEC" set ss0 peer "${ID[b]}" endpoint silosec-peer-b:51002 &&
+		test "$(jget a "d['peers'][0]['endpoint']")" = 198.51.1.2:51002 && kill -0 "${PID[a]}"
+}
+check "silosec set endpoint HOST:PORT resolves in the CLI" set_by_name
+name_refused() { # sent raw, a host name is refused: the daemon does no lookups at all
+	local out
+	out=$(python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(("set\npeer=%s\nendpoint=silosec-peer-b:51002\n\n" % sys.argv[2]).encode())
+s.shutdown(socket.SHUT_WR)
+print(s.makefile().read())
+' "$TMP/a/run/ss0/ctl.sock" "${ID[b]}")
+	echo "# $out"
+	[[ $out == *"not a numeric address"* ]] && kill -0 "${PID[a]}"
+}
+check "the daemon refuses a host name sent to it (numeric endpoints only)" name_refused
 check "silosec show answers" bash -c "SILOSEC_RUN_DIR=$TMP/a/run ip netns exec ${NS}a $SILOSEC show ss0 | grep -q 'peer'"
 set_route() {
 	on a "$SILOSEC" set ss0 peer "${ID[b]}" allowed-ips 10.77.0.2/32,10.88.0.0/24 || return 1
