@@ -15,7 +15,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "ctllisten.h"
+#include "common/ctlsock.h"
+#include "daemon_args.h"
 #include "ifdirs.h"
 
 /* The base (/run/silosec, /var/lib/silosec, ...) lets the daemon through, no more. */
@@ -65,4 +66,40 @@ bool ss_ifdir_is_own_log(const char *audit, const char *iface)
 	for (start = end; start > audit && start[-1] != '/'; start--)
 		;
 	return (size_t)(end - start) == strlen(iface) && !strncmp(start, iface, strlen(iface));
+}
+
+int ss_ifdirs_init(struct ss_ifdirs *x, const char *iface, const char *trust_store,
+		   const char *audit)
+{
+	memset(x, 0, sizeof(*x));
+	if (ss_run_dir(iface, x->run, sizeof(x->run)) ||
+	    ss_state_dir(iface, x->state, sizeof(x->state)))
+		return -ENAMETOOLONG;
+	x->tdir = ss_path_dir(trust_store);
+	x->adir = ss_path_dir(audit);
+	if ((trust_store && !x->tdir) || (audit && !x->adir)) {
+		ss_ifdirs_free(x);
+		return -ENOMEM;
+	}
+	/*
+	 * Write: the run and state directories (socket removal, the trust store's rename),
+	 * an absolute TrustStore's directory, the audit file; create and write only: the
+	 * audit file's directory (reopened after rotation). Not the configuration or key
+	 * files (read before the sandbox), nor the resolver's files (no lookups after it).
+	 */
+	x->paths[x->npaths++] = (struct ss_sandbox_path){x->run, true, false};
+	x->paths[x->npaths++] = (struct ss_sandbox_path){x->state, true, false};
+	x->paths[x->npaths++] = (struct ss_sandbox_path){x->tdir, true, false};
+	x->paths[x->npaths++] = (struct ss_sandbox_path){audit, true, false};
+	x->paths[x->npaths++] = (struct ss_sandbox_path){x->adir, false, true};
+	x->paths[x->npaths++] = (struct ss_sandbox_path){"/dev/null", true, false};
+	return 0;
+}
+
+void ss_ifdirs_free(struct ss_ifdirs *x)
+{
+	free(x->tdir);
+	free(x->adir);
+	x->tdir = x->adir = NULL;
+	x->npaths = 0;
 }

@@ -110,49 +110,54 @@ static int own_dirs(const ss_daemon *d, const struct ss_daemon_args *o, const ch
 	return ret;
 }
 
+/* What this instance can reach, for the log (and t_sandbox's two-instance check). */
+static void log_paths(const struct ss_ifdirs *x)
+{
+	char line[1024] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < x->npaths && n < sizeof(line); i++)
+		if (x->paths[i].path)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s (%s)",
+					      x->paths[i].path,
+					      x->paths[i].write	    ? "rw"
+					      : x->paths[i].log_dir ? "create"
+								    : "r");
+	ss_log(LOG_INFO, "sandbox: Landlock paths:%s", line);
+}
+
 static int sandbox(const ss_daemon *d, const struct ss_daemon_args *o)
 {
-	char run[PATH_MAX] = "", state[PATH_MAX] = "";
-	char *tdir = ss_path_dir(d->conf->trust_store);
-	char *adir = ss_path_dir(ss_audit_path());
+	const char *audit = o->audit && strcmp(o->audit, "-") ? o->audit : NULL;
 	struct ss_sandbox_report rep;
+	struct ss_ifdirs x;
 	const char *step = "";
 	int ret = own_dirs(d, o, &step);
 
-	ss_run_dir(d->conf->name, run, sizeof(run));
-	ss_state_dir(d->conf->name, state, sizeof(state));
+	if (!ret && ss_ifdirs_init(&x, d->conf->name, d->conf->trust_store, audit)) {
+		step = "paths";
+		ret = SS_ERR_SANDBOX;
+	}
 	if (!ret) {
-		/*
-		 * This interface's own directories only, never another's: write its run and
-		 * state directories (and an absolute TrustStore's); create and write only:
-		 * the audit file's directory (reopened after rotation). Not the configuration
-		 * or key files (read before this), nor the resolver's files (no lookups now).
-		 */
-		const struct ss_sandbox_path paths[] = {
-			{run, true, false},
-			{state, true, false},
-			{tdir, true, false},
-			{o->audit && strcmp(o->audit, "-") ? o->audit : NULL, true, false},
-			{adir, false, true},
-			{"/dev/null", true, false}, /* stdio after daemonizing */
-		};
+		/* This interface's own directories only, never another's (ifdirs.h). */
 		struct ss_sandbox_policy pol = {
 			.profile = SS_SANDBOX_TUNNEL,
 			.null_backend = o->no_sandbox,
 			.user = o->user,
 			.caps = tunnel_caps(d),
 			.landlock = true,
-			.paths = paths,
-			.npaths = sizeof(paths) / sizeof(paths[0]),
+			.paths = x.paths,
+			.npaths = x.npaths,
 			.nofile = 4096,
 			.no_fork = true,
 			.memlock = 2 * SS_SANDBOX_SECURE_HEAP,
 		};
 
 		ret = ss_sandbox_apply(&pol, &rep, &step);
+		if (!ret && !o->no_sandbox)
+			log_paths(&x);
+		ss_ifdirs_free(&x);
 	}
-	free(tdir);
-	free(adir);
 	if (ret) {
 		ss_log(LOG_ERR, "%s: sandbox: %s failed: %s", ss_err_name(SS_ERR_SANDBOX), step,
 		       ret == SS_ERR_NOT_FOUND ? "no such user" : strerror(errno));

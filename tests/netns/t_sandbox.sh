@@ -124,6 +124,39 @@ with_truststore() {
 }
 check "with a TrustStore: CapEff NET_ADMIN only too (no DAC_OVERRIDE)" with_truststore
 
+# ---- two instances on one host: each reaches its own directories only ----
+two_instances() {
+	printf '%s\n' "[Interface]" "Name = ss1" "PrivateKeyFile = node.key" "Address = 10.78.0.1/24" \
+		"ListenPort = 51011" "TrustStore = b.trust" >"$TMP/a/ss1.conf"
+	mkdir -p "$TMP/a/log1/ss1"
+	SILOSEC_RUN_DIR=$TMP/a/run SILOSEC_STATE_DIR=$TMP/a/state ip netns exec "${NS}a" \
+		"$SILOSECD" -f -c "$TMP/a/ss1.conf" --audit "$TMP/a/log1/ss1/audit.jsonl" \
+		>/dev/null 2>>"$TMP/a/log1.err" &
+	PID[a1]=$!
+	wait_daemon "${PID[a1]}" 5 test -S "$TMP/a/run/ss1/ctl.sock" || { cat "$TMP/a/log1.err"; return 1; }
+	local uid d
+	uid=$(field "${PID[a1]}" Uid)
+	for d in run/ss0 run/ss1 state/ss0 state/ss1 log1/ss1; do
+		echo "# $d: $(stat -c %u:%a "$TMP/a/$d")"
+		[ "$(stat -c %u:%a "$TMP/a/$d")" = "$uid:700" ] || return 1
+	done
+	# What each instance's Landlock ruleset reaches: its own directories, none of the other's.
+	grep "Landlock paths" "$TMP/a/log1.err" | sed 's/^/# ss1: /'
+	grep "Landlock paths" "$TMP/a/log" | tail -1 | sed 's/^/# ss0: /'
+	grep "Landlock paths" "$TMP/a/log1.err" | grep -q " $TMP/a/run/ss1 (rw) $TMP/a/state/ss1 (rw)" &&
+		! grep "Landlock paths" "$TMP/a/log1.err" | grep -qE "/ss0[ /]| $TMP/a/run | $TMP/a/state " &&
+		! grep "Landlock paths" "$TMP/a/log" | tail -1 | grep -qE "/ss1[ /]" || return 1
+	[ "$(on a "$SILOSEC" show | grep -c '^interface: ss')" = 2 ] && props "${PID[a1]}" 2 1 user $CAP_TUNNEL
+}
+check "two instances: own 0700 directories, Landlock paths of their own only, both shown" two_instances
+one_stops() { # ss1 removes its own socket (its directory); ss0's stays and answers
+	kill "${PID[a1]}"
+	wait "${PID[a1]}" 2>/dev/null
+	unset "PID[a1]"
+	[ ! -e "$TMP/a/run/ss1/ctl.sock" ] && [ -S "$TMP/a/run/ss0/ctl.sock" ] && on a "$SILOSEC" show ss0 >/dev/null
+}
+check "a stopped instance removes its own socket; the other's is untouched" one_stops
+
 # ---- the knock daemon on b, knocked from a ----
 knockd_web_conf b 198.51.1.2:62201 a
 start_knockd b k --audit "$TMP/b/knock-audit.log" || exit 1
