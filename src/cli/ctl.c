@@ -705,16 +705,32 @@ static int file_identity(const ss_conf *conf, uint8_t pub[SS_IDENTITY_LEN])
 	return 0;
 }
 
+/* A refused peer, "peer N of the file: WHY", named by its FILE:LINE. */
+static void peer_error(const ss_conf *conf, const char *msg)
+{
+	size_t n = 0;
+	int off = 0;
+
+	if (sscanf(msg, "peer %zu of the file: %n", &n, &off) == 1 && off && n >= 1 &&
+	    n <= conf->npeers)
+		fprintf(stderr, "%s: %s:%u: %s\n", prog, conf->path, conf->peers[n - 1].line,
+			msg + off);
+	else
+		fprintf(stderr, "%s: %s: %s\n", prog, conf->name, msg);
+}
+
 /* Warnings and refused peers come back as warning= and peer_error= lines. */
-static int sync_answer(const char *iface, char *answer)
+static int sync_answer(const ss_conf *conf, char *answer)
 {
 	int ret = 0;
 
 	for (char *save, *l = strtok_r(answer, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (!strncmp(l, "warning=", 8))
-			fprintf(stderr, "%s: %s: %s\n", prog, iface, l + 8);
-		else if (!strncmp(l, "peer_error=", 11) && (ret = 1))
-			fprintf(stderr, "%s: %s: %s\n", prog, iface, l + 11);
+		if (!strncmp(l, "warning=", 8)) {
+			fprintf(stderr, "%s: %s: %s\n", prog, conf->name, l + 8);
+		} else if (!strncmp(l, "peer_error=", 11)) {
+			peer_error(conf, l + 11);
+			ret = 1;
+		}
 	}
 	return ret;
 }
@@ -752,7 +768,7 @@ int cmd_syncconf(int argc, char **argv)
 		goto out;
 	}
 	answer = transact(argv[1], req);
-	ret = answer ? sync_answer(argv[1], answer) : 1;
+	ret = answer ? sync_answer(conf, answer) : 1;
 out:
 	free(answer);
 	free(req);

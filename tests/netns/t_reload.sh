@@ -30,6 +30,16 @@ reload a
 check "a broken file is refused with file:line" grep -q "silosec: .*ss0.conf:[0-9]*:.*Bogus" "$TMP/a/log"
 check "and nothing changed" test "$(jget a "len(d['peers'])")" = 2
 
+own_peer() { # a peer the daemon refuses (its own identity): named by FILE:LINE, exit 1
+	cp "$TMP/a/ss0.conf.orig" "$TMP/a/ss0.bad.conf"
+	put "$TMP/a/ss0.bad.conf" "[Peer]" "Identity = ${ID[a]}" "AllowedIPs = 10.77.0.8/32"
+	sed -i 's|^\[Interface\]|&\nName = ss0|' "$TMP/a/ss0.bad.conf"
+	! on a "$SILOSEC" syncconf ss0 "$TMP/a/ss0.bad.conf" 2>"$TMP/a/sync.err"
+	sed 's/^/# /' "$TMP/a/sync.err"
+	grep -q "ss0.bad.conf:$(grep -n '^\[Peer\]' "$TMP/a/ss0.bad.conf" | tail -1 | cut -d: -f1): " "$TMP/a/sync.err"
+}
+check "a peer the daemon cannot apply is named by FILE:LINE, exit status 1" own_peer
+
 cp "$TMP/a/ss0.conf.orig" "$TMP/a/ss0.conf"
 sed -i 's|^ListenPort = .*|ListenPort = 51009|' "$TMP/a/ss0.conf"
 reload a
