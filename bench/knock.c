@@ -12,9 +12,22 @@
  *   bench_knock append-raw OUT < line-per-packet        fwknop's base64 packets
  *   bench_knock send FILE HOST PORT PPS                paced (PPS 0 = as fast as possible)
  *   bench_knock inproc SECONDS                         ss_knock_validate, no I/O
+ *   bench_knock probe SERVER_ID CLIENT_KEY PORT PPS SECONDS
+ *                                                      knocks sealed at send time, from
+ *                                                      127.0.0.1 to 127.0.0.1:PORT, paced
+ *   bench_knock copies FILE PORT PPS SECONDS [fresh SERVER_ID]
+ *                                                      copies of FILE's first datagram to
+ *                                                      127.0.0.1:PORT, each from another
+ *                                                      spoofed source in 127.1.0.0/16
+ *                                                      (raw socket: root); fresh: each
+ *                                                      with another ephemeral and its
+ *                                                      outer MAC made anew (the key is
+ *                                                      public), so no two are alike
  */
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +39,7 @@
 #include <silosec/identity.h>
 #include "knock/knock.h"
 
+#include "common/crypto.h"
 #include "kconf.h"
 #include "validate.h"
 
@@ -162,6 +176,174 @@ static int send_file(const char *file, const char *host, const char *port, doubl
 	return 0;
 }
 
+/* Sleep until t0 + secs (monotonic): pacing without burning the core the daemon needs. */
+static void sleep_until(double t)
+{
+	double d = t - now();
+	struct timespec ts;
+
+	if (d <= 0)
+		return;
+	ts.tv_sec = (time_t)d;
+	ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
+static int loopback_socket(const char *port, struct sockaddr_in *to)
+{
+	struct sockaddr_in from = {.sin_family = AF_INET};
+	int fd;
+
+	memset(to, 0, sizeof(*to));
+	to->sin_family = AF_INET;
+	to->sin_port = htons((uint16_t)atoi(port));
+	to->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	from.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0)
+		return -1;
+	return fd;
+}
+
+/*
+ * Valid knocks at a low rate, each sealed when it is sent, with that time in ms as its
+ * payload: the action the daemon runs sees it (SILOSEC_KNOCK_PAYLOAD_ASCII), so
+ * bench/knock gets each knock's latency.
+ */
+static int probe(const char *sid, const char *keyfile, const char *port, double pps, double secs)
+{
+	static const uint8_t src[4] = {127, 0, 0, 1};
+	uint8_t server[32], pkt[SS_KNOCK_MAX_LEN];
+	struct sockaddr_in to;
+	ss_identity *id;
+	double t0 = now();
+	long sent = 0;
+	size_t len;
+	int fd = loopback_socket(port, &to);
+
+	if (fd < 0 || ss_key_from_base64(sid, server) || ss_keyfile_load(keyfile, &id))
+		return 1;
+	while (now() - t0 < secs) {
+		char ms[24];
+		ss_knock_req req = {.action = "bench",
+				    .payload = (const uint8_t *)ms,
+				    .timestamp_ms = wall_ms(),
+				    .src_family = AF_INET,
+				    .src_addr = src};
+
+		req.payload_len = (size_t)snprintf(ms, sizeof(ms), "%llu",
+						   (unsigned long long)req.timestamp_ms);
+
+		if (ss_knock_seal(pkt, sizeof(pkt), &len, id, server, &req, ss_random_system, NULL))
+			return 1;
+		if (sendto(fd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+			perror("sendto");
+		sent++;
+		sleep_until(t0 + (double)sent / pps);
+	}
+	printf("%ld\n", sent);
+	ss_identity_free(id);
+	close(fd);
+	return 0;
+}
+
+#define COPY_BATCH 64
+
+/* One raw IPv4/UDP datagram: the kernel fills in the IP checksum and length, UDP's is 0. */
+static size_t spoofed(uint8_t *out, const uint8_t *pkt, size_t len, uint32_t src, uint16_t port)
+{
+	struct iphdr *ip = (struct iphdr *)out;
+	struct udphdr *udp = (struct udphdr *)(out + sizeof(*ip));
+
+	memset(out, 0, sizeof(*ip) + sizeof(*udp));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->saddr = htonl(src);
+	ip->daddr = htonl(INADDR_LOOPBACK);
+	udp->source = htons(40000);
+	udp->dest = htons(port);
+	udp->len = htons((uint16_t)(sizeof(*udp) + len));
+	memcpy(out + sizeof(*ip) + sizeof(*udp), pkt, len);
+	return sizeof(*ip) + sizeof(*udp) + len;
+}
+
+static int read_first(const char *file, uint8_t *pkt, size_t cap, size_t *len)
+{
+	FILE *f = fopen(file, "rb");
+	uint8_t l[2];
+	int ok;
+
+	if (!f)
+		return 1;
+	ok = fread(l, 1, 2, f) == 2 && (*len = (size_t)l[0] << 8 | l[1]) <= cap &&
+	     fread(pkt, 1, *len, f) == *len;
+	fclose(f);
+	return ok ? 0 : 1;
+}
+
+/* Another ephemeral (its first bytes a counter) under a valid outer MAC. */
+static int fresh(uint8_t *pkt, size_t len, uint32_t n, const uint8_t key[SS_HASH_LEN])
+{
+	uint8_t mac[SS_HASH_LEN];
+
+	memcpy(pkt + SS_KNOCK_OFF_EPHEMERAL, &n, sizeof(n));
+	if (ss_hmac_sha256(mac, key, SS_HASH_LEN, pkt, len - SS_MAC_LEN))
+		return 1;
+	memcpy(pkt + len - SS_MAC_LEN, mac, SS_MAC_LEN);
+	return 0;
+}
+
+/*
+ * The flood of issue 13, finding 4: one sealed knock sent again and again, each copy from
+ * another source address (127.1.0.0/16 is loopback: the kernel delivers them), so the
+ * per-source limit never sees a source twice in a burst. Paced in batches of a
+ * millisecond or so with sendmmsg, to leave the shared cores to the daemon.
+ */
+static int copies(const char *file, const char *port, double pps, double secs,
+		  const uint8_t *mac_key)
+{
+	static uint8_t raw[COPY_BATCH][SS_KNOCK_MAX_LEN + 28];
+	struct sockaddr_in to = {.sin_family = AF_INET};
+	struct mmsghdr mm[COPY_BATCH];
+	struct iovec iov[COPY_BATCH];
+	uint8_t pkt[SS_KNOCK_MAX_LEN];
+	double t0 = now();
+	long sent = 0;
+	uint32_t n = 0;
+	size_t len;
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW), batch = (int)(pps / 1000) + 1, r;
+
+	if (fd < 0 || read_first(file, pkt, sizeof(pkt), &len)) {
+		perror("copies");
+		return 1;
+	}
+	batch = batch > COPY_BATCH ? COPY_BATCH : batch;
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memset(mm, 0, sizeof(mm));
+	while (now() - t0 < secs) {
+		for (int k = 0; k < batch; k++, n++) {
+			if (mac_key && fresh(pkt, len, n, mac_key))
+				return 1;
+			iov[k].iov_base = raw[k];
+			iov[k].iov_len = spoofed(raw[k], pkt, len, 0x7f010000u | (n & 0xffff),
+						 (uint16_t)atoi(port));
+			mm[k].msg_hdr.msg_iov = &iov[k];
+			mm[k].msg_hdr.msg_iovlen = 1;
+			mm[k].msg_hdr.msg_name = &to;
+			mm[k].msg_hdr.msg_namelen = sizeof(to);
+		}
+		r = sendmmsg(fd, mm, (unsigned)batch, 0);
+		sent += r > 0 ? r : 0;
+		sleep_until(t0 + (double)sent / pps);
+	}
+	printf("%ld copies in %.1f s\n", sent, now() - t0);
+	close(fd);
+	return 0;
+}
+
 #define INPROC_N 20000
 
 static const uint8_t INPROC_SRC[4] = {10, 0, 0, 1};
@@ -193,7 +375,10 @@ static int inproc_validator(ss_knock_validator *v, ss_kconf *c, const ss_identit
 	ss_knock_validator_free(v);
 	c->rate = 1000000000;
 	c->burst = 1000000000;
-	return ss_knock_validator_init(v, c, server, 1, wall_ms(), 0) ? 1 : 0;
+	if (ss_knock_validator_init(v, c, server, 1, wall_ms(), 0))
+		return 1;
+	/* And the global public-key budget, which would hold a loop at 1000 knocks a second. */
+	return ss_rl_rate_init(&v->pk_rate, 1000000000, 1000000000) ? 1 : 0;
 }
 
 static int seal_valid(uint8_t (*pkts)[SS_KNOCK_MAX_LEN], size_t *lens, const ss_identity *client,
@@ -296,6 +481,17 @@ int main(int argc, char **argv)
 		return append_raw(argv[2]);
 	if (argc == 6 && !strcmp(argv[1], "send"))
 		return send_file(argv[2], argv[3], argv[4], atof(argv[5]));
+	if (argc == 7 && !strcmp(argv[1], "probe"))
+		return probe(argv[2], argv[3], argv[4], atof(argv[5]), atof(argv[6]));
+	if (argc == 6 && !strcmp(argv[1], "copies"))
+		return copies(argv[2], argv[3], atof(argv[4]), atof(argv[5]), NULL);
+	if (argc == 8 && !strcmp(argv[1], "copies") && !strcmp(argv[6], "fresh")) {
+		uint8_t server[32], key[SS_HASH_LEN];
+
+		if (ss_key_from_base64(argv[7], server) || ss_knock_mac_key(key, server))
+			return 1;
+		return copies(argv[2], argv[3], atof(argv[4]), atof(argv[5]), key);
+	}
 	if (argc == 3 && !strcmp(argv[1], "inproc"))
 		return inproc(atof(argv[2]));
 	fprintf(stderr, "usage: see bench/knock.c\n");

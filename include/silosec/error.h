@@ -32,7 +32,7 @@ enum ss_err {
 	SS_ERR_UNKNOWN_INDEX = -35, /* no session or handshake has this index */
 	SS_ERR_UNKNOWN_PEER = -36,  /* signed by an identity we do not know */
 	SS_ERR_STALE = -37,	    /* handshake timestamp not newer: replay */
-	SS_ERR_RATE_LIMIT = -38,    /* handshakes from this peer too frequent */
+	SS_ERR_RATE_LIMIT = -38,    /* handshakes from this peer or source too frequent */
 	SS_ERR_SIGNATURE = -39,	    /* Ed25519 signature invalid */
 	SS_ERR_IDENTITY = -40,	    /* identity differs from the one expected */
 	SS_ERR_CONFIRM = -41,	    /* key confirmation tag invalid */
@@ -45,10 +45,15 @@ enum ss_err {
 	SS_ERR_REFLECTION = -48,    /* our own message sent back to us */
 	SS_ERR_UNEXPECTED = -49,    /* valid format but no handshake waiting for it */
 	SS_ERR_KEY_EXHAUSTED = -50, /* send counter reached its hard limit */
+	SS_ERR_REACH_DENIED = -51,  /* introduction or relay not allowed for this peer */
+	SS_ERR_REACH_RATE = -52,    /* reachability message over its rate limit */
+	SS_ERR_CANDIDATE = -53,	    /* candidate endpoint refused by the allow list */
+	SS_ERR_LAN_SPOOF = -54,	    /* LAN announcement not recognised, stale or forged */
+	SS_ERR_RELAY = -55,	    /* relayed datagram for no circuit, or of a refused type */
 };
 
 #define SS_DROP_FIRST SS_ERR_MALFORMED
-#define SS_DROP_LAST SS_ERR_KEY_EXHAUSTED
+#define SS_DROP_LAST SS_ERR_RELAY
 #define SS_DROP_COUNT (SS_DROP_FIRST - SS_DROP_LAST + 1)
 
 /* Index into a drop-counter array for a drop code, or -1 if code is not a drop. */

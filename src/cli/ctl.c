@@ -557,7 +557,8 @@ int cmd_show(int argc, char **argv)
 static int set_usage(void)
 {
 	fprintf(stderr,
-		"usage: %s set IFACE peer IDENTITY [remove] [rekey] [endpoint HOST:PORT]\n"
+		"usage: %s set IFACE peer IDENTITY [remove] [rekey] [reset-timestamp]\n"
+		"         [endpoint HOST:PORT]\n"
 		"         [allowed-ips CIDR[,CIDR...]] [persistent-keepalive SECONDS|off]\n"
 		"         [allow 'RULE[, RULE...]'|none]\n"
 		"         [peer IDENTITY ...]\n",
@@ -649,6 +650,11 @@ static int set_peer(const char *iface, int argc, char **argv, int *i)
 
 		if (!strcmp(k, "remove") || !strcmp(k, "rekey")) {
 			if (append_req(req, sizeof(req), k, "true"))
+				return 1;
+			continue;
+		}
+		if (!strcmp(k, "reset-timestamp")) {
+			if (append_req(req, sizeof(req), "reset_timestamp", "true"))
 				return 1;
 			continue;
 		}

@@ -19,6 +19,12 @@ int ss_control_handle(ss_ctx *ctx, ss_peer *peer, ss_session *s, const uint8_t *
 
 	(void)ctx;
 	(void)peer;
+	if (len == SS_REACH_LEN) {
+		ss_reach_msg m;
+
+		/* Checked here, before the commit; the caller acts on it (PROTOCOL.md 16). */
+		return ss_reach_decode(pt, len, &m);
+	}
 	if (len != SS_CTL_LEN || pt[SS_CTL_OFF_TYPE] != SS_CTL_ECHO)
 		return SS_ERR_MALFORMED;
 	for (int i = 1; i < SS_CTL_OFF_RX_NEXT; i++)

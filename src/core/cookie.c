@@ -5,6 +5,7 @@
  * initiator that can receive at that address can prove reachability with mac2.
  */
 #include <string.h>
+#include <sys/socket.h>
 
 #include <silosec/core.h>
 
@@ -32,6 +33,26 @@ bool ss_cookie_under_load(ss_ctx *ctx, uint64_t now_ns)
 		return true;
 	ctx->load_tokens_ns -= cost;
 	return false;
+}
+
+/*
+ * A source that proved with mac2 that it receives at its address still costs a signature
+ * check per INIT: each source (an IPv4 address or IPv6 /64, common/ratelimit.h) gets its
+ * own bucket, and all of them together one more, so that many sources, each within its
+ * own, cannot buy unbounded signature work. Only such INITs are charged: a spoofer cannot
+ * drain the bucket of the address he forges (he cannot compute its mac2).
+ */
+int ss_cookie_admit(ss_ctx *ctx, const ss_flow *flow, uint64_t now_ns)
+{
+	ss_rl_key k;
+
+	/* remote_addr holds IPv4 as v4-mapped IPv6, which the key counts as IPv4. */
+	(void)ss_rl_key_ip(&k, AF_INET6, flow->remote_addr);
+	/* The source's own first: one over its limit takes nothing from the others. */
+	if (!ss_rl_allow(ctx->source_rl, &k, now_ns) ||
+	    !ss_rl_bucket_take(&ctx->proven_rate, &ctx->proven_tat, now_ns))
+		return SS_ERR_RATE_LIMIT;
+	return 0;
 }
 
 static int cookie_for(ss_ctx *ctx, const ss_flow *flow, uint64_t now_ns,

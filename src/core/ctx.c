@@ -68,6 +68,31 @@ void ss_count_drop(ss_ctx *ctx, ss_peer *peer, int code)
 		ctx->stats.drops[i]++;
 }
 
+/*
+ * The per-source table of INITs under load (PROTOCOL 7.4), keyed one-way from the seeds the
+ * context drew already: a draw of its own would change every random stream after it
+ * (tests/vectors).
+ */
+static int source_rl_create(ss_ctx *ctx, const uint64_t seeds[2])
+{
+	static const char label[] = "SiloSec v2 source limiter";
+	uint8_t h[SS_HASH_LEN];
+	ss_mix_key key;
+	int ret;
+
+	ret = ss_sha256(h, label, sizeof(label) - 1, seeds, 2 * sizeof(seeds[0]), NULL, 0);
+	memcpy(&key, h, sizeof(key));
+	if (!ret)
+		ret = ss_rl_create(&ctx->source_rl, SS_LOAD_SOURCE_SLOTS,
+				   SS_LOAD_SOURCE_INITS_PER_SEC, SS_LOAD_SOURCE_BURST, &key);
+	if (!ret)
+		ret = ss_rl_rate_init(&ctx->proven_rate, SS_LOAD_PROVEN_INITS_PER_SEC,
+				      SS_LOAD_PROVEN_BURST);
+	ss_wipe(h, sizeof(h));
+	ss_wipe(&key, sizeof(key));
+	return ret;
+}
+
 int ss_ctx_create(ss_ctx **out, const ss_ctx_config *cfg)
 {
 	static const uint8_t anon[SS_IDENTITY_LEN];
@@ -105,6 +130,8 @@ int ss_ctx_create(ss_ctx **out, const ss_ctx_config *cfg)
 				    seeds[1]);
 	if (!ret)
 		ret = ss_session_alloc_stage(ctx);
+	if (!ret)
+		ret = source_rl_create(ctx, seeds);
 	if (ret)
 		goto fail;
 	ctx->load_last_ns = UINT64_MAX;
@@ -132,6 +159,7 @@ void ss_ctx_free(ss_ctx *ctx)
 	ss_table_free(&ctx->by_identity);
 	ss_table_free(&ctx->by_index);
 	ss_session_free_stage(ctx);
+	ss_rl_free(ctx->source_rl);
 	ss_wipe(ctx, sizeof(*ctx));
 	free(ctx);
 }
@@ -257,6 +285,19 @@ void ss_peer_set_flow(ss_peer *peer, const ss_flow *flow)
 void ss_peer_set_keepalive(ss_peer *peer, uint32_t seconds)
 {
 	peer->keepalive_s = seconds;
+}
+
+/*
+ * Only the replay floor goes (PROTOCOL.md 4.2, step 6): the INIT rate limit, the
+ * sessions and the timestamps we send stay, so this is no more than a restart would
+ * reopen, and less (a restart also forgets the rate limit).
+ */
+uint64_t ss_peer_forget_timestamp(ss_peer *peer)
+{
+	uint64_t was = peer->rx_timestamp;
+
+	peer->rx_timestamp = 0;
+	return was;
 }
 
 void ss_peer_set_user(ss_peer *peer, void *user)

@@ -27,7 +27,7 @@ static const ss_err_desc errors[] = {
 	{SS_ERR_UNKNOWN_INDEX, "SS_ERR_UNKNOWN_INDEX", "unknown receiver index"},
 	{SS_ERR_UNKNOWN_PEER, "SS_ERR_UNKNOWN_PEER", "handshake from unknown identity"},
 	{SS_ERR_STALE, "SS_ERR_STALE", "handshake timestamp not newer (replay)"},
-	{SS_ERR_RATE_LIMIT, "SS_ERR_RATE_LIMIT", "handshakes from peer too frequent"},
+	{SS_ERR_RATE_LIMIT, "SS_ERR_RATE_LIMIT", "handshakes from peer or source too frequent"},
 	{SS_ERR_SIGNATURE, "SS_ERR_SIGNATURE", "handshake signature invalid"},
 	{SS_ERR_IDENTITY, "SS_ERR_IDENTITY", "peer identity differs from the expected one"},
 	{SS_ERR_CONFIRM, "SS_ERR_CONFIRM", "key confirmation failed"},
@@ -40,6 +40,11 @@ static const ss_err_desc errors[] = {
 	{SS_ERR_REFLECTION, "SS_ERR_REFLECTION", "own handshake reflected back"},
 	{SS_ERR_UNEXPECTED, "SS_ERR_UNEXPECTED", "no handshake waiting for this message"},
 	{SS_ERR_KEY_EXHAUSTED, "SS_ERR_KEY_EXHAUSTED", "session message limit reached"},
+	{SS_ERR_REACH_DENIED, "SS_ERR_REACH_DENIED", "introduction or relay not allowed for peer"},
+	{SS_ERR_REACH_RATE, "SS_ERR_REACH_RATE", "reachability messages too frequent"},
+	{SS_ERR_CANDIDATE, "SS_ERR_CANDIDATE", "candidate endpoint refused by the allow list"},
+	{SS_ERR_LAN_SPOOF, "SS_ERR_LAN_SPOOF", "LAN announcement not recognised, stale or forged"},
+	{SS_ERR_RELAY, "SS_ERR_RELAY", "relayed datagram refused"},
 };
 
 static const ss_err_desc *find(int code)

@@ -165,6 +165,7 @@ int ss_handshake_create_init(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t ou
 	peer->hs.sent_ns = now.mono_ns;
 	peer->hs.started_ns = started;
 	peer->hs.flow = peer->flow;
+	peer->prev_hs_ns = peer->last_hs_ns;
 	peer->last_hs_ns = now.mono_ns;
 	peer->stats.handshakes_initiated++;
 	*out_len = SS_INIT_LEN;
@@ -219,15 +220,21 @@ static int check_init_mac1(ss_ctx *ctx, const uint8_t *pkt, bool *anonymous)
 	return ss_ct_equal(mac, pkt + SS_INIT_OFF_MAC1, SS_MAC_LEN) ? 0 : SS_ERR_MAC1;
 }
 
-/* Under load, an INIT without a valid mac2 gets a cookie reply (*answered) and goes no further. */
+/*
+ * Under load, an INIT without a valid mac2 gets a cookie reply (*answered) and goes no
+ * further; one with a valid mac2 passes its source's and the global limit (WireGuard's
+ * order). Not under load, nothing is charged per source.
+ */
 static int answer_under_load(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, uint8_t *out,
 			     size_t out_cap, uint64_t now_ns, ss_result *res, bool *answered)
 {
 	int ret;
 
 	*answered = false;
-	if (!ss_cookie_under_load(ctx, now_ns) || !ss_cookie_check_mac2(ctx, flow, pkt, now_ns))
+	if (!ss_cookie_under_load(ctx, now_ns))
 		return 0;
+	if (!ss_cookie_check_mac2(ctx, flow, pkt, now_ns))
+		return ss_cookie_admit(ctx, flow, now_ns);
 	ret = ss_cookie_create_reply(ctx, flow, pkt, out, out_cap, &res->len, now_ns);
 	if (ret)
 		return ret;

@@ -13,6 +13,7 @@
 #include <silosec/core.h>
 
 #include "common/crypto.h"
+#include "common/ratelimit.h"
 #include "core/hs.h" /* ss_hs_*, ss_mac1_key, ss_mac16: shared with the stream handshake */
 
 /* ---- replay.c: RFC 6479 sliding window ---- */
@@ -106,10 +107,19 @@ struct ss_peer {
 	bool rx_data_pending; /* data received and nothing sent since */
 	uint32_t keepalive_s;
 	uint64_t last_tx_ns, last_rx_ns, last_hs_ns;
+	/* ss_peer_restart_handshake: no INIT before this; when the one before the last left */
+	uint64_t hs_not_before_ns, prev_hs_ns;
 	ss_peer_stats stats;
 	void *user;
 	ss_peer *list_next;
 };
+
+/* candidates.c: the allow list every candidate passes (ss_ctx_set_candidate_policy). */
+typedef struct ss_cand_policy {
+	ss_prefix allow[SS_CAND_ALLOW_MAX];
+	uint8_t own[SS_CAND_OWN_MAX][16];
+	uint8_t n_allow, n_own;
+} ss_cand_policy;
 
 struct ss_ctx {
 	const ss_identity *id;
@@ -132,9 +142,14 @@ struct ss_ctx {
 	uint64_t load_tokens_ns; /* token bucket stored as time credit */
 	uint64_t load_last_ns;
 	int force_load; /* -1 automatic, 0 off, 1 on */
+	/* Under load, INITs with a valid mac2: per source, and all together (SS_LOAD_*). */
+	ss_rl *source_rl;
+	ss_rl_rate proven_rate;
+	uint64_t proven_tat;
 	/* Keys of the session a handshake is building, swapped into its slot on commit. */
 	ss_aead stage_tx, stage_rx;
 	ss_ctx_stats stats;
+	ss_cand_policy cand_policy;
 };
 
 /* ctx.c */
@@ -166,6 +181,8 @@ void ss_session_unstage(ss_ctx *ctx);
 int ss_session_alloc_stage(ss_ctx *ctx) SS_WARN_UNUSED;
 void ss_session_free_stage(ss_ctx *ctx);
 bool ss_session_usable_tx(const ss_session *s, uint64_t now_ns);
+/* Whether sending on s should start a new handshake (send.c). */
+bool ss_session_need_rekey(const ss_session *s, uint64_t now_ns);
 int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 			   uint8_t *out, size_t out_cap, ss_result *res) SS_WARN_UNUSED;
 int ss_session_seal(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t type, const uint8_t *pt,
@@ -186,6 +203,8 @@ void ss_handshake_clear(ss_ctx *ctx, ss_peer *peer);
 
 /* cookie.c */
 bool ss_cookie_under_load(ss_ctx *ctx, uint64_t now_ns);
+/* Under load, an INIT whose mac2 is valid: 0, or SS_ERR_RATE_LIMIT (source or all over). */
+int ss_cookie_admit(ss_ctx *ctx, const ss_flow *flow, uint64_t now_ns) SS_WARN_UNUSED;
 int ss_cookie_check_mac2(ss_ctx *ctx, const ss_flow *flow, const uint8_t *init,
 			 uint64_t now_ns) SS_WARN_UNUSED;
 int ss_cookie_create_reply(ss_ctx *ctx, const ss_flow *flow, const uint8_t *init, uint8_t *out,
@@ -201,6 +220,12 @@ bool ss_control_echo_due(const ss_session *s, uint64_t now_ns);
 uint64_t ss_control_echo_deadline(const ss_session *s);
 int ss_control_create_echo(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t *out, size_t out_cap,
 			   size_t *out_len) SS_WARN_UNUSED;
+
+/* reach.c */
+int ss_reach_endpoint_check(const uint8_t addr[16], uint16_t port) SS_WARN_UNUSED;
+
+int ss_cand_allowed(const ss_cand_policy *pol, const ss_flow *flow,
+		    enum ss_cand_source source) SS_WARN_UNUSED;
 
 static inline bool ss_flow_equal(const ss_flow *a, const ss_flow *b)
 {

@@ -51,6 +51,7 @@ int ss_ctx_consume(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t 
 		break;
 	case SS_MSG_DATA:
 	case SS_MSG_CONTROL:
+	case SS_MSG_RELAY:
 		ret = ss_session_open_packet(ctx, flow, pkt, len, out, out_cap, res);
 		break;
 	default:

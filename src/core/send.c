@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-static bool need_rekey(const ss_session *s, uint64_t now_ns)
+bool ss_session_need_rekey(const ss_session *s, uint64_t now_ns)
 {
 	uint64_t age = now_ns - s->created_ns;
 
@@ -31,7 +31,7 @@ int ss_peer_seal(ss_ctx *ctx, ss_peer *peer, const uint8_t *pt, size_t len, uint
 		peer->want_handshake = true;
 		return SS_ERR_NO_SESSION;
 	}
-	if (need_rekey(s, now))
+	if (ss_session_need_rekey(s, now))
 		peer->want_handshake = true;
 	if (s->tx_next >= SS_REJECT_AFTER_MESSAGES)
 		return SS_ERR_KEY_EXHAUSTED;
@@ -44,4 +44,21 @@ int ss_peer_seal(ss_ctx *ctx, ss_peer *peer, const uint8_t *pt, size_t len, uint
 void ss_peer_want_handshake(ss_peer *peer)
 {
 	peer->want_handshake = true;
+}
+
+void ss_peer_restart_handshake(ss_peer *peer, bool last_unsent)
+{
+	uint64_t sent = last_unsent ? peer->prev_hs_ns : peer->last_hs_ns;
+	uint64_t at = sent ? sent + SS_RESTART_INIT_SPACING : 0;
+
+	if (peer->hs.active) {
+		/* Not sooner than at, and never later than the retry already due. */
+		if (at < peer->hs.retry_ns)
+			peer->hs.retry_ns = at;
+		return;
+	}
+	if (!peer->current || !peer->current->valid)
+		return;
+	peer->want_handshake = true;
+	peer->hs_not_before_ns = at;
 }

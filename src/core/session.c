@@ -166,7 +166,7 @@ int ss_session_seal(ss_ctx *ctx, ss_peer *peer, ss_session *s, uint8_t type, con
 	s->tx_next++;
 	peer->last_tx_ns = ss_ctx_mono(ctx);
 	peer->rx_data_pending = false;
-	if (type == SS_MSG_DATA) {
+	if (type != SS_MSG_CONTROL) {
 		peer->stats.packets_sealed++;
 		peer->stats.bytes_sealed += len;
 	}
@@ -221,7 +221,9 @@ int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
 		return SS_ERR_MALFORMED;
 	counter = ss_load_be64(pkt + SS_DATA_OFF_COUNTER);
 	ctlen = len - SS_DATA_OVERHEAD;
-	if (pkt[0] == SS_MSG_CONTROL && ctlen != SS_CTL_LEN)
+	if (pkt[0] == SS_MSG_CONTROL && ctlen != SS_CTL_LEN && ctlen != SS_REACH_LEN)
+		return SS_ERR_MALFORMED;
+	if (pkt[0] == SS_MSG_RELAY && len < SS_RELAY_MIN_LEN)
 		return SS_ERR_MALFORMED;
 	peer = ss_index_lookup(ctx, ss_load_be32(pkt + SS_DATA_OFF_RECEIVER), &slot);
 	res->peer = peer;
@@ -252,16 +254,26 @@ int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
 		if (ret)
 			return ret;
 	}
+	/* A relayed datagram carries a SiloSec message of the tunnel's own types, nothing else. */
+	if (pkt[0] == SS_MSG_RELAY &&
+	    (out[SS_RELAY_INNER_OFF] < SS_MSG_INIT || out[SS_RELAY_INNER_OFF] > SS_MSG_CONTROL))
+		return SS_ERR_RELAY;
 	ss_replay_commit(&s->rx_window, counter);
 	s->rx_packets++;
 	peer->last_rx_ns = now.mono_ns;
-	if (pkt[0] == SS_MSG_DATA) {
+	if (pkt[0] != SS_MSG_CONTROL) {
 		s->echo_pending = true;
 		peer->stats.packets_opened++;
 		peer->stats.bytes_opened += ctlen;
 	}
 	promote(ctx, peer, s, &now, res);
-	if (pkt[0] == SS_MSG_CONTROL) {
+	if (pkt[0] == SS_MSG_RELAY) {
+		res->kind = SS_RESULT_RELAY;
+		res->len = ctlen;
+	} else if (pkt[0] == SS_MSG_CONTROL && ctlen == SS_REACH_LEN) {
+		res->kind = SS_RESULT_CONTROL;
+		res->len = ctlen;
+	} else if (pkt[0] == SS_MSG_CONTROL) {
 		res->kind = SS_RESULT_NONE;
 	} else if (ctlen == 0) {
 		res->flags |= SS_RESULT_F_KEEPALIVE;

@@ -49,7 +49,8 @@ static int tick_handshake(ss_ctx *ctx, ss_peer *peer, uint64_t now, uint8_t *out
 			peer->want_handshake = false;
 			return 0;
 		}
-	} else if (!peer->want_handshake || !peer->has_flow || waiting_for_initiator(peer, now)) {
+	} else if (!peer->want_handshake || !peer->has_flow || waiting_for_initiator(peer, now) ||
+		   now < peer->hs_not_before_ns) {
 		return 0;
 	}
 	ret = ss_handshake_create_init(ctx, peer, out, cap, out_len);
@@ -107,6 +108,13 @@ int ss_peer_tick(ss_ctx *ctx, ss_peer *peer, uint8_t *out, size_t out_cap, size_
 		ret = ss_control_create_echo(ctx, peer, cur, out, out_cap, out_len);
 		*kind = SS_TICK_ECHO;
 	} else if (keepalive_due(peer, now)) {
+		/*
+		 * A keepalive keeps the key fresh as data does (WireGuard's keep_key_fresh), so
+		 * that PersistentKeepalive alone rekeys before the session ages out instead of
+		 * letting it lapse at SS_REJECT_AFTER_TIME; the next tick sends the INIT.
+		 */
+		if (ss_session_need_rekey(cur, now))
+			peer->want_handshake = true;
 		ret = ss_session_seal(ctx, peer, cur, SS_MSG_DATA, NULL, 0, out, out_cap, out_len);
 		*kind = SS_TICK_KEEPALIVE;
 	} else {
@@ -126,6 +134,11 @@ static uint64_t min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+static uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
 uint64_t ss_peer_deadline(const ss_peer *peer)
 {
 	uint64_t d = UINT64_MAX;
@@ -134,7 +147,8 @@ uint64_t ss_peer_deadline(const ss_peer *peer)
 	if (peer->hs.active)
 		d = min64(d, peer->hs.retry_ns);
 	else if (peer->want_handshake && peer->has_flow)
-		d = peer->next ? peer->next->created_ns + SS_REKEY_TIMEOUT : 0;
+		d = max64(peer->next ? peer->next->created_ns + SS_REKEY_TIMEOUT : 0,
+			  peer->hs_not_before_ns);
 	for (int i = 0; peer->slots && i < SS_SESSION_SLOTS; i++)
 		if (peer->slots[i].valid)
 			d = min64(d, peer->slots[i].created_ns + SS_REJECT_AFTER_TIME);

@@ -25,6 +25,8 @@ static const ss_err_desc names[] = {
 	 "knock: source address differs from the signed one (or any not allowed)"},
 	{SS_ERR_KNOCK_CLOCK, "SS_ERR_KNOCK_CLOCK",
 	 "knock: our wall clock is behind the newest accepted knock by more than the window"},
+	{SS_ERR_KNOCK_BUSY, "SS_ERR_KNOCK_BUSY",
+	 "knock: over the daemon-wide budget of public-key work (a flood)"},
 };
 
 __attribute__((constructor)) static void register_names(void)

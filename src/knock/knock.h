@@ -21,7 +21,7 @@
 /*
  * The knock's codes (silosec/error.h has the core's; docs/ERRORS.md all): drop reasons
  * -70..-89, in validation order up to -81; later codes are appended (-82 is checked
- * between -76 and -77, -83 just before -77).
+ * between -76 and -77, -83 just before -77, -84 between -73 and -74).
  */
 enum ss_knock_err {
 	SS_ERR_KNOCK_SIZE = -70,	/* datagram shorter or longer than any knock */
@@ -38,10 +38,11 @@ enum ss_knock_err {
 	SS_ERR_KNOCK_PAYLOAD = -81,	/* payload refused (not printable ASCII) */
 	SS_ERR_KNOCK_SOURCE = -82,	/* sent from another address than the signed one */
 	SS_ERR_KNOCK_CLOCK = -83,	/* our wall clock stepped back past the newest knock */
+	SS_ERR_KNOCK_BUSY = -84,	/* over the daemon-wide public-key budget */
 };
 
 #define SS_KNOCK_DROP_FIRST SS_ERR_KNOCK_SIZE
-#define SS_KNOCK_DROP_LAST SS_ERR_KNOCK_CLOCK
+#define SS_KNOCK_DROP_LAST SS_ERR_KNOCK_BUSY
 #define SS_KNOCK_DROP_COUNT (SS_KNOCK_DROP_FIRST - SS_KNOCK_DROP_LAST + 1)
 
 #define SS_MSG_KNOCK 6
@@ -90,6 +91,24 @@ enum ss_knock_err {
 #define SS_KNOCK_OVERHEAD (SS_KNOCK_HDR_LEN + SS_TAG_LEN + SS_MAC_LEN)
 #define SS_KNOCK_MIN_LEN (SS_KNOCK_OVERHEAD + SS_KNOCK_INNER_MIN)
 #define SS_KNOCK_MAX_LEN (SS_KNOCK_OVERHEAD + SS_KNOCK_INNER_MAX) /* 758 bytes < 1280 */
+
+/*
+ * The daemon-wide budget of public-key work (step 3c, PROTOCOL 14.6): a token bucket of
+ * SS_KNOCK_PK_BURST datagrams refilled at SS_KNOCK_PK_RATE a second, taken before the
+ * X25519 step. The per-source limit cannot bound a spoofer (every source is new), and
+ * one datagram's X25519 + AES-GCM + Ed25519 costs about 140 us: 1000/s keeps the parser
+ * at about a seventh of one core, far from the ~7000/s that saturate it, and still
+ * hundreds of times what people knocking by hand send.
+ */
+#define SS_KNOCK_PK_RATE 1000
+#define SS_KNOCK_PK_BURST 100
+/*
+ * The cache of opened datagrams (step 3b): entries in sets of SS_KNOCK_SEEN_WAYS. An
+ * insertion follows a budget token, so an attacker churns the table at most at
+ * SS_KNOCK_PK_RATE entries a second (about 4 s for all of it).
+ */
+#define SS_KNOCK_SEEN_SLOTS 4096
+#define SS_KNOCK_SEEN_WAYS 4
 
 #define SS_KNOCK_DEFAULT_PORT 62201
 #define SS_KNOCK_DEFAULT_WINDOW_MS 30000
@@ -220,6 +239,30 @@ int ss_knock_replay_add(ss_knock_replay *r, const uint8_t ch[SS_KNOCK_CHALLENGE_
 int ss_knock_replay_check_clock(const ss_knock_replay *r, uint64_t wall_ms,
 				uint64_t window_ms) SS_WARN_UNUSED;
 uint32_t ss_knock_replay_count(const ss_knock_replay *r);
+
+/*
+ * ---- cache of opened datagrams (step 3b) ----
+ * What steps 4-5 (X25519, AEAD, signature) made of one exact datagram, keyed by its
+ * ephemeral, outer MAC and length: a failure code, or the opened knock's fields (no
+ * payload, no evidence). A copy of the datagram then costs the outer MAC and a lookup:
+ * the caller re-runs steps 6-8 on the cached fields and drops it there, or, if the copy
+ * would now be accepted, opens it anew (the parent needs fresh evidence). An accelerator,
+ * never an authority: an entry is written only after the public-key step ran on that
+ * very datagram, and losing one costs only that work again. No allocation per datagram.
+ */
+typedef struct ss_knock_seen ss_knock_seen;
+
+int ss_knock_seen_new(ss_knock_seen **out, uint32_t slots, uint64_t seed) SS_WARN_UNUSED;
+void ss_knock_seen_free(ss_knock_seen *c);
+/*
+ * For a datagram whose outer MAC verified: 1 with *code (0: opened, msg filled but for
+ * payload) if this exact datagram was opened before, else 0.
+ */
+int ss_knock_seen_find(const ss_knock_seen *c, const uint8_t *pkt, size_t len, int *code,
+		       ss_knock_msg *msg);
+/* Record what the public-key step made of pkt: code 0 with msg, or its drop code. */
+void ss_knock_seen_put(ss_knock_seen *c, const uint8_t *pkt, size_t len, int code,
+		       const ss_knock_msg *msg);
 
 /* base64 (standard, padded) of any length; out must hold 4 * ((len + 2) / 3) + 1 bytes. */
 void ss_knock_base64(const uint8_t *in, size_t len, char *out);

@@ -240,7 +240,7 @@ static void log_drop(struct logstate *ls, const ss_kconf *c, int code, const cha
 	if (ls->last_ms[idx] && now_ms - ls->last_ms[idx] < (uint64_t)c->log_interval * 1000)
 		return;
 	/* Identity and action are known (and authenticated) from the signature on. */
-	if (code <= SS_ERR_KNOCK_UNKNOWN_ID)
+	if (ss_knock_drop_signed(code))
 		ss_key_to_base64(v->msg.client, id);
 	/* Which address the knock was bound to tells a NAT mistake from a re-sent copy. */
 	if (code == SS_ERR_KNOCK_SOURCE) {
@@ -255,8 +255,8 @@ static void log_drop(struct logstate *ls, const ss_kconf *c, int code, const cha
 	}
 	ss_knock_log(LOG_NOTICE, "drop %s (%d): %s; from %s%s%s%s%s%s; %llu such drop%s in %u s",
 		     ss_err_name(code), code, ss_strerror(code), src, *id ? " identity " : "", id,
-		     code <= SS_ERR_KNOCK_TIME && v->msg.action[0] ? " action " : "",
-		     code <= SS_ERR_KNOCK_TIME ? v->msg.action : "", signed_src,
+		     *id && code <= SS_ERR_KNOCK_TIME && v->msg.action[0] ? " action " : "",
+		     *id && code <= SS_ERR_KNOCK_TIME ? v->msg.action : "", signed_src,
 		     (unsigned long long)ls->since[idx], ls->since[idx] == 1 ? "" : "s",
 		     c->log_interval);
 	ls->since[idx] = 0;
@@ -266,7 +266,7 @@ static void log_drop(struct logstate *ls, const ss_kconf *c, int code, const cha
 /* kernel_drops: what the sockets' pre-filter (or a full buffer) dropped before us. */
 static void log_counters(const ss_knock_validator *v, uint64_t kernel_drops)
 {
-	char line[832];
+	char line[1024];
 	size_t off = 0;
 
 	off += (size_t)snprintf(line, sizeof(line), "counters: accepted %llu",
@@ -275,9 +275,13 @@ static void log_counters(const ss_knock_validator *v, uint64_t kernel_drops)
 		off += (size_t)snprintf(line + off, sizeof(line) - off, ", %s %llu",
 					ss_err_name(SS_KNOCK_DROP_FIRST - i),
 					(unsigned long long)v->drops[i]);
+	/* How much public-key work ran, and how many copies the cache spared it (14.5 3b). */
 	if (off < sizeof(line))
-		snprintf(line + off, sizeof(line) - off, ", dropped in kernel %llu",
-			 (unsigned long long)kernel_drops);
+		snprintf(line + off, sizeof(line) - off,
+			 ", dropped in kernel %llu, public-key operations %llu, copies dropped "
+			 "before X25519 %llu",
+			 (unsigned long long)kernel_drops, (unsigned long long)v->pk_ops,
+			 (unsigned long long)v->copies);
 	ss_knock_log(LOG_INFO, "%s", line);
 }
 
@@ -332,7 +336,7 @@ static void audit_knock(const char *decision, int code, const uint8_t *identity,
 static void audit_drop(int sock, int code, const ss_knock_verdict *v, int family,
 		       const uint8_t *addr)
 {
-	bool signed_ok = code <= SS_ERR_KNOCK_UNKNOWN_ID && code >= SS_KNOCK_DROP_LAST;
+	bool signed_ok = ss_knock_drop_signed(code);
 	const char *action = code <= SS_ERR_KNOCK_TIME && signed_ok ? v->msg.action : NULL;
 	struct knock_rec k;
 	struct kaudit a;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The daemon's full validation pipeline for one datagram, in the order of seed 003 and
- * docs/PROTOCOL.md 14.5: size, rate limit, outer MAC, decrypt, signature, known
+ * docs/PROTOCOL.md 14.5: size, rate limit, outer MAC, the cache of opened datagrams, the
+ * global public-key budget, decrypt, signature, known
  * identity, signed source address, our own clock, timestamp window, replay cache, then whether the
  * identity may run the action. Sans-IO (the caller passes clocks) so every rejection is
  * unit-tested.
@@ -12,6 +13,8 @@
 #include <silosec/error.h>
 #include "knock/knock.h"
 
+#include "common/ratelimit.h"
+
 #include "evidence.h"
 #include "kconf.h"
 
@@ -20,8 +23,13 @@ typedef struct ss_knock_validator {
 	ss_knock_server *srv;
 	ss_knock_ratelimit *rl;
 	ss_knock_replay *rp;
+	ss_knock_seen *seen;		     /* step 3b */
+	ss_rl_rate pk_rate;		     /* step 3c: the daemon-wide public-key budget */
+	uint64_t pk_tat;		     /* its bucket (GCRA) */
 	uint64_t drops[SS_KNOCK_DROP_COUNT]; /* by -(code - SS_KNOCK_DROP_FIRST) */
 	uint64_t accepted;
+	uint64_t pk_ops; /* datagrams that reached X25519 */
+	uint64_t copies; /* drops decided from the cache of opened datagrams, before X25519 */
 } ss_knock_validator;
 
 typedef struct ss_knock_verdict {
@@ -46,6 +54,12 @@ void ss_knock_validator_free(ss_knock_validator *v);
 int ss_knock_validate(ss_knock_validator *v, const uint8_t *pkt, size_t len, int family,
 		      const uint8_t *addr, uint64_t mono_ns, uint64_t wall_ms,
 		      ss_knock_verdict *out) SS_WARN_UNUSED;
+
+/* Drops decided after the signature verified: identity (and action) are authenticated. */
+static inline bool ss_knock_drop_signed(int code)
+{
+	return code <= SS_ERR_KNOCK_UNKNOWN_ID && code >= SS_ERR_KNOCK_CLOCK;
+}
 
 static inline int ss_knock_drop_index(int code)
 {

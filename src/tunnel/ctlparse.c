@@ -191,6 +191,8 @@ static int set_line(void *req, char *key, char *val, char *err, size_t errlen)
 		r->remove = !strcmp(val, "true");
 	else if (!strcmp(key, "rekey"))
 		r->rekey = !strcmp(val, "true");
+	else if (!strcmp(key, "reset_timestamp"))
+		r->reset_timestamp = !strcmp(val, "true");
 	else if (!strcmp(key, "replace_allowed_ips"))
 		r->replace_allowed = !strcmp(val, "true");
 	else if (!strcmp(key, "peer"))

@@ -34,6 +34,7 @@ enum ss_ctl_verb {
 typedef struct ss_ctl_set_req {
 	uint8_t identity[SS_IDENTITY_LEN];
 	bool have_peer, remove, replace_allowed, have_keepalive, rekey, have_allow;
+	bool reset_timestamp; /* forget the newest INIT timestamp (an existing peer only) */
 	ss_cap_rule allow[SS_CAP_MAX_RULES];
 	size_t nallow;
 	char *endpoint; /* as written (checked when applied), or NULL */

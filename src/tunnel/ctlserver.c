@@ -161,6 +161,23 @@ static void reply(FILE *f, int ret, const char *err)
 
 /* ---- set ---- */
 
+/*
+ * Issue 13 finding 7: an initiator whose clock once ran far ahead is refused
+ * (SS_ERR_STALE) once its clock is corrected; forgetting the timestamp readmits it
+ * without a restart. Audited: it reopens one replay (PROTOCOL.md 4.2, step 6).
+ */
+static void reset_timestamp(ss_daemon *d, ss_dpeer *p, const uint8_t *id)
+{
+	uint64_t was = ss_peer_forget_timestamp(p->sp) / SS_NS_PER_SEC;
+	char detail[96], f[SS_FINGERPRINT_LEN];
+
+	snprintf(detail, sizeof(detail), "newest INIT timestamp %llu (Unix s) forgotten",
+		 (unsigned long long)was);
+	ss_daemon_audit(d, "timestamp_reset", "accept", 0, id, NULL, detail);
+	ss_fingerprint(id, f);
+	ss_log(LOG_NOTICE, "SS_TUN_SET: peer %s: %s by the control socket", f, detail);
+}
+
 /* The settings of a peer that exists by now. */
 static int apply_set_rest(ss_daemon *d, ss_dpeer *p, ss_ctl_set_req *r, char *err, size_t errlen)
 {
@@ -179,6 +196,8 @@ static int apply_set_rest(ss_daemon *d, ss_dpeer *p, ss_ctl_set_req *r, char *er
 	}
 	if (!r->have_allow && !p->has_allow)
 		ss_daemon_warn_unreachable(d, p);
+	if (r->reset_timestamp)
+		reset_timestamp(d, p, r->identity);
 	if (r->rekey)
 		ss_daemon_kick(d, p);
 	return 0;
@@ -204,6 +223,11 @@ static int apply_set(ss_daemon *d, ss_ctl_set_req *r, char *err, size_t errlen)
 		ss_daemon_remove_peer(d, p);
 		ss_log(LOG_NOTICE, "SS_TUN_SET: peer removed by the control socket");
 		return 0;
+	}
+	/* A timestamp is forgotten only for a peer that has one: no peer is added for it. */
+	if (r->reset_timestamp && !p) {
+		snprintf(err, errlen, "SS_ERR_NOT_FOUND: no such peer (reset-timestamp adds none)");
+		return SS_ERR_NOT_FOUND;
 	}
 	if (!p) {
 		memcpy(cp.identity, r->identity, SS_IDENTITY_LEN);

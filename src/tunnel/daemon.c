@@ -29,9 +29,9 @@
 #include "common/truststore.h"
 
 const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT] = {
-	"SS_TUN_SPOOFED",      "SS_TUN_MALFORMED",   "SS_TUN_NO_ROUTE",	  "SS_TUN_NO_ENDPOINT",
-	"SS_TUN_QUEUE_FULL",   "SS_TUN_SEND_FAILED", "SS_TUN_HS_TIMEOUT", "SS_TUN_WRITE_FAILED",
-	"SS_TUN_RATE_LIMITED", "SS_ERR_CAP_DENIED",  "SS_ERR_CT_FULL",
+	"SS_TUN_SPOOFED",    "SS_TUN_MALFORMED",   "SS_TUN_NO_ROUTE",	"SS_TUN_NO_ENDPOINT",
+	"SS_TUN_QUEUE_FULL", "SS_TUN_SEND_FAILED", "SS_TUN_HS_TIMEOUT", "SS_TUN_WRITE_FAILED",
+	"SS_ERR_CAP_DENIED", "SS_ERR_CT_FULL",
 };
 
 static void fpr(const uint8_t *id, char out[SS_FINGERPRINT_LEN])
@@ -108,11 +108,14 @@ static void xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *
 		    err);
 }
 
-static void flush(ss_daemon *d)
+static unsigned flush(ss_daemon *d)
 {
 	int err = 0;
+	/* Before the call below reads err: argument order is unspecified. */
+	unsigned failed = ss_transport_flush(&d->txb, &err);
 
-	send_failed(d, &d->drops[SS_TUN_SEND_FAILED], ss_transport_flush(&d->txb, &err), err);
+	send_failed(d, &d->drops[SS_TUN_SEND_FAILED], failed, err);
+	return failed;
 }
 
 /* Unlinks the oldest queued packet (there is one) and hands it to the caller. */
@@ -586,29 +589,16 @@ static void wire_drop(ss_daemon *d, ss_dpeer *p, int code, const ss_flow *flow,
 	}
 }
 
-/* A source is an IPv4 address or an IPv6 /64: one /64 cannot spread over 2^64 buckets. */
-static bool handshake_allowed(ss_daemon *d, const ss_flow *flow)
-{
-	ss_rl_key k;
-
-	/* remote_addr holds IPv4 as v4-mapped IPv6, which the key counts as IPv4. */
-	(void)ss_rl_key_ip(&k, AF_INET6, flow->remote_addr);
-	return ss_rl_allow(d->rl, &k, ss_mono_ns());
-}
-
 static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt, size_t len)
 {
 	ss_result res;
 	ss_dpeer *p;
 	int ret;
 
-	/* Handshake work per source is bounded before the core spends anything on it. */
-	if (len && pkt[0] == SS_MSG_INIT && !handshake_allowed(d, flow)) {
-		d->drops[SS_TUN_RATE_LIMITED]++;
-		ss_daemon_audit(d, "handshake", "refuse", SS_ERR_RATE_LIMIT, NULL, flow,
-				"initiations from this source over the rate limit");
-		return;
-	}
+	/*
+	 * No limit of our own before the core: it charges a source only for an INIT with a
+	 * valid mac1 and mac2 under load, which a spoofer of that source cannot send.
+	 */
 	memset(&res, 0, sizeof(res));
 	ret = ss_ctx_consume(d->ctx, flow, pkt, len, d->buf_out, SS_MAX_PACKET, &res);
 	p = res.peer ? ss_peer_user(res.peer) : NULL;
@@ -685,6 +675,9 @@ static void tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		    !olen)
 			break;
 		xmit(d, p, &flow, d->buf_out, olen);
+		/* Sent at once, to know whether it left: roaming restarts count from it. */
+		if (kind == SS_TICK_HANDSHAKE)
+			p->init_unsent = flush(d) > 0;
 	}
 	/* Handshakes that gave up leave nothing to wait for: drop what was queued. */
 	if (p->qhead && !ss_peer_has_session(p->sp) && ss_peer_deadline(p->sp) == UINT64_MAX)
@@ -741,7 +734,11 @@ static int timeout_ms(const ss_daemon *d)
 
 /*
  * Only a usable address that came or went can move our end of a flow: link-local
- * addresses and the tunnel's own do not, nor an address still in duplicate detection.
+ * addresses and the tunnel's own do not, nor an address still in duplicate detection,
+ * nor a secondary IPv4 address (never a source; one promoted when the primary goes is
+ * announced again without the flag). Ignoring the secondary that a renumbering adds
+ * before it removes the old address spares a handshake from the old address, whose
+ * successor the peer would refuse as too frequent.
  */
 static bool addr_event_matters(const ss_daemon *d, const struct nlmsghdr *h)
 {
@@ -751,6 +748,8 @@ static bool addr_event_matters(const ss_daemon *d, const struct nlmsghdr *h)
 		return false;
 	if ((int)ifa->ifa_index == d->ifindex || ifa->ifa_scope == RT_SCOPE_LINK ||
 	    ifa->ifa_scope == RT_SCOPE_HOST)
+		return false;
+	if (ifa->ifa_family == AF_INET && (ifa->ifa_flags & IFA_F_SECONDARY))
 		return false;
 	return h->nlmsg_type == RTM_DELADDR || !(ifa->ifa_flags & IFA_F_TENTATIVE);
 }
@@ -773,10 +772,14 @@ static void nl_events(ss_daemon *d)
 	if (!changed)
 		return;
 	ss_log(LOG_INFO, "SS_TUN_ROAM: local addresses changed; new handshakes with all peers");
-	/* A session is bound to its 5-tuple: a new local address needs a new handshake. */
-	for (ss_dpeer *p = d->peers; p; p = p->next)
-		if (ss_peer_has_session(p->sp))
-			ss_daemon_kick(d, p);
+	/*
+	 * A session is bound to its 5-tuple: a new local address needs a new handshake, now,
+	 * not after the retry timer of one sent from the old address (PROTOCOL.md 15.3).
+	 */
+	for (ss_dpeer *p = d->peers; p; p = p->next) {
+		ss_peer_restart_handshake(p->sp, p->init_unsent);
+		ss_daemon_touch(d, p);
+	}
 }
 
 /* ---- the loop ---- */

@@ -16,17 +16,12 @@
 #include "tunring.h"
 #include "conntrack.h"
 #include "grant.h"
-#include "common/ratelimit.h"
 #include "transport.h"
 
 #define SS_QUEUE_PER_PEER 128		    /* packets held while a handshake is under way */
 #define SS_QUEUE_TOTAL 4096		    /* over all peers */
 #define SS_TUN_BATCH 64			    /* packets read per wakeup and source, for fairness */
 #define SS_STALE_AFTER (15 * SS_NS_PER_SEC) /* sent, nothing back: try a new handshake */
-/* Handshake initiations per source (an IPv4 address or an IPv6 /64, common/ratelimit.h). */
-#define SS_HS_LIMIT_PER_SEC 20
-#define SS_HS_LIMIT_BURST 5
-#define SS_HS_LIMIT_SLOTS 4096 /* 4096 * 32 bytes = 128 KiB */
 
 /* Daemon-level drop reasons (stable names: SS_TUN_*), next to the core's. */
 enum ss_tun_drop {
@@ -38,7 +33,6 @@ enum ss_tun_drop {
 	SS_TUN_SEND_FAILED,  /* the socket refused the packet */
 	SS_TUN_HS_TIMEOUT,   /* queued, but the handshake gave up (SS_REKEY_ATTEMPT_TIME) */
 	SS_TUN_WRITE_FAILED, /* the TUN device refused a decrypted packet */
-	SS_TUN_RATE_LIMITED, /* handshake initiations from one source too frequent */
 	SS_TUN_CAP_DENIED,   /* "SS_ERR_CAP_DENIED": no Allow rule, grant or tracked flow */
 	SS_TUN_CT_FULL,	     /* "SS_ERR_CT_FULL": sent, but untracked: budget used up */
 	SS_TUN_DROP_COUNT,
@@ -65,6 +59,7 @@ typedef struct ss_dpeer {
 	ss_qpkt *qhead, *qtail;
 	uint32_t qlen;
 	uint64_t last_tx_data_ns, last_rx_ns;
+	bool init_unsent; /* the socket refused our latest INIT (roaming: no address yet) */
 	uint64_t drops[SS_TUN_DROP_COUNT];
 	bool seen; /* reload bookkeeping */
 	/* Capabilities: Allow rules; open = reaches everything (Policy = allow, no Allow). */
@@ -94,7 +89,6 @@ typedef struct ss_daemon {
 	uint64_t next_deadline;
 	bool running;
 	uint8_t *buf_in, *buf_out;
-	ss_rl *rl; /* handshake initiations per source (SS_HS_LIMIT_*) */
 	ss_txbatch txb;
 	ss_rxbatch rxb;
 	bool offload;	    /* TUN hands us TSO super-packets with virtio headers */

@@ -525,8 +525,6 @@ static int setup_core(ss_daemon *d, char *err, size_t errlen)
 		ret = ss_allowedips_create(&d->aips);
 	if (ret)
 		snprintf(err, errlen, "initializing: %s", ss_strerror(ret));
-	/* On failure d->rl stays NULL and is reported with the allocations below. */
-	(void)ss_rl_create(&d->rl, SS_HS_LIMIT_SLOTS, SS_HS_LIMIT_PER_SEC, SS_HS_LIMIT_BURST, NULL);
 	d->buf_in = malloc(SS_MAX_PACKET + 64);
 	d->seg = malloc(SS_MAX_PLAINTEXT);
 	d->gro = malloc(sizeof(*d->gro));
@@ -542,7 +540,7 @@ static int setup_core(ss_daemon *d, char *err, size_t errlen)
 	}
 	if (!ret && (ss_txbatch_init(&d->txb, d->conf->mtu + SS_DATA_OVERHEAD + 64) ||
 		     ss_rxbatch_init(&d->rxb, SS_MAX_PACKET) || !d->buf_in || !d->buf_out ||
-		     !d->rl || !d->seg || !d->gro || !d->grants)) {
+		     !d->seg || !d->gro || !d->grants)) {
 		snprintf(err, errlen, "out of memory");
 		ret = SS_ERR_NOMEM;
 	}
@@ -627,7 +625,6 @@ void ss_daemon_free(ss_daemon *d)
 	ss_identity_free(d->id);
 	free(d->buf_in);
 	free(d->buf_out);
-	ss_rl_free(d->rl);
 	free(d->seg);
 	free(d->gro);
 	free(d->grants);

@@ -88,6 +88,7 @@ static char *print_set(const ss_ctl_set_req *r)
 	fprintf(f, "set\npeer=%s\n", b64);
 	/* Any value but "true" clears a flag: print a few of them. */
 	fprintf(f, "remove=%s\nrekey=%s\n", r->remove ? "true" : "no", r->rekey ? "true" : "0");
+	fprintf(f, "reset_timestamp=%s\n", r->reset_timestamp ? "true" : "TRUE");
 	if (r->endpoint)
 		fprintf(f, "endpoint=%s\n", r->endpoint);
 	for (size_t i = 0; i < r->nallowed; i++) {
@@ -124,6 +125,7 @@ static void check_set_reparse(const ss_ctl_set_req *r, ss_ctl_set_req *back)
 	fuzz_check(ss_ctl_parse_set(body, back, err, sizeof(err)) == 0);
 	fuzz_check(!memcmp(back->identity, r->identity, SS_IDENTITY_LEN));
 	fuzz_check(back->remove == r->remove && back->rekey == r->rekey);
+	fuzz_check(back->reset_timestamp == r->reset_timestamp);
 	fuzz_check(back->replace_allowed == r->replace_allowed);
 	fuzz_check(back->have_keepalive == r->have_keepalive && back->keepalive == r->keepalive);
 	fuzz_check(!back->endpoint == !r->endpoint);

@@ -35,10 +35,12 @@ else
 	run t_three.sh
 	run t_keychange.sh
 	run t_roaming.sh
+	run t_roaming.sh 6
 	run t_tofu.sh
 	run t_inject.sh
 	run t_capture.sh
 	run t_flood.sh
+	run t_spoof.sh
 	run t_reload.sh
 	run t_stream.sh
 	run t_knock.sh

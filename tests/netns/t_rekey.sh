@@ -2,7 +2,8 @@
 # Rekeying under continuous TCP traffic loses nothing: every packet sealed before,
 # during and after each new epoch is opened on the other side, none is refused, and
 # the transfer keeps its rate. Forced rekeys (the control socket) during one iperf3
-# run, and with REKEY=1 the timer-driven rekey after 120 s (a 130 s run).
+# run, and with REKEY=1 the timer-driven rekey after 120 s (a 130 s run) and 200 s of
+# no traffic but PersistentKeepalive, which must keep the session up throughout.
 source "$(dirname "$0")/lib.sh"
 two_nodes udp 4 || exit 1
 check "tunnel up" on a ping -c 2 -i 0.2 -W 2 10.77.0.2
@@ -54,6 +55,21 @@ check "4 forced rekeys during a paced TCP transfer at full rate" forced
 check "nothing lost or refused inside the tunnel" tunnel_lossless
 check "each rekey was a new epoch" test "$(jget a "d['peers'][0]['epoch']")" -ge 5
 
+# Issue 14 item 5: with PersistentKeepalive on A and no traffic at all for 200 s, both
+# sides hold a session at every sample and the keepalives rekey it (a new epoch).
+idle_keepalive() {
+	local e0 end s
+	on a "$SILOSEC" set ss0 peer "${ID[b]}" persistent-keepalive 5 || return 1
+	e0=$(jget b "d['peers'][0]['epoch']")
+	end=$((SECONDS + ${IDLE_SECONDS:-200}))
+	while [ $SECONDS -lt $end ]; do
+		s=$(jget a "d['peers'][0]['session']")$(jget b "d['peers'][0]['session']")
+		[ "$s" = TrueTrue ] || { echo "# no session $((end - SECONDS)) s before the end: $s"; return 1; }
+		sleep 0.5 # the sampling pace, not a wait for something
+	done
+	echo "# epoch $e0 -> $(jget b "d['peers'][0]['epoch']") with keepalives only"
+	[ "$(jget b "d['peers'][0]['epoch']")" -gt "$e0" ]
+}
 if [ "${REKEY:-0}" = 1 ]; then
 	e0=$(jget a "d['peers'][0]['epoch']")
 	# The session is ~8 s old here: the timer fires about 112 s into the run.
@@ -61,5 +77,6 @@ if [ "${REKEY:-0}" = 1 ]; then
 	check "timer rekey (120 s) during a 130 s paced TCP transfer at full rate" timer
 	check "nothing lost or refused inside the tunnel across the timer rekey" tunnel_lossless
 	check "the timer started a new epoch" test "$(jget a "d['peers'][0]['epoch']")" -gt "$e0"
+	check "PersistentKeepalive alone keeps the session up past its 180 s lifetime" idle_keepalive
 fi
 finish

@@ -117,6 +117,7 @@ void snap_check(const struct snap *s, const test_node *n, unsigned ign)
 	if (ign & IGN_LOAD) {
 		c0.load_tokens_ns = c1.load_tokens_ns = 0;
 		c0.load_last_ns = c1.load_last_ns = 0;
+		c0.proven_tat = c1.proven_tat = 0;
 	}
 	if (ign & IGN_COOKIE_SECRET) {
 		memset(c0.cookie_secret, 0, sizeof(c0.cookie_secret));

@@ -236,7 +236,8 @@ static void set_every_key(void **state)
 				   "allowed_ip=fd00::2\n"
 				   "persistent_keepalive=25\n"
 				   "allow=tcp 22, udp 53 to 10.0.0.0/8, icmp\n"
-				   "rekey=true\n");
+				   "rekey=true\n"
+				   "reset_timestamp=true\n");
 
 	(void)state;
 	assert_true(r->have_peer);
@@ -255,6 +256,7 @@ static void set_every_key(void **state)
 	assert_rule(&r->allow[1], "udp 53 to 10.0.0.0/8");
 	assert_rule(&r->allow[2], "icmp");
 	assert_true(r->rekey);
+	assert_true(r->reset_timestamp);
 	assert_false(r->remove);
 	set_free(r);
 }
@@ -266,12 +268,13 @@ static void set_minimal_and_flags(void **state)
 	(void)state;
 	assert_null(r->endpoint);
 	assert_false(r->remove || r->rekey || r->replace_allowed || r->have_keepalive ||
-		     r->have_allow);
+		     r->have_allow || r->reset_timestamp);
 	assert_int_equal(r->nallowed + r->nallow, 0);
 	set_free(r);
 	/* Only "true" sets a flag; replace with no allowed_ip means an empty list. */
-	r = set_ok("peer=" K2 "\nremove=true\nrekey=yes\nreplace_allowed_ips=true");
-	assert_true(r->remove && !r->rekey && r->replace_allowed);
+	r = set_ok("peer=" K2 "\nremove=true\nrekey=yes\nreplace_allowed_ips=true\n"
+		   "reset_timestamp=1");
+	assert_true(r->remove && !r->rekey && r->replace_allowed && !r->reset_timestamp);
 	assert_int_equal(r->nallowed, 0);
 	set_free(r);
 	/* The peer need not come first. */
@@ -333,6 +336,8 @@ static void set_errors(void **state)
 		{"peer=" K1 "\nPeer=" K1, "unknown key 'Peer'"},
 		{"peer=" K1 "\n=1", "unknown key ''"},
 		{"peer=" K1 "\nrekey =true", "unknown key 'rekey '"},
+		{"peer=" K1 "\nreset-timestamp=true", "unknown key 'reset-timestamp'"},
+		{"peer=" K1 "\nreset_timestamp", "malformed line 'reset_timestamp'"},
 		/* Refused after an endpoint= was kept: it is released (ASan checks the leak). */
 		{"peer=" K1 "\nendpoint=a:1\nbogus=1", "unknown key 'bogus'"},
 		{"endpoint=a:1", "set: no peer given"},

@@ -834,15 +834,20 @@ static const struct {
 	ERR(SS_ERR_REFLECTION),
 	ERR(SS_ERR_UNEXPECTED),
 	ERR(SS_ERR_KEY_EXHAUSTED),
+	ERR(SS_ERR_REACH_DENIED),
+	ERR(SS_ERR_REACH_RATE),
+	ERR(SS_ERR_CANDIDATE),
+	ERR(SS_ERR_LAN_SPOOF),
+	ERR(SS_ERR_RELAY),
 };
 
 static void error_names(void **state)
 {
-	static const int unknown[] = {1, -13, -20, -31, -51, -100, INT_MIN, INT_MAX};
+	static const int unknown[] = {1, -13, -20, -31, -56, -100, INT_MIN, INT_MAX};
 	int used[SS_DROP_COUNT] = {0};
 
 	(void)state;
-	assert_int_equal(SS_DROP_COUNT, SS_ERR_MALFORMED - SS_ERR_KEY_EXHAUSTED + 1);
+	assert_int_equal(SS_DROP_COUNT, SS_ERR_MALFORMED - SS_ERR_RELAY + 1);
 	for (size_t i = 0; i < sizeof(all_errors) / sizeof(all_errors[0]); i++) {
 		assert_string_equal(ss_err_name(all_errors[i].code), all_errors[i].name);
 		assert_non_null(ss_strerror(all_errors[i].code));
@@ -851,7 +856,7 @@ static void error_names(void **state)
 	}
 
 	/* Every drop code, by range: named, described, one distinct counter slot each. */
-	for (int code = SS_ERR_MALFORMED; code >= SS_ERR_KEY_EXHAUSTED; code--) {
+	for (int code = SS_ERR_MALFORMED; code >= SS_DROP_LAST; code--) {
 		int idx = ss_drop_index(code);
 
 		assert_string_not_equal(ss_err_name(code), "SS_ERR_UNKNOWN");
@@ -868,7 +873,7 @@ static void error_names(void **state)
 	/* Codes that are not drops. */
 	for (int code = 5; code > SS_ERR_MALFORMED; code--)
 		assert_int_equal(ss_drop_index(code), -1);
-	for (int code = SS_ERR_KEY_EXHAUSTED - 1; code > SS_ERR_KEY_EXHAUSTED - 100; code--)
+	for (int code = SS_DROP_LAST - 1; code > SS_DROP_LAST - 100; code--)
 		assert_int_equal(ss_drop_index(code), -1);
 	assert_int_equal(ss_drop_index(INT_MIN), -1);
 	assert_int_equal(ss_drop_index(INT_MAX), -1);

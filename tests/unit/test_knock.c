@@ -830,7 +830,8 @@ static void test_error_names(void **state)
 	assert_int_equal(SS_ERR_KNOCK_PAYLOAD, -81);
 	assert_int_equal(SS_ERR_KNOCK_SOURCE, -82);
 	assert_int_equal(SS_ERR_KNOCK_CLOCK, -83);
-	assert_int_equal(SS_KNOCK_DROP_LAST, SS_ERR_KNOCK_CLOCK);
+	assert_int_equal(SS_ERR_KNOCK_BUSY, -84);
+	assert_int_equal(SS_KNOCK_DROP_LAST, SS_ERR_KNOCK_BUSY);
 }
 
 /* ---- knockd.conf ---- */
@@ -1449,6 +1450,121 @@ static void test_validate_source(void **state)
 	vfree(&x);
 }
 
+/* A flood: each datagram from another spoofed source, all in the same instant. */
+static int vrun_spoofed(struct vfx *x, int i)
+{
+	uint8_t a[4] = {203, 1, (uint8_t)(i >> 8), (uint8_t)i};
+
+	return ss_knock_validate(&x->v, x->f->pkt, x->f->len, AF_INET, a, x->mono, x->wall,
+				 &x->out);
+}
+
+/* After the one copy that paid for it, copies of a sealed knock cost no public-key work. */
+static void copies_of_accepted(struct fx *f, struct vfx *x)
+{
+	/* The real client's own copy is opened anew (its evidence) and accepted, once. */
+	assert_int_equal(vrun(x), 0);
+	assert_int_equal(x->v.pk_ops, 2);
+	assert_true(x->out.ev.ilen > 0);
+	for (int i = 0; i < 50; i++) {
+		assert_int_equal(vrun(x), SS_ERR_KNOCK_REPLAY);
+		assert_int_equal(vrun_spoofed(x, 3000 + i), SS_ERR_KNOCK_SOURCE);
+	}
+	/* Past its window the verdict is the pipeline's own: time, before replay. */
+	x->wall += 31000;
+	assert_int_equal(vrun(x), SS_ERR_KNOCK_TIME);
+	x->wall -= 31000;
+	assert_int_equal(x->v.pk_ops, 2);
+	/* A junk box under a valid MAC (the MAC key is public): opened once, refused. */
+	f->pkt[SS_KNOCK_OFF_BOX] ^= 1;
+	fix_mac(f);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(vrun_spoofed(x, 4000 + i), SS_ERR_KNOCK_DECRYPT);
+	assert_int_equal(x->v.pk_ops, 3);
+	assert_int_equal(x->v.drops[ss_knock_drop_index(SS_ERR_KNOCK_DECRYPT)], 100);
+}
+
+/*
+ * Issue 13, finding 4: copies of one sealed knock from spoofed sources each passed the
+ * per-source limit and the public outer MAC, and cost X25519 + AES-GCM + Ed25519 before
+ * 6b refused them. The cache of opened datagrams makes every copy after the first cost
+ * the MAC only, with the verdict the full pipeline gives.
+ */
+static void test_validate_copies(void **state)
+{
+	struct fx *f = *state;
+	struct vfx x;
+
+	vsetup(&x, f, 16);
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	for (int i = 0; i < 2000; i++)
+		assert_int_equal(vrun_spoofed(&x, i), SS_ERR_KNOCK_SOURCE);
+	assert_int_equal(x.v.pk_ops, 1);
+	assert_int_equal(x.v.copies, 1999);
+	assert_int_equal(x.v.drops[ss_knock_drop_index(SS_ERR_KNOCK_SOURCE)], 2000);
+	assert_int_equal(ss_knock_replay_count(x.v.rp), 0);
+	/* The drop log still names the signed identity, action and address. */
+	assert_memory_equal(x.out.msg.client, ss_identity_public(f->client), SS_IDENTITY_LEN);
+	assert_string_equal(x.out.msg.action, "ssh");
+	assert_memory_equal(x.out.msg.src_addr, f->bind4, 4);
+	assert_null(x.out.client);
+	copies_of_accepted(f, &x);
+	vfree(&x);
+}
+
+/* MAC-valid datagrams with fresh ephemerals: each is new to the cache. */
+static int fresh_junk(struct vfx *x, uint32_t n)
+{
+	ss_store_be32(x->f->pkt + SS_KNOCK_OFF_EPHEMERAL, n);
+	fix_mac(x->f);
+	return vrun_spoofed(x, (int)(n & 0xffff));
+}
+
+/*
+ * 3c. The global budget: the public-key step runs at most SS_KNOCK_PK_BURST times at
+ * once and SS_KNOCK_PK_RATE a second, whatever the sources; a valid knock gets in as
+ * soon as it refills, and its copies need no budget.
+ */
+static void test_validate_budget(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ops;
+	struct vfx x;
+	uint32_t n = 0;
+
+	vsetup(&x, f, 16);
+	seal_as(f, f->other, "ssh", NULL, x.wall, 0);
+	for (int i = 0; i < SS_KNOCK_PK_BURST + 100; i++)
+		assert_int_equal(fresh_junk(&x, n++),
+				 i < SS_KNOCK_PK_BURST ? SS_ERR_KNOCK_DECRYPT : SS_ERR_KNOCK_BUSY);
+	assert_int_equal(x.v.pk_ops, SS_KNOCK_PK_BURST);
+	assert_int_equal(x.v.drops[ss_knock_drop_index(SS_ERR_KNOCK_BUSY)], 100);
+	/* A valid knock in the same instant waits for the budget too ... */
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	memcpy(x.src, f->bind4, 4);
+	assert_int_equal(
+		ss_knock_validate(&x.v, f->pkt, f->len, AF_INET, x.src, x.mono, x.wall, &x.out),
+		SS_ERR_KNOCK_BUSY);
+	/* ... and gets in once it refills (vrun_from is 1 s later). */
+	assert_int_equal(vrun_from(&x, AF_INET, x.src), 0);
+	/* Offered 2000 fresh datagrams a second for 2 s, the step runs at the budget's rate. */
+	seal_as(f, f->other, "ssh", NULL, x.wall, 0);
+	ops = x.v.pk_ops;
+	for (int i = 0; i < 4000; i++) {
+		x.mono += 500000;
+		(void)fresh_junk(&x, n++);
+	}
+	assert_true(x.v.pk_ops - ops <= 2 * SS_KNOCK_PK_RATE + SS_KNOCK_PK_BURST);
+	assert_true(x.v.pk_ops - ops >= 2 * SS_KNOCK_PK_RATE - 1);
+	/* A fresh valid knock right after is accepted: the flood spent the budget, not more. */
+	x.mono += 1000000;
+	seal_as(f, f->client, "ssh", NULL, x.wall, 0);
+	memcpy(x.src, f->bind4, 4);
+	assert_int_equal(
+		ss_knock_validate(&x.v, f->pkt, f->len, AF_INET, x.src, x.mono, x.wall, &x.out), 0);
+	vfree(&x);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1484,6 +1600,8 @@ int main(void)
 		T(test_validate_clock_step_back_restart),
 		T(test_validate_signature),
 		T(test_validate_source),
+		T(test_validate_copies),
+		T(test_validate_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
 /*
  * The one per-source rate limiter (common/ratelimit.h): source keys (IPv4 per address,
  * IPv6 per /64, v4-mapped as IPv4), the bucket on a fixed clock, the table's eviction rule
- * and its behaviour when full. The tunnel's handshake numbers are the ones tested.
+ * and its behaviour when full. The numbers tested are the core's for INITs under load.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,14 +11,14 @@
 #include <sys/socket.h>
 
 #include <silosec/error.h>
+#include <silosec/wire.h>
 
 #include "helpers.h"
 #include "common/ratelimit.h"
-#include "daemon.h"
 
 #define MS 1000000ull
-#define RATE SS_HS_LIMIT_PER_SEC
-#define BURST SS_HS_LIMIT_BURST
+#define RATE SS_LOAD_SOURCE_INITS_PER_SEC
+#define BURST SS_LOAD_SOURCE_BURST
 
 static const ss_mix_key test_key = {{0x0123456789abcdefull, 0xfedcba9876543210ull}};
 
@@ -50,7 +50,7 @@ static bool allow(ss_rl *rl, const char *text, uint64_t now)
 
 static void burst_then_refill(void **state)
 {
-	ss_rl *rl = table(SS_HS_LIMIT_SLOTS);
+	ss_rl *rl = table(SS_LOAD_SOURCE_SLOTS);
 	uint64_t t = 1000 * MS;
 
 	(void)state;
@@ -71,7 +71,7 @@ static void burst_then_refill(void **state)
 
 static void sustained_rate(void **state)
 {
-	ss_rl *rl = table(SS_HS_LIMIT_SLOTS);
+	ss_rl *rl = table(SS_LOAD_SOURCE_SLOTS);
 	uint64_t t = 5000 * MS;
 	int allowed = 0;
 
@@ -104,7 +104,7 @@ static void ready_does_not_charge(void **state)
 static void one_source_apart(const char *drained, const char *same, const char *other1,
 			     const char *other2)
 {
-	ss_rl *rl = table(SS_HS_LIMIT_SLOTS);
+	ss_rl *rl = table(SS_LOAD_SOURCE_SLOTS);
 
 	for (int i = 0; i < BURST; i++)
 		assert_true(allow(rl, drained, 1 * MS));
@@ -125,7 +125,7 @@ static void ipv4_per_address(void **state)
 /* The test: 1,000 addresses of one /64 are one source with one bucket. */
 static void one_ipv6_64_one_bucket(void **state)
 {
-	ss_rl *rl = table(SS_HS_LIMIT_SLOTS);
+	ss_rl *rl = table(SS_LOAD_SOURCE_SLOTS);
 	uint8_t a[16];
 	ss_rl_key k, first;
 	int allowed = 0, used = 0;
@@ -144,7 +144,7 @@ static void one_ipv6_64_one_bucket(void **state)
 	}
 	assert_int_equal(allowed, BURST);
 	/* One entry for all of them: the table holds no other source. */
-	for (uint32_t i = 0; i < SS_HS_LIMIT_SLOTS; i++)
+	for (uint32_t i = 0; i < SS_LOAD_SOURCE_SLOTS; i++)
 		used += rl->slots[i].key.tag != SS_RL_TAG_NONE;
 	assert_int_equal(used, 1);
 	ss_rl_free(rl);
@@ -152,7 +152,7 @@ static void one_ipv6_64_one_bucket(void **state)
 
 static void ipv6_other_64s_apart(void **state)
 {
-	ss_rl *rl = table(SS_HS_LIMIT_SLOTS);
+	ss_rl *rl = table(SS_LOAD_SOURCE_SLOTS);
 	char text[64];
 
 	(void)state;

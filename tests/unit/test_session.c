@@ -447,6 +447,134 @@ static void handshake_give_up(void **state)
 	assert_int_equal(a->peer->hs.started_ns, now_of(a));
 }
 
+/*
+ * Issue 14 item 6 (roaming): a local address changed. With the session's handshake long
+ * past, the new INIT goes out at once; the peer accepts it and the session moves.
+ */
+static void restart_handshake_now(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, resp, ka;
+
+	drain(b, a);
+	test_advance(a, b, 10 * SS_NS_PER_SEC);
+	assert_int_equal(tick(a, &init), SS_TICK_NONE);
+	ss_peer_restart_handshake(a->peer, false);
+	assert_true(ss_peer_deadline(a->peer) <= now_of(a));
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	test_send(a, b, "moved");
+	test_send(b, a, "moved");
+}
+
+/*
+ * An INIT in flight (sent from the old address; its RESPONSE is lost) is not waited out
+ * for SS_REKEY_TIMEOUT: the next goes SS_RESTART_INIT_SPACING after it, late enough for
+ * the peer's SS_HANDSHAKE_MIN_INTERVAL, and is accepted.
+ */
+static void restart_handshake_in_flight(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, resp, ka;
+	uint64_t t;
+
+	drain(b, a);
+	test_advance(a, b, 10 * SS_NS_PER_SEC);
+	start_init(a, &init);
+	t = now_of(a);
+	respond(b, &init, &resp); /* lost on its way back */
+	test_advance(a, b, SS_NS_PER_SEC / 100);
+	ss_peer_restart_handshake(a->peer, false);
+	assert_int_equal(ss_peer_deadline(a->peer), t + SS_RESTART_INIT_SPACING);
+	set_time(a, b, t + SS_RESTART_INIT_SPACING - 1);
+	assert_int_equal(tick(a, &init), SS_TICK_NONE);
+	test_advance(a, b, 1);
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	test_send(a, b, "moved");
+}
+
+/*
+ * The latest INIT never left (the daemon saw its send fail: the old address was gone and
+ * the new one not there yet): the peer cannot have seen it, so the spacing counts from
+ * the INIT before it, here long past, and the new INIT goes at once. After an INIT the
+ * peer accepted, an unsent one does not shorten the spacing.
+ */
+static void restart_handshake_unsent(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, resp, ka;
+	uint64_t t;
+
+	drain(b, a);
+	test_advance(a, b, 10 * SS_NS_PER_SEC);
+	start_init(a, &init); /* refused by the socket */
+	test_advance(a, b, SS_NS_PER_SEC / 10);
+	ss_peer_restart_handshake(a->peer, true);
+	assert_true(ss_peer_deadline(a->peer) <= now_of(a));
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	t = now_of(a);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	drain(a, b);
+	drain(b, a);
+	test_advance(a, b, SS_NS_PER_SEC / 10);
+	start_init(a, &init); /* refused by the socket */
+	ss_peer_restart_handshake(a->peer, true);
+	assert_int_equal(ss_peer_deadline(a->peer), t + SS_RESTART_INIT_SPACING);
+	set_time(a, b, t + SS_RESTART_INIT_SPACING);
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+}
+
+/*
+ * A handshake that just completed (from the old address, the new one arriving right
+ * after): the next INIT waits for the spacing too, where one sent at once would be
+ * refused as too frequent. A peer with no session and no handshake is left alone.
+ */
+static void restart_handshake_after_completed(void **state)
+{
+	test_pair *pair = *state;
+	test_node *a = &pair->a, *b = &pair->b;
+	msg init, resp, ka;
+	uint64_t t;
+
+	drain(b, a);
+	test_advance(a, b, 10 * SS_NS_PER_SEC);
+	start_init(a, &init);
+	t = now_of(a);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	drain(a, b);
+	drain(b, a);
+	ss_peer_restart_handshake(a->peer, false);
+	assert_int_equal(ss_peer_deadline(a->peer), t + SS_RESTART_INIT_SPACING);
+	assert_int_equal(tick(a, &init), SS_TICK_NONE);
+	set_time(a, b, t + SS_RESTART_INIT_SPACING);
+	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
+	respond(b, &init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+	/* No session, no handshake: nothing to restart. */
+	ss_peer_remove(a->ctx, a->peer);
+	assert_int_equal(ss_peer_add(a->ctx, ss_identity_public(b->id), &a->peer), 0);
+	ss_peer_set_flow(a->peer, &a->flow);
+	ss_peer_restart_handshake(a->peer, false);
+	assert_int_equal(ss_peer_deadline(a->peer), UINT64_MAX);
+	assert_int_equal(tick(a, &init), SS_TICK_NONE);
+}
+
 /* =========================================================================
  * Keepalives
  * ========================================================================= */
@@ -562,6 +690,67 @@ static void persistent_keepalive(void **state)
 	set_time(a, b, a->peer->current->created_ns + SS_REJECT_AFTER_TIME);
 	assert_int_equal(tick(a, &m), SS_TICK_NONE);
 	assert_false(ss_peer_has_session(a->peer));
+}
+
+/* n can send on its current session now (PROTOCOL.md 4.7), without sealing anything. */
+static bool can_send(const test_node *n)
+{
+	const ss_session *s = n->peer->current;
+
+	return s && s->valid && s->confirmed && now_of(n) - s->created_ns < SS_REJECT_AFTER_TIME;
+}
+
+/*
+ * Issue 14 item 5: with PersistentKeepalive on one side (ka) and no traffic at all, the
+ * keepalives rekey the session before it ages out, so both sides can send at every
+ * moment of ten minutes and the keepalives never stop. Before, the session lapsed at
+ * SS_REJECT_AFTER_TIME and the keepalives with it.
+ */
+static void keepalive_forever(test_node *ka, test_node *other)
+{
+	test_node *a = ka, *b = other;
+	ss_peer_stats st;
+	uint64_t end, last_ka = now_of(a);
+	int keepalives = 0;
+	msg m;
+
+	ss_peer_set_keepalive(ka->peer, 25);
+	end = now_of(a) + 600 * SS_NS_PER_SEC;
+	while (now_of(a) < end) {
+		enum ss_tick_kind k;
+
+		for (int n = 0; (k = tick(ka, &m)) != SS_TICK_NONE; n++) {
+			assert_true(n < 4);
+			if (k == SS_TICK_KEEPALIVE) {
+				keepalives++;
+				last_ka = now_of(a);
+			}
+			deliver(ka, other, &m);
+		}
+		drain(other, ka);
+		assert_true(can_send(a) && can_send(b));
+		assert_true(now_of(a) - last_ka <= 26 * SS_NS_PER_SEC);
+		test_advance(a, b, SS_NS_PER_SEC);
+	}
+	ss_peer_get_stats(ka->peer, &st);
+	assert_true(keepalives >= 600 / 26);
+	assert_true(st.epoch >= 5);
+	assert_int_equal(total_drops(a->ctx) + total_drops(b->ctx), 0);
+}
+
+static void persistent_keepalive_forever(void **state)
+{
+	test_pair *pair = *state;
+
+	keepalive_forever(&pair->a, &pair->b);
+}
+
+/* The same with the keepalive on the responder of the first session. */
+static void persistent_keepalive_forever_responder(void **state)
+{
+	test_pair *pair = *state;
+
+	keepalive_forever(&pair->b, &pair->a);
 }
 
 /* =========================================================================
@@ -976,6 +1165,10 @@ int main(void)
 		session_test(rekey_after_time_responder),
 		pair_test(handshake_retry_when_response_lost),
 		pair_test(handshake_give_up),
+		session_test(restart_handshake_now),
+		session_test(restart_handshake_in_flight),
+		session_test(restart_handshake_unsent),
+		session_test(restart_handshake_after_completed),
 		cmocka_unit_test(simultaneous_initiation),
 		cmocka_unit_test(stale_initiation_yields),
 		cmocka_unit_test(simultaneous_initiation_orders),
@@ -984,6 +1177,8 @@ int main(void)
 		session_test(passive_keepalive),
 		session_test(passive_keepalive_echo_acknowledges),
 		session_test(persistent_keepalive),
+		session_test(persistent_keepalive_forever),
+		session_test(persistent_keepalive_forever_responder),
 		cmocka_unit_test(deadline_sane),
 		pair_test(long_run),
 	};
