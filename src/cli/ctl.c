@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "cli.h"
 #include "common/capability.h"
 #include "config.h"
+#include "ctlparse.h"
 #include "common/ctlclient.h"
 #include "common/ctlsock.h"
 #include "grant.h"
@@ -504,13 +506,14 @@ static int show_all(bool json)
 	dp = opendir(dir && *dir ? dir : SS_CTL_DIR);
 	if (json)
 		putchar('[');
+	/* One directory per interface, with its socket in it. */
 	while (dp && (e = readdir(dp))) {
-		size_t len = strlen(e->d_name);
-		char name[64];
+		char name[64], path[PATH_MAX];
 
-		if (len < 6 || len - 5 >= sizeof(name) || strcmp(e->d_name + len - 5, ".sock"))
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(name) ||
+		    ss_ctl_path(e->d_name, path, sizeof(path)) || access(path, F_OK))
 			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(len - 5), e->d_name);
+		snprintf(name, sizeof(name), "%s", e->d_name);
 		if (show_one(name, json, n ? (json ? "," : "\n") : ""))
 			ret = 1;
 		else
@@ -609,6 +612,18 @@ static int check_allow(const char *list)
 	return 1;
 }
 
+/* Resolved here, as root: the sandboxed daemon takes addresses only. */
+static int add_endpoint(char *req, size_t cap, const char *v)
+{
+	char a[SS_ENDPOINT_MAX], err[SS_CONF_ERR_LEN];
+
+	if (ss_endpoint_resolve(v, a, sizeof(a), err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return 1;
+	}
+	return append_req(req, cap, "endpoint", a);
+}
+
 static int send_set(const char *iface, const char *req)
 {
 	char *answer = transact(iface, req);
@@ -646,12 +661,7 @@ static int set_peer(const char *iface, int argc, char **argv, int *i)
 		if (!v)
 			return set_usage();
 		if (!strcmp(k, "endpoint"))
-			ret = ss_endpoint_check(v) ? (fprintf(stderr,
-							      "%s: endpoint: '%s' is not "
-							      "HOST:PORT or [V6]:PORT\n",
-							      prog, v),
-						      1)
-						   : append_req(req, sizeof(req), "endpoint", v);
+			ret = add_endpoint(req, sizeof(req), v);
 		else if (!strcmp(k, "allowed-ips"))
 			ret = add_allowed(req, sizeof(req), v);
 		else if (!strcmp(k, "persistent-keepalive"))
@@ -679,6 +689,97 @@ int cmd_set(int argc, char **argv)
 			return 1;
 	}
 	return 0;
+}
+
+/* ---- syncconf ---- */
+
+/* The file's own key, for the daemon to tell whether PrivateKey changed. */
+static int file_identity(const ss_conf *conf, uint8_t pub[SS_IDENTITY_LEN])
+{
+	ss_identity *id = NULL;
+	int ret = conf->has_private_key ? ss_identity_from_seed(&id, conf->private_key)
+					: ss_keyfile_load(conf->private_key_file, &id);
+
+	if (ret) {
+		fprintf(stderr, "%s: %s: %s\n", prog,
+			conf->has_private_key ? "PrivateKey" : conf->private_key_file,
+			ss_strerror(ret));
+		return 1;
+	}
+	memcpy(pub, ss_identity_public(id), SS_IDENTITY_LEN);
+	ss_identity_free(id);
+	return 0;
+}
+
+/* A refused peer, "peer N of the file: WHY", named by its FILE:LINE. */
+static void peer_error(const ss_conf *conf, const char *msg)
+{
+	size_t n = 0;
+	int off = 0;
+
+	if (sscanf(msg, "peer %zu of the file: %n", &n, &off) == 1 && off && n >= 1 &&
+	    n <= conf->npeers)
+		fprintf(stderr, "%s: %s:%u: %s\n", prog, conf->path, conf->peers[n - 1].line,
+			msg + off);
+	else
+		fprintf(stderr, "%s: %s: %s\n", prog, conf->name, msg);
+}
+
+/* Warnings and refused peers come back as warning= and peer_error= lines. */
+static int sync_answer(const ss_conf *conf, char *answer)
+{
+	int ret = 0;
+
+	for (char *save, *l = strtok_r(answer, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(l, "warning=", 8)) {
+			fprintf(stderr, "%s: %s: %s\n", prog, conf->name, l + 8);
+		} else if (!strncmp(l, "peer_error=", 11)) {
+			peer_error(conf, l + 11);
+			ret = 1;
+		}
+	}
+	return ret;
+}
+
+/*
+ * Root reads the file (silosecd cannot: it is root's, and the daemon has dropped
+ * privileges), resolves the endpoints, and hands the daemon the parsed result.
+ */
+int cmd_syncconf(int argc, char **argv)
+{
+	char err[SS_CONF_ERR_LEN], *req = NULL, *answer = NULL;
+	uint8_t pub[SS_IDENTITY_LEN];
+	ss_conf *conf = NULL;
+	int ret = 1;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s syncconf IFACE FILE\n", prog);
+		return 2;
+	}
+	if (ss_conf_load(argv[2], &conf, err, sizeof(err)) ||
+	    ss_conf_resolve(conf, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s; the running configuration is kept\n", prog, err);
+		goto out;
+	}
+	if (strcmp(conf->name, argv[1])) {
+		fprintf(stderr, "%s: %s configures interface %s, not %s\n", prog, argv[2],
+			conf->name, argv[1]);
+		goto out;
+	}
+	if (file_identity(conf, pub))
+		goto out;
+	req = ss_ctl_format_sync(conf, pub);
+	if (!req) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		goto out;
+	}
+	answer = transact(argv[1], req);
+	ret = answer ? sync_answer(conf, answer) : 1;
+out:
+	free(answer);
+	free(req);
+	ss_conf_free(conf);
+	return ret;
 }
 
 /* ---- grant / revoke ---- */

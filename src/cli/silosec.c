@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"  fingerprint IDENTITY   print the short form to compare out of band\n"
 		"  show [IFACE] [--json]  interfaces, peers, handshakes, transfer and drops\n"
 		"  set IFACE peer ID ...  add, change or remove a peer at run time\n"
+		"  syncconf IFACE FILE    apply FILE's peers to the running daemon (root)\n"
 		"  trust STORE|CONF ...   list, pin or forget trust-on-first-use identities\n"
 		"  grant IFACE ID RULE --for DURATION\n"
 		"                         let one peer reach RULE (e.g. 'tcp 22') for a while\n"
@@ -334,10 +335,10 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-	{"genkey", cmd_genkey}, {"pubkey", cmd_pubkey}, {"fingerprint", cmd_fingerprint},
-	{"show", cmd_show},	{"set", cmd_set},	{"grant", cmd_grant},
-	{"revoke", cmd_revoke}, {"trust", cmd_trust},	{"cat", cmd_cat},
-	{"knock", cmd_knock},	{"demo", cmd_demo},
+	{"genkey", cmd_genkey},	    {"pubkey", cmd_pubkey}, {"fingerprint", cmd_fingerprint},
+	{"show", cmd_show},	    {"set", cmd_set},	    {"grant", cmd_grant},
+	{"revoke", cmd_revoke},	    {"trust", cmd_trust},   {"cat", cmd_cat},
+	{"syncconf", cmd_syncconf}, {"knock", cmd_knock},   {"demo", cmd_demo},
 };
 
 int main(int argc, char **argv)

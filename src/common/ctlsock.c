@@ -18,11 +18,32 @@ const char *ss_ctl_dir(void)
 
 int ss_ctl_path(const char *iface, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "%s/%s.sock", ss_ctl_dir(), iface);
+	int n = snprintf(buf, len, "%s/%s/" SS_CTL_SOCK_NAME, ss_ctl_dir(), iface);
 
 	return n < 0 || (size_t)n >= len || (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path)
 		       ? -ENAMETOOLONG
 		       : 0;
+}
+
+int ss_run_dir(const char *iface, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", ss_ctl_dir(), iface);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+const char *ss_state_base(void)
+{
+	const char *d = getenv("SILOSEC_STATE_DIR");
+
+	return d && *d ? d : SS_STATE_DIR;
+}
+
+int ss_state_dir(const char *iface, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", ss_state_base(), iface);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 int ss_ctl_addr(const char *iface, struct sockaddr_un *sa)

@@ -379,13 +379,43 @@ static int write_entries(const ss_truststore *ts, FILE *f)
 	return 0;
 }
 
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return strdup(".");
+	return strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+/*
+ * Root (`silosec trust`) saving in a directory that is silosecd's (its state directory):
+ * the new file is the daemon's too, or the daemon could no longer read or replace it.
+ */
+static int keep_owner(const char *path, int fd)
+{
+	char *dir;
+	struct stat st;
+	int ret = 0;
+
+	if (geteuid())
+		return 0;
+	dir = dir_of(path);
+	if (!dir)
+		return -1;
+	if (!stat(dir, &st) && st.st_uid && fchown(fd, st.st_uid, st.st_gid) < 0)
+		ret = -1;
+	free(dir);
+	return ret;
+}
+
 /* Takes fd. The data must be on disk before the rename makes it the store. */
 static int write_file(const ss_truststore *ts, int fd)
 {
 	FILE *f;
 	int ret;
 
-	if (fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "w"))) {
+	if (fchmod(fd, 0600) < 0 || keep_owner(ts->path, fd) < 0 || !(f = fdopen(fd, "w"))) {
 		close(fd);
 		return SS_ERR_IO;
 	}
@@ -400,14 +430,9 @@ static int write_file(const ss_truststore *ts, int fd)
 /* Makes the rename itself durable. */
 static int sync_dir(const char *path)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir;
+	char *dir = dir_of(path);
 	int fd, ret = 0;
 
-	if (!slash)
-		dir = strdup(".");
-	else
-		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
 	if (!dir)
 		return SS_ERR_NOMEM;
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

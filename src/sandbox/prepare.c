@@ -2,10 +2,9 @@
 /*
  * What must happen before the filter: OpenSSL reads its configuration and loads its
  * providers the first time an algorithm is fetched (files, and on some systems
- * dlopen with PROT_EXEC mappings), and glibc loads the resolver's NSS modules on the
- * first name lookup. Both are forced here so that, later, only already-loaded code runs.
+ * dlopen with PROT_EXEC mappings). That is forced here so that, later, only
+ * already-loaded code runs. (No resolver: no profile looks names up once filtered.)
  */
-#include <netdb.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -59,17 +58,6 @@ static int fetch_all(void)
 	return ok ? 0 : -1;
 }
 
-/* One lookup loads the "hosts" NSS modules; its answer does not matter. */
-static void warm_resolver(void)
-{
-	struct addrinfo hints, *ai = NULL;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_DGRAM;
-	if (getaddrinfo("localhost", "1", &hints, &ai) == 0)
-		freeaddrinfo(ai);
-}
-
 int ss_sandbox_prepare(enum ss_sandbox_profile profile)
 {
 	uint8_t b[16];
@@ -89,7 +77,7 @@ int ss_sandbox_prepare(enum ss_sandbox_profile profile)
 	if (fetch_all() < 0 || RAND_bytes(b, sizeof(b)) != 1 || RAND_priv_bytes(b, sizeof(b)) != 1)
 		return SS_ERR_SANDBOX;
 	OPENSSL_cleanse(b, sizeof(b));
-	if (profile == SS_SANDBOX_TUNNEL)
-		warm_resolver();
+	/* No resolver to warm: silosecd looks names up before its filter, never after. */
+	(void)profile;
 	return 0;
 }

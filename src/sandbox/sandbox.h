@@ -76,9 +76,9 @@ struct ss_sandbox_report {
 };
 
 /*
- * Force what libraries load lazily (OpenSSL configuration and providers, the resolver's
- * NSS modules) while files and PROT_EXEC mappings are still allowed, and set up OpenSSL's
- * locked secure heap. Call before the private key is loaded.
+ * Force what libraries load lazily (OpenSSL configuration and providers) while files and
+ * PROT_EXEC mappings are still allowed, and set up OpenSSL's locked secure heap. Call before the
+ * private key is loaded.
  */
 int ss_sandbox_prepare(enum ss_sandbox_profile profile);
 

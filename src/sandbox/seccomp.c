@@ -120,15 +120,17 @@ static int allow_socket(scmp_filter_ctx ctx, int family)
 				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)family, 0));
 }
 
-/* Sockets: syslog's reconnect (AF_UNIX) everywhere; the resolver's (inet) in silosecd. */
+/*
+ * Sockets: only syslog's reconnect (AF_UNIX). Every other socket is opened before the
+ * filter; silosecd resolves host names before it too (or root's CLI does), so no
+ * profile needs a resolver's inet or netlink sockets.
+ */
 static int sockets(scmp_filter_ctx ctx, enum ss_sandbox_profile profile)
 {
+	(void)profile;
 	if (allow_socket(ctx, AF_UNIX) < 0)
 		return -1;
-	if (profile == SS_SANDBOX_TUNNEL &&
-	    (allow_socket(ctx, AF_INET) < 0 || allow_socket(ctx, AF_INET6) < 0))
-		return -1;
-	/* FIONREAD (the resolver), TCGETS (stdio's isatty on a new stream). */
+	/* FIONREAD (a byte count, nothing more), TCGETS (stdio's isatty on a new stream). */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 			     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)FIONREAD, 0)) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,

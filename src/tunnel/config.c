@@ -6,6 +6,7 @@
  * names the file, the line, the key and the value.
  */
 #include "config.h"
+#include "common/ctlsock.h"
 #include "common/capability.h"
 #include "common/decimal.h"
 #include "common/ini.h"
@@ -13,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -292,11 +294,33 @@ static int set_mtu(void *ctx, const struct ss_ini_key *k, char *val)
 	return 0;
 }
 
+/* Kept as written here; finish() puts a relative one in the interface's state dir. */
 static int set_trust_store(void *ctx, const struct ss_ini_key *k, char *val)
 {
 	struct parser *p = ctx;
 	(void)k;
-	return resolve(p, val, &p->conf->trust_store);
+	p->conf->trust_store = strdup(val);
+	return p->conf->trust_store ? 0 : nomem(p);
+}
+
+/*
+ * A relative TrustStore lives in the interface's state directory, which silosecd gives to
+ * its user: pins are saved by a rename there, with no file-permission override.
+ */
+static int trust_store_path(struct parser *p)
+{
+	char dir[PATH_MAX], *s;
+	ss_conf *c = p->conf;
+
+	if (!c->trust_store || c->trust_store[0] == '/')
+		return 0;
+	if (ss_state_dir(c->name, dir, sizeof(dir)) ||
+	    !(s = malloc(strlen(dir) + strlen(c->trust_store) + 2)))
+		return nomem(p);
+	sprintf(s, "%s/%s", dir, c->trust_store);
+	free(c->trust_store);
+	c->trust_store = s;
+	return 0;
 }
 
 static int parse_bool(struct parser *p, const struct ss_ini_key *k, const char *val, bool *out)
@@ -617,6 +641,9 @@ static int finish(struct parser *p)
 		if (ret)
 			return ret;
 	}
+	ret = trust_store_path(p);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < p->conf->npeers; i++)
 		if (p->conf->peers[i].tofu && !p->conf->trust_store)
 			return fail(
@@ -712,6 +739,7 @@ void ss_conf_free(ss_conf *conf)
 	ss_wipe(conf->private_key, sizeof(conf->private_key));
 	for (size_t i = 0; i < conf->npeers; i++) {
 		free(conf->peers[i].endpoint);
+		free(conf->peers[i].resolved);
 		free(conf->peers[i].allowed);
 		free(conf->peers[i].allow);
 	}

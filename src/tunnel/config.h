@@ -2,7 +2,8 @@
 /*
  * The tunnel configuration file: a WireGuard-style INI file, parsed strictly. Every
  * error names the file and line ("FILE:LINE: message"). The parser does no I/O beyond
- * reading the file (no DNS): endpoints are kept as written and resolved by the daemon.
+ * reading the file (no DNS): endpoints are kept as written; ss_conf_resolve (resolve.c)
+ * looks them up on the privileged side, never in the sandboxed daemon.
  */
 #ifndef SS_TUNNEL_CONFIG_H
 #define SS_TUNNEL_CONFIG_H
@@ -10,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <silosec/wire.h>
 
@@ -22,6 +24,7 @@
 #define SS_CONF_DEFAULT_MTU 1420
 #define SS_CONF_DEFAULT_PORT 51999
 #define SS_CONF_DEFAULT_CT_PER_PEER 4096
+#define SS_ENDPOINT_MAX 64 /* "[v6 address]:port" and its NUL */
 
 struct ss_cap_rule;
 
@@ -35,6 +38,7 @@ typedef struct ss_conf_peer {
 	bool tofu;
 	uint8_t identity[SS_IDENTITY_LEN]; /* when !tofu */
 	char *endpoint;			   /* "host:port", "[v6]:port" or NULL */
+	char *resolved;			   /* numeric form of endpoint (ss_conf_resolve) */
 	ss_cidr *allowed;
 	size_t nallowed;
 	uint32_t keepalive; /* PersistentKeepalive seconds, 0 = off */
@@ -74,5 +78,14 @@ void ss_conf_free(ss_conf *conf);
 
 /* Checks "host:port" / "[v6addr]:port" syntax, port 1..65535. 0 or SS_ERR_FORMAT. */
 int ss_endpoint_check(const char *s);
+
+/* resolve.c: the name lookups, done before the sandbox (silosecd) or by the CLI as root. */
+/* Endpoint to address; numeric: refuse host names (SS_ERR_FORMAT). Message in err. */
+int ss_endpoint_lookup(const char *endpoint, bool numeric, struct sockaddr_storage *out, char *err,
+		       size_t errlen);
+/* Endpoint to its numeric "a.b.c.d:port" / "[v6]:port" form (DNS allowed). */
+int ss_endpoint_resolve(const char *endpoint, char *out, size_t cap, char *err, size_t errlen);
+/* Fill every peer's resolved from its endpoint; err "FILE:LINE: message". */
+int ss_conf_resolve(ss_conf *c, char *err, size_t errlen);
 
 #endif

@@ -5,7 +5,9 @@
 
 #include "common/ctlsock.h"
 
-/* Create the directory and a listening socket; returns fd or -errno. */
+/* ss_ctl_dir() (0711) and the interface's run directory in it (0700); 0 or -errno. */
+int ss_ctl_mkdirs(const char *iface);
+/* Create the directories and a listening socket; returns fd or -errno. */
 int ss_ctl_listen(const char *iface);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,8 +20,11 @@
 
 ssize_t ss_ctl_read_request(int fd, char *buf, size_t cap)
 {
-	size_t len = 0;
+	return ss_ctl_read_more(fd, buf, 0, cap);
+}
 
+ssize_t ss_ctl_read_more(int fd, char *buf, size_t len, size_t cap)
+{
 	while (len + 1 < cap) {
 		/* The empty line may straddle two reads: look from the last old byte. */
 		size_t from = len ? len - 1 : 0;
@@ -40,10 +44,8 @@ static const struct {
 	enum ss_ctl_verb verb;
 	bool body; /* needs key=value lines after the verb line */
 } verbs[] = {
-	{"get", SS_CTL_GET, false},
-	{"set", SS_CTL_SET, true},
-	{"grant", SS_CTL_GRANT, true},
-	{"revoke", SS_CTL_REVOKE, true},
+	{"get", SS_CTL_GET, false},	 {"set", SS_CTL_SET, true},   {"grant", SS_CTL_GRANT, true},
+	{"revoke", SS_CTL_REVOKE, true}, {"sync", SS_CTL_SYNC, true},
 };
 
 int ss_ctl_split(char *buf, size_t len, enum ss_ctl_verb *verb, char **body, char *err,
@@ -279,4 +281,360 @@ int ss_ctl_parse_grant(char *body, bool grant, ss_ctl_grant_req *r, char *err, s
 		return SS_ERR_FORMAT;
 	}
 	return 0;
+}
+
+/* ---- sync ---- */
+
+struct sync_state {
+	ss_ctl_sync_req *r;
+	size_t cap; /* peers allocated */
+};
+
+static int sync_nomem(char *err, size_t errlen)
+{
+	snprintf(err, errlen, "out of memory");
+	return SS_ERR_NOMEM;
+}
+
+static int sync_new_peer(struct sync_state *st, const char *key, const char *val, char *err,
+			 size_t errlen)
+{
+	ss_conf *c = st->r->conf;
+	ss_conf_peer *p;
+
+	if (c->npeers == SS_CONF_MAX_PEERS) {
+		snprintf(err, errlen, "sync: more than %d peers", SS_CONF_MAX_PEERS);
+		return SS_ERR_FORMAT;
+	}
+	if (c->npeers == st->cap) {
+		size_t ncap = st->cap ? 2 * st->cap : 16;
+		ss_conf_peer *np = realloc(c->peers, ncap * sizeof(*np));
+
+		if (!np)
+			return sync_nomem(err, errlen);
+		c->peers = np;
+		st->cap = ncap;
+	}
+	p = &c->peers[c->npeers];
+	memset(p, 0, sizeof(*p));
+	p->line = (unsigned)c->npeers + 1;
+	c->npeers++;
+	if (!strcmp(key, "peer")) {
+		int ret = parse_identity(val, p->identity, err, errlen);
+
+		if (ret == SS_ERR_FORMAT)
+			snprintf(err, errlen, "peer: '%.64s' is not a base64 identity", val);
+		return ret;
+	}
+	p->tofu = true;
+	if (ss_endpoint_check(val)) {
+		snprintf(err, errlen, "tofu: '%.64s' is not HOST:PORT or [V6]:PORT", val);
+		return SS_ERR_FORMAT;
+	}
+	p->endpoint = strdup(val);
+	return p->endpoint ? 0 : sync_nomem(err, errlen);
+}
+
+static int sync_endpoint(ss_conf_peer *p, const char *val, char *err, size_t errlen)
+{
+	if (ss_endpoint_check(val)) {
+		snprintf(err, errlen, "endpoint: '%.64s' is not ADDRESS:PORT or [V6]:PORT", val);
+		return SS_ERR_FORMAT;
+	}
+	free(p->resolved);
+	p->resolved = strdup(val);
+	if (!p->resolved)
+		return sync_nomem(err, errlen);
+	if (p->tofu)
+		return 0;
+	free(p->endpoint);
+	p->endpoint = strdup(val);
+	return p->endpoint ? 0 : sync_nomem(err, errlen);
+}
+
+/* allow= lines add up, as Allow = lines do in the file; "none" alone means no rules. */
+static int sync_allow(ss_conf_peer *p, const char *val, char *err, size_t errlen)
+{
+	char why[160];
+
+	if (!p->allow && !(p->allow = calloc(SS_CAP_MAX_RULES, sizeof(*p->allow))))
+		return sync_nomem(err, errlen);
+	p->has_allow = true;
+	if (!strcmp(val, "none"))
+		return 0;
+	if (ss_cap_list_parse(val, p->allow, SS_CAP_MAX_RULES, &p->nallow, why, sizeof(why))) {
+		snprintf(err, errlen, "allow: %s", why);
+		return SS_ERR_FORMAT;
+	}
+	return 0;
+}
+
+static int sync_peer_line(ss_conf_peer *p, const char *key, const char *val, char *err,
+			  size_t errlen)
+{
+	if (!strcmp(key, "endpoint"))
+		return sync_endpoint(p, val, err, errlen);
+	if (!strcmp(key, "allowed_ip")) {
+		ss_cidr c, *na;
+
+		if (ss_cidr_parse(val, &c)) {
+			snprintf(err, errlen, "allowed_ip: '%.64s' is not an address/prefix", val);
+			return SS_ERR_FORMAT;
+		}
+		na = realloc(p->allowed, (p->nallowed + 1) * sizeof(*na));
+		if (!na)
+			return sync_nomem(err, errlen);
+		p->allowed = na;
+		p->allowed[p->nallowed++] = c;
+		return 0;
+	}
+	if (!strcmp(key, "allow"))
+		return sync_allow(p, val, err, errlen);
+	if (!strcmp(key, "persistent_keepalive")) {
+		ss_ctl_set_req tmp;
+		int ret = set_keepalive(&tmp, val, err, errlen);
+
+		p->keepalive = tmp.keepalive;
+		return ret;
+	}
+	snprintf(err, errlen, "unknown key '%.32s'", key);
+	return SS_ERR_FORMAT;
+}
+
+static int sync_number(const char *key, const char *val, uint32_t max, uint32_t *out, char *err,
+		       size_t errlen)
+{
+	char *end;
+	unsigned long v = strtoul(val, &end, 10);
+
+	if (!*val || *end || v > max || *val == '-') {
+		snprintf(err, errlen, "%s: '%.32s' is not 0..%u", key, val, max);
+		return SS_ERR_FORMAT;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int sync_flag(const char *key, const char *val, bool *out, char *err, size_t errlen)
+{
+	if (strcmp(val, "yes") && strcmp(val, "no")) {
+		snprintf(err, errlen, "%s: '%.32s' is not yes or no", key, val);
+		return SS_ERR_FORMAT;
+	}
+	*out = !strcmp(val, "yes");
+	return 0;
+}
+
+static int sync_address(ss_conf *c, const char *val, char *err, size_t errlen)
+{
+	ss_cidr a, *na;
+
+	if (ss_cidr_parse(val, &a)) {
+		snprintf(err, errlen, "address: '%.64s' is not an address/prefix", val);
+		return SS_ERR_FORMAT;
+	}
+	na = realloc(c->addrs, (c->naddrs + 1) * sizeof(*na));
+	if (!na)
+		return sync_nomem(err, errlen);
+	c->addrs = na;
+	c->addrs[c->naddrs++] = a;
+	return 0;
+}
+
+/* The [Interface] part: what applies at once (policy) and what is only compared. */
+static int sync_iface_line(ss_ctl_sync_req *r, const char *key, const char *val, char *err,
+			   size_t errlen)
+{
+	ss_conf *c = r->conf;
+	uint32_t v = 0;
+	int ret;
+
+	if (!strcmp(key, "identity")) {
+		ret = parse_identity(val, r->identity, err, errlen);
+		if (ret == SS_ERR_FORMAT)
+			snprintf(err, errlen, "identity: '%.64s' is not a base64 identity", val);
+		r->given |= ret ? 0 : SS_SYNC_IDENTITY;
+		return ret;
+	}
+	if (!strcmp(key, "transport")) {
+		if (strcmp(val, "udp") && strcmp(val, "ip")) {
+			snprintf(err, errlen, "transport: '%.32s' is not udp or ip", val);
+			return SS_ERR_FORMAT;
+		}
+		c->transport = strcmp(val, "udp") ? SS_TRANSPORT_IP : SS_TRANSPORT_UDP;
+		r->given |= SS_SYNC_TRANSPORT;
+		return 0;
+	}
+	if (!strcmp(key, "listen_port") || !strcmp(key, "mtu") ||
+	    !strcmp(key, "conntrack_per_peer")) {
+		ret = sync_number(key, val, key[0] == 'l' ? 65535 : UINT32_MAX, &v, err, errlen);
+		if (ret)
+			return ret;
+		if (key[0] == 'l')
+			c->listen_port = (uint16_t)v, r->given |= SS_SYNC_LISTEN_PORT;
+		else if (key[0] == 'm')
+			c->mtu = v, r->given |= SS_SYNC_MTU;
+		else
+			c->ct_per_peer = v, r->given |= SS_SYNC_CT_PER_PEER;
+		return 0;
+	}
+	if (!strcmp(key, "address")) {
+		r->given |= SS_SYNC_ADDRESS;
+		return sync_address(c, val, err, errlen);
+	}
+	if (!strcmp(key, "trust_store")) {
+		free(c->trust_store);
+		c->trust_store = strdup(val);
+		r->given |= SS_SYNC_TRUST_STORE;
+		return c->trust_store ? 0 : sync_nomem(err, errlen);
+	}
+	if (!strcmp(key, "accept_tofu") || !strcmp(key, "tun_ring")) {
+		bool tofu = key[0] == 'a';
+
+		r->given |= tofu ? SS_SYNC_ACCEPT_TOFU : SS_SYNC_TUN_RING;
+		return sync_flag(key, val, tofu ? &c->accept_anonymous : &c->tun_ring, err, errlen);
+	}
+	if (!strcmp(key, "policy")) {
+		if (strcmp(val, "allow") && strcmp(val, "deny")) {
+			snprintf(err, errlen, "policy: '%.32s' is not allow or deny", val);
+			return SS_ERR_FORMAT;
+		}
+		c->policy_allow = !strcmp(val, "allow");
+		r->given |= SS_SYNC_POLICY;
+		return 0;
+	}
+	snprintf(err, errlen, "unknown key '%.32s'", key);
+	return SS_ERR_FORMAT;
+}
+
+static int sync_line(void *req, char *key, char *val, char *err, size_t errlen)
+{
+	struct sync_state *st = req;
+	ss_conf *c = st->r->conf;
+
+	if (!strcmp(key, "peer") || !strcmp(key, "tofu"))
+		return sync_new_peer(st, key, val, err, errlen);
+	if (c->npeers)
+		return sync_peer_line(&c->peers[c->npeers - 1], key, val, err, errlen);
+	return sync_iface_line(st->r, key, val, err, errlen);
+}
+
+void ss_ctl_sync_req_clear(ss_ctl_sync_req *r)
+{
+	ss_conf_free(r->conf);
+	r->conf = NULL;
+}
+
+int ss_ctl_parse_sync(char *body, ss_ctl_sync_req *r, char *err, size_t errlen)
+{
+	struct sync_state st = {.r = r};
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->conf = calloc(1, sizeof(*r->conf));
+	if (!r->conf)
+		return sync_nomem(err, errlen);
+	r->conf->mtu = SS_CONF_DEFAULT_MTU;
+	r->conf->ct_per_peer = SS_CONF_DEFAULT_CT_PER_PEER;
+	ret = for_each_kv(body, sync_line, &st, err, errlen);
+	if (ret)
+		ss_ctl_sync_req_clear(r);
+	return ret;
+}
+
+/* ---- writing a sync ---- */
+
+struct buf {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+
+static void put(struct buf *b, const char *key, const char *val)
+{
+	size_t need = strlen(key) + strlen(val) + 3;
+
+	if (b->failed)
+		return;
+	if (b->len + need > b->cap) {
+		size_t ncap = b->cap ? b->cap : 4096;
+		char *ns;
+
+		while (b->len + need > ncap)
+			ncap *= 2;
+		ns = realloc(b->s, ncap);
+		if (!ns) {
+			b->failed = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = ncap;
+	}
+	b->len += (size_t)sprintf(b->s + b->len, "%s%s%s\n", key, *key ? "=" : "", val);
+}
+
+static void put_num(struct buf *b, const char *key, unsigned long v)
+{
+	char n[24];
+
+	snprintf(n, sizeof(n), "%lu", v);
+	put(b, key, n);
+}
+
+static void put_sync_peer(struct buf *b, const ss_conf_peer *p)
+{
+	char s[SS_CAP_RULE_STR > 64 ? SS_CAP_RULE_STR : 64];
+
+	if (p->tofu) {
+		put(b, "tofu", p->endpoint);
+	} else {
+		ss_key_to_base64(p->identity, s);
+		put(b, "peer", s);
+	}
+	if (p->resolved)
+		put(b, "endpoint", p->resolved);
+	else if (p->endpoint && !p->tofu)
+		put(b, "endpoint", p->endpoint);
+	for (size_t i = 0; i < p->nallowed; i++) {
+		ss_cidr_format(&p->allowed[i], s, sizeof(s));
+		put(b, "allowed_ip", s);
+	}
+	if (p->has_allow && !p->nallow)
+		put(b, "allow", "none");
+	for (size_t i = 0; i < p->nallow; i++) {
+		ss_cap_rule_format(&p->allow[i], s, sizeof(s));
+		put(b, "allow", s);
+	}
+	put_num(b, "persistent_keepalive", p->keepalive);
+}
+
+char *ss_ctl_format_sync(const ss_conf *c, const uint8_t identity[SS_IDENTITY_LEN])
+{
+	struct buf b = {0};
+	char s[64];
+
+	put(&b, "", "sync");
+	ss_key_to_base64(identity, s);
+	put(&b, "identity", s);
+	put(&b, "transport", c->transport == SS_TRANSPORT_UDP ? "udp" : "ip");
+	put_num(&b, "listen_port", c->listen_port);
+	put_num(&b, "mtu", c->mtu);
+	for (size_t i = 0; i < c->naddrs; i++) {
+		ss_cidr_format(&c->addrs[i], s, sizeof(s));
+		put(&b, "address", s);
+	}
+	if (c->trust_store)
+		put(&b, "trust_store", c->trust_store);
+	put(&b, "accept_tofu", c->accept_anonymous ? "yes" : "no");
+	put(&b, "tun_ring", c->tun_ring ? "yes" : "no");
+	put(&b, "policy", c->policy_allow ? "allow" : "deny");
+	put_num(&b, "conntrack_per_peer", c->ct_per_peer);
+	for (size_t i = 0; i < c->npeers; i++)
+		put_sync_peer(&b, &c->peers[i]);
+	put(&b, "", "");
+	if (b.failed) {
+		free(b.s);
+		return NULL;
+	}
+	return b.s;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The daemon's side of the control socket. "get" dumps the interface and every peer as
- * key=value lines; "set" changes peers at run time. One request per connection; the
- * socket is root-only (0600 in a 0700 directory) and the peer's uid is checked too.
- * Reading and parsing a request is ctlparse.c's; this file applies it to the daemon.
+ * key=value lines; "set" changes peers at run time; "sync" takes a whole file's peers. One request
+ * per connection; the socket is root-only (0600 in a 0700 directory) and the peer's uid is checked
+ * too. Reading and parsing a request is ctlparse.c's; this file applies it to the daemon.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -301,6 +301,24 @@ static void do_grant(ss_daemon *d, char *body, FILE *f, bool grant)
 	reply(f, ret, err);
 }
 
+/* ---- sync ---- */
+
+static void do_sync(ss_daemon *d, char *body, FILE *f)
+{
+	char err[SS_CONF_ERR_LEN] = "";
+	ss_ctl_sync_req r;
+	int ret = ss_ctl_parse_sync(body, &r, err, sizeof(err));
+
+	if (ret) {
+		ss_log(LOG_ERR, "SS_TUN_RELOAD: syncconf refused: %s", err);
+		reply(f, ret, err);
+		return;
+	}
+	ret = ss_daemon_sync(d, &r, f);
+	reply(f, ret, "");
+	ss_ctl_sync_req_clear(&r);
+}
+
 /* Parse and answer one request; a read that fails or times out gets no answer. */
 static void serve(ss_daemon *d, char *buf, ssize_t len, FILE *f)
 {
@@ -309,7 +327,8 @@ static void serve(ss_daemon *d, char *buf, ssize_t len, FILE *f)
 	char *body;
 
 	if (len == SS_ERR_BUFFER) {
-		kv(f, "error", "request over %d bytes", SS_CTL_MAX_REQUEST - 1);
+		kv(f, "error", "request over %d bytes",
+		   !strncmp(buf, "sync\n", 5) ? SS_CTL_MAX_SYNC - 1 : SS_CTL_MAX_REQUEST - 1);
 		return;
 	}
 	if (len < 0)
@@ -322,6 +341,8 @@ static void serve(ss_daemon *d, char *buf, ssize_t len, FILE *f)
 		do_get(d, f);
 	else if (verb == SS_CTL_SET)
 		do_set(d, body, f);
+	else if (verb == SS_CTL_SYNC)
+		do_sync(d, body, f);
 	else
 		do_grant(d, body, f, verb == SS_CTL_GRANT);
 }
@@ -334,6 +355,17 @@ static void drain(int fd, char *buf, size_t cap)
 {
 	for (int i = 0; i < 64 && recv(fd, buf, cap, MSG_DONTWAIT) > 0; i++)
 		;
+}
+
+/* Only a sync (a whole file's peers) may be longer than SS_CTL_MAX_REQUEST. */
+static ssize_t read_sync(int fd, char **buf)
+{
+	char *nb = realloc(*buf, SS_CTL_MAX_SYNC);
+
+	if (!nb)
+		return SS_ERR_BUFFER;
+	*buf = nb;
+	return ss_ctl_read_more(fd, nb, SS_CTL_MAX_REQUEST - 1, SS_CTL_MAX_SYNC);
 }
 
 void ss_ctl_serve(ss_daemon *d, int fd)
@@ -357,6 +389,8 @@ void ss_ctl_serve(ss_daemon *d, int fd)
 	f = wfd >= 0 ? fdopen(wfd, "w") : NULL;
 	if (buf && f) {
 		len = ss_ctl_read_request(fd, buf, SS_CTL_MAX_REQUEST);
+		if (len == SS_ERR_BUFFER && !strncmp(buf, "sync\n", 5))
+			len = read_sync(fd, &buf);
 		if (len == SS_ERR_BUFFER)
 			drain(fd, buf, SS_CTL_MAX_REQUEST);
 		serve(d, buf, len, f);

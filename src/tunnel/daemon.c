@@ -785,10 +785,11 @@ static void nl_events(ss_daemon *d)
 /* ---- the loop ---- */
 
 /*
- * Log rotation: the file at the --audit path is opened anew if it was renamed. Creating it
- * in a root-owned directory needs CAP_DAC_OVERRIDE (kept only with a TrustStore); else
- * /etc/logrotate.d/silosec creates it for the daemon's user first. If neither works, the
- * old file stays in use and says so (ss_audit_reopen), and so does the log.
+ * Log rotation: the file at the --audit path is opened anew if it was renamed. In the
+ * interface's own log directory (silosecd gives it to its user) the daemon creates it;
+ * elsewhere the rotation must create it for the daemon's user first (no CAP_DAC_OVERRIDE).
+ * If neither works, the old file stays in use and says so (ss_audit_reopen), and so does
+ * the log.
  */
 static void audit_reopen(void)
 {
@@ -800,10 +801,9 @@ static void signal_read(ss_daemon *d)
 	struct signalfd_siginfo si;
 
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		/* SIGHUP only reopens: the file is re-applied by `silosec syncconf` (root). */
 		if (si.ssi_signo == SIGHUP) {
-			/* First, so that the reload's own lines land in the new file. */
 			audit_reopen();
-			ss_daemon_reload(d);
 		} else {
 			d->running = false;
 		}

@@ -4,6 +4,7 @@
 #define SS_TUNNEL_DAEMON_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <silosec/core.h>
@@ -126,7 +127,9 @@ int ss_daemon_revoke(ss_daemon *d, const uint8_t identity[SS_IDENTITY_LEN],
 /* One audit line (audit.h) about this interface; flow and identity may be NULL. */
 void ss_daemon_audit(ss_daemon *d, const char *event, const char *decision, int code,
 		     const uint8_t *identity, const ss_flow *flow, const char *detail);
-int ss_daemon_reload(ss_daemon *d);
+/* `silosec syncconf`: take r's peers and Policy, warn (to f too) of other [Interface] changes. */
+struct ss_ctl_sync_req;
+int ss_daemon_sync(ss_daemon *d, const struct ss_ctl_sync_req *r, FILE *f);
 void ss_daemon_kick(ss_daemon *d, ss_dpeer *p);
 /* Re-read the peer's next timer after a change. */
 void ss_daemon_touch(ss_daemon *d, ss_dpeer *p);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* silosecd set-up and the peer table: configuration, run-time changes, reload. */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <linux/rtnetlink.h>
 
 #include "ctllisten.h"
+#include "ctlparse.h"
 #include "daemon.h"
 #include "log.h"
 #include "netdev.h"
@@ -43,47 +43,13 @@ static ss_dpeer *find_tofu(ss_daemon *d, const char *name)
 	return NULL;
 }
 
-/* Resolve "host:port" / "[v6]:port" (DNS allowed: this is the configuration path). */
-static int resolve(const char *endpoint, struct sockaddr_storage *out, char *err, size_t errlen)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
-	char host[256];
-	const char *colon = strrchr(endpoint, ':');
-	struct addrinfo *ai;
-	size_t hl;
-	int ret;
-
-	if (!colon || ss_endpoint_check(endpoint)) {
-		snprintf(err, errlen, "endpoint '%s': expected host:port or [v6]:port", endpoint);
-		return SS_ERR_FORMAT;
-	}
-	hl = (size_t)(colon - endpoint);
-	if (endpoint[0] == '[') {
-		endpoint++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host)) {
-		snprintf(err, errlen, "endpoint '%s': host name too long", endpoint);
-		return SS_ERR_FORMAT;
-	}
-	memcpy(host, endpoint, hl);
-	host[hl] = 0;
-	ret = getaddrinfo(host, colon + 1, &hints, &ai);
-	if (ret) {
-		snprintf(err, errlen, "endpoint '%s': %s", endpoint, gai_strerror(ret));
-		return SS_ERR_NOT_FOUND;
-	}
-	memcpy(out, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	return 0;
-}
-
 int ss_daemon_set_endpoint(ss_daemon *d, ss_dpeer *p, const char *endpoint, char *err,
 			   size_t errlen)
 {
 	struct sockaddr_storage sa;
 	ss_flow flow;
-	int ret = resolve(endpoint, &sa, err, errlen);
+	/* Numeric only: names were resolved before the sandbox or by the CLI (resolve.c). */
+	int ret = ss_endpoint_lookup(endpoint, true, &sa, err, errlen);
 
 	if (ret)
 		return ret;
@@ -328,7 +294,8 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 	d->peers_tail = &p->next;
 	d->npeers++;
 	if (cp->endpoint) {
-		ret = ss_daemon_set_endpoint(d, p, cp->endpoint, err, errlen);
+		ret = ss_daemon_set_endpoint(d, p, cp->resolved ? cp->resolved : cp->endpoint, err,
+					     errlen);
 		if (ret)
 			goto fail_linked;
 	}
@@ -668,16 +635,53 @@ void ss_daemon_free(ss_daemon *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* ---- SIGHUP: apply the file again, keeping sessions of unchanged peers ---- */
+/* ---- syncconf: apply a file root parsed, keeping sessions of unchanged peers ---- */
 
-static bool iface_changed(const ss_conf *a, const ss_conf *b)
+static void note(FILE *f, const char *key, const char *fmt, const char *a, const char *b)
 {
-	return a->transport != b->transport || a->listen_port != b->listen_port ||
-	       a->mtu != b->mtu || a->has_private_key != b->has_private_key ||
-	       memcmp(a->private_key, b->private_key, sizeof(a->private_key)) ||
-	       strcmp(a->private_key_file ? a->private_key_file : "",
-		      b->private_key_file ? b->private_key_file : "") ||
-	       a->naddrs != b->naddrs || memcmp(a->addrs, b->addrs, a->naddrs * sizeof(*a->addrs));
+	char msg[SS_CONF_ERR_LEN + 64];
+
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	ss_log(LOG_WARNING, "SS_TUN_RELOAD: %s", msg);
+	if (f)
+		fprintf(f, "%s=%s\n", key, msg);
+}
+
+static bool same_addrs(const ss_conf *a, const ss_conf *b)
+{
+	return a->naddrs == b->naddrs &&
+	       (!a->naddrs || !memcmp(a->addrs, b->addrs, a->naddrs * sizeof(*a->addrs)));
+}
+
+/*
+ * [Interface] keys the running daemon cannot take (its key, sockets, device, trust
+ * store): named in a warning each and left as they run; [Peer] changes still apply.
+ */
+static void iface_changed(ss_daemon *d, const ss_ctl_sync_req *r, FILE *f)
+{
+	const ss_conf *a = d->conf, *b = r->conf;
+	static const char *const fmt = "%s changed in the file: restart silosecd to apply it%s";
+	const struct {
+		unsigned key;
+		const char *name;
+		bool changed;
+	} keys[] = {
+		{SS_SYNC_IDENTITY, "PrivateKey",
+		 memcmp(r->identity, ss_identity_public(d->id), SS_IDENTITY_LEN) != 0},
+		{SS_SYNC_TRANSPORT, "Transport", a->transport != b->transport},
+		{SS_SYNC_LISTEN_PORT, "ListenPort", a->listen_port != b->listen_port},
+		{SS_SYNC_MTU, "MTU", a->mtu != b->mtu},
+		{SS_SYNC_ADDRESS, "Address", !same_addrs(a, b)},
+		{SS_SYNC_TRUST_STORE, "TrustStore",
+		 strcmp(a->trust_store ? a->trust_store : "",
+			b->trust_store ? b->trust_store : "") != 0},
+		{SS_SYNC_ACCEPT_TOFU, "AcceptTofu", a->accept_anonymous != b->accept_anonymous},
+		{SS_SYNC_TUN_RING, "TunRing", a->tun_ring != b->tun_ring},
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((r->given & keys[i].key) && keys[i].changed)
+			note(f, "warning", fmt, keys[i].name, "; applying [Peer] changes only");
 }
 
 static ss_dpeer *match(ss_daemon *d, const ss_conf_peer *cp)
@@ -690,7 +694,8 @@ static int apply_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp, char *e
 	int ret = 0;
 
 	if (cp->endpoint)
-		ret = ss_daemon_set_endpoint(d, p, cp->endpoint, err, errlen);
+		ret = ss_daemon_set_endpoint(d, p, cp->resolved ? cp->resolved : cp->endpoint, err,
+					     errlen);
 	if (!ret)
 		ret = ss_daemon_set_allowed(d, p, cp->allowed, cp->nallowed, err, errlen);
 	if (!ret)
@@ -700,21 +705,13 @@ static int apply_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp, char *e
 	return ret;
 }
 
-int ss_daemon_reload(ss_daemon *d)
+/* Add, change and keep the peers of nc; those it lacks go afterwards. */
+static void sync_peers(ss_daemon *d, const ss_conf *nc, FILE *f)
 {
-	char err[SS_CONF_ERR_LEN];
-	ss_conf *nc;
-	ss_dpeer *p, *next;
+	char err[SS_CONF_ERR_LEN], line[24];
+	ss_dpeer *p;
 	int ret;
 
-	ret = ss_conf_load(d->conf_path, &nc, err, sizeof(err));
-	if (ret) {
-		ss_log(LOG_ERR, "SS_TUN_RELOAD: %s; keeping the running configuration", err);
-		return ret;
-	}
-	if (iface_changed(d->conf, nc))
-		ss_log(LOG_WARNING, "SS_TUN_RELOAD: [Interface] changes need a restart; "
-				    "applying [Peer] changes only");
 	for (p = d->peers; p; p = p->next)
 		p->seen = false;
 	for (size_t i = 0; i < nc->npeers; i++) {
@@ -730,26 +727,33 @@ int ss_daemon_reload(ss_daemon *d)
 			if (!ret)
 				p->seen = true;
 		}
+		snprintf(line, sizeof(line), "%zu", i + 1);
 		if (ret)
-			ss_log(LOG_ERR, "SS_TUN_RELOAD: %s:%u: %s", nc->path, cp->line, err);
+			note(f, "peer_error", "peer %s of the file: %s", line, err);
 	}
-	for (p = d->peers; p; p = next) {
-		next = p->next;
-		if (!p->seen)
-			ss_daemon_remove_peer(d, p);
+	for (ss_dpeer *next, *q = d->peers; q; q = next) {
+		next = q->next;
+		if (!q->seen)
+			ss_daemon_remove_peer(d, q);
 	}
-	/* Keep what was running for the interface, take the new peers' file. */
-	free(nc->trust_store);
-	nc->trust_store = d->conf->trust_store ? strdup(d->conf->trust_store) : NULL;
-	nc->accept_anonymous = d->conf->accept_anonymous;
-	memcpy(nc->name, d->conf->name, sizeof(nc->name));
-	ss_conf_free(d->conf);
-	d->conf = nc;
+}
+
+int ss_daemon_sync(ss_daemon *d, const ss_ctl_sync_req *r, FILE *f)
+{
+	const ss_conf *nc = r->conf;
+
+	iface_changed(d, r, f);
+	sync_peers(d, nc, f);
 	/* Policy and ConntrackPerPeer apply at once; grants live on in d->grants. */
-	for (p = d->peers; p; p = p->next) {
+	if (r->given & SS_SYNC_POLICY)
+		d->conf->policy_allow = nc->policy_allow;
+	if (r->given & SS_SYNC_CT_PER_PEER)
+		d->conf->ct_per_peer = nc->ct_per_peer;
+	for (ss_dpeer *p = d->peers; p; p = p->next) {
 		update_access(d, p);
 		ss_daemon_warn_unreachable(d, p);
 	}
-	ss_log(LOG_NOTICE, "SS_TUN_RELOAD: %s reloaded: %u peers", d->conf_path, d->npeers);
+	ss_log(LOG_NOTICE, "SS_TUN_RELOAD: %s reloaded by syncconf: %u peers", d->conf->name,
+	       d->npeers);
 	return 0;
 }

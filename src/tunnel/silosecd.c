@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * silosecd: one SiloSec tunnel interface. Reads its configuration, creates the TUN
- * device, sockets and control socket, then moves packets until SIGTERM. SIGHUP reopens
- * the audit file after a log rotation and reloads the peers from the file without
- * dropping the sessions of unchanged peers.
+ * silosecd: one SiloSec tunnel interface. Reads its configuration, resolves its endpoints,
+ * creates the TUN device, sockets and control socket, then moves packets until SIGTERM.
+ * SIGHUP only reopens the audit file after a log rotation; the file is re-applied by
+ * `silosec syncconf` (root reads it and sends the peers over the control socket).
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "daemon_args.h"
+#include "ifdirs.h"
 #include "sandbox.h"
 
 static void usage(FILE *f)
@@ -65,71 +66,98 @@ static int daemonize(int *ready_fd)
 }
 
 /*
- * What silosecd keeps after set-up, and why:
- * - CAP_NET_ADMIN: `silosec set` and SIGHUP add and remove routes for AllowedIPs over the
- *   rtnetlink socket, and the kernel checks the capability on each message.
- * - CAP_DAC_READ_SEARCH: SIGHUP re-reads the configuration, normally root's and 0600.
- * - CAP_DAC_OVERRIDE, only with a TrustStore: TOFU pins are written by an atomic rename
- *   in the store's (root-owned) directory. It also lets SIGHUP create a rotated audit
- *   file; without it, logrotate creates the file for our user first.
- * Landlock bounds all three to the paths below, whatever the file modes say.
+ * What silosecd keeps after set-up, and why: only CAP_NET_ADMIN. `silosec set` and
+ * `silosec syncconf` add and remove routes for AllowedIPs over the rtnetlink socket, and
+ * the kernel checks the capability on each message. Nothing needs a file-permission
+ * override: the daemon no longer reads its (root-only) configuration after start
+ * (syncconf hands it the parsed file), and what it writes (TOFU pins, the control
+ * socket's removal, a rotated audit file) lives in its interface's own directories,
+ * which the privileged set-up gives to the daemon's user (dirs.c).
  */
 static uint64_t tunnel_caps(const ss_daemon *d)
 {
-	uint64_t caps = 1ULL << CAP_NET_ADMIN | 1ULL << CAP_DAC_READ_SEARCH;
+	(void)d;
+	return 1ULL << CAP_NET_ADMIN;
+}
 
-	if (d->conf->trust_store)
-		caps |= 1ULL << CAP_DAC_OVERRIDE;
-	return caps;
+/* Give the interface's run, state and (per-interface) log directories to the user. */
+static int own_dirs(const ss_daemon *d, const struct ss_daemon_args *o, const char **step)
+{
+	char run[PATH_MAX], state[PATH_MAX], *adir = ss_path_dir(o->audit);
+	const char *resolved;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int ret = 0;
+
+	if (!o->no_sandbox && ss_sandbox_user(o->user, &uid, &gid, &resolved)) {
+		free(adir);
+		return SS_ERR_NOT_FOUND;
+	}
+	if (ss_run_dir(d->conf->name, run, sizeof(run)) ||
+	    ss_state_dir(d->conf->name, state, sizeof(state))) {
+		errno = ENAMETOOLONG;
+		ret = SS_ERR_SANDBOX;
+	}
+	*step = "run directory";
+	if (!ret && ss_ifdir_own(run, uid, gid))
+		ret = SS_ERR_SANDBOX;
+	if (!ret && (*step = "state directory", ss_ifdir_own(state, uid, gid)))
+		ret = SS_ERR_SANDBOX;
+	if (!ret && adir && ss_ifdir_is_own_log(o->audit, d->conf->name) &&
+	    (*step = "log directory", ss_ifdir_own(adir, uid, gid)))
+		ret = SS_ERR_SANDBOX;
+	free(adir);
+	return ret;
+}
+
+/* What this instance can reach, for the log (and t_sandbox's two-instance check). */
+static void log_paths(const struct ss_ifdirs *x)
+{
+	char line[1024] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < x->npaths && n < sizeof(line); i++)
+		if (x->paths[i].path)
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " %s (%s)",
+					      x->paths[i].path,
+					      x->paths[i].write	    ? "rw"
+					      : x->paths[i].log_dir ? "create"
+								    : "r");
+	ss_log(LOG_INFO, "sandbox: Landlock paths:%s", line);
 }
 
 static int sandbox(const ss_daemon *d, const struct ss_daemon_args *o)
 {
-	char ctl[128], *cdir = ss_path_dir(d->conf_path), *tdir = ss_path_dir(d->conf->trust_store);
-	char *rdir = NULL, *adir = ss_path_dir(ss_audit_path());
+	const char *audit = o->audit && strcmp(o->audit, "-") ? o->audit : NULL;
 	struct ss_sandbox_report rep;
+	struct ss_ifdirs x;
 	const char *step = "";
-	int ret;
+	int ret = own_dirs(d, o, &step);
 
-	if (!ss_ctl_path(d->conf->name, ctl, sizeof(ctl)))
-		rdir = ss_path_dir(ctl);
-	{
-		/*
-		 * Read: the configuration and the resolver's files; write: trust store, run dir;
-		 * create and write only: the audit file's directory (reopened after rotation).
-		 */
-		const struct ss_sandbox_path paths[] = {
-			{cdir, false, false},
-			{tdir, true, false},
-			{rdir, true, false},
-			{o->audit && strcmp(o->audit, "-") ? o->audit : NULL, true, false},
-			{adir, false, true},
-			{"/etc/hosts", false, false},
-			{"/etc/resolv.conf", false, false},
-			{"/etc/nsswitch.conf", false, false},
-			{"/etc/gai.conf", false, false},
-			{"/etc/host.conf", false, false},
-			{"/dev/null", true, false}, /* stdio after daemonizing */
-		};
+	if (!ret && ss_ifdirs_init(&x, d->conf->name, d->conf->trust_store, audit)) {
+		step = "paths";
+		ret = SS_ERR_SANDBOX;
+	}
+	if (!ret) {
+		/* This interface's own directories only, never another's (ifdirs.h). */
 		struct ss_sandbox_policy pol = {
 			.profile = SS_SANDBOX_TUNNEL,
 			.null_backend = o->no_sandbox,
 			.user = o->user,
 			.caps = tunnel_caps(d),
 			.landlock = true,
-			.paths = paths,
-			.npaths = sizeof(paths) / sizeof(paths[0]),
+			.paths = x.paths,
+			.npaths = x.npaths,
 			.nofile = 4096,
 			.no_fork = true,
 			.memlock = 2 * SS_SANDBOX_SECURE_HEAP,
 		};
 
 		ret = ss_sandbox_apply(&pol, &rep, &step);
+		if (!ret && !o->no_sandbox)
+			log_paths(&x);
+		ss_ifdirs_free(&x);
 	}
-	free(cdir);
-	free(tdir);
-	free(rdir);
-	free(adir);
 	if (ret) {
 		ss_log(LOG_ERR, "%s: sandbox: %s failed: %s", ss_err_name(SS_ERR_SANDBOX), step,
 		       ret == SS_ERR_NOT_FOUND ? "no such user" : strerror(errno));
@@ -157,7 +185,7 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret == 1 ? 0 : ret;
 	harden();
-	/* Before the key is loaded: OpenSSL's secure heap, providers, the resolver. */
+	/* Before the key is loaded: OpenSSL's secure heap and providers. */
 	if (ss_sandbox_prepare(SS_SANDBOX_TUNNEL)) {
 		fprintf(stderr, "silosecd: %s: cannot initialise OpenSSL\n",
 			ss_err_name(SS_ERR_SANDBOX));
@@ -172,6 +200,13 @@ int main(int argc, char **argv)
 		printf("%s: ok (interface %s, %zu peers)\n", o.path, conf->name, conf->npeers);
 		ss_conf_free(conf);
 		return 0;
+	}
+	/* Every name lookup happens here, before the sandbox: the filter has no resolver. */
+	ret = ss_conf_resolve(conf, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "silosecd: %s\n", err);
+		ss_conf_free(conf);
+		return 1;
 	}
 	snprintf(ident, sizeof(ident), "silosecd[%s]", conf->name);
 	if (o.audit && ss_audit_open(o.audit, ident)) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Control-socket requests (docs/PROTOCOL.md 15.5): ss_ctl_split and the set, grant and
- * revoke parsers on arbitrary bytes, as silosecd runs them on what a client sends.
+ * Control-socket requests (docs/PROTOCOL.md 15.5): ss_ctl_split and the set, grant,
+ * revoke and sync parsers on arbitrary bytes, as silosecd runs them on what a client sends.
+ * An accepted sync must write (ss_ctl_format_sync) and read back to the same peers.
  *
  * The first byte picks how the rest is used: as the whole request, or as the body of a
  * set, grant or revoke whose first line already names a valid peer, so the fuzzer reaches
@@ -31,6 +32,7 @@ static const char *const prefixes[] = {
 	"set\npeer=" PEER "\n",
 	"grant\npeer=" PEER "\n",
 	"revoke\npeer=" PEER "\n",
+	"sync\nidentity=" PEER "\n",
 };
 
 /* An accepted identity is 32 bytes written as canonical base64 in a peer= line. */
@@ -213,6 +215,59 @@ static void fuzz_grant(char *body, bool grant, const char *req)
 	check_grant_reparse(&r, grant);
 }
 
+static bool str_equal(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static void check_sync_peer(const ss_conf_peer *a, const ss_conf_peer *b)
+{
+	fuzz_check(a->tofu == b->tofu);
+	fuzz_check(a->tofu || !memcmp(a->identity, b->identity, SS_IDENTITY_LEN));
+	fuzz_check(a->tofu || ss_identity_check_pub(a->identity) == 0);
+	fuzz_check(str_equal(a->endpoint, b->endpoint) && str_equal(a->resolved, b->resolved));
+	fuzz_check(a->nallowed == b->nallowed);
+	for (size_t i = 0; i < a->nallowed; i++) {
+		fuzz_check_cidr(&a->allowed[i]);
+		fuzz_check(cidr_equal(&a->allowed[i], &b->allowed[i]));
+	}
+	fuzz_check(a->has_allow == b->has_allow && a->nallow == b->nallow);
+	fuzz_check(a->nallow <= SS_CAP_MAX_RULES);
+	for (size_t i = 0; i < a->nallow; i++) {
+		fuzz_check_rule(&a->allow[i]);
+		fuzz_check(ss_cap_rule_equal(&a->allow[i], &b->allow[i]));
+	}
+	fuzz_check(a->keepalive == b->keepalive && a->keepalive <= 65535);
+}
+
+static void fuzz_sync(char *body)
+{
+	char err[SS_CONF_ERR_LEN], *text, *b;
+	ss_ctl_sync_req r, back;
+	enum ss_ctl_verb verb;
+	int ret;
+
+	memset(err, 0, sizeof(err));
+	ret = ss_ctl_parse_sync(body, &r, err, sizeof(err));
+	if (ret) {
+		check_refusal(ret, err, sizeof(err));
+		fuzz_check(r.conf == NULL);
+		return;
+	}
+	text = ss_ctl_format_sync(r.conf, r.identity);
+	fuzz_check(text != NULL);
+	fuzz_check(ss_ctl_split(text, strlen(text), &verb, &b, err, sizeof(err)) == 0);
+	fuzz_check(verb == SS_CTL_SYNC);
+	fuzz_check(ss_ctl_parse_sync(b, &back, err, sizeof(err)) == 0);
+	fuzz_check(back.conf->npeers == r.conf->npeers);
+	for (size_t i = 0; i < r.conf->npeers; i++)
+		check_sync_peer(&r.conf->peers[i], &back.conf->peers[i]);
+	fuzz_check(back.conf->policy_allow == r.conf->policy_allow);
+	ss_ctl_sync_req_clear(&back);
+	ss_ctl_sync_req_clear(&r);
+	free(text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *prefix;
@@ -244,6 +299,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_set(body, req, len);
 		else if (verb == SS_CTL_GRANT || verb == SS_CTL_REVOKE)
 			fuzz_grant(body, verb == SS_CTL_GRANT, req);
+		else if (verb == SS_CTL_SYNC)
+			fuzz_sync(body);
 		else
 			fuzz_check(verb == SS_CTL_GET);
 	}

@@ -21,22 +21,28 @@ cleanup() {
 	for h in "${BG[@]}"; do kill "$h" 2>/dev/null; done
 	for h in "${!PID[@]}"; do kill "${PID[$h]}" 2>/dev/null; done
 	wait 2>/dev/null
-	for h in "${HOSTS[@]}"; do ip netns del "$NS$h" 2>/dev/null; done
+	for h in "${HOSTS[@]}"; do
+		ip netns del "$NS$h" 2>/dev/null
+		rm -rf "/etc/netns/$NS$h" # a test's own /etc/hosts for the namespace
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-# on HOST CMD...: run in the host's namespace, with the host's control-socket directory.
+# on HOST CMD...: run in the host's namespace, with the host's run and state directories.
 on() {
 	local h=$1
 	shift
-	SILOSEC_RUN_DIR=$TMP/$h/run ip netns exec "$NS$h" "$@"
+	SILOSEC_RUN_DIR=$TMP/$h/run SILOSEC_STATE_DIR=$TMP/$h/state ip netns exec "$NS$h" "$@"
 }
 
 host() { # NAME
 	ip netns add "$NS$1"
 	ip -n "$NS$1" link set lo up
 	mkdir -p "$TMP/$1/run"
+	# Like /var/lib or /run: the sandboxed daemon (no DAC_READ_SEARCH) passes through to
+	# its own directories.
+	chmod 711 "$TMP" "$TMP/$1"
 	HOSTS+=("$1")
 	umask 077
 	"$SILOSEC" genkey "$TMP/$1/node.key"
@@ -83,11 +89,11 @@ start() { # HOST [extra silosecd args]
 	shift
 	# A socket left by an earlier daemon (a sandboxed one cannot always unlink it)
 	# would make the wait below return before this daemon is up.
-	rm -f "$TMP/$h/run/ss0.sock"
-	SILOSEC_RUN_DIR=$TMP/$h/run ip netns exec "$NS$h" \
+	rm -f "$TMP/$h/run/ss0/ctl.sock"
+	SILOSEC_RUN_DIR=$TMP/$h/run SILOSEC_STATE_DIR=$TMP/$h/state ip netns exec "$NS$h" \
 		"$SILOSECD" -f -c "$TMP/$h/ss0.conf" ${SS_SILOSECD_ARGS:-} "$@" 2>>"$TMP/$h/log" &
 	PID[$h]=$!
-	wait_daemon "${PID[$h]}" "$START_WAIT" test -S "$TMP/$h/run/ss0.sock" && return 0
+	wait_daemon "${PID[$h]}" "$START_WAIT" test -S "$TMP/$h/run/ss0/ctl.sock" && return 0
 	echo "silosecd on $h did not start:" >&2
 	tail -20 "$TMP/$h/log" >&2
 	return 1
@@ -248,11 +254,10 @@ iperf_server() {
 
 # reload HOST: SIGHUP to HOST's silosecd, then wait until it has read the file (it logs
 # "reloaded" or why it kept the running configuration)
+# reload HOST: apply HOST's ss0.conf to its running daemon, as `systemctl reload` does
+# (silosec syncconf as root; its messages go to the host's log)
 reload() {
-	local re='SS_TUN_RELOAD: .*(reloaded: |keeping the running)' n
-	n=$(count "$TMP/$1/log" "$re")
-	kill -HUP "${PID[$1]}"
-	wait_for 5 more_than "$n" "$TMP/$1/log" "$re"
+	on "$1" "$SILOSEC" syncconf ss0 "$TMP/$1/ss0.conf" 2>>"$TMP/$1/log"
 }
 
 # ---- silosec-knockd: configuration writers and start ----

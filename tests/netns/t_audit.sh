@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Audit trail and log rotation, as logrotate does it: the file is renamed, a new one is
 # created (or not), the daemon gets SIGHUP. silosecd (unprivileged after set-up, no
-# CAP_DAC_OVERRIDE) reopens a pre-created file owned by its user; without one it keeps
-# writing to the renamed file and says so in the log and in the trail; with a TrustStore
-# (CAP_DAC_OVERRIDE) it creates the new file itself. silosec-knockd's root parent reopens
+# file-permission override) writes its trail in the interface's own log directory,
+# which it made its user's at start: it reopens a pre-created file, creates the new file
+# itself otherwise, and when the path cannot be opened keeps writing to the renamed file
+# and says so in the log and in the trail. silosec-knockd's root parent reopens
 # too; its parser child holds no descriptor on the audit file, and the refusals it finds
 # reach the trail through the parent. No line is lost at any step. Last, if logrotate is
 # installed, docs/silosec.logrotate itself rotates both files of the live daemons.
@@ -11,10 +12,12 @@ source "$(dirname "$0")/lib.sh"
 
 host a
 host b
-# The log directory as systemd's LogsDirectory= makes it: root's, mode 0700, both daemons'.
+# The log directories as the units make them: LogsDirectory=silosec (knockd's, 0711) and
+# LogsDirectory=silosec/%i (silosecd's, root's 0700 until silosecd gives it to its user).
 LOGDIR=$TMP/a/log.d
-mkdir -m 0700 "$LOGDIR"
-AUD=$LOGDIR/ss0.audit.jsonl
+mkdir -m 0711 "$LOGDIR"
+mkdir -m 0700 "$LOGDIR/ss0"
+AUD=$LOGDIR/ss0/audit.jsonl
 conf_iface a 10.77.0.1/24 51001
 conf_peer a "${ID[b]}" 10.77.0.2/32 "Allow = icmp"
 start a --audit "$AUD" || exit 1
@@ -50,8 +53,11 @@ hup() { # PID LOG: SIGHUP, then wait for one more "audit trail" message in LOG
 	wait_for 5 more_than "$before" "$2" "audit trail"
 }
 
-first() { grant && has "$AUD" 1001; }
-check "first event lands in the audit file" first
+first() {
+	echo "# $(stat -c '%U %a' "$LOGDIR/ss0")"
+	grant && has "$AUD" 1001 && [ "$(stat -c %u:%a "$LOGDIR/ss0")" = "$(daemon_uid "${PID[a]}"):700" ]
+}
+check "first event lands in the audit file; the log directory is the daemon's, 0700" first
 rotate_precreated() {
 	mv "$AUD" "$AUD.1"
 	grant || return 1 # written before SIGHUP: still into the renamed file
@@ -66,21 +72,22 @@ check "silosecd: rename, pre-created file, SIGHUP: new lines in the new file" ro
 check "nothing lost: each event once, in the file it was written to" total 1001 1002 1003
 rotate_fallback() {
 	mv "$AUD" "$AUD.2"
+	mkdir "$AUD" # not a file: the daemon cannot open it
 	hup "${PID[a]}" "$TMP/a/log" || return 1
 	grep "cannot reopen the audit trail" "$TMP/a/log" | tail -1 | sed 's/^/# /'
-	grep -q "SS_ERR_IO: SIGHUP: cannot reopen the audit trail $AUD: Permission denied" \
-		"$TMP/a/log" || return 1
+	grep -q "SS_ERR_IO: SIGHUP: cannot reopen the audit trail $AUD: " "$TMP/a/log" || return 1
 	grant || return 1
-	[ ! -e "$AUD" ] && has "$AUD.2" 1004 &&
+	[ -d "$AUD" ] && has "$AUD.2" 1004 &&
 		grep -q '"event":"audit_reopen","decision":"keep_old_file","code":"SS_ERR_IO"' "$AUD.2"
 }
-check "silosecd: no pre-created file and no CAP_DAC_OVERRIDE: keeps the old file, says why" \
-	rotate_fallback
-recover() {
-	install -m 0600 -o "$(daemon_uid "${PID[a]}")" /dev/null "$AUD"
-	hup "${PID[a]}" "$TMP/a/log" && grant && has "$AUD" 1005 && has "$AUD.2" 1004
+check "silosecd: a path it cannot open: keeps the old file, says why" rotate_fallback
+recover() { # no pre-created file: the daemon creates it in its own directory, 0600
+	rmdir "$AUD"
+	hup "${PID[a]}" "$TMP/a/log" && grant && has "$AUD" 1005 && has "$AUD.2" 1004 &&
+		[ "$(stat -c %u:%a "$AUD")" = "$(daemon_uid "${PID[a]}"):600" ] &&
+		grep -q "^CapEff:.*0000000000001000$" "/proc/${PID[a]}/status"
 }
-check "the next SIGHUP with a file in place moves over" recover
+check "the next SIGHUP creates the new file itself (NET_ADMIN only, its own directory)" recover
 check "nothing lost" total 1001 1002 1003 1004 1005
 with_truststore() {
 	stop a
@@ -93,8 +100,7 @@ with_truststore() {
 	echo "# new file: $(stat -c '%U %a' "$AUD")"
 	has "$AUD" 1006 && [ "$(stat -c %u:%a "$AUD")" = "$(daemon_uid "${PID[a]}"):600" ]
 }
-check "silosecd with a TrustStore (CAP_DAC_OVERRIDE) creates the new file itself, 0600" \
-	with_truststore
+check "silosecd with a TrustStore too creates the new file itself, 0600" with_truststore
 check "nothing lost" total 1001 1002 1003 1004 1005 1006
 
 # ---- silosec-knockd: the parent holds the trail, the parser child does not ----
@@ -106,10 +112,11 @@ KPID=${PID[k]}
 child_of() { awk '{print $1}' "/proc/$1/task/$1/children" 2>/dev/null; }
 CHILD=$(child_of $KPID)
 echo "# knockd $KPID, parser child ${CHILD:-none}"
-# zlines PATTERN: lines matching PATTERN in all of LOGDIR's files, compressed or not
+# zlines PATTERN: lines matching PATTERN in all of LOGDIR's files (and its
+# per-interface directories'), compressed or not
 zlines() {
 	local f
-	for f in "$LOGDIR"/*; do [ -f "$f" ] && gzip -dcf "$f"; done | grep -c "$1"
+	for f in "$LOGDIR"/* "$LOGDIR"/*/*; do [ -f "$f" ] && gzip -dcf "$f"; done | grep -c "$1"
 }
 REFUSE='"event":"knock","decision":"refuse"'
 junk() { # one refused knock (outer MAC wrong), audited by the child through the parent
@@ -169,8 +176,8 @@ check "the parser child is the same and still holds no audit descriptor" same_ch
 reopened() { tail -3 "$2" | grep -q "audit trail $1 reopened"; } # TRAIL LOG (read afresh)
 logrotate_run() {
 	local g0 k0
-	mkdir "$TMP/a/earlier" && mv "$LOGDIR"/*.[0-9] "$TMP/a/earlier/" || return 1
-	# Without a TrustStore again: the script's pre-created file is the only way in.
+	mkdir "$TMP/a/earlier" && mv "$LOGDIR"/*.[0-9] "$LOGDIR"/ss0/*.[0-9] "$TMP/a/earlier/" || return 1
+	# Without a TrustStore again: the daemon creates the new file itself.
 	stop a
 	sed -i '/^TrustStore/d' "$TMP/a/ss0.conf"
 	start a --audit "$AUD" || return 1
@@ -179,7 +186,7 @@ logrotate_run() {
 	k0=$(zlines '"event":"knock"')
 	sed -e "s|/var/log/silosec/|$LOGDIR/|" \
 		-e "s|systemctl reload silosec-knockd.service|kill -HUP $KPID|" \
-		-e "s|systemctl reload \"silosec@\${f%.audit.jsonl}.service\"|kill -HUP ${PID[a]}|" \
+		-e "s|systemctl kill --kill-whom=main -s HUP \"silosec@\${d##\*/}.service\"|kill -HUP ${PID[a]}|" \
 		"$ROOT/docs/silosec.logrotate" >"$TMP/logrotate.conf"
 	grep -q "kill -HUP ${PID[a]}" "$TMP/logrotate.conf" && grep -q "kill -HUP $KPID" "$TMP/logrotate.conf" || return 1
 	logrotate -f -s "$TMP/logrotate.state" "$TMP/logrotate.conf" || return 1

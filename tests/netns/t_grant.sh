@@ -51,7 +51,7 @@ s.shutdown(socket.SHUT_WR)
 a = s.recv(4096).decode()
 print("# " + a.strip())
 sys.exit(0 if a.startswith("error=SS_ERR_GRANT_LIMIT") else 1)
-' "$TMP/a/run/ss0.sock" "${ID[b]}"
+' "$TMP/a/run/ss0/ctl.sock" "${ID[b]}"
 }
 check "over 24 h is refused by the daemon as well" raw_over_cap
 check "a bad rule is refused" sh -c "! SILOSEC_RUN_DIR=$TMP/a/run ip netns exec ${NS}a $SILOSEC grant ss0 ${ID[b]} 'tcp ssh' --for 5"

@@ -14,6 +14,7 @@
 #include <silosec/error.h>
 
 #include "config.h"
+#include "common/ctlsock.h"
 #include "helpers.h"
 
 /* base64 of bytes 0..31, of 32 x 0x01 and of 32 x 0x02 (Python base64). */
@@ -391,13 +392,39 @@ static void parse_relative_paths(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		snprintf(text, sizeof(text), "[Interface]\nPrivateKeyFile = %s\nTrustStore = %s\n",
-			 cases[i].value, cases[i].value);
+		snprintf(text, sizeof(text), "[Interface]\nPrivateKeyFile = %s\n", cases[i].value);
 		c = parse_ok_as(text, cases[i].file);
 		assert_string_equal(c->private_key_file, cases[i].want);
+		ss_conf_free(c);
+	}
+}
+
+/*
+ * A relative TrustStore is in the interface's own state directory (the daemon's user owns
+ * it, so pins are saved without CAP_DAC_OVERRIDE), wherever the file is; absolute stays.
+ */
+static void parse_trust_store_in_state_dir(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{IFACE "Name = ss3\nTrustStore = a.trust\n", "/st/ss3/a.trust"},
+		{IFACE "TrustStore = sub/a.trust\nName = ss4\n", "/st/ss4/sub/a.trust"},
+		{IFACE "TrustStore = /abs/a.trust\n", "/abs/a.trust"},
+	};
+	ss_conf *c;
+
+	(void)state;
+	setenv("SILOSEC_STATE_DIR", "/st", 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		c = parse_ok_as(cases[i].text, "/etc/silosec/x.conf");
 		assert_string_equal(c->trust_store, cases[i].want);
 		ss_conf_free(c);
 	}
+	unsetenv("SILOSEC_STATE_DIR");
+	c = parse_ok_as(IFACE "TrustStore = t\n", "/etc/silosec/ss5.conf");
+	assert_string_equal(c->trust_store, SS_STATE_DIR "/ss5/t");
+	ss_conf_free(c);
 }
 
 static void parse_repeats_append(void **state)
@@ -475,7 +502,7 @@ static void parse_case_insensitive(void **state)
 	assert_int_equal(c->listen_port, 7);
 	assert_int_equal(c->transport, SS_TRANSPORT_UDP);
 	assert_int_equal(c->mtu, 1500);
-	assert_string_equal(c->trust_store, "t");
+	assert_string_equal(c->trust_store, SS_STATE_DIR "/Ab0/t");
 	assert_true(c->accept_anonymous);
 	assert_int_equal(c->npeers, 2);
 	assert_true(c->peers[0].tofu);
@@ -964,8 +991,7 @@ static void load_resolves_and_names(void **state)
 	assert_string_equal(c->name, "ss7");
 	snprintf(want, sizeof(want), "%s/node.key", dir);
 	assert_string_equal(c->private_key_file, want);
-	snprintf(want, sizeof(want), "%s/trust/ss7.trust", dir);
-	assert_string_equal(c->trust_store, want);
+	assert_string_equal(c->trust_store, SS_STATE_DIR "/ss7/trust/ss7.trust");
 	assert_int_equal(c->npeers, 1);
 	ss_conf_free(c);
 
@@ -1066,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(parse_defaults),
 		cmocka_unit_test(parse_default_name),
 		cmocka_unit_test(parse_relative_paths),
+		cmocka_unit_test(parse_trust_store_in_state_dir),
 		cmocka_unit_test(parse_repeats_append),
 		cmocka_unit_test(parse_many_items),
 		cmocka_unit_test(parse_case_insensitive),

@@ -514,6 +514,149 @@ static void grant_errors(void **state)
 
 /* ---- reading from the socket ---- */
 
+/* ---- sync ---- */
+
+static int parse_sync(const char *req, ss_ctl_sync_req *r, char *err)
+{
+	char *buf = dup_req(req, strlen(req)), *b;
+	enum ss_ctl_verb verb;
+	int ret;
+
+	assert_int_equal(split(buf, strlen(buf), &verb, &b, err), 0);
+	assert_int_equal(verb, SS_CTL_SYNC);
+	ret = ss_ctl_parse_sync(b, r, err, SS_CONF_ERR_LEN);
+	free(buf);
+	return ret;
+}
+
+/*
+ * What `silosec syncconf` sends is what the daemon gets: a parsed file, resolved, written
+ * and read back, peer for peer; a TOFU peer keeps its name as written and gets the address.
+ */
+static void sync_round_trip(void **state)
+{
+	static const char text[] = "[Interface]\nPrivateKey = " K1 "\nAddress = 10.1.0.1/24\n"
+				   "ListenPort = 5000\nTrustStore = /t/x\nPolicy = allow\n"
+				   "ConntrackPerPeer = 77\n"
+				   "[Peer]\nIdentity = " K2 "\nEndpoint = 192.0.2.7:9\n"
+				   "AllowedIPs = 10.1.0.2/32, fd00::/64\nAllow = tcp 22, udp 53\n"
+				   "PersistentKeepalive = 25\n"
+				   "[Peer]\nIdentity = tofu\nEndpoint = peer.example:51999\n"
+				   "AllowedIPs = 10.1.0.3/32\nAllow = none\n";
+	char err[SS_CONF_ERR_LEN], *req, a[64];
+	uint8_t id[SS_IDENTITY_LEN];
+	ss_ctl_sync_req r;
+	ss_conf *c;
+
+	(void)state;
+	assert_int_equal(ss_conf_parse(text, strlen(text), "x.conf", &c, err, sizeof(err)), 0);
+	/* What ss_conf_resolve would leave (no DNS in a unit test). */
+	c->peers[0].resolved = strdup("192.0.2.7:9");
+	c->peers[1].resolved = strdup("[2001:db8::5]:51999");
+	memset(id, 7, sizeof(id));
+	req = ss_ctl_format_sync(c, id);
+	assert_non_null(req);
+	assert_int_equal(parse_sync(req, &r, err), 0);
+	assert_memory_equal(r.identity, id, SS_IDENTITY_LEN);
+	assert_int_equal(r.given, SS_SYNC_IDENTITY | SS_SYNC_TRANSPORT | SS_SYNC_LISTEN_PORT |
+					  SS_SYNC_MTU | SS_SYNC_ADDRESS | SS_SYNC_TRUST_STORE |
+					  SS_SYNC_ACCEPT_TOFU | SS_SYNC_TUN_RING | SS_SYNC_POLICY |
+					  SS_SYNC_CT_PER_PEER);
+	assert_int_equal(r.conf->listen_port, 5000);
+	assert_int_equal(r.conf->mtu, c->mtu);
+	assert_int_equal(r.conf->naddrs, 1);
+	assert_cidr(&r.conf->addrs[0], "10.1.0.1/24");
+	assert_string_equal(r.conf->trust_store, "/t/x");
+	assert_true(r.conf->policy_allow);
+	assert_int_equal(r.conf->ct_per_peer, 77);
+	assert_int_equal(r.conf->npeers, 2);
+	assert_false(r.conf->peers[0].tofu);
+	assert_memory_equal(r.conf->peers[0].identity, c->peers[0].identity, SS_IDENTITY_LEN);
+	assert_string_equal(r.conf->peers[0].resolved, "192.0.2.7:9");
+	assert_int_equal(r.conf->peers[0].nallowed, 2);
+	assert_cidr(&r.conf->peers[0].allowed[1], "fd00::/64");
+	assert_true(r.conf->peers[0].has_allow);
+	assert_int_equal(r.conf->peers[0].nallow, 2);
+	assert_rule(&r.conf->peers[0].allow[1], "udp 53");
+	assert_int_equal(r.conf->peers[0].keepalive, 25);
+	assert_true(r.conf->peers[1].tofu);
+	assert_string_equal(r.conf->peers[1].endpoint, "peer.example:51999");
+	assert_string_equal(r.conf->peers[1].resolved, "[2001:db8::5]:51999");
+	assert_true(r.conf->peers[1].has_allow);
+	assert_int_equal(r.conf->peers[1].nallow, 0);
+	ss_cidr_format(&r.conf->peers[1].allowed[0], a, sizeof(a));
+	assert_string_equal(a, "10.1.0.3/32");
+	ss_ctl_sync_req_clear(&r);
+	free(req);
+	ss_conf_free(c);
+}
+
+static void sync_errors(void **state)
+{
+	static const struct {
+		const char *body, *want;
+	} cases[] = {
+		{"bogus=1", "unknown key 'bogus'"},
+		{"identity=nope", "identity: 'nope' is not a base64 identity"},
+		{"transport=tcp", "transport: 'tcp' is not udp or ip"},
+		{"listen_port=65536", "listen_port: '65536' is not 0..65535"},
+		{"mtu=-1", "mtu: '-1' is not"},
+		{"address=10.0.0.0/33", "address: '10.0.0.0/33' is not an address/prefix"},
+		{"accept_tofu=1", "accept_tofu: '1' is not yes or no"},
+		{"policy=maybe", "policy: 'maybe' is not allow or deny"},
+		{"peer=nope", "peer: 'nope' is not a base64 identity"},
+		{"tofu=no-port", "tofu: 'no-port' is not HOST:PORT"},
+		{"peer=" K1 "\nendpoint=x", "endpoint: 'x' is not ADDRESS:PORT"},
+		{"peer=" K1 "\nallowed_ip=1.2.3.4/40", "allowed_ip: '1.2.3.4/40' is not"},
+		{"peer=" K1 "\nallow=tcp 70000", "allow: expected PORT"},
+		{"peer=" K1 "\npersistent_keepalive=x", "persistent-keepalive: 'x' is not"},
+		/* After the first peer, interface keys are unknown: no silent reordering. */
+		{"peer=" K1 "\npolicy=allow", "unknown key 'policy'"},
+		{"peer=" K1 "\nendpoint=192.0.2.1:1\ntofu=a:1\nbogus=2", "unknown key 'bogus'"},
+	};
+	char err[SS_CONF_ERR_LEN], *req;
+	ss_ctl_sync_req r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_true(asprintf(&req, "sync\n%s\n\n", cases[i].body) > 0);
+		int ret = parse_sync(req, &r, err);
+
+		if (ret != SS_ERR_FORMAT || !strstr(err, cases[i].want))
+			fail_msg("want \"%s\" for\n%s\ngot %d \"%s\"", cases[i].want, cases[i].body,
+				 ret, err);
+		assert_null(r.conf);
+		free(req);
+	}
+	assert_int_equal(parse_sync("sync\npeer=" WEAK "\n\n", &r, err), SS_ERR_BAD_KEY);
+	/* An empty sync is a file with no peers: every peer goes. */
+	assert_int_equal(parse_sync("sync\npolicy=deny\n\n", &r, err), 0);
+	assert_int_equal(r.conf->npeers, 0);
+	assert_int_equal(r.given, SS_SYNC_POLICY);
+	ss_ctl_sync_req_clear(&r);
+}
+
+/* A sync longer than SS_CTL_MAX_REQUEST: the server goes on reading into a larger buffer. */
+static void read_more_continues(void **state)
+{
+	int sv[2];
+	char *buf = malloc(64);
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], "sync\npolicy=allow\n\n", 20), 20);
+	close(sv[1]);
+	n = ss_ctl_read_request(sv[0], buf, 8);
+	assert_int_equal(n, SS_ERR_BUFFER);
+	buf = realloc(buf, 64);
+	n = ss_ctl_read_more(sv[0], buf, 7, 64);
+	assert_int_equal(n, 20);
+	assert_string_equal(buf, "sync\npolicy=allow\n\n");
+	close(sv[0]);
+	free(buf);
+}
+
 static void read_request_ends(void **state)
 {
 	char buf[64];
@@ -610,6 +753,9 @@ int main(void)
 		cmocka_unit_test(set_long_lines),
 		cmocka_unit_test(grant_good),
 		cmocka_unit_test(grant_errors),
+		cmocka_unit_test(sync_round_trip),
+		cmocka_unit_test(sync_errors),
+		cmocka_unit_test(read_more_continues),
 		cmocka_unit_test(read_request_ends),
 		cmocka_unit_test(read_request_too_long),
 		cmocka_unit_test(read_request_split_end),

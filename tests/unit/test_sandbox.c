@@ -119,6 +119,22 @@ static int do_packet_socket(void)
 	return socket(AF_PACKET, SOCK_RAW, 0);
 }
 
+/* A resolver's sockets: silosecd does no name lookups once sandboxed (issue 13, item 11). */
+static int do_inet_socket(void)
+{
+	return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0) < 0 ? -1 : 0;
+}
+
+static int do_inet6_socket(void)
+{
+	return socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0) < 0 ? -1 : 0;
+}
+
+static int do_netlink_socket(void)
+{
+	return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, 0) < 0 ? -1 : 0;
+}
+
 static int do_mmap_exec(void)
 {
 	return mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
@@ -224,6 +240,11 @@ static const struct verdicts execve_kills = {
 static const struct verdicts actions_may_exec = {
 	{do_fork_exec}, false, 1, {SS_SANDBOX_KNOCK_ACTIONS}};
 static const struct verdicts packet_socket_kills = {{do_packet_socket}, true, 3, {ALL_PROFILES}};
+/* The transport's inet sockets are opened before the filter; no new ones after it. */
+static const struct verdicts inet_sockets_kill = {
+	{do_inet_socket, do_inet6_socket}, true, 2, {SS_SANDBOX_TUNNEL, SS_SANDBOX_KNOCK_PARSER}};
+static const struct verdicts netlink_socket_kills = {
+	{do_netlink_socket}, true, 2, {SS_SANDBOX_TUNNEL, SS_SANDBOX_KNOCK_PARSER}};
 static const struct verdicts exec_mappings_kill = {
 	{do_mmap_exec, do_mprotect_exec}, true, 2, {SS_SANDBOX_TUNNEL, SS_SANDBOX_KNOCK_PARSER}};
 
@@ -618,6 +639,8 @@ int main(void)
 		{"actions_may_exec", check_verdicts, NULL, NULL, (void *)&actions_may_exec},
 		{"packet_socket_kills", check_verdicts, NULL, NULL, (void *)&packet_socket_kills},
 		{"exec_mappings_kill", check_verdicts, NULL, NULL, (void *)&exec_mappings_kill},
+		{"inet_sockets_kill", check_verdicts, NULL, NULL, (void *)&inet_sockets_kill},
+		{"netlink_socket_kills", check_verdicts, NULL, NULL, (void *)&netlink_socket_kills},
 		cmocka_unit_test(ptrace_and_fork_kill),
 		cmocka_unit_test(privileges_dropped),
 		cmocka_unit_test(landlock_limits_paths),

@@ -483,6 +483,42 @@ static ss_truststore *store_with(const char *path, unsigned count)
 	return ts;
 }
 
+/*
+ * `silosec trust` (root) saving in silosecd's state directory, which the daemon's user
+ * owns: the new store is that user's too, or the daemon (no CAP_DAC_OVERRIDE) could no
+ * longer read it or pin. In a root-owned directory it stays root's.
+ */
+static void root_save_keeps_daemon_owner(void **state)
+{
+	const char *dir = *state;
+	char sub[PATH_MAX], path[PATH_MAX + 16];
+	ss_truststore *ts;
+	struct stat st;
+
+	if (geteuid()) {
+		skip();
+		return;
+	}
+	snprintf(sub, sizeof(sub), "%s/ss0", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(chown(sub, 4242, 4343), 0);
+	snprintf(path, sizeof(path), "%s/a.trust", sub);
+	ts = store_with(path, 2);
+	assert_int_equal(ss_trust_save(ts), 0);
+	ss_trust_free(ts);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, 4242);
+	assert_int_equal(st.st_gid, 4343);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	snprintf(path, sizeof(path), "%s/b.trust", dir);
+	ts = store_with(path, 1);
+	assert_int_equal(ss_trust_save(ts), 0);
+	ss_trust_free(ts);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(count_temps(sub), 0);
+}
+
 /* Root ignores directory permissions, so failures are injected in ways that bind root too. */
 static void save_failure_keeps_old(void **state)
 {
@@ -563,6 +599,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(load_io_errors, test_tmpdir_setup,
 						test_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(save_failure_keeps_old, test_tmpdir_setup,
+						test_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(root_save_keeps_daemon_owner, test_tmpdir_setup,
 						test_tmpdir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
