@@ -26,6 +26,22 @@
 #include "grant.h"
 #include "common/truststore.h"
 
+/* Why the control socket could not be reached (err: an errno), the same for every verb. */
+static void connect_failed(const char *iface, int err)
+{
+	char path[128];
+
+	ss_ctl_path(iface, path, sizeof(path));
+	if (err == ENOENT || err == ECONNREFUSED)
+		fprintf(stderr,
+			"%s: %s: no silosecd is running for interface %s (start it: silosecd -c "
+			"FILE, or systemctl start silosec@%s)\n",
+			prog, path, iface, iface);
+	else
+		fprintf(stderr, "%s: %s: %s%s\n", prog, path, strerror(err),
+			err == EACCES ? " (the control socket is root only)" : "");
+}
+
 /* Send a request, return the whole answer (malloc'd) or NULL with a message printed. */
 static char *transact(const char *iface, const char *req)
 {
@@ -35,15 +51,7 @@ static char *transact(const char *iface, const char *req)
 
 	fd = ss_ctl_connect(iface);
 	if (fd < 0) {
-		char path[128];
-
-		ss_ctl_path(iface, path, sizeof(path));
-		if (fd == -ENOENT || fd == -ECONNREFUSED)
-			fprintf(stderr, "%s: %s: no silosecd is running for interface %s\n", prog,
-				path, iface);
-		else
-			fprintf(stderr, "%s: %s: %s%s\n", prog, path, strerror(-fd),
-				fd == -EACCES ? " (the control socket is root only)" : "");
+		connect_failed(iface, -fd);
 		return NULL;
 	}
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req) || shutdown(fd, SHUT_WR) < 0) {
@@ -700,12 +708,12 @@ static int file_identity(const ss_conf *conf, uint8_t pub[SS_IDENTITY_LEN])
 	int ret = conf->has_private_key ? ss_identity_from_seed(&id, conf->private_key)
 					: ss_keyfile_load(conf->private_key_file, &id);
 
-	if (ret) {
-		fprintf(stderr, "%s: %s: %s\n", prog,
-			conf->has_private_key ? "PrivateKey" : conf->private_key_file,
-			ss_strerror(ret));
+	if (ret && conf->has_private_key)
+		fprintf(stderr, "%s: PrivateKey: %s\n", prog, ss_strerror(ret));
+	else if (ret)
+		cli_key_error("syncconf", conf->private_key_file, ret);
+	if (ret)
 		return 1;
-	}
 	memcpy(pub, ss_identity_public(id), SS_IDENTITY_LEN);
 	ss_identity_free(id);
 	return 0;
@@ -814,11 +822,14 @@ static int grant_args(int argc, char **argv, uint8_t id[SS_IDENTITY_LEN], ss_cap
 static int ctl_result(const char *iface, int ret, const char *err)
 {
 	char path[128];
+	int saved = errno;
 
 	if (!ret)
 		return 0;
 	if (ret == SS_ERR_INVAL) {
 		fprintf(stderr, "%s: %s: %s\n", prog, iface, err);
+	} else if (ret == SS_ERR_IO && !*err) {
+		connect_failed(iface, saved);
 	} else {
 		ss_ctl_path(iface, path, sizeof(path));
 		fprintf(stderr, "%s: %s: %s\n", prog, path,
@@ -834,6 +845,11 @@ int cmd_grant(int argc, char **argv)
 	ss_cap_rule rule;
 	uint32_t secs;
 
+	if (argc == 4) {
+		fprintf(stderr, "%s: grant: missing --for DURATION (30s, 5m, 1h; at most 24h)\n",
+			prog);
+		return 2;
+	}
 	if (argc != 6 || strcmp(argv[4], "--for"))
 		return grant_usage();
 	if (grant_args(argc, argv, id, &rule, 3))

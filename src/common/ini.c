@@ -323,3 +323,17 @@ int ss_ini_read_fd(int fd, size_t max, char **out, size_t *outlen)
 	errno = saved;
 	return ret;
 }
+
+int ss_ini_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i]) || !strcasecmp(s, no[i])) {
+			*out = !strcasecmp(s, yes[i]);
+			return 0;
+		}
+	}
+	return SS_ERR_FORMAT;
+}

@@ -111,14 +111,17 @@ static uint64_t wall_ms(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: silosec-knockd -c FILE [-f] [-t] [--user NAME] [--audit PATH] "
-		   "[--no-sandbox]\n"
-		   "  -c FILE        configuration (knockd.conf(5))\n"
-		   "  -f             stay in the foreground and log to stderr\n"
-		   "  -t             check the configuration and exit\n"
-		   "  --user NAME    the packet parser's user (default: silosec, else nobody)\n"
-		   "  --audit PATH   audit trail (JSON lines) to PATH, or - for stderr\n"
-		   "  --no-sandbox   debugging only: no privilege separation sandbox\n");
+	fprintf(f,
+		"usage: silosec-knockd -c FILE [-f] [-t] [--user NAME] [--audit PATH] "
+		"[--no-sandbox]\n"
+		"  -c, --config FILE   configuration (knockd.conf(5))\n"
+		"  -f, --foreground    stay in the foreground and log to stderr\n"
+		"  -t, --test          check the configuration and exit\n"
+		"      --user NAME     the packet parser's user (default: silosec, else nobody)\n"
+		"      --audit PATH    audit trail (JSON lines) to PATH, or - for stderr\n"
+		"      --no-sandbox    debugging only: no privilege separation sandbox\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n");
 }
 
 /* "host:port", "[v6]:port", numeric only: the daemon resolves no names. */

@@ -968,11 +968,11 @@ static const struct {
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = knock\n",
 	 ":4: Type: 'knock' is not command, open, cycle or grant"},
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/0\n",
-	 ":5: Open: port '0'"},
+	 ":5: Open: 'tcp/0' needs ports in 1..65535"},
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/90-80\n",
-	 ":5: Open: range end"},
+	 ":5: Open: expected PORT or PORT-PORT"},
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = icmp/1\n",
-	 ":5: Open: protocol 'icmp'"},
+	 ":5: Open: ports only go with tcp or udp"},
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = rm -rf /\n",
 	 ":5: Command: needs an absolute program path"},
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = /bin/sh -c "
@@ -1003,7 +1003,7 @@ static const struct {
 	 "raw\n",
 	 ":6: Payload: 'raw' is not base64, ascii or none"},
 	{"[Server]\nPrivateKeyFile = k\n[Client c]\nAllowAnySource = maybe\n",
-	 ":4: AllowAnySource: 'maybe' is not yes or no"},
+	 ":4: AllowAnySource: 'maybe' is not yes/no, true/false, on/off or 1/0"},
 	{"[Server]\nPrivateKeyFile = k\n[Client c]\nAllowAnySource = no\n"
 	 "AllowAnySource = no\n",
 	 ":5: AllowAnySource set twice"},
