@@ -259,6 +259,8 @@ static int parse_seconds(struct parser *p, const char *key, const char *v, uint3
 {
 	uint32_t x;
 
+	if (*v && strspn(v, "0123456789") == strlen(v))
+		return parse_u32(p, key, v, min, max, out); /* plain seconds: its range message */
 	if (ss_duration_parse(v, &x))
 		return fail(p, p->ini.line, "%s: '%s' is not a duration (30, 30s, 5m, 1h, 1d)", key,
 			    v);

@@ -890,8 +890,10 @@ static void error_peer_keys(void **state)
 		     "PersistentKeepalive: \"65536\"");
 	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nPersistentKeepalive = never\n", 5,
 		     "PersistentKeepalive: \"never\"");
-	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nPersistentKeepalive = 25s\n", 5,
-		     "PersistentKeepalive: \"25s\"");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nPersistentKeepalive = 25x\n", 5,
+		     "PersistentKeepalive: \"25x\"");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nPersistentKeepalive = 2d\n", 5,
+		     "PersistentKeepalive: \"2d\" is not off or a duration of 0..65535 seconds");
 }
 
 static void error_buffer_handling(void **state)
