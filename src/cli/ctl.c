@@ -677,7 +677,8 @@ static int set_peer(const char *iface, int argc, char **argv, int *i)
 		else if (!strcmp(k, "allow"))
 			ret = check_allow(v) ? 1 : append_req(req, sizeof(req), "allow", v);
 		else
-			return set_usage();
+			return fprintf(stderr, "%s set: unknown keyword '%s'\n", prog, k),
+			       set_usage();
 		if (ret)
 			return 1;
 		(*i)++;
@@ -973,6 +974,10 @@ int cmd_trust(int argc, char **argv)
 
 	if (argc < 3)
 		return trust_usage();
+	/* The arguments each verb takes; anything after them is named, not ignored. */
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(argv[2], (const char *[]){"list", "forget", "pin"}[i]) && argc > 3 + i)
+			return cli_extra("trust", argv[3 + i]);
 	path = store_path(argv[1]);
 	if (!path)
 		return 1;

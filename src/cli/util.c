@@ -4,7 +4,6 @@
  * argument (named, with where to look), a key file that cannot be read, a duration.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include "cli.h"
 #include "common/capability.h"
+#include "common/ini.h"
 
 int cli_version(void)
 {
@@ -49,27 +49,13 @@ double cli_seconds(const char *what, const char *arg, unsigned max)
 	return -1;
 }
 
-/* A CR before the newline is the usual reason a key copied from Windows is refused. */
-static int has_cr(const char *path)
-{
-	char buf[256];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	return n > 0 && memchr(buf, '\r', (size_t)n) != NULL;
-}
-
 void cli_key_error(const char *cmd, const char *path, int ret)
 {
 	int saved = errno;
 
 	if (ret == SS_ERR_IO)
 		fprintf(stderr, "%s: %s: %s: %s\n", prog, cmd, path, strerror(saved));
-	else if (ret == SS_ERR_FORMAT && has_cr(path))
+	else if (ret == SS_ERR_FORMAT && ss_ini_file_has_cr(path))
 		fprintf(stderr,
 			"%s: %s: %s: not a SiloSec private key: it has Windows line endings "
 			"(CRLF); convert it with 'dos2unix %s' or 'tr -d \"\\r\"'\n",

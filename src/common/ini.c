@@ -7,6 +7,7 @@
 #include "common/wipe.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,4 +337,17 @@ int ss_ini_bool(const char *s, bool *out)
 		}
 	}
 	return SS_ERR_FORMAT;
+}
+
+bool ss_ini_file_has_cr(const char *path)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > 0 && memchr(buf, '\r', (size_t)n) != NULL;
 }

@@ -46,6 +46,7 @@
 #include "kconf.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/ini.h"
 #include "prefilter.h"
 #include "daemon_args.h"
 #include "sandbox.h"
@@ -1063,9 +1064,14 @@ int main(int argc, char **argv)
 		free(abs_path);
 		return 1;
 	}
-	if (ss_keyfile_load(conf->private_key_file, &id) != 0) {
-		ss_knock_log(LOG_ERR, "%s: cannot load the private key (mode 0600, one base64 key)",
-			     conf->private_key_file);
+	ret = ss_keyfile_load(conf->private_key_file, &id);
+	if (ret) {
+		ss_knock_log(LOG_ERR, "%s: cannot load the private key: %s", conf->private_key_file,
+			     ret == SS_ERR_IO	  ? strerror(errno)
+			     : ret == SS_ERR_PERM ? "readable by group or others (chmod 600 it)"
+			     : ss_ini_file_has_cr(conf->private_key_file)
+				     ? "Windows line endings (CRLF); convert with dos2unix"
+				     : "not one base64 key line, as silosec genkey writes");
 		goto out;
 	}
 	if (o.check) {
