@@ -666,8 +666,11 @@ static int set_peer(const char *iface, int argc, char **argv, int *i)
 				return 1;
 			continue;
 		}
-		if (!v)
+		if (!v) {
+			fprintf(stderr, "%s set: '%s' is not a keyword, or its value is missing\n",
+				prog, k);
 			return set_usage();
+		}
 		if (!strcmp(k, "endpoint"))
 			ret = add_endpoint(req, sizeof(req), v);
 		else if (!strcmp(k, "allowed-ips"))
@@ -694,8 +697,10 @@ int cmd_set(int argc, char **argv)
 	if (argc < 4 || strcmp(argv[2], "peer"))
 		return set_usage();
 	while (i < argc) {
-		if (set_peer(argv[1], argc, argv, &i))
-			return 1;
+		int ret = set_peer(argv[1], argc, argv, &i);
+
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

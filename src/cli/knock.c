@@ -411,10 +411,12 @@ static bool parse_opt(struct knock *k, int c)
 			return true;
 		fprintf(stderr, "%s: knock: --duration: '%s' is not a duration (30, 30s, 5m, 1h)\n",
 			prog, optarg);
+		k->exit = 2;
 		return false;
 	case 'w':
 		k->wait_given = true;
 		k->o.wait_s = cli_seconds("knock: --wait", optarg, 3600);
+		k->exit = k->o.wait_s > 0 ? k->exit : 2;
 		return k->o.wait_s > 0;
 	case 'O':
 		k->o.offset_ms = strtoll(optarg, NULL, 10);
@@ -499,6 +501,7 @@ static bool knock_parse(struct knock *k, int argc, char **argv)
 			"%s: knock: --wait says how long --wait-port polls; add --wait-port "
 			"PORT\n",
 			prog);
+		k->exit = 2;
 		return false;
 	}
 	if (k->any_source && k->o.source && strcmp(k->o.source, "any")) {

@@ -1072,6 +1072,7 @@ int main(int argc, char **argv)
 			     : ss_ini_file_has_cr(conf->private_key_file)
 				     ? "Windows line endings (CRLF); convert with dos2unix"
 				     : "not one base64 key line, as silosec genkey writes");
+		ret = 1;
 		goto out;
 	}
 	if (o.check) {
