@@ -63,7 +63,7 @@ static void knock_usage(FILE *f)
 		"      --any-source         sign no address (the server must allow it)\n"
 		"                           (profile key: Source = ADDR or any)\n"
 		"      --save-packet FILE   also write the datagram to FILE (tests, audits)\n"
-		"  -4, -6                   IPv4 or IPv6 only\n"
+		"  -4, --ipv4, -6, --ipv6   IPv4 or IPv6 only\n"
 		"  -q, --quiet              no report\n"
 		"  -h, --help, --version\n"
 		"PORT defaults to %d. The server never replies: nothing is printed about success\n"
@@ -369,6 +369,8 @@ static const struct option knock_opts[] = {
 	{"save-packet", required_argument, NULL, 'S'},
 	{"source", required_argument, NULL, 's'},
 	{"any-source", no_argument, NULL, 'A'},
+	{"ipv4", no_argument, NULL, '4'},
+	{"ipv6", no_argument, NULL, '6'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };

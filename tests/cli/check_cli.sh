@@ -65,6 +65,14 @@ for cmd in genkey pubkey fingerprint show set syncconf trust grant revoke cat kn
 done
 [ -e "$TMP/new.key" ] && { echo "FAIL: genkey FILE extra-arg wrote FILE"; fails=$((fails + 1)); }
 
+# Every short option has a long one (issue 15, item 12).
+for cmd in "$SILOSEC cat" "$SILOSEC knock" "$SILOSECD" "$KNOCKD"; do
+	# shellcheck disable=SC2086 # word splitting wanted
+	$cmd --help | grep -E '^ +-[A-Za-z0-9],? ' | grep -v -- ' --[a-z]' |
+		sed "s|^|FAIL: $cmd: short option without a long one: |" >"$TMP/short"
+	[ -s "$TMP/short" ] && { cat "$TMP/short"; fails=$((fails + 1)); }
+done
+
 # genkey --help / -h print help and write no key file.
 run 0 usage out "$SILOSEC" genkey --help
 run 0 usage out "$SILOSEC" genkey -h
