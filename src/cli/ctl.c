@@ -567,7 +567,7 @@ static int set_usage(void)
 	fprintf(stderr,
 		"usage: %s set IFACE peer IDENTITY [remove] [rekey] [reset-timestamp]\n"
 		"         [endpoint HOST:PORT]\n"
-		"         [allowed-ips CIDR[,CIDR...]] [persistent-keepalive SECONDS|off]\n"
+		"         [allowed-ips CIDR[,CIDR...]] [persistent-keepalive TIME|off]\n"
 		"         [allow 'RULE[, RULE...]'|none]\n"
 		"         [peer IDENTITY ...]\n",
 		prog);
@@ -618,6 +618,20 @@ static int check_allow(const char *list)
 		return 0;
 	fprintf(stderr, "%s: allow: %s\n", prog, why);
 	return 1;
+}
+
+/* Durations take units here as in the file (25s, 1m); the daemon takes seconds. */
+static int add_keepalive(char *req, size_t cap, const char *v)
+{
+	uint32_t secs;
+	char num[16];
+
+	if (strspn(v, "0123456789") != strlen(v) && strcmp(v, "off") &&
+	    !ss_duration_parse(v, &secs)) {
+		snprintf(num, sizeof(num), "%u", secs);
+		v = num;
+	}
+	return append_req(req, cap, "persistent_keepalive", v);
 }
 
 /* Resolved here, as root: the sandboxed daemon takes addresses only. */
@@ -676,7 +690,7 @@ static int set_peer(const char *iface, int argc, char **argv, int *i)
 		else if (!strcmp(k, "allowed-ips"))
 			ret = add_allowed(req, sizeof(req), v);
 		else if (!strcmp(k, "persistent-keepalive"))
-			ret = append_req(req, sizeof(req), "persistent_keepalive", v);
+			ret = add_keepalive(req, sizeof(req), v);
 		else if (!strcmp(k, "allow"))
 			ret = check_allow(v) ? 1 : append_req(req, sizeof(req), "allow", v);
 		else
