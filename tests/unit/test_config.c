@@ -538,6 +538,10 @@ static void parse_booleans_and_numbers(void **state)
 	assert_int_equal(c->mtu, 576);
 	assert_int_equal(c->peers[0].keepalive, 65535);
 	ss_conf_free(c);
+	/* Durations take units, as everywhere (issue 15, item 8). */
+	c = parse_ok(IFACE "[Peer]\nIdentity = " K1 "\nPersistentKeepalive = 1m\n");
+	assert_int_equal(c->peers[0].keepalive, 60);
+	ss_conf_free(c);
 	c = parse_ok(IFACE "ListenPort = 65535\nMTU = 65535\n");
 	assert_int_equal(c->listen_port, 65535);
 	assert_int_equal(c->mtu, 65535);
