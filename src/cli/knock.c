@@ -498,14 +498,6 @@ static bool knock_parse(struct knock *k, int argc, char **argv)
 		k->exit = cli_extra("knock", argv[optind]);
 		return false;
 	}
-	if (k->wait_given && !k->o.wait_port) {
-		fprintf(stderr,
-			"%s: knock: --wait says how long --wait-port polls; add --wait-port "
-			"PORT\n",
-			prog);
-		k->exit = 2;
-		return false;
-	}
 	if (k->any_source && k->o.source && strcmp(k->o.source, "any")) {
 		fprintf(stderr, "%s: knock: --source and --any-source exclude each other\n", prog);
 		return false;
@@ -517,6 +509,14 @@ static bool knock_parse(struct knock *k, int argc, char **argv)
 	}
 	if (!apply_profile(k))
 		return false;
+	if (k->wait_given && !k->o.wait_port) {
+		fprintf(stderr,
+			"%s: knock: --wait says how long --wait-port polls; add --wait-port "
+			"PORT\n",
+			prog);
+		k->exit = 2;
+		return false;
+	}
 	if (!k->o.key)
 		k->o.key = home_path(".config/silosec/knock.key");
 	return knock_complete(k);
