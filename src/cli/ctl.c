@@ -547,10 +547,11 @@ int cmd_show(int argc, char **argv)
 			json = true;
 		else if (!iface && argv[i][0] != '-')
 			iface = argv[i];
-		else {
-			fprintf(stderr, "usage: %s show [IFACE] [--json]\n", prog);
-			return 2;
-		}
+		else if (argv[i][0] == '-')
+			return fprintf(stderr, "%s show: unknown option '%s'\n", prog, argv[i]),
+			       cli_see_help("show");
+		else
+			return cli_extra("show", argv[i]);
 	}
 	if (!iface)
 		return show_all(json);

@@ -329,7 +329,7 @@ static const struct command {
 	{"fingerprint", cmd_fingerprint, "IDENTITY", "print the short form to compare out of band",
 	 1, 1, NULL, false},
 	{"show", cmd_show, "[IFACE] [--json]", "interfaces, peers, handshakes, transfer and drops",
-	 0, 1, (const char *const[]){"--json", NULL}, false},
+	 0, 1, (const char *const[]){"*", NULL}, false},
 	{"set", cmd_set, "IFACE peer IDENTITY ...", "add, change or remove a peer at run time", 3,
 	 -1, NULL, false},
 	{"syncconf", cmd_syncconf, "IFACE FILE", "apply FILE's peers to the running daemon (root)",
@@ -366,9 +366,14 @@ static void command_usage(const struct command *c, FILE *f)
 	fprintf(f, "usage: %s %s %s\n  %s\n", prog, c->name, c->args, c->help);
 }
 
-/* An option the command takes: 0 no, 1 yes, 2 yes and it takes a value. */
+/*
+ * An option the command takes: 0 no, 1 yes, 2 yes and it takes a value. "*": the command
+ * reads (and refuses, by name) its options itself.
+ */
 static int known_opt(const struct command *c, const char *arg)
 {
+	if (c->opts && !strcmp(c->opts[0], "*"))
+		return 1;
 	for (const char *const *o = c->opts; o && *o; o++) {
 		size_t n = strcspn(*o, "=");
 
