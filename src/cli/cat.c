@@ -538,9 +538,13 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 			return 2;
 		o->frame = (uint32_t)v;
 		return 0;
-	case 'w':
-		o->timeout_s = (int)cli_seconds("cat: --timeout", arg, 86400);
-		return o->timeout_s > 0 ? 0 : 2;
+	case 'w': {
+		double t = cli_seconds("cat: --timeout", arg, 86400);
+
+		/* Whole seconds: a fraction rounds up, so 0.5 is not "no timeout". */
+		o->timeout_s = (int)t + (t > (int)t);
+		return t > 0 ? 0 : 2;
+	}
 	case 'h':
 		cat_usage(stdout);
 		return -1;
