@@ -12,5 +12,9 @@ int cmd_grant(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_knock(int argc, char **argv);
+/* up.c */
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
 
 #endif

@@ -43,7 +43,10 @@ static void usage(FILE *f)
 		"  knock [opts] --to IDENTITY HOST[:PORT] ACTION\n"
 		"                         send one single-packet-authorization knock to a\n"
 		"                         silosec-knockd; see 'silosec knock --help'\n"
-		"  demo [COUNT]           two nodes on 127.0.0.1: handshake and COUNT messages\n",
+		"  demo [COUNT]           two nodes on 127.0.0.1: handshake and COUNT messages\n"
+		"  up IFACE|FILE          PreUp, silosecd, DNS, PostUp (without systemd)\n"
+		"  down IFACE             PreDown, stop silosecd, undo DNS, PostDown\n"
+		"  hook IFACE STAGE       one of those steps: pre-up, post-up, pre-down, post-down\n",
 		prog);
 }
 
@@ -339,6 +342,9 @@ static const struct {
 	{"show", cmd_show},	    {"set", cmd_set},	    {"grant", cmd_grant},
 	{"revoke", cmd_revoke},	    {"trust", cmd_trust},   {"cat", cmd_cat},
 	{"syncconf", cmd_syncconf}, {"knock", cmd_knock},   {"demo", cmd_demo},
+	{"up", cmd_up},
+	{"down", cmd_down},
+	{"hook", cmd_hook},
 };
 
 int main(int argc, char **argv)
