@@ -23,12 +23,12 @@ ip -n "${NS}b" route add 203.0.113.80/32 via 198.51.2.2
 ip -n "${NS}b" -6 route add 2001:db8:80::80/128 via fd00:2::2
 ip netns exec "${NS}b" nft -f - <<'NFT'
 table inet ft {
-	chain fwd {
+	chain c_fwd {
 		type filter hook forward priority 0; policy drop;
 		iifname "ss0" accept
 		oifname "ss0" ct state established,related accept
 	}
-	chain nat {
+	chain c_nat {
 		type nat hook postrouting priority 100;
 		oifname "v2-b" masquerade
 	}
@@ -86,30 +86,34 @@ check "a failing PreUp is fatal: no daemon, no device" pre_fatal
 check "silosec up a full tunnel" ss up "$TMP/a/ss0.conf"
 for p in $(ip netns pids "${NS}a"); do BG+=("$p"); done
 
-rules() {
-	on a ip rule
-	on a ip -6 rule
-	on a ip rule | grep -q 'not from all fwmark 0xca6c lookup 51820' &&
-		on a ip rule | grep -q 'from all lookup main suppress_prefixlength 0' &&
-		on a ip -6 rule | grep -q 'not from all fwmark 0xca6c lookup 51820' &&
-		on a ip route show table 51820 | grep -q '^default dev ss0' &&
-		on a ip -6 route show table 51820 | grep -q '^default dev ss0'
+rules() { # (captured first: grep -q closing the pipe early fails it under pipefail)
+	local r4 r6 t4 t6
+	r4=$(on a ip rule) r6=$(on a ip -6 rule)
+	t4=$(on a ip route show table 51820) t6=$(on a ip -6 route show table 51820)
+	printf '%s\n' "$r4" "$r6" "$t4" "$t6"
+	grep -q 'not from all fwmark 0xca6c lookup 51820' <<<"$r4" &&
+		grep -q 'from all lookup main suppress_prefixlength 0' <<<"$r4" &&
+		grep -q 'not from all fwmark 0xca6c lookup 51820' <<<"$r6" &&
+		grep -q 'from all lookup main suppress_prefixlength 0' <<<"$r6" &&
+		grep -q '^default dev ss0' <<<"$t4" && grep -q '^default dev ss0' <<<"$t6"
 }
 check "wg-quick's rules and table 51820 (fwmark 0xca6c) with default routes" rules
 no_loop() {
-	on a ip route get 203.0.113.80 | tee /dev/stderr | grep -q 'dev ss0' &&
-		on a ip route get 198.51.1.2 mark 51820 | tee /dev/stderr | grep -q 'dev v1-a'
+	local in out
+	in=$(on a ip route get 203.0.113.80) out=$(on a ip route get 198.51.1.2 mark 51820)
+	printf '%s\n' "$in" "$out"
+	grep -q 'dev ss0' <<<"$in" && grep -q 'dev v1-a' <<<"$out"
 }
 check "the internet goes into ss0, the tunnel's own marked packets to b do not" no_loop
 
 web() {
-	on i python3 -m http.server -b :: 8080 >/dev/null 2>&1 &
+	ip netns exec "${NS}i" python3 -m http.server -b :: 8080 >/dev/null 2>&1 &
 	BG+=($!)
 	wait_for 5 on i curl -s -o /dev/null http://203.0.113.80:8080/
 }
 check "web server in the internet namespace" web
 through() { # curl -4|-6 URL: works, and a's underlay carried only SiloSec UDP meanwhile
-	on a timeout 10 tcpdump -i v1-a -n -w "$TMP/cap.pcap" >/dev/null 2>&1 &
+	ip netns exec "${NS}a" timeout 10 tcpdump -i v1-a -n -w "$TMP/cap.pcap" >/dev/null 2>&1 &
 	local t=$!
 	wait_for 5 grep -q v1-a /proc/net/packet 2>/dev/null || sleep 0.5 # tcpdump's socket
 	on a curl -s -m 5 "$1" "$2" >"$TMP/page" && grep -qi "directory listing" "$TMP/page" ||
@@ -118,7 +122,8 @@ through() { # curl -4|-6 URL: works, and a's underlay carried only SiloSec UDP m
 	kill -INT $t
 	wait $t
 	local all ss
-	all=$(tcpdump -r "$TMP/cap.pcap" -n 'ip or ip6' 2>/dev/null | grep -vc 'ICMP6, neighbor\|ICMP6, router')
+	# (ICMPv6 neighbour, router and multicast listener messages stay on the link.)
+	all=$(tcpdump -r "$TMP/cap.pcap" -n 'ip or (ip6 and not icmp6)' 2>/dev/null | wc -l)
 	ss=$(tcpdump -r "$TMP/cap.pcap" -n 'udp and host 198.51.1.2 and port 51002' 2>/dev/null | wc -l)
 	echo "# $1: $ss SiloSec packets of $all on a's underlay"
 	[ "$ss" -gt 0 ] && [ "$ss" -eq "$all" ]
