@@ -238,22 +238,46 @@ static ss_conf *load(const char *path)
 	return c;
 }
 
-/* One step of up or down; Pre* failures are fatal, Post* ones only reported. */
+/*
+ * wg-quick's sysctl for a full tunnel: reverse-path checks see the fwmark, so replies to
+ * the marked transport pass strict rp_filter. Left set on down, as wg-quick leaves it.
+ */
+static void src_valid_mark(const ss_conf *c)
+{
+	int fd;
+
+	if (c->table_mode != SS_TABLE_AUTO || !ss_conf_full_tunnel(c))
+		return;
+	fd = open("/proc/sys/net/ipv4/conf/all/src_valid_mark", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1\n", 2) != 2)
+		fprintf(stderr, "%s: net.ipv4.conf.all.src_valid_mark=1: %s\n", prog,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * One step of up or down. A failing Pre* hook is fatal (up or down stops there); a
+ * failing Post* hook is reported and the step goes on; DNS that cannot be set fails up.
+ */
 static int stage(const ss_conf *c, enum stage s)
 {
 	switch (s) {
 	case PRE_UP:
 		return run_hooks(c, SS_HOOK_PRE_UP);
 	case POST_UP:
+		src_valid_mark(c);
 		if (dns(c, true))
 			return -1;
-		return run_hooks(c, SS_HOOK_POST_UP);
+		(void)run_hooks(c, SS_HOOK_POST_UP); /* reported; the interface stays up */
+		return 0;
 	case PRE_DOWN:
 		return run_hooks(c, SS_HOOK_PRE_DOWN);
 	case POST_DOWN: {
 		int ret = dns(c, false);
 
-		return run_hooks(c, SS_HOOK_POST_DOWN) ? -1 : ret;
+		(void)run_hooks(c, SS_HOOK_POST_DOWN);
+		return ret;
 	}
 	}
 	return -1;

@@ -38,7 +38,7 @@ NFT
 conf_iface b "10.77.0.2/24, fd77::2/64" 51002
 conf_peer b "${ID[a]}" "10.77.0.1/32, fd77::1/128" "Endpoint = 198.51.1.1:51001" "Allow = any"
 conf_iface a "10.77.0.1/24, fd77::1/64" 51001 "DNS = 10.77.0.2, fd77::2, corp.example" \
-	"PreUp = echo pre-up %i >>$TMP/hooks" "PostUp = echo post-up %i >>$TMP/hooks" \
+	"PreUp = echo pre-up %i >>$TMP/hooks" "PostUp = echo post-up %i >>$TMP/hooks" "PostUp = false" \
 	"PreDown = echo pre-down %i >>$TMP/hooks" "PostDown = echo post-down %i >>$TMP/hooks"
 conf_peer a "${ID[b]}" "0.0.0.0/0, ::/0" "Endpoint = 198.51.1.2:51002" "Allow = any"
 
@@ -83,7 +83,13 @@ pre_fatal() {
 }
 check "a failing PreUp is fatal: no daemon, no device" pre_fatal
 
-check "silosec up a full tunnel" ss up "$TMP/a/ss0.conf"
+up() { # a failing PostUp is reported, not fatal
+	ss up "$TMP/a/ss0.conf" 2>&1 | tee "$TMP/up.log"
+	[ "${PIPESTATUS[0]}" = 0 ] && grep -q 'PostUp = false: exit status 1' "$TMP/up.log"
+}
+check "silosec up a full tunnel (a failing PostUp reported, not fatal)" up
+check "net.ipv4.conf.all.src_valid_mark = 1 (as wg-quick sets it)" \
+	on a grep -qx 1 /proc/sys/net/ipv4/conf/all/src_valid_mark
 for p in $(ip netns pids "${NS}a"); do BG+=("$p"); done
 
 rules() { # (captured first: grep -q closing the pipe early fails it under pipefail)
@@ -113,12 +119,12 @@ web() {
 }
 check "web server in the internet namespace" web
 through() { # curl -4|-6 URL: works, and a's underlay carried only SiloSec UDP meanwhile
-	ip netns exec "${NS}a" timeout 10 tcpdump -i v1-a -n -w "$TMP/cap.pcap" >/dev/null 2>&1 &
+	ip netns exec "${NS}a" timeout 10 tcpdump -Z root -i v1-a -n -U --immediate-mode -w "$TMP/cap.pcap" 2>"$TMP/tcpdump.log" &
 	local t=$!
-	wait_for 5 grep -q v1-a /proc/net/packet 2>/dev/null || sleep 0.5 # tcpdump's socket
+	wait_for 5 grep -q "listening on" "$TMP/tcpdump.log" || return 1
 	on a curl -s -m 5 "$1" "$2" >"$TMP/page" && grep -qi "directory listing" "$TMP/page" ||
 		return 1
-	sleep 0.3 # the last packets into the capture: tcpdump has no flush signal
+	sleep 0.3 # the last packets, still in the socket's buffer, into the file
 	kill -INT $t
 	wait $t
 	local all ss
