@@ -37,6 +37,8 @@ enum stage { PRE_UP, POST_UP, PRE_DOWN, POST_DOWN };
 static const char *const stage_names[] = {"pre-up", "post-up", "pre-down", "post-down"};
 static const char *const hook_keys[] = {"PreUp", "PostUp", "PreDown", "PostDown"};
 
+static bool quiet; /* run(): the command's stderr to /dev/null */
+
 /* Runs argv (stdin from text when not NULL); its exit status, or -1. */
 static int run(char *const argv[], const char *text)
 {
@@ -49,6 +51,10 @@ static int run(char *const argv[], const char *text)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		int null = quiet ? open("/dev/null", O_WRONLY) : -1;
+
+		if (null >= 0)
+			dup2(null, 2);
 		if (text) {
 			dup2(p[0], 0);
 			close(p[0]);
@@ -257,6 +263,33 @@ static void src_valid_mark(const ss_conf *c)
 }
 
 /*
+ * A daemon that did not stop cleanly (killed, crashed) left its full-tunnel rules:
+ * remove them as wg-quick's down does. Absent ones are no error (quietly).
+ */
+static void leftover_rules(const ss_conf *c)
+{
+	uint32_t mark = ss_conf_fwmark(c);
+	char m[16];
+
+	if (c->table_mode != SS_TABLE_AUTO || !ss_conf_full_tunnel(c))
+		return;
+	snprintf(m, sizeof(m), "%u", mark);
+	quiet = true;
+	for (int i = 0; i < 2; i++) {
+		char *fam = i ? "-6" : "-4";
+		char *inv[] = {"ip", fam, "rule", "del", "not", "fwmark", m, "table", m, NULL};
+		char *sup[] = {"ip", fam, "rule", "del", "table", "main", "suppress_prefixlength",
+			       "0",  NULL};
+
+		for (int n = 0; n < 16 && run(inv, NULL) == 0; n++)
+			;
+		for (int n = 0; n < 16 && run(sup, NULL) == 0; n++)
+			;
+	}
+	quiet = false;
+}
+
+/*
  * One step of up or down. A failing Pre* hook is fatal (up or down stops there); a
  * failing Post* hook is reported and the step goes on; DNS that cannot be set fails up.
  */
@@ -276,6 +309,7 @@ static int stage(const ss_conf *c, enum stage s)
 	case POST_DOWN: {
 		int ret = dns(c, false);
 
+		leftover_rules(c);
 		(void)run_hooks(c, SS_HOOK_POST_DOWN);
 		return ret;
 	}

@@ -157,4 +157,16 @@ hooks() {
 	printf 'pre-up ss0\npost-up ss0\npre-down ss0\npost-down ss0\n' | diff - "$TMP/hooks"
 }
 check "hooks ran in order with %i expanded (and not PostUp after the failed PreUp)" hooks
+crashed() { # the daemon killed: down still removes the rules it left
+	ss up "$TMP/a/ss0.conf" >/dev/null 2>&1 || return 1
+	local p
+	p=$(ip netns pids "${NS}a")
+	[ -n "$p" ] && kill -9 $p
+	wait_for 5 bash -c "! ip -n ${NS}a link show ss0" || return 1
+	on a ip rule | grep fwmark || return 1
+	ss down ss0 # no daemon to stop: status 1, the rest done
+	on a bash -c "$(declare -f state); state" >"$TMP/after"
+	diff "$TMP/before" "$TMP/after" && [ ! -e "$TMP/dns.ss0" ]
+}
+check "after a killed daemon, down removes its rules and DNS" crashed
 finish
