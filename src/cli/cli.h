@@ -12,6 +12,10 @@ int cmd_grant(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_knock(int argc, char **argv);
+/* up.c */
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
 
 /* util.c: what every subcommand says the same way. Those returning int return the exit status. */
 int cli_version(void);

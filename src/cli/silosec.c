@@ -347,6 +347,12 @@ static const struct command {
 	 "send one single-packet-authorization knock to a silosec-knockd", 0, -1, NULL, true},
 	{"demo", cmd_demo, "[COUNT]", "two nodes on 127.0.0.1: handshake and COUNT messages", 0, 1,
 	 NULL, false},
+	{"up", cmd_up, "IFACE|FILE [silosecd options]",
+	 "PreUp, silosecd, DNS, PostUp (without systemd)", 1, -1, NULL, true},
+	{"down", cmd_down, "IFACE", "PreDown, stop silosecd, undo DNS and routes, PostDown", 1, 1,
+	 NULL, false},
+	{"hook", cmd_hook, "IFACE STAGE",
+	 "one of those steps alone: pre-up, post-up, pre-down, post-down", 2, 2, NULL, false},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -45,6 +45,13 @@ enum key_id {
 	K_POLICY,
 	K_TUN_RING,
 	K_CT_PER_PEER,
+	K_TABLE,
+	K_FWMARK,
+	K_DNS,
+	K_PRE_UP,
+	K_POST_UP,
+	K_PRE_DOWN,
+	K_POST_DOWN,
 	K_IDENTITY,
 	K_ENDPOINT,
 	K_ALLOWED_IPS,
@@ -362,6 +369,108 @@ static int set_ct_per_peer(void *ctx, const struct ss_ini_key *k, char *val)
 	return 0;
 }
 
+/* "auto", "off", "main" or a table number (wg-quick's values). */
+static int set_table(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	ss_conf *c = p->conf;
+
+	if (!strcasecmp(val, "auto"))
+		c->table_mode = SS_TABLE_AUTO;
+	else if (!strcasecmp(val, "off"))
+		c->table_mode = SS_TABLE_OFF;
+	else if (!strcasecmp(val, "main"))
+		c->table_mode = SS_TABLE_NUM, c->table = SS_CONF_TABLE_MAIN;
+	else if (!ss_decimal_parse(val, UINT32_MAX, &c->table) && c->table)
+		c->table_mode = SS_TABLE_NUM;
+	else
+		return fail(p, p->ini.line, SS_ERR_FORMAT,
+			    "%s: \"%s\" is not auto, off, main or a table number 1..4294967295",
+			    k->name, val);
+	return 0;
+}
+
+/* Decimal or 0x hexadecimal, as `ip rule` and wg(8) take it; "off" or 0: no mark. */
+static int set_fwmark(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	unsigned long long v = 0;
+	char *end = NULL;
+
+	if (strcasecmp(val, "off")) {
+		errno = 0;
+		v = strtoull(val, &end, 0);
+		if (val[0] == '-' || val[0] == '+' || !*val || *end || errno || v > UINT32_MAX)
+			return fail(p, p->ini.line, SS_ERR_FORMAT,
+				    "%s: \"%s\" is not off or a mark 0..0xffffffff", k->name, val);
+	}
+	p->conf->fwmark = (uint32_t)v;
+	return 0;
+}
+
+static bool valid_domain(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > 253 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '-' || *s == '_'))
+			return false;
+	return true;
+}
+
+/* Addresses are servers, anything else a search domain (wg-quick's rule). */
+static int set_dns(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	ss_conf *c = p->conf;
+	char *item, *next;
+
+	for (item = val; item; item = next) {
+		ss_cidr cidr;
+		bool server;
+
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
+		item = ss_ini_trim(item);
+		server = !strchr(item, '/') && !ss_cidr_parse(item, &cidr);
+		if (!server && !valid_domain(item))
+			return fail(p, p->ini.line, SS_ERR_FORMAT,
+				    "%s: \"%s\" is neither an address nor a search domain", k->name,
+				    item);
+		if ((server ? c->ndns_servers : c->ndns_search) >= SS_CONF_MAX_DNS)
+			return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: more than %d %s", k->name,
+				    SS_CONF_MAX_DNS, server ? "servers" : "domains");
+		item = strdup(item);
+		if (!item)
+			return nomem(p);
+		if (server)
+			c->dns_servers[c->ndns_servers++] = item;
+		else
+			c->dns_search[c->ndns_search++] = item;
+	}
+	return 0;
+}
+
+/* Kept verbatim (%i is expanded when the hook runs); k->off is the hook's kind. */
+static int set_hook(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	size_t *n = &p->conf->nhooks[k->off];
+
+	if (*n >= SS_CONF_MAX_HOOKS)
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: more than %d lines", k->name,
+			    SS_CONF_MAX_HOOKS);
+	p->conf->hooks[k->off][*n] = strdup(val);
+	if (!p->conf->hooks[k->off][*n])
+		return nomem(p);
+	(*n)++;
+	return 0;
+}
+
 static ss_conf_peer *cur_peer(struct parser *p)
 {
 	return &p->conf->peers[p->conf->npeers - 1];
@@ -455,6 +564,13 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_POLICY] = {"Policy", SEC_INTERFACE, false, set_policy, 0},
 	[K_TUN_RING] = {"TunRing", SEC_INTERFACE, false, set_tun_ring, 0},
 	[K_CT_PER_PEER] = {"ConntrackPerPeer", SEC_INTERFACE, false, set_ct_per_peer, 0},
+	[K_TABLE] = {"Table", SEC_INTERFACE, false, set_table, 0},
+	[K_FWMARK] = {"FwMark", SEC_INTERFACE, false, set_fwmark, 0},
+	[K_DNS] = {"DNS", SEC_INTERFACE, true, set_dns, 0},
+	[K_PRE_UP] = {"PreUp", SEC_INTERFACE, true, set_hook, SS_HOOK_PRE_UP},
+	[K_POST_UP] = {"PostUp", SEC_INTERFACE, true, set_hook, SS_HOOK_POST_UP},
+	[K_PRE_DOWN] = {"PreDown", SEC_INTERFACE, true, set_hook, SS_HOOK_PRE_DOWN},
+	[K_POST_DOWN] = {"PostDown", SEC_INTERFACE, true, set_hook, SS_HOOK_POST_DOWN},
 	[K_IDENTITY] = {"Identity", SEC_PEER, false, set_identity, 0},
 	[K_ENDPOINT] = {"Endpoint", SEC_PEER, false, set_endpoint, 0},
 	[K_ALLOWED_IPS] = {"AllowedIPs", SEC_PEER, true, set_allowed_ips, 0},
@@ -740,9 +856,32 @@ void ss_conf_free(ss_conf *conf)
 		free(conf->peers[i].allow);
 	}
 	free(conf->peers);
+	for (int h = 0; h < SS_HOOK_COUNT; h++)
+		for (size_t i = 0; i < conf->nhooks[h]; i++)
+			free(conf->hooks[h][i]);
+	for (size_t i = 0; i < conf->ndns_servers; i++)
+		free(conf->dns_servers[i]);
+	for (size_t i = 0; i < conf->ndns_search; i++)
+		free(conf->dns_search[i]);
 	free(conf->addrs);
 	free(conf->private_key_file);
 	free(conf->trust_store);
 	free(conf->path);
 	free(conf);
+}
+
+bool ss_conf_full_tunnel(const ss_conf *c)
+{
+	for (size_t i = 0; i < c->npeers; i++)
+		for (size_t j = 0; j < c->peers[i].nallowed; j++)
+			if (!c->peers[i].allowed[j].prefix)
+				return true;
+	return false;
+}
+
+uint32_t ss_conf_fwmark(const ss_conf *c)
+{
+	if (c->fwmark)
+		return c->fwmark;
+	return c->table_mode == SS_TABLE_AUTO && ss_conf_full_tunnel(c) ? SS_CONF_TABLE_DEFAULT : 0;
 }

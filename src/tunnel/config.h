@@ -26,7 +26,28 @@
 #define SS_CONF_DEFAULT_CT_PER_PEER 4096
 #define SS_ENDPOINT_MAX 64 /* "[v6 address]:port" and its NUL */
 
+#define SS_CONF_TABLE_MAIN 254
+#define SS_CONF_TABLE_DEFAULT 51820 /* wg-quick's: the full tunnel's table and fwmark */
+#define SS_CONF_MAX_HOOKS 64	    /* lines per hook key */
+#define SS_CONF_MAX_DNS 16
+
 struct ss_cap_rule;
+
+/* Table =: where AllowedIPs routes go (silosec.conf(5)). */
+enum ss_table_mode {
+	SS_TABLE_AUTO = 0, /* main; a /0 goes to its own table behind fwmark rules */
+	SS_TABLE_OFF,	   /* no routes at all */
+	SS_TABLE_NUM,	   /* every route in table `table`, no rules */
+};
+
+/* Hook keys, in the order `silosec up` and `silosec down` run them. */
+enum ss_hook {
+	SS_HOOK_PRE_UP,
+	SS_HOOK_POST_UP,
+	SS_HOOK_PRE_DOWN,
+	SS_HOOK_POST_DOWN,
+	SS_HOOK_COUNT
+};
 
 enum ss_transport {
 	SS_TRANSPORT_UDP = 0,
@@ -64,6 +85,16 @@ typedef struct ss_conf {
 	bool policy_allow;     /* Policy = allow: peers without Allow reach everything */
 	bool tun_ring;	       /* TunRing = yes: read TUN through a packet ring (silosecd(8)) */
 	uint32_t ct_per_peer;  /* ConntrackPerPeer: tracked connections per peer */
+	enum ss_table_mode table_mode;
+	uint32_t table;	 /* Table = N (SS_TABLE_NUM) */
+	uint32_t fwmark; /* FwMark =, 0 = off */
+	/* PreUp/PostUp/PreDown/PostDown: shell commands run by root (silosec hook), not the daemon
+	 */
+	char *hooks[SS_HOOK_COUNT][SS_CONF_MAX_HOOKS];
+	size_t nhooks[SS_HOOK_COUNT];
+	/* DNS =: servers (numeric addresses) and search domains, as written */
+	char *dns_servers[SS_CONF_MAX_DNS], *dns_search[SS_CONF_MAX_DNS];
+	size_t ndns_servers, ndns_search;
 	ss_conf_peer *peers;
 	size_t npeers;
 } ss_conf;
@@ -75,6 +106,14 @@ int ss_conf_parse(const char *text, size_t len, const char *name, ss_conf **out,
 		  size_t errlen);
 /* Wipes the inline private key. */
 void ss_conf_free(ss_conf *conf);
+
+/*
+ * The full tunnel's table and the transport's fwmark: FwMark when set; in Table = auto
+ * with a /0 among the peers' AllowedIPs, SS_CONF_TABLE_DEFAULT; else 0 (no mark).
+ */
+uint32_t ss_conf_fwmark(const ss_conf *c);
+/* Whether any peer has a /0 in AllowedIPs (a full tunnel). */
+bool ss_conf_full_tunnel(const ss_conf *c);
 
 /* Checks "host:port" / "[v6addr]:port" syntax, port 1..65535. 0 or SS_ERR_FORMAT. */
 int ss_endpoint_check(const char *s);

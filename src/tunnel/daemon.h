@@ -85,6 +85,8 @@ typedef struct ss_daemon {
 	uint32_t queued;
 	int tun, nl, nl_events, ctl, epfd, sigfd, ifindex;
 	ss_transport_socks tr;
+	uint32_t fwmark;    /* SO_MARK on the transport, the full tunnel's table (routes.c) */
+	bool full_rules[2]; /* wg-quick's rules are in place: IPv4, IPv6 */
 	uint64_t drops[SS_TUN_DROP_COUNT];
 	uint64_t next_deadline;
 	bool running;
@@ -138,5 +140,12 @@ void ss_daemon_tun_flush(ss_daemon *d);
 
 /* Control server (ctlserver.c). */
 void ss_ctl_serve(ss_daemon *d, int fd);
+
+/* routes.c: AllowedIPs routes by Table =, the full tunnel's rules and mark. */
+void ss_routes_update(ss_daemon *d, const ss_cidr *c, bool add);
+/* Removes the full tunnel's rules (the routes go with the device). */
+void ss_routes_cleanup(ss_daemon *d);
+/* SO_MARK on the transport sockets (before the sandbox); 0 or -errno. */
+int ss_routes_mark(ss_daemon *d);
 
 #endif

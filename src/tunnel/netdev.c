@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
@@ -161,7 +162,8 @@ int ss_nl_addr_add(int nl, int ifindex, const ss_cidr *c)
 	return transact(nl, nlh);
 }
 
-static int route(int nl, int ifindex, const ss_cidr *c, uint16_t type, uint16_t flags)
+static int route(int nl, int ifindex, const ss_cidr *c, uint32_t table, uint16_t type,
+		 uint16_t flags)
 {
 	char buf[256];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -180,25 +182,72 @@ static int route(int nl, int ifindex, const ss_cidr *c, uint16_t type, uint16_t 
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)c->family;
 	rtm->rtm_dst_len = c->prefix;
-	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_LINK;
 	rtm->rtm_type = RTN_UNICAST;
 	mnl_attr_put(nlh, RTA_DST, (size_t)n, dst);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	mnl_attr_put_u32(nlh, RTA_TABLE, table);
 	return transact(nl, nlh);
 }
 
-int ss_nl_route_add(int nl, int ifindex, const ss_cidr *c)
+int ss_nl_route_add(int nl, int ifindex, const ss_cidr *c, uint32_t table)
 {
-	int ret = route(nl, ifindex, c, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+	int ret = route(nl, ifindex, c, table, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
 
 	return ret == -EEXIST ? 0 : ret;
 }
 
-int ss_nl_route_del(int nl, int ifindex, const ss_cidr *c)
+int ss_nl_route_del(int nl, int ifindex, const ss_cidr *c, uint32_t table)
 {
-	int ret = route(nl, ifindex, c, RTM_DELROUTE, 0);
+	int ret = route(nl, ifindex, c, table, RTM_DELROUTE, 0);
 
 	return ret == -ESRCH ? 0 : ret;
+}
+
+/*
+ * One of wg-quick's two rules. No FRA_PRIORITY: like `ip rule add`, the kernel puts each
+ * new rule just above the last added, so "suppress_prefixlength 0" (added second) is
+ * looked at before "not fwmark".
+ */
+static int rule(int nl, int family, uint32_t mark, bool suppress, uint16_t type)
+{
+	char buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct fib_rule_hdr *frh;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0;
+	frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
+	frh->family = (unsigned char)family;
+	frh->action = FR_ACT_TO_TBL;
+	if (suppress) {
+		frh->table = RT_TABLE_MAIN;
+		mnl_attr_put_u32(nlh, FRA_TABLE, RT_TABLE_MAIN);
+		mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN, 0);
+	} else {
+		frh->flags = FIB_RULE_INVERT;
+		frh->table = mark < 256 ? (unsigned char)mark : RT_TABLE_UNSPEC;
+		mnl_attr_put_u32(nlh, FRA_TABLE, mark);
+		mnl_attr_put_u32(nlh, FRA_FWMARK, mark);
+		mnl_attr_put_u32(nlh, FRA_FWMASK, UINT32_MAX);
+	}
+	return transact(nl, nlh);
+}
+
+int ss_nl_full_tunnel_rules(int nl, int family, uint32_t mark, bool add)
+{
+	int ret;
+
+	if (!add) {
+		ret = rule(nl, family, mark, true, RTM_DELRULE);
+		ret = rule(nl, family, mark, false, RTM_DELRULE) ?: ret;
+		return ret == -ENOENT ? 0 : ret;
+	}
+	ret = rule(nl, family, mark, false, RTM_NEWRULE);
+	if (ret && ret != -EEXIST)
+		return ret;
+	ret = rule(nl, family, mark, true, RTM_NEWRULE);
+	return ret == -EEXIST ? 0 : ret;
 }

@@ -4,6 +4,7 @@
 #define SS_TUNNEL_NETDEV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 
@@ -22,8 +23,14 @@ void ss_nl_close(int nl);
 int ss_nl_ifindex(const char *name);
 int ss_nl_link_up(int nl, int ifindex, unsigned mtu);
 int ss_nl_addr_add(int nl, int ifindex, const ss_cidr *c);
-/* Route prefix c through the device; an existing identical route is not an error. */
-int ss_nl_route_add(int nl, int ifindex, const ss_cidr *c);
-int ss_nl_route_del(int nl, int ifindex, const ss_cidr *c);
+/* Route prefix c through the device in table; an existing identical route is not an error. */
+int ss_nl_route_add(int nl, int ifindex, const ss_cidr *c, uint32_t table);
+int ss_nl_route_del(int nl, int ifindex, const ss_cidr *c, uint32_t table);
+/*
+ * wg-quick's full-tunnel rules for one family: `not fwmark MARK table MARK` and
+ * `table main suppress_prefixlength 0`. Adding existing ones or removing absent ones is
+ * not an error.
+ */
+int ss_nl_full_tunnel_rules(int nl, int family, uint32_t mark, bool add);
 
 #endif

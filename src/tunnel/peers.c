@@ -99,18 +99,7 @@ static bool cidr_in(const ss_cidr *c, const ss_cidr *set, size_t n)
 
 static void route_update(ss_daemon *d, const ss_cidr *c, bool add)
 {
-	char a[64];
-	int ret;
-
-	/* A default route through the tunnel would capture the tunnel's own packets. */
-	if (!c->prefix)
-		return;
-	ret = add ? ss_nl_route_add(d->nl, d->ifindex, c) : ss_nl_route_del(d->nl, d->ifindex, c);
-	if (ret) {
-		ss_cidr_format(c, a, sizeof(a));
-		ss_log(LOG_WARNING, "SS_TUN_ROUTE: %s route %s: %s", add ? "adding" : "removing", a,
-		       strerror(-ret));
-	}
+	ss_routes_update(d, c, add);
 }
 
 static void mask(ss_cidr *c)
@@ -558,6 +547,11 @@ static int setup_transport(ss_daemon *d, char *err, size_t errlen)
 	uint16_t port = d->conf->listen_port ? d->conf->listen_port : SS_CONF_DEFAULT_PORT;
 	int ret = ss_transport_open(&d->tr, d->conf->transport, port);
 
+	if (!ret && (ret = ss_routes_mark(d)) != 0) {
+		snprintf(err, errlen, "FwMark %u on the transport: %s", ss_conf_fwmark(d->conf),
+			 strerror(-ret));
+		return SS_ERR_IO;
+	}
 	if (ret)
 		snprintf(err, errlen, "%s socket%s: %s",
 			 d->conf->transport == SS_TRANSPORT_UDP ? "UDP" : "raw IP protocol 99",
@@ -615,6 +609,7 @@ void ss_daemon_free(ss_daemon *d)
 
 	while (d->peers)
 		ss_daemon_remove_peer(d, d->peers);
+	ss_routes_cleanup(d);
 	if (d->ctl >= 0 && !ss_ctl_path(d->conf->name, path, sizeof(path)))
 		unlink(path);
 	/* The TUN device goes away with its fd; its filter needs no reset (nor may it: seccomp). */

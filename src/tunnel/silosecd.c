@@ -21,6 +21,7 @@
 #include "log.h"
 #include "daemon_args.h"
 #include "ifdirs.h"
+#include "notify.h"
 #include "sandbox.h"
 
 static void usage(FILE *f)
@@ -180,7 +181,7 @@ int main(int argc, char **argv)
 {
 	char err[SS_CONF_ERR_LEN], ident[64];
 	struct ss_daemon_args o;
-	int ready = -1, ret;
+	int ready = -1, notify, ret;
 	ss_daemon d;
 	ss_conf *conf;
 
@@ -222,6 +223,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ss_log_init(o.foreground ? ident : "silosecd", o.foreground);
+	notify = ss_notify_open();
+	if (notify == -2)
+		ss_log(LOG_WARNING, "NOTIFY_SOCKET: %s (no readiness notification)",
+		       strerror(errno));
 	ret = ss_daemon_init(&d, conf, o.path, err, sizeof(err));
 	if (!ret && sandbox(&d, &o)) {
 		snprintf(err, sizeof(err), "%s: cannot set up the sandbox (--no-sandbox to debug)",
@@ -237,6 +242,9 @@ int main(int argc, char **argv)
 	}
 	ss_log(LOG_NOTICE, "SS_TUN_UP: interface %s up, %u peers, %s transport", d.conf->name,
 	       d.npeers, d.tr.kind == SS_TRANSPORT_UDP ? "udp" : "ip");
+	/* Device, addresses, routes and sockets exist: units after us may use them. */
+	if (ss_notify_send(notify, "READY=1"))
+		ss_log(LOG_WARNING, "NOTIFY_SOCKET: READY=1: %s", strerror(errno));
 	if (ready >= 0) {
 		char ok = 0;
 
@@ -249,6 +257,7 @@ int main(int argc, char **argv)
 	}
 	ret = ss_daemon_run(&d);
 	ss_log(LOG_NOTICE, "SS_TUN_DOWN: interface %s stopping", d.conf->name);
+	(void)ss_notify_send(notify, "STOPPING=1");
 	ss_daemon_free(&d);
 	ss_audit_close();
 	return ret ? 1 : 0;

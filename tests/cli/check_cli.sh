@@ -54,6 +54,7 @@ declare -A ARGS=(
 	[syncconf]="sschk0 x.conf" [trust]="x.trust list" [revoke]="sschk0 $ID tcp"
 	[grant]="sschk0 $ID tcp --for 5m" [cat]="-k k.key -p $ID 127.0.0.1:1"
 	[knock]="--to $ID -k k.key 127.0.0.1:9 act" [demo]="1" [set]="sschk0 peer $ID"
+	[down]="sschk0" [hook]="sschk0 pre-up"
 )
 # Every command 'silosec --help' lists; one without an ARGS row gets all but the last check.
 mapfile -t CMDS < <("$SILOSEC" --help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p')

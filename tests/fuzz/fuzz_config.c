@@ -18,6 +18,7 @@
 #include "fuzz_tunnel.h"
 #include "common/capability.h"
 #include "config.h"
+#include "hooks.h"
 
 #define FILE_NAME "fuzz.conf"
 
@@ -58,6 +59,30 @@ static void check_peers(const ss_conf *c)
 	}
 }
 
+/* wg-quick's keys: bounded lists, servers that are addresses, hooks that expand. */
+static void check_host_keys(const ss_conf *c)
+{
+	/* Every %i in a longest line becomes a longest name: 4096 / 2 * 15 bytes. */
+	static char out[8 * SS_CONF_MAX_LINE];
+	ss_cidr cidr;
+
+	fuzz_check(c->table_mode == SS_TABLE_AUTO || c->table_mode == SS_TABLE_OFF ||
+		   (c->table_mode == SS_TABLE_NUM && c->table >= 1));
+	fuzz_check(c->ndns_servers <= SS_CONF_MAX_DNS && c->ndns_search <= SS_CONF_MAX_DNS);
+	for (size_t i = 0; i < c->ndns_servers; i++)
+		fuzz_check(ss_cidr_parse(c->dns_servers[i], &cidr) == 0);
+	for (size_t i = 0; i < c->ndns_search; i++)
+		fuzz_check(c->dns_search[i][0] && !strpbrk(c->dns_search[i], " ,/;\n"));
+	for (int h = 0; h < SS_HOOK_COUNT; h++) {
+		fuzz_check(c->nhooks[h] <= SS_CONF_MAX_HOOKS);
+		for (size_t i = 0; i < c->nhooks[h]; i++)
+			fuzz_check(c->hooks[h][i][0] &&
+				   ss_hook_expand(c->hooks[h][i], c->name, out, sizeof(out)) == 0);
+	}
+	fuzz_check(!ss_conf_fwmark(c) ==
+		   (!c->fwmark && (c->table_mode != SS_TABLE_AUTO || !ss_conf_full_tunnel(c))));
+}
+
 static void check_conf(const ss_conf *c)
 {
 	bool v6 = false;
@@ -73,6 +98,7 @@ static void check_conf(const ss_conf *c)
 	fuzz_check(c->mtu >= (v6 ? 1280u : 576u) && c->mtu <= 65535);
 	fuzz_check(c->ct_per_peer >= 1 && c->ct_per_peer <= 1000000);
 	check_peers(c);
+	check_host_keys(c);
 }
 
 /* A rule list from the raw input; the raw bytes as a packet must not crash the matcher. */

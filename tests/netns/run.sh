@@ -27,6 +27,7 @@ if [ $# -gt 0 ]; then
 	run "$@"
 else
 	run t_basic.sh udp 4
+	run t_fulltunnel.sh
 	run t_basic.sh udp 6
 	run t_basic.sh ip 4
 	run t_basic.sh ip 6

@@ -14,6 +14,7 @@
 #include <silosec/error.h>
 
 #include "config.h"
+#include "hooks.h"
 #include "common/ctlsock.h"
 #include "helpers.h"
 
@@ -1087,6 +1088,105 @@ static void load_from_pipe(void **state)
 	ss_conf_free(c);
 }
 
+/* wg-quick's keys: Table, FwMark, DNS and the four hooks (kept verbatim, in order). */
+static void wgquick_keys(void **state)
+{
+	ss_conf *c;
+
+	(void)state;
+	c = parse_ok(IFACE
+		     "Table = 1234\nFwMark = 0xca6c\nDNS = 10.0.0.53, fd00::53, corp.example\n"
+		     "DNS = lab.example\nPreUp = echo %i > /tmp/x\nPreUp = true\n"
+		     "PostDown = ip link del dummy-%i\n");
+	assert_int_equal(c->table_mode, SS_TABLE_NUM);
+	assert_int_equal(c->table, 1234);
+	assert_int_equal(c->fwmark, 0xca6c);
+	assert_int_equal(c->ndns_servers, 2);
+	assert_string_equal(c->dns_servers[0], "10.0.0.53");
+	assert_string_equal(c->dns_servers[1], "fd00::53");
+	assert_int_equal(c->ndns_search, 2);
+	assert_string_equal(c->dns_search[0], "corp.example");
+	assert_string_equal(c->dns_search[1], "lab.example");
+	assert_int_equal(c->nhooks[SS_HOOK_PRE_UP], 2);
+	assert_string_equal(c->hooks[SS_HOOK_PRE_UP][0], "echo %i > /tmp/x");
+	assert_string_equal(c->hooks[SS_HOOK_PRE_UP][1], "true");
+	assert_int_equal(c->nhooks[SS_HOOK_POST_UP], 0);
+	assert_string_equal(c->hooks[SS_HOOK_POST_DOWN][0], "ip link del dummy-%i");
+	ss_conf_free(c);
+	c = parse_ok(IFACE "Table = off\nFwMark = off\n");
+	assert_int_equal(c->table_mode, SS_TABLE_OFF);
+	assert_int_equal(c->fwmark, 0);
+	ss_conf_free(c);
+	c = parse_ok(IFACE "Table = main\nFwMark = 51820\n");
+	assert_int_equal(c->table_mode, SS_TABLE_NUM);
+	assert_int_equal(c->table, SS_CONF_TABLE_MAIN);
+	assert_int_equal(c->fwmark, 51820);
+	ss_conf_free(c);
+}
+
+static void wgquick_key_errors(void **state)
+{
+	(void)state;
+	expect_error(IFACE "Table = 0\n", 3, "Table: \"0\" is not auto, off, main");
+	expect_error(IFACE "Table = big\n", 3, "Table:");
+	expect_error(IFACE "Table = 4294967296\n", 3, "Table:");
+	expect_error(IFACE "Table = auto\nTable = off\n", 4, "Table");
+	expect_error(IFACE "FwMark = -1\n", 3, "FwMark: \"-1\" is not off or a mark");
+	expect_error(IFACE "FwMark = 0x100000000\n", 3, "FwMark:");
+	expect_error(IFACE "FwMark = 12ab\n", 3, "FwMark:");
+	expect_error(IFACE "DNS = 10.0.0.0/8\n", 3, "DNS: \"10.0.0.0/8\" is neither");
+	expect_error(IFACE "DNS = 10.0.0.1,\n", 3, "DNS: \"\" is neither");
+	expect_error(IFACE "DNS = bad;name\n", 3, "DNS:");
+	expect_error("[Peer]\nPreUp = true\n", 2, "PreUp");
+}
+
+/* The mark goes on the transport only for a full tunnel in Table = auto, or when given. */
+static void full_tunnel_mark(void **state)
+{
+	static const struct {
+		const char *text;
+		uint32_t mark;
+	} cases[] = {
+		{IFACE "[Peer]\nIdentity = " K1 "\nAllowedIPs = 10.0.0.0/8\n", 0},
+		{IFACE "[Peer]\nIdentity = " K1 "\nAllowedIPs = 0.0.0.0/0\n",
+		 SS_CONF_TABLE_DEFAULT},
+		{IFACE "[Peer]\nIdentity = " K1 "\nAllowedIPs = 10.0.0.0/8, ::/0\n",
+		 SS_CONF_TABLE_DEFAULT},
+		{IFACE "FwMark = 7\n[Peer]\nIdentity = " K1 "\nAllowedIPs = 0.0.0.0/0\n", 7},
+		{IFACE "FwMark = 7\n", 7},
+		{IFACE "Table = off\n[Peer]\nIdentity = " K1 "\nAllowedIPs = 0.0.0.0/0\n", 0},
+		{IFACE "Table = 9\n[Peer]\nIdentity = " K1 "\nAllowedIPs = ::/0\n", 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ss_conf *c = parse_ok(cases[i].text);
+
+		if (ss_conf_fwmark(c) != cases[i].mark)
+			fail_msg("case %zu: mark %u, want %u", i, ss_conf_fwmark(c), cases[i].mark);
+		ss_conf_free(c);
+	}
+}
+
+static void hook_expansion(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_int_equal(ss_hook_expand("ip link set %i up; echo %i", "ss0", out, sizeof(out)), 0);
+	assert_string_equal(out, "ip link set ss0 up; echo ss0");
+	assert_int_equal(ss_hook_expand("100%% %d %", "ss0", out, sizeof(out)), 0);
+	assert_string_equal(out, "100%% %d %");
+	assert_int_equal(ss_hook_expand("%%i", "ss0", out, sizeof(out)), 0);
+	assert_string_equal(out, "%ss0");
+	assert_int_equal(ss_hook_expand("%i", "ss0", out, 4), 0);
+	assert_string_equal(out, "ss0");
+	assert_int_equal(ss_hook_expand("%i", "ss0", out, 3), SS_ERR_BUFFER);
+	assert_int_equal(ss_hook_expand("abc", "ss0", out, 3), SS_ERR_BUFFER);
+	assert_int_equal(ss_hook_expand("", "ss0", out, 1), 0);
+	assert_string_equal(out, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1114,6 +1214,10 @@ int main(void)
 		cmocka_unit_test(error_peer_keys),
 		cmocka_unit_test(allow_and_policy),
 		cmocka_unit_test(tun_ring_key),
+		cmocka_unit_test(wgquick_keys),
+		cmocka_unit_test(wgquick_key_errors),
+		cmocka_unit_test(full_tunnel_mark),
+		cmocka_unit_test(hook_expansion),
 		cmocka_unit_test(error_buffer_handling),
 		cmocka_unit_test_setup_teardown(load_resolves_and_names, tmpdir_setup,
 						tmpdir_teardown),
