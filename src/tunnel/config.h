@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include <silosec/wire.h>
@@ -44,9 +45,25 @@ typedef struct ss_conf_peer {
 	uint32_t keepalive; /* PersistentKeepalive seconds, 0 = off */
 	bool has_allow;	    /* Allow = given (possibly several lines) */
 	unsigned allow_line;
-	struct ss_cap_rule *allow; /* capability rules (capability.h) */
+	struct ss_cap_rule *allow; /* effective rules: its own, then its groups' */
 	size_t nallow;
+	size_t nown;	/* allow[0..nown) are the peer's own Allow rules */
+	bool own_allow; /* the peer itself has Allow (possibly none) */
+	char **origin;	/* by rule: NULL (own) or the group it came from */
+	char *label;	/* Name =: an operator's name for the peer, or NULL */
+	char **groups;	/* Groups =, as written */
+	size_t ngroups;
+	unsigned groups_line; /* line of Groups =, for messages */
 } ss_conf_peer;
+
+/* A [Group NAME] section: Allow rules every peer listing NAME in Groups = gets. */
+typedef struct ss_conf_group {
+	char *name;
+	unsigned line;
+	bool has_allow;
+	struct ss_cap_rule *allow;
+	size_t nallow;
+} ss_conf_group;
 
 typedef struct ss_conf {
 	char *path;
@@ -64,8 +81,11 @@ typedef struct ss_conf {
 	bool policy_allow;     /* Policy = allow: peers without Allow reach everything */
 	bool tun_ring;	       /* TunRing = yes: read TUN through a packet ring (silosecd(8)) */
 	uint32_t ct_per_peer;  /* ConntrackPerPeer: tracked connections per peer */
+	bool save_config; /* SaveConfig = yes: `silosec saveconf` writes run-time changes back */
 	ss_conf_peer *peers;
 	size_t npeers;
+	ss_conf_group *groups;
+	size_t ngroups;
 } ss_conf;
 
 /* Parse a file. On error returns <0 and err holds "FILE:LINE: message". */
@@ -75,6 +95,20 @@ int ss_conf_parse(const char *text, size_t len, const char *name, ss_conf **out,
 		  size_t errlen);
 /* Wipes the inline private key. */
 void ss_conf_free(ss_conf *conf);
+
+/*
+ * groups.c: a peer's effective rules are its own Allow rules, then each of its groups'
+ * (in Groups = order, repeats dropped), each with its origin. Refuses an unknown group
+ * or more than SS_CAP_MAX_RULES rules with "FILE:LINE: message" in err.
+ */
+int ss_conf_effective_rules(ss_conf *c, const char *file, char *err, size_t errlen);
+/* Index of the peer whose Name = is label, or -1. */
+long ss_conf_find_label(const ss_conf *c, const char *label);
+/* Name = of peers and groups: 1..32 of A-Z a-z 0-9 _ . - and not a base64 key. */
+bool ss_conf_valid_label(const char *s);
+
+/* confwrite.c: c as silosec.conf text (PrivateKeyFile only: never an inline key). */
+int ss_conf_write(const ss_conf *c, FILE *f);
 
 /* Checks "host:port" / "[v6addr]:port" syntax, port 1..65535. 0 or SS_ERR_FORMAT. */
 int ss_endpoint_check(const char *s);
