@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		"  show [IFACE] [--json]  interfaces, peers, handshakes, transfer and drops\n"
 		"  set IFACE peer ID ...  add, change or remove a peer at run time\n"
 		"  syncconf IFACE FILE    apply FILE's peers to the running daemon (root)\n"
+		"  showconf IFACE [FILE]  the running configuration as a silosec.conf (root)\n"
+		"  saveconf IFACE [FILE]  with SaveConfig = yes: write it back to FILE (root)\n"
 		"  trust STORE|CONF ...   list, pin or forget trust-on-first-use identities\n"
 		"  grant IFACE ID RULE --for DURATION\n"
 		"                         let one peer reach RULE (e.g. 'tcp 22') for a while\n"
@@ -335,10 +337,11 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-	{"genkey", cmd_genkey},	    {"pubkey", cmd_pubkey}, {"fingerprint", cmd_fingerprint},
-	{"show", cmd_show},	    {"set", cmd_set},	    {"grant", cmd_grant},
-	{"revoke", cmd_revoke},	    {"trust", cmd_trust},   {"cat", cmd_cat},
-	{"syncconf", cmd_syncconf}, {"knock", cmd_knock},   {"demo", cmd_demo},
+	{"genkey", cmd_genkey},	    {"pubkey", cmd_pubkey},	{"fingerprint", cmd_fingerprint},
+	{"show", cmd_show},	    {"set", cmd_set},		{"grant", cmd_grant},
+	{"revoke", cmd_revoke},	    {"trust", cmd_trust},	{"cat", cmd_cat},
+	{"syncconf", cmd_syncconf}, {"knock", cmd_knock},	{"demo", cmd_demo},
+	{"showconf", cmd_showconf}, {"saveconf", cmd_saveconf},
 };
 
 int main(int argc, char **argv)

@@ -107,6 +107,12 @@ long ss_conf_find_label(const ss_conf *c, const char *label);
 /* Name = of peers and groups: 1..32 of A-Z a-z 0-9 _ . - and not a base64 key. */
 bool ss_conf_valid_label(const char *s);
 
+/*
+ * confget.c: replace c's peers with those of a daemon's "get" answer (modified in place),
+ * each with only its own Allow rules. 0 or a negative code with a message in err.
+ */
+int ss_conf_peers_from_get(ss_conf *c, char *answer, char *err, size_t errlen);
+
 /* confwrite.c: c as silosec.conf text (PrivateKeyFile only: never an inline key). */
 int ss_conf_write(const ss_conf *c, FILE *f);
 
