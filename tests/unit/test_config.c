@@ -1191,6 +1191,48 @@ static void write_round_trip(void **state)
 	free(out2);
 }
 
+/* A daemon's "get" answer as configuration: only each peer's own rules, names, groups. */
+static void peers_from_get(void **state)
+{
+	char answer[] = "interface=ss0\nidentity=" K0 "\nmtu=1420\ndrop=SS_X:1\n"
+			"peer=" K1 "\nname=bob\ngroups=ci\nendpoint=192.0.2.1:5\n"
+			"allowed_ip=10.0.0.2/32\npersistent_keepalive=9\naccess=rules\n"
+			"allow=icmp\nallow=tcp 22\nrule=own icmp\nrule=group:ci tcp 22\n"
+			"session=yes\n"
+			"peer=" K2 "\ntofu=host.example:1 pinned\nendpoint=192.0.2.9:1\n"
+			"persistent_keepalive=0\naccess=rules\n"
+			"peer=tofu\ntofu=other.example:2 unpinned\naccess=none\nend\n";
+	char err[SS_CONF_ERR_LEN], *out = NULL;
+	size_t len = 0;
+	ss_conf *c = parse_ok(GROUPED), *d;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(ss_conf_peers_from_get(c, answer, err, sizeof(err)), 0);
+	c->trust_store = strdup("/t"); /* the running peers have TOFU ones */
+	assert_int_equal(c->npeers, 3);
+	assert_string_equal(c->peers[0].label, "bob");
+	assert_int_equal(c->peers[0].nallow, 1); /* tcp 22 is the group's */
+	assert_int_equal(c->peers[0].keepalive, 9);
+	assert_string_equal(c->peers[0].endpoint, "192.0.2.1:5");
+	assert_true(c->peers[1].tofu);
+	assert_string_equal(c->peers[1].endpoint, "host.example:1");
+	assert_true(c->peers[1].own_allow); /* Allow = none */
+	assert_false(c->peers[2].has_allow);
+	f = open_memstream(&out, &len);
+	assert_int_equal(ss_conf_write(c, f), 0);
+	fclose(f);
+	/* The text parses, and bob's groups give him tcp 22 again. */
+	d = parse_ok(out);
+	assert_int_equal(d->peers[0].nallow, 2);
+	assert_string_equal(d->peers[0].origin[1], "ci");
+	assert_int_equal(d->peers[1].nallow, 0);
+	assert_true(d->peers[1].has_allow);
+	ss_conf_free(d);
+	ss_conf_free(c);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1202,6 +1244,7 @@ int main(void)
 		cmocka_unit_test(names_and_groups),
 		cmocka_unit_test(names_and_groups_errors),
 		cmocka_unit_test(write_round_trip),
+		cmocka_unit_test(peers_from_get),
 		cmocka_unit_test(parse_defaults),
 		cmocka_unit_test(parse_default_name),
 		cmocka_unit_test(parse_relative_paths),
