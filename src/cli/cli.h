@@ -25,4 +25,13 @@ int cli_trust_target(const char *confarg, const char **name, char *iface, size_t
 int cli_trust_notify(const char *iface, const char *name);
 #include <stddef.h>
 
+/* util.c: what every subcommand says the same way. Those returning int return the exit status. */
+int cli_version(void);
+int cli_see_help(const char *cmd);
+int cli_extra(const char *cmd, const char *arg);
+/* Seconds in (0, max] from "2", "0.5", "30s", "5m"; -1 after saying what is wrong. */
+double cli_seconds(const char *what, const char *arg, unsigned max);
+/* Why the key file at path could not be loaded (errno still that of the failure). */
+void cli_key_error(const char *cmd, const char *path, int ret);
+
 #endif
