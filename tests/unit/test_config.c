@@ -1144,6 +1144,18 @@ static void names_and_groups_errors(void **state)
 	expect_error(IFACE "[Group a]\nEndpoint = h:1\n", 4, "Endpoint");
 	expect_error(IFACE "SaveConfig = yes\n", 1, "SaveConfig: needs PrivateKeyFile");
 	expect_error(IFACE "SaveConfig = maybe\n", 3, "SaveConfig");
+	{
+		/* Own rules plus the group's over 64: refused at the Groups line. */
+		char text[4096] = IFACE "[Peer]\nIdentity = " K1 "\nGroups = g\nAllow = tcp 1";
+
+		for (int i = 2; i <= 40; i++)
+			sprintf(text + strlen(text), ", tcp %d", i);
+		strcat(text, "\n[Group g]\nAllow = udp 1");
+		for (int i = 2; i <= 30; i++)
+			sprintf(text + strlen(text), ", udp %d", i);
+		strcat(text, "\n");
+		expect_error(text, 5, "Groups: more than 64 Allow rules with those of group \"g\"");
+	}
 }
 
 /* Parse, write, parse again: the same configuration, and no inline key in the text. */
