@@ -367,6 +367,8 @@ static int format(char *buf, size_t len, const struct ss_audit_rec *r, uint64_t 
 		ss_fingerprint(r->identity, fp);
 		put_str(&o, "identity", fp);
 	}
+	if (r->name)
+		put_str(&o, "name", r->name);
 	if (r->peer)
 		put_addr(&o, r->peer);
 	if (r->detail)

@@ -47,6 +47,7 @@ struct ss_audit_rec {
 	const struct sockaddr *peer; /* remote (outer) address, or NULL */
 	const char *iface;	     /* interface or daemon instance, or NULL */
 	const char *detail;	     /* free text without secrets, or NULL; JSON-escaped */
+	const char *name;	     /* the peer's Name = (next to its fingerprint), or NULL */
 };
 
 /*

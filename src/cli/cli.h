@@ -16,6 +16,18 @@ int cmd_knock(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
+int cmd_showconf(int argc, char **argv);
+int cmd_saveconf(int argc, char **argv);
+
+/* ctl.c: a request's whole answer (malloc'd), or NULL with a message printed. */
+char *cli_transact(const char *iface, const char *req);
+/* showconf.c: a base64 identity or a running peer's Name =; 0 or 1 (message printed). */
+#include <stdint.h>
+int cli_peer_identity(const char *iface, const char *arg, uint8_t id[32]);
+/* showconf.c: trust by peer Name = in a CONFIG, and the running daemon told of it. */
+int cli_trust_target(const char *confarg, const char **name, char *iface, size_t icap);
+int cli_trust_notify(const char *iface, const char *name);
+#include <stddef.h>
 
 /* util.c: what every subcommand says the same way. Those returning int return the exit status. */
 int cli_version(void);

@@ -105,6 +105,11 @@ static char *transact(const char *iface, const char *req)
 	return buf;
 }
 
+char *cli_transact(const char *iface, const char *req)
+{
+	return transact(iface, req);
+}
+
 /* ---- show: human ---- */
 
 static void human_bytes(unsigned long long b, char *out, size_t len)
@@ -140,6 +145,7 @@ static void human_ago(unsigned long long t, char *out, size_t len)
 struct peer_view {
 	char identity[64], tofu[300], endpoint[80], allowed[2048], drops[2048];
 	char access[16], allow[2048], grants[2048], last_denied[160];
+	char name[40], groups[512], rules[4096];
 	unsigned long long rx, tx, rxp, txp, hs, ka, latest, epoch, queued, ct, ct_budget;
 	unsigned long long denied_ago;
 	bool session;
@@ -162,6 +168,10 @@ static void print_peer(const struct peer_view *v)
 		ss_fingerprint(id, f);
 		printf("  fingerprint: %s\n", f);
 	}
+	if (*v->name)
+		printf("  name: %s\n", v->name);
+	if (*v->groups)
+		printf("  groups: %s\n", v->groups);
 	if (*v->tofu)
 		printf("  trust on first use: %s\n", v->tofu);
 	if (*v->endpoint)
@@ -173,6 +183,8 @@ static void print_peer(const struct peer_view *v)
 		printf("  allow: nothing%s\n", !strcmp(v->access, "none")
 						       ? " (no Allow, Policy = deny)"
 						       : " (Allow = none)");
+	else if (*v->rules)
+		printf("  allow: %s\n", v->rules);
 	else if (*v->access)
 		printf("  allow: %s\n", v->allow);
 	if (*v->grants)
@@ -208,6 +220,21 @@ static void grant_field(struct peer_view *v, const char *val)
 	append(v->grants, sizeof(v->grants), ", ", g);
 }
 
+/* "own RULE" -> "RULE (own)", "group:ci RULE" -> "RULE (group ci)" */
+static void rule_field(struct peer_view *v, const char *val)
+{
+	const char *sp = strchr(val, ' ');
+	char r[SS_CAP_RULE_STR + 64];
+
+	if (!sp)
+		return;
+	if (!strncmp(val, "group:", 6))
+		snprintf(r, sizeof(r), "%s (group %.*s)", sp + 1, (int)(sp - val - 6), val + 6);
+	else
+		snprintf(r, sizeof(r), "%s (own)", sp + 1);
+	append(v->rules, sizeof(v->rules), ", ", r);
+}
+
 /* One key of a "show" answer: text kept (or appended to a list), or a number. */
 struct peer_key {
 	const char *key;
@@ -227,6 +254,8 @@ static void peer_field(struct peer_view *v, const char *k, const char *val)
 		{"drop", .text = v->drops, .cap = sizeof(v->drops), .list = true},
 		{"access", .text = v->access, .cap = sizeof(v->access)},
 		{"allow", .text = v->allow, .cap = sizeof(v->allow), .list = true},
+		{"name", .text = v->name, .cap = sizeof(v->name)},
+		{"groups", .text = v->groups, .cap = sizeof(v->groups)},
 		{"last_denied", .text = v->last_denied, .cap = sizeof(v->last_denied)},
 		{"last_denied_ago", .num = &v->denied_ago},
 		{"conntrack", .num = &v->ct},
@@ -254,7 +283,9 @@ static void peer_field(struct peer_view *v, const char *k, const char *val)
 			snprintf(pk->text, pk->cap, "%s", val);
 		return;
 	}
-	if (!strcmp(k, "grant"))
+	if (!strcmp(k, "rule"))
+		rule_field(v, val);
+	else if (!strcmp(k, "grant"))
 		grant_field(v, val);
 	else if (!strcmp(k, "session"))
 		v->session = !strcmp(val, "yes");
@@ -362,7 +393,8 @@ static bool string_key(const char *k)
 {
 	static const char *const keys[] = {"interface",	  "identity", "transport",  "peer",
 					   "tofu",	  "endpoint", "allowed_ip", "allow",
-					   "last_denied", "access",   "policy",	    "tun_reads"};
+					   "last_denied", "access",   "policy",	    "tun_reads",
+					   "name",	  "groups"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(k, keys[i]))
@@ -390,6 +422,7 @@ static const struct run {
 } runs[] = {
 	{"allowed_ip", "allowed_ips", '[', ']'},
 	{"allow", "allow", '[', ']'},
+	{"rule", "rules", '[', ']'},
 	{"grant", "grants", '[', ']'},
 	{"drop", "drops", '{', '}'},
 };
@@ -424,6 +457,13 @@ static void json_run_item(const char *k, const char *val)
 		snprintf(name, sizeof(name), "%.*s", sep ? (int)(sep - val) : 0, val);
 		json_str(name);
 		printf(":%s", sep ? sep + 1 : "0");
+	} else if (!strcmp(k, "rule")) {
+		fputs("{\"origin\":", stdout);
+		snprintf(name, sizeof(name), "%.*s", sep ? (int)(sep - val) : 0, val);
+		json_str(name);
+		fputs(",\"rule\":", stdout);
+		json_str(sep ? sep + 1 : val);
+		putchar('}');
 	} else if (!strcmp(k, "grant")) {
 		fputs("{\"rule\":", stdout);
 		json_str(sep ? sep + 1 : val);
@@ -661,12 +701,16 @@ static int set_peer(const char *iface, int argc, char **argv, int *i)
 	char req[16384] = "set\n";
 	uint8_t id[SS_IDENTITY_LEN];
 
-	if (*i + 1 >= argc || ss_key_from_base64(argv[*i + 1], id)) {
-		fprintf(stderr, "%s: set: 'peer' needs a base64 identity, got '%s'\n", prog,
-			*i + 1 < argc ? argv[*i + 1] : "");
+	char b64[SS_B64_KEY_LEN];
+
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "%s: set: 'peer' needs a base64 identity or a peer name\n", prog);
 		return 1;
 	}
-	append_req(req, sizeof(req), "peer", argv[*i + 1]);
+	if (cli_peer_identity(iface, argv[*i + 1], id))
+		return 1;
+	ss_key_to_base64(id, b64);
+	append_req(req, sizeof(req), "peer", b64);
 	for (*i += 2; *i < argc && strcmp(argv[*i], "peer"); (*i)++) {
 		const char *k = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
 		int ret;
@@ -829,10 +873,8 @@ static int grant_args(int argc, char **argv, uint8_t id[SS_IDENTITY_LEN], ss_cap
 {
 	char why[160];
 
-	if (ss_key_from_base64(argv[2], id)) {
-		fprintf(stderr, "%s: '%s' is not a base64 identity\n", prog, argv[2]);
+	if (cli_peer_identity(argv[1], argv[2], id))
 		return 1;
-	}
 	if (rule_at < argc && ss_cap_rule_parse(argv[rule_at], rule, why, sizeof(why))) {
 		fprintf(stderr, "%s: rule: %s\n", prog, why);
 		return 1;
@@ -951,8 +993,11 @@ static int trust_list(const ss_truststore *ts)
 static int trust_change(ss_truststore *ts, int argc, char **argv)
 {
 	uint8_t id[SS_IDENTITY_LEN];
+	char iface[SS_CONF_IFNAME_MAX + 1] = "";
 	int ret;
 
+	if (argc >= 4 && cli_trust_target(argv[1], (const char **)&argv[3], iface, sizeof(iface)))
+		return 1;
 	if (!strcmp(argv[2], "pin") && argc == 5) {
 		if (ss_key_from_base64(argv[4], id)) {
 			fprintf(stderr, "%s: '%s' is not a base64 identity\n", prog, argv[4]);
@@ -982,7 +1027,8 @@ static int trust_change(ss_truststore *ts, int argc, char **argv)
 			ret == SS_ERR_IO ? strerror(errno) : ss_strerror(ret));
 		return 1;
 	}
-	return 0;
+	/* The running daemon applies it at the peer's next handshake: no restart. */
+	return cli_trust_notify(iface, argv[3]);
 }
 
 int cmd_trust(int argc, char **argv)

@@ -439,6 +439,28 @@ int cmd_up(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * SaveConfig = yes: the running peers go back to the file before the daemon stops, as
+ * wg-quick's down does; a failure stops `down`, so `set` changes are never lost silently.
+ */
+static int save_config(const ss_conf *c, const char *path)
+{
+	char *argv[] = {"saveconf", (char *)c->name, (char *)path, NULL};
+	int fd;
+
+	if (!c->save_config)
+		return 0;
+	/* A daemon that died has nothing to save; down still cleans up after it. */
+	fd = ss_ctl_connect(c->name);
+	if (fd < 0) {
+		fprintf(stderr, "%s: %s: no running silosecd, nothing saved to %s\n", prog, c->name,
+			path);
+		return 0;
+	}
+	close(fd);
+	return cmd_saveconf(3, argv);
+}
+
 int cmd_down(int argc, char **argv)
 {
 	char path[PATH_MAX];
@@ -452,7 +474,7 @@ int cmd_down(int argc, char **argv)
 	recorded_conf(argv[1], path, sizeof(path));
 	if (!(c = load(path)))
 		return 1;
-	if (stage(c, PRE_DOWN)) {
+	if (stage(c, PRE_DOWN) || save_config(c, path)) {
 		ss_conf_free(c);
 		return 1;
 	}

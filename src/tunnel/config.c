@@ -30,7 +30,7 @@
 #define MAX_FILE_SIZE ((size_t)16 << 20)
 #define MAX_HOST_LEN 253 /* longest DNS name */
 
-enum section { SEC_INTERFACE = 1, SEC_PEER };
+enum section { SEC_INTERFACE = 1, SEC_PEER, SEC_GROUP };
 
 enum key_id {
 	K_NAME,
@@ -57,6 +57,10 @@ enum key_id {
 	K_ALLOWED_IPS,
 	K_KEEPALIVE,
 	K_ALLOW,
+	K_SAVE_CONFIG,
+	K_PEER_NAME,
+	K_GROUPS,
+	K_GROUP_ALLOW,
 	K_COUNT
 };
 
@@ -551,6 +555,70 @@ static int set_keepalive(void *ctx, const struct ss_ini_key *k, char *val)
 	return 0;
 }
 
+static int set_save_config(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	return parse_bool(p, k, val, &p->conf->save_config);
+}
+
+static int set_peer_name(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+
+	if (!ss_conf_valid_label(val))
+		return fail(p, p->ini.line, SS_ERR_FORMAT,
+			    "%s: \"%s\" is not a peer name (1..32 characters of A-Z a-z 0-9 _ . -, "
+			    "not a base64 key)",
+			    k->name, val);
+	if (ss_conf_find_label(p->conf, val) >= 0)
+		return fail(p, p->ini.line, SS_ERR_FORMAT,
+			    "%s: \"%s\" is already the name of the peer on line %u", k->name, val,
+			    p->conf->peers[ss_conf_find_label(p->conf, val)].line);
+	cur_peer(p)->label = strdup(val);
+	return cur_peer(p)->label ? 0 : nomem(p);
+}
+
+static int set_groups(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	ss_conf_peer *peer = cur_peer(p);
+	char *item, *next;
+
+	peer->groups_line = p->ini.line;
+	for (item = val; item; item = next) {
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
+		item = ss_ini_trim(item);
+		if (!ss_conf_valid_label(item))
+			return fail(p, p->ini.line, SS_ERR_FORMAT,
+				    "%s: \"%s\" is not a group name (1..32 characters of A-Z a-z "
+				    "0-9 _ . -)",
+				    k->name, item);
+		if (grow((void **)&peer->groups, peer->ngroups, sizeof(*peer->groups)) ||
+		    !(peer->groups[peer->ngroups] = strdup(item)))
+			return nomem(p);
+		peer->ngroups++;
+	}
+	return 0;
+}
+
+static int set_group_allow(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	ss_conf_group *g = &p->conf->groups[p->conf->ngroups - 1];
+	char why[160];
+
+	if (!g->allow && !(g->allow = calloc(SS_CAP_MAX_RULES, sizeof(*g->allow))))
+		return nomem(p);
+	g->has_allow = true;
+	if (!strcasecmp(val, "none"))
+		return 0;
+	if (ss_cap_list_parse(val, g->allow, SS_CAP_MAX_RULES, &g->nallow, why, sizeof(why)))
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: %s", k->name, why);
+	return 0;
+}
+
 static const struct ss_ini_key keys[K_COUNT] = {
 	[K_NAME] = {"Name", SEC_INTERFACE, false, set_name, 0},
 	[K_PRIVATE_KEY_FILE] = {"PrivateKeyFile", SEC_INTERFACE, false, set_private_key_file, 0},
@@ -576,11 +644,16 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_ALLOWED_IPS] = {"AllowedIPs", SEC_PEER, true, set_allowed_ips, 0},
 	[K_KEEPALIVE] = {"PersistentKeepalive", SEC_PEER, false, set_keepalive, 0},
 	[K_ALLOW] = {"Allow", SEC_PEER, true, set_allow, 0},
+	[K_SAVE_CONFIG] = {"SaveConfig", SEC_INTERFACE, false, set_save_config, 0},
+	[K_PEER_NAME] = {"Name", SEC_PEER, false, set_peer_name, 0},
+	[K_GROUPS] = {"Groups", SEC_PEER, false, set_groups, 0},
+	[K_GROUP_ALLOW] = {"Allow", SEC_GROUP, true, set_group_allow, 0},
 };
 
 static const char *const section_names[] = {
 	[SEC_INTERFACE] = "[Interface]",
 	[SEC_PEER] = "[Peer]",
+	[SEC_GROUP] = "[Group]",
 };
 
 /* Checks that need the whole section, run when the next one starts or at the end. */
@@ -618,6 +691,30 @@ static int start_peer(struct parser *p)
 	return 0;
 }
 
+static int start_group(struct parser *p, const char *name)
+{
+	ss_conf *c = p->conf;
+
+	if (!ss_conf_valid_label(name))
+		return fail(p, p->ini.line, SS_ERR_FORMAT,
+			    "[Group %s]: not a group name (1..32 characters of A-Z a-z 0-9 _ . -)",
+			    name);
+	for (size_t i = 0; i < c->ngroups; i++)
+		if (!strcmp(c->groups[i].name, name))
+			return fail(p, p->ini.line, SS_ERR_FORMAT,
+				    "[Group %s]: second section of that name (first on line %u)",
+				    name, c->groups[i].line);
+	if (grow((void **)&c->groups, c->ngroups, sizeof(*c->groups)))
+		return nomem(p);
+	memset(&c->groups[c->ngroups], 0, sizeof(c->groups[0]));
+	c->groups[c->ngroups].line = p->ini.line;
+	if (!(c->groups[c->ngroups].name = strdup(name)))
+		return nomem(p);
+	c->ngroups++;
+	snprintf(p->ini.label, sizeof(p->ini.label), "[Group %s]", name);
+	return 0;
+}
+
 /* Section names are matched case-insensitively, as written between the brackets. */
 static int start_section(void *ctx, char *name, int *kind)
 {
@@ -632,6 +729,9 @@ static int start_section(void *ctx, char *name, int *kind)
 		p->iface_line = p->ini.line;
 	} else if (!strcasecmp(name, "Peer")) {
 		*kind = SEC_PEER;
+	} else if (!strncasecmp(name, "Group", 5) && (name[5] == ' ' || name[5] == '\t')) {
+		*kind = SEC_GROUP;
+		return start_group(p, ss_ini_trim(name + 5));
 	} else {
 		return fail(p, p->ini.line, SS_ERR_FORMAT, "unknown section \"[%s]\"", name);
 	}
@@ -650,7 +750,7 @@ static const struct ss_ini_dialect dialect = {
 	.inline_comments = true,
 	.letters_only = true,
 	.initial_section = SS_INI_NONE,
-	.first_sections = "[Interface] or [Peer]",
+	.first_sections = "[Interface], [Peer] or [Group NAME]",
 	.section_names = section_names,
 	.nsection_names = sizeof(section_names) / sizeof(section_names[0]),
 	.section = start_section,
@@ -756,6 +856,13 @@ static int finish(struct parser *p)
 	ret = trust_store_path(p);
 	if (ret)
 		return ret;
+	if (c->save_config && !c->private_key_file)
+		return fail(
+			p, p->iface_line, SS_ERR_FORMAT,
+			"SaveConfig: needs PrivateKeyFile (a saved file never holds a key inline)");
+	ret = ss_conf_effective_rules(c, p->ini.file, p->ini.err, p->ini.errlen);
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < p->conf->npeers; i++)
 		if (p->conf->peers[i].tofu && !p->conf->trust_store)
 			return fail(
@@ -854,7 +961,17 @@ void ss_conf_free(ss_conf *conf)
 		free(conf->peers[i].resolved);
 		free(conf->peers[i].allowed);
 		free(conf->peers[i].allow);
+		free(conf->peers[i].origin);
+		free(conf->peers[i].label);
+		for (size_t j = 0; j < conf->peers[i].ngroups; j++)
+			free(conf->peers[i].groups[j]);
+		free(conf->peers[i].groups);
 	}
+	for (size_t i = 0; i < conf->ngroups; i++) {
+		free(conf->groups[i].name);
+		free(conf->groups[i].allow);
+	}
+	free(conf->groups);
 	free(conf->peers);
 	for (int h = 0; h < SS_HOOK_COUNT; h++)
 		for (size_t i = 0; i < conf->nhooks[h]; i++)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include <silosec/wire.h>
@@ -65,9 +66,25 @@ typedef struct ss_conf_peer {
 	uint32_t keepalive; /* PersistentKeepalive seconds, 0 = off */
 	bool has_allow;	    /* Allow = given (possibly several lines) */
 	unsigned allow_line;
-	struct ss_cap_rule *allow; /* capability rules (capability.h) */
+	struct ss_cap_rule *allow; /* effective rules: its own, then its groups' */
 	size_t nallow;
+	size_t nown;	/* allow[0..nown) are the peer's own Allow rules */
+	bool own_allow; /* the peer itself has Allow (possibly none) */
+	char **origin;	/* by rule: NULL (own) or the group it came from */
+	char *label;	/* Name =: an operator's name for the peer, or NULL */
+	char **groups;	/* Groups =, as written */
+	size_t ngroups;
+	unsigned groups_line; /* line of Groups =, for messages */
 } ss_conf_peer;
+
+/* A [Group NAME] section: Allow rules every peer listing NAME in Groups = gets. */
+typedef struct ss_conf_group {
+	char *name;
+	unsigned line;
+	bool has_allow;
+	struct ss_cap_rule *allow;
+	size_t nallow;
+} ss_conf_group;
 
 typedef struct ss_conf {
 	char *path;
@@ -95,8 +112,11 @@ typedef struct ss_conf {
 	/* DNS =: servers (numeric addresses) and search domains, as written */
 	char *dns_servers[SS_CONF_MAX_DNS], *dns_search[SS_CONF_MAX_DNS];
 	size_t ndns_servers, ndns_search;
+	bool save_config; /* SaveConfig = yes: `silosec saveconf` writes run-time changes back */
 	ss_conf_peer *peers;
 	size_t npeers;
+	ss_conf_group *groups;
+	size_t ngroups;
 } ss_conf;
 
 /* Parse a file. On error returns <0 and err holds "FILE:LINE: message". */
@@ -114,6 +134,26 @@ void ss_conf_free(ss_conf *conf);
 uint32_t ss_conf_fwmark(const ss_conf *c);
 /* Whether any peer has a /0 in AllowedIPs (a full tunnel). */
 bool ss_conf_full_tunnel(const ss_conf *c);
+
+/*
+ * groups.c: a peer's effective rules are its own Allow rules, then each of its groups'
+ * (in Groups = order, repeats dropped), each with its origin. Refuses an unknown group
+ * or more than SS_CAP_MAX_RULES rules with "FILE:LINE: message" in err.
+ */
+int ss_conf_effective_rules(ss_conf *c, const char *file, char *err, size_t errlen);
+/* Index of the peer whose Name = is label, or -1. */
+long ss_conf_find_label(const ss_conf *c, const char *label);
+/* Name = of peers and groups: 1..32 of A-Z a-z 0-9 _ . - and not a base64 key. */
+bool ss_conf_valid_label(const char *s);
+
+/*
+ * confget.c: replace c's peers with those of a daemon's "get" answer (modified in place),
+ * each with only its own Allow rules. 0 or a negative code with a message in err.
+ */
+int ss_conf_peers_from_get(ss_conf *c, char *answer, char *err, size_t errlen);
+
+/* confwrite.c: c as silosec.conf text (PrivateKeyFile only: never an inline key). */
+int ss_conf_write(const ss_conf *c, FILE *f);
 
 /* Checks "host:port" / "[v6addr]:port" syntax, port 1..65535. 0 or SS_ERR_FORMAT. */
 int ss_endpoint_check(const char *s);

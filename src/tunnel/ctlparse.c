@@ -45,7 +45,7 @@ static const struct {
 	bool body; /* needs key=value lines after the verb line */
 } verbs[] = {
 	{"get", SS_CTL_GET, false},	 {"set", SS_CTL_SET, true},   {"grant", SS_CTL_GRANT, true},
-	{"revoke", SS_CTL_REVOKE, true}, {"sync", SS_CTL_SYNC, true},
+	{"revoke", SS_CTL_REVOKE, true}, {"sync", SS_CTL_SYNC, true}, {"trust", SS_CTL_TRUST, true},
 };
 
 int ss_ctl_split(char *buf, size_t len, enum ss_ctl_verb *verb, char **body, char *err,
@@ -109,6 +109,30 @@ static int parse_identity(const char *val, uint8_t id[SS_IDENTITY_LEN], char *er
 		snprintf(err, errlen,
 			 "SS_ERR_BAD_KEY: peer '%.64s' has small order or is not canonical", val);
 		return SS_ERR_BAD_KEY;
+	}
+	return 0;
+}
+
+/* ---- trust ---- */
+
+int ss_ctl_parse_trust(char *body, char *name, size_t cap, char *err, size_t errlen)
+{
+	char *save, *line;
+	bool have = false;
+
+	for (line = strtok_r(body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "name=", 5) || have || ss_endpoint_check(line + 5) ||
+		    strlen(line + 5) >= cap) {
+			snprintf(err, errlen,
+				 "trust: expected one line name=HOST:PORT, got '%.64s'", line);
+			return SS_ERR_FORMAT;
+		}
+		strcpy(name, line + 5);
+		have = true;
+	}
+	if (!have) {
+		snprintf(err, errlen, "trust: name= is missing");
+		return SS_ERR_FORMAT;
 	}
 	return 0;
 }
@@ -366,7 +390,72 @@ static int sync_allow(ss_conf_peer *p, const char *val, char *err, size_t errlen
 		snprintf(err, errlen, "allow: %s", why);
 		return SS_ERR_FORMAT;
 	}
+	p->nown = p->nallow;
+	p->own_allow = true;
 	return 0;
+}
+
+static int sync_groups(ss_conf_peer *p, char *val, char *err, size_t errlen)
+{
+	for (char *save, *g = strtok_r(val, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+		char **ng;
+
+		if (!ss_conf_valid_label(g)) {
+			snprintf(err, errlen, "groups: '%.40s' is not a group name", g);
+			return SS_ERR_FORMAT;
+		}
+		ng = realloc(p->groups, (p->ngroups + 1) * sizeof(*ng));
+		if (!ng)
+			return sync_nomem(err, errlen);
+		p->groups = ng;
+		if (!(p->groups[p->ngroups] = strdup(g)))
+			return sync_nomem(err, errlen);
+		p->ngroups++;
+	}
+	return 0;
+}
+
+/* "group_allow=GROUP RULE": a rule the peer has from one of its groups (after groups=). */
+static int sync_group_allow(ss_conf_peer *p, char *val, char *err, size_t errlen)
+{
+	char *sp = strchr(val, ' '), why[160];
+	size_t g = 0;
+
+	if (sp)
+		*sp = '\0';
+	while (g < p->ngroups && strcmp(p->groups[g], val))
+		g++;
+	if (!sp || g == p->ngroups) {
+		snprintf(err, errlen, "group_allow: '%.40s' is not one of the peer's groups", val);
+		return SS_ERR_FORMAT;
+	}
+	if ((!p->allow && !(p->allow = calloc(SS_CAP_MAX_RULES, sizeof(*p->allow)))) ||
+	    (!p->origin && !(p->origin = calloc(SS_CAP_MAX_RULES, sizeof(*p->origin)))))
+		return sync_nomem(err, errlen);
+	if (p->nallow == SS_CAP_MAX_RULES ||
+	    ss_cap_rule_parse(sp + 1, &p->allow[p->nallow], why, sizeof(why))) {
+		snprintf(err, errlen, "group_allow: %s",
+			 p->nallow == SS_CAP_MAX_RULES ? "too many rules" : why);
+		return SS_ERR_FORMAT;
+	}
+	p->has_allow = true;
+	p->origin[p->nallow++] = p->groups[g];
+	return 0;
+}
+
+/* Name =, Groups = and the rules groups give: only for show, never for access. */
+static int sync_meta(ss_conf_peer *p, const char *key, char *val, char *err, size_t errlen)
+{
+	if (!strcmp(key, "groups"))
+		return sync_groups(p, val, err, errlen);
+	if (!strcmp(key, "group_allow"))
+		return sync_group_allow(p, val, err, errlen);
+	if (!ss_conf_valid_label(val) || p->label) {
+		snprintf(err, errlen, "name: '%.40s' is not a peer name", val);
+		return SS_ERR_FORMAT;
+	}
+	p->label = strdup(val);
+	return p->label ? 0 : sync_nomem(err, errlen);
 }
 
 static int sync_peer_line(ss_conf_peer *p, const char *key, const char *val, char *err,
@@ -390,6 +479,8 @@ static int sync_peer_line(ss_conf_peer *p, const char *key, const char *val, cha
 	}
 	if (!strcmp(key, "allow"))
 		return sync_allow(p, val, err, errlen);
+	if (!strcmp(key, "name") || !strcmp(key, "groups") || !strcmp(key, "group_allow"))
+		return sync_meta(p, key, (char *)val, err, errlen);
 	if (!strcmp(key, "persistent_keepalive")) {
 		ss_ctl_set_req tmp;
 		int ret = set_keepalive(&tmp, val, err, errlen);
@@ -581,6 +672,20 @@ static void put_num(struct buf *b, const char *key, unsigned long v)
 	put(b, key, n);
 }
 
+/* All of a peer's groups on one line, once (called with i = 0 .. ngroups - 1). */
+static void put_groups(struct buf *b, const ss_conf_peer *p, size_t i)
+{
+	char line[SS_CONF_MAX_LINE] = "";
+	size_t n = 0;
+
+	if (i)
+		return;
+	for (size_t j = 0; j < p->ngroups && n < sizeof(line); j++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s", j ? "," : "",
+				      p->groups[j]);
+	put(b, "groups", line);
+}
+
 static void put_sync_peer(struct buf *b, const ss_conf_peer *p)
 {
 	char s[SS_CAP_RULE_STR > 64 ? SS_CAP_RULE_STR : 64];
@@ -599,11 +704,19 @@ static void put_sync_peer(struct buf *b, const ss_conf_peer *p)
 		ss_cidr_format(&p->allowed[i], s, sizeof(s));
 		put(b, "allowed_ip", s);
 	}
-	if (p->has_allow && !p->nallow)
+	if (p->label)
+		put(b, "name", p->label);
+	for (size_t i = 0; i < p->ngroups; i++)
+		put_groups(b, p, i);
+	if ((p->has_allow && !p->nallow) || (p->own_allow && !p->nown))
 		put(b, "allow", "none");
 	for (size_t i = 0; i < p->nallow; i++) {
+		const char *from = p->origin ? p->origin[i] : NULL;
+		char g[SS_CAP_RULE_STR + 40];
+
 		ss_cap_rule_format(&p->allow[i], s, sizeof(s));
-		put(b, "allow", s);
+		snprintf(g, sizeof(g), "%s %s", from ? from : "", s);
+		put(b, from ? "group_allow" : "allow", from ? g : s);
 	}
 	put_num(b, "persistent_keepalive", p->keepalive);
 }

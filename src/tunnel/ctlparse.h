@@ -28,6 +28,7 @@ enum ss_ctl_verb {
 	SS_CTL_GRANT,
 	SS_CTL_REVOKE,
 	SS_CTL_SYNC,
+	SS_CTL_TRUST,
 };
 
 /* One "set": what to change on one peer. Nothing here has touched a daemon yet. */
@@ -109,6 +110,12 @@ int ss_ctl_parse_grant(char *body, bool grant, ss_ctl_grant_req *r, char *err, s
  */
 int ss_ctl_parse_sync(char *body, ss_ctl_sync_req *r, char *err, size_t errlen);
 void ss_ctl_sync_req_clear(ss_ctl_sync_req *r);
+
+/*
+ * Parse a trust body ("name=ENDPOINT": the TOFU peer whose TrustStore pin changed) into
+ * name (cap bytes). 0, or SS_ERR_FORMAT with a message in err.
+ */
+int ss_ctl_parse_trust(char *body, char *name, size_t cap, char *err, size_t errlen);
 
 /*
  * The "sync" request (verb line to empty line) for a parsed configuration whose peers are

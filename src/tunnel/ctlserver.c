@@ -68,6 +68,12 @@ static void put_access(ss_daemon *d, FILE *f, ss_dpeer *p, const uint8_t *id)
 		ss_cap_rule_format(&p->rules[i], r, sizeof(r));
 		kv(f, "allow", "%s", r);
 	}
+	/* Where each rule came from: "own RULE" or "group:NAME RULE" (Groups =). */
+	for (size_t i = 0; p->groups && i < p->nrules; i++) {
+		ss_cap_rule_format(&p->rules[i], r, sizeof(r));
+		kv(f, "rule", "%s%s %s", p->origin && p->origin[i] ? "group:" : "own",
+		   p->origin && p->origin[i] ? p->origin[i] : "", r);
+	}
 	for (int i = 0; id && i < SS_GRANT_MAX; i++) {
 		const ss_grant *g = &d->grants->g[i];
 
@@ -101,6 +107,10 @@ static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 	} else {
 		kv(f, "peer", "tofu");
 	}
+	if (p->label)
+		kv(f, "name", "%s", p->label);
+	if (p->groups)
+		kv(f, "groups", "%s", p->groups);
 	if (p->tofu)
 		kv(f, "tofu", "%s %s", p->name, p->tofu_pinned ? "pinned" : "unpinned");
 	if (p->has_endpoint) {
@@ -319,6 +329,18 @@ static void do_sync(ss_daemon *d, char *body, FILE *f)
 	ss_ctl_sync_req_clear(&r);
 }
 
+/* ---- trust ---- */
+
+static void do_trust(ss_daemon *d, char *body, FILE *f)
+{
+	char err[SS_CONF_ERR_LEN] = "", name[300];
+	int ret = ss_ctl_parse_trust(body, name, sizeof(name), err, sizeof(err));
+
+	if (!ret)
+		ret = ss_daemon_trust_reload(d, name, err, sizeof(err));
+	reply(f, ret, err);
+}
+
 /* Parse and answer one request; a read that fails or times out gets no answer. */
 static void serve(ss_daemon *d, char *buf, ssize_t len, FILE *f)
 {
@@ -343,6 +365,8 @@ static void serve(ss_daemon *d, char *buf, ssize_t len, FILE *f)
 		do_set(d, body, f);
 	else if (verb == SS_CTL_SYNC)
 		do_sync(d, body, f);
+	else if (verb == SS_CTL_TRUST)
+		do_trust(d, body, f);
 	else
 		do_grant(d, body, f, verb == SS_CTL_GRANT);
 }

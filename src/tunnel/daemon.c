@@ -64,7 +64,9 @@ void ss_daemon_audit(ss_daemon *d, const char *event, const char *decision, int 
 				 .identity = identity,
 				 .iface = d->conf->name,
 				 .detail = detail};
+	ss_dpeer *p = identity ? ss_daemon_find(d, identity) : NULL;
 
+	r.name = p ? p->label : NULL;
 	if (flow && ss_flow_to_sockaddr(flow, &ss))
 		r.peer = (const struct sockaddr *)&ss;
 	ss_audit(&r, ss_mono_ns());

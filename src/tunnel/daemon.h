@@ -72,6 +72,9 @@ typedef struct ss_dpeer {
 	uint32_t denied_len;
 	uint64_t denied_ns, denied_logged_ns;
 	uint64_t ct_full_logged_ns;
+	/* Name =, Groups = ("a,b") and, by rule, the group it came from (NULL: own). */
+	char *label, *groups;
+	char **origin;
 } ss_dpeer;
 
 typedef struct ss_daemon {
@@ -121,6 +124,13 @@ int ss_daemon_set_caps(ss_daemon *d, ss_dpeer *p, bool has_allow, const ss_cap_r
 		       size_t n);
 /* Startup warning for a peer that reaches nothing (no Allow, Policy = deny). */
 void ss_daemon_warn_unreachable(ss_daemon *d, ss_dpeer *p);
+/* peermeta.c: a peer's Name, Groups and rule origins, from its configuration. */
+int ss_daemon_set_meta(ss_dpeer *p, const ss_conf_peer *cp);
+void ss_daemon_free_meta(ss_dpeer *p);
+/* The peer called label (Name =), or NULL. */
+ss_dpeer *ss_daemon_find_label(ss_daemon *d, const char *label);
+/* Re-read the TrustStore pin of the TOFU peer for endpoint name (silosec trust). */
+int ss_daemon_trust_reload(ss_daemon *d, const char *name, char *err, size_t errlen);
 /* Grants (ctlserver.c and the timer pass): add/revoke with audit lines. */
 int ss_daemon_grant(ss_daemon *d, const uint8_t identity[SS_IDENTITY_LEN], const ss_cap_rule *rule,
 		    uint32_t seconds);

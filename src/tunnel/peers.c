@@ -176,6 +176,11 @@ int ss_daemon_set_caps(ss_daemon *d, ss_dpeer *p, bool has_allow, const ss_cap_r
 		memcpy(copy, rules, n * sizeof(*copy));
 	}
 	free(p->rules);
+	/* New rules from `set` are the peer's own; a sync sets origins again after this. */
+	for (size_t i = 0; p->origin && i < p->nrules; i++)
+		free(p->origin[i]);
+	free(p->origin);
+	p->origin = NULL;
 	p->rules = copy;
 	p->nrules = n;
 	p->has_allow = has_allow;
@@ -294,6 +299,8 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 		goto fail_linked;
 	ss_daemon_set_keepalive(d, p, cp->keepalive);
 	ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
+	if (!ret)
+		ret = ss_daemon_set_meta(p, cp);
 	if (ret) {
 		snprintf(err, errlen, "out of memory");
 		goto fail_linked;
@@ -339,6 +346,7 @@ void ss_daemon_remove_peer(ss_daemon *d, ss_dpeer *p)
 		ss_ct_forget(d->ct, &p->ct);
 	ss_peer_remove(d->ctx, p->sp);
 	free(p->rules);
+	ss_daemon_free_meta(p);
 	free(p->name);
 	free(p);
 }
@@ -703,6 +711,10 @@ static int apply_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp, char *e
 		ss_daemon_set_keepalive(d, p, cp->keepalive);
 	if (!ret)
 		ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
+	if (!ret && ss_daemon_set_meta(p, cp)) {
+		snprintf(err, errlen, "out of memory");
+		ret = SS_ERR_NOMEM;
+	}
 	return ret;
 }
 

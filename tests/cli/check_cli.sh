@@ -55,6 +55,7 @@ declare -A ARGS=(
 	[grant]="sschk0 $ID tcp --for 5m" [cat]="-k k.key -p $ID 127.0.0.1:1"
 	[knock]="--to $ID -k k.key 127.0.0.1:9 act" [demo]="1" [set]="sschk0 peer $ID"
 	[down]="sschk0" [hook]="sschk0 pre-up"
+	[showconf]="sschk0 x.conf" [saveconf]="sschk0 x.conf"
 )
 # Every command 'silosec --help' lists; one without an ARGS row gets all but the last check.
 mapfile -t CMDS < <("$SILOSEC" --help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p')

@@ -10,6 +10,7 @@
  * itself; the raw bytes are also parsed as an inner IP packet and matched against them.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,11 @@ static void check_peers(const ss_conf *c)
 			fuzz_check_cidr(&p->allowed[j]);
 		fuzz_check(p->nallow <= SS_CAP_MAX_RULES);
 		fuzz_check(!p->nallow || p->has_allow);
+		fuzz_check(p->nown <= p->nallow);
+		fuzz_check(!p->label || ss_conf_valid_label(p->label));
+		/* Rules past the peer's own came from one of its groups. */
+		for (size_t j = p->nown; j < p->nallow; j++)
+			fuzz_check(p->origin && p->origin[j]);
 		for (size_t j = 0; j < p->nallow; j++)
 			fuzz_check_rule(&p->allow[j]);
 		/* Quadratic, but fuzz inputs hold few peers. */
@@ -142,6 +148,31 @@ static void check_strings(const uint8_t *data, size_t size)
 		fuzz_check(!strchr(s, ' ') && strrchr(s, ':') && strrchr(s, ':')[1]);
 }
 
+/* showconf and SaveConfig: what ss_conf_write prints parses, and prints the same again. */
+static void check_round_trip(const ss_conf *c)
+{
+	char *a = NULL, *b = NULL, err[SS_CONF_ERR_LEN];
+	size_t alen = 0, blen = 0;
+	ss_conf *again = NULL;
+	FILE *f;
+
+	if (!c->private_key_file || !(f = open_memstream(&a, &alen)))
+		return;
+	fuzz_check(ss_conf_write(c, f) == 0);
+	fclose(f);
+	fuzz_check(ss_conf_parse(a, alen, FILE_NAME, &again, err, sizeof(err)) == 0);
+	fuzz_check(again->npeers == c->npeers && again->ngroups == c->ngroups);
+	f = open_memstream(&b, &blen);
+	if (f) {
+		fuzz_check(ss_conf_write(again, f) == 0);
+		fclose(f);
+		fuzz_check(alen == blen && !memcmp(a, b, alen));
+	}
+	ss_conf_free(again);
+	free(a);
+	free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[SS_CONF_ERR_LEN];
@@ -159,6 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_check(conf);
 	check_conf(conf);
+	check_round_trip(conf);
 	ss_conf_free(conf);
 	return 0;
 }

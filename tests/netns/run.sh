@@ -47,6 +47,7 @@ else
 	run t_knock.sh
 	run t_allow.sh
 	run t_grant.sh
+	run t_ops.sh
 	run t_bounds.sh
 	run t_sandbox.sh
 	run t_audit.sh

@@ -37,7 +37,8 @@ NFT
 
 conf_iface b "10.77.0.2/24, fd77::2/64" 51002
 conf_peer b "${ID[a]}" "10.77.0.1/32, fd77::1/128" "Endpoint = 198.51.1.1:51001" "Allow = any"
-conf_iface a "10.77.0.1/24, fd77::1/64" 51001 "DNS = 10.77.0.2, fd77::2, corp.example" \
+conf_iface a "10.77.0.1/24, fd77::1/64" 51001 "SaveConfig = yes" \
+	"DNS = 10.77.0.2, fd77::2, corp.example" \
 	"PreUp = echo pre-up %i >>$TMP/hooks" "PostUp = echo post-up %i >>$TMP/hooks" "PostUp = false" \
 	"PreDown = echo pre-down %i >>$TMP/hooks" "PostDown = echo post-down %i >>$TMP/hooks"
 conf_peer a "${ID[b]}" "0.0.0.0/0, ::/0" "Endpoint = 198.51.1.2:51002" "Allow = any"
@@ -145,7 +146,15 @@ dns_set() {
 }
 check "DNS servers and search domain given to resolvconf" dns_set
 
+check "a run-time change: persistent-keepalive 7s" ss set ss0 peer "${ID[b]}" persistent-keepalive 7s
 check "silosec down" ss down ss0
+saved() { # SaveConfig = yes: down wrote the change back, keeping wg-quick's keys
+	cat "$TMP/a/ss0.conf"
+	grep -qx 'PersistentKeepalive = 7' "$TMP/a/ss0.conf" &&
+		grep -qx 'PreDown = echo pre-down %i >>'"$TMP"'/hooks' "$TMP/a/ss0.conf" &&
+		grep -q '^DNS = 10.77.0.2' "$TMP/a/ss0.conf" && [ "$(stat -c %a "$TMP/a/ss0.conf")" = 600 ]
+}
+check "SaveConfig = yes: down saved the set change atomically, hooks and DNS kept" saved
 gone() {
 	on a bash -c "$(declare -f state); state" >"$TMP/after"
 	diff "$TMP/before" "$TMP/after" && [ ! -e "$TMP/dns.ss0" ] &&

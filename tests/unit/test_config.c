@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "hooks.h"
+#include "common/capability.h"
 #include "common/ctlsock.h"
 #include "helpers.h"
 
@@ -1187,6 +1188,178 @@ static void hook_expansion(void **state)
 	assert_string_equal(out, "");
 }
 
+/* Issue 15 items 6 and 7: peer names, Groups and [Group NAME] sections. */
+#define GROUPED                                                                                    \
+	"[Interface]\nPrivateKeyFile = /k\n"                                                       \
+	"[Peer]\nName = alice\nIdentity = " K1 "\nGroups = admins, ci\nAllow = tcp 22\n"           \
+	"[Peer]\nName = bob\nIdentity = " K2 "\nGroups = ci\n"                                     \
+	"[Group admins]\nAllow = tcp 22, tcp 443\n"                                                \
+	"[group ci]\nAllow = udp 53\n"
+
+static void names_and_groups(void **state)
+{
+	ss_conf *c = parse_ok(GROUPED);
+	char r[SS_CAP_RULE_STR];
+	const ss_conf_peer *a = &c->peers[0], *b = &c->peers[1];
+
+	(void)state;
+	assert_string_equal(a->label, "alice");
+	assert_int_equal(ss_conf_find_label(c, "bob"), 1);
+	assert_int_equal(ss_conf_find_label(c, "carol"), -1);
+	assert_int_equal(c->ngroups, 2);
+	assert_string_equal(c->groups[1].name, "ci");
+	/* Own rules first, then each group's in Groups = order; a repeat keeps its origin. */
+	assert_int_equal(a->nown, 1);
+	assert_int_equal(a->nallow, 3);
+	assert_null(a->origin[0]);
+	ss_cap_rule_format(&a->allow[1], r, sizeof(r));
+	assert_string_equal(r, "tcp 443");
+	assert_string_equal(a->origin[1], "admins");
+	ss_cap_rule_format(&a->allow[2], r, sizeof(r));
+	assert_string_equal(r, "udp 53");
+	assert_string_equal(a->origin[2], "ci");
+	/* A peer with no Allow of its own gets its groups' rules. */
+	assert_true(b->has_allow);
+	assert_false(b->own_allow);
+	assert_int_equal(b->nown, 0);
+	assert_int_equal(b->nallow, 1);
+	assert_string_equal(b->origin[0], "ci");
+	ss_conf_free(c);
+}
+
+static void names_and_groups_errors(void **state)
+{
+	(void)state;
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nName = " K2 "\n", 5, "Name: \"");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nName = a b\n", 5, "not a peer name");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nName = x\n[Peer]\nIdentity = " K2
+			   "\nName = x\n",
+		     8, "already the name of the peer on line 3");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nGroups = ops\n", 5,
+		     "Groups: \"ops\" has no [Group ops] section");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nGroups = a,,b\n", 5, "not a group name");
+	expect_error(IFACE "[Group a]\nAllow = tcp 99999\n", 4, "Allow: ");
+	expect_error(IFACE "[Group a]\n[Group a]\n", 4, "second section of that name");
+	expect_error(IFACE "[Group]\n", 3, "unknown section");
+	expect_error(IFACE "[Group a]\nEndpoint = h:1\n", 4, "Endpoint");
+	expect_error(IFACE "SaveConfig = yes\n", 1, "SaveConfig: needs PrivateKeyFile");
+	expect_error(IFACE "SaveConfig = maybe\n", 3, "SaveConfig");
+	{
+		/* Own rules plus the group's over 64: refused at the Groups line. */
+		char text[4096] = IFACE "[Peer]\nIdentity = " K1 "\nGroups = g\nAllow = tcp 1";
+
+		for (int i = 2; i <= 40; i++)
+			sprintf(text + strlen(text), ", tcp %d", i);
+		strcat(text, "\n[Group g]\nAllow = udp 1");
+		for (int i = 2; i <= 30; i++)
+			sprintf(text + strlen(text), ", udp %d", i);
+		strcat(text, "\n");
+		expect_error(text, 5, "Groups: more than 64 Allow rules with those of group \"g\"");
+	}
+}
+
+/* Parse, write, parse again: the same configuration, and no inline key in the text. */
+static void write_round_trip(void **state)
+{
+	static const char text[] =
+		"[Interface]\nName = wg9\nPrivateKeyFile = /etc/k\nAddress = 10.0.0.1/24, "
+		"fd00::1/64\n"
+		"ListenPort = 5000\nMTU = 1400\nTrustStore = /t\nAcceptTofu = yes\n"
+		"Policy = allow\nConntrackPerPeer = 7\nSaveConfig = yes\n"
+		"Table = 77\nFwMark = 0x1f\nDNS = 10.0.0.53, corp.example\nPreUp = echo %i\n"
+		"PreUp = true\nPostDown = logger down %i\n"
+		"[Peer]\nName = alice\nIdentity = " K1 "\nEndpoint = 192.0.2.1:5000\n"
+		"AllowedIPs = 10.0.0.2/32\nPersistentKeepalive = 25\nGroups = ci\nAllow = none\n"
+		"[Peer]\nIdentity = tofu\nEndpoint = host.example:1\nAllow = tcp 22 to "
+		"10.0.0.1/32\n"
+		"[Peer]\nIdentity = " K2 "\n"
+		"[Group ci]\nAllow = udp 53, icmp\n";
+	char *out = NULL, *out2 = NULL;
+	size_t len = 0, len2 = 0;
+	ss_conf *a = parse_ok(text), *b;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	assert_int_equal(ss_conf_write(a, f), 0);
+	fclose(f);
+	assert_null(strstr(out, "PrivateKey ="));
+	b = parse_ok(out);
+	f = open_memstream(&out2, &len2);
+	assert_int_equal(ss_conf_write(b, f), 0);
+	fclose(f);
+	assert_string_equal(out, out2);
+	assert_string_equal(b->name, "wg9");
+	assert_true(b->save_config && b->accept_anonymous && b->policy_allow);
+	assert_int_equal(b->npeers, 3);
+	assert_int_equal(b->peers[0].keepalive, 25);
+	assert_true(b->peers[0].own_allow);
+	assert_int_equal(b->peers[0].nown, 0);
+	assert_int_equal(b->peers[0].nallow, 2);
+	assert_true(b->peers[1].tofu);
+	assert_string_equal(b->peers[1].endpoint, "host.example:1");
+	assert_int_equal(b->peers[1].nallow, 1);
+	assert_false(b->peers[2].has_allow);
+	assert_int_equal(b->naddrs, 2);
+	assert_int_equal(b->ct_per_peer, 7);
+	/* wg-quick's keys survive SaveConfig. */
+	assert_int_equal(b->table, 77);
+	assert_int_equal(b->fwmark, 0x1f);
+	assert_string_equal(b->dns_servers[0], "10.0.0.53");
+	assert_string_equal(b->dns_search[0], "corp.example");
+	assert_int_equal(b->nhooks[SS_HOOK_PRE_UP], 2);
+	assert_string_equal(b->hooks[SS_HOOK_POST_DOWN][0], "logger down %i");
+	/* An inline key is never written. */
+	ss_conf_free(a);
+	a = parse_ok(IFACE);
+	assert_int_equal(ss_conf_write(a, stdout), SS_ERR_INVAL);
+	ss_conf_free(a);
+	ss_conf_free(b);
+	free(out);
+	free(out2);
+}
+
+/* A daemon's "get" answer as configuration: only each peer's own rules, names, groups. */
+static void peers_from_get(void **state)
+{
+	char answer[] = "interface=ss0\nidentity=" K0 "\nmtu=1420\ndrop=SS_X:1\n"
+			"peer=" K1 "\nname=bob\ngroups=ci\nendpoint=192.0.2.1:5\n"
+			"allowed_ip=10.0.0.2/32\npersistent_keepalive=9\naccess=rules\n"
+			"allow=icmp\nallow=tcp 22\nrule=own icmp\nrule=group:ci tcp 22\n"
+			"session=yes\n"
+			"peer=" K2 "\ntofu=host.example:1 pinned\nendpoint=192.0.2.9:1\n"
+			"persistent_keepalive=0\naccess=rules\n"
+			"peer=tofu\ntofu=other.example:2 unpinned\naccess=none\nend\n";
+	char err[SS_CONF_ERR_LEN], *out = NULL;
+	size_t len = 0;
+	ss_conf *c = parse_ok(GROUPED), *d;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(ss_conf_peers_from_get(c, answer, err, sizeof(err)), 0);
+	c->trust_store = strdup("/t"); /* the running peers have TOFU ones */
+	assert_int_equal(c->npeers, 3);
+	assert_string_equal(c->peers[0].label, "bob");
+	assert_int_equal(c->peers[0].nallow, 1); /* tcp 22 is the group's */
+	assert_int_equal(c->peers[0].keepalive, 9);
+	assert_string_equal(c->peers[0].endpoint, "192.0.2.1:5");
+	assert_true(c->peers[1].tofu);
+	assert_string_equal(c->peers[1].endpoint, "host.example:1");
+	assert_true(c->peers[1].own_allow); /* Allow = none */
+	assert_false(c->peers[2].has_allow);
+	f = open_memstream(&out, &len);
+	assert_int_equal(ss_conf_write(c, f), 0);
+	fclose(f);
+	/* The text parses, and bob's groups give him tcp 22 again. */
+	d = parse_ok(out);
+	assert_int_equal(d->peers[0].nallow, 2);
+	assert_string_equal(d->peers[0].origin[1], "ci");
+	assert_int_equal(d->peers[1].nallow, 0);
+	assert_true(d->peers[1].has_allow);
+	ss_conf_free(d);
+	ss_conf_free(c);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1195,6 +1368,10 @@ int main(void)
 		cmocka_unit_test(cidr_format_edges),
 		cmocka_unit_test(endpoint_check),
 		cmocka_unit_test(parse_all_keys),
+		cmocka_unit_test(names_and_groups),
+		cmocka_unit_test(names_and_groups_errors),
+		cmocka_unit_test(write_round_trip),
+		cmocka_unit_test(peers_from_get),
 		cmocka_unit_test(parse_defaults),
 		cmocka_unit_test(parse_default_name),
 		cmocka_unit_test(parse_relative_paths),

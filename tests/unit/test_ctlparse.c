@@ -636,6 +636,65 @@ static void sync_errors(void **state)
 	ss_ctl_sync_req_clear(&r);
 }
 
+/* Names, groups and where each rule came from travel with a sync (show and audit use them). */
+static void sync_names_and_groups(void **state)
+{
+	static const char text[] =
+		"[Interface]\nPrivateKey = " K1 "\n"
+		"[Peer]\nName = bob\nIdentity = " K2 "\nGroups = ci, ops\n"
+		"Allow = icmp\n"
+		"[Group ci]\nAllow = tcp 22\n[Group ops]\nAllow = udp 53, icmp\n";
+	char err[SS_CONF_ERR_LEN], *req;
+	uint8_t id[SS_IDENTITY_LEN];
+	ss_ctl_sync_req r;
+	ss_conf *c;
+	const ss_conf_peer *p;
+
+	(void)state;
+	memset(id, 7, sizeof(id));
+	assert_int_equal(ss_conf_parse(text, strlen(text), "x.conf", &c, err, sizeof(err)), 0);
+	req = ss_ctl_format_sync(c, id);
+	assert_non_null(req);
+	assert_non_null(strstr(req, "name=bob\ngroups=ci,ops\nallow=icmp\n"
+				    "group_allow=ci tcp 22\ngroup_allow=ops udp 53\n"));
+	assert_int_equal(parse_sync(req, &r, err), 0);
+	p = &r.conf->peers[0];
+	assert_string_equal(p->label, "bob");
+	assert_int_equal(p->ngroups, 2);
+	assert_int_equal(p->nown, 1);
+	assert_int_equal(p->nallow, 3);
+	assert_null(p->origin[0]);
+	assert_string_equal(p->origin[1], "ci");
+	assert_string_equal(p->origin[2], "ops");
+	assert_rule(&p->allow[2], "udp 53");
+	ss_ctl_sync_req_clear(&r);
+	free(req);
+	ss_conf_free(c);
+	/* A group rule must name one of the peer's groups. */
+	assert_int_equal(
+		parse_sync("sync\npeer=" K2 "\ngroups=a\ngroup_allow=b tcp 1\n\n", &r, err),
+		SS_ERR_FORMAT);
+	assert_non_null(strstr(err, "not one of the peer's groups"));
+	assert_int_equal(parse_sync("sync\npeer=" K2 "\nname=" K1 "\n\n", &r, err), SS_ERR_FORMAT);
+}
+
+static void trust_request(void **state)
+{
+	char body[] = "name=198.51.2.2:51003\n", name[300], err[SS_CONF_ERR_LEN];
+	char two[] = "name=a:1\nname=b:2\n", bad[] = "name=nope\n", none[] = "";
+
+	(void)state;
+	assert_int_equal(ss_ctl_parse_trust(body, name, sizeof(name), err, sizeof(err)), 0);
+	assert_string_equal(name, "198.51.2.2:51003");
+	assert_int_equal(ss_ctl_parse_trust(two, name, sizeof(name), err, sizeof(err)),
+			 SS_ERR_FORMAT);
+	assert_int_equal(ss_ctl_parse_trust(bad, name, sizeof(name), err, sizeof(err)),
+			 SS_ERR_FORMAT);
+	assert_int_equal(ss_ctl_parse_trust(none, name, sizeof(name), err, sizeof(err)),
+			 SS_ERR_FORMAT);
+	assert_non_null(strstr(err, "name= is missing"));
+}
+
 /* A sync longer than SS_CTL_MAX_REQUEST: the server goes on reading into a larger buffer. */
 static void read_more_continues(void **state)
 {
@@ -755,6 +814,8 @@ int main(void)
 		cmocka_unit_test(grant_errors),
 		cmocka_unit_test(sync_round_trip),
 		cmocka_unit_test(sync_errors),
+		cmocka_unit_test(sync_names_and_groups),
+		cmocka_unit_test(trust_request),
 		cmocka_unit_test(read_more_continues),
 		cmocka_unit_test(read_request_ends),
 		cmocka_unit_test(read_request_too_long),
