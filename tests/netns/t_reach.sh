@@ -42,7 +42,7 @@ first_reply() {
 	t0=$(usec)
 	on "$1" ping -c 1 -i 0.05 -w 8 "${TIP[$2]}" >/dev/null || return 1
 	t1=$(usec)
-	echo "# $1 -> $2: first reply after $(((t1 - t0) / 1000)) ms (${NL_TYPE[natA]} <-> ${NL_TYPE[natB]})"
+	echo "# $1 -> $2: first reply after $(((t1 - t0) / 1000)) ms (${3:-${NL_TYPE[natA]} <-> ${NL_TYPE[natB]}})"
 }
 path_of() { # HOST PEER: the path HOST's show reports for PEER
 	jget "$1" "[p.get('path','') for p in d['peers'] if p['peer']=='${ID[$2]}'][0]"
@@ -79,7 +79,7 @@ check "restricted <-> symmetric: a reaches b directly (peer-reflexive candidate)
 	pair restricted symmetric
 
 same_lan() {
-	first_reply a c || return 1
+	first_reply a c "same LAN" || return 1
 	local p
 	p=$(path_of a c)
 	echo "a's path to c: $p"
@@ -89,7 +89,8 @@ check "a and c (same LAN): direct on the LAN" same_lan
 
 flush() { # both routers forget every mapping while a pings b
 	local t0 t1
-	on a ping -c 2 -W 1 "${TIP[b]}" >/dev/null || return 1
+	natlab_nat natA port-restricted && natlab_nat natB port-restricted || return 1
+	on a ping -c 1 -i 0.1 -w 20 "${TIP[b]}" >/dev/null || return 1
 	natlab_flush natA && natlab_flush natB || return 1
 	t0=$(usec)
 	on a ping -i 0.2 -w 40 -c 1 "${TIP[b]}" >/dev/null || return 1
