@@ -90,10 +90,11 @@ check "a and c (same LAN): direct on the LAN" same_lan
 flush() { # both routers forget every mapping while a pings b
 	local t0 t1
 	natlab_nat natA port-restricted && natlab_nat natB port-restricted || return 1
-	on a ping -c 1 -i 0.1 -w 20 "${TIP[b]}" >/dev/null || return 1
+	restart a b || return 1
+	on a ping -c 1 -i 0.1 -w 15 "${TIP[b]}" >/dev/null || return 1
 	natlab_flush natA && natlab_flush natB || return 1
 	t0=$(usec)
-	on a ping -i 0.2 -w 40 -c 1 "${TIP[b]}" >/dev/null || return 1
+	on a ping -i 0.2 -w 60 -c 1 "${TIP[b]}" >/dev/null || return 1
 	t1=$(usec)
 	echo "# conntrack flush on natA and natB: first reply again after $(((t1 - t0) / 1000)) ms"
 }
