@@ -212,11 +212,15 @@ static void introduced(ss_daemon *d, ss_dpeer *via, ss_dpeer *t, const ss_reach_
 {
 	ss_flow f;
 	unsigned flags = 0;
+	int ret;
 
 	for (unsigned i = 0; i < m->n_cand; i++) {
 		ss_flow_from_endpoint(&f, &m->cand[i], d->tr.port, d->reach.proto);
-		/* Refusals (the allow list, a full set) are counted and left out. */
-		(void)ss_daemon_offer_candidate(d, t, &f, SS_CAND_INTRODUCER);
+		/* Refusals (the allow list, a full set) are counted and left out; the punch
+		 * below starts after delay_ms, not at once as an offer would. */
+		ret = ss_cands_add(t->cands, &f, SS_CAND_INTRODUCER);
+		if (ret)
+			ss_reach_drop(d, t, ret);
 	}
 	(void)via;
 	/* Even with a session: we ask only when our path failed, and so does the requester. */
