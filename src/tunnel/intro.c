@@ -116,6 +116,13 @@ void ss_intro_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
 			p->reach.reg_next_ns = now + SS_NS_PER_SEC;
 			if (p->has_endpoint)
 				ss_peer_want_handshake(p->sp);
+		} else if (p->reach.reg_txid && now - p->reach.reg_sent_ns >= SS_QUERY_TIMEOUT) {
+			/* Unanswered: the introducer may have restarted; a new session, then
+			 * register again (ss_intro_on_handshake). */
+			p->reach.reg_txid = 0;
+			p->reach.reg_next_ns = now + SS_REGISTER_INTERVAL;
+			ss_peer_restart_handshake(p->sp, false);
+			ss_daemon_touch(d, p);
 		} else if (now >= p->reach.reg_next_ns) {
 			do_register(d, p, now);
 		}
@@ -137,7 +144,8 @@ uint64_t ss_intro_deadline(const ss_dpeer *p)
 	uint64_t t = UINT64_MAX;
 
 	if (p->reach.introducer)
-		t = p->reach.reg_next_ns;
+		t = p->reach.reg_txid ? p->reach.reg_sent_ns + SS_QUERY_TIMEOUT
+				      : p->reach.reg_next_ns;
 	if (p->reach.q_tries && p->reach.q_sent_ns + SS_QUERY_TIMEOUT < t)
 		t = p->reach.q_sent_ns + SS_QUERY_TIMEOUT;
 	return t;

@@ -245,6 +245,13 @@ uint64_t ss_reach_deadline(const ss_daemon *d, const ss_dpeer *p)
 	uint64_t a = ss_cands_punch_deadline(p->cands), b = ss_intro_deadline(p);
 
 	(void)d;
+	/*
+	 * A peer found through an introducer: notice on time that its session went silent
+	 * (its NAT mapping may be gone), so that tick_peer asks the introducers again.
+	 */
+	if (!p->name && ss_peer_has_session(p->sp) && p->last_tx_data_ns > p->last_rx_ns &&
+	    p->last_rx_ns + SS_STALE_AFTER + 1 < b)
+		b = p->last_rx_ns + SS_STALE_AFTER + 1;
 	return a < b ? a : b;
 }
 

@@ -3,7 +3,8 @@
 # is every host's introducer; a and c sit behind natA, b behind natB; no host knows
 # another's address. a reaches b directly through port-restricted and symmetric NATs
 # (judged by a capture on the internet switch: natA <-> natB, not via intro), a reaches c
-# on their LAN (AdvertiseLocal), and an introducer that may not introduce b (Introduce = no) gives no session. Times
+# on their LAN (AdvertiseLocal), a conntrack flush on both routers mid-session recovers
+# (a new QUERY once the session is silent), and an introducer that may not introduce b (Introduce = no) gives no session. Times
 # from the first packet to the first ping reply are printed as "# ...".
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/natlab.sh"
@@ -33,7 +34,7 @@ restart() {
 	local h
 	for h in "$@"; do [ -n "${PID[$h]:-}" ] && stop "$h"; done
 	for h in "$@"; do start "$h" || return 1; done
-	for h in "$@"; do wait_for 5 registered "$h" || return 1; done
+	for h in "$@"; do [ "$h" = intro ] || wait_for 5 registered "$h" || return 1; done
 }
 # first_reply FROM TO: ping until the first reply (at most 8 s); prints the time
 first_reply() {
@@ -58,7 +59,7 @@ direct_ab() {
 
 pair() { # TYPE_A TYPE_B: the NATs as given, cold a and b, ping a -> b, judge the path
 	natlab_nat natA "$1" && natlab_nat natB "$2" || return 1
-	restart a b || return 1
+	restart intro a b || return 1
 	natlab_capture ab inet p-natA udp || return 1
 	first_reply a b || return 1
 	on a ping -c 3 -i 0.2 -W 1 "${TIP[b]}" >/dev/null || return 1
@@ -78,6 +79,7 @@ check "restricted <-> symmetric: a reaches b directly (peer-reflexive candidate)
 	pair restricted symmetric
 
 same_lan() {
+	restart intro a c || return 1
 	first_reply a c "same LAN" || return 1
 	local p
 	p=$(path_of a c)
@@ -85,6 +87,21 @@ same_lan() {
 	[[ $p == "direct ${NL_IP[c]}:"* ]]
 }
 check "a and c (same LAN): direct on the LAN" same_lan
+
+flush() { # both routers forget every mapping while a pings b
+	local t0 t1
+	natlab_nat natA port-restricted && natlab_nat natB port-restricted || return 1
+	restart intro a b || return 1
+	on a ping -c 1 -i 0.1 -w 10 "${TIP[b]}" >/dev/null || { echo "no first session"; return 1; }
+	natlab_flush natA && natlab_flush natB || return 1
+	t0=$(usec)
+	on a ping -i 0.2 -w 45 -c 1 "${TIP[b]}" >/dev/null || { echo "no recovery"; return 1; }
+	t1=$(usec)
+	# Silent for SS_STALE_AFTER (15 s), then a QUERY; b's PUNCH passes natB once b has
+	# registered again (at most SS_REGISTER_INTERVAL after the flush).
+	echo "# conntrack flush on natA and natB: first reply again after $(((t1 - t0) / 1000)) ms"
+}
+check "conntrack flush on both routers mid-session: a reaches b again" flush
 
 denied() { # intro may not introduce b: a's packets for b get no session
 	local d
