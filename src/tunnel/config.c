@@ -52,6 +52,8 @@ enum key_id {
 	K_POST_UP,
 	K_PRE_DOWN,
 	K_POST_DOWN,
+	K_CAND_ALLOW,
+	K_ADVERTISE_LOCAL,
 	K_IDENTITY,
 	K_ENDPOINT,
 	K_ALLOWED_IPS,
@@ -61,6 +63,8 @@ enum key_id {
 	K_PEER_NAME,
 	K_GROUPS,
 	K_GROUP_ALLOW,
+	K_INTRODUCER,
+	K_INTRODUCE,
 	K_COUNT
 };
 
@@ -619,6 +623,37 @@ static int set_group_allow(void *ctx, const struct ss_ini_key *k, char *val)
 	return 0;
 }
 
+static int set_cand_allow(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	int ret = add_cidrs(p, k, val, &p->conf->cand_allow, &p->conf->ncand_allow);
+
+	if (!ret && p->conf->ncand_allow > SS_CAND_ALLOW_MAX)
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: more than %d prefixes", k->name,
+			    SS_CAND_ALLOW_MAX);
+	return ret;
+}
+
+static int set_advertise_local(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	return parse_bool(p, k, val, &p->conf->advertise_local);
+}
+
+static int set_introducer(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+
+	cur_peer(p)->introducer_line = p->ini.line;
+	return parse_bool(p, k, val, &cur_peer(p)->introducer);
+}
+
+static int set_introduce(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	return parse_bool(p, k, val, &cur_peer(p)->introduce);
+}
+
 static const struct ss_ini_key keys[K_COUNT] = {
 	[K_NAME] = {"Name", SEC_INTERFACE, false, set_name, 0},
 	[K_PRIVATE_KEY_FILE] = {"PrivateKeyFile", SEC_INTERFACE, false, set_private_key_file, 0},
@@ -639,6 +674,8 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_POST_UP] = {"PostUp", SEC_INTERFACE, true, set_hook, SS_HOOK_POST_UP},
 	[K_PRE_DOWN] = {"PreDown", SEC_INTERFACE, true, set_hook, SS_HOOK_PRE_DOWN},
 	[K_POST_DOWN] = {"PostDown", SEC_INTERFACE, true, set_hook, SS_HOOK_POST_DOWN},
+	[K_CAND_ALLOW] = {"CandidateAllow", SEC_INTERFACE, true, set_cand_allow, 0},
+	[K_ADVERTISE_LOCAL] = {"AdvertiseLocal", SEC_INTERFACE, false, set_advertise_local, 0},
 	[K_IDENTITY] = {"Identity", SEC_PEER, false, set_identity, 0},
 	[K_ENDPOINT] = {"Endpoint", SEC_PEER, false, set_endpoint, 0},
 	[K_ALLOWED_IPS] = {"AllowedIPs", SEC_PEER, true, set_allowed_ips, 0},
@@ -648,6 +685,8 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_PEER_NAME] = {"Name", SEC_PEER, false, set_peer_name, 0},
 	[K_GROUPS] = {"Groups", SEC_PEER, false, set_groups, 0},
 	[K_GROUP_ALLOW] = {"Allow", SEC_GROUP, true, set_group_allow, 0},
+	[K_INTRODUCER] = {"Introducer", SEC_PEER, false, set_introducer, 0},
+	[K_INTRODUCE] = {"Introduce", SEC_PEER, false, set_introduce, 0},
 };
 
 static const char *const section_names[] = {
@@ -672,6 +711,10 @@ static int finish_section(void *ctx)
 	if (cur_peer(p)->tofu && !cur_peer(p)->endpoint)
 		return fail(p, p->ini.sec_line, SS_ERR_FORMAT,
 			    "[Peer]: Identity = tofu needs an Endpoint (TOFU pins by endpoint)");
+	/* An introducer is trusted with metadata: it must be who the operator named. */
+	if (cur_peer(p)->tofu && cur_peer(p)->introducer)
+		return fail(p, cur_peer(p)->introducer_line, SS_ERR_FORMAT,
+			    "Introducer: an introducer needs a configured Identity, not tofu");
 	return 0;
 }
 
@@ -981,6 +1024,7 @@ void ss_conf_free(ss_conf *conf)
 	for (size_t i = 0; i < conf->ndns_search; i++)
 		free(conf->dns_search[i]);
 	free(conf->addrs);
+	free(conf->cand_allow);
 	free(conf->private_key_file);
 	free(conf->trust_store);
 	free(conf->path);

@@ -75,6 +75,9 @@ typedef struct ss_conf_peer {
 	char **groups;	/* Groups =, as written */
 	size_t ngroups;
 	unsigned groups_line; /* line of Groups =, for messages */
+	bool introducer; /* Introducer = yes: tells us where other peers are (PROTOCOL.md 16.4) */
+	unsigned introducer_line;
+	bool introduce; /* Introduce = yes: as an introducer, we may introduce this peer */
 } ss_conf_peer;
 
 /* A [Group NAME] section: Allow rules every peer listing NAME in Groups = gets. */
@@ -112,7 +115,10 @@ typedef struct ss_conf {
 	/* DNS =: servers (numeric addresses) and search domains, as written */
 	char *dns_servers[SS_CONF_MAX_DNS], *dns_search[SS_CONF_MAX_DNS];
 	size_t ndns_servers, ndns_search;
-	bool save_config; /* SaveConfig = yes: `silosec saveconf` writes run-time changes back */
+	bool save_config;    /* SaveConfig = yes: `silosec saveconf` writes run-time changes back */
+	ss_cidr *cand_allow; /* CandidateAllow: where candidates may be (none: anywhere) */
+	size_t ncand_allow;
+	bool advertise_local; /* AdvertiseLocal = yes: local addresses go to introducers */
 	ss_conf_peer *peers;
 	size_t npeers;
 	ss_conf_group *groups;
