@@ -50,6 +50,7 @@ enum key_id {
 	K_ALLOWED_IPS,
 	K_KEEPALIVE,
 	K_ALLOW,
+	K_RELAY,
 	K_COUNT
 };
 
@@ -446,6 +447,23 @@ static int set_keepalive(void *ctx, const struct ss_ini_key *k, char *val)
 	return 0;
 }
 
+static int set_relay(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	bool b;
+
+	if (!strcasecmp(val, "serve")) {
+		cur_peer(p)->relay = SS_CONF_RELAY_SERVE;
+		return 0;
+	}
+	if (strcasecmp(val, "yes") && strcasecmp(val, "no"))
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not yes, serve or no",
+			    k->name, val);
+	(void)parse_bool(p, k, val, &b);
+	cur_peer(p)->relay = b ? SS_CONF_RELAY_USE : SS_CONF_RELAY_NO;
+	return 0;
+}
+
 static const struct ss_ini_key keys[K_COUNT] = {
 	[K_NAME] = {"Name", SEC_INTERFACE, false, set_name, 0},
 	[K_PRIVATE_KEY_FILE] = {"PrivateKeyFile", SEC_INTERFACE, false, set_private_key_file, 0},
@@ -464,6 +482,7 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_ALLOWED_IPS] = {"AllowedIPs", SEC_PEER, true, set_allowed_ips, 0},
 	[K_KEEPALIVE] = {"PersistentKeepalive", SEC_PEER, false, set_keepalive, 0},
 	[K_ALLOW] = {"Allow", SEC_PEER, true, set_allow, 0},
+	[K_RELAY] = {"Relay", SEC_PEER, false, set_relay, 0},
 };
 
 static const char *const section_names[] = {
@@ -487,6 +506,10 @@ static int finish_section(void *ctx)
 	if (cur_peer(p)->tofu && !cur_peer(p)->endpoint)
 		return fail(p, p->ini.sec_line, SS_ERR_FORMAT,
 			    "[Peer]: Identity = tofu needs an Endpoint (TOFU pins by endpoint)");
+	/* Relays are trusted with metadata: configured identities only, never learned. */
+	if (cur_peer(p)->tofu && cur_peer(p)->relay)
+		return fail(p, ss_ini_seen(&p->ini, K_RELAY), SS_ERR_FORMAT,
+			    "Relay: needs a configured Identity, not tofu");
 	return 0;
 }
 
@@ -633,6 +656,10 @@ static int finish(struct parser *p)
 
 	if (!p->iface_line)
 		return fail(p, last, SS_ERR_FORMAT, "missing [Interface] section");
+	/* A relayed datagram carries 36 bytes more (PROTOCOL.md 16.8): fit 1500-byte paths. */
+	for (size_t i = 0; !p->mtu_line && i < c->npeers; i++)
+		if (c->peers[i].relay == SS_CONF_RELAY_USE)
+			c->mtu = SS_RELAY_MTU;
 	if (c->mtu < 1280 && has_ipv6(c))
 		return fail(p, p->mtu_line, SS_ERR_FORMAT,
 			    "MTU: %u is below 1280, the IPv6 minimum (an Address is IPv6)", c->mtu);

@@ -33,6 +33,13 @@ enum ss_transport {
 	SS_TRANSPORT_IP = 1, /* raw IP protocol 99 */
 };
 
+/* Relay = on a [Peer] (PROTOCOL.md 16.7). */
+enum ss_conf_relay {
+	SS_CONF_RELAY_NO = 0,
+	SS_CONF_RELAY_USE,   /* yes: this peer may carry our traffic to our other peers */
+	SS_CONF_RELAY_SERVE, /* serve: we carry this peer's traffic to our other serve peers */
+};
+
 typedef struct ss_conf_peer {
 	unsigned line; /* line of its [Peer] header */
 	bool tofu;
@@ -46,6 +53,7 @@ typedef struct ss_conf_peer {
 	unsigned allow_line;
 	struct ss_cap_rule *allow; /* capability rules (capability.h) */
 	size_t nallow;
+	uint8_t relay; /* Relay = (enum ss_conf_relay) */
 } ss_conf_peer;
 
 typedef struct ss_conf {
@@ -58,7 +66,7 @@ typedef struct ss_conf {
 	size_t naddrs;
 	uint16_t listen_port; /* 0 = not set (udp: SS_CONF_DEFAULT_PORT is used) */
 	enum ss_transport transport;
-	uint32_t mtu;
+	uint32_t mtu;	       /* SS_RELAY_MTU by default when a peer has Relay = yes */
 	char *trust_store;     /* TrustStore =, resolved against the file's dir, or NULL */
 	bool accept_anonymous; /* AcceptTofu = yes: answer initiators that do not know us */
 	bool policy_allow;     /* Policy = allow: peers without Allow reach everything */
