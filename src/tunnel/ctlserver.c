@@ -16,6 +16,7 @@
 #include "common/ctlsock.h"
 #include "daemon.h"
 #include "log.h"
+#include "relay.h"
 
 struct out {
 	FILE *f;
@@ -88,6 +89,24 @@ static void put_access(ss_daemon *d, FILE *f, ss_dpeer *p, const uint8_t *id)
 	}
 }
 
+/* Relay = and the path the session uses (PROTOCOL.md 16.7): direct, or a circuit. */
+static void put_path(FILE *f, const ss_dpeer *p)
+{
+	char fp[SS_FINGERPRINT_LEN];
+
+	if (p->relay_mode)
+		kv(f, "relay", "%s", p->relay_mode == SS_CONF_RELAY_USE ? "yes" : "serve");
+	if (!ss_peer_has_session(p->sp) || !p->path_known)
+		return;
+	if (!p->relayed || !p->relay_via || !ss_peer_identity(p->relay_via->sp)) {
+		kv(f, "path", "direct");
+		return;
+	}
+	ss_fingerprint(ss_peer_identity(p->relay_via->sp), fp);
+	kv(f, "path", "relay via %s", fp);
+	kv(f, "relay_circuit", "%08x", p->relay_circuit);
+}
+
 static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 {
 	const uint8_t *id = ss_peer_identity(p->sp);
@@ -119,13 +138,18 @@ static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 	kv(f, "rx_packets", "%llu", (unsigned long long)st.packets_opened);
 	kv(f, "tx_packets", "%llu", (unsigned long long)st.packets_sealed);
 	kv(f, "queued", "%u", p->qlen);
+	put_path(f, p);
 	put_access(d, f, p, id);
+	for (int i = 0; i < SS_DROP_COUNT; i++)
+		st.drops[i] += p->core_drops[i];
 	put_drops(f, st.drops, p->drops);
 }
 
 static void do_get(ss_daemon *d, FILE *f)
 {
 	char b64[SS_B64_KEY_LEN];
+	uint64_t relay_bytes;
+	uint32_t circuits;
 	ss_ctx_stats cs;
 
 	ss_ctx_get_stats(d->ctx, &cs);
@@ -144,6 +168,13 @@ static void do_get(ss_daemon *d, FILE *f)
 	kv(f, "tun_reads", "%s", d->ring.fd >= 0 ? "ring" : "read");
 	if (d->ring.fd >= 0)
 		kv(f, "ring_drops", "%llu", (unsigned long long)ss_tunring_drops(&d->ring));
+	ss_relay_stats(d, &circuits, &relay_bytes);
+	if (circuits || relay_bytes)
+		kv(f, "relay_circuits", "%u", circuits);
+	if (circuits)
+		kv(f, "relay_bytes", "%llu", (unsigned long long)relay_bytes);
+	for (int i = 0; i < SS_DROP_COUNT; i++)
+		cs.drops[i] += d->core_drops[i];
 	put_drops(f, cs.drops, d->drops);
 	for (ss_dpeer *p = d->peers; p; p = p->next)
 		put_peer(d, f, p);
