@@ -77,12 +77,13 @@ typedef struct ss_dpeer {
 	uint32_t relay_txid;	    /* our RELAY_OPEN for this peer, awaiting RELAY_ACCEPT */
 	struct ss_dpeer *relay_ask; /* the relay it went to */
 	uint64_t relay_asked_ns;    /* when (0: none outstanding) */
+	uint8_t relay_tries;	    /* asked without an answer (SS_QUERY_TRIES, then a pause) */
 	struct ss_dpeer *relay_via; /* the newest circuit to this peer: its hop */
 	uint32_t relay_circuit;	    /* ... and id (0: none) */
 	bool relayed, path_known;   /* the session rides a circuit */
 	bool on_circuit;	    /* new handshakes go through relay_circuit */
 	uint64_t hs_since_ns;	    /* a handshake went out and no session came of it yet */
-	uint64_t upgrade_ns, upgrade_until; /* last try of a direct path, and its end */
+	uint64_t upgrade_ns;	    /* last try of a direct path */
 	uint64_t core_drops[SS_DROP_COUNT]; /* core codes the daemon decided (relay refusals) */
 } ss_dpeer;
 

@@ -246,6 +246,7 @@ static bool on_accept_at_end(ss_daemon *d, ss_dpeer *r, const ss_reach_msg *m)
 		return false;
 	b->relay_asked_ns = 0;
 	b->relay_txid = 0;
+	b->relay_tries = 0;
 	if (end_circuit_add(d, r, b, m->circuit)) {
 		refuse(d, r, SS_ERR_REACH_RATE);
 		return true;
@@ -375,8 +376,13 @@ static void ask(ss_daemon *d, ss_dpeer *p, uint64_t now)
 {
 	ss_reach_msg m = {.type = SS_CTL_RELAY_OPEN};
 
-	if (p->relay_asked_ns && now - p->relay_asked_ns < SS_QUERY_TIMEOUT)
+	uint64_t wait = p->relay_tries >= SS_QUERY_TRIES ? SS_QUERY_NEGATIVE : SS_QUERY_TIMEOUT;
+
+	/* Unanswered three times: the relays will not (or cannot) carry us there for now. */
+	if (p->relay_asked_ns && now - p->relay_asked_ns < wait)
 		return;
+	if (p->relay_tries >= SS_QUERY_TRIES)
+		p->relay_tries = 0;
 	memcpy(m.subject, ident(p), SS_IDENTITY_LEN);
 	for (ss_dpeer *r = d->peers; r; r = r->next) {
 		if (r == p || r->relay_mode != SS_CONF_RELAY_USE)
@@ -389,6 +395,7 @@ static void ask(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		if (!send_msg(d, r, &m))
 			continue;
 		p->relay_ask = r;
+		p->relay_tries++;
 		p->relay_txid = m.txid;
 		p->relay_asked_ns = now;
 		if (now + SS_QUERY_TIMEOUT < d->next_deadline)
