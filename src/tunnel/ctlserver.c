@@ -92,19 +92,47 @@ static void put_access(ss_daemon *d, FILE *f, ss_dpeer *p, const uint8_t *id)
 /* Relay = and the path the session uses (PROTOCOL.md 16.7): direct, or a circuit. */
 static void put_path(FILE *f, const ss_dpeer *p)
 {
-	char fp[SS_FINGERPRINT_LEN];
+	char desc[SS_FINGERPRINT_LEN + 16];
 
 	if (p->relay_mode)
 		kv(f, "relay", "%s", p->relay_mode == SS_CONF_RELAY_USE ? "yes" : "serve");
-	if (!ss_peer_has_session(p->sp) || !p->path_known)
+	if (!ss_peer_has_session(p->sp) || !p->reach.has_path || !ss_flow_virtual(&p->reach.path))
 		return;
-	if (!p->relayed || !p->relay_via || !ss_peer_identity(p->relay_via->sp)) {
-		kv(f, "path", "direct");
-		return;
+	ss_relay_describe(p, &p->reach.path, desc, sizeof(desc));
+	kv(f, "path", "%s", desc);
+	kv(f, "relay_circuit", "%08x", ss_relay_flow_circuit(&p->reach.path));
+}
+
+/* Where p is reached: the path in use, the candidates, what an introducer reports. */
+static void put_reach(FILE *f, ss_dpeer *p)
+{
+	uint64_t now = ss_mono_ns();
+	size_t n = ss_cands_count(p->cands);
+	char a[64], c[32];
+	ss_cand_info ci;
+	ss_flow fl;
+
+	if (ss_peer_has_session(p->sp) && p->reach.has_path && !ss_flow_virtual(&p->reach.path)) {
+		ss_flow_format(&p->reach.path, a, sizeof(a));
+		kv(f, "path", "direct %s", a);
 	}
-	ss_fingerprint(ss_peer_identity(p->relay_via->sp), fp);
-	kv(f, "path", "relay via %s", fp);
-	kv(f, "relay_circuit", "%08x", p->relay_circuit);
+	for (size_t i = 0; i < n; i++) {
+		if (ss_cands_get(p->cands, i, &ci))
+			continue;
+		ss_flow_format(&ci.flow, a, sizeof(a));
+		if (ci.confirmed_ns)
+			snprintf(c, sizeof(c), "%llu",
+				 (unsigned long long)((now - ci.confirmed_ns) / SS_NS_PER_SEC));
+		else
+			snprintf(c, sizeof(c), "never");
+		kv(f, "candidate", "%s %s confirmed %s", ss_reach_source_name(ci.source), a, c);
+	}
+	if (p->reach.introducer && p->reach.has_reflexive) {
+		ss_flow_from_endpoint(&fl, &p->reach.reflexive, 0, 17);
+		ss_flow_format(&fl, a, sizeof(a));
+		kv(f, "reflexive", "%s", a);
+		kv(f, "introducer_rtt_ms", "%u", p->reach.rtt_ms);
+	}
 }
 
 static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
@@ -138,10 +166,13 @@ static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 	kv(f, "rx_packets", "%llu", (unsigned long long)st.packets_opened);
 	kv(f, "tx_packets", "%llu", (unsigned long long)st.packets_sealed);
 	kv(f, "queued", "%u", p->qlen);
+	if (p->reach.introducer)
+		kv(f, "introducer", "yes");
+	put_reach(f, p);
 	put_path(f, p);
 	put_access(d, f, p, id);
 	for (int i = 0; i < SS_DROP_COUNT; i++)
-		st.drops[i] += p->core_drops[i];
+		st.drops[i] += p->reach.drops[i];
 	put_drops(f, st.drops, p->drops);
 }
 
@@ -174,7 +205,7 @@ static void do_get(ss_daemon *d, FILE *f)
 	if (circuits)
 		kv(f, "relay_bytes", "%llu", (unsigned long long)relay_bytes);
 	for (int i = 0; i < SS_DROP_COUNT; i++)
-		cs.drops[i] += d->core_drops[i];
+		cs.drops[i] += d->reach_drops[i];
 	put_drops(f, cs.drops, d->drops);
 	for (ss_dpeer *p = d->peers; p; p = p->next)
 		put_peer(d, f, p);

@@ -17,6 +17,7 @@
 #include "conntrack.h"
 #include "grant.h"
 #include "transport.h"
+#include "reach.h"
 
 #define SS_QUEUE_PER_PEER 128		    /* packets held while a handshake is under way */
 #define SS_QUEUE_TOTAL 4096		    /* over all peers */
@@ -72,6 +73,8 @@ typedef struct ss_dpeer {
 	uint32_t denied_len;
 	uint64_t denied_ns, denied_logged_ns;
 	uint64_t ct_full_logged_ns;
+	ss_cands *cands; /* where the peer may be reached (reach.c) */
+	ss_preach reach;
 	/* Relays (relay.c, PROTOCOL.md 16.7). */
 	uint8_t relay_mode;	    /* Relay = (enum ss_conf_relay) */
 	uint32_t relay_txid;	    /* our RELAY_OPEN for this peer, awaiting RELAY_ACCEPT */
@@ -80,11 +83,10 @@ typedef struct ss_dpeer {
 	uint8_t relay_tries;	    /* asked without an answer (SS_QUERY_TRIES, then a pause) */
 	struct ss_dpeer *relay_via; /* the newest circuit to this peer: its hop */
 	uint32_t relay_circuit;	    /* ... and id (0: none) */
-	bool relayed, path_known;   /* the session rides a circuit */
+	bool relayed;		    /* the session rides a circuit */
 	bool on_circuit;	    /* new handshakes go through relay_circuit */
 	uint64_t hs_since_ns;	    /* a handshake went out and no session came of it yet */
 	uint64_t upgrade_ns;	    /* last try of a direct path */
-	uint64_t core_drops[SS_DROP_COUNT]; /* core codes the daemon decided (relay refusals) */
 } ss_dpeer;
 
 typedef struct ss_daemon {
@@ -113,7 +115,8 @@ typedef struct ss_daemon {
 	uint64_t next_sweep;
 	struct ss_relay *relay; /* circuits (relay.c) */
 	uint64_t next_relay_sweep;
-	uint64_t core_drops[SS_DROP_COUNT]; /* core codes the daemon decided, no peer */
+	uint64_t reach_drops[SS_DROP_COUNT]; /* reachability drops for no known peer */
+	ss_dreach reach;
 } ss_daemon;
 
 int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen);
@@ -147,17 +150,16 @@ void ss_daemon_audit(ss_daemon *d, const char *event, const char *decision, int 
 struct ss_ctl_sync_req;
 int ss_daemon_sync(ss_daemon *d, const struct ss_ctl_sync_req *r, FILE *f);
 void ss_daemon_kick(ss_daemon *d, ss_dpeer *p);
+/* Queue one datagram for flow (flushed once per wakeup); a virtual flow goes through its
+ * relay circuit (relay.c). */
+void ss_daemon_xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *pkt, size_t len);
 /* Re-read the peer's next timer after a change. */
 void ss_daemon_touch(ss_daemon *d, ss_dpeer *p);
 /* Write out segments waiting to be joined (before a peer they came from goes away). */
 void ss_daemon_tun_flush(ss_daemon *d);
 
-/* Send pkt to p on flow (a virtual flow goes through its relay circuit). */
-void ss_daemon_xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *pkt, size_t len);
 /* Handle one datagram as if it arrived on flow (relay.c: an inner datagram). */
 void ss_daemon_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt, size_t len);
-/* Count a drop the daemon decided (an SS_ERR_* code of the core's range) against p. */
-void ss_daemon_count_drop(ss_daemon *d, ss_dpeer *p, int code);
 
 /* Control server (ctlserver.c). */
 void ss_ctl_serve(ss_daemon *d, int fd);

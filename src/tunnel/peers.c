@@ -61,6 +61,9 @@ int ss_daemon_set_endpoint(ss_daemon *d, ss_dpeer *p, const char *endpoint, char
 	p->endpoint = flow;
 	p->has_endpoint = true;
 	ss_peer_set_flow(p->sp, &flow);
+	/* Refused only by the allow list (a loopback Endpoint): it is still used. */
+	if (ss_cands_add(p->cands, &flow, SS_CAND_CONFIGURED))
+		ss_log(LOG_DEBUG, "SS_ERR_CANDIDATE: Endpoint %s is not a candidate", endpoint);
 	/* Sessions are bound to their flow: a moved peer needs a new handshake. */
 	if (ss_peer_has_session(p->sp))
 		ss_daemon_kick(d, p);
@@ -290,6 +293,12 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 		goto fail;
 	}
 	ss_peer_set_user(p->sp, p);
+	if (ss_reach_peer_init(d, p)) {
+		ss_peer_remove(d->ctx, p->sp);
+		snprintf(err, errlen, "out of memory");
+		ret = SS_ERR_NOMEM;
+		goto fail;
+	}
 	p->relay_mode = cp->relay;
 	/* Keep the file's order: show lists peers as configured. */
 	*d->peers_tail = p;
@@ -305,6 +314,8 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 	if (ret)
 		goto fail_linked;
 	ss_daemon_set_keepalive(d, p, cp->keepalive);
+	p->reach.introducer = cp->introducer;
+	p->reach.introduce = cp->introduce;
 	ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
 	if (ret) {
 		snprintf(err, errlen, "out of memory");
@@ -313,6 +324,7 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 	/* A peer with PersistentKeepalive is brought up at once, like WireGuard does. */
 	if (cp->keepalive && p->has_endpoint)
 		ss_daemon_kick(d, p);
+	ss_daemon_touch(d, p); /* an introducer is registered with at once */
 	if (out)
 		*out = p;
 	return 0;
@@ -351,6 +363,7 @@ void ss_daemon_remove_peer(ss_daemon *d, ss_dpeer *p)
 		ss_ct_forget(d->ct, &p->ct);
 	ss_relay_forget(d, p);
 	ss_peer_remove(d->ctx, p->sp);
+	ss_reach_peer_free(p);
 	free(p->rules);
 	free(p->name);
 	free(p);
@@ -588,6 +601,10 @@ int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err
 		ret = setup_transport(d, err, errlen);
 	if (!ret)
 		ret = setup_netdev(d, err, errlen);
+	if (!ret && ss_reach_setup(d)) {
+		snprintf(err, errlen, "candidate policy: too many CandidateAllow prefixes");
+		ret = SS_ERR_INVAL;
+	}
 	for (size_t i = 0; !ret && i < conf->npeers; i++) {
 		char e[SS_CONF_ERR_LEN];
 
@@ -706,8 +723,11 @@ static int apply_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp, char *e
 					     errlen);
 	if (!ret)
 		ret = ss_daemon_set_allowed(d, p, cp->allowed, cp->nallowed, err, errlen);
-	if (!ret)
+	if (!ret) {
 		ss_daemon_set_keepalive(d, p, cp->keepalive);
+		p->reach.introducer = cp->introducer;
+		p->reach.introduce = cp->introduce;
+	}
 	if (!ret)
 		ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
 	return ret;

@@ -75,7 +75,7 @@ static uint32_t random_txid(void)
 
 static void refuse(ss_daemon *d, ss_dpeer *p, int code)
 {
-	ss_daemon_count_drop(d, p, code);
+	ss_reach_drop(d, p, code);
 }
 
 /* Seal m on our session with hop and send it; false when there is no session (yet). */
@@ -195,16 +195,21 @@ static void end_circuit_use(ss_daemon *d, ss_dpeer *hop, ss_dpeer *peer, uint32_
 	ss_daemon_kick(d, peer);
 }
 
+/* The circuit's virtual flow joins the peer's candidates (16.6, source relay). */
 static int end_circuit_add(ss_daemon *d, ss_dpeer *hop, ss_dpeer *peer, uint32_t circuit)
 {
 	ss_circuit *c;
+	ss_flow vflow;
 	int ret = ss_circuits_add(&d->relay->ends, circuit, hop, peer, ss_mono_ns(), &c);
 
 	if (ret == SS_ERR_EXISTS)
 		return 0;
-	if (!ret)
-		c->state = SS_CIRC_OPEN;
-	return ret;
+	if (ret)
+		return ret;
+	c->state = SS_CIRC_OPEN;
+	ss_relay_flow(&vflow, ident(hop), circuit);
+	(void)ss_daemon_offer_candidate(d, peer, &vflow, SS_CAND_RELAY);
+	return 0;
 }
 
 /* R offers a circuit from A (step 3): only from one of our relays, for one of our peers. */
@@ -360,7 +365,7 @@ void ss_relay_xmit(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt, size_t
 
 	if (!c || ss_peer_seal_relay(d->ctx, hop->sp, id, pkt, len, d->relay->out, SS_MAX_PACKET,
 				     &olen, &hflow)) {
-		ss_daemon_count_drop(d, c ? c->end[1] : NULL, SS_ERR_RELAY);
+		ss_reach_drop(d, c ? c->end[1] : NULL, SS_ERR_RELAY);
 		return;
 	}
 	c->last_ns = ss_mono_ns();
@@ -433,6 +438,21 @@ bool ss_relay_fallback(ss_daemon *d, ss_dpeer *p)
 }
 
 /*
+ * Relayed and busy: try a direct path, through the introducers (QUERY, then a punch) or
+ * at the peer's known endpoint. The relayed session stays current until one works.
+ */
+static void upgrade(ss_daemon *d, ss_dpeer *p, uint64_t now)
+{
+	p->upgrade_ns = now;
+	if (!ss_intro_query(d, p) || !p->has_endpoint)
+		return;
+	p->on_circuit = false;
+	ss_peer_set_flow(p->sp, &p->endpoint);
+	ss_peer_restart_handshake(p->sp, false);
+	ss_daemon_kick(d, p);
+}
+
+/*
  * Fall back to a relay when handshakes found no direct path for SS_PUNCH_GIVE_UP_AFTER;
  * while relayed and busy, try the direct path every SS_UPGRADE_INTERVAL (16.5). A failed
  * try comes back here as a handshake that went unanswered, and returns to the circuit.
@@ -443,10 +463,16 @@ void ss_relay_tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		    (p->last_tx_data_ns && now - p->last_tx_data_ns < SS_UPGRADE_INTERVAL);
 	bool stuck = p->hs_since_ns && now - p->hs_since_ns >= SS_PUNCH_GIVE_UP_AFTER;
 
+	/* An introduction or punch under way gets SS_PUNCH_RELAY_AFTER to find a direct path. */
+	bool early = (p->reach.punch_started_ns &&
+		      now - p->reach.punch_started_ns < SS_PUNCH_RELAY_AFTER) ||
+		     (p->reach.q_sent_ns && now - p->reach.q_sent_ns < SS_PUNCH_RELAY_AFTER);
+
 	if (!busy || !has_relay(d, p))
 		return;
 	if (!ss_peer_has_session(p->sp) && !p->has_endpoint && !circuit_alive(d, p)) {
-		ask(d, p, now);
+		if (!early)
+			ask(d, p, now);
 	} else if (stuck && circuit_alive(d, p) && !p->on_circuit) {
 		end_circuit_use(d, p->relay_via, p, p->relay_circuit, true);
 	} else if (stuck &&
@@ -454,23 +480,19 @@ void ss_relay_tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		p->relay_circuit = 0; /* that circuit carries nothing: ask for another */
 		p->on_circuit = false;
 		ask(d, p, now);
-	} else if (p->relayed && ss_peer_has_session(p->sp) && p->has_endpoint &&
-		   p->last_tx_data_ns && now - p->last_tx_data_ns < SS_UPGRADE_INTERVAL &&
+	} else if (p->relayed && ss_peer_has_session(p->sp) && p->last_tx_data_ns &&
+		   now - p->last_tx_data_ns < SS_UPGRADE_INTERVAL &&
 		   now - p->upgrade_ns >= SS_UPGRADE_INTERVAL) {
-		p->upgrade_ns = now;
-		p->on_circuit = false;
-		ss_peer_set_flow(p->sp, &p->endpoint);
-		ss_peer_restart_handshake(p->sp, false);
-		ss_daemon_kick(d, p);
+		upgrade(d, p, now);
 	}
 	if (now + SS_QUERY_TIMEOUT < d->next_deadline)
 		d->next_deadline = now + SS_QUERY_TIMEOUT;
 }
 
+/* The audit line and show are reach.c's and ctlserver.c's; this keeps the relay state. */
 void ss_relay_path(ss_daemon *d, ss_dpeer *p, const ss_flow *flow)
 {
 	bool virt = ss_flow_virtual(flow);
-	char detail[96], f[SS_FINGERPRINT_LEN];
 	ss_dpeer *hop = virt ? hop_of(d, flow) : NULL;
 
 	p->hs_since_ns = 0;
@@ -482,18 +504,26 @@ void ss_relay_path(ss_daemon *d, ss_dpeer *p, const ss_flow *flow)
 			p->relay_circuit = ss_load_be32(flow->remote_addr + 12);
 		}
 	}
-	if (virt == p->relayed && p->path_known)
-		return;
+	if (virt != p->relayed)
+		ss_log(LOG_INFO, "SS_TUN_PATH: a session %s", virt ? "through a relay" : "direct");
 	p->relayed = virt;
-	p->path_known = true;
-	if (hop) {
-		ss_fingerprint(ident(hop), f);
-		snprintf(detail, sizeof(detail), "path: relay via %s", f);
+}
+
+uint32_t ss_relay_flow_circuit(const ss_flow *f)
+{
+	return ss_load_be32(f->remote_addr + 12);
+}
+
+void ss_relay_describe(const ss_dpeer *p, const ss_flow *f, char *buf, size_t len)
+{
+	char fp[SS_FINGERPRINT_LEN];
+
+	if (p->relay_via && p->relay_circuit == ss_relay_flow_circuit(f) && ident(p->relay_via)) {
+		ss_fingerprint(ident(p->relay_via), fp);
+		snprintf(buf, len, "relay via %s", fp);
 	} else {
-		snprintf(detail, sizeof(detail), "path: direct");
+		snprintf(buf, len, "relay (circuit %08x)", ss_relay_flow_circuit(f));
 	}
-	ss_log(LOG_INFO, "SS_TUN_PATH: %s", detail);
-	ss_daemon_audit(d, "path", "accept", 0, ident(p), virt ? NULL : flow, detail);
 }
 
 static void serve_expired(void *arg, ss_circuit *c)

@@ -23,6 +23,9 @@ bool ss_relay_fallback(ss_daemon *d, ss_dpeer *p);
 void ss_relay_tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now);
 /* A session with p was established on flow: record the path, audit a change. */
 void ss_relay_path(ss_daemon *d, ss_dpeer *p, const ss_flow *flow);
+/* The circuit of a virtual flow, and "relay via FINGERPRINT" for show and audit. */
+uint32_t ss_relay_flow_circuit(const ss_flow *f);
+void ss_relay_describe(const ss_dpeer *p, const ss_flow *f, char *buf, size_t len);
 /* Circuits due to go, closed; returns the next time to call. */
 uint64_t ss_relay_sweep(ss_daemon *d, uint64_t now);
 void ss_relay_forget(ss_daemon *d, ss_dpeer *p);

@@ -762,6 +762,45 @@ static void relay_key(void **state)
 	expect_error(IFACE "Relay = yes\n", 3, "Relay");
 }
 
+/* PROTOCOL.md 16.4, 16.6: introducers are configured identities, never TOFU. */
+static void reach_keys(void **state)
+{
+	ss_conf *c;
+
+	(void)state;
+	c = parse_ok(IFACE "[Peer]\nIdentity = " K1 "\n");
+	assert_false(c->peers[0].introducer);
+	assert_false(c->peers[0].introduce);
+	assert_false(c->advertise_local);
+	assert_int_equal(c->ncand_allow, 0);
+	ss_conf_free(c);
+	c = parse_ok(IFACE "AdvertiseLocal = yes\nCandidateAllow = 198.51.100.0/24, 10.0.0.0/8\n"
+			   "CandidateAllow = fd00::/8\n[Peer]\nIdentity = " K1
+			   "\nIntroducer = yes\n[Peer]\nIdentity = " K2 "\nIntroduce = yes\n");
+	assert_true(c->advertise_local);
+	assert_int_equal(c->ncand_allow, 3);
+	assert_cidr(&c->cand_allow[2], "fd00::/8");
+	assert_true(c->peers[0].introducer);
+	assert_false(c->peers[0].introduce);
+	assert_false(c->peers[1].introducer);
+	assert_true(c->peers[1].introduce);
+	ss_conf_free(c);
+	expect_error(IFACE TS "[Peer]\nIdentity = tofu\nEndpoint = 192.0.2.1:1\n"
+			      "Introducer = yes\n",
+		     7, "Introducer: an introducer needs a configured Identity");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nIntroducer = maybe\n", 5,
+		     "Introducer: \"maybe\" is not yes/no");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nIntroduce = 2\n", 5, "Introduce:");
+	expect_error(IFACE "CandidateAllow = 10.0.0.0/33\n", 3, "CandidateAllow:");
+	expect_error(IFACE "CandidateAllow = 1.0.0.0/8, 2.0.0.0/8, 3.0.0.0/8, 4.0.0.0/8, "
+			   "5.0.0.0/8, 6.0.0.0/8, 7.0.0.0/8, 8.0.0.0/8, 9.0.0.0/8, 10.0.0.0/8, "
+			   "11.0.0.0/8, 12.0.0.0/8, 13.0.0.0/8, 14.0.0.0/8, 15.0.0.0/8, "
+			   "16.0.0.0/8, 17.0.0.0/8\n",
+		     3, "CandidateAllow: more than 16 prefixes");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nAdvertiseLocal = yes\n", 5,
+		     "AdvertiseLocal");
+}
+
 static void allow_and_policy(void **state)
 {
 	ss_conf *c;
@@ -1137,6 +1176,7 @@ int main(void)
 		cmocka_unit_test(allow_and_policy),
 		cmocka_unit_test(tun_ring_key),
 		cmocka_unit_test(relay_key),
+		cmocka_unit_test(reach_keys),
 		cmocka_unit_test(error_buffer_handling),
 		cmocka_unit_test_setup_teardown(load_resolves_and_names, tmpdir_setup,
 						tmpdir_teardown),
