@@ -659,10 +659,8 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 		if (!ss_daemon_find(d, res.identity))
 			return;
 	}
-	if (res.kind == SS_RESULT_CONTROL || res.kind == SS_RESULT_RELAY) {
+	if (res.kind == SS_RESULT_CONTROL || res.kind == SS_RESULT_RELAY)
 		reach_inbound(d, p, flow, &res);
-		return;
-	}
 	if (res.kind == SS_RESULT_DATA) {
 		learn_endpoint(p, flow);
 		p->last_rx_ns = ss_mono_ns();
