@@ -222,6 +222,8 @@ static void introduced(ss_daemon *d, ss_dpeer *via, ss_dpeer *t, const ss_reach_
 	/* Even with a session: we ask only when our path failed, and so does the requester. */
 	if (!m->n_cand)
 		return;
+	ss_log(LOG_INFO, "SS_TUN_INTRODUCED: %s for a peer: %u candidates, punching after %u ms",
+	       m->type == SS_CTL_ANSWER ? "answer" : "punch", m->n_cand, m->delay_ms);
 	/* RELAY_OK and the relay step are relay.c's: direct rounds only here. */
 	if (ss_reach_punch(d, t, m->delay_ms, flags) == SS_ERR_REACH_RATE)
 		ss_reach_drop(d, t, SS_ERR_REACH_RATE);

@@ -98,11 +98,21 @@ int ss_reach_punch(ss_daemon *d, ss_dpeer *p, uint16_t delay_ms, unsigned flags)
 
 bool ss_reach_want_path(ss_daemon *d, ss_dpeer *p)
 {
+	uint64_t now = ss_mono_ns();
+
+	if (punching(p))
+		return true;
+	/* Within the pair interval the last attempt's candidates are all we have. */
+	if (p->reach.punch_started_ns && now - p->reach.punch_started_ns < SS_PUNCH_PAIR_INTERVAL)
+		return ss_reach_has_candidates(p) || p->reach.q_tries;
+	/* Ask again rather than punch alone: the other side punches only when told to. */
+	if (!ss_intro_query(d, p))
+		return true;
 	if (ss_reach_has_candidates(p)) {
 		(void)ss_reach_punch(d, p, 0, 0);
 		return true;
 	}
-	return ss_intro_query(d, p) == 0;
+	return false;
 }
 
 int ss_daemon_offer_candidate(ss_daemon *d, ss_dpeer *p, const ss_flow *flow,
@@ -224,8 +234,11 @@ void ss_reach_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		case SS_PUNCH_SEND_FRESH:
 			want_fresh(d, p);
 			break;
-		case SS_PUNCH_RELAY: /* a circuit joins the candidates */
 		case SS_PUNCH_GIVE_UP:
+			ss_log(LOG_INFO, "SS_TUN_PUNCH: no direct path to a peer this time");
+			(void)ss_relay_fallback(d, p);
+			break;
+		case SS_PUNCH_RELAY: /* a circuit joins the candidates (relay.c) */
 			(void)ss_relay_fallback(d, p);
 			break;
 		case SS_PUNCH_NONE:

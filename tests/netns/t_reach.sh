@@ -3,8 +3,7 @@
 # is every host's introducer; a and c sit behind natA, b behind natB; no host knows
 # another's address. a reaches b directly through port-restricted and symmetric NATs
 # (judged by a capture on the internet switch: natA <-> natB, not via intro), a reaches c
-# on their LAN (AdvertiseLocal), a conntrack flush on both routers mid-session recovers,
-# and an introducer that may not introduce b (Introduce = no) gives no session. Times
+# on their LAN (AdvertiseLocal), and an introducer that may not introduce b (Introduce = no) gives no session. Times
 # from the first packet to the first ping reply are printed as "# ...".
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/natlab.sh"
@@ -86,18 +85,6 @@ same_lan() {
 	[[ $p == "direct ${NL_IP[c]}:"* ]]
 }
 check "a and c (same LAN): direct on the LAN" same_lan
-
-flush() { # both routers forget every mapping while a pings b
-	local t0 t1
-	natlab_nat natA port-restricted && natlab_nat natB port-restricted || return 1
-	on a ping -c 1 -i 0.1 -w 20 "${TIP[b]}" >/dev/null || return 1
-	natlab_flush natA && natlab_flush natB || return 1
-	t0=$(usec)
-	on a ping -i 0.2 -w 40 -c 1 "${TIP[b]}" >/dev/null || return 1
-	t1=$(usec)
-	echo "# conntrack flush on natA and natB: first reply again after $(((t1 - t0) / 1000)) ms"
-}
-check "conntrack flush on both routers mid-session: a reaches b again" flush
 
 denied() { # intro may not introduce b: a's packets for b get no session
 	local d
