@@ -25,7 +25,7 @@ conf_peer b "${ID[a]}" 10.77.0.1/32 # c has no peer a: it must refuse a's circui
 hop_sessions() { [ "$(jget intro "sum(p['session'] for p in d['peers'])")" = 3 ]; }
 # a's audit trail records its path changes (a log directory as the unit makes it).
 AUD=$TMP/a/log.d/ss0/audit.jsonl
-mkdir -p -m 0700 "$TMP/a/log.d/ss0"
+mkdir -m 0711 "$TMP/a/log.d" && mkdir -m 0700 "$TMP/a/log.d/ss0"
 up() { start intro && start a --audit "$AUD" && start b && start c && wait_for 10 hop_sessions; }
 check "relay and three hosts up; each has its hop session" up
 
