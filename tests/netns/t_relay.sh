@@ -52,10 +52,15 @@ tcp_rate() { # FROM TO PORT: TCP bits per second received
 	on "$1" iperf3 -c "${2#*:}" -p "$3" -t 2 -J >"$TMP/iperf.json" || return 1
 	python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))' "$TMP/iperf.json"
 }
+# Two runs of each, interleaved, the better one kept: the CPUs are shared with other work.
 tcp() {
-	local direct relayed
-	direct=$(tcp_rate a intro:10.77.0.254 5301) || return 1
-	relayed=$(tcp_rate a b:10.77.0.2 5302) || return 1
+	local direct=0 relayed=0 r k
+	for k in 1 2; do
+		r=$(tcp_rate a intro:10.77.0.254 $((5300 + k))) || return 1
+		[ "$r" -gt "$direct" ] && direct=$r
+		r=$(tcp_rate a b:10.77.0.2 $((5310 + k))) || return 1
+		[ "$r" -gt "$relayed" ] && relayed=$r
+	done
 	echo "# TCP direct (a-intro) $((direct / 1000000)) Mbit/s, through the relay (a-intro-b) $((relayed / 1000000)) Mbit/s, ratio $(python3 -c "print(f'{$relayed / $direct:.2f}')")"
 	[ "$relayed" -gt 0 ]
 }
