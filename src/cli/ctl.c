@@ -146,7 +146,7 @@ struct peer_view {
 	char identity[64], tofu[300], endpoint[80], allowed[2048], drops[2048];
 	char access[16], allow[2048], grants[2048], last_denied[160];
 	char name[40], groups[512], rules[4096];
-	char path[96], cands[2048], reflexive[80], introducer[8];
+	char path[96], cands[2048], reflexive[80], introducer[8], relay[16];
 	unsigned long long rx, tx, rxp, txp, hs, ka, latest, epoch, queued, ct, ct_budget;
 	unsigned long long denied_ago;
 	bool session;
@@ -184,6 +184,9 @@ static void print_peer(const struct peer_view *v)
 		printf("  path: %s\n", v->path);
 	if (*v->cands)
 		printf("  candidates: %s\n", v->cands);
+	if (*v->relay)
+		printf("  relay: %s\n",
+		       !strcmp(v->relay, "yes") ? "may carry our traffic" : "we carry its traffic");
 	printf("  allowed ips: %s\n", *v->allowed ? v->allowed : "(none)");
 	if (!strcmp(v->access, "all"))
 		printf("  allow: everything (no Allow, Policy = allow)\n");
@@ -258,6 +261,7 @@ static void peer_field(struct peer_view *v, const char *k, const char *val)
 		{"peer", .text = v->identity, .cap = sizeof(v->identity)},
 		{"tofu", .text = v->tofu, .cap = sizeof(v->tofu)},
 		{"endpoint", .text = v->endpoint, .cap = sizeof(v->endpoint)},
+		{"relay", .text = v->relay, .cap = sizeof(v->relay)},
 		{"allowed_ip", .text = v->allowed, .cap = sizeof(v->allowed), .list = true},
 		{"drop", .text = v->drops, .cap = sizeof(v->drops), .list = true},
 		{"access", .text = v->access, .cap = sizeof(v->access)},
@@ -323,6 +327,8 @@ static void iface_field(const char *k, const char *val, char *drops, size_t dcap
 	} else if (!strcmp(k, "tun_reads")) {
 		printf("  reading %s: %s\n", "TUN",
 		       !strcmp(val, "ring") ? "packet ring" : "one read() per packet");
+	} else if (!strcmp(k, "relay_circuits") || !strcmp(k, "relay_bytes")) {
+		printf("  relay %s: %s\n", k[6] == 'c' ? "circuits" : "bytes carried", val);
 	} else if (!strcmp(k, "ring_drops")) {
 		printf("  dropped (ring full): %s\n", val);
 	} else if (!strcmp(k, "listen_port") || !strcmp(k, "mtu") || !strcmp(k, "peer_count") ||
@@ -404,9 +410,10 @@ static bool all_digits(const char *s)
 static bool string_key(const char *k)
 {
 	static const char *const keys[] = {
-		"interface",  "identity", "transport",	 "peer",      "tofu",	   "endpoint",
-		"allowed_ip", "allow",	  "last_denied", "access",    "policy",	   "tun_reads",
-		"name",	      "groups",	  "path",	 "candidate", "reflexive", "introducer"};
+		"interface", "identity",   "transport",	 "peer",	"tofu",
+		"endpoint",  "allowed_ip", "allow",	 "last_denied", "access",
+		"policy",    "tun_reads",  "name",	 "groups",	"path",
+		"candidate", "reflexive",  "introducer", "relay",	"relay_circuit"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(k, keys[i]))

@@ -63,6 +63,7 @@ enum key_id {
 	K_PEER_NAME,
 	K_GROUPS,
 	K_GROUP_ALLOW,
+	K_RELAY,
 	K_INTRODUCER,
 	K_INTRODUCE,
 	K_COUNT
@@ -623,6 +624,23 @@ static int set_group_allow(void *ctx, const struct ss_ini_key *k, char *val)
 	return 0;
 }
 
+static int set_relay(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	bool b;
+
+	if (!strcasecmp(val, "serve")) {
+		cur_peer(p)->relay = SS_CONF_RELAY_SERVE;
+		return 0;
+	}
+	if (strcasecmp(val, "yes") && strcasecmp(val, "no"))
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not yes, serve or no",
+			    k->name, val);
+	(void)parse_bool(p, k, val, &b);
+	cur_peer(p)->relay = b ? SS_CONF_RELAY_USE : SS_CONF_RELAY_NO;
+	return 0;
+}
+
 static int set_cand_allow(void *ctx, const struct ss_ini_key *k, char *val)
 {
 	struct parser *p = ctx;
@@ -685,6 +703,7 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_PEER_NAME] = {"Name", SEC_PEER, false, set_peer_name, 0},
 	[K_GROUPS] = {"Groups", SEC_PEER, false, set_groups, 0},
 	[K_GROUP_ALLOW] = {"Allow", SEC_GROUP, true, set_group_allow, 0},
+	[K_RELAY] = {"Relay", SEC_PEER, false, set_relay, 0},
 	[K_INTRODUCER] = {"Introducer", SEC_PEER, false, set_introducer, 0},
 	[K_INTRODUCE] = {"Introduce", SEC_PEER, false, set_introduce, 0},
 };
@@ -711,6 +730,10 @@ static int finish_section(void *ctx)
 	if (cur_peer(p)->tofu && !cur_peer(p)->endpoint)
 		return fail(p, p->ini.sec_line, SS_ERR_FORMAT,
 			    "[Peer]: Identity = tofu needs an Endpoint (TOFU pins by endpoint)");
+	/* Relays are trusted with metadata: configured identities only, never learned. */
+	if (cur_peer(p)->tofu && cur_peer(p)->relay)
+		return fail(p, ss_ini_seen(&p->ini, K_RELAY), SS_ERR_FORMAT,
+			    "Relay: needs a configured Identity, not tofu");
 	/* An introducer is trusted with metadata: it must be who the operator named. */
 	if (cur_peer(p)->tofu && cur_peer(p)->introducer)
 		return fail(p, cur_peer(p)->introducer_line, SS_ERR_FORMAT,
@@ -888,6 +911,10 @@ static int finish(struct parser *p)
 
 	if (!p->iface_line)
 		return fail(p, last, SS_ERR_FORMAT, "missing [Interface] section");
+	/* A relayed datagram carries 36 bytes more (PROTOCOL.md 16.8): fit 1500-byte paths. */
+	for (size_t i = 0; !p->mtu_line && i < c->npeers; i++)
+		if (c->peers[i].relay == SS_CONF_RELAY_USE)
+			c->mtu = SS_RELAY_MTU;
 	if (c->mtu < 1280 && has_ipv6(c))
 		return fail(p, p->mtu_line, SS_ERR_FORMAT,
 			    "MTU: %u is below 1280, the IPv6 minimum (an Address is IPv6)", c->mtu);

@@ -55,6 +55,13 @@ enum ss_transport {
 	SS_TRANSPORT_IP = 1, /* raw IP protocol 99 */
 };
 
+/* Relay = on a [Peer] (PROTOCOL.md 16.7). */
+enum ss_conf_relay {
+	SS_CONF_RELAY_NO = 0,
+	SS_CONF_RELAY_USE,   /* yes: this peer may carry our traffic to our other peers */
+	SS_CONF_RELAY_SERVE, /* serve: we carry this peer's traffic to our other serve peers */
+};
+
 typedef struct ss_conf_peer {
 	unsigned line; /* line of its [Peer] header */
 	bool tofu;
@@ -75,6 +82,7 @@ typedef struct ss_conf_peer {
 	char **groups;	/* Groups =, as written */
 	size_t ngroups;
 	unsigned groups_line; /* line of Groups =, for messages */
+	uint8_t relay;	      /* Relay = (enum ss_conf_relay) */
 	bool introducer; /* Introducer = yes: tells us where other peers are (PROTOCOL.md 16.4) */
 	unsigned introducer_line;
 	bool introduce; /* Introduce = yes: as an introducer, we may introduce this peer */
@@ -99,7 +107,7 @@ typedef struct ss_conf {
 	size_t naddrs;
 	uint16_t listen_port; /* 0 = not set (udp: SS_CONF_DEFAULT_PORT is used) */
 	enum ss_transport transport;
-	uint32_t mtu;
+	uint32_t mtu;	       /* SS_RELAY_MTU by default when a peer has Relay = yes */
 	char *trust_store;     /* TrustStore =, resolved against the file's dir, or NULL */
 	bool accept_anonymous; /* AcceptTofu = yes: answer initiators that do not know us */
 	bool policy_allow;     /* Policy = allow: peers without Allow reach everything */

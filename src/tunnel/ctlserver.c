@@ -16,6 +16,7 @@
 #include "common/ctlsock.h"
 #include "daemon.h"
 #include "log.h"
+#include "relay.h"
 
 struct out {
 	FILE *f;
@@ -94,6 +95,20 @@ static void put_access(ss_daemon *d, FILE *f, ss_dpeer *p, const uint8_t *id)
 	}
 }
 
+/* Relay = and the path the session uses (PROTOCOL.md 16.7): direct, or a circuit. */
+static void put_path(FILE *f, const ss_dpeer *p)
+{
+	char desc[SS_FINGERPRINT_LEN + 16];
+
+	if (p->relay_mode)
+		kv(f, "relay", "%s", p->relay_mode == SS_CONF_RELAY_USE ? "yes" : "serve");
+	if (!ss_peer_has_session(p->sp) || !p->reach.has_path || !ss_flow_virtual(&p->reach.path))
+		return;
+	ss_relay_describe(p, &p->reach.path, desc, sizeof(desc));
+	kv(f, "path", "%s", desc);
+	kv(f, "relay_circuit", "%08x", ss_relay_flow_circuit(&p->reach.path));
+}
+
 /* Where p is reached: the path in use, the candidates, what an introducer reports. */
 static void put_reach(FILE *f, ss_dpeer *p)
 {
@@ -103,7 +118,7 @@ static void put_reach(FILE *f, ss_dpeer *p)
 	ss_cand_info ci;
 	ss_flow fl;
 
-	if (ss_peer_has_session(p->sp) && p->reach.has_path) {
+	if (ss_peer_has_session(p->sp) && p->reach.has_path && !ss_flow_virtual(&p->reach.path)) {
 		ss_flow_format(&p->reach.path, a, sizeof(a));
 		kv(f, "path", "direct %s", a);
 	}
@@ -164,6 +179,7 @@ static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 	if (p->reach.introducer)
 		kv(f, "introducer", "yes");
 	put_reach(f, p);
+	put_path(f, p);
 	put_access(d, f, p, id);
 	for (int i = 0; i < SS_DROP_COUNT; i++)
 		st.drops[i] += p->reach.drops[i];
@@ -173,6 +189,8 @@ static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 static void do_get(ss_daemon *d, FILE *f)
 {
 	char b64[SS_B64_KEY_LEN];
+	uint64_t relay_bytes;
+	uint32_t circuits;
 	ss_ctx_stats cs;
 
 	ss_ctx_get_stats(d->ctx, &cs);
@@ -191,6 +209,11 @@ static void do_get(ss_daemon *d, FILE *f)
 	kv(f, "tun_reads", "%s", d->ring.fd >= 0 ? "ring" : "read");
 	if (d->ring.fd >= 0)
 		kv(f, "ring_drops", "%llu", (unsigned long long)ss_tunring_drops(&d->ring));
+	ss_relay_stats(d, &circuits, &relay_bytes);
+	if (circuits || relay_bytes)
+		kv(f, "relay_circuits", "%u", circuits);
+	if (circuits)
+		kv(f, "relay_bytes", "%llu", (unsigned long long)relay_bytes);
 	for (int i = 0; i < SS_DROP_COUNT; i++)
 		cs.drops[i] += d->reach_drops[i];
 	put_drops(f, cs.drops, d->drops);

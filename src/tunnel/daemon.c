@@ -26,6 +26,7 @@
 #include "log.h"
 #include "netdev.h"
 #include "offload.h"
+#include "relay.h"
 #include "common/truststore.h"
 
 const char *const ss_tun_drop_names[SS_TUN_DROP_COUNT] = {
@@ -105,7 +106,13 @@ static void send_failed(ss_daemon *d, uint64_t *counter, unsigned n, int err)
 static void xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *pkt, size_t len)
 {
 	int err = 0;
-	unsigned failed = ss_transport_queue(&d->tr, &d->txb, flow, pkt, len, &err);
+	unsigned failed;
+
+	if (ss_flow_virtual(flow)) {
+		ss_relay_xmit(d, flow, pkt, len);
+		return;
+	}
+	failed = ss_transport_queue(&d->tr, &d->txb, flow, pkt, len, &err);
 
 	/* A refusal while flushing may belong to an earlier packet: close enough. */
 	send_failed(d, p ? &p->drops[SS_TUN_SEND_FAILED] : &d->drops[SS_TUN_SEND_FAILED], failed,
@@ -202,7 +209,8 @@ static void send_data(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
 {
 	/* Order: nothing overtakes packets already waiting for the handshake. */
 	if (p->qhead || seal_send(d, p, pkt, len)) {
-		if (!p->has_endpoint && !ss_peer_has_session(p->sp) && !ss_reach_want_path(d, p)) {
+		if (!p->has_endpoint && !ss_peer_has_session(p->sp) && !ss_reach_want_path(d, p) &&
+		    !ss_relay_fallback(d, p)) {
 			p->drops[SS_TUN_NO_ENDPOINT]++;
 			return;
 		}
@@ -598,6 +606,32 @@ static void wire_drop(ss_daemon *d, ss_dpeer *p, int code, const ss_flow *flow,
 	}
 }
 
+/* A virtual flow is a circuit, not where the peer is: the endpoint stays a real address. */
+static void learn_endpoint(ss_dpeer *p, const ss_flow *flow)
+{
+	if (ss_flow_virtual(flow))
+		return;
+	p->endpoint = *flow;
+	p->has_endpoint = true;
+}
+
+/* Reachability plaintexts and relayed datagrams (PROTOCOL.md 16): intro.c, relay.c. */
+static void reach_inbound(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const ss_result *res)
+{
+	ss_reach_msg m;
+
+	p->last_rx_ns = ss_mono_ns();
+	if (res->kind == SS_RESULT_RELAY)
+		ss_relay_datagram(d, p, d->buf_out, res->len);
+	else if (ss_reach_decode(d->buf_out, res->len, &m))
+		ss_reach_drop(d, p, SS_ERR_MALFORMED);
+	else if (m.type >= SS_CTL_RELAY_OPEN)
+		ss_relay_control(d, p, &m);
+	else
+		ss_intro_control(d, p, flow, d->buf_out, res->len);
+	ss_daemon_touch(d, p);
+}
+
 static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt, size_t len)
 {
 	ss_result res;
@@ -627,9 +661,10 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 		if (!ss_daemon_find(d, res.identity))
 			return;
 	}
+	if (res.kind == SS_RESULT_CONTROL || res.kind == SS_RESULT_RELAY)
+		reach_inbound(d, p, flow, &res);
 	if (res.kind == SS_RESULT_DATA) {
-		p->endpoint = *flow;
-		p->has_endpoint = true;
+		learn_endpoint(p, flow);
 		p->last_rx_ns = ss_mono_ns();
 		if (res.len)
 			deliver(d, p, d->buf_out, res.len);
@@ -637,8 +672,8 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 	if (res.flags & SS_RESULT_F_HANDSHAKE) {
 		char l[SS_FINGERPRINT_LEN + 80], a[64];
 
-		p->endpoint = *flow;
-		p->has_endpoint = true;
+		learn_endpoint(p, flow);
+		ss_relay_path(d, p, flow);
 		p->last_rx_ns = ss_mono_ns();
 		ss_flow_format(flow, a, sizeof(a));
 		ss_log(LOG_INFO, "SS_TUN_HANDSHAKE: session with %s at %s", peer_label(p, l), a);
@@ -646,11 +681,14 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 		ss_reach_on_handshake(d, p, flow);
 		flush_queue(d, p);
 	}
-	if (res.kind == SS_RESULT_CONTROL)
-		ss_intro_control(d, p, flow, d->buf_out, res.len);
 	if (res.flags & SS_RESULT_F_REKEY)
 		ss_peer_want_handshake(p->sp);
 	ss_daemon_touch(d, p);
+}
+
+void ss_daemon_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt, size_t len)
+{
+	handle_inbound(d, flow, pkt, len);
 }
 
 static void net_read(ss_daemon *d, int i)
@@ -695,8 +733,11 @@ static void tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		if (kind == SS_TICK_HANDSHAKE)
 			ss_reach_on_init_made(d, p, d->buf_out, olen);
 		/* Sent at once, to know whether it left: roaming restarts count from it. */
-		if (kind == SS_TICK_HANDSHAKE)
+		if (kind == SS_TICK_HANDSHAKE) {
 			p->init_unsent = flush(d) > 0;
+			if (!p->hs_since_ns)
+				p->hs_since_ns = now;
+		}
 	}
 	/* Handshakes that gave up leave nothing to wait for: drop what was queued. */
 	if (p->qhead && !ss_peer_has_session(p->sp) && ss_peer_deadline(p->sp) == UINT64_MAX)
@@ -720,6 +761,8 @@ static void housekeeping(ss_daemon *d, uint64_t now)
 		ss_ct_expire(d->ct, now);
 		d->next_sweep = now + 5 * SS_NS_PER_SEC;
 	}
+	if (now >= d->next_relay_sweep)
+		d->next_relay_sweep = ss_relay_sweep(d, now);
 }
 
 static void run_timers(ss_daemon *d)
@@ -734,8 +777,11 @@ static void run_timers(ss_daemon *d)
 		if (ss_peer_deadline(p->sp) <= now || ss_reach_deadline(d, p) <= now ||
 		    (p->keepalive && !ss_peer_has_session(p->sp)))
 			tick_peer(d, p, now);
+		ss_relay_tick_peer(d, p, now);
 		ss_daemon_touch(d, p);
 	}
+	if (d->next_relay_sweep < d->next_deadline)
+		d->next_deadline = d->next_relay_sweep;
 	/* Stale-session checks piggyback on the timer pass; keep one at least every 5 s. */
 	if (d->next_deadline > now + 5 * SS_NS_PER_SEC)
 		d->next_deadline = now + 5 * SS_NS_PER_SEC;

@@ -78,6 +78,18 @@ typedef struct ss_dpeer {
 	char **origin;
 	ss_cands *cands; /* where the peer may be reached (reach.c) */
 	ss_preach reach;
+	/* Relays (relay.c, PROTOCOL.md 16.7). */
+	uint8_t relay_mode;	    /* Relay = (enum ss_conf_relay) */
+	uint32_t relay_txid;	    /* our RELAY_OPEN for this peer, awaiting RELAY_ACCEPT */
+	struct ss_dpeer *relay_ask; /* the relay it went to */
+	uint64_t relay_asked_ns;    /* when (0: none outstanding) */
+	uint8_t relay_tries;	    /* asked without an answer (SS_QUERY_TRIES, then a pause) */
+	struct ss_dpeer *relay_via; /* the newest circuit to this peer: its hop */
+	uint32_t relay_circuit;	    /* ... and id (0: none) */
+	bool relayed;		    /* the session rides a circuit */
+	bool on_circuit;	    /* new handshakes go through relay_circuit */
+	uint64_t hs_since_ns;	    /* a handshake went out and no session came of it yet */
+	uint64_t upgrade_ns;	    /* last try of a direct path */
 } ss_dpeer;
 
 typedef struct ss_daemon {
@@ -106,6 +118,8 @@ typedef struct ss_daemon {
 	ss_ct *ct;	    /* replies to what this host sent */
 	ss_grants *grants;  /* time-limited grants, by identity */
 	uint64_t next_sweep;
+	struct ss_relay *relay; /* circuits (relay.c) */
+	uint64_t next_relay_sweep;
 	uint64_t reach_drops[SS_DROP_COUNT]; /* reachability drops for no known peer */
 	ss_dreach reach;
 } ss_daemon;
@@ -148,12 +162,16 @@ void ss_daemon_audit(ss_daemon *d, const char *event, const char *decision, int 
 struct ss_ctl_sync_req;
 int ss_daemon_sync(ss_daemon *d, const struct ss_ctl_sync_req *r, FILE *f);
 void ss_daemon_kick(ss_daemon *d, ss_dpeer *p);
-/* Queue one datagram for flow (flushed once per wakeup). */
+/* Queue one datagram for flow (flushed once per wakeup); a virtual flow goes through its
+ * relay circuit (relay.c). */
 void ss_daemon_xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *pkt, size_t len);
 /* Re-read the peer's next timer after a change. */
 void ss_daemon_touch(ss_daemon *d, ss_dpeer *p);
 /* Write out segments waiting to be joined (before a peer they came from goes away). */
 void ss_daemon_tun_flush(ss_daemon *d);
+
+/* Handle one datagram as if it arrived on flow (relay.c: an inner datagram). */
+void ss_daemon_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt, size_t len);
 
 /* Control server (ctlserver.c). */
 void ss_ctl_serve(ss_daemon *d, int fd);

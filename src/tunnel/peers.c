@@ -20,6 +20,7 @@
 #include "netdev.h"
 #include "offload.h"
 #include "common/ini.h"
+#include "relay.h"
 #include "common/truststore.h"
 
 static void clock_fn(void *arg, ss_time *now)
@@ -293,6 +294,7 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 		ret = SS_ERR_NOMEM;
 		goto fail;
 	}
+	p->relay_mode = cp->relay;
 	/* Keep the file's order: show lists peers as configured. */
 	*d->peers_tail = p;
 	d->peers_tail = &p->next;
@@ -356,6 +358,7 @@ void ss_daemon_remove_peer(ss_daemon *d, ss_dpeer *p)
 	}
 	if (d->ct)
 		ss_ct_forget(d->ct, &p->ct);
+	ss_relay_forget(d, p);
 	ss_peer_remove(d->ctx, p->sp);
 	ss_reach_peer_free(p);
 	free(p->rules);
@@ -598,6 +601,10 @@ int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err
 		ret = load_identity(d, err, errlen);
 	if (!ret)
 		ret = setup_core(d, err, errlen);
+	if (!ret && ss_relay_init(d)) {
+		snprintf(err, errlen, "out of memory");
+		ret = SS_ERR_NOMEM;
+	}
 	if (!ret)
 		ret = setup_transport(d, err, errlen);
 	if (!ret)
@@ -646,6 +653,7 @@ void ss_daemon_free(ss_daemon *d)
 	close_fd(d->epfd);
 	close_fd(d->sigfd);
 	ss_transport_close(&d->tr);
+	ss_relay_free(d);
 	ss_allowedips_free(d->aips);
 	ss_ctx_free(d->ctx);
 	ss_identity_free(d->id);

@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "reach.h"
+#include "relay.h"
 
 void ss_reach_drop(ss_daemon *d, ss_dpeer *p, int code)
 {
@@ -176,7 +177,7 @@ static enum ss_cand_source source_of(ss_dpeer *p, const ss_flow *flow)
 void ss_reach_on_handshake(ss_daemon *d, ss_dpeer *p, const ss_flow *flow)
 {
 	enum ss_cand_source src;
-	char detail[96], a[64];
+	char detail[160], a[96];
 
 	if (ss_cands_confirm(p->cands, flow) == SS_ERR_NOT_FOUND &&
 	    !ss_cands_add(p->cands, flow, SS_CAND_PEER_REFLEXIVE) &&
@@ -192,7 +193,10 @@ void ss_reach_on_handshake(ss_daemon *d, ss_dpeer *p, const ss_flow *flow)
 	p->reach.path = *flow;
 	p->reach.has_path = true;
 	p->reach.punch_ok_ns = ss_mono_ns();
-	ss_flow_format(flow, a, sizeof(a));
+	if (ss_flow_virtual(flow))
+		ss_relay_describe(p, flow, a, sizeof(a));
+	else
+		ss_flow_format(flow, a, sizeof(a));
 	snprintf(detail, sizeof(detail), "path %s (%s)", a,
 		 src ? ss_reach_source_name(src) : "unknown");
 	ss_daemon_audit(d, "path", "change", 0, ss_peer_identity(p->sp), flow, detail);
@@ -232,8 +236,11 @@ void ss_reach_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
 			break;
 		case SS_PUNCH_GIVE_UP:
 			ss_log(LOG_INFO, "SS_TUN_PUNCH: no direct path to a peer this time");
+			(void)ss_relay_fallback(d, p);
 			break;
-		case SS_PUNCH_RELAY: /* relay circuits: relay.c */
+		case SS_PUNCH_RELAY: /* a circuit joins the candidates (relay.c) */
+			(void)ss_relay_fallback(d, p);
+			break;
 		case SS_PUNCH_NONE:
 			break;
 		}

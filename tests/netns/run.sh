@@ -54,6 +54,7 @@ else
 	run t_scale.sh
 	run t_rekey.sh
 	run t_natlab.sh
+	run t_relay.sh
 	run t_reach.sh
 fi
 echo "netns: $passed passed, $failed failed"

@@ -740,6 +740,34 @@ static void tun_ring_key(void **state)
 	ss_conf_free(c);
 }
 
+/* Relay = yes|serve|no (PROTOCOL.md 16.7); relayed interfaces default to SS_RELAY_MTU. */
+static void relay_key(void **state)
+{
+	ss_conf *c;
+
+	(void)state;
+	c = parse_ok(IFACE "[Peer]\nIdentity = " K1 "\nRelay = yes\n[Peer]\nIdentity = " K2
+			   "\nrelay = Serve\n");
+	assert_int_equal(c->peers[0].relay, SS_CONF_RELAY_USE);
+	assert_int_equal(c->peers[1].relay, SS_CONF_RELAY_SERVE);
+	assert_int_equal(c->mtu, SS_RELAY_MTU);
+	ss_conf_free(c);
+	c = parse_ok(IFACE "MTU = 1500\n[Peer]\nIdentity = " K1 "\nRelay = yes\n");
+	assert_int_equal(c->mtu, 1500); /* an explicit MTU stays */
+	ss_conf_free(c);
+	c = parse_ok(IFACE "[Peer]\nIdentity = " K1 "\nRelay = no\n[Peer]\nIdentity = " K2
+			   "\nRelay = serve\n");
+	assert_int_equal(c->peers[0].relay, SS_CONF_RELAY_NO);
+	assert_int_equal(c->mtu, SS_CONF_DEFAULT_MTU); /* serving adds nothing to our packets */
+	ss_conf_free(c);
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nRelay = maybe\n", 5,
+		     "Relay: \"maybe\" is not yes, serve or no");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nRelay = yes\nRelay = no\n", 6, "Relay");
+	expect_error(IFACE TS "[Peer]\nIdentity = tofu\nEndpoint = 1.2.3.4:5\nRelay = yes\n", 7,
+		     "Relay: needs a configured Identity, not tofu");
+	expect_error(IFACE "Relay = yes\n", 3, "Relay");
+}
+
 /* PROTOCOL.md 16.4, 16.6: introducers are configured identities, never TOFU. */
 static void reach_keys(void **state)
 {
@@ -1434,6 +1462,7 @@ int main(void)
 		cmocka_unit_test(wgquick_key_errors),
 		cmocka_unit_test(full_tunnel_mark),
 		cmocka_unit_test(hook_expansion),
+		cmocka_unit_test(relay_key),
 		cmocka_unit_test(reach_keys),
 		cmocka_unit_test(error_buffer_handling),
 		cmocka_unit_test_setup_teardown(load_resolves_and_names, tmpdir_setup,
