@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		"  pubkey                 read a private key on stdin, print its identity\n"
 		"  fingerprint IDENTITY   print the short form to compare out of band\n"
 		"  show [IFACE] [--json]  interfaces, peers, handshakes, transfer and drops\n"
+		"  discover IFACE         identities announced on the LAN (LanDiscovery = open)\n"
 		"  set IFACE peer ID ...  add, change or remove a peer at run time\n"
 		"  syncconf IFACE FILE    apply FILE's peers to the running daemon (root)\n"
 		"  trust STORE|CONF ...   list, pin or forget trust-on-first-use identities\n"
@@ -339,6 +340,7 @@ static const struct {
 	{"show", cmd_show},	    {"set", cmd_set},	    {"grant", cmd_grant},
 	{"revoke", cmd_revoke},	    {"trust", cmd_trust},   {"cat", cmd_cat},
 	{"syncconf", cmd_syncconf}, {"knock", cmd_knock},   {"demo", cmd_demo},
+	{"discover", cmd_discover},
 };
 
 int main(int argc, char **argv)

@@ -45,6 +45,7 @@ enum key_id {
 	K_POLICY,
 	K_TUN_RING,
 	K_CT_PER_PEER,
+	K_LAN_DISCOVERY,
 	K_IDENTITY,
 	K_ENDPOINT,
 	K_ALLOWED_IPS,
@@ -369,6 +370,22 @@ static int set_ct_per_peer(void *ctx, const struct ss_ini_key *k, char *val)
 	return 0;
 }
 
+static int set_lan_discovery(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	static const char *const modes[] = {
+		[SS_LAN_OFF] = "off", [SS_LAN_MODE_PEERS] = "peers", [SS_LAN_MODE_OPEN] = "open"};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (!strcasecmp(val, modes[i])) {
+			p->conf->lan_discovery = (enum ss_lan_discovery)i;
+			return 0;
+		}
+	}
+	return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not off, peers or open", k->name,
+		    val);
+}
+
 static ss_conf_peer *cur_peer(struct parser *p)
 {
 	return &p->conf->peers[p->conf->npeers - 1];
@@ -459,6 +476,7 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_POLICY] = {"Policy", SEC_INTERFACE, false, set_policy, 0},
 	[K_TUN_RING] = {"TunRing", SEC_INTERFACE, false, set_tun_ring, 0},
 	[K_CT_PER_PEER] = {"ConntrackPerPeer", SEC_INTERFACE, false, set_ct_per_peer, 0},
+	[K_LAN_DISCOVERY] = {"LanDiscovery", SEC_INTERFACE, false, set_lan_discovery, 0},
 	[K_IDENTITY] = {"Identity", SEC_PEER, false, set_identity, 0},
 	[K_ENDPOINT] = {"Endpoint", SEC_PEER, false, set_endpoint, 0},
 	[K_ALLOWED_IPS] = {"AllowedIPs", SEC_PEER, true, set_allowed_ips, 0},

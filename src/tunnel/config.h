@@ -33,6 +33,13 @@ enum ss_transport {
 	SS_TRANSPORT_IP = 1, /* raw IP protocol 99 */
 };
 
+/* LanDiscovery (PROTOCOL.md 16.9): announce on the LAN and recognise announcements. */
+enum ss_lan_discovery {
+	SS_LAN_OFF = 0,
+	SS_LAN_MODE_PEERS, /* a tag only hosts that know our identity recognise */
+	SS_LAN_MODE_OPEN,  /* our identity in the clear, signed; unknown ones listed */
+};
+
 typedef struct ss_conf_peer {
 	unsigned line; /* line of its [Peer] header */
 	bool tofu;
@@ -64,6 +71,7 @@ typedef struct ss_conf {
 	bool policy_allow;     /* Policy = allow: peers without Allow reach everything */
 	bool tun_ring;	       /* TunRing = yes: read TUN through a packet ring (silosecd(8)) */
 	uint32_t ct_per_peer;  /* ConntrackPerPeer: tracked connections per peer */
+	enum ss_lan_discovery lan_discovery;
 	ss_conf_peer *peers;
 	size_t npeers;
 } ss_conf;

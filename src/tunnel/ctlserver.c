@@ -145,6 +145,7 @@ static void do_get(ss_daemon *d, FILE *f)
 	if (d->ring.fd >= 0)
 		kv(f, "ring_drops", "%llu", (unsigned long long)ss_tunring_drops(&d->ring));
 	put_drops(f, cs.drops, d->drops);
+	ss_lan_show(d, f);
 	for (ss_dpeer *p = d->peers; p; p = p->next)
 		put_peer(d, f, p);
 	fputs("end\n", f);
@@ -343,7 +344,10 @@ static void serve(ss_daemon *d, char *buf, ssize_t len, FILE *f)
 		do_set(d, body, f);
 	else if (verb == SS_CTL_SYNC)
 		do_sync(d, body, f);
-	else
+	else if (verb == SS_CTL_DISCOVER) {
+		ss_lan_discover(d, f);
+		fputs("end\n", f);
+	} else
 		do_grant(d, body, f, verb == SS_CTL_GRANT);
 }
 

@@ -16,6 +16,7 @@
 #include "tunring.h"
 #include "conntrack.h"
 #include "grant.h"
+#include "lan.h"
 #include "transport.h"
 
 #define SS_QUEUE_PER_PEER 128		    /* packets held while a handshake is under way */
@@ -72,6 +73,7 @@ typedef struct ss_dpeer {
 	uint32_t denied_len;
 	uint64_t denied_ns, denied_logged_ns;
 	uint64_t ct_full_logged_ns;
+	uint64_t lan_time_ns; /* newest LAN announcement accepted from it (wall clock) */
 } ss_dpeer;
 
 typedef struct ss_daemon {
@@ -98,6 +100,7 @@ typedef struct ss_daemon {
 	ss_ct *ct;	    /* replies to what this host sent */
 	ss_grants *grants;  /* time-limited grants, by identity */
 	uint64_t next_sweep;
+	ss_lan lan; /* LanDiscovery */
 } ss_daemon;
 
 int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen);
