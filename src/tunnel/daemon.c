@@ -774,7 +774,8 @@ static void nl_events(ss_daemon *d)
 			if (addr_event_matters(d, h))
 				changed = true;
 			/* LAN discovery also minds link-local addresses (its IPv6 groups). */
-			if (h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR)
+			if ((h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) &&
+			    (int)((struct ifaddrmsg *)NLMSG_DATA(h))->ifa_index != d->ifindex)
 				lan = true;
 		}
 	}

@@ -74,6 +74,7 @@ typedef struct ss_dpeer {
 	uint64_t denied_ns, denied_logged_ns;
 	uint64_t ct_full_logged_ns;
 	uint64_t lan_time_ns; /* newest LAN announcement accepted from it (wall clock) */
+	bool lan_endpoint;    /* endpoint learned from a LAN announcement */
 } ss_dpeer;
 
 typedef struct ss_daemon {

@@ -260,21 +260,23 @@ static void send6(ss_lan *l, const uint8_t *pkt, size_t len, uint32_t ifindex)
 		l->announced++;
 }
 
+/* One announcement per send, each with its own time: a peer that hears us on two
+ * interfaces or families takes both (times must increase per peer). */
 static void announce(ss_daemon *d)
 {
 	ss_lan *l = &d->lan;
 	uint8_t pkt[SS_LAN_OPEN_LEN];
 	/* Raw IP has no port, but the field must not be zero: ours by default. */
 	uint16_t port = d->tr.port ? d->tr.port : SS_CONF_DEFAULT_PORT;
+	enum ss_lan_mode mode = l->mode == SS_LAN_MODE_OPEN ? SS_LAN_OPEN : SS_LAN_PEERS;
 	size_t len;
 
-	if (ss_lan_build(d->ctx, l->mode == SS_LAN_MODE_OPEN ? SS_LAN_OPEN : SS_LAN_PEERS, port,
-			 pkt, sizeof(pkt), &len))
-		return;
 	for (size_t i = 0; l->fd4 >= 0 && i < l->nifs4; i++)
-		send4(l, pkt, len, l->ifs4[i]);
+		if (!ss_lan_build(d->ctx, mode, port, pkt, sizeof(pkt), &len))
+			send4(l, pkt, len, l->ifs4[i]);
 	for (size_t i = 0; l->fd6 >= 0 && i < l->nifs6; i++)
-		send6(l, pkt, len, l->ifs6[i]);
+		if (!ss_lan_build(d->ctx, mode, port, pkt, sizeof(pkt), &len))
+			send6(l, pkt, len, l->ifs6[i]);
 }
 
 uint64_t ss_lan_tick(ss_daemon *d, uint64_t now)
@@ -370,12 +372,18 @@ static int offer(ss_daemon *d, const ss_lan_info *info, const uint8_t addr[16], 
 	flow.local_port = d->tr.port;
 	if (ss_flow_link_local(&flow))
 		ss_store_be32(flow.local_addr + 12, ifindex);
-	/* A working session stays where it is; otherwise the LAN is the way to the peer. */
-	if (ss_peer_has_session(p->sp) ||
-	    (p->has_endpoint && !memcmp(&p->endpoint, &flow, sizeof(flow))))
+	/*
+	 * A working session stays where it is, and so does a configured endpoint. Otherwise
+	 * the LAN is the way to the peer, IPv4 (or a global IPv6 address) before a
+	 * link-local one, which is only as good as the one link it names.
+	 */
+	if (ss_peer_has_session(p->sp) || (p->has_endpoint && !p->lan_endpoint) ||
+	    (p->has_endpoint && !memcmp(&p->endpoint, &flow, sizeof(flow))) ||
+	    (p->has_endpoint && ss_flow_link_local(&flow) && !ss_flow_link_local(&p->endpoint)))
 		return 0;
 	p->endpoint = flow;
 	p->has_endpoint = true;
+	p->lan_endpoint = true;
 	ss_peer_set_flow(p->sp, &flow);
 	if (p->qhead || p->keepalive)
 		ss_daemon_kick(d, p);

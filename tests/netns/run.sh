@@ -48,6 +48,7 @@ else
 	run t_grant.sh
 	run t_bounds.sh
 	run t_sandbox.sh
+	run t_lan.sh
 	run t_audit.sh
 	run t_scale.sh
 	run t_rekey.sh
