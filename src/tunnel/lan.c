@@ -23,8 +23,8 @@
 #include "log.h"
 
 static const char *const drop_names[SS_LAN_D_COUNT] = {
-	"SS_ERR_MALFORMED", "SS_LAN_OFFLINK",	 "SS_ERR_REACH_RATE",
-	"SS_ERR_LAN_SPOOF", "SS_ERR_REFLECTION", "SS_ERR_CANDIDATE",
+	"SS_ERR_MALFORMED", "SS_TUN_LAN_OFFLINK", "SS_ERR_REACH_RATE",
+	"SS_ERR_LAN_SPOOF", "SS_ERR_REFLECTION",  "SS_ERR_CANDIDATE",
 };
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

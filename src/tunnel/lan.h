@@ -23,7 +23,7 @@
 /* Refused announcements, shown by `silosec show` as lan_drop=NAME:COUNT. */
 enum ss_lan_drop {
 	SS_LAN_D_MALFORMED = 0, /* SS_ERR_MALFORMED */
-	SS_LAN_D_OFFLINK,	/* SS_LAN_OFFLINK: source not on-link, or on the tunnel */
+	SS_LAN_D_OFFLINK,	/* SS_TUN_LAN_OFFLINK: source not on-link, or on the tunnel */
 	SS_LAN_D_RATE,		/* SS_ERR_REACH_RATE */
 	SS_LAN_D_SPOOF,		/* SS_ERR_LAN_SPOOF: not recognised, stale, forged, replayed */
 	SS_LAN_D_REFLECTION,	/* SS_ERR_REFLECTION: our own, looped back */

@@ -80,13 +80,15 @@ payloads() { # FILTER: UDP payloads to port 51998 in the capture, hex, one a lin
 	ip netns exec "${NS}s" tshark -r "$TMP/lan.pcap" -Y "udp.dstport == 51998 && $1" \
 		-T fields -e udp.payload 2>/dev/null | tr -d ':'
 }
-check "the capture holds a's and c's peers-mode announcements (48 bytes, type 9)" \
-	sh -c "[ \$(payloads 'ip.src == 198.51.9.1 || ip.src == 198.51.9.2' | grep -c '^0902') -ge 2 ]"
+type9() { [ "$(payloads 'ip.src == 198.51.9.1 || ip.src == 198.51.9.2' | grep -c '^0902')" -ge 2 ]; }
+holds() { # FILE HEX...: the file holds one of the byte strings
+	python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); sys.exit(not any(bytes.fromhex(h) in d for h in sys.argv[2:]))' "$@"
+}
+check "the capture holds a's and c's peers-mode announcements (48 bytes, type 9)" type9
 check "a stranger learns no identity: neither a's nor c's 32 bytes are on the wire" \
-	sh -c "! ip netns exec ${NS}s tshark -r $TMP/lan.pcap -x 2>/dev/null | grep -q . || \
-	python3 -c 'import sys; d=open(sys.argv[1],\"rb\").read(); sys.exit(any(bytes.fromhex(h) in d for h in sys.argv[2:]))' $TMP/lan.pcap $(ids a c)"
+	eval '! holds "$TMP/lan.pcap" $(ids a c)'
 check "control: u's open-mode announcement carries u's identity in the clear" \
-	python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); sys.exit(bytes.fromhex(sys.argv[2]) not in d)' "$TMP/lan.pcap" "$(ids u)"
+	holds "$TMP/lan.pcap" "$(ids u)"
 check "s answered nothing: every UDP datagram s sent went to the announcement port" \
 	sh -c "[ \$(ip netns exec ${NS}s tshark -r $TMP/lan.pcap -Y 'udp && (ip.src == 198.51.9.3 || eth.src == '\$(ip -n ${NS}s -br link show v9-s | awk '{print \$3}')') && udp.dstport != 51998' 2>/dev/null | wc -l) -eq 0 ]"
 
