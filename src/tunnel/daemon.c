@@ -72,8 +72,10 @@ void ss_daemon_audit(ss_daemon *d, const char *event, const char *decision, int 
 
 void ss_daemon_touch(ss_daemon *d, ss_dpeer *p)
 {
-	uint64_t dl = ss_peer_deadline(p->sp);
+	uint64_t dl = ss_peer_deadline(p->sp), rd = ss_reach_deadline(d, p);
 
+	if (rd < dl)
+		dl = rd;
 	if (dl < d->next_deadline)
 		d->next_deadline = dl;
 }
@@ -106,6 +108,11 @@ static void xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *
 	/* A refusal while flushing may belong to an earlier packet: close enough. */
 	send_failed(d, p ? &p->drops[SS_TUN_SEND_FAILED] : &d->drops[SS_TUN_SEND_FAILED], failed,
 		    err);
+}
+
+void ss_daemon_xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *pkt, size_t len)
+{
+	xmit(d, p, flow, pkt, len);
 }
 
 static unsigned flush(ss_daemon *d)
@@ -193,7 +200,7 @@ static void send_data(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
 {
 	/* Order: nothing overtakes packets already waiting for the handshake. */
 	if (p->qhead || seal_send(d, p, pkt, len)) {
-		if (!p->has_endpoint && !ss_peer_has_session(p->sp)) {
+		if (!p->has_endpoint && !ss_peer_has_session(p->sp) && !ss_reach_want_path(d, p)) {
 			p->drops[SS_TUN_NO_ENDPOINT]++;
 			return;
 		}
@@ -602,6 +609,8 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 	memset(&res, 0, sizeof(res));
 	ret = ss_ctx_consume(d->ctx, flow, pkt, len, d->buf_out, SS_MAX_PACKET, &res);
 	p = res.peer ? ss_peer_user(res.peer) : NULL;
+	if (p && len)
+		ss_reach_observe(d, p, flow, pkt[0], ret);
 	if (ret) {
 		wire_drop(d, p, ret, flow, &res);
 		return;
@@ -632,8 +641,11 @@ static void handle_inbound(ss_daemon *d, const ss_flow *flow, const uint8_t *pkt
 		ss_flow_format(flow, a, sizeof(a));
 		ss_log(LOG_INFO, "SS_TUN_HANDSHAKE: session with %s at %s", peer_label(p, l), a);
 		ss_daemon_audit(d, "handshake", "accept", 0, ss_peer_identity(p->sp), flow, NULL);
+		ss_reach_on_handshake(d, p, flow);
 		flush_queue(d, p);
 	}
+	if (res.kind == SS_RESULT_CONTROL)
+		ss_intro_control(d, p, flow, d->buf_out, res.len);
 	if (res.flags & SS_RESULT_F_REKEY)
 		ss_peer_want_handshake(p->sp);
 	ss_daemon_touch(d, p);
@@ -661,6 +673,7 @@ static void tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 	ss_flow flow;
 	size_t olen;
 
+	ss_reach_tick(d, p, now);
 	/* Sending into silence: the other end may have roamed or restarted. */
 	if (ss_peer_has_session(p->sp) && p->last_tx_data_ns > p->last_rx_ns &&
 	    p->last_tx_data_ns - p->last_rx_ns > SS_STALE_AFTER) {
@@ -668,13 +681,16 @@ static void tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		ss_peer_want_handshake(p->sp);
 	}
 	/* PersistentKeepalive keeps a session up even when nothing else needs one. */
-	if (p->keepalive && p->has_endpoint && !ss_peer_has_session(p->sp))
+	if (p->keepalive && (p->has_endpoint || ss_reach_has_candidates(p)) &&
+	    !ss_peer_has_session(p->sp))
 		ss_peer_want_handshake(p->sp);
 	for (int k = 0; k < 8; k++) {
 		if (ss_peer_tick(d->ctx, p->sp, d->buf_out, SS_MAX_PACKET, &olen, &flow, &kind) ||
 		    !olen)
 			break;
 		xmit(d, p, &flow, d->buf_out, olen);
+		if (kind == SS_TICK_HANDSHAKE)
+			ss_reach_on_init_made(d, p, d->buf_out, olen);
 		/* Sent at once, to know whether it left: roaming restarts count from it. */
 		if (kind == SS_TICK_HANDSHAKE)
 			p->init_unsent = flush(d) > 0;
@@ -712,7 +728,8 @@ static void run_timers(ss_daemon *d)
 	housekeeping(d, now);
 	d->next_deadline = ss_grant_next(d->grants);
 	for (ss_dpeer *p = d->peers; p; p = p->next) {
-		if (ss_peer_deadline(p->sp) <= now || (p->keepalive && !ss_peer_has_session(p->sp)))
+		if (ss_peer_deadline(p->sp) <= now || ss_reach_deadline(d, p) <= now ||
+		    (p->keepalive && !ss_peer_has_session(p->sp)))
 			tick_peer(d, p, now);
 		ss_daemon_touch(d, p);
 	}

@@ -18,6 +18,7 @@
 #include "grant.h"
 #include "lan.h"
 #include "transport.h"
+#include "reach.h"
 
 #define SS_QUEUE_PER_PEER 128		    /* packets held while a handshake is under way */
 #define SS_QUEUE_TOTAL 4096		    /* over all peers */
@@ -73,8 +74,9 @@ typedef struct ss_dpeer {
 	uint32_t denied_len;
 	uint64_t denied_ns, denied_logged_ns;
 	uint64_t ct_full_logged_ns;
+	ss_cands *cands; /* where the peer may be reached (reach.c) */
+	ss_preach reach;
 	uint64_t lan_time_ns; /* newest LAN announcement accepted from it (wall clock) */
-	bool lan_endpoint;    /* endpoint learned from a LAN announcement */
 } ss_dpeer;
 
 typedef struct ss_daemon {
@@ -101,7 +103,8 @@ typedef struct ss_daemon {
 	ss_ct *ct;	    /* replies to what this host sent */
 	ss_grants *grants;  /* time-limited grants, by identity */
 	uint64_t next_sweep;
-	ss_lan lan; /* LanDiscovery */
+	uint64_t reach_drops[SS_DROP_COUNT]; /* reachability drops for no known peer */
+	ss_lan lan;			     /* LanDiscovery */
 } ss_daemon;
 
 int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen);
@@ -135,6 +138,8 @@ void ss_daemon_audit(ss_daemon *d, const char *event, const char *decision, int 
 struct ss_ctl_sync_req;
 int ss_daemon_sync(ss_daemon *d, const struct ss_ctl_sync_req *r, FILE *f);
 void ss_daemon_kick(ss_daemon *d, ss_dpeer *p);
+/* Queue one datagram for flow (flushed once per wakeup). */
+void ss_daemon_xmit(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *pkt, size_t len);
 /* Re-read the peer's next timer after a change. */
 void ss_daemon_touch(ss_daemon *d, ss_dpeer *p);
 /* Write out segments waiting to be joined (before a peer they came from goes away). */

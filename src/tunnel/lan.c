@@ -359,6 +359,7 @@ static int offer(ss_daemon *d, const ss_lan_info *info, const uint8_t addr[16], 
 {
 	ss_dpeer *p = ss_peer_user(info->peer);
 	ss_flow flow;
+	int ret;
 
 	if (!p)
 		return SS_ERR_LAN_SPOOF;
@@ -372,22 +373,9 @@ static int offer(ss_daemon *d, const ss_lan_info *info, const uint8_t addr[16], 
 	flow.local_port = d->tr.port;
 	if (ss_flow_link_local(&flow))
 		ss_store_be32(flow.local_addr + 12, ifindex);
-	/*
-	 * A working session stays where it is, and so does a configured endpoint. Otherwise
-	 * the LAN is the way to the peer, IPv4 (or a global IPv6 address) before a
-	 * link-local one, which is only as good as the one link it names.
-	 */
-	if (ss_peer_has_session(p->sp) || (p->has_endpoint && !p->lan_endpoint) ||
-	    (p->has_endpoint && !memcmp(&p->endpoint, &flow, sizeof(flow))) ||
-	    (p->has_endpoint && ss_flow_link_local(&flow) && !ss_flow_link_local(&p->endpoint)))
-		return 0;
-	p->endpoint = flow;
-	p->has_endpoint = true;
-	p->lan_endpoint = true;
-	ss_peer_set_flow(p->sp, &flow);
-	if (p->qhead || p->keepalive)
-		ss_daemon_kick(d, p);
-	return 0;
+	ret = ss_daemon_offer_candidate(d, p, &flow, SS_CAND_LAN);
+	/* A set full of confirmed paths keeps them: counted for the peer by reach.c. */
+	return ret == SS_ERR_FULL ? 0 : ret;
 }
 
 static void on_packet(ss_daemon *d, const uint8_t *pkt, size_t len, const uint8_t addr[16],

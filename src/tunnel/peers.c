@@ -60,6 +60,9 @@ int ss_daemon_set_endpoint(ss_daemon *d, ss_dpeer *p, const char *endpoint, char
 	p->endpoint = flow;
 	p->has_endpoint = true;
 	ss_peer_set_flow(p->sp, &flow);
+	/* Refused only by the allow list (a loopback Endpoint): it is still used. */
+	if (ss_cands_add(p->cands, &flow, SS_CAND_CONFIGURED))
+		ss_log(LOG_DEBUG, "SS_ERR_CANDIDATE: Endpoint %s is not a candidate", endpoint);
 	/* Sessions are bound to their flow: a moved peer needs a new handshake. */
 	if (ss_peer_has_session(p->sp))
 		ss_daemon_kick(d, p);
@@ -289,6 +292,12 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 		goto fail;
 	}
 	ss_peer_set_user(p->sp, p);
+	if (ss_reach_peer_init(d, p)) {
+		ss_peer_remove(d->ctx, p->sp);
+		snprintf(err, errlen, "out of memory");
+		ret = SS_ERR_NOMEM;
+		goto fail;
+	}
 	/* Keep the file's order: show lists peers as configured. */
 	*d->peers_tail = p;
 	d->peers_tail = &p->next;
@@ -348,6 +357,7 @@ void ss_daemon_remove_peer(ss_daemon *d, ss_dpeer *p)
 	if (d->ct)
 		ss_ct_forget(d->ct, &p->ct);
 	ss_peer_remove(d->ctx, p->sp);
+	ss_reach_peer_free(p);
 	free(p->rules);
 	free(p->name);
 	free(p);

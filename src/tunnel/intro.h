@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Introducers in silosecd (PROTOCOL.md 16.4): registering, querying, introducing. */
+#ifndef SS_TUNNEL_INTRO_H
+#define SS_TUNNEL_INTRO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <silosec/core.h>
+
+struct ss_daemon;
+struct ss_dpeer;
+
+/* A reachability plaintext p sealed on its session (SS_RESULT_CONTROL). */
+void ss_intro_control(struct ss_daemon *d, struct ss_dpeer *p, const ss_flow *flow,
+		      const uint8_t *pt, size_t len);
+/* Ask the introducers where p is: 0 if a QUERY is (or was just) under way. */
+int ss_intro_query(struct ss_daemon *d, struct ss_dpeer *p);
+
+#endif

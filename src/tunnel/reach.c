@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Candidate flows and hole punching in silosecd (PROTOCOL.md 16.5, 16.6). A candidate is
+ * only a place to send an INIT: the core's allow list admits it, the punch schedule
+ * (ss_cands_punch_step) says when, and the handshake decides who is there. The INIT copies
+ * of one round are the same bytes, so a responder accepts one and drops the rest as stale.
+ */
+#include <string.h>
+
+#include "common/wipe.h"
+#include "daemon.h"
+#include "log.h"
+#include "reach.h"
+
+void ss_reach_drop(ss_daemon *d, ss_dpeer *p, int code)
+{
+	int i = ss_drop_index(code);
+
+	if (i < 0)
+		return;
+	if (p)
+		p->reach.drops[i]++;
+	else
+		d->reach_drops[i]++;
+}
+
+int ss_reach_peer_init(ss_daemon *d, ss_dpeer *p)
+{
+	return ss_cands_create(d->ctx, &p->cands);
+}
+
+void ss_reach_peer_free(ss_dpeer *p)
+{
+	ss_cands_free(p->cands);
+	p->cands = NULL;
+	ss_wipe(p->reach.init, sizeof(p->reach.init));
+}
+
+bool ss_reach_has_candidates(ss_dpeer *p)
+{
+	return p->cands && ss_cands_count(p->cands) > 0;
+}
+
+/* Every candidate gets the same INIT; virtual flows go through xmit like any other. */
+static void send_copies(ss_daemon *d, ss_dpeer *p)
+{
+	size_t n = ss_cands_count(p->cands);
+	ss_cand_info ci;
+
+	for (size_t i = 0; i < n; i++)
+		if (!ss_cands_get(p->cands, i, &ci))
+			ss_daemon_xmit(d, p, &ci.flow, p->reach.init, SS_INIT_LEN);
+}
+
+/* The next INIT should be a new one (a round at least 0.5 s after the last). */
+static void want_fresh(ss_daemon *d, ss_dpeer *p)
+{
+	p->reach.fresh_wanted = true;
+	/* Moves a pending retry forward (never sooner than a responder accepts it)... */
+	ss_peer_restart_handshake(p->sp, false);
+	/* ...or asks for the first one; a completed handshake clears the wish. */
+	ss_peer_want_handshake(p->sp);
+	ss_daemon_touch(d, p);
+}
+
+static bool punching(const ss_dpeer *p)
+{
+	return ss_cands_punch_deadline(p->cands) != UINT64_MAX;
+}
+
+int ss_reach_punch(ss_daemon *d, ss_dpeer *p, uint16_t delay_ms, unsigned flags)
+{
+	uint64_t now = ss_mono_ns();
+	ss_cand_info ci;
+	int ret;
+
+	if (!ss_reach_has_candidates(p))
+		return SS_ERR_NOT_FOUND;
+	if (punching(p))
+		return 0;
+	/* One attempt per peer per SS_PUNCH_PAIR_INTERVAL: a lying introducer gets no more. */
+	if (p->reach.punch_started_ns && now - p->reach.punch_started_ns < SS_PUNCH_PAIR_INTERVAL)
+		return SS_ERR_REACH_RATE;
+	/* The core makes INITs only for a peer with a flow: the first candidate will do. */
+	if (!p->has_endpoint && !ss_cands_get(p->cands, 0, &ci))
+		ss_peer_set_flow(p->sp, &ci.flow);
+	ret = ss_cands_punch_start(p->cands, delay_ms, flags);
+	if (ret)
+		return ret;
+	p->reach.punch_started_ns = now;
+	ss_daemon_touch(d, p);
+	return 0;
+}
+
+bool ss_reach_want_path(ss_daemon *d, ss_dpeer *p)
+{
+	if (ss_reach_has_candidates(p)) {
+		(void)ss_reach_punch(d, p, 0, 0);
+		return true;
+	}
+	return ss_intro_query(d, p) == 0;
+}
+
+int ss_daemon_offer_candidate(ss_daemon *d, ss_dpeer *p, const ss_flow *flow,
+			      enum ss_cand_source src)
+{
+	int ret = ss_cands_add(p->cands, flow, src);
+
+	if (ret) {
+		ss_reach_drop(d, p, ret);
+		return ret;
+	}
+	if (ss_peer_has_session(p->sp))
+		return 0;
+	if (!p->has_endpoint && !punching(p))
+		ss_peer_set_flow(p->sp, flow);
+	if (p->qhead || p->keepalive)
+		(void)ss_reach_punch(d, p, 0, 0);
+	ss_daemon_touch(d, p);
+	return 0;
+}
+
+void ss_reach_on_init_made(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
+{
+	if (len != SS_INIT_LEN || pkt[0] != SS_MSG_INIT)
+		return;
+	memcpy(p->reach.init, pkt, SS_INIT_LEN);
+	p->reach.has_init = true;
+	if (p->reach.fresh_wanted || punching(p)) {
+		p->reach.fresh_wanted = false;
+		send_copies(d, p);
+	}
+}
+
+const char *ss_reach_source_name(enum ss_cand_source s)
+{
+	switch (s) {
+	case SS_CAND_CONFIGURED:
+		return "configured";
+	case SS_CAND_INTRODUCER:
+		return "introducer";
+	case SS_CAND_PEER_REFLEXIVE:
+		return "peer-reflexive";
+	case SS_CAND_LAN:
+		return "lan";
+	case SS_CAND_RELAY:
+		return "relay";
+	}
+	return "?";
+}
+
+static enum ss_cand_source source_of(ss_dpeer *p, const ss_flow *flow)
+{
+	size_t n = ss_cands_count(p->cands);
+	ss_cand_info ci;
+
+	for (size_t i = 0; i < n; i++)
+		if (!ss_cands_get(p->cands, i, &ci) && !memcmp(&ci.flow, flow, sizeof(*flow)))
+			return ci.source;
+	return 0;
+}
+
+void ss_reach_on_handshake(ss_daemon *d, ss_dpeer *p, const ss_flow *flow)
+{
+	enum ss_cand_source src;
+	char detail[96], a[64];
+
+	if (ss_cands_confirm(p->cands, flow) == SS_ERR_NOT_FOUND &&
+	    !ss_cands_add(p->cands, flow, SS_CAND_PEER_REFLEXIVE) &&
+	    ss_cands_confirm(p->cands, flow))
+		return; /* cannot happen: just added */
+	if (flow->proto != SS_RELAY_PROTO)
+		ss_cands_punch_done(p->cands);
+	p->reach.fresh_wanted = false;
+	if (p->reach.has_path && !memcmp(&p->reach.path, flow, sizeof(*flow)))
+		return;
+	src = source_of(p, flow);
+	p->reach.path = *flow;
+	p->reach.has_path = true;
+	p->reach.punch_ok_ns = ss_mono_ns();
+	ss_flow_format(flow, a, sizeof(a));
+	snprintf(detail, sizeof(detail), "path %s (%s)", a,
+		 src ? ss_reach_source_name(src) : "unknown");
+	ss_daemon_audit(d, "path", "change", 0, ss_peer_identity(p->sp), flow, detail);
+}
+
+void ss_reach_observe(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, uint8_t type, int ret)
+{
+	bool resend = false;
+	int r;
+
+	if (type != SS_MSG_INIT && type != SS_MSG_RESPONSE)
+		return;
+	r = ss_cands_observe(p->cands, flow, type, ret, &resend);
+	if (r)
+		ss_reach_drop(d, p, r);
+	/* A crossing INIT from a mapping nobody predicted: ours goes back through it. */
+	if (resend && p->reach.has_init)
+		ss_daemon_xmit(d, p, flow, p->reach.init, SS_INIT_LEN);
+}
+
+void ss_reach_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
+{
+	enum ss_punch_action a;
+
+	(void)now;
+	while ((a = ss_cands_punch_step(p->cands)) != SS_PUNCH_NONE) {
+		switch (a) {
+		case SS_PUNCH_SEND:
+			if (p->reach.has_init && !p->reach.fresh_wanted) {
+				send_copies(d, p);
+				break;
+			}
+			want_fresh(d, p);
+			break;
+		case SS_PUNCH_SEND_FRESH:
+			want_fresh(d, p);
+			break;
+		case SS_PUNCH_RELAY: /* relay circuits: relay.c */
+		case SS_PUNCH_GIVE_UP:
+		case SS_PUNCH_NONE:
+			break;
+		}
+	}
+}
+
+uint64_t ss_reach_deadline(const ss_daemon *d, const ss_dpeer *p)
+{
+	(void)d;
+	return ss_cands_punch_deadline(p->cands);
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * silosecd's side of reachability (PROTOCOL.md 16): each peer's candidate flows and the
+ * punch schedule that sends the pending INIT to all of them (reach.c), introducers
+ * (intro.c). The core decides what a candidate or a reachability message is; this
+ * layer only moves them between the peer table, the timers and the sockets.
+ */
+#ifndef SS_TUNNEL_REACH_H
+#define SS_TUNNEL_REACH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <silosec/core.h>
+#include <silosec/wire.h>
+
+struct ss_daemon;
+struct ss_dpeer;
+
+/* Per-peer reachability state, kept in ss_dpeer. */
+typedef struct ss_preach {
+	uint8_t init[SS_INIT_LEN]; /* the latest INIT we made: punch rounds resend these bytes */
+	bool has_init;
+	bool fresh_wanted;   /* a punch round waits for the next INIT the core makes */
+	bool path_confirmed; /* the last session's flow was confirmed in the candidate set */
+	ss_flow path;	     /* flow of the last session established (for show and audit) */
+	bool has_path;
+	uint64_t punch_started_ns, punch_ok_ns; /* the last attempt, for show */
+	uint64_t drops[SS_DROP_COUNT];		/* reachability drops attributed to this peer */
+} ss_preach;
+
+/* Created with the peer (ss_daemon_add_peer) and freed with it. */
+int ss_reach_peer_init(struct ss_daemon *d, struct ss_dpeer *p);
+void ss_reach_peer_free(struct ss_dpeer *p);
+
+/*
+ * Offer a flow where p may be reached: it enters p's candidate set through the allow list
+ * (0, SS_ERR_CANDIDATE or SS_ERR_FULL, counted for p), and, while p has no session, the
+ * next handshake attempt goes to it: a punch attempt starts (or, if one is under way,
+ * only gains the candidate) when there is something to send (queued packets,
+ * PersistentKeepalive, an introduction).
+ */
+int ss_daemon_offer_candidate(struct ss_daemon *d, struct ss_dpeer *p, const ss_flow *flow,
+			      enum ss_cand_source src);
+/* Start a punch attempt now (after delay_ms): an introduction or a pending packet. */
+int ss_reach_punch(struct ss_daemon *d, struct ss_dpeer *p, uint16_t delay_ms, unsigned flags);
+
+/* Hooks of the data path (daemon.c). */
+void ss_reach_on_init_made(struct ss_daemon *d, struct ss_dpeer *p, const uint8_t *pkt, size_t len);
+void ss_reach_on_handshake(struct ss_daemon *d, struct ss_dpeer *p, const ss_flow *flow);
+/* An INIT or RESPONSE for p was consumed with verdict ret: peer-reflexive candidates. */
+void ss_reach_observe(struct ss_daemon *d, struct ss_dpeer *p, const ss_flow *flow, uint8_t type,
+		      int ret);
+/* Due punch rounds; called from the timer pass before the core's own tick. */
+void ss_reach_tick(struct ss_daemon *d, struct ss_dpeer *p, uint64_t now);
+uint64_t ss_reach_deadline(const struct ss_daemon *d, const struct ss_dpeer *p);
+/* Does p have somewhere to send an INIT (an endpoint or a candidate)? */
+bool ss_reach_has_candidates(struct ss_dpeer *p);
+const char *ss_reach_source_name(enum ss_cand_source s);
+/*
+ * p has a packet to send and no session or endpoint: punch to its candidates or ask the
+ * introducers; false if there is nowhere to ask (the packet is dropped).
+ */
+bool ss_reach_want_path(struct ss_daemon *d, struct ss_dpeer *p);
+/* Count a reachability drop for p (or the interface when p is NULL). */
+void ss_reach_drop(struct ss_daemon *d, struct ss_dpeer *p, int code);
+
+#include "intro.h"
+
+#endif
