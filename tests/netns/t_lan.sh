@@ -115,4 +115,6 @@ t=$(usec)
 check "s answers silosec show at once after the flood" on s "$SILOSEC" show ss0
 echo "# show took $((($(usec) - t) / 1000)) ms"
 check "a and c still talk" on a ping -c 2 -i 0.2 -W 2 10.77.0.2
+check "every daemon ran sandboxed (seccomp) with LAN discovery" \
+	sh -c "for p in ${PID[a]} ${PID[c]} ${PID[s]} ${PID[u]}; do grep -q '^Seccomp:.*2' /proc/\$p/status || exit 1; done"
 finish
