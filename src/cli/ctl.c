@@ -132,6 +132,7 @@ static void human_ago(unsigned long long t, char *out, size_t len)
 struct peer_view {
 	char identity[64], tofu[300], endpoint[80], allowed[2048], drops[2048];
 	char access[16], allow[2048], grants[2048], last_denied[160];
+	char path[96], cands[2048], reflexive[80], introducer[8];
 	unsigned long long rx, tx, rxp, txp, hs, ka, latest, epoch, queued, ct, ct_budget;
 	unsigned long long denied_ago;
 	bool session;
@@ -158,6 +159,13 @@ static void print_peer(const struct peer_view *v)
 		printf("  trust on first use: %s\n", v->tofu);
 	if (*v->endpoint)
 		printf("  endpoint: %s\n", v->endpoint);
+	if (*v->introducer)
+		printf("  introducer: yes%s%s\n", *v->reflexive ? ", sees us at " : "",
+		       v->reflexive);
+	if (*v->path)
+		printf("  path: %s\n", v->path);
+	if (*v->cands)
+		printf("  candidates: %s\n", v->cands);
 	printf("  allowed ips: %s\n", *v->allowed ? v->allowed : "(none)");
 	if (!strcmp(v->access, "all"))
 		printf("  allow: everything (no Allow, Policy = allow)\n");
@@ -231,6 +239,10 @@ static void peer_field(struct peer_view *v, const char *k, const char *val)
 		{"persistent_keepalive", .num = &v->ka},
 		{"latest_handshake", .num = &v->latest},
 		{"queued", .num = &v->queued},
+		{"path", .text = v->path, .cap = sizeof(v->path)},
+		{"candidate", .text = v->cands, .cap = sizeof(v->cands), .list = true},
+		{"reflexive", .text = v->reflexive, .cap = sizeof(v->reflexive)},
+		{"introducer", .text = v->introducer, .cap = sizeof(v->introducer)},
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -361,10 +373,10 @@ static bool all_digits(const char *s)
 /* Names, keys and addresses stay strings even when they look like numbers. */
 static bool string_key(const char *k)
 {
-	static const char *const keys[] = {"interface",	   "identity", "transport",  "peer",
-					   "tofu",	   "endpoint", "allowed_ip", "allow",
-					   "last_denied",  "access",   "policy",     "tun_reads",
-					   "lan_discovery"};
+	static const char *const keys[] = {
+		"interface",  "identity",  "transport",	  "peer",	"tofu",		"endpoint",
+		"allowed_ip", "allow",	   "last_denied", "access",	"policy",	"tun_reads",
+		"path",	      "candidate", "reflexive",	  "introducer", "lan_discovery"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(k, keys[i]))
@@ -392,7 +404,7 @@ static const struct run {
 } runs[] = {
 	{"allowed_ip", "allowed_ips", '[', ']'}, {"allow", "allow", '[', ']'},
 	{"grant", "grants", '[', ']'},		 {"drop", "drops", '{', '}'},
-	{"lan_drop", "lan_drops", '{', '}'},
+	{"candidate", "candidates", '[', ']'},	 {"lan_drop", "lan_drops", '{', '}'},
 };
 
 struct json_state {

@@ -45,12 +45,16 @@ enum key_id {
 	K_POLICY,
 	K_TUN_RING,
 	K_CT_PER_PEER,
+	K_CAND_ALLOW,
+	K_ADVERTISE_LOCAL,
 	K_LAN_DISCOVERY,
 	K_IDENTITY,
 	K_ENDPOINT,
 	K_ALLOWED_IPS,
 	K_KEEPALIVE,
 	K_ALLOW,
+	K_INTRODUCER,
+	K_INTRODUCE,
 	K_COUNT
 };
 
@@ -463,6 +467,37 @@ static int set_keepalive(void *ctx, const struct ss_ini_key *k, char *val)
 	return 0;
 }
 
+static int set_cand_allow(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	int ret = add_cidrs(p, k, val, &p->conf->cand_allow, &p->conf->ncand_allow);
+
+	if (!ret && p->conf->ncand_allow > SS_CAND_ALLOW_MAX)
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: more than %d prefixes", k->name,
+			    SS_CAND_ALLOW_MAX);
+	return ret;
+}
+
+static int set_advertise_local(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	return parse_bool(p, k, val, &p->conf->advertise_local);
+}
+
+static int set_introducer(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+
+	cur_peer(p)->introducer_line = p->ini.line;
+	return parse_bool(p, k, val, &cur_peer(p)->introducer);
+}
+
+static int set_introduce(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	return parse_bool(p, k, val, &cur_peer(p)->introduce);
+}
+
 static const struct ss_ini_key keys[K_COUNT] = {
 	[K_NAME] = {"Name", SEC_INTERFACE, false, set_name, 0},
 	[K_PRIVATE_KEY_FILE] = {"PrivateKeyFile", SEC_INTERFACE, false, set_private_key_file, 0},
@@ -476,12 +511,16 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_POLICY] = {"Policy", SEC_INTERFACE, false, set_policy, 0},
 	[K_TUN_RING] = {"TunRing", SEC_INTERFACE, false, set_tun_ring, 0},
 	[K_CT_PER_PEER] = {"ConntrackPerPeer", SEC_INTERFACE, false, set_ct_per_peer, 0},
+	[K_CAND_ALLOW] = {"CandidateAllow", SEC_INTERFACE, true, set_cand_allow, 0},
+	[K_ADVERTISE_LOCAL] = {"AdvertiseLocal", SEC_INTERFACE, false, set_advertise_local, 0},
 	[K_LAN_DISCOVERY] = {"LanDiscovery", SEC_INTERFACE, false, set_lan_discovery, 0},
 	[K_IDENTITY] = {"Identity", SEC_PEER, false, set_identity, 0},
 	[K_ENDPOINT] = {"Endpoint", SEC_PEER, false, set_endpoint, 0},
 	[K_ALLOWED_IPS] = {"AllowedIPs", SEC_PEER, true, set_allowed_ips, 0},
 	[K_KEEPALIVE] = {"PersistentKeepalive", SEC_PEER, false, set_keepalive, 0},
 	[K_ALLOW] = {"Allow", SEC_PEER, true, set_allow, 0},
+	[K_INTRODUCER] = {"Introducer", SEC_PEER, false, set_introducer, 0},
+	[K_INTRODUCE] = {"Introduce", SEC_PEER, false, set_introduce, 0},
 };
 
 static const char *const section_names[] = {
@@ -505,6 +544,10 @@ static int finish_section(void *ctx)
 	if (cur_peer(p)->tofu && !cur_peer(p)->endpoint)
 		return fail(p, p->ini.sec_line, SS_ERR_FORMAT,
 			    "[Peer]: Identity = tofu needs an Endpoint (TOFU pins by endpoint)");
+	/* An introducer is trusted with metadata: it must be who the operator named. */
+	if (cur_peer(p)->tofu && cur_peer(p)->introducer)
+		return fail(p, cur_peer(p)->introducer_line, SS_ERR_FORMAT,
+			    "Introducer: an introducer needs a configured Identity, not tofu");
 	return 0;
 }
 
@@ -763,6 +806,7 @@ void ss_conf_free(ss_conf *conf)
 	}
 	free(conf->peers);
 	free(conf->addrs);
+	free(conf->cand_allow);
 	free(conf->private_key_file);
 	free(conf->trust_store);
 	free(conf->path);

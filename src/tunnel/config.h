@@ -53,6 +53,9 @@ typedef struct ss_conf_peer {
 	unsigned allow_line;
 	struct ss_cap_rule *allow; /* capability rules (capability.h) */
 	size_t nallow;
+	bool introducer; /* Introducer = yes: tells us where other peers are (PROTOCOL.md 16.4) */
+	unsigned introducer_line;
+	bool introduce; /* Introduce = yes: as an introducer, we may introduce this peer */
 } ss_conf_peer;
 
 typedef struct ss_conf {
@@ -71,6 +74,9 @@ typedef struct ss_conf {
 	bool policy_allow;     /* Policy = allow: peers without Allow reach everything */
 	bool tun_ring;	       /* TunRing = yes: read TUN through a packet ring (silosecd(8)) */
 	uint32_t ct_per_peer;  /* ConntrackPerPeer: tracked connections per peer */
+	ss_cidr *cand_allow;   /* CandidateAllow: where candidates may be (none: anywhere) */
+	size_t ncand_allow;
+	bool advertise_local; /* AdvertiseLocal = yes: local addresses go to introducers */
 	enum ss_lan_discovery lan_discovery;
 	ss_conf_peer *peers;
 	size_t npeers;

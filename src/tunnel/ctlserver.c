@@ -88,6 +88,38 @@ static void put_access(ss_daemon *d, FILE *f, ss_dpeer *p, const uint8_t *id)
 	}
 }
 
+/* Where p is reached: the path in use, the candidates, what an introducer reports. */
+static void put_reach(FILE *f, ss_dpeer *p)
+{
+	uint64_t now = ss_mono_ns();
+	size_t n = ss_cands_count(p->cands);
+	char a[64], c[32];
+	ss_cand_info ci;
+	ss_flow fl;
+
+	if (ss_peer_has_session(p->sp) && p->reach.has_path) {
+		ss_flow_format(&p->reach.path, a, sizeof(a));
+		kv(f, "path", "direct %s", a);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (ss_cands_get(p->cands, i, &ci))
+			continue;
+		ss_flow_format(&ci.flow, a, sizeof(a));
+		if (ci.confirmed_ns)
+			snprintf(c, sizeof(c), "%llu",
+				 (unsigned long long)((now - ci.confirmed_ns) / SS_NS_PER_SEC));
+		else
+			snprintf(c, sizeof(c), "never");
+		kv(f, "candidate", "%s %s confirmed %s", ss_reach_source_name(ci.source), a, c);
+	}
+	if (p->reach.introducer && p->reach.has_reflexive) {
+		ss_flow_from_endpoint(&fl, &p->reach.reflexive, 0, 17);
+		ss_flow_format(&fl, a, sizeof(a));
+		kv(f, "reflexive", "%s", a);
+		kv(f, "introducer_rtt_ms", "%u", p->reach.rtt_ms);
+	}
+}
+
 static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 {
 	const uint8_t *id = ss_peer_identity(p->sp);
@@ -119,7 +151,12 @@ static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 	kv(f, "rx_packets", "%llu", (unsigned long long)st.packets_opened);
 	kv(f, "tx_packets", "%llu", (unsigned long long)st.packets_sealed);
 	kv(f, "queued", "%u", p->qlen);
+	if (p->reach.introducer)
+		kv(f, "introducer", "yes");
+	put_reach(f, p);
 	put_access(d, f, p, id);
+	for (int i = 0; i < SS_DROP_COUNT; i++)
+		st.drops[i] += p->reach.drops[i];
 	put_drops(f, st.drops, p->drops);
 }
 
@@ -144,6 +181,8 @@ static void do_get(ss_daemon *d, FILE *f)
 	kv(f, "tun_reads", "%s", d->ring.fd >= 0 ? "ring" : "read");
 	if (d->ring.fd >= 0)
 		kv(f, "ring_drops", "%llu", (unsigned long long)ss_tunring_drops(&d->ring));
+	for (int i = 0; i < SS_DROP_COUNT; i++)
+		cs.drops[i] += d->reach_drops[i];
 	put_drops(f, cs.drops, d->drops);
 	ss_lan_show(d, f);
 	for (ss_dpeer *p = d->peers; p; p = p->next)

@@ -679,6 +679,7 @@ static void tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 	    p->last_tx_data_ns - p->last_rx_ns > SS_STALE_AFTER) {
 		p->last_rx_ns = now;
 		ss_peer_want_handshake(p->sp);
+		ss_intro_on_stale(d, p);
 	}
 	/* PersistentKeepalive keeps a session up even when nothing else needs one. */
 	if (p->keepalive && (p->has_endpoint || ss_reach_has_candidates(p)) &&

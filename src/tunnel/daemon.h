@@ -104,7 +104,8 @@ typedef struct ss_daemon {
 	ss_grants *grants;  /* time-limited grants, by identity */
 	uint64_t next_sweep;
 	uint64_t reach_drops[SS_DROP_COUNT]; /* reachability drops for no known peer */
-	ss_lan lan;			     /* LanDiscovery */
+	ss_dreach reach;
+	ss_lan lan; /* LanDiscovery */
 } ss_daemon;
 
 int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen);

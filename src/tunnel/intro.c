@@ -1,19 +1,285 @@
 /* SPDX-License-Identifier: MIT */
-/* Introducers in silosecd (PROTOCOL.md 16.4). */
+/*
+ * Introducers in silosecd (PROTOCOL.md 16.4). As a host: REGISTER with each introducer
+ * every SS_REGISTER_INTERVAL (the NAT keepalive too), QUERY them for a peer with no path,
+ * and punch on ANSWER or PUNCH. As an introducer: one registration per configured peer,
+ * ANSWER and PUNCH sent together. Refusals are silent and counted (SS_ERR_REACH_*).
+ */
+#include <string.h>
+
 #include "daemon.h"
 #include "intro.h"
+#include "log.h"
 
-void ss_intro_control(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *pt, size_t len)
+static uint32_t txid_new(void)
 {
-	(void)flow;
-	(void)pt;
-	(void)len;
-	ss_reach_drop(d, p, SS_ERR_REACH_DENIED);
+	uint32_t t = 0;
+
+	while (!t)
+		if (ss_random_system(NULL, (uint8_t *)&t, sizeof(t)))
+			t = 1;
+	return t;
+}
+
+/* Seal m on p's session and queue it; 0 or the core's refusal (no session). */
+static int send_reach(ss_daemon *d, ss_dpeer *p, const ss_reach_msg *m)
+{
+	uint8_t pt[SS_REACH_LEN], out[SS_REACH_CONTROL_LEN + 64];
+	size_t olen;
+	ss_flow flow;
+	int ret = ss_reach_encode(m, pt);
+
+	if (!ret)
+		ret = ss_peer_seal_reach(d->ctx, p->sp, pt, out, sizeof(out), &olen, &flow);
+	if (!ret)
+		ss_daemon_xmit(d, p, &flow, out, olen);
+	return ret;
+}
+
+static void do_register(ss_daemon *d, ss_dpeer *p, uint64_t now)
+{
+	ss_reach_msg m = {.type = SS_CTL_REGISTER, .rtt_ms = p->reach.rtt_ms};
+
+	p->reach.reg_next_ns = now + SS_REGISTER_INTERVAL;
+	m.txid = txid_new();
+	m.n_cand = d->reach.nlocal;
+	memcpy(m.cand, d->reach.local, d->reach.nlocal * sizeof(m.cand[0]));
+	if (send_reach(d, p, &m))
+		return;
+	p->reach.reg_txid = m.txid;
+	p->reach.reg_sent_ns = now;
+}
+
+void ss_intro_on_handshake(ss_daemon *d, ss_dpeer *p)
+{
+	if (p->reach.introducer)
+		do_register(d, p, ss_mono_ns());
+}
+
+static void query_send(ss_daemon *d, ss_dpeer *t, uint64_t now)
+{
+	ss_reach_msg m = {.type = SS_CTL_QUERY};
+	unsigned k = 0, n = 0;
+	ss_dpeer *via = NULL;
+
+	for (ss_dpeer *i = d->peers; i; i = i->next)
+		if (i->reach.introducer && i != t && ss_peer_has_session(i->sp))
+			n++;
+	/* Introducers in configured order, one per try. */
+	for (ss_dpeer *i = d->peers; n && i; i = i->next)
+		if (i->reach.introducer && i != t && ss_peer_has_session(i->sp) &&
+		    k++ == t->reach.q_tries % n)
+			via = i;
+	t->reach.q_tries++;
+	t->reach.q_sent_ns = now;
+	if (!via)
+		return;
+	m.txid = t->reach.q_txid = txid_new();
+	m.rtt_ms = via->reach.rtt_ms;
+	memcpy(m.subject, ss_peer_identity(t->sp), SS_IDENTITY_LEN);
+	(void)send_reach(d, via, &m);
+}
+
+void ss_intro_on_stale(ss_daemon *d, ss_dpeer *p)
+{
+	p->reach.q_tries = 0;
+	p->reach.q_negative_until = 0;
+	p->reach.punch_started_ns = 0;
+	(void)ss_intro_query(d, p);
 }
 
 int ss_intro_query(ss_daemon *d, ss_dpeer *p)
 {
-	(void)d;
-	(void)p;
-	return SS_ERR_NOT_FOUND;
+	uint64_t now = ss_mono_ns();
+	bool any = false;
+
+	if (p->reach.introducer || !ss_peer_identity(p->sp))
+		return SS_ERR_NOT_FOUND;
+	for (ss_dpeer *i = d->peers; i && !any; i = i->next)
+		any = i->reach.introducer;
+	if (!any || now < p->reach.q_negative_until)
+		return SS_ERR_NOT_FOUND;
+	if (p->reach.q_tries && p->reach.q_tries <= SS_QUERY_TRIES)
+		return 0; /* under way */
+	p->reach.q_tries = 0;
+	query_send(d, p, now);
+	ss_daemon_touch(d, p);
+	return 0;
+}
+
+void ss_intro_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
+{
+	if (p->reach.introducer) {
+		/* The introducer's session is the NAT mapping: keep it up, like a keepalive. */
+		if (!ss_peer_has_session(p->sp)) {
+			/* Checked again every second; the core paces the handshakes. */
+			p->reach.reg_next_ns = now + SS_NS_PER_SEC;
+			if (p->has_endpoint)
+				ss_peer_want_handshake(p->sp);
+		} else if (now >= p->reach.reg_next_ns) {
+			do_register(d, p, now);
+		}
+	}
+	if (p->reach.q_tries && now - p->reach.q_sent_ns >= SS_QUERY_TIMEOUT) {
+		if (ss_peer_has_session(p->sp) || ss_reach_has_candidates(p)) {
+			p->reach.q_tries = 0;
+		} else if (p->reach.q_tries >= SS_QUERY_TRIES) {
+			p->reach.q_tries = 0;
+			p->reach.q_negative_until = now + SS_QUERY_NEGATIVE;
+		} else {
+			query_send(d, p, now);
+		}
+	}
+}
+
+uint64_t ss_intro_deadline(const ss_dpeer *p)
+{
+	uint64_t t = UINT64_MAX;
+
+	if (p->reach.introducer)
+		t = p->reach.reg_next_ns;
+	if (p->reach.q_tries && p->reach.q_sent_ns + SS_QUERY_TIMEOUT < t)
+		t = p->reach.q_sent_ns + SS_QUERY_TIMEOUT;
+	return t;
+}
+
+/* ---- as an introducer ---- */
+
+static void on_register(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const ss_reach_msg *m)
+{
+	ss_reach_msg r = {.type = SS_CTL_REGISTERED, .txid = m->txid};
+	ss_endpoint seen;
+
+	if (!p->reach.introduce) {
+		ss_reach_drop(d, p, SS_ERR_REACH_DENIED);
+		return;
+	}
+	ss_endpoint_from_flow(&seen, flow);
+	(void)ss_intro_register(&p->reach.reg, m, &seen, ss_mono_ns());
+	r.observed = seen;
+	(void)send_reach(d, p, &r);
+}
+
+static void on_query(ss_daemon *d, ss_dpeer *r, const ss_flow *flow, const ss_reach_msg *m)
+{
+	ss_dpeer *t = ss_daemon_find(d, m->subject);
+	uint64_t now = ss_mono_ns();
+	ss_reach_msg answer, punch;
+	ss_endpoint seen;
+	int ret;
+
+	ret = ss_intro_decide(r->reach.introduce, t && t != r && t->reach.introduce,
+			      t ? &t->reach.reg : NULL, &r->reach.rate, &d->reach.intro_tat,
+			      m->subject, now);
+	if (!ret && !ss_peer_has_session(t->sp))
+		ret = SS_ERR_REACH_DENIED;
+	if (ret) {
+		ss_reach_drop(d, r, ret);
+		return;
+	}
+	ss_endpoint_from_flow(&seen, flow);
+	ss_intro_build(m, &seen, ss_intro_reg_live(&r->reach.reg, now) ? &r->reach.reg : NULL,
+		       &t->reach.reg, ss_peer_identity(r->sp), txid_new(), &answer, &punch);
+	/* Together, so that both sides' first rounds cross. */
+	if (!send_reach(d, t, &punch))
+		(void)send_reach(d, r, &answer);
+}
+
+/* ---- as a host ---- */
+
+static void on_registered(ss_daemon *d, ss_dpeer *p, const ss_reach_msg *m)
+{
+	uint64_t now = ss_mono_ns(), rtt;
+
+	if (!p->reach.introducer) {
+		ss_reach_drop(d, p, SS_ERR_REACH_DENIED);
+		return;
+	}
+	if (!p->reach.reg_txid || m->txid != p->reach.reg_txid) {
+		ss_reach_drop(d, p, SS_ERR_UNEXPECTED);
+		return;
+	}
+	p->reach.reg_txid = 0;
+	rtt = (now - p->reach.reg_sent_ns) / 1000000;
+	p->reach.rtt_ms = (uint16_t)(rtt ? (rtt < 60000 ? rtt : 60000) : 1);
+	p->reach.reflexive = m->observed;
+	p->reach.has_reflexive = true;
+	p->reach.reg_ok_ns = now;
+}
+
+/* An ANSWER or a PUNCH: t's candidates, then punch after delay_ms. */
+static void introduced(ss_daemon *d, ss_dpeer *via, ss_dpeer *t, const ss_reach_msg *m)
+{
+	ss_flow f;
+	unsigned flags = 0;
+
+	for (unsigned i = 0; i < m->n_cand; i++) {
+		ss_flow_from_endpoint(&f, &m->cand[i], d->tr.port, d->reach.proto);
+		/* Refusals (the allow list, a full set) are counted and left out. */
+		(void)ss_daemon_offer_candidate(d, t, &f, SS_CAND_INTRODUCER);
+	}
+	(void)via;
+	/* Even with a session: we ask only when our path failed, and so does the requester. */
+	if (!m->n_cand)
+		return;
+	/* RELAY_OK and the relay step are relay.c's: direct rounds only here. */
+	if (ss_reach_punch(d, t, m->delay_ms, flags) == SS_ERR_REACH_RATE)
+		ss_reach_drop(d, t, SS_ERR_REACH_RATE);
+}
+
+static void on_answer(ss_daemon *d, ss_dpeer *p, const ss_reach_msg *m)
+{
+	ss_dpeer *t = ss_daemon_find(d, m->subject);
+
+	if (!p->reach.introducer) {
+		ss_reach_drop(d, p, SS_ERR_REACH_DENIED);
+		return;
+	}
+	if (!t || !t->reach.q_txid || t->reach.q_txid != m->txid) {
+		ss_reach_drop(d, p, SS_ERR_UNEXPECTED);
+		return;
+	}
+	t->reach.q_txid = 0;
+	t->reach.q_tries = 0;
+	introduced(d, p, t, m);
+}
+
+static void on_punch(ss_daemon *d, ss_dpeer *p, const ss_reach_msg *m)
+{
+	ss_dpeer *t = ss_daemon_find(d, m->subject);
+
+	if (!p->reach.introducer || !t || t == p) {
+		ss_reach_drop(d, p, SS_ERR_REACH_DENIED);
+		return;
+	}
+	introduced(d, p, t, m);
+}
+
+void ss_intro_control(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const uint8_t *pt, size_t len)
+{
+	ss_reach_msg m;
+
+	if (ss_reach_decode(pt, len, &m))
+		return; /* the core checked it already */
+	switch (m.type) {
+	case SS_CTL_REGISTER:
+		on_register(d, p, flow, &m);
+		break;
+	case SS_CTL_REGISTERED:
+		on_registered(d, p, &m);
+		break;
+	case SS_CTL_QUERY:
+		on_query(d, p, flow, &m);
+		break;
+	case SS_CTL_ANSWER:
+		on_answer(d, p, &m);
+		break;
+	case SS_CTL_PUNCH:
+		on_punch(d, p, &m);
+		break;
+	default:
+		/* Relay circuits (7..10) are relay.c's. */
+		ss_reach_drop(d, p, SS_ERR_REACH_DENIED);
+		break;
+	}
 }

@@ -17,4 +17,12 @@ void ss_intro_control(struct ss_daemon *d, struct ss_dpeer *p, const ss_flow *fl
 /* Ask the introducers where p is: 0 if a QUERY is (or was just) under way. */
 int ss_intro_query(struct ss_daemon *d, struct ss_dpeer *p);
 
+/* p's session went silent (SS_STALE_AFTER): its NAT mapping may be gone, ask again. */
+void ss_intro_on_stale(struct ss_daemon *d, struct ss_dpeer *p);
+/* Registration, query retries and keeping introducer sessions up (timer pass). */
+void ss_intro_tick(struct ss_daemon *d, struct ss_dpeer *p, uint64_t now);
+uint64_t ss_intro_deadline(const struct ss_dpeer *p);
+/* A session with p came up: register at once if p is an introducer. */
+void ss_intro_on_handshake(struct ss_daemon *d, struct ss_dpeer *p);
+
 #endif

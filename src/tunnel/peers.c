@@ -312,6 +312,8 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 	if (ret)
 		goto fail_linked;
 	ss_daemon_set_keepalive(d, p, cp->keepalive);
+	p->reach.introducer = cp->introducer;
+	p->reach.introduce = cp->introduce;
 	ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
 	if (ret) {
 		snprintf(err, errlen, "out of memory");
@@ -320,6 +322,7 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 	/* A peer with PersistentKeepalive is brought up at once, like WireGuard does. */
 	if (cp->keepalive && p->has_endpoint)
 		ss_daemon_kick(d, p);
+	ss_daemon_touch(d, p); /* an introducer is registered with at once */
 	if (out)
 		*out = p;
 	return 0;
@@ -593,6 +596,10 @@ int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err
 		ret = setup_transport(d, err, errlen);
 	if (!ret)
 		ret = setup_netdev(d, err, errlen);
+	if (!ret && ss_reach_setup(d)) {
+		snprintf(err, errlen, "candidate policy: too many CandidateAllow prefixes");
+		ret = SS_ERR_INVAL;
+	}
 	if (!ret)
 		ret = ss_lan_open(d, err, errlen);
 	for (size_t i = 0; !ret && i < conf->npeers; i++) {
@@ -713,8 +720,11 @@ static int apply_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp, char *e
 					     errlen);
 	if (!ret)
 		ret = ss_daemon_set_allowed(d, p, cp->allowed, cp->nallowed, err, errlen);
-	if (!ret)
+	if (!ret) {
 		ss_daemon_set_keepalive(d, p, cp->keepalive);
+		p->reach.introducer = cp->introducer;
+		p->reach.introduce = cp->introduce;
+	}
 	if (!ret)
 		ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
 	return ret;

@@ -5,7 +5,10 @@
  * (ss_cands_punch_step) says when, and the handshake decides who is there. The INIT copies
  * of one round are the same bytes, so a responder accepts one and drops the rest as stale.
  */
+#include <ifaddrs.h>
 #include <string.h>
+#include <net/if.h>
+#include <netinet/in.h>
 
 #include "common/wipe.h"
 #include "daemon.h"
@@ -172,6 +175,7 @@ void ss_reach_on_handshake(ss_daemon *d, ss_dpeer *p, const ss_flow *flow)
 	if (flow->proto != SS_RELAY_PROTO)
 		ss_cands_punch_done(p->cands);
 	p->reach.fresh_wanted = false;
+	ss_intro_on_handshake(d, p);
 	if (p->reach.has_path && !memcmp(&p->reach.path, flow, sizeof(*flow)))
 		return;
 	src = source_of(p, flow);
@@ -203,7 +207,7 @@ void ss_reach_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
 {
 	enum ss_punch_action a;
 
-	(void)now;
+	ss_intro_tick(d, p, now);
 	while ((a = ss_cands_punch_step(p->cands)) != SS_PUNCH_NONE) {
 		switch (a) {
 		case SS_PUNCH_SEND:
@@ -226,6 +230,68 @@ void ss_reach_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
 
 uint64_t ss_reach_deadline(const ss_daemon *d, const ss_dpeer *p)
 {
+	uint64_t a = ss_cands_punch_deadline(p->cands), b = ss_intro_deadline(p);
+
 	(void)d;
-	return ss_cands_punch_deadline(p->cands);
+	return a < b ? a : b;
+}
+
+static void mapped(uint8_t out[16], const struct sockaddr *sa)
+{
+	memset(out, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else {
+		memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	}
+}
+
+/* Our own addresses are never candidates; with AdvertiseLocal they are our candidates. */
+static void local_addrs(ss_daemon *d, uint8_t (*own)[16], size_t *n_own)
+{
+	struct ifaddrs *ifa = NULL;
+	ss_endpoint e = {.port = d->tr.port};
+
+	*n_own = 0;
+	if (getifaddrs(&ifa))
+		return;
+	for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr ||
+		    (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		mapped(e.addr, i->ifa_addr);
+		if (*n_own < SS_CAND_OWN_MAX)
+			memcpy(own[(*n_own)++], e.addr, 16);
+		if (d->conf->advertise_local && d->reach.nlocal < SS_REACH_MAX_CAND &&
+		    !(i->ifa_flags & IFF_LOOPBACK) &&
+		    !(e.addr[0] == 0xfe && (e.addr[1] & 0xc0) == 0x80) &&
+		    strcmp(i->ifa_name, d->conf->name))
+			d->reach.local[d->reach.nlocal++] = e;
+	}
+	freeifaddrs(ifa);
+}
+
+int ss_reach_setup(ss_daemon *d)
+{
+	ss_prefix allow[SS_CAND_ALLOW_MAX];
+	uint8_t own[SS_CAND_OWN_MAX][16];
+	size_t n_own, n = d->conf->ncand_allow;
+
+	d->reach.proto = d->tr.kind == SS_TRANSPORT_UDP ? 17 : 99;
+	local_addrs(d, own, &n_own);
+	for (size_t i = 0; i < n && i < SS_CAND_ALLOW_MAX; i++) {
+		const ss_cidr *c = &d->conf->cand_allow[i];
+
+		memset(&allow[i], 0, sizeof(allow[i]));
+		if (c->family == AF_INET) {
+			allow[i].addr[10] = allow[i].addr[11] = 0xff;
+			memcpy(allow[i].addr + 12, c->addr, 4);
+			allow[i].len = (uint8_t)(96 + c->prefix);
+		} else {
+			memcpy(allow[i].addr, c->addr, 16);
+			allow[i].len = c->prefix;
+		}
+	}
+	return ss_ctx_set_candidate_policy(d->ctx, allow, n, (const uint8_t(*)[16])own, n_own);
 }

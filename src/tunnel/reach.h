@@ -14,6 +14,8 @@
 #include <silosec/core.h>
 #include <silosec/wire.h>
 
+#include "introtab.h"
+
 struct ss_daemon;
 struct ss_dpeer;
 
@@ -27,7 +29,33 @@ typedef struct ss_preach {
 	bool has_path;
 	uint64_t punch_started_ns, punch_ok_ns; /* the last attempt, for show */
 	uint64_t drops[SS_DROP_COUNT];		/* reachability drops attributed to this peer */
+	bool introducer;			/* Introducer = yes: one of ours */
+	bool introduce;				/* Introduce = yes: we may introduce it */
+	/* p is our introducer: our registration with it. */
+	uint32_t reg_txid;
+	uint64_t reg_sent_ns, reg_next_ns, reg_ok_ns;
+	bool has_reflexive;
+	ss_endpoint reflexive; /* where p sees us */
+	uint16_t rtt_ms;
+	/* p is a peer we look for: our QUERY. */
+	uint32_t q_txid;
+	uint64_t q_sent_ns, q_negative_until;
+	uint8_t q_tries;
+	/* we are p's introducer: its registration and its rates. */
+	ss_intro_reg reg;
+	ss_intro_rate rate;
 } ss_preach;
+
+/* Interface-wide reachability state, kept in ss_daemon. */
+typedef struct ss_dreach {
+	uint64_t intro_tat; /* introductions in all (SS_PUNCH_TOTAL) */
+	ss_endpoint local[SS_REACH_MAX_CAND];
+	uint8_t nlocal; /* AdvertiseLocal: our addresses with the listen port */
+	uint8_t proto;	/* transport protocol of our flows */
+} ss_dreach;
+
+/* Candidate policy and local addresses, once before the sandbox. */
+int ss_reach_setup(struct ss_daemon *d);
 
 /* Created with the peer (ss_daemon_add_peer) and freed with it. */
 int ss_reach_peer_init(struct ss_daemon *d, struct ss_dpeer *p);

@@ -53,6 +53,7 @@ else
 	run t_scale.sh
 	run t_rekey.sh
 	run t_natlab.sh
+	run t_reach.sh
 fi
 echo "netns: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
