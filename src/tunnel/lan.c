@@ -195,6 +195,8 @@ int ss_lan_open(ss_daemon *d, char *err, size_t errlen)
 	l->fd6 = open6();
 	l->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	ret = ss_rl_create(&l->rl, 1024, SS_LAN_SRC_PER_SEC, SS_LAN_SRC_BURST, NULL);
+	if (!ret)
+		ret = ss_rl_rate_init(&l->all, SS_LAN_PER_SEC, SS_LAN_PER_SEC);
 	if ((l->fd4 < 0 && l->fd6 < 0) || l->nl < 0 || ret) {
 		snprintf(err, errlen, "LanDiscovery: UDP port %u: %s", SS_LAN_PORT,
 			 ret	      ? ss_strerror(ret)
@@ -337,17 +339,11 @@ static int admit(ss_lan *l, const uint8_t addr[16], uint64_t now)
 {
 	ss_rl_key k;
 
-	if (!ss_rl_bucket_ready(
-		    &(ss_rl_rate){SS_NS_PER_SEC / SS_LAN_PER_SEC,
-				  (SS_LAN_PER_SEC - 1) * (SS_NS_PER_SEC / SS_LAN_PER_SEC)},
-		    l->tat, now))
+	if (!ss_rl_bucket_ready(&l->all, l->tat, now))
 		return SS_ERR_REACH_RATE;
 	if (ss_rl_key_ip(&k, AF_INET6, addr) || !ss_rl_allow(l->rl, &k, now))
 		return SS_ERR_REACH_RATE;
-	(void)ss_rl_bucket_take(
-		&(ss_rl_rate){SS_NS_PER_SEC / SS_LAN_PER_SEC,
-			      (SS_LAN_PER_SEC - 1) * (SS_NS_PER_SEC / SS_LAN_PER_SEC)},
-		&l->tat, now);
+	(void)ss_rl_bucket_take(&l->all, &l->tat, now);
 	return 0;
 }
 

@@ -39,8 +39,9 @@ typedef struct ss_lan {
 	uint32_t ifs4[SS_LAN_MAX_IFACES], ifs6[SS_LAN_MAX_IFACES];
 	size_t nifs4, nifs6;
 	uint64_t next_announce, last_announce;
-	uint64_t tat; /* all sources: SS_LAN_PER_SEC */
-	ss_rl *rl;    /* per source */
+	ss_rl_rate all; /* all sources: SS_LAN_PER_SEC, burst as much */
+	uint64_t tat;
+	ss_rl *rl; /* per source */
 	ss_lan_table table;
 	uint64_t announced, heard, recognised;
 	uint64_t drops[SS_LAN_D_COUNT];

@@ -55,6 +55,8 @@ lan_endpoint() {
 	jget a "d['peers'][0].get('endpoint', '')" | grep -qE '^(198\.51\.9\.2|\[fd00:9::2\]|\[fe80::[0-9a-f:]+%[0-9]+\]):51002$'
 }
 check "a's endpoint for c is one of c's LAN addresses" lan_endpoint
+check "a holds c's LAN address as a candidate of source lan" \
+	sh -c "SILOSEC_RUN_DIR=$TMP/a/run ip netns exec ${NS}a '$SILOSEC' show ss0 --json | grep -q '\"lan 198.51.9.2:51002 '"
 check "c answers back (it learned a from the handshake)" on c ping -c 1 -W 2 10.77.0.1
 check "a recognised c's announcement, nothing refused as forged" \
 	sh -c "show() { SILOSEC_RUN_DIR=$TMP/a/run ip netns exec ${NS}a '$SILOSEC' show ss0; }; \
