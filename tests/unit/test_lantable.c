@@ -2,14 +2,17 @@
 /*
  * LAN discovery without a socket (lantable.h): which sources are on-link, and the
  * open-mode table of unknown identities, bounded, least recently heard replaced first,
- * expiring after SS_LAN_LIFETIME.
+ * expiring after SS_LAN_LIFETIME; and link-local flows, which keep their interface.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "helpers.h"
 #include "lantable.h"
+#include "transport.h"
 
 #define SEC SS_NS_PER_SEC
 
@@ -161,12 +164,43 @@ static void expiry(void **state)
 	free(t);
 }
 
+/* A link-local flow keeps its interface both ways; any other flow has no scope. */
+static void link_local_flow(void **state)
+{
+	struct sockaddr_in6 sa = {
+		.sin6_family = AF_INET6, .sin6_port = htons(51002), .sin6_scope_id = 7};
+	struct sockaddr_storage out;
+	ss_flow f, g;
+	char buf[80];
+
+	(void)state;
+	inet_pton(AF_INET6, "fe80::1", &sa.sin6_addr);
+	ss_flow_from_sockaddr(&f, (struct sockaddr *)&sa, 51001, 17);
+	assert_true(ss_flow_link_local(&f));
+	assert_int_equal(ss_flow_to_sockaddr(&f, &out), sizeof(sa));
+	assert_int_equal(((struct sockaddr_in6 *)&out)->sin6_scope_id, 7);
+	ss_flow_format(&f, buf, sizeof(buf));
+	assert_string_equal(buf, "[fe80::1%7]:51002");
+	/* The same address on another link is another flow. */
+	sa.sin6_scope_id = 8;
+	ss_flow_from_sockaddr(&g, (struct sockaddr *)&sa, 51001, 17);
+	assert_memory_not_equal(&f, &g, sizeof(f));
+	inet_pton(AF_INET6, "fd00:9::2", &sa.sin6_addr);
+	ss_flow_from_sockaddr(&g, (struct sockaddr *)&sa, 51001, 17);
+	assert_false(ss_flow_link_local(&g));
+	assert_int_equal(ss_flow_to_sockaddr(&g, &out), sizeof(sa));
+	assert_int_equal(((struct sockaddr_in6 *)&out)->sin6_scope_id, 0);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(g.local_addr[i], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(onlink),
 		cmocka_unit_test(bounded_lru),
 		cmocka_unit_test(expiry),
+		cmocka_unit_test(link_local_flow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
