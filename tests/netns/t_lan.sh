@@ -80,7 +80,7 @@ check "s heard u over IPv6 as well" \
 on s "$SILOSEC" discover ss0 | sed 's/^/# /' | head -3
 check "s pinned nothing: no peer, no session" \
 	sh -c "SILOSEC_RUN_DIR=$TMP/s/run ip netns exec ${NS}s '$SILOSEC' show ss0 --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d[\"peer_count\"] != 0 or d[\"peers\"] != [])'"
-check "discover refuses nothing for a peers-mode daemon but says it lists nothing" \
+check "discover on a peers-mode daemon says it lists nothing" \
 	sh -c "SILOSEC_RUN_DIR=$TMP/a/run ip netns exec ${NS}a '$SILOSEC' discover ss0 2>&1 | grep -q 'not open'"
 # Let one more round of address-change announcements settle, then read the capture.
 wait_for 5 sh -c "[ \$(ip netns exec ${NS}s tshark -r $TMP/lan.pcap -Y 'udp.dstport == 51998' 2>/dev/null | wc -l) -ge 4 ]"
