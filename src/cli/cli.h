@@ -5,6 +5,7 @@
 extern const char *prog;
 
 int cmd_show(int argc, char **argv);
+int cmd_discover(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_syncconf(int argc, char **argv);
 int cmd_trust(int argc, char **argv);

@@ -341,6 +341,15 @@ static void iface_field(const char *k, const char *val, char *drops, size_t dcap
 		       val);
 	} else if (!strcmp(k, "drop")) {
 		append(drops, dcap, ", ", val);
+	} else if (!strcmp(k, "lan_discovery")) {
+		printf("  LAN discovery: %s\n", val);
+	} else if (!strncmp(k, "lan_", 4)) {
+		printf("  LAN %s: %s\n",
+		       !strcmp(k, "lan_drop")	     ? "announcement refused"
+		       : !strcmp(k, "lan_announced") ? "announcements sent"
+		       : !strcmp(k, "lan_heard")     ? "announcements heard"
+						     : "announcements recognised",
+		       val);
 	}
 }
 
@@ -410,10 +419,11 @@ static bool all_digits(const char *s)
 static bool string_key(const char *k)
 {
 	static const char *const keys[] = {
-		"interface", "identity",   "transport",	 "peer",	"tofu",
-		"endpoint",  "allowed_ip", "allow",	 "last_denied", "access",
-		"policy",    "tun_reads",  "name",	 "groups",	"path",
-		"candidate", "reflexive",  "introducer", "relay",	"relay_circuit"};
+		"interface",	"identity",   "transport",  "peer",	   "tofu",
+		"endpoint",	"allowed_ip", "allow",	    "last_denied", "access",
+		"policy",	"tun_reads",  "name",	    "groups",	   "path",
+		"candidate",	"reflexive",  "introducer", "relay",	   "relay_circuit",
+		"lan_discovery"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(k, keys[i]))
@@ -445,6 +455,7 @@ static const struct run {
 	{"grant", "grants", '[', ']'},
 	{"drop", "drops", '{', '}'},
 	{"candidate", "candidates", '[', ']'},
+	{"lan_drop", "lan_drops", '{', '}'},
 };
 
 struct json_state {
@@ -469,10 +480,11 @@ static void json_close_run(struct json_state *st)
 
 static void json_run_item(const char *k, const char *val)
 {
-	const char *sep = strchr(val, !strcmp(k, "drop") ? ':' : ' ');
+	bool counter = !strcmp(k, "drop") || !strcmp(k, "lan_drop");
+	const char *sep = strchr(val, counter ? ':' : ' ');
 	char name[128];
 
-	if (!strcmp(k, "drop")) {
+	if (counter) {
 		sep = strrchr(val, ':');
 		snprintf(name, sizeof(name), "%.*s", sep ? (int)(sep - val) : 0, val);
 		json_str(name);
@@ -619,6 +631,53 @@ int cmd_show(int argc, char **argv)
 	if (json && !ret)
 		putchar('\n');
 	return ret;
+}
+
+/* ---- discover: identities heard on the LAN in open mode ---- */
+
+static void print_discovered(char *val, int *n)
+{
+	char *save, *fp = strtok_r(val, " ", &save), *b64 = strtok_r(NULL, " ", &save);
+	char *addr = strtok_r(NULL, " ", &save), *ifx = strtok_r(NULL, " ", &save);
+	char *age = strtok_r(NULL, " ", &save);
+
+	if (!age)
+		return;
+	if (!(*n)++)
+		printf("%-29s  %-44s  %-28s  %s  %s\n", "FINGERPRINT", "IDENTITY", "ADDRESS",
+		       "IFINDEX", "HEARD");
+	printf("%-29s  %-44s  %-28s  %-7s  %ss ago\n", fp, b64, addr, ifx, age);
+}
+
+/* Never pins anything: the operator adds a [Peer] for an identity he checked. */
+int cmd_discover(int argc, char **argv)
+{
+	char *answer, *save, *line;
+	bool open_mode = false;
+	int n = 0;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: %s discover IFACE\n", prog);
+		return 2;
+	}
+	answer = transact(argv[1], "discover\n\n");
+	if (!answer)
+		return 1;
+	for (line = strtok_r(answer, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "discovered=", 11))
+			print_discovered(line + 11, &n);
+		else if (!strcmp(line, "lan_discovery=open"))
+			open_mode = true;
+	}
+	if (!open_mode)
+		fprintf(stderr,
+			"%s: %s: LanDiscovery is not open: unknown identities are not "
+			"listed\n",
+			prog, argv[1]);
+	else if (!n)
+		printf("no unknown identities heard on the LAN\n");
+	free(answer);
+	return 0;
 }
 
 /* ---- set ---- */

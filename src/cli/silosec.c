@@ -358,6 +358,8 @@ static const struct command {
 	 NULL, false},
 	{"hook", cmd_hook, "IFACE STAGE",
 	 "one of those steps alone: pre-up, post-up, pre-down, post-down", 2, 2, NULL, false},
+	{"discover", cmd_discover, "IFACE", "identities announced on the LAN (LanDiscovery = open)",
+	 1, 1, NULL, false},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -45,6 +45,7 @@ enum key_id {
 	K_POLICY,
 	K_TUN_RING,
 	K_CT_PER_PEER,
+	K_LAN_DISCOVERY,
 	K_TABLE,
 	K_FWMARK,
 	K_DNS,
@@ -480,6 +481,22 @@ static int set_hook(void *ctx, const struct ss_ini_key *k, char *val)
 	return 0;
 }
 
+static int set_lan_discovery(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	static const char *const modes[] = {
+		[SS_LAN_OFF] = "off", [SS_LAN_MODE_PEERS] = "peers", [SS_LAN_MODE_OPEN] = "open"};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (!strcasecmp(val, modes[i])) {
+			p->conf->lan_discovery = (enum ss_lan_discovery)i;
+			return 0;
+		}
+	}
+	return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not off, peers or open", k->name,
+		    val);
+}
+
 static ss_conf_peer *cur_peer(struct parser *p)
 {
 	return &p->conf->peers[p->conf->npeers - 1];
@@ -685,6 +702,7 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_POLICY] = {"Policy", SEC_INTERFACE, false, set_policy, 0},
 	[K_TUN_RING] = {"TunRing", SEC_INTERFACE, false, set_tun_ring, 0},
 	[K_CT_PER_PEER] = {"ConntrackPerPeer", SEC_INTERFACE, false, set_ct_per_peer, 0},
+	[K_LAN_DISCOVERY] = {"LanDiscovery", SEC_INTERFACE, false, set_lan_discovery, 0},
 	[K_TABLE] = {"Table", SEC_INTERFACE, false, set_table, 0},
 	[K_FWMARK] = {"FwMark", SEC_INTERFACE, false, set_fwmark, 0},
 	[K_DNS] = {"DNS", SEC_INTERFACE, true, set_dns, 0},

@@ -62,6 +62,13 @@ enum ss_conf_relay {
 	SS_CONF_RELAY_SERVE, /* serve: we carry this peer's traffic to our other serve peers */
 };
 
+/* LanDiscovery (PROTOCOL.md 16.9): announce on the LAN and recognise announcements. */
+enum ss_lan_discovery {
+	SS_LAN_OFF = 0,
+	SS_LAN_MODE_PEERS, /* a tag only hosts that know our identity recognise */
+	SS_LAN_MODE_OPEN,  /* our identity in the clear, signed; unknown ones listed */
+};
+
 typedef struct ss_conf_peer {
 	unsigned line; /* line of its [Peer] header */
 	bool tofu;
@@ -127,6 +134,7 @@ typedef struct ss_conf {
 	ss_cidr *cand_allow; /* CandidateAllow: where candidates may be (none: anywhere) */
 	size_t ncand_allow;
 	bool advertise_local; /* AdvertiseLocal = yes: local addresses go to introducers */
+	enum ss_lan_discovery lan_discovery;
 	ss_conf_peer *peers;
 	size_t npeers;
 	ss_conf_group *groups;

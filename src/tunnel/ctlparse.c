@@ -44,8 +44,10 @@ static const struct {
 	enum ss_ctl_verb verb;
 	bool body; /* needs key=value lines after the verb line */
 } verbs[] = {
-	{"get", SS_CTL_GET, false},	 {"set", SS_CTL_SET, true},   {"grant", SS_CTL_GRANT, true},
-	{"revoke", SS_CTL_REVOKE, true}, {"sync", SS_CTL_SYNC, true}, {"trust", SS_CTL_TRUST, true},
+	{"get", SS_CTL_GET, false},	      {"set", SS_CTL_SET, true},
+	{"grant", SS_CTL_GRANT, true},	      {"revoke", SS_CTL_REVOKE, true},
+	{"sync", SS_CTL_SYNC, true},	      {"trust", SS_CTL_TRUST, true},
+	{"discover", SS_CTL_DISCOVER, false},
 };
 
 int ss_ctl_split(char *buf, size_t len, enum ss_ctl_verb *verb, char **body, char *err,

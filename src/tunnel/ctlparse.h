@@ -29,6 +29,7 @@ enum ss_ctl_verb {
 	SS_CTL_REVOKE,
 	SS_CTL_SYNC,
 	SS_CTL_TRUST,
+	SS_CTL_DISCOVER, /* the open-mode LAN table (`silosec discover`) */
 };
 
 /* One "set": what to change on one peer. Nothing here has touched a daemon yet. */

@@ -217,6 +217,7 @@ static void do_get(ss_daemon *d, FILE *f)
 	for (int i = 0; i < SS_DROP_COUNT; i++)
 		cs.drops[i] += d->reach_drops[i];
 	put_drops(f, cs.drops, d->drops);
+	ss_lan_show(d, f);
 	for (ss_dpeer *p = d->peers; p; p = p->next)
 		put_peer(d, f, p);
 	fputs("end\n", f);
@@ -429,7 +430,10 @@ static void serve(ss_daemon *d, char *buf, ssize_t len, FILE *f)
 		do_sync(d, body, f);
 	else if (verb == SS_CTL_TRUST)
 		do_trust(d, body, f);
-	else
+	else if (verb == SS_CTL_DISCOVER) {
+		ss_lan_discover(d, f);
+		fputs("end\n", f);
+	} else
 		do_grant(d, body, f, verb == SS_CTL_GRANT);
 }
 

@@ -782,6 +782,12 @@ static void run_timers(ss_daemon *d)
 	}
 	if (d->next_relay_sweep < d->next_deadline)
 		d->next_deadline = d->next_relay_sweep;
+	{
+		uint64_t lan = ss_lan_tick(d, now);
+
+		if (lan < d->next_deadline)
+			d->next_deadline = lan;
+	}
 	/* Stale-session checks piggyback on the timer pass; keep one at least every 5 s. */
 	if (d->next_deadline > now + 5 * SS_NS_PER_SEC)
 		d->next_deadline = now + 5 * SS_NS_PER_SEC;
@@ -823,7 +829,7 @@ static bool addr_event_matters(const ss_daemon *d, const struct nlmsghdr *h)
 static void nl_events(ss_daemon *d)
 {
 	char buf[8192];
-	bool changed = false;
+	bool changed = false, lan = false;
 	ssize_t n;
 
 	while ((n = recv(d->nl_events, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
@@ -833,8 +839,14 @@ static void nl_events(ss_daemon *d)
 		     h = mnl_nlmsg_next(h, &len)) {
 			if (addr_event_matters(d, h))
 				changed = true;
+			/* LAN discovery also minds link-local addresses (its IPv6 groups). */
+			if ((h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) &&
+			    (int)((struct ifaddrmsg *)NLMSG_DATA(h))->ifa_index != d->ifindex)
+				lan = true;
 		}
 	}
+	if (lan)
+		ss_lan_addrs_changed(d);
 	if (!changed)
 		return;
 	ss_log(LOG_INFO, "SS_TUN_ROAM: local addresses changed; new handshakes with all peers");
@@ -886,7 +898,7 @@ static void ctl_accept(ss_daemon *d)
 	}
 }
 
-enum { EV_TUN = 1, EV_NET0, EV_NET1, EV_CTL, EV_SIG, EV_NL };
+enum { EV_TUN = 1, EV_NET0, EV_NET1, EV_CTL, EV_SIG, EV_NL, EV_LAN4, EV_LAN6 };
 
 int ss_daemon_run(ss_daemon *d)
 {
@@ -919,6 +931,12 @@ int ss_daemon_run(ss_daemon *d)
 				break;
 			case EV_NL:
 				nl_events(d);
+				break;
+			case EV_LAN4:
+				ss_lan_read(d, 4);
+				break;
+			case EV_LAN6:
+				ss_lan_read(d, 6);
 				break;
 			}
 		}

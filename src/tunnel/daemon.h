@@ -16,6 +16,7 @@
 #include "tunring.h"
 #include "conntrack.h"
 #include "grant.h"
+#include "lan.h"
 #include "transport.h"
 #include "reach.h"
 
@@ -90,6 +91,7 @@ typedef struct ss_dpeer {
 	bool on_circuit;	    /* new handshakes go through relay_circuit */
 	uint64_t hs_since_ns;	    /* a handshake went out and no session came of it yet */
 	uint64_t upgrade_ns;	    /* last try of a direct path */
+	uint64_t lan_time_ns;	    /* newest LAN announcement accepted from it (wall clock) */
 } ss_dpeer;
 
 typedef struct ss_daemon {
@@ -122,6 +124,7 @@ typedef struct ss_daemon {
 	uint64_t next_relay_sweep;
 	uint64_t reach_drops[SS_DROP_COUNT]; /* reachability drops for no known peer */
 	ss_dreach reach;
+	ss_lan lan; /* LanDiscovery */
 } ss_daemon;
 
 int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err, size_t errlen);

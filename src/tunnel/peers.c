@@ -522,7 +522,8 @@ static int setup_loop(ss_daemon *d, char *err, size_t errlen)
 		       strerror(errno));
 	if (d->sigfd < 0 || d->epfd < 0 || watch(d, d->ring.fd >= 0 ? d->ring.fd : d->tun, 1) ||
 	    watch(d, d->tr.fd[0], 2) || watch(d, d->tr.fd[1], 3) || watch(d, d->ctl, 4) ||
-	    watch(d, d->sigfd, 5) || watch(d, d->nl_events, 6)) {
+	    watch(d, d->sigfd, 5) || watch(d, d->nl_events, 6) || watch(d, d->lan.fd4, 7) ||
+	    watch(d, d->lan.fd6, 8)) {
 		snprintf(err, errlen, "event loop: %s", strerror(errno));
 		return SS_ERR_IO;
 	}
@@ -594,6 +595,7 @@ int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err
 	d->tun = d->nl = d->nl_events = d->ctl = d->epfd = d->sigfd = -1;
 	d->ring.fd = -1;
 	d->tr.fd[0] = d->tr.fd[1] = -1;
+	d->lan.fd4 = d->lan.fd6 = d->lan.nl = -1;
 	d->next_deadline = UINT64_MAX;
 	d->peers_tail = &d->peers;
 	ret = check_not_running(d, err, errlen);
@@ -613,6 +615,8 @@ int ss_daemon_init(ss_daemon *d, ss_conf *conf, const char *conf_path, char *err
 		snprintf(err, errlen, "candidate policy: too many CandidateAllow prefixes");
 		ret = SS_ERR_INVAL;
 	}
+	if (!ret)
+		ret = ss_lan_open(d, err, errlen);
 	for (size_t i = 0; !ret && i < conf->npeers; i++) {
 		char e[SS_CONF_ERR_LEN];
 
@@ -654,6 +658,7 @@ void ss_daemon_free(ss_daemon *d)
 	close_fd(d->sigfd);
 	ss_transport_close(&d->tr);
 	ss_relay_free(d);
+	ss_lan_close(&d->lan);
 	ss_allowedips_free(d->aips);
 	ss_ctx_free(d->ctx);
 	ss_identity_free(d->id);

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 
+#include "common/endian.h"
 #include "transport.h"
 
 #ifndef UDP_SEGMENT
@@ -122,7 +123,15 @@ void ss_flow_from_sockaddr(ss_flow *f, const struct sockaddr *sa, uint16_t local
 
 		memcpy(f->remote_addr, &s6->sin6_addr, 16);
 		f->remote_port = proto == IPPROTO_UDP ? ntohs(s6->sin6_port) : 0;
+		/* A link-local address means nothing without its link: the flow keeps it. */
+		if (ss_flow_link_local(f))
+			ss_store_be32(f->local_addr + 12, s6->sin6_scope_id);
 	}
+}
+
+bool ss_flow_link_local(const ss_flow *f)
+{
+	return f->remote_addr[0] == 0xfe && (f->remote_addr[1] & 0xc0) == 0x80;
 }
 
 static int is_v4(const ss_flow *f)
@@ -145,6 +154,8 @@ socklen_t ss_flow_to_sockaddr(const ss_flow *f, struct sockaddr_storage *ss)
 	s6->sin6_family = AF_INET6;
 	memcpy(&s6->sin6_addr, f->remote_addr, 16);
 	s6->sin6_port = htons(f->remote_port);
+	if (ss_flow_link_local(f))
+		s6->sin6_scope_id = ss_load_be32(f->local_addr + 12);
 	return sizeof(*s6);
 }
 
@@ -160,6 +171,9 @@ void ss_flow_format(const ss_flow *f, char *buf, size_t len)
 		snprintf(buf, len, "%s", a);
 	else if (is_v4(f))
 		snprintf(buf, len, "%s:%u", a, f->remote_port);
+	else if (ss_flow_link_local(f))
+		snprintf(buf, len, "[%s%%%u]:%u", a, (unsigned)ss_load_be32(f->local_addr + 12),
+			 f->remote_port);
 	else
 		snprintf(buf, len, "[%s]:%u", a, f->remote_port);
 }

@@ -115,6 +115,8 @@ static inline const ss_flow *ss_rxbatch_flow(const ss_rxbatch *rx, int k)
 void ss_flow_from_sockaddr(ss_flow *f, const struct sockaddr *sa, uint16_t local_port,
 			   uint8_t proto);
 socklen_t ss_flow_to_sockaddr(const ss_flow *f, struct sockaddr_storage *ss);
+/* IPv6 link-local: the flow's local_addr[12..16) holds the interface (scope id). */
+bool ss_flow_link_local(const ss_flow *f);
 /* "192.0.2.1:51999" / "[2001:db8::1]:51999" (no port for raw IP); 64 bytes is enough. */
 void ss_flow_format(const ss_flow *f, char *buf, size_t len);
 

@@ -50,6 +50,7 @@ else
 	run t_ops.sh
 	run t_bounds.sh
 	run t_sandbox.sh
+	run t_lan.sh
 	run t_audit.sh
 	run t_scale.sh
 	run t_rekey.sh

@@ -807,6 +807,29 @@ static void reach_keys(void **state)
 		     "AdvertiseLocal");
 }
 
+/* LAN discovery is off unless asked for; "peers" and "open" are its modes (16.9). */
+static void lan_discovery_key(void **state)
+{
+	ss_conf *c;
+
+	(void)state;
+	c = parse_ok(IFACE);
+	assert_int_equal(c->lan_discovery, SS_LAN_OFF);
+	ss_conf_free(c);
+	c = parse_ok(IFACE "LanDiscovery = peers\n");
+	assert_int_equal(c->lan_discovery, SS_LAN_MODE_PEERS);
+	ss_conf_free(c);
+	c = parse_ok(IFACE "landiscovery = Open\n");
+	assert_int_equal(c->lan_discovery, SS_LAN_MODE_OPEN);
+	ss_conf_free(c);
+	c = parse_ok(IFACE "LanDiscovery = off\n");
+	assert_int_equal(c->lan_discovery, SS_LAN_OFF);
+	ss_conf_free(c);
+	expect_error(IFACE "LanDiscovery = yes\n", 3,
+		     "LanDiscovery: \"yes\" is not off, peers or open");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nLanDiscovery = peers\n", 5, "LanDiscovery");
+}
+
 static void allow_and_policy(void **state)
 {
 	ss_conf *c;
@@ -1458,6 +1481,7 @@ int main(void)
 		cmocka_unit_test(error_peer_keys),
 		cmocka_unit_test(allow_and_policy),
 		cmocka_unit_test(tun_ring_key),
+		cmocka_unit_test(lan_discovery_key),
 		cmocka_unit_test(wgquick_keys),
 		cmocka_unit_test(wgquick_key_errors),
 		cmocka_unit_test(full_tunnel_mark),

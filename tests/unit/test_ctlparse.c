@@ -172,6 +172,7 @@ static void split_verbs(void **state)
 		{L("set\n"), SS_CTL_SET, ""},
 		{L("grant\nrule=any\n\n"), SS_CTL_GRANT, "rule=any\n"},
 		{L("revoke\npeer=x"), SS_CTL_REVOKE, "peer=x"},
+		{L("discover\n\n"), SS_CTL_DISCOVER, ""},
 		/* The request ends at its empty line; a NUL after it is not part of it. */
 		{L("set\npeer=" K1 "\n\nremove=true\n\0x"), SS_CTL_SET, "peer=" K1 "\n"},
 	};
