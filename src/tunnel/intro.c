@@ -158,12 +158,12 @@ static void on_register(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, const ss
 	ss_reach_msg r = {.type = SS_CTL_REGISTERED, .txid = m->txid};
 	ss_endpoint seen;
 
-	if (!p->reach.introduce) {
+	if (!p->reach.introduce || !p->reach.slot) {
 		ss_reach_drop(d, p, SS_ERR_REACH_DENIED);
 		return;
 	}
 	ss_endpoint_from_flow(&seen, flow);
-	(void)ss_intro_register(&p->reach.reg, m, &seen, ss_mono_ns());
+	(void)ss_intro_register(&p->reach.slot->reg, m, &seen, ss_mono_ns());
 	r.observed = seen;
 	(void)send_reach(d, p, &r);
 }
@@ -176,9 +176,14 @@ static void on_query(ss_daemon *d, ss_dpeer *r, const ss_flow *flow, const ss_re
 	ss_endpoint seen;
 	int ret;
 
-	ret = ss_intro_decide(r->reach.introduce, t && t != r && t->reach.introduce,
-			      t ? &t->reach.reg : NULL, &r->reach.rate, &d->reach.intro_tat,
-			      m->subject, now);
+	/* Introduce = yes is what gives a peer its slot: without one, the decision is no. */
+	if (!r->reach.slot) {
+		ss_reach_drop(d, r, SS_ERR_REACH_DENIED);
+		return;
+	}
+	ret = ss_intro_decide(r->reach.introduce, t && t != r && t->reach.slot,
+			      t && t->reach.slot ? &t->reach.slot->reg : NULL, &r->reach.slot->rate,
+			      &d->reach.intro_tat, m->subject, now);
 	if (!ret && !ss_peer_has_session(t->sp))
 		ret = SS_ERR_REACH_DENIED;
 	if (ret) {
@@ -186,8 +191,9 @@ static void on_query(ss_daemon *d, ss_dpeer *r, const ss_flow *flow, const ss_re
 		return;
 	}
 	ss_endpoint_from_flow(&seen, flow);
-	ss_intro_build(m, &seen, ss_intro_reg_live(&r->reach.reg, now) ? &r->reach.reg : NULL,
-		       &t->reach.reg, ss_peer_identity(r->sp), txid_new(), &answer, &punch);
+	ss_intro_build(m, &seen,
+		       ss_intro_reg_live(&r->reach.slot->reg, now) ? &r->reach.slot->reg : NULL,
+		       &t->reach.slot->reg, ss_peer_identity(r->sp), txid_new(), &answer, &punch);
 	/* Together, so that both sides' first rounds cross. */
 	if (!send_reach(d, t, &punch))
 		(void)send_reach(d, r, &answer);

@@ -310,8 +310,9 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 		goto fail_linked;
 	ss_daemon_set_keepalive(d, p, cp->keepalive);
 	p->reach.introducer = cp->introducer;
-	p->reach.introduce = cp->introduce;
-	ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
+	ret = ss_reach_set_introduce(p, cp->introduce);
+	if (!ret)
+		ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
 	if (!ret)
 		ret = ss_daemon_set_meta(p, cp);
 	if (ret) {
@@ -740,7 +741,7 @@ static int apply_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp, char *e
 	if (!ret) {
 		ss_daemon_set_keepalive(d, p, cp->keepalive);
 		p->reach.introducer = cp->introducer;
-		p->reach.introduce = cp->introduce;
+		ret = ss_reach_set_introduce(p, cp->introduce);
 	}
 	if (!ret)
 		ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);

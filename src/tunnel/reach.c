@@ -6,6 +6,7 @@
  * of one round are the same bytes, so a responder accepts one and drops the rest as stale.
  */
 #include <ifaddrs.h>
+#include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -33,8 +34,22 @@ int ss_reach_peer_init(ss_daemon *d, ss_dpeer *p)
 	return ss_cands_create(d->ctx, &p->cands);
 }
 
+int ss_reach_set_introduce(ss_dpeer *p, bool introduce)
+{
+	p->reach.introduce = introduce;
+	if (!introduce) {
+		free(p->reach.slot);
+		p->reach.slot = NULL;
+	} else if (!p->reach.slot && !(p->reach.slot = calloc(1, sizeof(*p->reach.slot)))) {
+		p->reach.introduce = false;
+		return SS_ERR_NOMEM;
+	}
+	return 0;
+}
+
 void ss_reach_peer_free(ss_dpeer *p)
 {
+	(void)ss_reach_set_introduce(p, false);
 	ss_cands_free(p->cands);
 	p->cands = NULL;
 	ss_wipe(p->reach.init, sizeof(p->reach.init));

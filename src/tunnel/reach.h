@@ -28,7 +28,7 @@ typedef struct ss_preach {
 	ss_flow path;	     /* flow of the last session established (for show and audit) */
 	bool has_path;
 	uint64_t punch_started_ns, punch_ok_ns; /* the last attempt, for show */
-	uint64_t drops[SS_DROP_COUNT];		/* reachability drops attributed to this peer */
+	uint32_t drops[SS_DROP_COUNT];		/* reachability drops attributed to this peer */
 	bool introducer;			/* Introducer = yes: one of ours */
 	bool introduce;				/* Introduce = yes: we may introduce it */
 	/* p is our introducer: our registration with it. */
@@ -41,10 +41,15 @@ typedef struct ss_preach {
 	uint32_t q_txid;
 	uint64_t q_sent_ns, q_negative_until;
 	uint8_t q_tries;
-	/* we are p's introducer: its registration and its rates. */
+	/* we are p's introducer (Introduce = yes): its registration and its rates. Allocated
+	 * only for such peers: an idle peer costs under 2 KiB in all (test_scale). */
+	struct ss_intro_slot *slot;
+} ss_preach;
+
+typedef struct ss_intro_slot {
 	ss_intro_reg reg;
 	ss_intro_rate rate;
-} ss_preach;
+} ss_intro_slot;
 
 /* Interface-wide reachability state, kept in ss_daemon. */
 typedef struct ss_dreach {
@@ -60,6 +65,8 @@ int ss_reach_setup(struct ss_daemon *d);
 /* Created with the peer (ss_daemon_add_peer) and freed with it. */
 int ss_reach_peer_init(struct ss_daemon *d, struct ss_dpeer *p);
 void ss_reach_peer_free(struct ss_dpeer *p);
+/* Introduce = yes|no for p: allocates or frees its introducer slot; 0 or SS_ERR_NOMEM. */
+int ss_reach_set_introduce(struct ss_dpeer *p, bool introduce);
 
 /*
  * Offer a flow where p may be reached: it enters p's candidate set through the allow list
