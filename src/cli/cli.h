@@ -13,4 +13,8 @@ int cmd_revoke(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_knock(int argc, char **argv);
 
+/* ctl.c's request to one daemon (NULL: failed, message printed); metrics.c. */
+char *ctl_transact(const char *iface, const char *req);
+int show_prometheus(const char *iface, const char *output);
+
 #endif

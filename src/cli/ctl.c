@@ -97,6 +97,12 @@ static char *transact(const char *iface, const char *req)
 	return buf;
 }
 
+/* For metrics.c: the same request and checks as show. */
+char *ctl_transact(const char *iface, const char *req)
+{
+	return transact(iface, req);
+}
+
 /* ---- show: human ---- */
 
 static void human_bytes(unsigned long long b, char *out, size_t len)
@@ -530,20 +536,33 @@ static int show_all(bool json)
 
 int cmd_show(int argc, char **argv)
 {
-	const char *iface = NULL;
-	bool json = false;
+	const char *iface = NULL, *output = NULL;
+	bool json = false, prom = false;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
+		else if (!strcmp(argv[i], "--prometheus"))
+			prom = true;
+		else if (!strcmp(argv[i], "--output") && i + 1 < argc)
+			output = argv[++i];
 		else if (!iface && argv[i][0] != '-')
 			iface = argv[i];
 		else {
-			fprintf(stderr, "usage: %s show [IFACE] [--json]\n", prog);
+			fprintf(stderr,
+				"usage: %s show [IFACE] [--json | --prometheus [--output FILE]]\n",
+				prog);
 			return 2;
 		}
 	}
+	if ((output && !prom) || (json && prom)) {
+		fprintf(stderr, "%s: show: --output goes with --prometheus, not with --json\n",
+			prog);
+		return 2;
+	}
+	if (prom)
+		return show_prometheus(iface, output);
 	if (!iface)
 		return show_all(json);
 	ret = show_one(iface, json, "");

@@ -30,6 +30,8 @@ static void usage(FILE *f)
 		"  pubkey                 read a private key on stdin, print its identity\n"
 		"  fingerprint IDENTITY   print the short form to compare out of band\n"
 		"  show [IFACE] [--json]  interfaces, peers, handshakes, transfer and drops\n"
+		"  show [IFACE] --prometheus [--output FILE]\n"
+		"                         the same counters as Prometheus metrics\n"
 		"  set IFACE peer ID ...  add, change or remove a peer at run time\n"
 		"  syncconf IFACE FILE    apply FILE's peers to the running daemon (root)\n"
 		"  trust STORE|CONF ...   list, pin or forget trust-on-first-use identities\n"
