@@ -226,20 +226,25 @@ static void interfaces(FILE *f, const struct answer *as, size_t n)
 		"silosec_interface_info", "gauge",
 		"The interface's identity (fingerprint) and transport (value 1).", false};
 
+	/* Two passes: a family's samples stay together. */
+	for (size_t i = 0; i < n; i++) {
+		struct ss_prom_label l[1] = {{"interface", as[i].iface}};
+
+		ss_prom_sample(f, &up, l, 1, as[i].buf ? "1" : "0");
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct ss_prom_label l[3] = {{"interface", as[i].iface}};
 		const char *id = "", *tr = "";
 		char fp[SS_FINGERPRINT_LEN + 64];
 
-		ss_prom_sample(f, &up, l, 1, as[i].buf ? "1" : "0");
+		if (!as[i].buf)
+			continue;
 		for (size_t j = 0; j < as[i].n && strcmp(as[i].k[j], "peer"); j++) {
 			if (!strcmp(as[i].k[j], "identity"))
 				id = as[i].v[j];
 			else if (!strcmp(as[i].k[j], "transport"))
 				tr = as[i].v[j];
 		}
-		if (!as[i].buf)
-			continue;
 		peer_label(id, fp, sizeof(fp));
 		l[1] = (struct ss_prom_label){"fingerprint", fp};
 		l[2] = (struct ss_prom_label){"transport", tr};
