@@ -73,4 +73,51 @@ all_ifaces() {
 		[ "$(grep -c '^# TYPE silosec_peer_receive_bytes_total ' "$TMP/m4.prom")" = 1 ]
 }
 check "show --prometheus with no interface covers the running ones" all_ifaces
+
+# ---- silosec-knockd on b: a knocks from 198.51.1.1 to open tcp/8080 for 6 s ----
+knockd_server b "198.51.1.2:62201" "StateFile = knockd.state"
+knockd_action b web open "Open = tcp/8080, udp/9000-9001" "Duration = 6"
+knockd_client b carol "${ID[a]}" web
+check "silosec-knockd starts" start_knockd b kd
+kd() { on b "$KNOCKD" -c "$TMP/b/knockd.conf" "$@"; }
+# ksnap: --metrics into $TMP/k.prom, checked by prom_check.py; kval NAME [REASON]: a value
+ksnap() { kd --metrics >"$TMP/k.prom" && python3 "$CHECK" "$TMP/k.prom" >/dev/null; }
+kval() {
+	local k=$1
+	[ -n "${2:-}" ] && k="$1{reason=\"$2\"}"
+	awk -v k="$k" '$1 == k { print $2 }' "$TMP/k.prom"
+}
+nothing_open() { kd --list | grep -qx "(nothing open)"; }
+before() {
+	nothing_open && ksnap && [ "$(kval silosec_knockd_accepted_total)" = 0 ] &&
+		[ "$(kval silosec_knockd_up)" = 1 ] && [ "$(kval silosec_knockd_open)" = 0 ]
+}
+check "before any knock: --list shows nothing open, --metrics counts nothing" before
+
+FP_A=$("$SILOSEC" fingerprint "${ID[a]}")
+listed() { # the row: action, client, source, identity, then the time left (1..6 s)
+	kd --list >"$TMP/list.out" || return 1
+	awk -v fp="$FP_A" '$1 == "web" && $2 == "carol" && $3 == "198.51.1.1" && $4 == fp &&
+		$7 ~ /^[1-6]s$/ && /tcp\/8080, udp\/9000-9001$/ { ok = 1 } END { exit !ok }' \
+		"$TMP/list.out"
+}
+knocked() {
+	on a "$SILOSEC" knock -q --to "${ID[b]}" --key "$TMP/a/node.key" 198.51.1.2:62201 web ||
+		return 1
+	wait_for 3 listed || return 1
+	sed 's/^/# /' "$TMP/list.out"
+}
+check "a knock opens tcp/8080: --list shows it with its identity and the time left" knocked
+counted() {
+	ksnap && [ "$(kval silosec_knockd_accepted_total)" = 1 ] &&
+		[ "$(kval silosec_knockd_actions_total)" = 1 ] && [ "$(kval silosec_knockd_open)" = 1 ]
+}
+check "--metrics counts the knock (accepted, action run, one opening)" wait_for 4 counted
+junk_counted() {
+	send_udp a 198.51.1.2 62201 || return 1
+	wait_for 3 eval 'ksnap && [ "$(kval silosec_knockd_drops_total SS_ERR_KNOCK_MAC)" = 1 ]'
+}
+check "a junk datagram moves silosec_knockd_drops_total{reason=SS_ERR_KNOCK_MAC}" junk_counted
+expired() { nothing_open && ksnap && [ "$(kval silosec_knockd_open)" = 0 ]; }
+check "after Duration the opening is gone from --list and --metrics" wait_for 10 expired
 finish
