@@ -52,6 +52,7 @@ else
 	run t_scale.sh
 	run t_rekey.sh
 	run t_natlab.sh
+	run t_metrics.sh
 fi
 echo "netns: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -75,7 +75,7 @@ all_ifaces() {
 check "show --prometheus with no interface covers the running ones" all_ifaces
 
 # ---- silosec-knockd on b: a knocks from 198.51.1.1 to open tcp/8080 for 6 s ----
-knockd_server b "198.51.1.2:62201" "StateFile = knockd.state"
+knockd_server b "198.51.1.2:62201"
 knockd_action b web open "Open = tcp/8080, udp/9000-9001" "Duration = 6"
 knockd_client b carol "${ID[a]}" web
 check "silosec-knockd starts" start_knockd b kd
