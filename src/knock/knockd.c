@@ -1264,6 +1264,30 @@ out:
 	return ret;
 }
 
+/* Start, run until SIGTERM, close what cycles opened; 0 if it ran. */
+static int serve(struct parent *P, const struct ss_daemon_args *o, int *sfd)
+{
+	int ret = 1;
+
+	P->st = calloc(1, sizeof(*P->st));
+	P->state_path = state_path(P->conf);
+	if (P->st && start(P, o, sfd) == 0) {
+		P->st->pid = (long)getpid(); /* after daemon() */
+		P->st->started_s = wall_ms() / 1000;
+		save_state(P);
+		parent_loop(P, *sfd);
+		ret = 0;
+	}
+	stop_parser(P);
+	if (P->actx)
+		ss_knock_actions_flush(P->actx, wall_ms());
+	if (P->st && P->st->pid)
+		state_at_exit(P);
+	free(P->st);
+	P->st = NULL;
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static struct parent P;
@@ -1319,21 +1343,7 @@ int main(int argc, char **argv)
 	P.id = id;
 	P.sock = -1;
 	P.backoff_ms = BACKOFF_MIN_MS;
-	P.st = calloc(1, sizeof(*P.st));
-	P.state_path = state_path(conf);
-	if (P.st && start(&P, &o, &sfd) == 0) {
-		P.st->pid = (long)getpid(); /* after daemon() */
-		P.st->started_s = wall_ms() / 1000;
-		save_state(&P);
-		parent_loop(&P, sfd);
-		ret = 0;
-	}
-	stop_parser(&P);
-	if (P.actx)
-		ss_knock_actions_flush(P.actx, wall_ms());
-	if (P.st && P.st->pid)
-		state_at_exit(&P);
-	free(P.st);
+	ret = serve(&P, &o, &sfd);
 out:
 	for (size_t i = 0; i < P.nlisten; i++)
 		close(P.lfd[i]);
