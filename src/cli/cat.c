@@ -54,8 +54,9 @@ static void cat_usage(FILE *f)
 		"  -l, --listen            wait for one connection on [ADDR:]PORT\n"
 		"      --progress          show the transfer rate on stderr (terminal only)\n"
 		"      --frame BYTES       payload bytes per frame (default 65536)\n"
-		"  -w, --timeout SECONDS   connect and handshake timeout (default 10)\n"
-		"  -v, --verbose           print the peer's identity and fingerprint\n",
+		"  -w, --timeout TIME      connect and handshake timeout (default 10s; 30, 2m)\n"
+		"  -v, --verbose           print the peer's identity and fingerprint\n"
+		"  -h, --help, --version\n",
 		prog, prog);
 }
 
@@ -537,18 +538,21 @@ static int apply_opt(struct opts *o, int c, const char *arg)
 			return 2;
 		o->frame = (uint32_t)v;
 		return 0;
-	case 'w':
-		v = in_range(arg, 86400, "--timeout", "seconds");
-		if (v < 0)
-			return 2;
-		o->timeout_s = (int)v;
-		return 0;
+	case 'w': {
+		double t = cli_seconds("cat: --timeout", arg, 86400);
+
+		/* Whole seconds: a fraction rounds up, so 0.5 is not "no timeout". */
+		o->timeout_s = (int)t + (t > (int)t);
+		return t > 0 ? 0 : 2;
+	}
 	case 'h':
 		cat_usage(stdout);
 		return -1;
-	default:
-		cat_usage(stderr);
-		return 2;
+	case 'V':
+		cli_version();
+		return -1;
+	default: /* getopt named the option */
+		return cli_see_help("cat");
 	}
 }
 
@@ -581,19 +585,24 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"verbose", no_argument, NULL, 'v'},
 		{"any", no_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, ret;
 
 	o->timeout_s = 10;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "k:p:K:lw:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:p:K:lw:vhV", lo, NULL)) != -1) {
 		ret = apply_opt(o, c, optarg);
 		if (ret)
 			return ret;
 	}
-	if (optind != argc - 1 || !o->key) {
-		cat_usage(stderr);
+	if (optind < argc - 1)
+		return cli_extra("cat", argv[optind + 1]);
+	if (optind == argc || !o->key) {
+		fprintf(stderr, "%s: cat: missing %s; see '%s cat --help'\n", prog,
+			!o->key ? "our private key: --key FILE" : "HOST:PORT (or -l [ADDR:]PORT)",
+			prog);
 		return 2;
 	}
 	o->addr = argv[optind];
@@ -685,8 +694,7 @@ int cmd_cat(int argc, char **argv)
 		return ret < 0 ? 0 : ret;
 	ret = ss_keyfile_load(o.key, &id);
 	if (ret) {
-		fprintf(stderr, "%s: cat: %s: %s\n", prog, o.key,
-			ret == SS_ERR_IO ? strerror(errno) : ss_strerror(ret));
+		cli_key_error("cat", o.key, ret);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);

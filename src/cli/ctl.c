@@ -26,6 +26,22 @@
 #include "grant.h"
 #include "common/truststore.h"
 
+/* Why the control socket could not be reached (err: an errno), the same for every verb. */
+static void connect_failed(const char *iface, int err)
+{
+	char path[128];
+
+	ss_ctl_path(iface, path, sizeof(path));
+	if (err == ENOENT || err == ECONNREFUSED)
+		fprintf(stderr,
+			"%s: %s: no silosecd is running for interface %s (start it: silosecd -c "
+			"FILE, or systemctl start silosec@%s)\n",
+			prog, path, iface, iface);
+	else
+		fprintf(stderr, "%s: %s: %s%s\n", prog, path, strerror(err),
+			err == EACCES ? " (the control socket is root only)" : "");
+}
+
 /* Send a request, return the whole answer (malloc'd) or NULL with a message printed. */
 static char *transact(const char *iface, const char *req)
 {
@@ -35,15 +51,7 @@ static char *transact(const char *iface, const char *req)
 
 	fd = ss_ctl_connect(iface);
 	if (fd < 0) {
-		char path[128];
-
-		ss_ctl_path(iface, path, sizeof(path));
-		if (fd == -ENOENT || fd == -ECONNREFUSED)
-			fprintf(stderr, "%s: %s: no silosecd is running for interface %s\n", prog,
-				path, iface);
-		else
-			fprintf(stderr, "%s: %s: %s%s\n", prog, path, strerror(-fd),
-				fd == -EACCES ? " (the control socket is root only)" : "");
+		connect_failed(iface, -fd);
 		return NULL;
 	}
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req) || shutdown(fd, SHUT_WR) < 0) {
@@ -549,17 +557,16 @@ int cmd_show(int argc, char **argv)
 			output = argv[++i];
 		else if (!iface && argv[i][0] != '-')
 			iface = argv[i];
-		else {
-			fprintf(stderr,
-				"usage: %s show [IFACE] [--json | --prometheus [--output FILE]]\n",
-				prog);
-			return 2;
-		}
+		else if (argv[i][0] == '-')
+			return fprintf(stderr, "%s show: unknown option '%s'\n", prog, argv[i]),
+			       cli_see_help("show");
+		else
+			return cli_extra("show", argv[i]);
 	}
 	if ((output && !prom) || (json && prom)) {
-		fprintf(stderr, "%s: show: --output goes with --prometheus, not with --json\n",
+		fprintf(stderr, "%s show: --output goes with --prometheus, not with --json\n",
 			prog);
-		return 2;
+		return cli_see_help("show");
 	}
 	if (prom)
 		return show_prometheus(iface, output);
@@ -578,7 +585,7 @@ static int set_usage(void)
 	fprintf(stderr,
 		"usage: %s set IFACE peer IDENTITY [remove] [rekey] [reset-timestamp]\n"
 		"         [endpoint HOST:PORT]\n"
-		"         [allowed-ips CIDR[,CIDR...]] [persistent-keepalive SECONDS|off]\n"
+		"         [allowed-ips CIDR[,CIDR...]] [persistent-keepalive TIME|off]\n"
 		"         [allow 'RULE[, RULE...]'|none]\n"
 		"         [peer IDENTITY ...]\n",
 		prog);
@@ -631,6 +638,20 @@ static int check_allow(const char *list)
 	return 1;
 }
 
+/* Durations take units here as in the file (25s, 1m); the daemon takes seconds. */
+static int add_keepalive(char *req, size_t cap, const char *v)
+{
+	uint32_t secs;
+	char num[16];
+
+	if (strspn(v, "0123456789") != strlen(v) && strcmp(v, "off") &&
+	    !ss_duration_parse(v, &secs)) {
+		snprintf(num, sizeof(num), "%u", secs);
+		v = num;
+	}
+	return append_req(req, cap, "persistent_keepalive", v);
+}
+
 /* Resolved here, as root: the sandboxed daemon takes addresses only. */
 static int add_endpoint(char *req, size_t cap, const char *v)
 {
@@ -677,18 +698,22 @@ static int set_peer(const char *iface, int argc, char **argv, int *i)
 				return 1;
 			continue;
 		}
-		if (!v)
+		if (!v) {
+			fprintf(stderr, "%s set: '%s' is not a keyword, or its value is missing\n",
+				prog, k);
 			return set_usage();
+		}
 		if (!strcmp(k, "endpoint"))
 			ret = add_endpoint(req, sizeof(req), v);
 		else if (!strcmp(k, "allowed-ips"))
 			ret = add_allowed(req, sizeof(req), v);
 		else if (!strcmp(k, "persistent-keepalive"))
-			ret = append_req(req, sizeof(req), "persistent_keepalive", v);
+			ret = add_keepalive(req, sizeof(req), v);
 		else if (!strcmp(k, "allow"))
 			ret = check_allow(v) ? 1 : append_req(req, sizeof(req), "allow", v);
 		else
-			return set_usage();
+			return fprintf(stderr, "%s set: unknown keyword '%s'\n", prog, k),
+			       set_usage();
 		if (ret)
 			return 1;
 		(*i)++;
@@ -704,8 +729,10 @@ int cmd_set(int argc, char **argv)
 	if (argc < 4 || strcmp(argv[2], "peer"))
 		return set_usage();
 	while (i < argc) {
-		if (set_peer(argv[1], argc, argv, &i))
-			return 1;
+		int ret = set_peer(argv[1], argc, argv, &i);
+
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -719,12 +746,12 @@ static int file_identity(const ss_conf *conf, uint8_t pub[SS_IDENTITY_LEN])
 	int ret = conf->has_private_key ? ss_identity_from_seed(&id, conf->private_key)
 					: ss_keyfile_load(conf->private_key_file, &id);
 
-	if (ret) {
-		fprintf(stderr, "%s: %s: %s\n", prog,
-			conf->has_private_key ? "PrivateKey" : conf->private_key_file,
-			ss_strerror(ret));
+	if (ret && conf->has_private_key)
+		fprintf(stderr, "%s: PrivateKey: %s\n", prog, ss_strerror(ret));
+	else if (ret)
+		cli_key_error("syncconf", conf->private_key_file, ret);
+	if (ret)
 		return 1;
-	}
 	memcpy(pub, ss_identity_public(id), SS_IDENTITY_LEN);
 	ss_identity_free(id);
 	return 0;
@@ -833,11 +860,14 @@ static int grant_args(int argc, char **argv, uint8_t id[SS_IDENTITY_LEN], ss_cap
 static int ctl_result(const char *iface, int ret, const char *err)
 {
 	char path[128];
+	int saved = errno;
 
 	if (!ret)
 		return 0;
 	if (ret == SS_ERR_INVAL) {
 		fprintf(stderr, "%s: %s: %s\n", prog, iface, err);
+	} else if (ret == SS_ERR_IO && !*err) {
+		connect_failed(iface, saved);
 	} else {
 		ss_ctl_path(iface, path, sizeof(path));
 		fprintf(stderr, "%s: %s: %s\n", prog, path,
@@ -853,6 +883,11 @@ int cmd_grant(int argc, char **argv)
 	ss_cap_rule rule;
 	uint32_t secs;
 
+	if (argc == 4) {
+		fprintf(stderr, "%s: grant: missing --for DURATION (30s, 5m, 1h; at most 24h)\n",
+			prog);
+		return 2;
+	}
 	if (argc != 6 || strcmp(argv[4], "--for"))
 		return grant_usage();
 	if (grant_args(argc, argv, id, &rule, 3))
@@ -976,6 +1011,10 @@ int cmd_trust(int argc, char **argv)
 
 	if (argc < 3)
 		return trust_usage();
+	/* The arguments each verb takes; anything after them is named, not ignored. */
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(argv[2], (const char *[]){"list", "forget", "pin"}[i]) && argc > 3 + i)
+			return cli_extra("trust", argv[3 + i]);
 	path = store_path(argv[1]);
 	if (!path)
 		return 1;

@@ -25,6 +25,7 @@
 #include "knock/knock.h"
 
 #include "cli.h"
+#include "common/capability.h"
 #include "common/ini.h"
 #include "common/wipe.h"
 
@@ -45,13 +46,14 @@ static void knock_usage(FILE *f)
 	fprintf(f,
 		"usage: %s knock [options] --to IDENTITY HOST[:PORT] ACTION\n"
 		"       %s knock [options] --profile NAME [HOST[:PORT] [ACTION]]\n"
-		"  -t, --to IDENTITY        the server's identity (base64)\n"
+		"  -p, --to, --peer IDENTITY  the server's identity (base64)\n"
 		"  -k, --key FILE           our private key (default ~/.config/silosec/knock.key)\n"
-		"  -p, --payload TEXT       payload for the action (at most %d bytes)\n"
+		"      --payload TEXT       payload for the action (at most %d bytes)\n"
 		"  -P, --payload-file FILE  payload from a file ('-' = stdin)\n"
-		"  -d, --duration SECONDS   ask for this long (the server caps it)\n"
-		"  -w, --wait-port [tcp/]PORT  afterwards, poll this TCP port until it accepts\n"
-		"      --wait SECONDS       how long --wait-port polls (default 5)\n"
+		"  -d, --duration TIME      ask for this long (30, 30s, 5m, 1h; the server caps "
+		"it)\n"
+		"      --wait-port [tcp/]PORT  afterwards, poll this TCP port until it accepts\n"
+		"  -w, --wait TIME          how long --wait-port polls (default 5s)\n"
 		"      --time-offset MS     add MS to our clock (a known skew to the server)\n"
 		"  -n, --profile NAME       defaults from [NAME] in the profile file\n"
 		"      --profiles FILE      profile file (default "
@@ -61,8 +63,9 @@ static void knock_usage(FILE *f)
 		"      --any-source         sign no address (the server must allow it)\n"
 		"                           (profile key: Source = ADDR or any)\n"
 		"      --save-packet FILE   also write the datagram to FILE (tests, audits)\n"
-		"  -4, -6                   IPv4 or IPv6 only\n"
+		"  -4, --ipv4, -6, --ipv6   IPv4 or IPv6 only\n"
 		"  -q, --quiet              no report\n"
+		"  -h, --help, --version\n"
 		"PORT defaults to %d. The server never replies: nothing is printed about success\n"
 		"unless --wait-port is given.\n",
 		prog, prog, SS_KNOCK_MAX_PAYLOAD, SS_KNOCK_DEFAULT_PORT);
@@ -108,8 +111,9 @@ static int set_duration(void *ctx, const struct ss_ini_key *k, char *v)
 	struct profile *pr = ctx;
 
 	(void)k;
-	if (!pr->o->duration)
-		pr->o->duration = (uint32_t)strtoul(v, NULL, 10);
+	if (!pr->o->duration && ss_duration_parse(v, &pr->o->duration))
+		return ss_ini_fail(&pr->ini, pr->ini.line, SS_ERR_FORMAT,
+				   "Duration: '%s' is not a duration (30, 30s, 5m, 1h)", v);
 	return 0;
 }
 
@@ -329,7 +333,7 @@ static int read_payload_file(const char *path, uint8_t *buf, size_t *len)
 struct knock {
 	struct kopts o;
 	const char *profile, *profiles;
-	bool any_source;
+	bool any_source, wait_given;
 	int exit; /* the status if a step stops */
 	/* resolve */
 	uint8_t server[SS_IDENTITY_LEN];
@@ -349,14 +353,26 @@ struct knock {
 };
 
 static const struct option knock_opts[] = {
-	{"to", required_argument, NULL, 't'},	    {"key", required_argument, NULL, 'k'},
-	{"payload", required_argument, NULL, 'p'},  {"payload-file", required_argument, NULL, 'P'},
-	{"duration", required_argument, NULL, 'd'}, {"wait-port", required_argument, NULL, 'w'},
-	{"wait", required_argument, NULL, 'W'},	    {"time-offset", required_argument, NULL, 'O'},
-	{"profile", required_argument, NULL, 'n'},  {"profiles", required_argument, NULL, 'F'},
-	{"quiet", no_argument, NULL, 'q'},	    {"save-packet", required_argument, NULL, 'S'},
-	{"source", required_argument, NULL, 's'},   {"any-source", no_argument, NULL, 'A'},
-	{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+	{"to", required_argument, NULL, 'p'},
+	{"peer", required_argument, NULL, 'p'},
+	{"key", required_argument, NULL, 'k'},
+	{"payload", required_argument, NULL, 'Y'},
+	{"payload-file", required_argument, NULL, 'P'},
+	{"duration", required_argument, NULL, 'd'},
+	{"wait-port", required_argument, NULL, 'w' + 256},
+	{"version", no_argument, NULL, 'V'},
+	{"wait", required_argument, NULL, 'w'},
+	{"time-offset", required_argument, NULL, 'O'},
+	{"profile", required_argument, NULL, 'n'},
+	{"profiles", required_argument, NULL, 'F'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"save-packet", required_argument, NULL, 'S'},
+	{"source", required_argument, NULL, 's'},
+	{"any-source", no_argument, NULL, 'A'},
+	{"ipv4", no_argument, NULL, '4'},
+	{"ipv6", no_argument, NULL, '6'},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 /* The string options, by letter. */
@@ -364,9 +380,12 @@ static const struct {
 	int c;
 	size_t off;
 } str_opts[] = {
-	{'t', offsetof(struct kopts, to)},	  {'k', offsetof(struct kopts, key)},
-	{'p', offsetof(struct kopts, payload)},	  {'P', offsetof(struct kopts, payload_file)},
-	{'w', offsetof(struct kopts, wait_port)}, {'S', offsetof(struct kopts, save)},
+	{'p', offsetof(struct kopts, to)},
+	{'k', offsetof(struct kopts, key)},
+	{'Y', offsetof(struct kopts, payload)},
+	{'P', offsetof(struct kopts, payload_file)},
+	{'w' + 256, offsetof(struct kopts, wait_port)},
+	{'S', offsetof(struct kopts, save)},
 	{'s', offsetof(struct kopts, source)},
 };
 
@@ -390,13 +409,17 @@ static bool parse_opt(struct knock *k, int c)
 	}
 	switch (c) {
 	case 'd':
-		k->o.duration = (uint32_t)strtoul(optarg, NULL, 10);
-		if (!k->o.duration)
-			fprintf(stderr, "%s: knock: --duration needs seconds > 0\n", prog);
-		return k->o.duration != 0;
-	case 'W':
-		k->o.wait_s = strtod(optarg, NULL);
-		return true;
+		if (!ss_duration_parse(optarg, &k->o.duration))
+			return true;
+		fprintf(stderr, "%s: knock: --duration: '%s' is not a duration (30, 30s, 5m, 1h)\n",
+			prog, optarg);
+		k->exit = 2;
+		return false;
+	case 'w':
+		k->wait_given = true;
+		k->o.wait_s = cli_seconds("knock: --wait", optarg, 3600);
+		k->exit = k->o.wait_s > 0 ? k->exit : 2;
+		return k->o.wait_s > 0;
 	case 'O':
 		k->o.offset_ms = strtoll(optarg, NULL, 10);
 		return true;
@@ -420,9 +443,11 @@ static bool parse_opt(struct knock *k, int c)
 		knock_usage(stdout);
 		k->exit = 0;
 		return false;
-	default:
-		knock_usage(stderr);
-		k->exit = 2;
+	case 'V':
+		k->exit = cli_version();
+		return false;
+	default: /* getopt named the option */
+		k->exit = cli_see_help("knock");
 		return false;
 	}
 }
@@ -441,12 +466,28 @@ static bool apply_profile(struct knock *k)
 	return r == 0;
 }
 
+/* What is still missing after the command line and the profile, said plainly. */
+static bool knock_complete(struct knock *k)
+{
+	const char *miss = !k->o.to ? "the server's identity: --to IDENTITY (or --profile NAME)"
+			   : !k->o.target ? "the server: HOST[:PORT]"
+			   : !k->o.action ? "the action: ACTION (an [Action NAME] of the server)"
+			   : !k->o.key	  ? "our key: --key FILE (HOME is not set)"
+					  : NULL;
+
+	if (!miss)
+		return true;
+	fprintf(stderr, "%s: knock: missing %s; see '%s knock --help'\n", prog, miss, prog);
+	k->exit = 2;
+	return false;
+}
+
 static bool knock_parse(struct knock *k, int argc, char **argv)
 {
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:k:p:P:d:w:n:s:q46h", knock_opts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "p:k:P:d:w:n:s:q46hV", knock_opts, NULL)) != -1)
 		if (!parse_opt(k, c))
 			return false;
 	if (optind < argc)
@@ -454,8 +495,7 @@ static bool knock_parse(struct knock *k, int argc, char **argv)
 	if (optind < argc)
 		k->o.action = strdup(argv[optind++]);
 	if (optind < argc) {
-		knock_usage(stderr);
-		k->exit = 2;
+		k->exit = cli_extra("knock", argv[optind]);
 		return false;
 	}
 	if (k->any_source && k->o.source && strcmp(k->o.source, "any")) {
@@ -469,14 +509,17 @@ static bool knock_parse(struct knock *k, int argc, char **argv)
 	}
 	if (!apply_profile(k))
 		return false;
-	if (!k->o.key)
-		k->o.key = home_path(".config/silosec/knock.key");
-	if (!k->o.to || !k->o.target || !k->o.action || !k->o.key) {
-		knock_usage(stderr);
+	if (k->wait_given && !k->o.wait_port) {
+		fprintf(stderr,
+			"%s: knock: --wait says how long --wait-port polls; add --wait-port "
+			"PORT\n",
+			prog);
 		k->exit = 2;
 		return false;
 	}
-	return true;
+	if (!k->o.key)
+		k->o.key = home_path(".config/silosec/knock.key");
+	return knock_complete(k);
 }
 
 static bool resolve_payload(struct knock *k)
@@ -520,7 +563,7 @@ static bool resolve_keys(struct knock *k)
 	}
 	r = ss_keyfile_load(k->o.key, &k->id);
 	if (r) {
-		fprintf(stderr, "%s: knock: %s: %s\n", prog, k->o.key, ss_strerror(r));
+		cli_key_error("knock", k->o.key, r);
 		return false;
 	}
 	return resolve_payload(k);

@@ -4,6 +4,7 @@
  * trust; see ctl.c), and a self-contained two-node demo of the core over loopback UDP.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,33 +22,7 @@
 
 const char *prog = "silosec";
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: %s <command> [args]\n"
-		"  genkey                 write a new private key (base64) to stdout, or to FILE\n"
-		"                         with 'genkey FILE' (created 0600)\n"
-		"  pubkey                 read a private key on stdin, print its identity\n"
-		"  fingerprint IDENTITY   print the short form to compare out of band\n"
-		"  show [IFACE] [--json]  interfaces, peers, handshakes, transfer and drops\n"
-		"  show [IFACE] --prometheus [--output FILE]\n"
-		"                         the same counters as Prometheus metrics\n"
-		"  set IFACE peer ID ...  add, change or remove a peer at run time\n"
-		"  syncconf IFACE FILE    apply FILE's peers to the running daemon (root)\n"
-		"  trust STORE|CONF ...   list, pin or forget trust-on-first-use identities\n"
-		"  grant IFACE ID RULE --for DURATION\n"
-		"                         let one peer reach RULE (e.g. 'tcp 22') for a while\n"
-		"  revoke IFACE ID [RULE] withdraw grants before they expire\n"
-		"  cat [opts] HOST:PORT   encrypted, authenticated netcat to an identity "
-		"(stdin/stdout)\n"
-		"  cat [opts] -l [ADDR:]PORT  wait for one such connection; see 'silosec cat "
-		"--help'\n"
-		"  knock [opts] --to IDENTITY HOST[:PORT] ACTION\n"
-		"                         send one single-packet-authorization knock to a\n"
-		"                         silosec-knockd; see 'silosec knock --help'\n"
-		"  demo [COUNT]           two nodes on 127.0.0.1: handshake and COUNT messages\n",
-		prog);
-}
+static void usage(FILE *f);
 
 static int fail(const char *what, int code)
 {
@@ -83,19 +58,22 @@ static int cmd_genkey(int argc, char **argv)
 	return ret ? 1 : 0;
 }
 
+/* The key from FILE, or from stdin without one (or with "-"). */
 static int cmd_pubkey(int argc, char **argv)
 {
+	const char *file = argc > 1 && strcmp(argv[1], "-") ? argv[1] : NULL;
 	char b64[SS_B64_KEY_LEN];
 	ss_identity *id;
 	int ret;
 
-	(void)argc; /* extra arguments were always ignored */
-	(void)argv;
-
-	ret = ss_keyfile_load_fd(STDIN_FILENO, &id);
-	if (ret == SS_ERR_FORMAT) {
+	ret = file ? ss_keyfile_load(file, &id) : ss_keyfile_load_fd(STDIN_FILENO, &id);
+	if (ret == SS_ERR_FORMAT && !file) {
 		fprintf(stderr, "%s: stdin: not a SiloSec private key (expected one base64 line)\n",
 			prog);
+		return 1;
+	}
+	if (ret && file) {
+		cli_key_error("pubkey", file, ret);
 		return 1;
 	}
 	if (ret)
@@ -111,10 +89,7 @@ static int cmd_fingerprint(int argc, char **argv)
 	char fp[SS_FINGERPRINT_LEN];
 	uint8_t pub[SS_IDENTITY_LEN];
 
-	if (argc != 2) {
-		usage(stderr);
-		return 2;
-	}
+	(void)argc; /* exactly one argument: checked by the dispatcher */
 	if (ss_key_from_base64(argv[1], pub)) {
 		fprintf(stderr, "%s: '%s' is not an identity (44 characters of base64)\n", prog,
 			argv[1]);
@@ -333,29 +308,142 @@ out:
 	return rc;
 }
 
-static const struct {
+/*
+ * The subcommands. Those without own_opts get -h/--help, --version, unknown options and
+ * argument counts checked here, before they run; opts lists the options they take
+ * themselves ("--for=" takes a value). A new subcommand is one row.
+ */
+static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	const char *args, *help;
+	int min, max; /* positional arguments; max -1: the command checks them */
+	const char *const *opts;
+	bool own_opts; /* parses its own options (getopt_long), --help included */
 } commands[] = {
-	{"genkey", cmd_genkey},	    {"pubkey", cmd_pubkey}, {"fingerprint", cmd_fingerprint},
-	{"show", cmd_show},	    {"set", cmd_set},	    {"grant", cmd_grant},
-	{"revoke", cmd_revoke},	    {"trust", cmd_trust},   {"cat", cmd_cat},
-	{"syncconf", cmd_syncconf}, {"knock", cmd_knock},   {"demo", cmd_demo},
+	{"genkey", cmd_genkey, "[FILE]",
+	 "write a new private key (base64) to stdout, or to FILE (created 0600)", 0, 1, NULL,
+	 false},
+	{"pubkey", cmd_pubkey, "[FILE]",
+	 "print the identity of the private key in FILE or on stdin", 0, 1, NULL, false},
+	{"fingerprint", cmd_fingerprint, "IDENTITY", "print the short form to compare out of band",
+	 1, 1, NULL, false},
+	{"show", cmd_show, "[IFACE] [--json | --prometheus [--output FILE]]",
+	 "interfaces, peers, handshakes, transfer and drops (--prometheus: as metrics)", 0, 1,
+	 (const char *const[]){"*", NULL}, false},
+	{"set", cmd_set, "IFACE peer IDENTITY ...", "add, change or remove a peer at run time", 3,
+	 -1, NULL, false},
+	{"syncconf", cmd_syncconf, "IFACE FILE", "apply FILE's peers to the running daemon (root)",
+	 2, 2, NULL, false},
+	{"trust", cmd_trust, "STORE|CONF list|pin|forget ...",
+	 "list, pin or forget trust-on-first-use identities", 2, 4, NULL, false},
+	{"grant", cmd_grant, "IFACE IDENTITY RULE --for DURATION",
+	 "let one peer reach RULE (e.g. 'tcp 22' or 'tcp/22') for a while (30s, 5m, 1h)", 3, 3,
+	 (const char *const[]){"--for=", NULL}, false},
+	{"revoke", cmd_revoke, "IFACE IDENTITY [RULE]", "withdraw grants before they expire", 2, 3,
+	 NULL, false},
+	{"cat", cmd_cat, "[options] HOST:PORT | -l [ADDR:]PORT",
+	 "encrypted, authenticated netcat to an identity (stdin/stdout)", 0, -1, NULL, true},
+	{"knock", cmd_knock, "[options] --to IDENTITY HOST[:PORT] ACTION",
+	 "send one single-packet-authorization knock to a silosec-knockd", 0, -1, NULL, true},
+	{"demo", cmd_demo, "[COUNT]", "two nodes on 127.0.0.1: handshake and COUNT messages", 0, 1,
+	 NULL, false},
 };
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: %s <command> [args]    (%s <command> --help for one command)\n", prog,
+		prog);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %s %s\n      %s\n", commands[i].name, commands[i].args,
+			commands[i].help);
+	fprintf(f, "  --version\n");
+}
+
+static void command_usage(const struct command *c, FILE *f)
+{
+	fprintf(f, "usage: %s %s %s\n  %s\n", prog, c->name, c->args, c->help);
+}
+
+/*
+ * An option the command takes: 0 no, 1 yes, 2 yes and it takes a value. "*": the command
+ * reads (and refuses, by name) its options itself.
+ */
+static int known_opt(const struct command *c, const char *arg)
+{
+	if (c->opts && !strcmp(c->opts[0], "*"))
+		return 1;
+	for (const char *const *o = c->opts; o && *o; o++) {
+		size_t n = strcspn(*o, "=");
+
+		if (!strncmp(arg, *o, n) && !arg[n])
+			return (*o)[n] ? 2 : 1;
+	}
+	return 0;
+}
+
+/* -1: go on and run it; otherwise the exit status. */
+static int check_args(const struct command *c, int argc, char **argv)
+{
+	int npos = 0, k;
+	bool opts = true;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (opts && !strcmp(a, "--")) {
+			opts = false;
+		} else if (opts && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
+			command_usage(c, stdout);
+			return 0;
+		} else if (opts && !strcmp(a, "--version")) {
+			return cli_version();
+		} else if (opts && a[0] == '-' && a[1] && !(k = known_opt(c, a))) {
+			fprintf(stderr, "%s %s: unknown option '%s'\n", prog, c->name, a);
+			return cli_see_help(c->name);
+		} else if (opts && a[0] == '-' && a[1]) {
+			i += k == 2;
+		} else if (++npos > c->max && c->max >= 0) {
+			return cli_extra(c->name, a);
+		}
+	}
+	if (npos >= c->min)
+		return -1;
+	fprintf(stderr, "%s %s: missing arguments\n", prog, c->name);
+	command_usage(c, stderr);
+	return 2;
+}
 
 int main(int argc, char **argv)
 {
+	static char self[64];
+
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const struct command *c = &commands[i];
+		int ret;
+
+		if (strcmp(argv[1], c->name))
+			continue;
+		ret = c->own_opts ? -1 : check_args(c, argc - 1, argv + 1);
+		if (ret >= 0)
+			return ret;
+		/* getopt_long names unknown options after argv[0]: "silosec knock: ..." */
+		snprintf(self, sizeof(self), "%s %s", prog, c->name);
+		argv[1] = self;
+		return c->run(argc - 1, argv + 1);
+	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return cli_version();
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
 	usage(stderr);
 	return 2;

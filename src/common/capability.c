@@ -135,11 +135,16 @@ int ss_cap_rule_parse(const char *s, ss_cap_rule *out, char *err, size_t errlen)
 {
 	char buf[256];
 	ss_cap_rule r = {.port_hi = 65535};
+	char *slash;
 	int ret;
 
 	if (strlen(s) >= sizeof(buf))
 		return rule_fail(err, errlen, "rule too long", s);
 	memcpy(buf, s, strlen(s) + 1);
+	/* knockd's "tcp/22" is the same rule as "tcp 22": one syntax wherever rules are. */
+	slash = strpbrk(buf, "/ \t");
+	if (slash && *slash == '/')
+		*slash = ' ';
 	ret = parse_rule_tokens(buf, &r, err, errlen);
 	if (!ret)
 		*out = r;

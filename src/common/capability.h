@@ -47,7 +47,10 @@ typedef struct ss_pkt_info {
 	size_t inner_len;
 } ss_pkt_info;
 
-/* One rule ("tcp 8000-8080 to 10.0.0.1/32"). 0 or SS_ERR_FORMAT with a reason in err. */
+/*
+ * One rule ("tcp 8000-8080 to 10.0.0.1/32"; "tcp/8000-8080" is the same as "tcp 8000-8080").
+ * 0 or SS_ERR_FORMAT with a reason in err.
+ */
 int ss_cap_rule_parse(const char *s, ss_cap_rule *out, char *err, size_t errlen);
 /* A comma-separated list, appended to rules[*n..max). */
 int ss_cap_list_parse(const char *s, ss_cap_rule *rules, size_t max, size_t *n, char *err,

@@ -7,6 +7,7 @@
 #include "common/wipe.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,4 +323,31 @@ int ss_ini_read_fd(int fd, size_t max, char **out, size_t *outlen)
 	free(buf);
 	errno = saved;
 	return ret;
+}
+
+int ss_ini_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i]) || !strcasecmp(s, no[i])) {
+			*out = !strcasecmp(s, yes[i]);
+			return 0;
+		}
+	}
+	return SS_ERR_FORMAT;
+}
+
+bool ss_ini_file_has_cr(const char *path)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > 0 && memchr(buf, '\r', (size_t)n) != NULL;
 }

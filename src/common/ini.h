@@ -122,4 +122,17 @@ char *ss_ini_trim(char *s);
  */
 int ss_ini_read_fd(int fd, size_t max, char **out, size_t *outlen);
 
+/*
+ * The one yes/no of every configuration file: yes/true/on/1 and no/false/off/0, in any
+ * case. 0, or SS_ERR_FORMAT for anything else (*out untouched).
+ */
+int ss_ini_bool(const char *s, bool *out);
+/*
+ * Does the file at path have a CR in its first 256 bytes? The usual reason a key or a file
+ * copied from Windows is refused, worth naming in the message.
+ */
+bool ss_ini_file_has_cr(const char *path);
+
+#define SS_INI_BOOL_FORMS "yes/no, true/false, on/off or 1/0"
+
 #endif

@@ -108,13 +108,8 @@ static int parse_u32(struct parser *p, const char *key, const char *v, uint32_t 
 
 static int parse_bool(struct parser *p, const char *key, const char *v, bool *out)
 {
-	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on")) {
-		*out = true;
-	} else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off")) {
-		*out = false;
-	} else {
-		return fail(p, p->ini.line, "%s: '%s' is not yes or no", key, v);
-	}
+	if (ss_ini_bool(v, out))
+		return fail(p, p->ini.line, "%s: '%s' is not %s", key, v, SS_INI_BOOL_FORMS);
 	return 0;
 }
 
@@ -184,48 +179,33 @@ static int parse_argv(struct parser *p, const char *key, char *v, char ***out)
 	return 0;
 }
 
-/* "tcp/22", "udp/53", "tcp/8000-8010", comma separated. */
+/*
+ * "tcp/22, udp 53, tcp/8000-8010": the capability rule syntax of Rule = and silosec grant
+ * (either spelling), limited to what a firewall port opening means: tcp or udp with ports.
+ */
 static int parse_ports(struct parser *p, char *v, ss_kaction *a)
 {
-	char *save = NULL, *t;
+	char *save = NULL, *t, why[160];
 
 	for (t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		char *s = ss_ini_trim(t), *slash = strchr(s, '/'), *dash, *end;
-		unsigned long lo, hi;
-		ss_kport *pt;
+		char *s = ss_ini_trim(t);
+		ss_cap_rule r;
 
 		if (a->nports == SS_KCONF_MAX_PORTS)
 			return fail(p, p->ini.line, "Open: more than %d entries",
 				    SS_KCONF_MAX_PORTS);
-		pt = &a->ports[a->nports];
-		if (!slash)
-			return fail(p, p->ini.line, "Open: '%s' is not tcp/PORT or udp/PORT[-PORT]",
-				    s);
-		*slash = '\0';
-		if (!strcmp(s, "tcp"))
-			pt->proto = IPPROTO_TCP;
-		else if (!strcmp(s, "udp"))
-			pt->proto = IPPROTO_UDP;
-		else
-			return fail(p, p->ini.line, "Open: protocol '%s' is not tcp or udp", s);
-		s = slash + 1;
-		dash = strchr(s, '-');
-		if (dash)
-			*dash = '\0';
-		errno = 0;
-		lo = strtoul(s, &end, 10);
-		if (*s < '0' || *s > '9' || *end || errno || lo < 1 || lo > 65535)
-			return fail(p, p->ini.line, "Open: port '%s' is not in 1..65535", s);
-		hi = lo;
-		if (dash) {
-			s = dash + 1;
-			hi = strtoul(s, &end, 10);
-			if (*s < '0' || *s > '9' || *end || errno || hi < lo || hi > 65535)
-				return fail(p, p->ini.line,
-					    "Open: range end '%s' is not in %lu..65535", s, lo);
-		}
-		pt->lo = (uint16_t)lo;
-		pt->hi = (uint16_t)hi;
+		if (ss_cap_rule_parse(s, &r, why, sizeof(why)))
+			return fail(p, p->ini.line, "Open: %s", why);
+		if (r.proto != SS_CAP_TCP && r.proto != SS_CAP_UDP)
+			return fail(p, p->ini.line, "Open: '%s': only tcp or udp ports open", s);
+		if (r.has_dst)
+			return fail(p, p->ini.line, "Open: '%s': 'to' does not go with Open", s);
+		if (r.port_lo == 0)
+			return fail(p, p->ini.line,
+				    "Open: '%s' needs ports in 1..65535 (tcp/PORT[-PORT])", s);
+		a->ports[a->nports].proto = r.proto == SS_CAP_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+		a->ports[a->nports].lo = r.port_lo;
+		a->ports[a->nports].hi = r.port_hi;
 		a->nports++;
 	}
 	if (!a->nports)
@@ -256,31 +236,51 @@ static ss_kclient *cur_client(struct parser *p)
 	return &p->c->clients[p->c->nclients - 1];
 }
 
-/* Numeric keys: the range and where the value goes, by key. */
+/* Numeric keys: the range and where the value goes, by key; durations take units (5m). */
 static const struct u32_field {
 	uint32_t min, max;
 	bool in_action; /* a field of the current action, else of the configuration */
 	size_t off;
+	bool duration;
 } u32_fields[K_COUNT] = {
-	[K_REPLAY_CAPACITY] = {16, 1u << 20, false, offsetof(ss_kconf, replay_capacity)},
-	[K_RATE_LIMIT] = {1, 1000000, false, offsetof(ss_kconf, rate)},
-	[K_BURST] = {1, 1000000, false, offsetof(ss_kconf, burst)},
-	[K_RATE_SOURCES] = {64, 1u << 22, false, offsetof(ss_kconf, rate_sources)},
-	[K_LOG_INTERVAL] = {1, 86400, false, offsetof(ss_kconf, log_interval)},
-	[K_DURATION] = {1, MAX_DURATION, true, offsetof(ss_kaction, duration)},
-	[K_MAX_DURATION] = {1, MAX_DURATION, true, offsetof(ss_kaction, max_duration)},
-	[K_TIMEOUT] = {1, 86400, true, offsetof(ss_kaction, timeout)},
+	[K_REPLAY_CAPACITY] = {16, 1u << 20, false, offsetof(ss_kconf, replay_capacity), false},
+	[K_RATE_LIMIT] = {1, 1000000, false, offsetof(ss_kconf, rate), false},
+	[K_BURST] = {1, 1000000, false, offsetof(ss_kconf, burst), false},
+	[K_RATE_SOURCES] = {64, 1u << 22, false, offsetof(ss_kconf, rate_sources), false},
+	[K_LOG_INTERVAL] = {1, 86400, false, offsetof(ss_kconf, log_interval), true},
+	[K_DURATION] = {1, MAX_DURATION, true, offsetof(ss_kaction, duration), true},
+	[K_MAX_DURATION] = {1, MAX_DURATION, true, offsetof(ss_kaction, max_duration), true},
+	[K_TIMEOUT] = {1, 86400, true, offsetof(ss_kaction, timeout), true},
 };
 
 static const struct ss_ini_key keys[K_COUNT];
+
+static int parse_seconds(struct parser *p, const char *key, const char *v, uint32_t min,
+			 uint32_t max, uint32_t *out)
+{
+	uint32_t x;
+
+	if (*v && strspn(v, "0123456789") == strlen(v))
+		return parse_u32(p, key, v, min, max, out); /* plain seconds: its range message */
+	if (ss_duration_parse(v, &x))
+		return fail(p, p->ini.line, "%s: '%s' is not a duration (30, 30s, 5m, 1h, 1d)", key,
+			    v);
+	if (x < min || x > max)
+		return fail(p, p->ini.line, "%s: '%s' is not in %u..%u seconds", key, v, min, max);
+	*out = x;
+	return 0;
+}
 
 static int set_u32(void *ctx, const struct ss_ini_key *k, char *v)
 {
 	struct parser *p = ctx;
 	const struct u32_field *f = &u32_fields[k - keys];
 	char *base = f->in_action ? (char *)cur_action(p) : (char *)p->c;
+	uint32_t *out = (uint32_t *)(void *)(base + f->off);
 
-	return parse_u32(p, k->name, v, f->min, f->max, (uint32_t *)(void *)(base + f->off));
+	if (f->duration)
+		return parse_seconds(p, k->name, v, f->min, f->max, out);
+	return parse_u32(p, k->name, v, f->min, f->max, out);
 }
 
 static int set_private_key_file(void *ctx, const struct ss_ini_key *k, char *v)
@@ -324,8 +324,8 @@ static int set_listen(void *ctx, const struct ss_ini_key *k, char *v)
 static int set_window(void *ctx, const struct ss_ini_key *k, char *v)
 {
 	struct parser *p = ctx;
-	uint32_t x;
-	int ret = parse_u32(p, k->name, v, 1, 3600, &x);
+	uint32_t x = 0;
+	int ret = parse_seconds(p, k->name, v, 1, 3600, &x);
 
 	if (!ret)
 		p->c->window_ms = (uint64_t)x * 1000;

@@ -46,6 +46,7 @@
 #include "kconf.h"
 #include "common/clock.h"
 #include "common/crypto.h"
+#include "common/ini.h"
 #include "prefilter.h"
 #include "daemon_args.h"
 #include "sandbox.h"
@@ -123,17 +124,20 @@ static uint64_t wall_ms(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: silosec-knockd -c FILE [-f] [-t] [--user NAME] [--audit PATH] "
-		   "[--no-sandbox]\n"
-		   "  -c FILE        configuration (knockd.conf(5))\n"
-		   "  -f             stay in the foreground and log to stderr\n"
-		   "  -t             check the configuration and exit\n"
-		   "  --user NAME    the packet parser's user (default: silosec, else nobody)\n"
-		   "  --audit PATH   audit trail (JSON lines) to PATH, or - for stderr\n"
-		   "  --no-sandbox   debugging only: no privilege separation sandbox\n"
-		   "       silosec-knockd -c FILE --list | --metrics\n"
-		   "  --list         what the running daemon has open, for whom, until when\n"
-		   "  --metrics      its counters in the Prometheus text format\n");
+	fprintf(f,
+		"usage: silosec-knockd -c FILE [-f] [-t] [--user NAME] [--audit PATH] "
+		"[--no-sandbox]\n"
+		"  -c, --config FILE   configuration (knockd.conf(5))\n"
+		"  -f, --foreground    stay in the foreground and log to stderr\n"
+		"  -t, --test          check the configuration and exit\n"
+		"      --user NAME     the packet parser's user (default: silosec, else nobody)\n"
+		"      --audit PATH    audit trail (JSON lines) to PATH, or - for stderr\n"
+		"      --no-sandbox    debugging only: no privilege separation sandbox\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n"
+		"usage: silosec-knockd -c FILE --list | --metrics\n"
+		"      --list          what the running daemon has open, for whom, until when\n"
+		"      --metrics       its counters in the Prometheus text format\n");
 }
 
 /* "host:port", "[v6]:port", numeric only: the daemon resolves no names. */
@@ -1323,9 +1327,15 @@ int main(int argc, char **argv)
 		free(abs_path);
 		return 1;
 	}
-	if (ss_keyfile_load(conf->private_key_file, &id) != 0) {
-		ss_knock_log(LOG_ERR, "%s: cannot load the private key (mode 0600, one base64 key)",
-			     conf->private_key_file);
+	ret = ss_keyfile_load(conf->private_key_file, &id);
+	if (ret) {
+		ss_knock_log(LOG_ERR, "%s: cannot load the private key: %s", conf->private_key_file,
+			     ret == SS_ERR_IO	  ? strerror(errno)
+			     : ret == SS_ERR_PERM ? "readable by group or others (chmod 600 it)"
+			     : ss_ini_file_has_cr(conf->private_key_file)
+				     ? "Windows line endings (CRLF); convert with dos2unix"
+				     : "not one base64 key line, as silosec genkey writes");
+		ret = 1;
 		goto out;
 	}
 	if (o.check) {

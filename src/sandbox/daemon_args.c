@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -7,20 +8,30 @@
 
 #include "daemon_args.h"
 
+static int bad_usage(const char *what, const char *arg)
+{
+	if (what)
+		fprintf(stderr, "%s: %s%s%s%s\n", program_invocation_short_name, what,
+			arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+	fprintf(stderr, "%s: see '%s --help'\n", program_invocation_short_name,
+		program_invocation_short_name);
+	return 2;
+}
+
 int ss_daemon_args_parse(int argc, char **argv, struct ss_daemon_args *a, void (*usage)(FILE *f))
 {
 	static const struct option longopts[] = {
-		{"user", required_argument, NULL, 'u'},
-		{"audit", required_argument, NULL, 'a'},
-		{"no-sandbox", no_argument, NULL, 'N'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+		{"test", no_argument, NULL, 't'},	  {"check", no_argument, NULL, 't'},
+		{"user", required_argument, NULL, 'u'},	  {"audit", required_argument, NULL, 'a'},
+		{"no-sandbox", no_argument, NULL, 'N'},	  {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
 	};
 	int opt;
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:fth", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:fthV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			a->path = optarg;
@@ -43,15 +54,17 @@ int ss_daemon_args_parse(int argc, char **argv, struct ss_daemon_args *a, void (
 		case 'h':
 			usage(stdout);
 			return 1;
-		default:
-			usage(stderr);
-			return 2;
+		case 'V':
+			printf("%s %s\n", program_invocation_short_name, SS_RELEASE);
+			return 1;
+		default: /* getopt named the option */
+			return bad_usage(NULL, NULL);
 		}
 	}
-	if (!a->path || optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind != argc)
+		return bad_usage("unexpected argument", argv[optind]);
+	if (!a->path)
+		return bad_usage("missing -c FILE (the configuration file)", NULL);
 	return 0;
 }
 

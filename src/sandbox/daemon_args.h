@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The command line both daemons share: -c FILE, -f, -t, --user, --audit, --no-sandbox.
+ * The command line both daemons share: -c/--config FILE, -f/--foreground, -t/--test,
+ * --user, --audit, --no-sandbox, -h/--help, -V/--version.
  * The options that decide the confinement live here, next to it, so both daemons spell
  * and check them the same way.
  */
@@ -20,8 +21,8 @@ struct ss_daemon_args {
 };
 
 /*
- * Parse argv. 0: parsed. 1: -h/--help, usage printed to stdout (exit 0). 2: bad usage,
- * usage printed to stderr (exit 2). usage prints the daemon's own text.
+ * Parse argv. 0: parsed. 1: -h/--help or --version answered on stdout (exit 0). 2: bad
+ * usage, said on stderr naming the culprit (exit 2). usage prints the daemon's own text.
  */
 int ss_daemon_args_parse(int argc, char **argv, struct ss_daemon_args *a, void (*usage)(FILE *f));
 

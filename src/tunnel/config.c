@@ -325,17 +325,10 @@ static int trust_store_path(struct parser *p)
 
 static int parse_bool(struct parser *p, const struct ss_ini_key *k, const char *val, bool *out)
 {
-	static const char *const yes[] = {"yes", "true", "on", "1"};
-	static const char *const no[] = {"no", "false", "off", "0"};
-
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (!strcasecmp(val, yes[i]) || !strcasecmp(val, no[i])) {
-			*out = !strcasecmp(val, yes[i]);
-			return 0;
-		}
-	}
-	return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not yes/no/true/false/on/off/1/0",
-		    k->name, val);
+	if (ss_ini_bool(val, out))
+		return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: \"%s\" is not %s", k->name, val,
+			    SS_INI_BOOL_FORMS);
+	return 0;
 }
 
 static int set_accept_tofu(void *ctx, const struct ss_ini_key *k, char *val)
@@ -439,9 +432,12 @@ static int set_keepalive(void *ctx, const struct ss_ini_key *k, char *val)
 	struct parser *p = ctx;
 	uint32_t v = 0;
 
-	if (strcasecmp(val, "off") && ss_decimal_parse(val, 65535, &v))
+	/* 0 and off turn it off; other durations take units like everywhere (25s, 1m). */
+	if (strcasecmp(val, "off") && ss_decimal_parse(val, 65535, &v) &&
+	    (ss_duration_parse(val, &v) || v > 65535))
 		return fail(p, p->ini.line, SS_ERR_FORMAT,
-			    "%s: \"%s\" is not off or a number of seconds 0..65535", k->name, val);
+			    "%s: \"%s\" is not off or a duration of 0..65535 seconds (25, 25s, 1m)",
+			    k->name, val);
 	cur_peer(p)->keepalive = v;
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "netdev.h"
 #include "offload.h"
+#include "common/ini.h"
 #include "common/truststore.h"
 
 static void clock_fn(void *arg, ss_time *now)
@@ -388,6 +389,11 @@ static int load_identity(ss_daemon *d, char *err, size_t errlen)
 			 d->conf->private_key_file, d->conf->private_key_file);
 	else if (ret == SS_ERR_IO)
 		snprintf(err, errlen, "%s: %s", d->conf->private_key_file, strerror(errno));
+	else if (ret == SS_ERR_FORMAT && ss_ini_file_has_cr(d->conf->private_key_file))
+		snprintf(err, errlen,
+			 "%s: not a SiloSec private key: Windows line endings (CRLF); convert "
+			 "with dos2unix",
+			 d->conf->private_key_file);
 	else if (ret)
 		snprintf(err, errlen, "%s: not a SiloSec private key (%s)",
 			 d->conf->private_key_file, ss_strerror(ret));

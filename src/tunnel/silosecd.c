@@ -25,13 +25,16 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: silosecd -c FILE [-f] [-t] [--user NAME] [--audit PATH] [--no-sandbox]\n"
-		   "  -c FILE        tunnel configuration (silosec.conf(5))\n"
-		   "  -f             stay in the foreground and log to stderr\n"
-		   "  -t             check the configuration and exit\n"
-		   "  --user NAME    run as NAME after set-up (default: silosec, else nobody)\n"
-		   "  --audit PATH   audit trail (JSON lines) to PATH, or - for stderr\n"
-		   "  --no-sandbox   debugging only: keep root, no seccomp or Landlock\n");
+	fprintf(f,
+		"usage: silosecd -c FILE [-f] [-t] [--user NAME] [--audit PATH] [--no-sandbox]\n"
+		"  -c, --config FILE   tunnel configuration (silosec.conf(5))\n"
+		"  -f, --foreground    stay in the foreground and log to stderr\n"
+		"  -t, --test          check the configuration and exit\n"
+		"      --user NAME     run as NAME after set-up (default: silosec, else nobody)\n"
+		"      --audit PATH    audit trail (JSON lines) to PATH, or - for stderr\n"
+		"      --no-sandbox    debugging only: keep root, no seccomp or Landlock\n"
+		"  -h, --help          this text\n"
+		"  -V, --version       print the version\n");
 }
 
 /* Secrets live in this process: no core dumps, no ptrace by other users. */

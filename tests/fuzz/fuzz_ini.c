@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -54,6 +55,14 @@ static int set(void *ctx, const struct ss_ini_key *k, char *val)
 	check(ss_ini_seen(&s->ini, idx) == s->ini.line);
 	check(k->repeats || s->calls[idx] == 0);
 	s->calls[idx]++;
+	/* Every value also goes through the shared yes/no parser: accepted only whole. */
+	{
+		bool b = false;
+
+		if (!ss_ini_bool(val, &b))
+			check(len <= 5 &&
+			      (b ? strchr("yYtTo1", val[0]) : strchr("nNfFo0", val[0])));
+	}
 	/* Setters may refuse: the lexer must stop there. */
 	return val[0] == '!' ? ss_ini_fail(&s->ini, s->ini.line, SS_ERR_FORMAT, "refused") : 0;
 }

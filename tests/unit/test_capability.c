@@ -42,6 +42,9 @@ static void parse_and_format(void **state)
 	roundtrip("udp to fd00::1/64", "udp to fd00::/64");
 	roundtrip("tcp 0-65535", "tcp");
 	roundtrip("tcp 7-7", "tcp 7");
+	/* knockd.conf's Open spelling is the same rule (one syntax everywhere). */
+	roundtrip("tcp/22", "tcp 22");
+	roundtrip("UDP/53-60 to 10.0.0.1/32", "udp 53-60 to 10.0.0.1/32");
 }
 
 /* Why a rule is refused, as the message says it before quoting the token. */
@@ -260,6 +263,12 @@ static void durations(void **state)
 	assert_int_equal(s, 30);
 	assert_int_equal(ss_duration_parse("5m", &s), 0);
 	assert_int_equal(s, 300);
+	assert_int_equal(ss_duration_parse("2h", &s), 0);
+	assert_int_equal(s, 7200);
+	assert_int_equal(ss_duration_parse("1d", &s), 0);
+	assert_int_equal(s, 86400);
+	assert_int_equal(ss_duration_parse("5 m", &s), SS_ERR_FORMAT);
+	assert_int_equal(ss_duration_parse("5ms", &s), SS_ERR_FORMAT);
 	assert_int_equal(ss_duration_parse("1h", &s), 0);
 	assert_int_equal(s, 3600);
 	assert_int_equal(ss_duration_parse("2d", &s), 0);

@@ -538,6 +538,10 @@ static void parse_booleans_and_numbers(void **state)
 	assert_int_equal(c->mtu, 576);
 	assert_int_equal(c->peers[0].keepalive, 65535);
 	ss_conf_free(c);
+	/* Durations take units, as everywhere (issue 15, item 8). */
+	c = parse_ok(IFACE "[Peer]\nIdentity = " K1 "\nPersistentKeepalive = 1m\n");
+	assert_int_equal(c->peers[0].keepalive, 60);
+	ss_conf_free(c);
 	c = parse_ok(IFACE "ListenPort = 65535\nMTU = 65535\n");
 	assert_int_equal(c->listen_port, 65535);
 	assert_int_equal(c->mtu, 65535);
@@ -890,8 +894,10 @@ static void error_peer_keys(void **state)
 		     "PersistentKeepalive: \"65536\"");
 	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nPersistentKeepalive = never\n", 5,
 		     "PersistentKeepalive: \"never\"");
-	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nPersistentKeepalive = 25s\n", 5,
-		     "PersistentKeepalive: \"25s\"");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nPersistentKeepalive = 25x\n", 5,
+		     "PersistentKeepalive: \"25x\"");
+	expect_error(IFACE "[Peer]\nIdentity = " K1 "\nPersistentKeepalive = 2d\n", 5,
+		     "PersistentKeepalive: \"2d\" is not off or a duration of 0..65535 seconds");
 }
 
 static void error_buffer_handling(void **state)

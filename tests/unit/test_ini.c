@@ -340,6 +340,32 @@ static void read_fd(void **state)
 	assert_int_equal(ss_ini_read_fd(-1, 10, &out, &len), SS_ERR_IO);
 }
 
+/* The one yes/no of knockd.conf and silosec.conf (docs: knockd.conf(5), silosec.conf(5)). */
+static void bool_forms(void **state)
+{
+	static const char *const yes[] = {"yes", "Yes", "TRUE", "on", "On", "1"};
+	static const char *const no[] = {"no", "NO", "false", "Off", "0"};
+	static const char *const bad[] = {"", "y", "n", "yess", "2", "01", "enabled", " yes"};
+	bool b;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		b = false;
+		assert_int_equal(ss_ini_bool(yes[i], &b), 0);
+		assert_true(b);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		b = true;
+		assert_int_equal(ss_ini_bool(no[i], &b), 0);
+		assert_false(b);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		b = true;
+		assert_int_equal(ss_ini_bool(bad[i], &b), SS_ERR_FORMAT);
+		assert_true(b); /* untouched */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +377,7 @@ int main(void)
 		cmocka_unit_test(error_buffer),
 		cmocka_unit_test(trim),
 		cmocka_unit_test(read_fd),
+		cmocka_unit_test(bool_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

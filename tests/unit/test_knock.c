@@ -942,6 +942,84 @@ static void test_conf_grant(void **state)
 	ss_kconf_free(c);
 }
 
+/* One rule syntax (issue 15, item 8): Open and Rule take "tcp/22" and "tcp 22" alike. */
+static void test_conf_one_rule_syntax(void **state)
+{
+	static const char *const open_forms[] = {
+		"tcp/22, udp/60000-61000", "tcp 22, udp 60000-61000", "TCP 22,udp/60000-61000"};
+	static const char *const rule_forms[] = {"tcp/22 to 10.77.0.1/24",
+						 "tcp 22 to 10.77.0.1/24"};
+	char text[512], err[SS_KCONF_ERR_LEN];
+	ss_kconf *c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(open_forms) / sizeof(open_forms[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = %s\n"
+			 "Duration = 5m\nMaxDuration = 1h\n",
+			 open_forms[i]);
+		if (parse(text, &c, err))
+			fail_msg("Open = %s: %s", open_forms[i], err);
+		assert_int_equal(c->actions[0].nports, 2);
+		assert_int_equal(c->actions[0].ports[0].proto, IPPROTO_TCP);
+		assert_int_equal(c->actions[0].ports[0].lo, 22);
+		assert_int_equal(c->actions[0].ports[0].hi, 22);
+		assert_int_equal(c->actions[0].ports[1].proto, IPPROTO_UDP);
+		assert_int_equal(c->actions[0].ports[1].lo, 60000);
+		assert_int_equal(c->actions[0].ports[1].hi, 61000);
+		/* Durations take units (5m = 300 s) like everywhere else. */
+		assert_int_equal(c->actions[0].duration, 300);
+		assert_int_equal(c->actions[0].max_duration, 3600);
+		ss_kconf_free(c);
+	}
+	for (size_t i = 0; i < sizeof(rule_forms) / sizeof(rule_forms[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[Server]\nPrivateKeyFile = k\n[Action g]\nType = grant\n"
+			 "Interface = ss0\nRule = %s\nDuration = 60\n",
+			 rule_forms[i]);
+		if (parse(text, &c, err))
+			fail_msg("Rule = %s: %s", rule_forms[i], err);
+		assert_string_equal(c->actions[0].rule, "tcp 22 to 10.77.0.0/24");
+		ss_kconf_free(c);
+	}
+	/* What a port opening cannot mean is refused, naming the entry. */
+	assert_int_not_equal(
+		parse("[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp\n", &c,
+		      err),
+		0);
+	assert_non_null(strstr(err, "Open: 'tcp' needs ports"));
+	assert_int_not_equal(parse("[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\n"
+				   "Open = tcp 22 to 10.0.0.1/32\n",
+				   &c, err),
+			     0);
+	assert_non_null(strstr(err, "'to' does not go with Open"));
+}
+
+/* The one yes/no parser: any case, and 1/0, as in silosec.conf. */
+static void test_conf_bool_forms(void **state)
+{
+	static const struct {
+		const char *v;
+		bool want;
+	} forms[] = {{"yes", true}, {"YES", true}, {"True", true},   {"on", true},   {"1", true},
+		     {"no", false}, {"No", false}, {"FALSE", false}, {"off", false}, {"0", false}};
+	char text[256], err[SS_KCONF_ERR_LEN];
+	ss_kconf *c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[Server]\nPrivateKeyFile = k\n[Client c]\nIdentity = %s\n"
+			 "AllowAnySource = %s\nActions = a\n[Action a]\nType = command\n"
+			 "Command = /bin/true\n",
+			 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=", forms[i].v);
+		if (parse(text, &c, err))
+			fail_msg("AllowAnySource = %s: %s", forms[i].v, err);
+		assert_int_equal(c->clients[0].allow_any_source, forms[i].want);
+		ss_kconf_free(c);
+	}
+}
+
 #define ZERO_B64 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 
 /* Each broken line: the error names the file, the line and the problem. */
@@ -968,11 +1046,11 @@ static const struct {
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = knock\n",
 	 ":4: Type: 'knock' is not command, open, cycle or grant"},
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/0\n",
-	 ":5: Open: port '0'"},
+	 ":5: Open: 'tcp/0' needs ports in 1..65535"},
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = tcp/90-80\n",
-	 ":5: Open: range end"},
+	 ":5: Open: expected PORT or PORT-PORT"},
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = open\nOpen = icmp/1\n",
-	 ":5: Open: protocol 'icmp'"},
+	 ":5: Open: ports only go with tcp or udp"},
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = rm -rf /\n",
 	 ":5: Command: needs an absolute program path"},
 	{"[Server]\nPrivateKeyFile = k\n[Action a]\nType = command\nCommand = /bin/sh -c "
@@ -1003,7 +1081,7 @@ static const struct {
 	 "raw\n",
 	 ":6: Payload: 'raw' is not base64, ascii or none"},
 	{"[Server]\nPrivateKeyFile = k\n[Client c]\nAllowAnySource = maybe\n",
-	 ":4: AllowAnySource: 'maybe' is not yes or no"},
+	 ":4: AllowAnySource: 'maybe' is not yes/no, true/false, on/off or 1/0"},
 	{"[Server]\nPrivateKeyFile = k\n[Client c]\nAllowAnySource = no\n"
 	 "AllowAnySource = no\n",
 	 ":5: AllowAnySource set twice"},
@@ -1594,6 +1672,8 @@ int main(void)
 		T(test_conf_ok),
 		cmocka_unit_test(test_conf_errors),
 		cmocka_unit_test(test_conf_grant),
+		cmocka_unit_test(test_conf_one_rule_syntax),
+		cmocka_unit_test(test_conf_bool_forms),
 		T(test_validate_order),
 		T(test_validate_rate_and_full),
 		T(test_validate_clock_step_back),

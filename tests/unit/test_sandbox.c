@@ -610,6 +610,8 @@ static void daemon_args(void **state)
 			"u", "--audit", "-",  "--no-sandbox", NULL};
 	char *no_c[] = {"d", "-f", NULL}, *extra[] = {"d", "-c", "x", "y", NULL};
 	char *help[] = {"d", "--help", NULL}, *unknown[] = {"d", "-c", "x", "--nope", NULL};
+	char *longs[] = {"d", "--foreground", "--test", "--config", "y.conf", NULL};
+	char *version[] = {"d", "--version", NULL};
 
 	(void)state;
 	opterr = 0;
@@ -622,8 +624,15 @@ static void daemon_args(void **state)
 	assert_int_equal(parse(&a, no_c), 2);
 	assert_int_equal(parse(&a, extra), 2);
 	assert_int_equal(parse(&a, unknown), 2);
+	/* Usage errors name the culprit and point at --help instead of printing it all. */
+	assert_int_equal(usage_calls, 0);
 	assert_int_equal(parse(&a, help), 1);
-	assert_int_equal(usage_calls, 4);
+	assert_int_equal(usage_calls, 1);
+	assert_int_equal(parse(&a, longs), 0);
+	assert_string_equal(a.path, "y.conf");
+	assert_true(a.foreground && a.check && !a.no_sandbox);
+	assert_int_equal(parse(&a, version), 1);
+	assert_int_equal(usage_calls, 1);
 	assert_null(ss_path_dir(NULL));
 	char *d = ss_path_dir("/nonexistent-dir/file.conf");
 	assert_string_equal(d, "/nonexistent-dir");
