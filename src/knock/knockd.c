@@ -660,7 +660,8 @@ struct parent {
 	ss_knock_state *st;
 	const char *state_path;
 	struct kstats base, last;
-	bool state_dirty, state_failed;
+	uint64_t saved_ms;
+	bool state_dirty, stats_pending, state_failed;
 };
 
 static bool printable(const uint8_t *p, size_t n)
@@ -780,7 +781,8 @@ static void save_state(struct parent *P)
 		return;
 	}
 	P->state_failed = false;
-	P->state_dirty = false;
+	P->state_dirty = P->stats_pending = false;
+	P->saved_ms = wall_ms();
 }
 
 /* A child's counters are summed into base when it goes, so totals never go back. */
@@ -915,8 +917,8 @@ static int parser_read(struct parent *P)
 			bad = relay_audit(&m.a);
 		else if (n == (ssize_t)sizeof(m.s) && m.s.magic == KSTAT_MAGIC) {
 			P->last = m.s;
-			P->state_dirty = true;
-		} else if (n != 1) /* 1: the "ready" byte of a restarted child */
+			P->stats_pending = true; /* written at most once per STATS_MS */
+		} else if (n != 1)		 /* 1: the "ready" byte of a restarted child */
 			bad = 1;
 		if (bad && !bad_logged++)
 			ss_knock_log(LOG_WARNING, "%s: malformed request from the parser child",
@@ -1110,7 +1112,7 @@ static void parent_loop(struct parent *P, int sfd)
 			if (ss_knock_state_expire(P->st, t / 1000))
 				P->state_dirty = true;
 		}
-		if (P->state_dirty)
+		if (P->state_dirty || (P->stats_pending && t >= P->saved_ms + STATS_MS))
 			save_state(P);
 		maybe_restart(P);
 		due = P->child ? next_tick

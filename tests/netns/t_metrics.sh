@@ -115,7 +115,7 @@ counted() {
 check "--metrics counts the knock (accepted, action run, one opening)" wait_for 4 counted
 junk_counted() {
 	send_udp a 198.51.1.2 62201 || return 1
-	wait_for 3 eval 'ksnap && [ "$(kval silosec_knockd_drops_total SS_ERR_KNOCK_MAC)" = 1 ]'
+	wait_for 5 eval 'ksnap && [ "$(kval silosec_knockd_drops_total SS_ERR_KNOCK_MAC)" = 1 ]'
 }
 check "a junk datagram moves silosec_knockd_drops_total{reason=SS_ERR_KNOCK_MAC}" junk_counted
 expired() { nothing_open && ksnap && [ "$(kval silosec_knockd_open)" = 0 ]; }
