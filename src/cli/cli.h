@@ -38,5 +38,6 @@ int cli_extra(const char *cmd, const char *arg);
 double cli_seconds(const char *what, const char *arg, unsigned max);
 /* Why the key file at path could not be loaded (errno still that of the failure). */
 void cli_key_error(const char *cmd, const char *path, int ret);
+int show_prometheus(const char *iface, const char *output);
 
 #endif

@@ -610,13 +610,17 @@ static int show_all(bool json)
 
 int cmd_show(int argc, char **argv)
 {
-	const char *iface = NULL;
-	bool json = false;
+	const char *iface = NULL, *output = NULL;
+	bool json = false, prom = false;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = true;
+		else if (!strcmp(argv[i], "--prometheus"))
+			prom = true;
+		else if (!strcmp(argv[i], "--output") && i + 1 < argc)
+			output = argv[++i];
 		else if (!iface && argv[i][0] != '-')
 			iface = argv[i];
 		else if (argv[i][0] == '-')
@@ -625,6 +629,13 @@ int cmd_show(int argc, char **argv)
 		else
 			return cli_extra("show", argv[i]);
 	}
+	if ((output && !prom) || (json && prom)) {
+		fprintf(stderr, "%s show: --output goes with --prometheus, not with --json\n",
+			prog);
+		return cli_see_help("show");
+	}
+	if (prom)
+		return show_prometheus(iface, output);
 	if (!iface)
 		return show_all(json);
 	ret = show_one(iface, json, "");

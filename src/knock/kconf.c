@@ -44,6 +44,7 @@ enum key_id {
 	K_LOG_INTERVAL,
 	K_NFT_TABLE,
 	K_GUARD_PORTS,
+	K_STATE_FILE,
 	K_TYPE,
 	K_COMMAND,
 	K_CLOSE_COMMAND,
@@ -298,6 +299,14 @@ static int set_replay_file(void *ctx, const struct ss_ini_key *k, char *v)
 	return resolve(p, v, &p->c->replay_file);
 }
 
+static int set_state_file(void *ctx, const struct ss_ini_key *k, char *v)
+{
+	struct parser *p = ctx;
+
+	(void)k;
+	return resolve(p, v, &p->c->state_file);
+}
+
 static int set_listen(void *ctx, const struct ss_ini_key *k, char *v)
 {
 	struct parser *p = ctx;
@@ -519,6 +528,7 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_LOG_INTERVAL] = {"LogInterval", SEC_SERVER, false, set_u32, 0},
 	[K_NFT_TABLE] = {"NftTable", SEC_SERVER, false, set_nft_table, 0},
 	[K_GUARD_PORTS] = {"GuardPorts", SEC_SERVER, false, set_guard_ports, 0},
+	[K_STATE_FILE] = {"StateFile", SEC_SERVER, false, set_state_file, 0},
 	[K_TYPE] = {"Type", SEC_ACTION, false, set_type, 0},
 	[K_COMMAND] = {"Command", SEC_ACTION, false, set_command, 0},
 	[K_CLOSE_COMMAND] = {"CloseCommand", SEC_ACTION, false, set_close_command, 0},
@@ -888,6 +898,7 @@ void ss_kconf_free(ss_kconf *c)
 	free(c->clients);
 	free(c->private_key_file);
 	free(c->replay_file);
+	free(c->state_file);
 	free(c->path);
 	free(c);
 }

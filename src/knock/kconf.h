@@ -69,6 +69,7 @@ typedef struct ss_kconf {
 	size_t nlisten;
 	uint64_t window_ms;
 	char *replay_file; /* NULL = not persisted */
+	char *state_file;  /* NULL = SS_KNOCK_STATE_DEFAULT (state.h) */
 	uint32_t replay_capacity;
 	uint32_t rate, burst, rate_sources;
 	uint32_t log_interval; /* seconds between log lines per drop code */

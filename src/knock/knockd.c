@@ -50,6 +50,7 @@
 #include "prefilter.h"
 #include "daemon_args.h"
 #include "sandbox.h"
+#include "state.h"
 #include "validate.h"
 
 #define BATCH 64
@@ -87,6 +88,17 @@ struct kaudit {
 };
 #define KAUD_MAGIC 0x4b415544u
 
+/*
+ * The child's counters, sent to the parent (which writes the state file) at most once per
+ * STATS_MS while they change, and on SIGUSR1. The child's word, as its log line always was.
+ */
+struct kstats {
+	uint32_t magic;
+	uint64_t accepted, drops[SS_KNOCK_DROP_COUNT], pk_ops, copies;
+};
+#define KSTAT_MAGIC 0x4b535441u
+#define STATS_MS 1000
+
 static bool log_stderr = true;
 
 void ss_knock_log(int prio, const char *fmt, ...)
@@ -122,7 +134,10 @@ static void usage(FILE *f)
 		"      --audit PATH    audit trail (JSON lines) to PATH, or - for stderr\n"
 		"      --no-sandbox    debugging only: no privilege separation sandbox\n"
 		"  -h, --help          this text\n"
-		"  -V, --version       print the version\n");
+		"  -V, --version       print the version\n"
+		"usage: silosec-knockd -c FILE --list | --metrics\n"
+		"      --list          what the running daemon has open, for whom, until when\n"
+		"      --metrics       its counters in the Prometheus text format\n");
 }
 
 /* "host:port", "[v6]:port", numeric only: the daemon resolves no names. */
@@ -374,7 +389,37 @@ struct parser {
 	struct pollfd pfd[SS_KCONF_MAX_LISTEN + 2];
 	size_t nlisten;
 	int sock, sfd;
+	uint64_t stats_ms; /* when the counters last went to the parent */
+	bool stats_dirty;
 };
+
+static void send_stats(struct parser *p)
+{
+	struct kstats st = {.magic = KSTAT_MAGIC,
+			    .accepted = p->val.accepted,
+			    .pk_ops = p->val.pk_ops,
+			    .copies = p->val.copies};
+
+	memcpy(st.drops, p->val.drops, sizeof(st.drops));
+	if (send(p->sock, &st, sizeof(st), MSG_NOSIGNAL) != (ssize_t)sizeof(st))
+		_exit(1); /* the parent is gone */
+	p->stats_ms = ss_mono_ns() / 1000000;
+	p->stats_dirty = false;
+}
+
+/* The poll timeout: until the changed counters are due, else none. */
+static int stats_due(struct parser *p)
+{
+	uint64_t now = ss_mono_ns() / 1000000;
+
+	if (!p->stats_dirty)
+		return -1;
+	if (now >= p->stats_ms + STATS_MS) {
+		send_stats(p);
+		return -1;
+	}
+	return (int)(p->stats_ms + STATS_MS - now);
+}
 
 static void handle_packet(struct parser *p, const uint8_t *buf, size_t len,
 			  const struct sockaddr_storage *from)
@@ -441,6 +486,7 @@ static int parser_signals(struct parser *p)
 		for (size_t i = 0; i < p->nlisten; i++)
 			kd += ss_knock_prefilter_drops(p->pfd[i].fd);
 		log_counters(&p->val, kd);
+		send_stats(p);
 		if (si.ssi_signo != SIGUSR1)
 			return 0;
 	}
@@ -456,7 +502,7 @@ static void parser_loop(struct parser *p)
 	p->pfd[n + 1].fd = p->sfd;
 	p->pfd[n + 1].events = POLLIN;
 	for (;;) {
-		if (poll(p->pfd, n + 2, -1) < 0 && errno != EINTR)
+		if (poll(p->pfd, n + 2, stats_due(p)) < 0 && errno != EINTR)
 			return;
 		/* The parent never writes: readable or hung up means it is gone. */
 		if (p->pfd[n].revents)
@@ -464,8 +510,11 @@ static void parser_loop(struct parser *p)
 		if ((p->pfd[n + 1].revents & POLLIN) && !parser_signals(p))
 			return;
 		for (size_t i = 0; i < n; i++)
-			if (p->pfd[i].revents & POLLIN)
+			if (p->pfd[i].revents & POLLIN) {
 				parser_recv(p, p->pfd[i].fd);
+				p->stats_dirty = true;
+			}
+		(void)stats_due(p);
 	}
 }
 
@@ -607,6 +656,12 @@ struct parent {
 	ss_knock_replay *seen; /* challenges the parent has acted on (no file) */
 	pid_t child;
 	uint64_t started_ms, restart_ms, backoff_ms;
+	/* The state file: --list and --metrics read it. base: counters of earlier children. */
+	ss_knock_state *st;
+	const char *state_path;
+	struct kstats base, last;
+	uint64_t saved_ms;
+	bool state_dirty, stats_pending, state_failed;
 };
 
 static bool printable(const uint8_t *p, size_t n)
@@ -660,6 +715,88 @@ static int recheck(const struct parent *P, const struct kreq *q, ss_knock_verdic
 	return 0;
 }
 
+/* What an action opened, in the words of its configuration. */
+static void opening_what(const ss_kaction *act, char *out, size_t len)
+{
+	size_t off = 0;
+
+	out[0] = 0;
+	if (act->type == SS_KACT_GRANT) {
+		snprintf(out, len, "%s on %s", act->rule, act->iface);
+		return;
+	}
+	for (size_t i = 0; i < act->nports && off < len; i++) {
+		const ss_kport *pt = &act->ports[i];
+		const char *proto = pt->proto == IPPROTO_TCP ? "tcp" : "udp";
+
+		if (pt->lo == pt->hi)
+			off += (size_t)snprintf(out + off, len - off, "%s%s/%u", i ? ", " : "",
+						proto, pt->lo);
+		else
+			off += (size_t)snprintf(out + off, len - off, "%s%s/%u-%u", i ? ", " : "",
+						proto, pt->lo, pt->hi);
+	}
+	if (!act->nports)
+		snprintf(out, len, "cycle (close command pending)");
+}
+
+/* Open, cycle and grant actions hold something open until the knock's duration ends. */
+static void record_opening(struct parent *P, const ss_knock_verdict *v, const char *src)
+{
+	uint64_t now = wall_ms() / 1000;
+	ss_knock_opening o;
+
+	if (v->action->type == SS_KACT_COMMAND)
+		return;
+	memset(&o, 0, sizeof(o));
+	snprintf(o.action, sizeof(o.action), "%s", v->action->name);
+	snprintf(o.client, sizeof(o.client), "%s", v->client->name);
+	snprintf(o.source, sizeof(o.source), "%s", src);
+	opening_what(v->action, o.what, sizeof(o.what));
+	memcpy(o.identity, v->msg.client, SS_IDENTITY_LEN);
+	o.opened_s = now;
+	o.expires_s = now + v->duration;
+	ss_knock_state_add(P->st, &o);
+}
+
+/* Written after each change, atomically; a failure is logged once, then retried. */
+static void save_state(struct parent *P)
+{
+	ss_knock_state *st = P->st;
+
+	st->accepted = P->base.accepted + P->last.accepted;
+	st->pk_ops = P->base.pk_ops + P->last.pk_ops;
+	st->copies = P->base.copies + P->last.copies;
+	for (int i = 0; i < SS_KNOCK_DROP_COUNT; i++)
+		st->drops[i] = P->base.drops[i] + P->last.drops[i];
+	st->kernel_drops = 0;
+	for (size_t i = 0; i < P->nlisten; i++)
+		st->kernel_drops += ss_knock_prefilter_drops(P->lfd[i]);
+	st->updated_s = wall_ms() / 1000;
+	if (ss_knock_state_save(P->state_path, st)) {
+		if (!P->state_failed)
+			ss_knock_log(LOG_WARNING, "StateFile %s: %s (--list and --metrics stale)",
+				     P->state_path, strerror(errno));
+		P->state_failed = true;
+		return;
+	}
+	P->state_failed = false;
+	P->state_dirty = P->stats_pending = false;
+	P->saved_ms = wall_ms();
+}
+
+/* A child's counters are summed into base when it goes, so totals never go back. */
+static void child_counters_gone(struct parent *P)
+{
+	P->base.accepted += P->last.accepted;
+	P->base.pk_ops += P->last.pk_ops;
+	P->base.copies += P->last.copies;
+	for (int i = 0; i < SS_KNOCK_DROP_COUNT; i++)
+		P->base.drops[i] += P->last.drops[i];
+	memset(&P->last, 0, sizeof(P->last));
+	P->state_dirty = true;
+}
+
 static void handle_request(struct parent *P, const struct kreq *q)
 {
 	char src[INET6_ADDRSTRLEN], cid[SS_B64_KEY_LEN], fp[SS_FINGERPRINT_LEN], why[64];
@@ -673,6 +810,8 @@ static void handle_request(struct parent *P, const struct kreq *q)
 			     ss_err_name(ret), src);
 		audit_knock("refuse", ret, v.client ? v.msg.client : NULL, q->family, q->addr, NULL,
 			    "refused by the privileged re-check");
+		P->st->refused++;
+		P->state_dirty = true;
 		ss_wipe(&v, sizeof(v));
 		return;
 	}
@@ -684,7 +823,12 @@ static void handle_request(struct parent *P, const struct kreq *q)
 		     v.client->name, fp, cid, v.action->name, src, v.msg.payload_len, v.duration);
 	snprintf(why, sizeof(why), "duration %u s", v.duration);
 	audit_knock("accept", 0, v.msg.client, q->family, q->addr, v.action->name, why);
-	(void)ss_knock_actions_run(P->actx, &v, q->family, q->addr, src, wall_ms());
+	P->st->actions++;
+	if (ss_knock_actions_run(P->actx, &v, q->family, q->addr, src, wall_ms()))
+		P->st->action_failures++;
+	else
+		record_opening(P, &v, src);
+	P->state_dirty = true;
 	ss_wipe(&v, sizeof(v));
 }
 
@@ -754,6 +898,7 @@ static int parser_read(struct parent *P)
 	union {
 		struct kreq q;
 		struct kaudit a;
+		struct kstats s;
 	} m;
 	ssize_t n = -1;
 	int bad_logged = 0, i;
@@ -770,7 +915,10 @@ static int parser_read(struct parent *P)
 			handle_request(P, &m.q);
 		else if (n == (ssize_t)sizeof(m.a) && m.a.magic == KAUD_MAGIC)
 			bad = relay_audit(&m.a);
-		else if (n != 1) /* 1: the "ready" byte of a restarted child */
+		else if (n == (ssize_t)sizeof(m.s) && m.s.magic == KSTAT_MAGIC) {
+			P->last = m.s;
+			P->stats_pending = true; /* written at most once per STATS_MS */
+		} else if (n != 1)		 /* 1: the "ready" byte of a restarted child */
 			bad = 1;
 		if (bad && !bad_logged++)
 			ss_knock_log(LOG_WARNING, "%s: malformed request from the parser child",
@@ -821,8 +969,10 @@ static void reap_parser(struct parent *P, bool running)
 		P->sock = -1;
 	}
 	P->child = 0;
+	child_counters_gone(P);
 	if (!running)
 		return;
+	P->st->parser_restarts++;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RESTART) {
 		ss_knock_log(LOG_NOTICE, "parser child restarting to compact the replay file");
 		P->restart_ms = now;
@@ -959,7 +1109,11 @@ static void parent_loop(struct parent *P, int sfd)
 			reap_parser(P, true);
 			next_tick = t + (uint64_t)ss_knock_actions_tick(P->actx, t);
 			child_exited = false;
+			if (ss_knock_state_expire(P->st, t / 1000))
+				P->state_dirty = true;
 		}
+		if (P->state_dirty || (P->stats_pending && t >= P->saved_ms + STATS_MS))
+			save_state(P);
 		maybe_restart(P);
 		due = P->child ? next_tick
 			       : (next_tick < P->restart_ms ? next_tick : P->restart_ms);
@@ -1031,6 +1185,115 @@ static int start(struct parent *P, const struct ss_daemon_args *o, int *sfd)
 	return 0;
 }
 
+/*
+ * The cycles' close commands just ran; nftables elements and silosecd's grants stay until
+ * they expire: --list keeps showing those, with a warning that the daemon is gone.
+ */
+static void state_at_exit(struct parent *P)
+{
+	ss_knock_state *st = P->st;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < st->nopen; i++) {
+		const ss_kaction *act = NULL;
+
+		for (size_t j = 0; j < P->conf->nactions; j++)
+			if (!strcmp(P->conf->actions[j].name, st->open[i].action))
+				act = &P->conf->actions[j];
+		if (!act || act->type != SS_KACT_CYCLE)
+			st->open[kept++] = st->open[i];
+	}
+	st->nopen = kept;
+	save_state(P);
+}
+
+/* --list and --metrics (1, 2): taken out of argv before the daemon's own options. */
+static int strip_mode(int *argc, char **argv)
+{
+	int mode = 0, j = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (!strcmp(argv[i], "--list"))
+			mode |= 1;
+		else if (!strcmp(argv[i], "--metrics"))
+			mode |= 2;
+		else
+			argv[j++] = argv[i];
+	}
+	argv[j] = NULL;
+	*argc = j;
+	return mode;
+}
+
+static const char *state_path(const ss_kconf *conf)
+{
+	return conf->state_file ? conf->state_file : SS_KNOCK_STATE_DEFAULT;
+}
+
+/* --list, --metrics: read what the running daemon (same configuration) last wrote. */
+static int read_state(const char *conf_path, int mode)
+{
+	char err[SS_KCONF_ERR_LEN], *abs_path = realpath(conf_path, NULL);
+	ss_knock_state *st = calloc(1, sizeof(*st));
+	ss_kconf *conf = NULL;
+	int ret = 1, r;
+	bool up;
+
+	if (!st || ss_kconf_load(abs_path ? abs_path : conf_path, &conf, err, sizeof(err))) {
+		fprintf(stderr, "silosec-knockd: %s\n", st ? err : "out of memory");
+		goto out;
+	}
+	r = ss_knock_state_load(state_path(conf), st);
+	if (r) {
+		fprintf(stderr, "silosec-knockd: %s: %s\n", state_path(conf),
+			r == SS_ERR_NOT_FOUND ? "no state file: is silosec-knockd running with "
+						"this configuration?"
+			: r == SS_ERR_IO      ? strerror(errno)
+					      : "not a state file of this version");
+		goto out;
+	}
+	up = st->pid > 0 && (kill((pid_t)st->pid, 0) == 0 || errno == EPERM);
+	if (!up)
+		fprintf(stderr,
+			"silosec-knockd: warning: the daemon that wrote %s (pid %ld) is not "
+			"running; this is its last state\n",
+			state_path(conf), st->pid);
+	if (mode & 1)
+		ss_knock_state_list(stdout, st, wall_ms() / 1000);
+	if (mode & 2)
+		ss_knock_state_metrics(stdout, st, up, wall_ms() / 1000);
+	ret = fflush(stdout) ? 1 : 0;
+out:
+	ss_kconf_free(conf);
+	free(abs_path);
+	free(st);
+	return ret;
+}
+
+/* Start, run until SIGTERM, close what cycles opened; 0 if it ran. */
+static int serve(struct parent *P, const struct ss_daemon_args *o, int *sfd)
+{
+	int ret = 1;
+
+	P->st = calloc(1, sizeof(*P->st));
+	P->state_path = state_path(P->conf);
+	if (P->st && start(P, o, sfd) == 0) {
+		P->st->pid = (long)getpid(); /* after daemon() */
+		P->st->started_s = wall_ms() / 1000;
+		save_state(P);
+		parent_loop(P, *sfd);
+		ret = 0;
+	}
+	stop_parser(P);
+	if (P->actx)
+		ss_knock_actions_flush(P->actx, wall_ms());
+	if (P->st && P->st->pid)
+		state_at_exit(P);
+	free(P->st);
+	P->st = NULL;
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static struct parent P;
@@ -1039,12 +1302,14 @@ int main(int argc, char **argv)
 	ss_identity *id = NULL;
 	ss_kconf *conf = NULL;
 	struct ss_daemon_args o;
-	int ret, sfd = -1;
+	int ret, sfd = -1, mode = strip_mode(&argc, argv);
 
 	P.sock = -1;
 	ret = ss_daemon_args_parse(argc, argv, &o, usage);
 	if (ret)
 		return ret == 1 ? 0 : ret;
+	if (mode)
+		return read_state(o.path, mode);
 	ret = 1;
 	/* The server key lives in this process: no core dumps, no ptrace. */
 	setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
@@ -1090,13 +1355,7 @@ int main(int argc, char **argv)
 	P.id = id;
 	P.sock = -1;
 	P.backoff_ms = BACKOFF_MIN_MS;
-	if (start(&P, &o, &sfd) == 0) {
-		parent_loop(&P, sfd);
-		ret = 0;
-	}
-	stop_parser(&P);
-	if (P.actx)
-		ss_knock_actions_flush(P.actx, wall_ms());
+	ret = serve(&P, &o, &sfd);
 out:
 	for (size_t i = 0; i < P.nlisten; i++)
 		close(P.lfd[i]);

@@ -265,7 +265,9 @@ reload() {
 # one Listen address and the further lines given
 knockd_server() {
 	: >"$TMP/$1/knockd.conf"
-	put "$TMP/$1/knockd.conf" "[Server]" "PrivateKeyFile = node.key" "Listen = $2" "${@:3}"
+	# The state file (--list, --metrics) beside the configuration, not in the host's /run.
+	put "$TMP/$1/knockd.conf" "[Server]" "PrivateKeyFile = node.key" "Listen = $2" \
+		"StateFile = knockd.state" "${@:3}"
 }
 # knockd_action HOST NAME TYPE [LINE...]: append [Action NAME] of Type TYPE
 knockd_action() { put "$TMP/$1/knockd.conf" "" "[Action $2]" "Type = $3" "${@:4}"; }

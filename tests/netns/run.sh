@@ -57,6 +57,7 @@ else
 	run t_natlab.sh
 	run t_relay.sh
 	run t_reach.sh
+	run t_metrics.sh
 fi
 echo "netns: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
