@@ -131,11 +131,53 @@ static void finish_peer(ss_conf_peer *p)
 	p->nallow = p->nown;
 }
 
+/* What a peer's reachability keys were in the file (read at start only, PROTOCOL.md 16). */
+struct reach_keys {
+	uint8_t identity[SS_IDENTITY_LEN];
+	bool introducer, introduce;
+	uint8_t relay;
+};
+
+static struct reach_keys *save_reach_keys(const ss_conf *c, size_t *n)
+{
+	struct reach_keys *k = calloc(c->npeers ? c->npeers : 1, sizeof(*k));
+
+	*n = 0;
+	for (size_t i = 0; k && i < c->npeers; i++) {
+		const ss_conf_peer *p = &c->peers[i];
+
+		if (p->tofu || (!p->introducer && !p->introduce && !p->relay))
+			continue;
+		memcpy(k[*n].identity, p->identity, SS_IDENTITY_LEN);
+		k[*n].introducer = p->introducer;
+		k[*n].introduce = p->introduce;
+		k[(*n)++].relay = p->relay;
+	}
+	return k;
+}
+
+/* The running peers keep the file's Introducer, Introduce and Relay: SaveConfig keeps them. */
+static void restore_reach_keys(ss_conf *c, const struct reach_keys *k, size_t n)
+{
+	for (size_t i = 0; i < c->npeers; i++)
+		for (size_t j = 0; !c->peers[i].tofu && j < n; j++)
+			if (!memcmp(c->peers[i].identity, k[j].identity, SS_IDENTITY_LEN)) {
+				c->peers[i].introducer = k[j].introducer;
+				c->peers[i].introduce = k[j].introduce;
+				c->peers[i].relay = k[j].relay;
+			}
+}
+
 int ss_conf_peers_from_get(ss_conf *c, char *answer, char *err, size_t errlen)
 {
 	ss_conf_peer *cur = NULL;
+	struct reach_keys *keys;
+	size_t nkeys;
 	int ret = 0;
 
+	keys = save_reach_keys(c, &nkeys);
+	if (!keys)
+		return nomem(err, errlen);
 	for (size_t i = 0; i < c->npeers; i++) {
 		/* The file's peers are replaced: free them as ss_conf_free would. */
 		ss_conf_peer *p = &c->peers[i];
@@ -165,5 +207,8 @@ int ss_conf_peers_from_get(ss_conf *c, char *answer, char *err, size_t errlen)
 	}
 	if (cur && !ret)
 		finish_peer(cur);
+	if (!ret)
+		restore_reach_keys(c, keys, nkeys);
+	free(keys);
 	return ret;
 }

@@ -87,6 +87,12 @@ static void put_interface(const ss_conf *c, FILE *f)
 	fprintf(f, "ConntrackPerPeer = %u\n", c->ct_per_peer);
 	if (c->save_config)
 		fputs("SaveConfig = yes\n", f);
+	if (c->lan_discovery != SS_LAN_OFF)
+		fprintf(f, "LanDiscovery = %s\n",
+			c->lan_discovery == SS_LAN_MODE_OPEN ? "open" : "peers");
+	put_cidrs(f, "CandidateAllow", c->cand_allow, c->ncand_allow);
+	if (c->advertise_local)
+		fputs("AdvertiseLocal = yes\n", f);
 	put_host(c, f);
 }
 
@@ -106,6 +112,12 @@ static void put_peer(const ss_conf_peer *p, FILE *f)
 	if (p->endpoint)
 		fprintf(f, "Endpoint = %s\n", p->endpoint);
 	put_cidrs(f, "AllowedIPs", p->allowed, p->nallowed);
+	if (p->introducer)
+		fputs("Introducer = yes\n", f);
+	if (p->introduce)
+		fputs("Introduce = yes\n", f);
+	if (p->relay != SS_CONF_RELAY_NO)
+		fprintf(f, "Relay = %s\n", p->relay == SS_CONF_RELAY_SERVE ? "serve" : "yes");
 	if (p->keepalive)
 		fprintf(f, "PersistentKeepalive = %u\n", p->keepalive);
 	for (size_t i = 0; i < p->ngroups; i++)

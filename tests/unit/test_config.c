@@ -1358,11 +1358,13 @@ static void write_round_trip(void **state)
 		"Policy = allow\nConntrackPerPeer = 7\nSaveConfig = yes\n"
 		"Table = 77\nFwMark = 0x1f\nDNS = 10.0.0.53, corp.example\nPreUp = echo %i\n"
 		"PreUp = true\nPostDown = logger down %i\n"
+		"LanDiscovery = open\nCandidateAllow = 198.51.100.0/24\nAdvertiseLocal = yes\n"
 		"[Peer]\nName = alice\nIdentity = " K1 "\nEndpoint = 192.0.2.1:5000\n"
 		"AllowedIPs = 10.0.0.2/32\nPersistentKeepalive = 25\nGroups = ci\nAllow = none\n"
+		"Introducer = yes\nRelay = yes\n"
 		"[Peer]\nIdentity = tofu\nEndpoint = host.example:1\nAllow = tcp 22 to "
 		"10.0.0.1/32\n"
-		"[Peer]\nIdentity = " K2 "\n"
+		"[Peer]\nIdentity = " K2 "\nIntroduce = yes\nRelay = serve\n"
 		"[Group ci]\nAllow = udp 53, icmp\n";
 	char *out = NULL, *out2 = NULL;
 	size_t len = 0, len2 = 0;
@@ -1391,6 +1393,14 @@ static void write_round_trip(void **state)
 	assert_false(b->peers[2].has_allow);
 	assert_int_equal(b->naddrs, 2);
 	assert_int_equal(b->ct_per_peer, 7);
+	/* Reachability keys survive SaveConfig too. */
+	assert_int_equal(b->lan_discovery, SS_LAN_MODE_OPEN);
+	assert_int_equal(b->ncand_allow, 1);
+	assert_true(b->advertise_local);
+	assert_true(b->peers[0].introducer);
+	assert_int_equal(b->peers[0].relay, SS_CONF_RELAY_USE);
+	assert_true(b->peers[2].introduce);
+	assert_int_equal(b->peers[2].relay, SS_CONF_RELAY_SERVE);
 	/* wg-quick's keys survive SaveConfig. */
 	assert_int_equal(b->table, 77);
 	assert_int_equal(b->fwmark, 0x1f);
@@ -1425,7 +1435,12 @@ static void peers_from_get(void **state)
 	FILE *f;
 
 	(void)state;
+	c->peers[0].introducer = true; /* the file's, kept for the running peer K1 */
+	c->peers[0].relay = SS_CONF_RELAY_SERVE;
 	assert_int_equal(ss_conf_peers_from_get(c, answer, err, sizeof(err)), 0);
+	assert_true(c->peers[0].introducer);
+	assert_int_equal(c->peers[0].relay, SS_CONF_RELAY_SERVE);
+	assert_int_equal(c->peers[1].relay, SS_CONF_RELAY_NO); /* a TOFU peer: not the file's K2 */
 	c->trust_store = strdup("/t"); /* the running peers have TOFU ones */
 	assert_int_equal(c->npeers, 3);
 	assert_string_equal(c->peers[0].label, "bob");
