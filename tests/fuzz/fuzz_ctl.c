@@ -33,6 +33,8 @@ static const char *const prefixes[] = {
 	"grant\npeer=" PEER "\n",
 	"revoke\npeer=" PEER "\n",
 	"sync\nidentity=" PEER "\n",
+	"trust\nname=",
+	"discover\n\n",
 };
 
 /* An accepted identity is 32 bytes written as canonical base64 in a peer= line. */
@@ -254,6 +256,11 @@ static void fuzz_sync(char *body)
 		fuzz_check(r.conf == NULL);
 		return;
 	}
+	/* Without identity= the daemon compares no key; the writer always writes one. */
+	if (!(r.given & SS_SYNC_IDENTITY)) {
+		ss_ctl_sync_req_clear(&r);
+		return;
+	}
 	text = ss_ctl_format_sync(r.conf, r.identity);
 	fuzz_check(text != NULL);
 	fuzz_check(ss_ctl_split(text, strlen(text), &verb, &b, err, sizeof(err)) == 0);
@@ -266,6 +273,22 @@ static void fuzz_sync(char *body)
 	ss_ctl_sync_req_clear(&back);
 	ss_ctl_sync_req_clear(&r);
 	free(text);
+}
+
+/* trust: one name=HOST:PORT line, copied whole into name, or a refusal that says why. */
+static void fuzz_trust(char *body)
+{
+	char name[300], err[SS_CONF_ERR_LEN]; /* as ctlserver.c gives it */
+	int ret;
+
+	memset(err, 0, sizeof(err));
+	ret = ss_ctl_parse_trust(body, name, sizeof(name), err, sizeof(err));
+	if (ret) {
+		check_refusal(ret, err, sizeof(err));
+		return;
+	}
+	fuzz_check(memchr(name, '\0', sizeof(name)) != NULL);
+	fuzz_check(ss_endpoint_check(name) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -301,8 +324,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_grant(body, verb == SS_CTL_GRANT, req);
 		else if (verb == SS_CTL_SYNC)
 			fuzz_sync(body);
+		else if (verb == SS_CTL_TRUST)
+			fuzz_trust(body);
 		else
-			fuzz_check(verb == SS_CTL_GET);
+			fuzz_check(verb == SS_CTL_GET || verb == SS_CTL_DISCOVER);
 	}
 	free(req);
 	free(buf);
