@@ -400,7 +400,7 @@ static int known_opt(const struct command *c, const char *arg)
 /* -1: go on and run it; otherwise the exit status. */
 static int check_args(const struct command *c, int argc, char **argv)
 {
-	int npos = 0, k;
+	int npos = 0, k = 0;
 	bool opts = true;
 
 	for (int i = 1; i < argc; i++) {
