@@ -31,6 +31,8 @@ run() {
 }
 
 "$SILOSEC" genkey "$TMP/k.key" || exit 1
+OTHERKEY=$TMP/other.key
+"$SILOSEC" genkey "$OTHERKEY" || exit 1
 ID=$("$SILOSEC" pubkey <"$TMP/k.key") || exit 1
 printf '[Server]\nPrivateKeyFile = k.key\n' >"$TMP/knockd.conf"
 
@@ -115,6 +117,26 @@ printf '%s\r\n' "$(cat "$TMP/k.key")" >"$TMP/crlf.key"
 chmod 600 "$TMP/crlf.key"
 run 1 "CRLF" err "$SILOSEC" pubkey "$TMP/crlf.key"
 run 1 "CRLF" err "$SILOSEC" knock --to "$ID" -k "$TMP/crlf.key" 127.0.0.1:9 act
+# silosecd -t loads the key and warns about what will surprise (issue 15, item 13).
+printf '[Interface]\nName = sschk0\nPrivateKeyFile = none.key\n' >"$TMP/nokey-d.conf"
+run 1 "No such file" err "$SILOSECD" -t -c "$TMP/nokey-d.conf"
+printf '[Interface]\nName = sschk0\nPrivateKeyFile = k.key\n[Peer]\nName = a\nIdentity = %s\nAllow = none\n' \
+	"$("$SILOSEC" pubkey <"$OTHERKEY")" >"$TMP/one.conf"
+run 0 "one.conf: ok (interface sschk0, 1 peer)" out "$SILOSECD" -t -c "$TMP/one.conf"
+[ -s "$TMP/err" ] && { echo "FAIL: silosecd -t warned on a clean file"; fails=$((fails + 1)); }
+{
+	printf '[Interface]\nName = sschk0\nPrivateKeyFile = k.key\nTable = off\n'
+	printf '[Peer]\nName = self\nIdentity = %s\nAllowedIPs = 0.0.0.0/0\n' "$ID"
+	printf '[Peer]\nName = b\nIdentity = %s\nAllowedIPs = 10.9.0.2/32\nAllow = none\n' \
+		"$("$SILOSEC" pubkey <"$OTHERKEY")"
+} >"$TMP/warn.conf"
+run 0 "warn.conf: ok (interface sschk0, 2 peers)" out "$SILOSECD" -t -c "$TMP/warn.conf"
+for w in "warn.conf:5: warning: peer self is this host's own identity" \
+	"warn.conf:5: warning: peer self has no Allow and Policy = deny" \
+	"warn.conf:5: warning: peer self: AllowedIPs 0.0.0.0/0 with Table = off" \
+	"warn.conf:9: warning: peer b: AllowedIPs 10.9.0.2/32 overlaps 0.0.0.0/0 of peer self"; do
+	grep -qF -- "$w" "$TMP/err" || { echo "FAIL: silosecd -t lacks '$w'"; fails=$((fails + 1)); }
+done
 nodaemon="no silosecd is running for interface sschk0"
 run 1 "$nodaemon" err "$SILOSEC" set sschk0 peer "$ID" persistent-keepalive 5
 run 1 "$nodaemon" err "$SILOSEC" grant sschk0 "$ID" "tcp 22" --for 5m
