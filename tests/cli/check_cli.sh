@@ -137,6 +137,16 @@ for w in "warn.conf:5: warning: peer self is this host's own identity" \
 	"warn.conf:9: warning: peer b: AllowedIPs 10.9.0.2/32 overlaps 0.0.0.0/0 of peer self"; do
 	grep -qF -- "$w" "$TMP/err" || { echo "FAIL: silosecd -t lacks '$w'"; fails=$((fails + 1)); }
 done
+# The README's quick-start configuration stays valid and draws no warning.
+README=$(dirname "$(readlink -f "$0")")/../../README.md
+cp "$TMP/k.key" "$TMP/alpha.key"
+sed -n '/cat > \/etc\/silosec\/ss0.conf <<EOF/,/^    EOF$/p' "$README" | sed '1d;$d;s/^    //' |
+	sed "s|<beta's identity[^>]*>|$("$SILOSEC" pubkey <"$OTHERKEY")|;s|<gamma's identity>|$("$SILOSEC" genkey | "$SILOSEC" pubkey)|" \
+		>"$TMP/ss0.conf"
+grep -q '^\[Group ' "$TMP/ss0.conf" && grep -q '^Name = ' "$TMP/ss0.conf" ||
+	{ echo "FAIL: README quick start lacks a [Group] or Name ="; fails=$((fails + 1)); }
+run 0 "ss0.conf: ok (interface ss0, 2 peers)" out "$SILOSECD" -t -c "$TMP/ss0.conf"
+[ -s "$TMP/err" ] && { echo "FAIL: README quick start: silosecd -t warned"; cat "$TMP/err"; fails=$((fails + 1)); }
 nodaemon="no silosecd is running for interface sschk0"
 run 1 "$nodaemon" err "$SILOSEC" set sschk0 peer "$ID" persistent-keepalive 5
 run 1 "$nodaemon" err "$SILOSEC" grant sschk0 "$ID" "tcp 22" --for 5m
