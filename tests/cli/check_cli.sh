@@ -73,6 +73,14 @@ for cmd in "${CMDS[@]}"; do
 done
 [ -e "$TMP/new.key" ] && { echo "FAIL: genkey FILE extra-arg wrote FILE"; fails=$((fails + 1)); }
 
+# silosec(8) has a heading (.TP, then the name) for every command 'silosec --help' lists.
+DOCS=$(dirname "$(readlink -f "$0")")/../../docs
+awk 'tp { sub(/^\.B[RI]? +"?/, ""); sub(/[ "\\].*/, ""); print } { tp = /^\.TP/ }' \
+	"$DOCS/silosec.8" | sort -u >"$TMP/man-cmds"
+for cmd in "${CMDS[@]}"; do
+	grep -qx -- "$cmd" "$TMP/man-cmds" || { echo "FAIL: silosec.8 does not document '$cmd'"; fails=$((fails + 1)); }
+done
+
 # Every short option has a long one (issue 15, item 12).
 for cmd in "$SILOSEC cat" "$SILOSEC knock" "$SILOSECD" "$KNOCKD"; do
 	# shellcheck disable=SC2086 # word splitting wanted
