@@ -81,6 +81,22 @@ for cmd in "${CMDS[@]}"; do
 	grep -qx -- "$cmd" "$TMP/man-cmds" || { echo "FAIL: silosec.8 does not document '$cmd'"; fails=$((fails + 1)); }
 done
 
+# The shell completions offer exactly the commands 'silosec --help' lists (item 14).
+COMPL=$(dirname "$(readlink -f "$0")")/../../completion
+want=$(printf '%s\n' "${CMDS[@]}" | sort | tr '\n' ' ')
+got=$(sed -n 's/^_silosec_commands="\(.*\)"$/\1/p' "$COMPL/silosec.bash" | tr ' ' '\n' | sort | tr '\n' ' ')
+[ "$got" = "$want" ] || { echo "FAIL: silosec.bash commands '$got', --help '$want'"; fails=$((fails + 1)); }
+got=$(sed -n 's/^\tcommands=(\(.*\))$/\1/p' "$COMPL/_silosec" | tr ' ' '\n' | sort | tr '\n' ' ')
+[ "$got" = "$want" ] || { echo "FAIL: _silosec commands '$got', --help '$want'"; fails=$((fails + 1)); }
+# bash: the command list and a running interface (a ctl.sock in the run dir).
+mkdir -p "$TMP/run/sschk9" && : >"$TMP/run/sschk9/ctl.sock"
+got=$(bash -c '. "$1"; COMP_WORDS=(silosec sh); COMP_CWORD=1; _silosec; echo "${COMPREPLY[*]}";
+	COMP_WORDS=(silosec show ""); COMP_CWORD=2; _silosec; echo "${COMPREPLY[*]}";
+	COMP_WORDS=(silosec knock --wa); COMP_CWORD=2; _silosec; echo "${COMPREPLY[*]}"' _ "$COMPL/silosec.bash" | tr '\n' '|')
+[ "$got" = "show showconf|sschk9 --help|--wait-port --wait|" ] ||
+	{ echo "FAIL: bash completion gave '$got'"; fails=$((fails + 1)); }
+rm -rf "$TMP/run/sschk9"
+
 # Every short option has a long one (issue 15, item 12).
 for cmd in "$SILOSEC cat" "$SILOSEC knock" "$SILOSECD" "$KNOCKD"; do
 	# shellcheck disable=SC2086 # word splitting wanted
