@@ -167,8 +167,10 @@ cp "$TMP/k.key" "$TMP/alpha.key"
 sed -n '/cat > \/etc\/silosec\/ss0.conf <<EOF/,/^    EOF$/p' "$README" | sed '1d;$d;s/^    //' |
 	sed "s|<beta's identity[^>]*>|$("$SILOSEC" pubkey <"$OTHERKEY")|;s|<gamma's identity>|$("$SILOSEC" genkey | "$SILOSEC" pubkey)|" \
 		>"$TMP/ss0.conf"
-grep -q '^\[Group ' "$TMP/ss0.conf" && grep -q '^Name = ' "$TMP/ss0.conf" ||
-	{ echo "FAIL: README quick start lacks a [Group] or Name ="; fails=$((fails + 1)); }
+if ! grep -q '^\[Group ' "$TMP/ss0.conf" || ! grep -q '^Name = ' "$TMP/ss0.conf"; then
+	echo "FAIL: README quick start lacks a [Group] or Name ="
+	fails=$((fails + 1))
+fi
 run 0 "ss0.conf: ok (interface ss0, 2 peers)" out "$SILOSECD" -t -c "$TMP/ss0.conf"
 [ -s "$TMP/err" ] && { echo "FAIL: README quick start: silosecd -t warned"; cat "$TMP/err"; fails=$((fails + 1)); }
 nodaemon="no silosecd is running for interface sschk0"
