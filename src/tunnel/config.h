@@ -174,6 +174,16 @@ bool ss_conf_valid_label(const char *s);
  */
 int ss_conf_peers_from_get(ss_conf *c, char *answer, char *err, size_t errlen);
 
+/*
+ * conflint.c: warnings for a configuration that loads but will likely surprise (a peer
+ * reaching nothing, a /0 without a full-tunnel table, overlapping AllowedIPs, this host
+ * listed as a peer). own_identity may be NULL. Calls fn per warning; returns their count.
+ */
+typedef void (*ss_conf_warn_fn)(void *arg, unsigned line, const char *msg);
+size_t ss_conf_lint(const ss_conf *c, const uint8_t *own_identity, ss_conf_warn_fn fn, void *arg);
+/* The interface's identity from PrivateKey or PrivateKeyFile; err says why not. */
+struct ss_identity;
+int ss_conf_load_identity(const ss_conf *c, struct ss_identity **id, char *err, size_t errlen);
 /* confwrite.c: c as silosec.conf text (PrivateKeyFile only: never an inline key). */
 int ss_conf_write(const ss_conf *c, FILE *f);
 

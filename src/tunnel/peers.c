@@ -387,31 +387,7 @@ static int check_not_running(ss_daemon *d, char *err, size_t errlen)
 
 static int load_identity(ss_daemon *d, char *err, size_t errlen)
 {
-	int ret;
-
-	if (d->conf->has_private_key) {
-		ret = ss_identity_from_seed(&d->id, d->conf->private_key);
-		if (ret)
-			snprintf(err, errlen, "%s: PrivateKey: %s", d->conf->path,
-				 ss_strerror(ret));
-		return ret;
-	}
-	ret = ss_keyfile_load(d->conf->private_key_file, &d->id);
-	if (ret == SS_ERR_PERM)
-		snprintf(err, errlen,
-			 "%s: readable by group or others; refusing to use it (chmod 600 %s)",
-			 d->conf->private_key_file, d->conf->private_key_file);
-	else if (ret == SS_ERR_IO)
-		snprintf(err, errlen, "%s: %s", d->conf->private_key_file, strerror(errno));
-	else if (ret == SS_ERR_FORMAT && ss_ini_file_has_cr(d->conf->private_key_file))
-		snprintf(err, errlen,
-			 "%s: not a SiloSec private key: Windows line endings (CRLF); convert "
-			 "with dos2unix",
-			 d->conf->private_key_file);
-	else if (ret)
-		snprintf(err, errlen, "%s: not a SiloSec private key (%s)",
-			 d->conf->private_key_file, ss_strerror(ret));
-	return ret;
+	return ss_conf_load_identity(d->conf, &d->id, err, errlen);
 }
 
 /*

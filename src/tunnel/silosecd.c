@@ -177,6 +177,32 @@ static int sandbox(const ss_daemon *d, const struct ss_daemon_args *o)
 	return 0;
 }
 
+static void print_warning(void *arg, unsigned line, const char *msg)
+{
+	fprintf(stderr, "silosecd: %s:%u: warning: %s\n", (const char *)arg, line, msg);
+}
+
+/* -t: the configuration, the key it names, and what would surprise; exit status. */
+static int check(ss_conf *conf, const char *path)
+{
+	char err[SS_CONF_ERR_LEN];
+	ss_identity *id = NULL;
+	int ret;
+
+	ret = ss_conf_load_identity(conf, &id, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "silosecd: %s\n", err);
+		ss_conf_free(conf);
+		return 1;
+	}
+	ss_conf_lint(conf, ss_identity_public(id), print_warning, (void *)path);
+	printf("%s: ok (interface %s, %zu peer%s)\n", path, conf->name, conf->npeers,
+	       conf->npeers == 1 ? "" : "s");
+	ss_identity_free(id);
+	ss_conf_free(conf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[SS_CONF_ERR_LEN], ident[64];
@@ -200,11 +226,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "silosecd: %s\n", err);
 		return 1;
 	}
-	if (o.check) {
-		printf("%s: ok (interface %s, %zu peers)\n", o.path, conf->name, conf->npeers);
-		ss_conf_free(conf);
-		return 0;
-	}
+	if (o.check)
+		return check(conf, o.path);
 	/* Every name lookup happens here, before the sandbox: the filter has no resolver. */
 	ret = ss_conf_resolve(conf, err, sizeof(err));
 	if (ret) {

@@ -31,6 +31,8 @@ run() {
 }
 
 "$SILOSEC" genkey "$TMP/k.key" || exit 1
+OTHERKEY=$TMP/other.key
+"$SILOSEC" genkey "$OTHERKEY" || exit 1
 ID=$("$SILOSEC" pubkey <"$TMP/k.key") || exit 1
 printf '[Server]\nPrivateKeyFile = k.key\n' >"$TMP/knockd.conf"
 
@@ -70,6 +72,30 @@ for cmd in "${CMDS[@]}"; do
 	run 2 "extra-arg" err "$SILOSEC" "$cmd" ${ARGS[$cmd]} extra-arg
 done
 [ -e "$TMP/new.key" ] && { echo "FAIL: genkey FILE extra-arg wrote FILE"; fails=$((fails + 1)); }
+
+# silosec(8) has a heading (.TP, then the name) for every command 'silosec --help' lists.
+DOCS=$(dirname "$(readlink -f "$0")")/../../docs
+awk 'tp { sub(/^\.B[RI]? +"?/, ""); sub(/[ "\\].*/, ""); print } { tp = /^\.TP/ }' \
+	"$DOCS/silosec.8" | sort -u >"$TMP/man-cmds"
+for cmd in "${CMDS[@]}"; do
+	grep -qx -- "$cmd" "$TMP/man-cmds" || { echo "FAIL: silosec.8 does not document '$cmd'"; fails=$((fails + 1)); }
+done
+
+# The shell completions offer exactly the commands 'silosec --help' lists (item 14).
+COMPL=$(dirname "$(readlink -f "$0")")/../../completion
+want=$(printf '%s\n' "${CMDS[@]}" | sort | tr '\n' ' ')
+got=$(sed -n 's/^_silosec_commands="\(.*\)"$/\1/p' "$COMPL/silosec.bash" | tr ' ' '\n' | sort | tr '\n' ' ')
+[ "$got" = "$want" ] || { echo "FAIL: silosec.bash commands '$got', --help '$want'"; fails=$((fails + 1)); }
+got=$(sed -n 's/^\tcommands=(\(.*\))$/\1/p' "$COMPL/_silosec" | tr ' ' '\n' | sort | tr '\n' ' ')
+[ "$got" = "$want" ] || { echo "FAIL: _silosec commands '$got', --help '$want'"; fails=$((fails + 1)); }
+# bash: the command list and a running interface (a ctl.sock in the run dir).
+mkdir -p "$TMP/run/sschk9" && : >"$TMP/run/sschk9/ctl.sock"
+got=$(bash -c '. "$1"; COMP_WORDS=(silosec sh); COMP_CWORD=1; _silosec; echo "${COMPREPLY[*]}";
+	COMP_WORDS=(silosec show ""); COMP_CWORD=2; _silosec; echo "${COMPREPLY[*]}";
+	COMP_WORDS=(silosec knock --wa); COMP_CWORD=2; _silosec; echo "${COMPREPLY[*]}"' _ "$COMPL/silosec.bash" | tr '\n' '|')
+[ "$got" = "show showconf|sschk9 --help|--wait-port --wait|" ] ||
+	{ echo "FAIL: bash completion gave '$got'"; fails=$((fails + 1)); }
+rm -rf "$TMP/run/sschk9"
 
 # Every short option has a long one (issue 15, item 12).
 for cmd in "$SILOSEC cat" "$SILOSEC knock" "$SILOSECD" "$KNOCKD"; do
@@ -115,6 +141,38 @@ printf '%s\r\n' "$(cat "$TMP/k.key")" >"$TMP/crlf.key"
 chmod 600 "$TMP/crlf.key"
 run 1 "CRLF" err "$SILOSEC" pubkey "$TMP/crlf.key"
 run 1 "CRLF" err "$SILOSEC" knock --to "$ID" -k "$TMP/crlf.key" 127.0.0.1:9 act
+# silosecd -t loads the key and warns about what will surprise (issue 15, item 13).
+printf '[Interface]\nName = sschk0\nPrivateKeyFile = none.key\n' >"$TMP/nokey-d.conf"
+run 1 "No such file" err "$SILOSECD" -t -c "$TMP/nokey-d.conf"
+printf '[Interface]\nName = sschk0\nPrivateKeyFile = k.key\n[Peer]\nName = a\nIdentity = %s\nAllow = none\n' \
+	"$("$SILOSEC" pubkey <"$OTHERKEY")" >"$TMP/one.conf"
+run 0 "one.conf: ok (interface sschk0, 1 peer)" out "$SILOSECD" -t -c "$TMP/one.conf"
+[ -s "$TMP/err" ] && { echo "FAIL: silosecd -t warned on a clean file"; fails=$((fails + 1)); }
+{
+	printf '[Interface]\nName = sschk0\nPrivateKeyFile = k.key\nTable = off\n'
+	printf '[Peer]\nName = self\nIdentity = %s\nAllowedIPs = 0.0.0.0/0\n' "$ID"
+	printf '[Peer]\nName = b\nIdentity = %s\nAllowedIPs = 10.9.0.2/32\nAllow = none\n' \
+		"$("$SILOSEC" pubkey <"$OTHERKEY")"
+} >"$TMP/warn.conf"
+run 0 "warn.conf: ok (interface sschk0, 2 peers)" out "$SILOSECD" -t -c "$TMP/warn.conf"
+for w in "warn.conf:5: warning: peer self is this host's own identity" \
+	"warn.conf:5: warning: peer self has no Allow and Policy = deny" \
+	"warn.conf:5: warning: peer self: AllowedIPs 0.0.0.0/0 with Table = off" \
+	"warn.conf:9: warning: peer b: AllowedIPs 10.9.0.2/32 overlaps 0.0.0.0/0 of peer self"; do
+	grep -qF -- "$w" "$TMP/err" || { echo "FAIL: silosecd -t lacks '$w'"; fails=$((fails + 1)); }
+done
+# The README's quick-start configuration stays valid and draws no warning.
+README=$(dirname "$(readlink -f "$0")")/../../README.md
+cp "$TMP/k.key" "$TMP/alpha.key"
+sed -n '/cat > \/etc\/silosec\/ss0.conf <<EOF/,/^    EOF$/p' "$README" | sed '1d;$d;s/^    //' |
+	sed "s|<beta's identity[^>]*>|$("$SILOSEC" pubkey <"$OTHERKEY")|;s|<gamma's identity>|$("$SILOSEC" genkey | "$SILOSEC" pubkey)|" \
+		>"$TMP/ss0.conf"
+if ! grep -q '^\[Group ' "$TMP/ss0.conf" || ! grep -q '^Name = ' "$TMP/ss0.conf"; then
+	echo "FAIL: README quick start lacks a [Group] or Name ="
+	fails=$((fails + 1))
+fi
+run 0 "ss0.conf: ok (interface ss0, 2 peers)" out "$SILOSECD" -t -c "$TMP/ss0.conf"
+[ -s "$TMP/err" ] && { echo "FAIL: README quick start: silosecd -t warned"; cat "$TMP/err"; fails=$((fails + 1)); }
 nodaemon="no silosecd is running for interface sschk0"
 run 1 "$nodaemon" err "$SILOSEC" set sschk0 peer "$ID" persistent-keepalive 5
 run 1 "$nodaemon" err "$SILOSEC" grant sschk0 "$ID" "tcp 22" --for 5m

@@ -854,6 +854,83 @@ static void allow_and_policy(void **state)
 	ss_conf_free(c);
 }
 
+/* ss_conf_lint: collects "LINE: message" lines for the assertions. */
+struct lint_out {
+	char text[2048];
+	size_t len;
+};
+
+static void lint_collect(void *arg, unsigned line, const char *msg)
+{
+	struct lint_out *o = arg;
+
+	o->len +=
+		(size_t)snprintf(o->text + o->len, sizeof(o->text) - o->len, "%u: %s\n", line, msg);
+}
+
+static size_t lint(const char *text, const uint8_t *own, struct lint_out *o)
+{
+	ss_conf *c = parse_ok(text);
+	size_t n;
+
+	memset(o, 0, sizeof(*o));
+	n = ss_conf_lint(c, own, lint_collect, o);
+	ss_conf_free(c);
+	return n;
+}
+
+static void lint_warnings(void **state)
+{
+	struct lint_out o;
+	uint8_t own[32];
+
+	(void)state;
+	/* Clean: Allow under deny, a /0 with the automatic table, disjoint prefixes. */
+	assert_int_equal(lint(IFACE
+			      "[Peer]\nName = a\nIdentity = " K1
+			      "\nAllowedIPs = 0.0.0.0/0\nAllow = tcp 22\n[Peer]\nIdentity = " K2
+			      "\nAllowedIPs = fd00::2/128\nAllow = none\n",
+			      NULL, &o),
+			 0);
+	/* Policy = deny and no Allow: named by Name, else by fingerprint. */
+	assert_int_equal(lint(IFACE "[Peer]\nName = bob\nIdentity = " K1 "\n", NULL, &o), 1);
+	assert_non_null(strstr(o.text, "3: peer bob has no Allow and Policy = deny"));
+	assert_int_equal(lint(IFACE "Policy = allow\n[Peer]\nIdentity = " K1 "\n", NULL, &o), 0);
+	/* A group's Allow counts. */
+	assert_int_equal(lint(IFACE "[Group g]\nAllow = tcp 22\n[Peer]\nIdentity = " K1
+				    "\nGroups = g\n",
+			      NULL, &o),
+			 0);
+	/* This host's own identity. */
+	memset(own, 1, sizeof(own));
+	assert_int_equal(
+		lint(IFACE "[Peer]\nName = me\nIdentity = " K1 "\nAllow = none\n", own, &o), 1);
+	assert_non_null(strstr(o.text, "peer me is this host's own identity"));
+	/* A /0 with Table = off or a number. */
+	assert_int_equal(lint(IFACE "Table = off\n[Peer]\nName = gw\nIdentity = " K1
+				    "\nAllowedIPs = ::/0\nAllow = none\n",
+			      NULL, &o),
+			 1);
+	assert_non_null(strstr(o.text, "4: peer gw: AllowedIPs ::/0 with Table = off"));
+	assert_int_equal(lint(IFACE "Table = 100\n[Peer]\nIdentity = " K1
+				    "\nAllowedIPs = 0.0.0.0/0\nAllow = none\n",
+			      NULL, &o),
+			 1);
+	/* Overlap: one prefix contains the other; neighbours do not overlap. */
+	assert_int_equal(lint(IFACE "[Peer]\nName = a\nIdentity = " K1
+				    "\nAllowedIPs = 10.1.0.0/16\nAllow = none\n[Peer]\nName = b\n"
+				    "Identity = " K2 "\nAllowedIPs = 10.1.2.3/32\nAllow = none\n",
+			      NULL, &o),
+			 1);
+	assert_non_null(strstr(o.text, "8: peer b: AllowedIPs 10.1.2.3/32 overlaps 10.1.0.0/16 "
+				       "of peer a (line 3)"));
+	assert_int_equal(lint(IFACE "[Peer]\nIdentity = " K1
+				    "\nAllowedIPs = 10.1.0.0/24\nAllow = none\n[Peer]\n"
+				    "Identity = " K2 "\nAllowedIPs = 10.1.1.0/25\nAllow = none\n",
+			      NULL, &o),
+			 0);
+}
+
 static void error_interface_keys(void **state)
 {
 	(void)state;
@@ -1495,6 +1572,7 @@ int main(void)
 		cmocka_unit_test(error_private_key_not_echoed),
 		cmocka_unit_test(error_peer_keys),
 		cmocka_unit_test(allow_and_policy),
+		cmocka_unit_test(lint_warnings),
 		cmocka_unit_test(tun_ring_key),
 		cmocka_unit_test(lan_discovery_key),
 		cmocka_unit_test(wgquick_keys),
