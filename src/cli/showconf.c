@@ -188,8 +188,9 @@ int cli_peer_identity(const char *iface, const char *arg, uint8_t id[SS_IDENTITY
 			ret = ss_key_from_base64(peer, id) ? 2 : 0;
 	}
 	if (answer && ret)
-		fprintf(stderr, "%s: %s: no peer named '%s'%s\n", prog, iface, arg,
-			ret == 2 ? " with a known identity yet (tofu)" : "");
+		fprintf(stderr,
+			"%s: %s: '%s' is not a base64 identity, and no peer is named so%s\n", prog,
+			iface, arg, ret == 2 ? " with a known identity yet (tofu)" : "");
 	free(answer);
 	return ret ? 1 : 0;
 }
