@@ -113,7 +113,7 @@ static void put_path(FILE *f, const ss_dpeer *p)
 static void put_reach(FILE *f, ss_dpeer *p)
 {
 	uint64_t now = ss_mono_ns();
-	size_t n = ss_cands_count(p->cands);
+	size_t n = p->cands ? ss_cands_count(p->cands) : 0;
 	char a[64], c[32];
 	ss_cand_info ci;
 	ss_flow fl;

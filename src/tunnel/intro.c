@@ -232,7 +232,8 @@ static void introduced(ss_daemon *d, ss_dpeer *via, ss_dpeer *t, const ss_reach_
 		ss_flow_from_endpoint(&f, &m->cand[i], d->tr.port, d->reach.proto);
 		/* Refusals (the allow list, a full set) are counted and left out; the punch
 		 * below starts after delay_ms, not at once as an offer would. */
-		ret = ss_cands_add(t->cands, &f, SS_CAND_INTRODUCER);
+		ret = ss_reach_cands(d, t) ? ss_cands_add(t->cands, &f, SS_CAND_INTRODUCER)
+					   : SS_ERR_NOMEM;
 		if (ret)
 			ss_reach_drop(d, t, ret);
 	}

@@ -63,7 +63,7 @@ int ss_daemon_set_endpoint(ss_daemon *d, ss_dpeer *p, const char *endpoint, char
 	p->has_endpoint = true;
 	ss_peer_set_flow(p->sp, &flow);
 	/* Refused only by the allow list (a loopback Endpoint): it is still used. */
-	if (ss_cands_add(p->cands, &flow, SS_CAND_CONFIGURED))
+	if (p->cands && ss_cands_add(p->cands, &flow, SS_CAND_CONFIGURED))
 		ss_log(LOG_DEBUG, "SS_ERR_CANDIDATE: Endpoint %s is not a candidate", endpoint);
 	/* Sessions are bound to their flow: a moved peer needs a new handshake. */
 	if (ss_peer_has_session(p->sp))

@@ -29,9 +29,30 @@ void ss_reach_drop(ss_daemon *d, ss_dpeer *p, int code)
 		d->reach_drops[i]++;
 }
 
+/*
+ * A peer's candidate set is made when it is first needed (a candidate offered, a
+ * handshake, a punch), seeded with its Endpoint: an idle configured peer costs none of
+ * it, which keeps a configured peer under 2 KiB (t_scale).
+ */
 int ss_reach_peer_init(ss_daemon *d, ss_dpeer *p)
 {
-	return ss_cands_create(d->ctx, &p->cands);
+	(void)d;
+	p->cands = NULL;
+	return 0;
+}
+
+ss_cands *ss_reach_cands(ss_daemon *d, ss_dpeer *p)
+{
+	if (p->cands)
+		return p->cands;
+	if (ss_cands_create(d->ctx, &p->cands)) {
+		p->cands = NULL;
+		return NULL;
+	}
+	/* Refused only by the allow list (a loopback Endpoint): it is still used. */
+	if (p->has_endpoint && ss_cands_add(p->cands, &p->endpoint, SS_CAND_CONFIGURED))
+		ss_log(LOG_DEBUG, "SS_ERR_CANDIDATE: a peer's Endpoint is not a candidate");
+	return p->cands;
 }
 
 int ss_reach_set_introduce(ss_dpeer *p, bool introduce)
@@ -84,7 +105,7 @@ static void want_fresh(ss_daemon *d, ss_dpeer *p)
 
 static bool punching(const ss_dpeer *p)
 {
-	return ss_cands_punch_deadline(p->cands) != UINT64_MAX;
+	return p->cands && ss_cands_punch_deadline(p->cands) != UINT64_MAX;
 }
 
 int ss_reach_punch(ss_daemon *d, ss_dpeer *p, uint16_t delay_ms, unsigned flags)
@@ -133,7 +154,8 @@ bool ss_reach_want_path(ss_daemon *d, ss_dpeer *p)
 int ss_daemon_offer_candidate(ss_daemon *d, ss_dpeer *p, const ss_flow *flow,
 			      enum ss_cand_source src)
 {
-	int ret = ss_cands_add(p->cands, flow, src);
+	ss_cands *c = ss_reach_cands(d, p);
+	int ret = c ? ss_cands_add(c, flow, src) : SS_ERR_NOMEM;
 
 	if (ret) {
 		ss_reach_drop(d, p, ret);
@@ -180,7 +202,7 @@ const char *ss_reach_source_name(enum ss_cand_source s)
 
 static enum ss_cand_source source_of(ss_dpeer *p, const ss_flow *flow)
 {
-	size_t n = ss_cands_count(p->cands);
+	size_t n = p->cands ? ss_cands_count(p->cands) : 0;
 	ss_cand_info ci;
 
 	for (size_t i = 0; i < n; i++)
@@ -194,6 +216,8 @@ void ss_reach_on_handshake(ss_daemon *d, ss_dpeer *p, const ss_flow *flow)
 	enum ss_cand_source src;
 	char detail[160], a[96];
 
+	if (!ss_reach_cands(d, p))
+		return;
 	if (ss_cands_confirm(p->cands, flow) == SS_ERR_NOT_FOUND &&
 	    !ss_cands_add(p->cands, flow, SS_CAND_PEER_REFLEXIVE) &&
 	    ss_cands_confirm(p->cands, flow))
@@ -222,7 +246,7 @@ void ss_reach_observe(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, uint8_t ty
 	bool resend = false;
 	int r;
 
-	if (type != SS_MSG_INIT && type != SS_MSG_RESPONSE)
+	if ((type != SS_MSG_INIT && type != SS_MSG_RESPONSE) || !ss_reach_cands(d, p))
 		return;
 	r = ss_cands_observe(p->cands, flow, type, ret, &resend);
 	if (r)
@@ -237,7 +261,7 @@ void ss_reach_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
 	enum ss_punch_action a;
 
 	ss_intro_tick(d, p, now);
-	while ((a = ss_cands_punch_step(p->cands)) != SS_PUNCH_NONE) {
+	while (p->cands && (a = ss_cands_punch_step(p->cands)) != SS_PUNCH_NONE) {
 		switch (a) {
 		case SS_PUNCH_SEND:
 			if (p->reach.has_init && !p->reach.fresh_wanted) {
@@ -264,7 +288,8 @@ void ss_reach_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
 
 uint64_t ss_reach_deadline(const ss_daemon *d, const ss_dpeer *p)
 {
-	uint64_t a = ss_cands_punch_deadline(p->cands), b = ss_intro_deadline(p);
+	uint64_t a = p->cands ? ss_cands_punch_deadline(p->cands) : UINT64_MAX,
+		 b = ss_intro_deadline(p);
 
 	(void)d;
 	/*

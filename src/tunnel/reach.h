@@ -65,6 +65,8 @@ int ss_reach_setup(struct ss_daemon *d);
 /* Created with the peer (ss_daemon_add_peer) and freed with it. */
 int ss_reach_peer_init(struct ss_daemon *d, struct ss_dpeer *p);
 void ss_reach_peer_free(struct ss_dpeer *p);
+/* p's candidate set, made (with its Endpoint) on first use; NULL when out of memory. */
+ss_cands *ss_reach_cands(struct ss_daemon *d, struct ss_dpeer *p);
 /* Introduce = yes|no for p: allocates or frees its introducer slot; 0 or SS_ERR_NOMEM. */
 int ss_reach_set_introduce(struct ss_dpeer *p, bool introduce);
 

@@ -214,7 +214,7 @@ new_child() { # the restarted child has locked itself in (it does so before it r
 wait_for 3 new_child
 check "the restarted child is sandboxed too" props "$NEWCHILD" 2 1 user 0000000000000000
 again() {
-	knock --wait 3 >/dev/null 2>&1
+	knock --wait-port 8080 --wait 3 >/dev/null 2>&1
 	wait_for 3 bash -c "[ \$(grep -c '\"decision\":\"accept\"' $TMP/b/knock-audit.log) -ge 2 ]" && reach
 }
 check "knocks work again after the restart" again
