@@ -120,10 +120,14 @@ web() {
 }
 check "web server in the internet namespace" web
 through() { # curl -4|-6 URL: works, and a's underlay carried only SiloSec UDP meanwhile
-	ip netns exec "${NS}a" timeout 10 tcpdump -Z root -i v1-a -n -U --immediate-mode -w "$TMP/cap.pcap" 2>"$TMP/tcpdump.log" &
+	# The session first (a loaded machine can take seconds over the handshake), so that
+	# curl's own time limit measures the tunnel, not the handshake.
+	wait_for 15 on a ping -c 1 -W 1 "$([ "$1" = -4 ] && echo 10.77.0.2 || echo fd77::2)" \
+		>/dev/null || return 1
+	ip netns exec "${NS}a" timeout 30 tcpdump -Z root -i v1-a -n -U --immediate-mode -w "$TMP/cap.pcap" 2>"$TMP/tcpdump.log" &
 	local t=$!
-	wait_for 5 grep -q "listening on" "$TMP/tcpdump.log" || return 1
-	on a curl -s -m 5 "$1" "$2" >"$TMP/page" && grep -qi "directory listing" "$TMP/page" ||
+	wait_for 10 grep -q "listening on" "$TMP/tcpdump.log" || return 1
+	on a curl -s -m 15 "$1" "$2" >"$TMP/page" && grep -qi "directory listing" "$TMP/page" ||
 		return 1
 	sleep 0.3 # the last packets, still in the socket's buffer, into the file
 	kill -INT $t
