@@ -5,8 +5,12 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 passed=0 failed=0
-run() { # SCRIPT ARGS...
-	local out rc p f
+# NETNS_RETRY=1 (the default): a script with failed checks runs once more and the second
+# run counts. The first run's "not ok" lines stay in the output, marked as retried: these
+# end-to-end timings share two cores with whatever else runs, and one slow handshake must
+# not hide the other 450 checks. NETNS_RETRY=0 counts the first run.
+run_once() { # SCRIPT ARGS... (sets p and f)
+	local out rc
 	out=$(timeout 600 "./$1" "${@:2}" 2>&1)
 	rc=$?
 	printf '%s\n' "$out" | grep -E '^(not ok|#|  #)' | sed "s|^|$1 ${*:2}: |"
@@ -18,6 +22,14 @@ run() { # SCRIPT ARGS...
 		p=0 f=1
 	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
+	fi
+}
+run() { # SCRIPT ARGS...
+	local p f
+	run_once "$@"
+	if [ "$f" -ne 0 ] && [ "${NETNS_RETRY:-1}" -ne 0 ]; then
+		echo "$1 ${*:2}: # retried: $p passed, $f failed on the first run (lines above)"
+		run_once "$@"
 	fi
 	echo "$1 ${*:2}: $p passed, $f failed"
 	passed=$((passed + p))
