@@ -205,6 +205,27 @@ static void promote(ss_ctx *ctx, ss_peer *peer, ss_session *s, const ss_time *no
 	}
 }
 
+/* What an opened packet of this type and plaintext length hands the caller. */
+static void set_result(ss_peer *peer, uint8_t type, size_t ctlen, ss_result *res)
+{
+	if (type == SS_MSG_RELAY) {
+		res->kind = SS_RESULT_RELAY;
+		res->len = ctlen;
+	} else if (type == SS_MSG_CONTROL && ctlen == SS_REACH_LEN) {
+		res->kind = SS_RESULT_CONTROL;
+		res->len = ctlen;
+	} else if (type == SS_MSG_CONTROL) {
+		res->kind = SS_RESULT_NONE;
+	} else if (ctlen == 0) {
+		res->flags |= SS_RESULT_F_KEEPALIVE;
+		res->kind = SS_RESULT_NONE;
+	} else {
+		peer->rx_data_pending = true;
+		res->kind = SS_RESULT_DATA;
+		res->len = ctlen;
+	}
+}
+
 int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt, size_t len,
 			   uint8_t *out, size_t out_cap, ss_result *res)
 {
@@ -267,22 +288,7 @@ int ss_session_open_packet(ss_ctx *ctx, const ss_flow *flow, const uint8_t *pkt,
 		peer->stats.bytes_opened += ctlen;
 	}
 	promote(ctx, peer, s, &now, res);
-	if (pkt[0] == SS_MSG_RELAY) {
-		res->kind = SS_RESULT_RELAY;
-		res->len = ctlen;
-	} else if (pkt[0] == SS_MSG_CONTROL && ctlen == SS_REACH_LEN) {
-		res->kind = SS_RESULT_CONTROL;
-		res->len = ctlen;
-	} else if (pkt[0] == SS_MSG_CONTROL) {
-		res->kind = SS_RESULT_NONE;
-	} else if (ctlen == 0) {
-		res->flags |= SS_RESULT_F_KEEPALIVE;
-		res->kind = SS_RESULT_NONE;
-	} else {
-		peer->rx_data_pending = true;
-		res->kind = SS_RESULT_DATA;
-		res->len = ctlen;
-	}
+	set_result(peer, pkt[0], ctlen, res);
 	if (peer->want_handshake)
 		res->flags |= SS_RESULT_F_REKEY;
 	return 0;

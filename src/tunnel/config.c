@@ -164,17 +164,22 @@ int ss_endpoint_check(const char *s)
 	return s && !endpoint_problem(s) ? 0 : SS_ERR_FORMAT;
 }
 
+bool ss_conf_name_chars(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
 static bool valid_ifname(const char *s)
 {
 	size_t len = strlen(s);
 
 	if (len == 0 || len > SS_CONF_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
 		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
-			return false;
-	return true;
+	return ss_conf_name_chars(s);
 }
 
 /* Relative paths are relative to the configuration file, not the daemon's cwd. */

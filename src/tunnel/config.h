@@ -167,6 +167,8 @@ int ss_conf_effective_rules(ss_conf *c, const char *file, char *err, size_t errl
 long ss_conf_find_label(const ss_conf *c, const char *label);
 /* Name = of peers and groups: 1..32 of A-Z a-z 0-9 _ . - and not a base64 key. */
 bool ss_conf_valid_label(const char *s);
+/* Interface, peer and group names: only A-Z a-z 0-9 _ . - (true for ""). */
+bool ss_conf_name_chars(const char *s);
 
 /*
  * confget.c: replace c's peers with those of a daemon's "get" answer (modified in place),

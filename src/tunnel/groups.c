@@ -24,11 +24,7 @@ bool ss_conf_valid_label(const char *s)
 
 	if (len == 0 || len > LABEL_MAX || !strcmp(s, "tofu") || !ss_key_from_base64(s, key))
 		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
-			return false;
-	return true;
+	return ss_conf_name_chars(s);
 }
 
 long ss_conf_find_label(const ss_conf *c, const char *label)

@@ -203,6 +203,27 @@ static int check(ss_conf *conf, const char *path)
 	return 0;
 }
 
+/*
+ * Device, addresses, routes and sockets exist: units after us may use them (systemd's
+ * READY=1), and the parent of a daemonized silosecd may exit 0. -1 on a broken parent pipe.
+ */
+static int tell_ready(int notify, int ready)
+{
+	char ok = 0;
+
+	if (ss_notify_send(notify, "READY=1"))
+		ss_log(LOG_WARNING, "NOTIFY_SOCKET: READY=1: %s", strerror(errno));
+	if (ready < 0)
+		return 0;
+	if (write(ready, &ok, 1) != 1)
+		return -1;
+	close(ready);
+	if (!freopen("/dev/null", "r", stdin) || !freopen("/dev/null", "w", stdout) ||
+	    !freopen("/dev/null", "w", stderr))
+		return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[SS_CONF_ERR_LEN], ident[64];
@@ -265,19 +286,8 @@ int main(int argc, char **argv)
 	}
 	ss_log(LOG_NOTICE, "SS_TUN_UP: interface %s up, %u peers, %s transport", d.conf->name,
 	       d.npeers, d.tr.kind == SS_TRANSPORT_UDP ? "udp" : "ip");
-	/* Device, addresses, routes and sockets exist: units after us may use them. */
-	if (ss_notify_send(notify, "READY=1"))
-		ss_log(LOG_WARNING, "NOTIFY_SOCKET: READY=1: %s", strerror(errno));
-	if (ready >= 0) {
-		char ok = 0;
-
-		if (write(ready, &ok, 1) != 1)
-			return 1;
-		close(ready);
-		if (!freopen("/dev/null", "r", stdin) || !freopen("/dev/null", "w", stdout) ||
-		    !freopen("/dev/null", "w", stderr))
-			return 1;
-	}
+	if (tell_ready(notify, ready))
+		return 1;
 	ret = ss_daemon_run(&d);
 	ss_log(LOG_NOTICE, "SS_TUN_DOWN: interface %s stopping", d.conf->name);
 	(void)ss_notify_send(notify, "STOPPING=1");
