@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/crypto.h"
 #include "drive.h"
 #include "helpers.h"
 #include "vecfile.h"
@@ -26,14 +25,10 @@ static void node(test_node *n, const char *label)
 {
 	ss_ctx_config cfg = {0};
 	uint8_t seed[SS_SEED_LEN];
-	char buf[64];
 
 	memset(n, 0, sizeof(*n));
-	snprintf(buf, sizeof(buf), "%s identity", label);
-	assert_int_equal(ss_sha256(seed, buf, strlen(buf), NULL, 0, NULL, 0), 0);
+	vec_node_keys(label, seed, &n->rng);
 	assert_int_equal(ss_identity_from_seed(&n->id, seed), 0);
-	snprintf(buf, sizeof(buf), "%s rng", label);
-	test_rng_init(&n->rng, buf);
 	cfg.max_peers = 2;
 	test_node_start(n, &cfg);
 }

@@ -11,7 +11,6 @@
 
 #include "helpers.h"
 #include "vecfile.h"
-#include "common/crypto.h"
 
 struct recorder {
 	test_rng rng;
@@ -49,15 +48,12 @@ static void node(test_node *n, struct recorder *rec, const char *label)
 	char buf[64];
 
 	memset(n, 0, sizeof(*n));
-	snprintf(buf, sizeof(buf), "%s identity", label);
-	assert_int_equal(ss_sha256(seed, buf, strlen(buf), NULL, 0, NULL, 0), 0);
+	vec_node_keys(label, seed, &rec->rng);
 	snprintf(buf, sizeof(buf), "%s.seed", label);
 	emit(buf, seed, sizeof(seed));
 	assert_int_equal(ss_identity_from_seed(&n->id, seed), 0);
 	snprintf(buf, sizeof(buf), "%s.identity", label);
 	emit(buf, ss_identity_public(n->id), SS_IDENTITY_LEN);
-	snprintf(buf, sizeof(buf), "%s rng", label);
-	test_rng_init(&rec->rng, buf);
 	rec->name = label;
 	cfg.random = recording_rng;
 	cfg.random_arg = rec;

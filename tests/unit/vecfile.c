@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "helpers.h"
 #include "vecfile.h"
 
@@ -15,6 +16,16 @@ static const char *pinned_path(const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/vectors", name);
 	return path;
+}
+
+void vec_node_keys(const char *label, uint8_t seed[SS_SEED_LEN], test_rng *rng)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%s identity", label);
+	assert_int_equal(ss_sha256(seed, buf, strlen(buf), NULL, 0, NULL, 0), 0);
+	snprintf(buf, sizeof(buf), "%s rng", label);
+	test_rng_init(rng, buf);
 }
 
 void vec_emit(vec_set *v, const char *key, const uint8_t *data, size_t len)

@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <silosec/identity.h>
+
+#include "helpers.h"
+
 #define VEC_MAX_LINES 64
 #define VEC_LINE_LEN 1200
 /* The longest value vec_emit takes: its hex fills VEC_LINE_LEN less the key. */
@@ -21,6 +25,11 @@ typedef struct vec_set {
 	int n;
 } vec_set;
 
+/*
+ * The identity seed and random stream of the vectors' node label ("alice", "bob"): the
+ * SHA-256 of "LABEL identity", and test_rng_init of "LABEL rng".
+ */
+void vec_node_keys(const char *label, uint8_t seed[SS_SEED_LEN], test_rng *rng);
 /* Appends "key = <hex of data>" to v. */
 void vec_emit(vec_set *v, const char *key, const uint8_t *data, size_t len);
 /* Appends one line, formatted. */
