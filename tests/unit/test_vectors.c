@@ -159,14 +159,11 @@ static void pinned_init_verifies(void **state)
 {
 	static uint8_t init[SS_INIT_LEN];
 	uint8_t id[SS_IDENTITY_LEN];
-	char hex[VEC_LINE_LEN];
 	size_t len = 0;
 
 	(void)state;
-	vec_pinned_value("handshake.vec", "msg.init", hex, sizeof(hex));
-	assert_int_equal(hex_decode(hex, init, sizeof(init), &len), 0);
-	vec_pinned_value("handshake.vec", "alice.identity", hex, sizeof(hex));
-	assert_int_equal(hex_decode(hex, id, sizeof(id), &(size_t){0}), 0);
+	vec_pinned_bytes("handshake.vec", "msg.init", init, sizeof(init), &len);
+	vec_pinned_bytes("handshake.vec", "alice.identity", id, sizeof(id), &(size_t){0});
 	assert_int_equal(len, SS_INIT_LEN);
 	assert_memory_equal(init + SS_INIT_OFF_IDENTITY, id, SS_IDENTITY_LEN);
 	assert_int_equal(init[0], SS_MSG_INIT);

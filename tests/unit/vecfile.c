@@ -104,3 +104,11 @@ void vec_pinned_value(const char *name, const char *key, char *out, size_t cap)
 	if (!found)
 		fail_msg("%s has no %s", name, key);
 }
+
+void vec_pinned_bytes(const char *name, const char *key, uint8_t *out, size_t max, size_t *len)
+{
+	char hex[VEC_LINE_LEN];
+
+	vec_pinned_value(name, key, hex, sizeof(hex));
+	assert_int_equal(hex_decode(hex, out, max, len), 0);
+}

@@ -41,5 +41,7 @@ void vec_emitf(vec_set *v, const char *fmt, ...) __attribute__((format(printf, 2
 void vec_check_pinned(const vec_set *v, const char *name, const char *header);
 /* Copies the value of the pinned file's last "key = value" line; fails the test if none. */
 void vec_pinned_value(const char *name, const char *key, char *out, size_t cap);
+/* The same value decoded from hex into out[0..max), its length in *len. */
+void vec_pinned_bytes(const char *name, const char *key, uint8_t *out, size_t max, size_t *len);
 
 #endif
