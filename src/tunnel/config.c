@@ -247,19 +247,25 @@ static int set_private_key(void *ctx, const struct ss_ini_key *k, char *val)
 	return 0;
 }
 
+/* The next item of a comma-separated list, trimmed; *rest moves past it (NULL after the last). */
+static char *next_item(char **rest)
+{
+	char *item = *rest, *comma = strchr(item, ',');
+
+	if (comma)
+		*comma++ = '\0';
+	*rest = comma;
+	return ss_ini_trim(item);
+}
+
 /* Appends each CIDR of a comma-separated list. */
 static int add_cidrs(struct parser *p, const struct ss_ini_key *k, char *val, ss_cidr **arr,
 		     size_t *n)
 {
-	char *item, *next;
-
-	for (item = val; item; item = next) {
+	for (char *rest = val; rest;) {
+		char *item = next_item(&rest);
 		ss_cidr c;
 
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		item = ss_ini_trim(item);
 		if (!*item)
 			return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: empty item in the list",
 				    k->name);
@@ -441,16 +447,12 @@ static int set_dns(void *ctx, const struct ss_ini_key *k, char *val)
 {
 	struct parser *p = ctx;
 	ss_conf *c = p->conf;
-	char *item, *next;
 
-	for (item = val; item; item = next) {
+	for (char *rest = val; rest;) {
+		char *item = next_item(&rest);
 		ss_cidr cidr;
 		bool server;
 
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		item = ss_ini_trim(item);
 		server = !strchr(item, '/') && !ss_cidr_parse(item, &cidr);
 		if (!server && !valid_domain(item))
 			return fail(p, p->ini.line, SS_ERR_FORMAT,
@@ -609,23 +611,18 @@ static int set_groups(void *ctx, const struct ss_ini_key *k, char *val)
 {
 	struct parser *p = ctx;
 	ss_conf_peer *peer = cur_peer(p);
-	char *item, *next;
 
 	peer->groups_line = p->ini.line;
-	for (item = val; item; item = next) {
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		item = ss_ini_trim(item);
+	for (char *rest = val; rest;) {
+		char *item = next_item(&rest);
+
 		if (!ss_conf_valid_label(item))
 			return fail(p, p->ini.line, SS_ERR_FORMAT,
 				    "%s: \"%s\" is not a group name (1..32 characters of A-Z a-z "
 				    "0-9 _ . -)",
 				    k->name, item);
-		if (grow((void **)&peer->groups, peer->ngroups, sizeof(*peer->groups)) ||
-		    !(peer->groups[peer->ngroups] = strdup(item)))
+		if (ss_conf_add_group(peer, item))
 			return nomem(p);
-		peer->ngroups++;
 	}
 	return 0;
 }

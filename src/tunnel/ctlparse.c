@@ -400,19 +400,12 @@ static int sync_allow(ss_conf_peer *p, const char *val, char *err, size_t errlen
 static int sync_groups(ss_conf_peer *p, char *val, char *err, size_t errlen)
 {
 	for (char *save, *g = strtok_r(val, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
-		char **ng;
-
 		if (!ss_conf_valid_label(g)) {
 			snprintf(err, errlen, "groups: '%.40s' is not a group name", g);
 			return SS_ERR_FORMAT;
 		}
-		ng = realloc(p->groups, (p->ngroups + 1) * sizeof(*ng));
-		if (!ng)
+		if (ss_conf_add_group(p, g))
 			return sync_nomem(err, errlen);
-		p->groups = ng;
-		if (!(p->groups[p->ngroups] = strdup(g)))
-			return sync_nomem(err, errlen);
-		p->ngroups++;
 	}
 	return 0;
 }
