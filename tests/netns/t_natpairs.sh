@@ -53,13 +53,20 @@ confs() {
 	done
 }
 registered() { show "$1" --json | grep -q '"reflexive"'; }
-# restart HOST...: cold daemons; returns once a and b are registered with intro
-restart() {
+# cold TYPE_A TYPE_B: stop every daemon (a running one would make new mappings at once,
+# and natlab_flush insists on an empty table), natA and natB as given, daemons started
+# again; returns once a and b are registered with intro
+cold() {
 	local h
-	for h in "$@"; do [ -n "${PID[$h]:-}" ] && stop "$h"; done
-	for h in "$@"; do : >"$TMP/$h/log"; done
-	for h in "$@"; do start "$h" || return 1; done
-	for h in "$@"; do [ "$h" = intro ] || wait_for 5 registered "$h" || return 1; done
+	for h in intro a b; do [ -n "${PID[$h]:-}" ] && stop "$h"; done
+	natlab_nat natA "$1" && natlab_nat natB "$2" ||
+		{ echo "natlab_nat $1 $2 failed"; return 1; }
+	for h in intro a b; do
+		# Logs are kept whole (finish looks for sanitizer reports): count from here.
+		GAVE_UP0[$h]=$(count "$TMP/$h/log" "$GAVE_UP")
+		start "$h" || return 1
+	done
+	wait_for 5 registered a && wait_for 5 registered b
 }
 # path_of HOST PEER: the path HOST's show reports for PEER ("" without a session). Not
 # lib.sh's jget: "python3" on PATH may be a version manager's shim, a second a start.
@@ -73,7 +80,10 @@ is_path() { # HOST PEER direct|relay
 	relay) [[ $(path_of "$1" "$2") == "relay via"* ]] ;;
 	esac
 }
-gave_up() { grep -q "SS_TUN_PUNCH: no direct path" "$TMP/$1/log"; }
+paths() { echo "paths now: $1 -> $2: $(path_of "$1" "$2"); $2 -> $1: $(path_of "$2" "$1")"; }
+GAVE_UP="SS_TUN_PUNCH: no direct path"
+declare -A GAVE_UP0
+gave_up() { more_than "${GAVE_UP0[$1]}" "$TMP/$1/log" "$GAVE_UP"; } # since cold
 other() { [ "$1" = a ] && echo b || echo a; }
 
 # expect TYPE_A TYPE_B: the path the two NAT types must end on
@@ -91,32 +101,33 @@ pair() {
 	local ta=$1 tb=$2 from=$3 to want t0 t1 ms p0
 	to=$(other "$from")
 	want=$(expect "$ta" "$tb")
-	natlab_nat natA "$ta" && natlab_nat natB "$tb" || return 1
-	restart intro a b || return 1
+	cold "$ta" "$tb" || return 1
 	t0=$(usec)
 	on "$from" ping -c 1 -i 0.05 -w "$FIRST_REPLY_MAX" "${TIP[$to]}" >/dev/null ||
 		{ echo "no reply within $FIRST_REPLY_MAX s"; return 1; }
 	t1=$(usec)
 	ms=$(((t1 - t0) / 1000))
 	p0=$(path_of "$from" "$to")
+	echo "first reply after $ms ms, $from's path then: ${p0:-none}"
 	if [ "$want" = direct ]; then
 		# A relayed first reply may come before the punch; the direct session replaces
 		# it within the attempt (SS_PUNCH_GIVE_UP_AFTER, 5 s).
 		wait_for 8 is_path "$from" "$to" direct && wait_for 8 is_path "$to" "$from" direct ||
-			return 1
+			{ paths "$from" "$to"; return 1; }
 	else
 		# Both attempts end without a direct session; the relay carries the session.
 		wait_for 8 gave_up "$from" && wait_for 8 gave_up "$to" || return 1
-		is_path "$from" "$to" relay && is_path "$to" "$from" relay || return 1
+		is_path "$from" "$to" relay && is_path "$to" "$from" relay ||
+			{ paths "$from" "$to"; return 1; }
 	fi
 	on "$from" ping -c 2 -i 0.2 -W 2 "${TIP[$to]}" >/dev/null &&
-		on "$to" ping -c 2 -i 0.2 -W 2 "${TIP[$from]}" >/dev/null || return 1
-	echo "$from's path at the first reply: ${p0:-none}; settled: $(path_of "$from" "$to")"
+		on "$to" ping -c 2 -i 0.2 -W 2 "${TIP[$from]}" >/dev/null ||
+		{ echo "pings both ways on the settled path failed"; paths "$from" "$to"; return 1; }
 	echo "# $ta <-> $tb ($from first): $want, first reply $ms ms"
 }
 
 check "lab up, intro as introducer and relay of a and b" \
-	eval 'natlab_setup full-cone full-cone && confs && start intro'
+	eval 'natlab_setup full-cone full-cone && confs'
 
 set -- $NL_TYPES
 types=("$@")
@@ -140,8 +151,7 @@ done
 mapping_gone() { ! on "$1" conntrack -L -p udp 2>/dev/null | grep -q "=$2 "; }
 idle() {
 	local t0 t1 q0 q1
-	natlab_nat natA port-restricted && natlab_nat natB port-restricted || return 1
-	restart intro a b || return 1
+	cold port-restricted port-restricted || return 1
 	on a ping -c 1 -i 0.05 -w "$FIRST_REPLY_MAX" "${TIP[b]}" >/dev/null || return 1
 	wait_for 8 is_path a b direct || return 1
 	# Idle: the routers' UDP timeout is the wait (conntrack entries are forgotten then).
