@@ -23,7 +23,7 @@
 # 1.5 s, but the CI machine is shared; the measured times are printed.
 #
 # Directions: NATPAIRS_FULL=1 runs each pair twice, a first and b first, on fresh daemons
-# (20 cases, about 3 minutes on a loaded 2-core machine); the default (CI, run.sh) runs
+# (20 cases, 3 to 4 minutes on a loaded 2-core machine); the default (CI, run.sh) runs
 # each pair once, the initiator alternating with the pair so that both directions of
 # cone <-> symmetric are covered (10 cases, about 2 minutes with the idle case).
 #
