@@ -181,12 +181,20 @@ static bool on_close_at_relay(ss_daemon *d, ss_dpeer *p, const ss_reach_msg *m)
 static void end_circuit_use(ss_daemon *d, ss_dpeer *hop, ss_dpeer *peer, uint32_t circuit,
 			    bool restart)
 {
+	bool in_flight = peer->hs_since_ns && peer->reach.has_init;
 	ss_flow vflow;
 
 	peer->relay_via = hop;
 	peer->relay_circuit = circuit;
 	ss_relay_flow(&vflow, ident(hop), circuit);
 	ss_peer_set_flow(peer->sp, &vflow);
+	/*
+	 * The INIT in flight goes through the circuit at once (16.7 step 4), the same bytes
+	 * as its direct copies: the restart below may not make a new one before
+	 * SS_RESTART_INIT_SPACING (0.6 s) after it, most of the 1.5 s first-reply target.
+	 */
+	if (in_flight)
+		ss_daemon_xmit(d, peer, &vflow, peer->reach.init, SS_INIT_LEN);
 	if (restart || !peer->on_circuit) {
 		ss_peer_restart_handshake(peer->sp, false);
 		peer->hs_since_ns = ss_mono_ns();
@@ -230,14 +238,20 @@ static void on_offer(ss_daemon *d, ss_dpeer *r, const ss_reach_msg *m)
 	(void)send_msg(d, r, &acc);
 	/* A path where there was none: our own traffic to A may take it too. */
 	if (!ss_peer_has_session(a->sp)) {
+		ss_flow vflow;
+
 		a->relay_via = r;
 		a->relay_circuit = m->circuit;
-		if (!a->has_endpoint) {
-			ss_flow vflow;
-
-			ss_relay_flow(&vflow, ident(r), m->circuit);
+		ss_relay_flow(&vflow, ident(r), m->circuit);
+		if (!a->has_endpoint)
 			ss_peer_set_flow(a->sp, &vflow);
-		}
+		/*
+		 * Punching too: our INIT in flight crosses A's on the circuit at once. Should the
+		 * tie-break (5.4) drop A's, ours is the one answered, without waiting for our
+		 * next round (up to 0.8 s later).
+		 */
+		if (a->hs_since_ns && a->reach.has_init)
+			ss_daemon_xmit(d, a, &vflow, a->reach.init, SS_INIT_LEN);
 	}
 }
 
@@ -452,6 +466,16 @@ static void upgrade(ss_daemon *d, ss_dpeer *p, uint64_t now)
 	ss_daemon_kick(d, p);
 }
 
+/* The end of the time an introduction or punch under way has to find a direct path. */
+static uint64_t early_until(const ss_dpeer *p)
+{
+	uint64_t a = p->reach.punch_started_ns ? p->reach.punch_started_ns + SS_PUNCH_RELAY_AFTER
+					       : 0,
+		 b = p->reach.q_sent_ns ? p->reach.q_sent_ns + SS_PUNCH_RELAY_AFTER : 0;
+
+	return a > b ? a : b;
+}
+
 /*
  * Fall back to a relay when handshakes found no direct path for SS_PUNCH_GIVE_UP_AFTER;
  * while relayed and busy, try the direct path every SS_UPGRADE_INTERVAL (16.5). A failed
@@ -464,15 +488,15 @@ void ss_relay_tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 	bool stuck = p->hs_since_ns && now - p->hs_since_ns >= SS_PUNCH_GIVE_UP_AFTER;
 
 	/* An introduction or punch under way gets SS_PUNCH_RELAY_AFTER to find a direct path. */
-	bool early = (p->reach.punch_started_ns &&
-		      now - p->reach.punch_started_ns < SS_PUNCH_RELAY_AFTER) ||
-		     (p->reach.q_sent_ns && now - p->reach.q_sent_ns < SS_PUNCH_RELAY_AFTER);
+	uint64_t early = early_until(p);
 
 	if (!busy || !has_relay(d, p))
 		return;
 	if (!ss_peer_has_session(p->sp) && !p->has_endpoint && !circuit_alive(d, p)) {
-		if (!early)
+		if (now >= early)
 			ask(d, p, now);
+		else if (early < d->next_deadline)
+			d->next_deadline = early; /* ask on time, not on the next 1 s pass */
 	} else if (stuck && circuit_alive(d, p) && !p->on_circuit) {
 		end_circuit_use(d, p->relay_via, p, p->relay_circuit, true);
 	} else if (stuck &&
