@@ -546,12 +546,13 @@ int ss_lan_set_mode(ss_daemon *d, enum ss_lan_discovery mode, char *err, size_t 
 		l->mode = SS_LAN_OFF;
 		return 0;
 	}
-	/* The sockets exist only if it was on at start: the sandbox refuses new ones. */
+	/* The sockets exist only if it was on at start (and not turned off): the sandbox
+	 * refuses new ones, and seccomp would kill the process for trying. */
 	if (l->fd4 < 0 && l->fd6 < 0) {
 		snprintf(err, errlen,
-			 "LanDiscovery = %s: not applied: LAN discovery was off when silosecd "
-			 "started, and its sandbox cannot open UDP port %u now; restart silosecd "
-			 "to apply it",
+			 "LanDiscovery = %s: not applied: silosecd holds no LAN discovery socket "
+			 "(off at start, or turned off since) and its sandbox cannot open UDP "
+			 "port %u now; restart silosecd to apply it",
 			 modes[mode], SS_LAN_PORT);
 		return SS_ERR_PERM;
 	}
