@@ -114,6 +114,16 @@ iconf serve no no
 check "syncconf: Relay = no for y closes its circuits" reload i
 check "no circuit at i" wait_for 5 test "$(jget i "d.get('relay_circuits', 0)")" = 0
 
+xintro() { # yes|no: Introducer = for i in x's file, applied by syncconf
+	sed -i "s/^Introducer = .*/Introducer = $1/" "$TMP/x/ss0.conf" && reload x
+}
+xreflexive() { jget x "d['peers'][0].get('reflexive', '')"; }
+xregistered() { [ -n "$(xreflexive)" ]; }
+check "syncconf on x: Introducer = no: i is no introducer of x's, nothing registered" \
+	eval 'xintro no && test -z "$(jget x "d[\"peers\"][0].get(\"introducer\", \"\")")" && ! xregistered'
+check "syncconf on x: Introducer = yes: x registers at once (i reports x's address)" \
+	eval 'xintro yes && wait_for 3 xregistered && echo "# i sees x at $(xreflexive)"'
+
 lan_refused() {
 	sed -i 's|^\[Interface\]|&\nLanDiscovery = peers|' "$TMP/i/ss0.conf"
 	! on i "$SILOSEC" syncconf ss0 "$TMP/i/ss0.conf" 2>"$TMP/i/sync.err" || return 1
