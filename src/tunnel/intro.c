@@ -293,9 +293,7 @@ static void introduced(ss_daemon *d, ss_dpeer *via, ss_dpeer *t, const ss_reach_
 	 * Both behind NATs that map per destination, and a relay for both: no port could be
 	 * guessed, so no rounds; the circuit is asked for at once (16.5, relay fallback).
 	 */
-	if ((m->flags & SS_REACH_F_HARD_NAT) && d->reach.hard_nat &&
-	    (m->flags & SS_REACH_F_RELAY_OK) && ss_relay_possible(d, t))
-		flags = SS_PUNCH_F_RELAY_OK | SS_PUNCH_F_BOTH_HARD;
+	flags = ss_intro_punch_flags(m->flags, d->reach.hard_nat, ss_relay_possible(d, t));
 	ss_log(LOG_INFO, "SS_TUN_INTRODUCED: %s for a peer: %u candidates, %s after %u ms",
 	       m->type == SS_CTL_ANSWER ? "answer" : "punch", m->n_cand,
 	       flags ? "both behind hard NATs: relay at once, no punch rounds," : "punching",

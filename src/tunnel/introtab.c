@@ -154,3 +154,13 @@ bool ss_intro_hard_nat(const ss_endpoint *seen, size_t n)
 				return true;
 	return false;
 }
+
+unsigned ss_intro_punch_flags(uint8_t flags, bool our_hard_nat, bool relay_here)
+{
+	bool relay = relay_here && (flags & SS_REACH_F_RELAY_OK);
+
+	if (relay && our_hard_nat && (flags & SS_REACH_F_HARD_NAT))
+		return SS_PUNCH_F_RELAY_OK | SS_PUNCH_F_BOTH_HARD;
+	/* Otherwise the rounds; relay.c opens a circuit after SS_PUNCH_RELAY_AFTER. */
+	return 0;
+}

@@ -68,6 +68,13 @@ uint16_t ss_intro_delay(uint16_t rtt_near, uint16_t rtt_far);
  */
 bool ss_intro_hard_nat(const ss_endpoint *seen, size_t n);
 
+/*
+ * The punch flags (core.h SS_PUNCH_F_*) for an ANSWER or PUNCH with the peer's flags: both
+ * sides HARD_NAT, the peer RELAY_OK and a relay here (relay_here) give a relay at once and
+ * no rounds (16.5); anything less, the ordinary rounds (0).
+ */
+unsigned ss_intro_punch_flags(uint8_t flags, bool our_hard_nat, bool relay_here);
+
 void ss_endpoint_from_flow(ss_endpoint *e, const ss_flow *f);
 void ss_flow_from_endpoint(ss_flow *f, const ss_endpoint *e, uint16_t local_port, uint8_t proto);
 
