@@ -3,8 +3,9 @@
 # peers apply, removed ones go, sessions of unchanged peers survive; a broken file is
 # refused with FILE:LINE and changes nothing; [Interface] changes are named in a warning.
 # The reachability keys too: on an introducer and relay i with spokes x and y (no route
-# between them), Relay = serve and Introduce = no flipped by syncconf take effect at once;
-# LanDiscovery turned on at run time is refused (the sandbox opens no new socket).
+# between them), Relay = serve, Introduce = no and Relay = no flipped by syncconf take
+# effect at once, as do Introducer = no/yes and CandidateAllow on a spoke; LanDiscovery
+# turned on at run time is refused (the sandbox opens no new socket).
 source "$(dirname "$0")/lib.sh"
 two_nodes udp 4 || exit 1
 check "tunnel up" on a ping -c 2 -i 0.2 -W 2 10.77.0.2
@@ -123,6 +124,22 @@ check "syncconf on x: Introducer = no: i is no introducer of x's, nothing regist
 	eval 'xintro no && test -z "$(jget x "d[\"peers\"][0].get(\"introducer\", \"\")")" && ! xregistered'
 check "syncconf on x: Introducer = yes: x registers at once (i reports x's address)" \
 	eval 'xintro yes && wait_for 3 xregistered && echo "# i sees x at $(xreflexive)"'
+
+xcand() { # x's drops of candidates for y
+	jget x "[p.get('drops', {}).get('SS_ERR_CANDIDATE', 0) for p in d['peers'] if p['peer'] == '${ID[y]}'][0]"
+}
+cand_allow() { # CandidateAllow on x by syncconf: i's answer about y (198.51.4.2) is refused
+	iconf serve serve yes
+	reload i || return 1
+	sed -i 's|^\[Interface\]|&\nCandidateAllow = 10.0.0.0/8|' "$TMP/x/ss0.conf"
+	reload x || return 1
+	on x "$SILOSEC" set ss0 peer "${ID[y]}" remove &&
+		on x "$SILOSEC" set ss0 peer "${ID[y]}" allowed-ips 10.78.0.3/32 allow any || return 1
+	on x ping -c 1 -W 1 10.78.0.3 >/dev/null
+	wait_for 5 test "$(xcand)" -gt 0 && echo "# x refused $(xcand) candidate(s) for y"
+}
+check "syncconf on x: CandidateAllow = 10.0.0.0/8 refuses y's introduced address" cand_allow
+check "x still reaches y, through the relay" wait_for 25 on x ping -c 1 -W 1 10.78.0.3
 
 lan_refused() {
 	sed -i 's|^\[Interface\]|&\nLanDiscovery = peers|' "$TMP/i/ss0.conf"
