@@ -124,7 +124,7 @@ static void finish_peer(ss_conf_peer *p)
 	p->nallow = p->nown;
 }
 
-/* What a peer's reachability keys were in the file (read at start only, PROTOCOL.md 16). */
+/* A peer's reachability keys in the file (PROTOCOL.md 16): what start or syncconf applied. */
 struct reach_keys {
 	uint8_t identity[SS_IDENTITY_LEN];
 	bool introducer, introduce;

@@ -55,6 +55,7 @@ enum key_id {
 	K_POST_DOWN,
 	K_CAND_ALLOW,
 	K_ADVERTISE_LOCAL,
+	K_PRIVATE,
 	K_IDENTITY,
 	K_ENDPOINT,
 	K_ALLOWED_IPS,
@@ -677,6 +678,12 @@ static int set_advertise_local(void *ctx, const struct ss_ini_key *k, char *val)
 	return parse_bool(p, k, val, &p->conf->advertise_local);
 }
 
+static int set_private(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	return parse_bool(p, k, val, &p->conf->private_host);
+}
+
 static int set_introducer(void *ctx, const struct ss_ini_key *k, char *val)
 {
 	struct parser *p = ctx;
@@ -714,6 +721,7 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_POST_DOWN] = {"PostDown", SEC_INTERFACE, true, set_hook, SS_HOOK_POST_DOWN},
 	[K_CAND_ALLOW] = {"CandidateAllow", SEC_INTERFACE, true, set_cand_allow, 0},
 	[K_ADVERTISE_LOCAL] = {"AdvertiseLocal", SEC_INTERFACE, false, set_advertise_local, 0},
+	[K_PRIVATE] = {"Private", SEC_INTERFACE, false, set_private, 0},
 	[K_IDENTITY] = {"Identity", SEC_PEER, false, set_identity, 0},
 	[K_ENDPOINT] = {"Endpoint", SEC_PEER, false, set_endpoint, 0},
 	[K_ALLOWED_IPS] = {"AllowedIPs", SEC_PEER, true, set_allowed_ips, 0},

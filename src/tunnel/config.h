@@ -134,6 +134,7 @@ typedef struct ss_conf {
 	ss_cidr *cand_allow; /* CandidateAllow: where candidates may be (none: anywhere) */
 	size_t ncand_allow;
 	bool advertise_local; /* AdvertiseLocal = yes: local addresses go to introducers */
+	bool private_host;    /* Private = yes: introducers never disclose our addresses */
 	enum ss_lan_discovery lan_discovery;
 	ss_conf_peer *peers;
 	size_t npeers;

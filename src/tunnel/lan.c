@@ -545,3 +545,36 @@ void ss_lan_discover(ss_daemon *d, FILE *f)
 			(unsigned long long)((now - e->last_ns) / SS_NS_PER_SEC));
 	}
 }
+
+/* ---- LanDiscovery changed at run time (syncconf) ---- */
+
+int ss_lan_set_mode(ss_daemon *d, enum ss_lan_discovery mode, char *err, size_t errlen)
+{
+	static const char *const modes[] = {"off", "peers", "open"};
+	ss_lan *l = &d->lan;
+
+	if (mode == l->mode)
+		return 0;
+	if (mode == SS_LAN_OFF) {
+		/* Port 51998 is let go; closing the sockets takes them out of the epoll set. */
+		ss_lan_close(l);
+		memset(&l->table, 0, sizeof(l->table));
+		l->mode = SS_LAN_OFF;
+		return 0;
+	}
+	/* The sockets exist only if it was on at start (and not turned off): the sandbox
+	 * refuses new ones, and seccomp would kill the process for trying. */
+	if (l->fd4 < 0 && l->fd6 < 0) {
+		snprintf(err, errlen,
+			 "LanDiscovery = %s: not applied: silosecd holds no LAN discovery socket "
+			 "(off at start, or turned off since) and its sandbox cannot open UDP "
+			 "port %u now; restart silosecd to apply it",
+			 modes[mode], SS_LAN_PORT);
+		return SS_ERR_PERM;
+	}
+	/* peers <-> open: the same sockets; announce in the new mode at once. */
+	l->mode = mode;
+	l->next_announce = 0;
+	d->next_deadline = 0;
+	return 0;
+}

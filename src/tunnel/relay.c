@@ -433,6 +433,11 @@ static bool has_relay(const ss_daemon *d, const ss_dpeer *p)
 	return false;
 }
 
+bool ss_relay_possible(const ss_daemon *d, const ss_dpeer *p)
+{
+	return has_relay(d, p);
+}
+
 /* The circuit p's handshakes would use, if it is still there. */
 static bool circuit_alive(ss_daemon *d, ss_dpeer *p)
 {
@@ -615,4 +620,61 @@ void ss_relay_stats(ss_daemon *d, uint32_t *circuits, uint64_t *bytes)
 	*bytes = 0;
 	for (uint32_t i = 0; i < t->cap; i++)
 		*bytes += t->c[i].bytes;
+}
+
+/* ---- Relay = changed at run time (syncconf) ---- */
+
+/* A serve peer needs the full table; a daemon started with none has a one-slot table. */
+static int serve_table(struct ss_relay *r)
+{
+	ss_circuits t;
+
+	if (r->serve.cap >= SS_RELAY_MAX_CIRCUITS)
+		return 0;
+	if (ss_circuits_init(&t, SS_RELAY_MAX_CIRCUITS, SS_RELAY_RATE, SS_RELAY_BURST))
+		return SS_ERR_NOMEM;
+	/* Nothing to carry over: without serve peers no circuit was ever opened here. */
+	ss_circuits_free(&r->serve);
+	r->serve = t;
+	return 0;
+}
+
+/* p stopped being one of our relays: its circuits close, and peers on them look again. */
+static void stop_using(ss_daemon *d, ss_dpeer *hop)
+{
+	uint64_t now = ss_mono_ns();
+
+	ss_circuits_forget(&d->relay->ends, hop, end_expired, d);
+	for (ss_dpeer *q = d->peers; q; q = q->next) {
+		if (q->relay_ask == hop) {
+			q->relay_ask = NULL;
+			q->relay_asked_ns = 0;
+			q->relay_txid = 0;
+		}
+		if (q->relay_via != hop)
+			continue;
+		q->relay_via = NULL;
+		q->relay_circuit = 0;
+		q->on_circuit = false;
+		/* Its session rides a circuit that is gone: a direct path, or another relay. */
+		if (q->relayed)
+			upgrade(d, q, now);
+		ss_daemon_touch(d, q);
+	}
+}
+
+int ss_relay_set_mode(ss_daemon *d, ss_dpeer *p, uint8_t mode)
+{
+	uint8_t old = p->relay_mode;
+
+	if (old == mode)
+		return 0;
+	if (mode == SS_CONF_RELAY_SERVE && serve_table(d->relay))
+		return SS_ERR_NOMEM;
+	p->relay_mode = mode;
+	if (old == SS_CONF_RELAY_SERVE)
+		ss_circuits_forget(&d->relay->serve, p, forget_serve, d);
+	else if (old == SS_CONF_RELAY_USE)
+		stop_using(d, p);
+	return 0;
 }
