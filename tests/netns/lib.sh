@@ -37,7 +37,7 @@ on() {
 }
 
 host() { # NAME
-	ip netns add "$NS$1"
+	ip netns add "$NS$1" || return 1
 	ip -n "$NS$1" link set lo up
 	mkdir -p "$TMP/$1/run"
 	# Like /var/lib or /run: the sandboxed daemon (no DAC_READ_SEARCH) passes through to

@@ -81,6 +81,8 @@ flush() { # a symmetric mapping is renewed after the flush
 	m1=$(natlab_probe a 40200 "$R1" | awk '{print $2}') || return 1
 	[ "$(on natA cat /proc/sys/net/netfilter/nf_conntrack_count)" -gt 0 ] || return 1
 	natlab_flush natA || return 1
+	# Nothing sends through natA now (the probe has its answer): the table is empty.
+	[ "$(on natA cat /proc/sys/net/netfilter/nf_conntrack_count)" -eq 0 ] || return 1
 	m2=$(natlab_probe a 40200 "$R1" | awk '{print $2}') || return 1
 	echo "before $m1, after $m2"
 	[ "$m1" != "$m2" ]
