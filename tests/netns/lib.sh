@@ -9,8 +9,12 @@ BUILD=${SS_BUILD:-$ROOT/build}
 SILOSEC=$BUILD/src/cli/silosec
 SILOSECD=$BUILD/src/tunnel/silosecd
 KNOCKD=$BUILD/src/knock/silosec-knockd
-NS=ss$$-        # namespace prefix, unique per run
 TMP=$(mktemp -d /tmp/silosec-netns.XXXXXX)
+# Namespace prefix, unique per run: the temporary directory's random part, not the PID.
+# PIDs wrap (pid_max is often 32768, reached within a suite run here), and a run killed
+# with SIGKILL leaves its namespaces behind: a later run given that PID would find its
+# names taken (and, before host() checked, delete them on exit).
+NS=ss${TMP##*.}-
 declare -A ID PID
 HOSTS=()
 

@@ -37,15 +37,15 @@ declare -A NL_IP=([a]=10.0.1.2 [c]=10.0.1.3 [b]=10.0.2.2 [intro]=$NL_NET.1)
 declare -A NL_ROUTER=([a]=natA [c]=natA [b]=natB)
 declare -A NL_TYPE # current type per router
 
-# nl_do CMD...: run a set-up step; if it fails, say which command it was, with its exit
-# status and error output, so that a lab that fails to come up says where (stdout is
-# discarded; CMD runs in this shell, so host() and nl_ns() keep their global records)
+# nl_do CMD...: run a set-up step; if it fails, say on one line (callers may show only
+# the last) which command it was, its exit status and its error output, so that a lab
+# that fails to come up says where. Stdout is discarded; CMD runs in this shell, so
+# host() and nl_ns() keep their global records.
 nl_do() {
 	local rc
 	"$@" >/dev/null 2>"$TMP/natlab.err" && return 0
 	rc=$?
-	echo "natlab: step failed (exit $rc): $*" >&2
-	sed 's/^/natlab:   /' "$TMP/natlab.err" >&2
+	echo "natlab: step failed (exit $rc): $*: $(tr '\n' ' ' <"$TMP/natlab.err")" >&2
 	return 1
 }
 
