@@ -15,8 +15,12 @@ KNOCKD=$BUILD/src/knock/silosec-knockd
 if PYDIR=$(python3 -c 'import os, sys; print(os.path.dirname(sys.executable))' 2>/dev/null); then
 	PATH=$PYDIR:$PATH
 fi
-NS=ss$$-        # namespace prefix, unique per run
 TMP=$(mktemp -d /tmp/silosec-netns.XXXXXX)
+# Namespace prefix, unique per run: the temporary directory's random part, not the PID.
+# PIDs wrap (pid_max is often 32768, reached within a suite run here), and a run killed
+# with SIGKILL leaves its namespaces behind: a later run given that PID would find its
+# names taken (and, before host() checked, delete them on exit).
+NS=ss${TMP##*.}-
 declare -A ID PID
 HOSTS=()
 
@@ -43,7 +47,7 @@ on() {
 }
 
 host() { # NAME
-	ip netns add "$NS$1"
+	ip netns add "$NS$1" || return 1
 	ip -n "$NS$1" link set lo up
 	mkdir -p "$TMP/$1/run"
 	# Like /var/lib or /run: the sandboxed daemon (no DAC_READ_SEARCH) passes through to

@@ -37,16 +37,28 @@ declare -A NL_IP=([a]=10.0.1.2 [c]=10.0.1.3 [b]=10.0.2.2 [intro]=$NL_NET.1)
 declare -A NL_ROUTER=([a]=natA [c]=natA [b]=natB)
 declare -A NL_TYPE # current type per router
 
+# nl_do CMD...: run a set-up step; if it fails, say on one line (callers may show only
+# the last) which command it was, its exit status and its error output, so that a lab
+# that fails to come up says where. Stdout is discarded; CMD runs in this shell, so
+# host() and nl_ns() keep their global records.
+nl_do() {
+	local rc
+	"$@" >/dev/null 2>"$TMP/natlab.err" && return 0
+	rc=$?
+	echo "natlab: step failed (exit $rc): $*: $(tr '\n' ' ' <"$TMP/natlab.err")" >&2
+	return 1
+}
+
 # nl_ns NAME: a bare namespace (router or switch: no key, no daemon), removed on exit
 nl_ns() {
-	ip netns add "$NS$1" || return 1
-	ip -n "$NS$1" link set lo up
-	mkdir -p "$TMP/$1/run"
+	nl_do ip netns add "$NS$1" || return 1
 	HOSTS+=("$1")
+	mkdir -p "$TMP/$1/run"
+	nl_do ip -n "$NS$1" link set lo up || return 1
 	# Bridged frames must not pass through this namespace's IP hooks (br_netfilter).
 	# shellcheck disable=SC2016 # expanded by the inner sh
-	on "$1" sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do
-		[ -e "$f" ] && echo 0 >"$f"; done; true'
+	nl_do on "$1" sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do
+		[ ! -e "$f" ] || echo 0 >"$f" || exit 1; done'
 }
 
 # nl_wire NS IFACE SWITCH PORT ADDR/LEN: a veth from NS (named IFACE) to bridge SWITCH
@@ -54,43 +66,48 @@ nl_ns() {
 nl_wire() {
 	local sw_ns=$3 sw_br=br0
 	[ "$3" != inet ] && sw_br=lan
-	ip link add "$2" netns "$NS$1" type veth peer name "$4" netns "$NS$sw_ns" || return 1
-	ip -n "$NS$sw_ns" link set "$4" master "$sw_br" up
-	ip -n "$NS$1" addr add "$5" dev "$2"
-	ip -n "$NS$1" link set "$2" up
+	nl_do ip link add "$2" netns "$NS$1" type veth peer name "$4" netns "$NS$sw_ns" &&
+		nl_do ip -n "$NS$sw_ns" link set "$4" master "$sw_br" up &&
+		nl_do ip -n "$NS$1" addr add "$5" dev "$2" &&
+		nl_do ip -n "$NS$1" link set "$2" up
+}
+
+# nl_bridge NS NAME ADDR/LEN: a bridge (a switch) in NS, with ADDR, up
+nl_bridge() {
+	nl_do ip -n "$NS$1" link add "$2" type bridge &&
+		nl_do ip -n "$NS$1" addr add "$3" dev "$2" &&
+		nl_do ip -n "$NS$1" link set "$2" up
 }
 
 # natlab_setup TYPE_A TYPE_B: build the lab with natA of TYPE_A and natB of TYPE_B.
-# Hosts intro, a, b and c are lib.sh hosts (a key each, for the SiloSec cases).
+# Hosts intro, a, b and c are lib.sh hosts (a key each, for the SiloSec cases). A step
+# that fails is named on stderr with its error (nl_do).
 natlab_setup() {
 	local r n l h
-	nl_ns inet || return 1
-	ip -n "$NS"inet link add br0 type bridge
-	ip -n "$NS"inet addr add "$NL_NET.254/24" dev br0
-	ip -n "$NS"inet link set br0 up
-	host intro
-	nl_wire intro eth0 inet p-intro "$NL_NET.1/24" || return 1
-	ip -n "$NS"intro addr add "$NL_NET.2/24" dev eth0
-	ip -n "$NS"intro addr add "$NL_NET.3/24" dev eth0
+	nl_ns inet && nl_bridge inet br0 "$NL_NET.254/24" || return 1
+	nl_do host intro || return 1
+	nl_wire intro eth0 inet p-intro "$NL_NET.1/24" &&
+		nl_do ip -n "$NS"intro addr add "$NL_NET.2/24" dev eth0 &&
+		nl_do ip -n "$NS"intro addr add "$NL_NET.3/24" dev eth0 || return 1
 	for r in natA natB; do
 		n=$([ $r = natA ] && echo 1 || echo 2)
-		nl_ns $r || return 1
-		nl_wire $r wan inet "p-$r" "${NL_WAN[$r]}/24" || return 1
-		ip -n "$NS$r" link add lan type bridge
-		ip -n "$NS$r" addr add "10.0.$n.1/24" dev lan
-		ip -n "$NS$r" link set lan up
-		on $r sysctl -qw net.ipv4.ip_forward=1 \
-			net.netfilter.nf_conntrack_udp_timeout="$NL_UDP_TIMEOUT" \
-			net.netfilter.nf_conntrack_udp_timeout_stream="$NL_UDP_TIMEOUT" || return 1
+		nl_ns $r && nl_wire $r wan inet "p-$r" "${NL_WAN[$r]}/24" &&
+			nl_bridge $r lan "10.0.$n.1/24" &&
+			nl_do on $r sysctl -qw net.ipv4.ip_forward=1 || return 1
 	done
 	for h in a c b; do
 		r=${NL_ROUTER[$h]}
 		l=$([ "$r" = natA ] && echo 1 || echo 2)
-		host $h
-		nl_wire $h eth0 "$r" "l-$h" "${NL_IP[$h]}/24" || return 1
-		ip -n "$NS$h" route add default via "10.0.$l.1"
+		nl_do host $h && nl_wire $h eth0 "$r" "l-$h" "${NL_IP[$h]}/24" &&
+			nl_do ip -n "$NS$h" route add default via "10.0.$l.1" || return 1
 	done
-	natlab_nat natA "$1" && natlab_nat natB "$2"
+	natlab_nat natA "$1" && natlab_nat natB "$2" || return 1
+	# After the rulesets: they need connection tracking, so these sysctls exist by now
+	# (where nf_conntrack is a module, nft loads it).
+	for r in natA natB; do
+		nl_do on $r sysctl -qw net.netfilter.nf_conntrack_udp_timeout="$NL_UDP_TIMEOUT" \
+			net.netfilter.nf_conntrack_udp_timeout_stream="$NL_UDP_TIMEOUT" || return 1
+	done
 }
 
 # natlab_nat ROUTER TYPE: (re)load ROUTER's ruleset as NAT TYPE (see the top of this file);
@@ -132,19 +149,21 @@ natlab_nat() {
 		iifname wan drop
 	}
 }"
-	on "$r" nft delete table ip natlab 2>/dev/null
-	printf '%s\n' "$rules" | on "$r" nft -f - || return 1
+	# One transaction: the old ruleset is replaced, never absent (packets forwarded
+	# without NAT in between would leave private addresses on the internet).
+	printf 'table ip natlab {}\ndelete table ip natlab\n%s\n' "$rules" >"$TMP/natlab-$r.nft"
+	nl_do on "$r" nft -f "$TMP/natlab-$r.nft" || return 1
 	NL_TYPE[$r]=$t
 	natlab_flush "$r"
 }
 
-# natlab_flush ROUTER: forget every mapping, as a router reboot would (conntrack table
-# and the cone types' learnt ports)
+# natlab_flush ROUTER: forget every mapping, as a router reboot would (the cone types'
+# learnt ports, then the conntrack table). Daemons may be sending through ROUTER all the
+# while: a datagram right after the flush makes a new mapping, as it would after a reboot,
+# so the table need not be empty afterwards (t_natlab checks that it is, with no traffic).
 natlab_flush() {
-	on "$1" conntrack -F >/dev/null 2>&1
-	on "$1" nft flush map ip natlab cone 2>/dev/null
-	on "$1" nft flush set ip natlab seen 2>/dev/null
-	[ "$(on "$1" cat /proc/sys/net/netfilter/nf_conntrack_count)" -eq 0 ]
+	nl_do on "$1" nft flush map ip natlab cone \; flush set ip natlab seen &&
+		nl_do on "$1" conntrack -F
 }
 
 # natlab_capture NAME NS IFACE [FILTER...]: record IFACE in NS to $TMP/NAME.pcap in the

@@ -81,9 +81,33 @@ flush() { # a symmetric mapping is renewed after the flush
 	m1=$(natlab_probe a 40200 "$R1" | awk '{print $2}') || return 1
 	[ "$(on natA cat /proc/sys/net/netfilter/nf_conntrack_count)" -gt 0 ] || return 1
 	natlab_flush natA || return 1
+	# Nothing sends through natA now (the probe has its answer): the table is empty.
+	[ "$(on natA cat /proc/sys/net/netfilter/nf_conntrack_count)" -eq 0 ] || return 1
 	m2=$(natlab_probe a 40200 "$R1" | awk '{print $2}') || return 1
 	echo "before $m1, after $m2"
 	[ "$m1" != "$m2" ]
 }
 check "natlab_flush empties natA's conntrack table (new mapping after)" flush
+
+# In t_reach the daemons send through the routers all along: natlab_nat and natlab_flush
+# must not need a moment with no traffic (they once demanded an empty table afterwards).
+ct_count() { on "$1" cat /proc/sys/net/netfilter/nf_conntrack_count; }
+tracked() { [ "$(ct_count "$1")" -gt 0 ]; }
+flush_busy() {
+	local sender
+	ip netns exec "$NS"a "$NL_PY" -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+while True:
+    s.sendto(b"x", ("'"$NL_NET.1"'", 3478))
+    time.sleep(0.005)' &
+	sender=$!
+	BG+=("$sender")
+	wait_for 5 tracked natA || return 1
+	for _ in 1 2 3; do
+		natlab_flush natA && natlab_nat natA restricted || return 1
+	done
+	echo "natA's conntrack entries a moment later: $(ct_count natA)"
+	kill "$sender"
+}
+check "natlab_flush and natlab_nat work while a sends through natA every 5 ms" flush_busy
 finish
