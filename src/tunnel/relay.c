@@ -459,14 +459,14 @@ static void upgrade(ss_daemon *d, ss_dpeer *p, uint64_t now)
  */
 void ss_relay_tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 {
+	const ss_preach_ext *x = ss_reach_get(p);
 	bool busy = p->qhead || p->keepalive ||
 		    (p->last_tx_data_ns && now - p->last_tx_data_ns < SS_UPGRADE_INTERVAL);
 	bool stuck = p->hs_since_ns && now - p->hs_since_ns >= SS_PUNCH_GIVE_UP_AFTER;
 
 	/* An introduction or punch under way gets SS_PUNCH_RELAY_AFTER to find a direct path. */
-	bool early = (p->reach.punch_started_ns &&
-		      now - p->reach.punch_started_ns < SS_PUNCH_RELAY_AFTER) ||
-		     (p->reach.q_sent_ns && now - p->reach.q_sent_ns < SS_PUNCH_RELAY_AFTER);
+	bool early = (x->punch_started_ns && now - x->punch_started_ns < SS_PUNCH_RELAY_AFTER) ||
+		     (x->q_sent_ns && now - x->q_sent_ns < SS_PUNCH_RELAY_AFTER);
 
 	if (!busy || !has_relay(d, p))
 		return;
