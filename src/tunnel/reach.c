@@ -11,7 +11,6 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
-#include "common/wipe.h"
 #include "daemon.h"
 #include "log.h"
 #include "reach.h"
@@ -39,50 +38,6 @@ int ss_reach_peer_init(ss_daemon *d, ss_dpeer *p)
 	(void)d;
 	p->cands = NULL;
 	return 0;
-}
-
-/* Read by peers that never needed any reachability state: all zero. */
-static const ss_preach_ext idle_ext;
-
-const ss_preach_ext *ss_reach_get(const ss_dpeer *p)
-{
-	return p->reach.x ? p->reach.x : &idle_ext;
-}
-
-ss_preach_ext *ss_reach_ext(ss_dpeer *p)
-{
-	if (!p->reach.x)
-		p->reach.x = calloc(1, sizeof(*p->reach.x));
-	return p->reach.x;
-}
-
-static void release_ext(ss_dpeer *p)
-{
-	if (!p->reach.x)
-		return;
-	ss_wipe(p->reach.x, sizeof(*p->reach.x));
-	free(p->reach.x);
-	p->reach.x = NULL;
-}
-
-static bool punching(const ss_dpeer *p);
-
-/* Older than this, a timestamp in the state paces nothing any more. */
-#define PACE_NS                                                                                    \
-	(SS_PUNCH_PAIR_INTERVAL > SS_PUNCH_RELAY_AFTER ? SS_PUNCH_PAIR_INTERVAL                    \
-						       : SS_PUNCH_RELAY_AFTER)
-
-void ss_reach_trim(ss_dpeer *p, uint64_t now)
-{
-	const ss_preach_ext *x = p->reach.x;
-
-	if (!x || p->reach.introducer || x->q_tries || now < x->q_negative_until ||
-	    now - x->punch_started_ns < PACE_NS || now - x->q_sent_ns < PACE_NS)
-		return;
-	/* A session keeps its path (show, the audit of a change); a handshake, its INIT. */
-	if (ss_peer_has_session(p->sp) || ss_peer_deadline(p->sp) != UINT64_MAX || punching(p))
-		return;
-	release_ext(p);
 }
 
 ss_cands *ss_reach_cands(ss_daemon *d, ss_dpeer *p)
@@ -117,7 +72,7 @@ void ss_reach_peer_free(ss_dpeer *p)
 	(void)ss_reach_set_introduce(p, false);
 	ss_cands_free(p->cands);
 	p->cands = NULL;
-	release_ext(p);
+	ss_reach_release(p);
 }
 
 bool ss_reach_has_candidates(ss_dpeer *p)

@@ -74,9 +74,11 @@ void ss_reach_peer_free(struct ss_dpeer *p);
 const ss_preach_ext *ss_reach_get(const struct ss_dpeer *p);
 /* ... to change: made on first use; NULL when out of memory. */
 ss_preach_ext *ss_reach_ext(struct ss_dpeer *p);
+/* Wipe and free it (the peer is removed); reads see all zero again. */
+void ss_reach_release(struct ss_dpeer *p);
 /*
- * Timer pass: release p's state once nothing needs it: no session, no handshake, punch or
- * query under way, not an introducer, and no pacing window (SS_PUNCH_PAIR_INTERVAL,
+ * Timer pass (reachstate.c): release p's state once nothing needs it: no session, no handshake,
+ * punch or query under way, not an introducer, and no pacing window (SS_PUNCH_PAIR_INTERVAL,
  * SS_PUNCH_RELAY_AFTER, SS_QUERY_NEGATIVE) still open.
  */
 void ss_reach_trim(struct ss_dpeer *p, uint64_t now);
