@@ -22,8 +22,9 @@ struct ss_dpeer;
 /*
  * Per-peer reachability state while p is being reached (a punch, a query, the path of a
  * session) or is one of our introducers. Made on first use (ss_reach_ext: the timer pass,
- * handshakes and reachability messages, never a data packet of a session) and released
- * once p is idle again (ss_reach_trim): an idle configured peer carries none of it.
+ * handshakes, reachability messages, and once the first packet for a peer with no path
+ * starts a query or punch; never for a packet of a session) and released once p is idle
+ * again (ss_reach_trim): an idle configured peer carries none of it.
  */
 typedef struct ss_preach_ext {
 	uint8_t init[SS_INIT_LEN]; /* the latest INIT we made: punch rounds resend these bytes */
