@@ -36,6 +36,7 @@
 
 #include <silosec/core.h>
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "common/endian.h"
 #include "internal.h"
@@ -64,14 +65,6 @@ static void die(const char *fmt, ...)
 		if (!(cond))                                                                       \
 			die(__VA_ARGS__);                                                          \
 	} while (0)
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static void *xmalloc(size_t n)
 {
@@ -157,24 +150,24 @@ typedef void (*op_fn)(void *arg);
 /* One round of a simple op: slices of enough calls to last SLICE_NS; ns per op. */
 static double run_round(op_fn fn, void *arg)
 {
-	uint64_t start = mono_ns(), t0, dt;
+	uint64_t start = ss_mono_ns(), t0, dt;
 	unsigned batch = 1;
 
 	/* Calibrate (not sampled). */
 	for (;;) {
-		t0 = mono_ns();
+		t0 = ss_mono_ns();
 		for (unsigned i = 0; i < batch; i++)
 			fn(arg);
-		dt = mono_ns() - t0;
+		dt = ss_mono_ns() - t0;
 		if (dt >= SLICE_NS || batch >= 65536)
 			break;
 		batch *= 2;
 	}
 	do {
-		t0 = mono_ns();
+		t0 = ss_mono_ns();
 		for (unsigned i = 0; i < batch; i++)
 			fn(arg);
-		dt = mono_ns() - t0;
+		dt = ss_mono_ns() - t0;
 		sample_add(&S_a, (double)dt / batch);
 	} while (t0 + dt - start < round_ns);
 	return sample_median(&S_a);
@@ -240,24 +233,24 @@ static void handshake(uint64_t *t_ini, uint64_t *t_resp)
 	int r1, r2, r3, r4;
 
 	advance(SS_NS_PER_SEC);
-	t0 = mono_ns();
+	t0 = ss_mono_ns();
 	ss_peer_want_handshake(A.peer);
 	r1 = ss_peer_tick(A.ctx, A.peer, pkt_init, sizeof(pkt_init), &init_len, &f, &kind);
-	t1 = mono_ns();
+	t1 = ss_mono_ns();
 	CHECK(r1 == 0 && kind == SS_TICK_HANDSHAKE && init_len == SS_INIT_LEN,
 	      "initiator tick: %s, kind %d", ss_err_name(r1), (int)kind);
 	r2 = ss_ctx_consume(B.ctx, &B.flow, pkt_init, init_len, pkt_resp, sizeof(pkt_resp), &res);
-	t2 = mono_ns();
+	t2 = ss_mono_ns();
 	CHECK(r2 == 0 && res.kind == SS_RESULT_REPLY && res.len == SS_RESP_LEN,
 	      "responder consume INIT: %s", ss_err_name(r2));
 	resp_len = res.len;
 	r3 = ss_ctx_consume(A.ctx, &A.flow, pkt_resp, resp_len, pkt_ka, sizeof(pkt_ka), &res);
-	t3 = mono_ns();
+	t3 = ss_mono_ns();
 	CHECK(r3 == 0 && res.kind == SS_RESULT_REPLY && (res.flags & SS_RESULT_F_HANDSHAKE),
 	      "initiator consume RESPONSE: %s", ss_err_name(r3));
 	ka_len = res.len;
 	r4 = ss_ctx_consume(B.ctx, &B.flow, pkt_ka, ka_len, pkt_out, sizeof(pkt_out), &res);
-	t4 = mono_ns();
+	t4 = ss_mono_ns();
 	CHECK(r4 == 0 && (res.flags & SS_RESULT_F_HANDSHAKE) && (res.flags & SS_RESULT_F_KEEPALIVE),
 	      "responder consume keepalive: %s", ss_err_name(r4));
 	*t_ini += (t1 - t0) + (t3 - t2);
@@ -971,11 +964,11 @@ static const struct op seq_responder[] = {
 
 static uint64_t run_seq(const struct op *seq, size_t n)
 {
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = ss_mono_ns();
 
 	for (size_t i = 0; i < n; i++)
 		seq[i].fn(seq[i].arg);
-	return mono_ns() - t0;
+	return ss_mono_ns() - t0;
 }
 
 /*
@@ -984,7 +977,7 @@ static uint64_t run_seq(const struct op *seq, size_t n)
  */
 static void handshake_round(double *ini, double *resp, double *bare_ini, double *bare_resp)
 {
-	uint64_t start = mono_ns();
+	uint64_t start = ss_mono_ns();
 
 	do {
 		uint64_t ti = 0, tr = 0;
@@ -996,7 +989,7 @@ static void handshake_round(double *ini, double *resp, double *bare_ini, double 
 						 sizeof(seq_initiator) / sizeof(seq_initiator[0])));
 		sample_add(&S_d, (double)run_seq(seq_responder,
 						 sizeof(seq_responder) / sizeof(seq_responder[0])));
-	} while (mono_ns() - start < 2 * round_ns);
+	} while (ss_mono_ns() - start < 2 * round_ns);
 	*ini = sample_median(&S_a);
 	*resp = sample_median(&S_b);
 	*bare_ini = sample_median(&S_c);
@@ -1119,7 +1112,7 @@ static void data_round(size_t si, unsigned r)
 
 	while (timed < 2 * round_ns) {
 		for (int ours = 0; ours < 2; ours++) {
-			uint64_t t0 = mono_ns(), dt;
+			uint64_t t0 = ss_mono_ns(), dt;
 
 			for (unsigned i = 0; i < k; i++) {
 				if (ours)
@@ -1127,7 +1120,7 @@ static void data_round(size_t si, unsigned r)
 				else
 					bare_seal_packet(size, D.out);
 			}
-			dt = mono_ns() - t0;
+			dt = ss_mono_ns() - t0;
 			timed += dt;
 			sample_add(seal[ours], (double)dt / k);
 		}
@@ -1142,7 +1135,7 @@ static void data_round(size_t si, unsigned r)
 					bare_seal_packet(size, D.batch + i * stride);
 			}
 			for (size_t i = 0; i < n; i += k) {
-				uint64_t t0 = mono_ns(), dt;
+				uint64_t t0 = ss_mono_ns(), dt;
 
 				for (size_t j = i; j < i + k; j++) {
 					if (ours)
@@ -1150,7 +1143,7 @@ static void data_round(size_t si, unsigned r)
 					else
 						bare_open_packet(size, D.batch + j * stride);
 				}
-				dt = mono_ns() - t0;
+				dt = ss_mono_ns() - t0;
 				timed += dt;
 				sample_add(open[ours], (double)dt / k);
 			}

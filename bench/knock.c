@@ -39,17 +39,10 @@
 #include <silosec/identity.h>
 #include "knock/knock.h"
 
+#include "common/clock.h"
 #include "common/crypto.h"
 #include "kconf.h"
 #include "validate.h"
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static uint64_t wall_ms(void)
 {
@@ -155,20 +148,20 @@ static int send_file(const char *file, const char *host, const char *port, doubl
 	if (!f || getaddrinfo(host, port, &hints, &ai))
 		return 1;
 	fd = socket(ai->ai_family, SOCK_DGRAM, 0);
-	t0 = now();
+	t0 = ss_mono_s();
 	while (fread(l, 1, 2, f) == 2) {
 		size_t len = (size_t)l[0] << 8 | l[1];
 
 		if (len > sizeof(pkt) || fread(pkt, 1, len, f) != len)
 			return 1;
 		if (pps > 0)
-			while (now() - t0 < (double)sent / pps)
+			while (ss_mono_s() - t0 < (double)sent / pps)
 				;
 		if (sendto(fd, pkt, len, 0, ai->ai_addr, ai->ai_addrlen) < 0)
 			perror("sendto");
 		sent++;
 	}
-	t = now() - t0;
+	t = ss_mono_s() - t0;
 	printf("sent %ld datagrams in %.3f s (%.0f/s)\n", sent, t, (double)sent / t);
 	freeaddrinfo(ai);
 	close(fd);
@@ -179,7 +172,7 @@ static int send_file(const char *file, const char *host, const char *port, doubl
 /* Sleep until t0 + secs (monotonic): pacing without burning the core the daemon needs. */
 static void sleep_until(double t)
 {
-	double d = t - now();
+	double d = t - ss_mono_s();
 	struct timespec ts;
 
 	if (d <= 0)
@@ -217,14 +210,14 @@ static int probe(const char *sid, const char *keyfile, const char *port, double 
 	uint8_t server[32], pkt[SS_KNOCK_MAX_LEN];
 	struct sockaddr_in to;
 	ss_identity *id;
-	double t0 = now();
+	double t0 = ss_mono_s();
 	long sent = 0;
 	size_t len;
 	int fd = loopback_socket(port, &to);
 
 	if (fd < 0 || ss_key_from_base64(sid, server) || ss_keyfile_load(keyfile, &id))
 		return 1;
-	while (now() - t0 < secs) {
+	while (ss_mono_s() - t0 < secs) {
 		char ms[24];
 		ss_knock_req req = {.action = "bench",
 				    .payload = (const uint8_t *)ms,
@@ -310,7 +303,7 @@ static int copies(const char *file, const char *port, double pps, double secs,
 	struct mmsghdr mm[COPY_BATCH];
 	struct iovec iov[COPY_BATCH];
 	uint8_t pkt[SS_KNOCK_MAX_LEN];
-	double t0 = now();
+	double t0 = ss_mono_s();
 	long sent = 0;
 	uint32_t n = 0;
 	size_t len;
@@ -323,7 +316,7 @@ static int copies(const char *file, const char *port, double pps, double secs,
 	batch = batch > COPY_BATCH ? COPY_BATCH : batch;
 	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	memset(mm, 0, sizeof(mm));
-	while (now() - t0 < secs) {
+	while (ss_mono_s() - t0 < secs) {
 		for (int k = 0; k < batch; k++, n++) {
 			if (mac_key && fresh(pkt, len, n, mac_key))
 				return 1;
@@ -339,7 +332,7 @@ static int copies(const char *file, const char *port, double pps, double secs,
 		sent += r > 0 ? r : 0;
 		sleep_until(t0 + (double)sent / pps);
 	}
-	printf("%ld copies in %.1f s\n", sent, now() - t0);
+	printf("%ld copies in %.1f s\n", sent, ss_mono_s() - t0);
 	close(fd);
 	return 0;
 }
@@ -402,28 +395,28 @@ static double valid_rate(ss_knock_validator *v, uint8_t (*pkts)[SS_KNOCK_MAX_LEN
 			 const size_t *lens, double secs)
 {
 	ss_knock_verdict out;
-	double t0 = now();
+	double t0 = ss_mono_s();
 	long done;
 
-	for (done = 0; done < INPROC_N && now() - t0 < secs; done++)
+	for (done = 0; done < INPROC_N && ss_mono_s() - t0 < secs; done++)
 		if (ss_knock_validate(v, pkts[done], lens[done], AF_INET, INPROC_SRC, 0, wall_ms(),
 				      &out))
 			return -1;
-	return (double)done / (now() - t0);
+	return (double)done / (ss_mono_s() - t0);
 }
 
 /* Junk datagrams dropped per second, or -1 if one is accepted. */
 static double junk_rate(ss_knock_validator *v, const uint8_t *junk, size_t len, double secs)
 {
 	ss_knock_verdict out;
-	double t0 = now();
+	double t0 = ss_mono_s();
 	long done;
 
-	for (done = 0; now() - t0 < secs; done += 1000)
+	for (done = 0; ss_mono_s() - t0 < secs; done += 1000)
 		for (long i = 0; i < 1000; i++)
 			if (ss_knock_validate(v, junk, len, AF_INET, INPROC_SRC, 0, 0, &out) == 0)
 				return -1;
-	return (double)done / (now() - t0);
+	return (double)done / (ss_mono_s() - t0);
 }
 
 /* The pipeline alone: what one core can validate, without sockets or a replay file. */

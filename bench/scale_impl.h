@@ -23,6 +23,7 @@
 
 #include "allowedips.h"
 #include "daemon.h"
+#include "common/clock.h"
 #include "common/endian.h"
 #include "internal.h"
 #include "node.h"
@@ -39,14 +40,6 @@ typedef struct sc_world {
 	size_t session_bytes; /* b's growth for one established session */
 	size_t b_growth;      /* b's allocations during the last handshake */
 } sc_world;
-
-static inline uint64_t sc_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SS_NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 static inline size_t sc_heap(void)
 {
@@ -108,11 +101,11 @@ static inline uint64_t sc_handshake(sc_world *w)
 	    kind != SS_TICK_HANDSHAKE)
 		return 0;
 	h0 = sc_heap();
-	t0 = sc_ns();
+	t0 = ss_mono_ns();
 	if (ss_ctx_consume(w->b.ctx, &w->b.flow, init, init_len, resp, sizeof(resp), &res) ||
 	    res.kind != SS_RESULT_REPLY)
 		return 0;
-	t1 = sc_ns();
+	t1 = ss_mono_ns();
 	h1 = sc_heap();
 	if (ss_ctx_consume(w->a.ctx, &w->a.flow, resp, res.len, ka, sizeof(ka), &res))
 		return 0;
@@ -209,7 +202,7 @@ static inline double sc_time_aips(sc_world *w, uint32_t ops)
 	uint64_t s = 7;
 
 	for (int k = 0; k < SC_ROUNDS; k++) {
-		uint64_t t0 = sc_ns();
+		uint64_t t0 = ss_mono_ns();
 
 		for (uint32_t i = 0; i < ops; i++) {
 			uint8_t a[4];
@@ -217,7 +210,7 @@ static inline double sc_time_aips(sc_world *w, uint32_t ops)
 			sc_addr((uint32_t)(sc_rand(&s) % w->n), a);
 			sc_sink += (uintptr_t)ss_allowedips_lookup(w->aips, AF_INET, a);
 		}
-		r[k] = (double)(sc_ns() - t0) / ops;
+		r[k] = (double)(ss_mono_ns() - t0) / ops;
 	}
 	return sc_median(r, SC_ROUNDS);
 }
@@ -229,11 +222,11 @@ static inline double sc_time_find(sc_world *w, uint32_t ops)
 	uint64_t s = 9;
 
 	for (int k = 0; k < SC_ROUNDS; k++) {
-		uint64_t t0 = sc_ns();
+		uint64_t t0 = ss_mono_ns();
 
 		for (uint32_t i = 0; i < ops; i++)
 			sc_sink += (uintptr_t)ss_peer_find(w->b.ctx, w->ids[sc_rand(&s) % w->n]);
-		r[k] = (double)(sc_ns() - t0) / ops;
+		r[k] = (double)(ss_mono_ns() - t0) / ops;
 	}
 	return sc_median(r, SC_ROUNDS);
 }
@@ -256,10 +249,10 @@ static inline double sc_time_data(sc_world *w, uint32_t ops)
 			if (ss_peer_seal(w->a.ctx, w->a.peer, pt, sizeof(pt), pkt, sizeof(pkt),
 					 &len, NULL))
 				return -1;
-			t0 = sc_ns();
+			t0 = ss_mono_ns();
 			if (ss_ctx_consume(w->b.ctx, &w->b.flow, pkt, len, out, sizeof(out), &res))
 				return -1;
-			total += sc_ns() - t0;
+			total += ss_mono_ns() - t0;
 		}
 		r[k] = (double)total / ops;
 	}
@@ -294,7 +287,7 @@ static inline double sc_time_timer_pass(sc_world *w)
 	uint64_t now = w->b.now.mono_ns;
 
 	for (int k = 0; k < SC_ROUNDS; k++) {
-		uint64_t t0 = sc_ns(), next = UINT64_MAX;
+		uint64_t t0 = ss_mono_ns(), next = UINT64_MAX;
 
 		for (uint32_t i = 0; i < w->n; i++) {
 			const ss_dpeer *p = w->dp[i];
@@ -306,7 +299,7 @@ static inline double sc_time_timer_pass(sc_world *w)
 				next = dl;
 		}
 		sc_sink += next;
-		r[k] = (double)(sc_ns() - t0);
+		r[k] = (double)(ss_mono_ns() - t0);
 	}
 	return sc_median(r, SC_ROUNDS);
 }

@@ -23,6 +23,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/clock.h"
 #include "stream/stream.h"
 
 #define CHUNK (256 * 1024)
@@ -38,14 +39,6 @@ static struct {
 
 static ss_identity *id_srv, *id_cli;
 static SSL_CTX *tls_srv, *tls_cli;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what)
 {
@@ -174,7 +167,7 @@ static void *server(void *arg)
 				break;
 			got += n;
 		}
-		sv->done_at = now();
+		sv->done_at = ss_mono_s();
 		sv->got = got;
 		/* Wait for the client's end so that close never races the handshake's tail. */
 		if (!sv->bulk && read(fd, buf, 1) < 0)
@@ -206,7 +199,7 @@ static double throughput(enum kind k)
 		pthread_create(&th, NULL, server, &sv);
 		fd = dial(port);
 		secure(k, fd, true, &s, &ssl);
-		t0 = now();
+		t0 = ss_mono_s();
 		for (uint64_t sent = 0; sent < opt.bytes; sent += CHUNK) {
 			if (k == RAW) {
 				for (size_t off = 0; off < CHUNK;) {
@@ -263,13 +256,13 @@ static double handshake(enum kind k, double *p90)
 	sv.lfd = listener(&port);
 	pthread_create(&th, NULL, server, &sv);
 	for (int i = 0; i < opt.handshakes; i++) {
-		double t0 = now();
+		double t0 = ss_mono_s();
 		int fd = dial(port);
 		ss_stream *s = NULL;
 		SSL *ssl = NULL;
 
 		secure(k, fd, true, &s, &ssl);
-		t[i] = (now() - t0) * 1e6;
+		t[i] = (ss_mono_s() - t0) * 1e6;
 		release(s, ssl, fd);
 	}
 	pthread_join(th, NULL);

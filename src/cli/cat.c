@@ -24,6 +24,7 @@
 #include "stream/stream.h"
 
 #include "cli.h"
+#include "common/clock.h"
 #include "common/wipe.h"
 #include "common/fdio.h"
 
@@ -196,14 +197,6 @@ static int tcp_accept(const char *arg, char *name, size_t namelen)
 	return fd;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct progress {
 	bool on;
 	double start, last;
@@ -226,7 +219,7 @@ static void progress_show(struct progress *p, const ss_stream *s, bool final)
 {
 	char tx[32], rx[32], rate[32];
 	ss_stream_stats st;
-	double t = now_s();
+	double t = ss_mono_s();
 	uint64_t total;
 
 	if (!p->on || (!final && t - p->last < 0.5))
@@ -246,12 +239,12 @@ static void progress_show(struct progress *p, const ss_stream *s, bool final)
 /* Blocking-style handshake on the non-blocking socket, bounded by the timeout. */
 static int handshake(ss_stream *s, int fd, int timeout_s)
 {
-	double deadline = now_s() + timeout_s;
+	double deadline = ss_mono_s() + timeout_s;
 	int ret;
 
 	while ((ret = ss_stream_handshake(s)) == SS_ERR_AGAIN) {
 		struct pollfd p = {.fd = fd, .events = ss_stream_want_write(s) ? POLLOUT : POLLIN};
-		double left = deadline - now_s();
+		double left = deadline - ss_mono_s();
 
 		if (left <= 0)
 			return SS_ERR_PEER_SLOW;
@@ -441,7 +434,7 @@ static int pump(ss_stream *s, int fd, const struct opts *o)
 	p.in = malloc(IO_BUF);
 	p.out = malloc(SS_STREAM_DEFAULT_RECV_FRAME);
 	p.pr.on = o->progress && isatty(STDERR_FILENO);
-	p.pr.start = p.pr.last = now_s();
+	p.pr.start = p.pr.last = ss_mono_s();
 	if (!p.in || !p.out) {
 		fprintf(stderr, "%s: cat: out of memory\n", prog);
 		ret = PUMP_FAILED;

@@ -146,7 +146,7 @@ struct peer_view {
 	char identity[64], tofu[300], endpoint[80], allowed[2048], drops[2048];
 	char access[16], allow[2048], grants[2048], last_denied[160];
 	char name[40], groups[512], rules[4096];
-	char path[96], cands[2048], reflexive[80], introducer[8], relay[16];
+	char path[96], cands[2048], reflexive[80], introducer[8], introduce[8], relay[16];
 	unsigned long long rx, tx, rxp, txp, hs, ka, latest, epoch, queued, ct, ct_budget;
 	unsigned long long denied_ago;
 	bool session;
@@ -180,6 +180,8 @@ static void print_peer(const struct peer_view *v)
 	if (*v->introducer)
 		printf("  introducer: yes%s%s\n", *v->reflexive ? ", sees us at " : "",
 		       v->reflexive);
+	if (*v->introduce)
+		printf("  introduce: yes (we introduce it to our other such peers)\n");
 	if (*v->path)
 		printf("  path: %s\n", v->path);
 	if (*v->cands)
@@ -284,6 +286,7 @@ static void peer_field(struct peer_view *v, const char *k, const char *val)
 		{"candidate", .text = v->cands, .cap = sizeof(v->cands), .list = true},
 		{"reflexive", .text = v->reflexive, .cap = sizeof(v->reflexive)},
 		{"introducer", .text = v->introducer, .cap = sizeof(v->introducer)},
+		{"introduce", .text = v->introduce, .cap = sizeof(v->introduce)},
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -341,6 +344,10 @@ static void iface_field(const char *k, const char *val, char *drops, size_t dcap
 		       val);
 	} else if (!strcmp(k, "drop")) {
 		append(drops, dcap, ", ", val);
+	} else if (!strcmp(k, "hard_nat")) {
+		printf("  NAT: maps per destination (introducers see different ports)\n");
+	} else if (!strcmp(k, "private")) {
+		printf("  private: introducers never give out our addresses\n");
 	} else if (!strcmp(k, "lan_discovery")) {
 		printf("  LAN discovery: %s\n", val);
 	} else if (!strncmp(k, "lan_", 4)) {
@@ -419,11 +426,11 @@ static bool all_digits(const char *s)
 static bool string_key(const char *k)
 {
 	static const char *const keys[] = {
-		"interface",	"identity",   "transport",  "peer",	   "tofu",
-		"endpoint",	"allowed_ip", "allow",	    "last_denied", "access",
-		"policy",	"tun_reads",  "name",	    "groups",	   "path",
-		"candidate",	"reflexive",  "introducer", "relay",	   "relay_circuit",
-		"lan_discovery"};
+		"interface",	 "identity",   "transport",  "peer",	    "tofu",
+		"endpoint",	 "allowed_ip", "allow",	     "last_denied", "access",
+		"policy",	 "tun_reads",  "name",	     "groups",	    "path",
+		"candidate",	 "reflexive",  "introducer", "relay",	    "relay_circuit",
+		"lan_discovery", "introduce",  "hard_nat",   "private"};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(k, keys[i]))
@@ -888,7 +895,7 @@ static void peer_error(const ss_conf *conf, const char *msg)
 		fprintf(stderr, "%s: %s: %s\n", prog, conf->name, msg);
 }
 
-/* Warnings and refused peers come back as warning= and peer_error= lines. */
+/* Warnings, refused peers and refused keys come back as warning=, peer_error= and refused=. */
 static int sync_answer(const ss_conf *conf, char *answer)
 {
 	int ret = 0;
@@ -898,6 +905,10 @@ static int sync_answer(const ss_conf *conf, char *answer)
 			fprintf(stderr, "%s: %s: %s\n", prog, conf->name, l + 8);
 		} else if (!strncmp(l, "peer_error=", 11)) {
 			peer_error(conf, l + 11);
+			ret = 1;
+		} else if (!strncmp(l, "refused=", 8)) {
+			/* An [Interface] key the running daemon refused (the rest applied). */
+			fprintf(stderr, "%s: %s: %s\n", prog, conf->name, l + 8);
 			ret = 1;
 		}
 	}

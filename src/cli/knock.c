@@ -25,6 +25,7 @@
 #include "knock/knock.h"
 
 #include "cli.h"
+#include "common/clock.h"
 #include "common/capability.h"
 #include "common/ini.h"
 #include "common/wipe.h"
@@ -254,14 +255,6 @@ static int pick_source(int fd, const char *given, int *family, uint8_t addr[16])
 	return 0;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* Poll a TCP port until a connection is accepted or the time is up. */
 static int wait_port(const struct sockaddr *sa, socklen_t sl, const char *spec, double limit,
 		     bool quiet)
@@ -270,7 +263,7 @@ static int wait_port(const struct sockaddr *sa, socklen_t sl, const char *spec, 
 	const char *p = spec;
 	unsigned long port;
 	char *end;
-	double t0 = now_s();
+	double t0 = ss_mono_s();
 
 	if (!strncmp(p, "tcp/", 4))
 		p += 4;
@@ -297,12 +290,13 @@ static int wait_port(const struct sockaddr *sa, socklen_t sl, const char *spec, 
 		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e == 0)) {
 			close(fd);
 			if (!quiet)
-				printf("port tcp/%lu reachable after %.1f s\n", port, now_s() - t0);
+				printf("port tcp/%lu reachable after %.1f s\n", port,
+				       ss_mono_s() - t0);
 			return 0;
 		}
 		close(fd);
 		usleep(200000);
-	} while (now_s() - t0 < limit);
+	} while (ss_mono_s() - t0 < limit);
 	if (!quiet)
 		printf("port tcp/%lu not reachable within %.1f s\n", port, limit);
 	return 1;

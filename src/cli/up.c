@@ -264,6 +264,89 @@ static void src_valid_mark(const ss_conf *c)
 		close(fd);
 }
 
+static bool full_family(const ss_conf *c, int family)
+{
+	for (size_t i = 0; i < c->npeers; i++)
+		for (size_t j = 0; j < c->peers[i].nallowed; j++)
+			if (!c->peers[i].allowed[j].prefix &&
+			    c->peers[i].allowed[j].family == family)
+				return true;
+	return false;
+}
+
+/* One family's table of fw_text(); the number of bytes written. */
+static size_t fw_family(const ss_conf *c, int family, uint32_t mark, char *t, size_t cap)
+{
+	const char *fam = family == AF_INET6 ? "ip6" : "ip";
+	const char *l4 = c->transport == SS_TRANSPORT_IP ? "99" : "udp";
+	size_t n = 0;
+
+	n += (size_t)snprintf(t + n, cap - n,
+			      "add table %s silosec-%s\n"
+			      "delete table %s silosec-%s\n"
+			      "table %s silosec-%s {\n"
+			      " chain preraw { type filter hook prerouting priority raw;\n",
+			      fam, c->name, fam, c->name, fam, c->name);
+	for (size_t i = 0; i < c->naddrs && n < cap; i++) {
+		char a[64];
+
+		if (c->addrs[i].family != family)
+			continue;
+		ss_cidr_format(&c->addrs[i], a, sizeof(a));
+		a[strcspn(a, "/")] = '\0';
+		n += (size_t)snprintf(t + n, cap - n,
+				      "  iifname != \"%s\" %s daddr %s fib saddr type != local "
+				      "counter drop\n",
+				      c->name, fam, a);
+	}
+	if (n < cap)
+		n += (size_t)snprintf(
+			t + n, cap - n,
+			" }\n chain premangle { type filter hook prerouting priority "
+			"mangle; meta l4proto %s meta mark set ct mark; }\n"
+			" chain postmangle { type filter hook postrouting priority "
+			"mangle; meta l4proto %s meta mark 0x%x ct mark set meta mark; }\n"
+			"}\n",
+			l4, l4, mark);
+	return n;
+}
+
+/*
+ * wg-quick's nftables table for a full tunnel, per family with a /0: preraw drops packets
+ * for the tunnel's own addresses that arrive on any other interface (another host on the
+ * LAN could otherwise reach services bound to them); the mangle chains copy the
+ * transport's fwmark into conntrack and back, so replies to it pass strict rp_filter
+ * (with src_valid_mark). Removed on down, also after a killed daemon.
+ */
+static void firewall(const ss_conf *c, bool add)
+{
+	char text[8192];
+	char *nft[] = {"nft", "-f", "-", NULL};
+	int fams[] = {AF_INET, AF_INET6};
+
+	if (c->table_mode != SS_TABLE_AUTO || !ss_conf_full_tunnel(c))
+		return;
+	for (int i = 0; i < 2; i++) {
+		const char *fam = i ? "ip6" : "ip";
+		char name[64];
+		char *del[] = {"nft", "delete", "table", (char *)fam, name, NULL};
+		size_t n;
+
+		snprintf(name, sizeof(name), "silosec-%s", c->name);
+		if (!add || !full_family(c, fams[i])) {
+			quiet = true;
+			(void)run(del, NULL); /* absent after a clean down: no error */
+			quiet = false;
+			continue;
+		}
+		n = fw_family(c, fams[i], ss_conf_fwmark(c), text, sizeof(text));
+		if (n >= sizeof(text) || run(nft, text))
+			fprintf(stderr,
+				"%s: the full tunnel's nftables table %s %s: not installed\n", prog,
+				fam, name);
+	}
+}
+
 /*
  * A daemon that did not stop cleanly (killed, crashed) left its full-tunnel rules:
  * remove them as wg-quick's down does. Absent ones are no error (quietly).
@@ -302,6 +385,7 @@ static int stage(const ss_conf *c, enum stage s)
 		return run_hooks(c, SS_HOOK_PRE_UP);
 	case POST_UP:
 		src_valid_mark(c);
+		firewall(c, true);
 		if (dns(c, true))
 			return -1;
 		(void)run_hooks(c, SS_HOOK_POST_UP); /* reported; the interface stays up */
@@ -312,6 +396,7 @@ static int stage(const ss_conf *c, enum stage s)
 		int ret = dns(c, false);
 
 		leftover_rules(c);
+		firewall(c, false);
 		(void)run_hooks(c, SS_HOOK_POST_DOWN);
 		return ret;
 	}

@@ -17,6 +17,12 @@ static inline uint64_t ss_mono_ns(void)
 	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
 }
 
+/* The monotonic clock in seconds: the CLI's and the benchmarks' timeouts and rates. */
+static inline double ss_mono_s(void)
+{
+	return (double)ss_mono_ns() / 1e9;
+}
+
 /* Wall time since the epoch: handshake timestamps and knock windows, never intervals. */
 static inline uint64_t ss_wall_ns(void)
 {

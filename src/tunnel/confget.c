@@ -40,16 +40,9 @@ static int add_rule(ss_conf_peer *p, const char *val, bool own, char *err, size_
 
 static int split_groups(ss_conf_peer *p, char *val, char *err, size_t errlen)
 {
-	for (char *save, *g = strtok_r(val, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
-		char **ng = realloc(p->groups, (p->ngroups + 1) * sizeof(*ng));
-
-		if (!ng)
+	for (char *save, *g = strtok_r(val, ",", &save); g; g = strtok_r(NULL, ",", &save))
+		if (ss_conf_add_group(p, g))
 			return nomem(err, errlen);
-		p->groups = ng;
-		if (!(p->groups[p->ngroups] = strdup(g)))
-			return nomem(err, errlen);
-		p->ngroups++;
-	}
 	return 0;
 }
 
@@ -131,7 +124,7 @@ static void finish_peer(ss_conf_peer *p)
 	p->nallow = p->nown;
 }
 
-/* What a peer's reachability keys were in the file (read at start only, PROTOCOL.md 16). */
+/* A peer's reachability keys in the file (PROTOCOL.md 16): what start or syncconf applied. */
 struct reach_keys {
 	uint8_t identity[SS_IDENTITY_LEN];
 	bool introducer, introduce;

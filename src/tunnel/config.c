@@ -55,6 +55,7 @@ enum key_id {
 	K_POST_DOWN,
 	K_CAND_ALLOW,
 	K_ADVERTISE_LOCAL,
+	K_PRIVATE,
 	K_IDENTITY,
 	K_ENDPOINT,
 	K_ALLOWED_IPS,
@@ -247,19 +248,25 @@ static int set_private_key(void *ctx, const struct ss_ini_key *k, char *val)
 	return 0;
 }
 
+/* The next item of a comma-separated list, trimmed; *rest moves past it (NULL after the last). */
+static char *next_item(char **rest)
+{
+	char *item = *rest, *comma = strchr(item, ',');
+
+	if (comma)
+		*comma++ = '\0';
+	*rest = comma;
+	return ss_ini_trim(item);
+}
+
 /* Appends each CIDR of a comma-separated list. */
 static int add_cidrs(struct parser *p, const struct ss_ini_key *k, char *val, ss_cidr **arr,
 		     size_t *n)
 {
-	char *item, *next;
-
-	for (item = val; item; item = next) {
+	for (char *rest = val; rest;) {
+		char *item = next_item(&rest);
 		ss_cidr c;
 
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		item = ss_ini_trim(item);
 		if (!*item)
 			return fail(p, p->ini.line, SS_ERR_FORMAT, "%s: empty item in the list",
 				    k->name);
@@ -441,16 +448,12 @@ static int set_dns(void *ctx, const struct ss_ini_key *k, char *val)
 {
 	struct parser *p = ctx;
 	ss_conf *c = p->conf;
-	char *item, *next;
 
-	for (item = val; item; item = next) {
+	for (char *rest = val; rest;) {
+		char *item = next_item(&rest);
 		ss_cidr cidr;
 		bool server;
 
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		item = ss_ini_trim(item);
 		server = !strchr(item, '/') && !ss_cidr_parse(item, &cidr);
 		if (!server && !valid_domain(item))
 			return fail(p, p->ini.line, SS_ERR_FORMAT,
@@ -609,23 +612,18 @@ static int set_groups(void *ctx, const struct ss_ini_key *k, char *val)
 {
 	struct parser *p = ctx;
 	ss_conf_peer *peer = cur_peer(p);
-	char *item, *next;
 
 	peer->groups_line = p->ini.line;
-	for (item = val; item; item = next) {
-		next = strchr(item, ',');
-		if (next)
-			*next++ = '\0';
-		item = ss_ini_trim(item);
+	for (char *rest = val; rest;) {
+		char *item = next_item(&rest);
+
 		if (!ss_conf_valid_label(item))
 			return fail(p, p->ini.line, SS_ERR_FORMAT,
 				    "%s: \"%s\" is not a group name (1..32 characters of A-Z a-z "
 				    "0-9 _ . -)",
 				    k->name, item);
-		if (grow((void **)&peer->groups, peer->ngroups, sizeof(*peer->groups)) ||
-		    !(peer->groups[peer->ngroups] = strdup(item)))
+		if (ss_conf_add_group(peer, item))
 			return nomem(p);
-		peer->ngroups++;
 	}
 	return 0;
 }
@@ -680,6 +678,12 @@ static int set_advertise_local(void *ctx, const struct ss_ini_key *k, char *val)
 	return parse_bool(p, k, val, &p->conf->advertise_local);
 }
 
+static int set_private(void *ctx, const struct ss_ini_key *k, char *val)
+{
+	struct parser *p = ctx;
+	return parse_bool(p, k, val, &p->conf->private_host);
+}
+
 static int set_introducer(void *ctx, const struct ss_ini_key *k, char *val)
 {
 	struct parser *p = ctx;
@@ -717,6 +721,7 @@ static const struct ss_ini_key keys[K_COUNT] = {
 	[K_POST_DOWN] = {"PostDown", SEC_INTERFACE, true, set_hook, SS_HOOK_POST_DOWN},
 	[K_CAND_ALLOW] = {"CandidateAllow", SEC_INTERFACE, true, set_cand_allow, 0},
 	[K_ADVERTISE_LOCAL] = {"AdvertiseLocal", SEC_INTERFACE, false, set_advertise_local, 0},
+	[K_PRIVATE] = {"Private", SEC_INTERFACE, false, set_private, 0},
 	[K_IDENTITY] = {"Identity", SEC_PEER, false, set_identity, 0},
 	[K_ENDPOINT] = {"Endpoint", SEC_PEER, false, set_endpoint, 0},
 	[K_ALLOWED_IPS] = {"AllowedIPs", SEC_PEER, true, set_allowed_ips, 0},

@@ -134,6 +134,7 @@ typedef struct ss_conf {
 	ss_cidr *cand_allow; /* CandidateAllow: where candidates may be (none: anywhere) */
 	size_t ncand_allow;
 	bool advertise_local; /* AdvertiseLocal = yes: local addresses go to introducers */
+	bool private_host;    /* Private = yes: introducers never disclose our addresses */
 	enum ss_lan_discovery lan_discovery;
 	ss_conf_peer *peers;
 	size_t npeers;
@@ -163,6 +164,8 @@ bool ss_conf_full_tunnel(const ss_conf *c);
  * or more than SS_CAP_MAX_RULES rules with "FILE:LINE: message" in err.
  */
 int ss_conf_effective_rules(ss_conf *c, const char *file, char *err, size_t errlen);
+/* Appends a copy of name to p's Groups: 0 or SS_ERR_NOMEM. */
+int ss_conf_add_group(ss_conf_peer *p, const char *name);
 /* Index of the peer whose Name = is label, or -1. */
 long ss_conf_find_label(const ss_conf *c, const char *label);
 /* Name = of peers and groups: 1..32 of A-Z a-z 0-9 _ . - and not a base64 key. */

@@ -93,6 +93,8 @@ static void put_interface(const ss_conf *c, FILE *f)
 	put_cidrs(f, "CandidateAllow", c->cand_allow, c->ncand_allow);
 	if (c->advertise_local)
 		fputs("AdvertiseLocal = yes\n", f);
+	if (c->private_host)
+		fputs("Private = yes\n", f);
 	put_host(c, f);
 }
 

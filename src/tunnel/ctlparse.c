@@ -311,6 +311,8 @@ int ss_ctl_parse_grant(char *body, bool grant, ss_ctl_grant_req *r, char *err, s
 
 /* ---- sync ---- */
 
+static int sync_flag(const char *key, const char *val, bool *out, char *err, size_t errlen);
+
 struct sync_state {
 	ss_ctl_sync_req *r;
 	size_t cap; /* peers allocated */
@@ -400,19 +402,12 @@ static int sync_allow(ss_conf_peer *p, const char *val, char *err, size_t errlen
 static int sync_groups(ss_conf_peer *p, char *val, char *err, size_t errlen)
 {
 	for (char *save, *g = strtok_r(val, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
-		char **ng;
-
 		if (!ss_conf_valid_label(g)) {
 			snprintf(err, errlen, "groups: '%.40s' is not a group name", g);
 			return SS_ERR_FORMAT;
 		}
-		ng = realloc(p->groups, (p->ngroups + 1) * sizeof(*ng));
-		if (!ng)
+		if (ss_conf_add_group(p, g))
 			return sync_nomem(err, errlen);
-		p->groups = ng;
-		if (!(p->groups[p->ngroups] = strdup(g)))
-			return sync_nomem(err, errlen);
-		p->ngroups++;
 	}
 	return 0;
 }
@@ -460,9 +455,46 @@ static int sync_meta(ss_conf_peer *p, const char *key, char *val, char *err, siz
 	return p->label ? 0 : sync_nomem(err, errlen);
 }
 
+/*
+ * Introducer =, Introduce = and Relay = (PROTOCOL.md 16.4, 16.7); 1 when key is none of
+ * them. A TOFU peer is never an introducer or a relay, as in the file.
+ */
+static int sync_peer_reach(ss_conf_peer *p, const char *key, const char *val, char *err,
+			   size_t errlen)
+{
+	static const char *const relay[] = {[SS_CONF_RELAY_NO] = "no",
+					    [SS_CONF_RELAY_USE] = "yes",
+					    [SS_CONF_RELAY_SERVE] = "serve"};
+
+	if (!strcmp(key, "introducer") || !strcmp(key, "introduce")) {
+		bool *b = key[9] == 'r' ? &p->introducer : &p->introduce;
+		int ret = sync_flag(key, val, b, err, errlen);
+
+		if (!ret && p->tofu && p->introducer) {
+			snprintf(err, errlen, "introducer: needs a configured identity, not tofu");
+			return SS_ERR_FORMAT;
+		}
+		return ret;
+	}
+	if (strcmp(key, "relay"))
+		return 1;
+	for (uint8_t i = 0; i < sizeof(relay) / sizeof(relay[0]); i++)
+		if (!strcmp(val, relay[i]) && (!p->tofu || i == SS_CONF_RELAY_NO)) {
+			p->relay = i;
+			return 0;
+		}
+	snprintf(err, errlen, "relay: '%.32s' is not yes, serve or no%s", val,
+		 p->tofu ? " (a tofu peer: no only)" : "");
+	return SS_ERR_FORMAT;
+}
+
 static int sync_peer_line(ss_conf_peer *p, const char *key, const char *val, char *err,
 			  size_t errlen)
 {
+	int ret = sync_peer_reach(p, key, val, err, errlen);
+
+	if (ret <= 0)
+		return ret;
 	if (!strcmp(key, "endpoint"))
 		return sync_endpoint(p, val, err, errlen);
 	if (!strcmp(key, "allowed_ip")) {
@@ -485,8 +517,8 @@ static int sync_peer_line(ss_conf_peer *p, const char *key, const char *val, cha
 		return sync_meta(p, key, (char *)val, err, errlen);
 	if (!strcmp(key, "persistent_keepalive")) {
 		ss_ctl_set_req tmp;
-		int ret = set_keepalive(&tmp, val, err, errlen);
 
+		ret = set_keepalive(&tmp, val, err, errlen);
 		p->keepalive = tmp.keepalive;
 		return ret;
 	}
@@ -534,14 +566,68 @@ static int sync_address(ss_conf *c, const char *val, char *err, size_t errlen)
 	return 0;
 }
 
+/* CandidateAllow: one prefix a line, at most SS_CAND_ALLOW_MAX; "none" alone means none. */
+static int sync_cand_allow(ss_conf *c, const char *val, char *err, size_t errlen)
+{
+	ss_cidr a, *na;
+
+	if (!strcmp(val, "none"))
+		return 0;
+	if (ss_cidr_parse(val, &a) || c->ncand_allow == SS_CAND_ALLOW_MAX) {
+		snprintf(err, errlen, "candidate_allow: '%.64s' is not an address/prefix%s", val,
+			 c->ncand_allow == SS_CAND_ALLOW_MAX ? " (or one too many)" : "");
+		return SS_ERR_FORMAT;
+	}
+	na = realloc(c->cand_allow, (c->ncand_allow + 1) * sizeof(*na));
+	if (!na)
+		return sync_nomem(err, errlen);
+	c->cand_allow = na;
+	c->cand_allow[c->ncand_allow++] = a;
+	return 0;
+}
+
+/* The reachability keys of [Interface] (PROTOCOL.md 16); 1 when key is none of them. */
+static int sync_iface_reach(ss_ctl_sync_req *r, const char *key, const char *val, char *err,
+			    size_t errlen)
+{
+	static const char *const modes[] = {
+		[SS_LAN_OFF] = "off", [SS_LAN_MODE_PEERS] = "peers", [SS_LAN_MODE_OPEN] = "open"};
+	ss_conf *c = r->conf;
+
+	if (!strcmp(key, "advertise_local")) {
+		r->given |= SS_SYNC_ADVERTISE_LOCAL;
+		return sync_flag(key, val, &c->advertise_local, err, errlen);
+	}
+	if (!strcmp(key, "private")) {
+		r->given |= SS_SYNC_PRIVATE;
+		return sync_flag(key, val, &c->private_host, err, errlen);
+	}
+	if (!strcmp(key, "candidate_allow")) {
+		r->given |= SS_SYNC_CAND_ALLOW;
+		return sync_cand_allow(c, val, err, errlen);
+	}
+	if (strcmp(key, "lan_discovery"))
+		return 1;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(val, modes[i])) {
+			c->lan_discovery = (enum ss_lan_discovery)i;
+			r->given |= SS_SYNC_LAN_DISCOVERY;
+			return 0;
+		}
+	snprintf(err, errlen, "lan_discovery: '%.32s' is not off, peers or open", val);
+	return SS_ERR_FORMAT;
+}
+
 /* The [Interface] part: what applies at once (policy) and what is only compared. */
 static int sync_iface_line(ss_ctl_sync_req *r, const char *key, const char *val, char *err,
 			   size_t errlen)
 {
 	ss_conf *c = r->conf;
 	uint32_t v = 0;
-	int ret;
+	int ret = sync_iface_reach(r, key, val, err, errlen);
 
+	if (ret <= 0)
+		return ret;
 	if (!strcmp(key, "identity")) {
 		ret = parse_identity(val, r->identity, err, errlen);
 		if (ret == SS_ERR_FORMAT)
@@ -721,6 +807,29 @@ static void put_sync_peer(struct buf *b, const ss_conf_peer *p)
 		put(b, from ? "group_allow" : "allow", from ? g : s);
 	}
 	put_num(b, "persistent_keepalive", p->keepalive);
+	put(b, "introducer", p->introducer ? "yes" : "no");
+	put(b, "introduce", p->introduce ? "yes" : "no");
+	put(b, "relay",
+	    p->relay == SS_CONF_RELAY_SERVE ? "serve"
+	    : p->relay == SS_CONF_RELAY_USE ? "yes"
+					    : "no");
+}
+
+static void put_sync_reach(struct buf *b, const ss_conf *c)
+{
+	static const char *const modes[] = {
+		[SS_LAN_OFF] = "off", [SS_LAN_MODE_PEERS] = "peers", [SS_LAN_MODE_OPEN] = "open"};
+	char s[64];
+
+	put(b, "lan_discovery", modes[c->lan_discovery]);
+	put(b, "advertise_local", c->advertise_local ? "yes" : "no");
+	put(b, "private", c->private_host ? "yes" : "no");
+	if (!c->ncand_allow)
+		put(b, "candidate_allow", "none");
+	for (size_t i = 0; i < c->ncand_allow; i++) {
+		ss_cidr_format(&c->cand_allow[i], s, sizeof(s));
+		put(b, "candidate_allow", s);
+	}
 }
 
 char *ss_ctl_format_sync(const ss_conf *c, const uint8_t identity[SS_IDENTITY_LEN])
@@ -744,6 +853,7 @@ char *ss_ctl_format_sync(const ss_conf *c, const uint8_t identity[SS_IDENTITY_LE
 	put(&b, "tun_ring", c->tun_ring ? "yes" : "no");
 	put(&b, "policy", c->policy_allow ? "allow" : "deny");
 	put_num(&b, "conntrack_per_peer", c->ct_per_peer);
+	put_sync_reach(&b, c);
 	for (size_t i = 0; i < c->npeers; i++)
 		put_sync_peer(&b, &c->peers[i]);
 	put(&b, "", "");

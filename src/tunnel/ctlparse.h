@@ -65,6 +65,10 @@ enum ss_ctl_sync_key {
 	SS_SYNC_TUN_RING = 1 << 7,
 	SS_SYNC_POLICY = 1 << 8,
 	SS_SYNC_CT_PER_PEER = 1 << 9,
+	SS_SYNC_LAN_DISCOVERY = 1 << 10,
+	SS_SYNC_ADVERTISE_LOCAL = 1 << 11,
+	SS_SYNC_CAND_ALLOW = 1 << 12,
+	SS_SYNC_PRIVATE = 1 << 13,
 };
 
 /*

@@ -180,6 +180,8 @@ static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 	kv(f, "queued", "%u", p->qlen);
 	if (p->reach.introducer)
 		kv(f, "introducer", "yes");
+	if (p->reach.introduce)
+		kv(f, "introduce", "yes");
 	put_reach(f, p);
 	put_path(f, p);
 	put_access(d, f, p, id);
@@ -218,6 +220,10 @@ static void do_get(ss_daemon *d, FILE *f)
 		cs.drops[i] += d->reach_drops[i];
 	put_drops(f, cs.drops, d->drops);
 	ss_lan_show(d, f);
+	if (d->reach.hard_nat)
+		kv(f, "hard_nat", "yes");
+	if (d->conf->private_host)
+		kv(f, "private", "yes");
 	for (ss_dpeer *p = d->peers; p; p = p->next)
 		put_peer(d, f, p);
 	fputs("end\n", f);

@@ -27,6 +27,19 @@ bool ss_conf_valid_label(const char *s)
 	return ss_conf_name_chars(s);
 }
 
+int ss_conf_add_group(ss_conf_peer *p, const char *name)
+{
+	char **ng = realloc(p->groups, (p->ngroups + 1) * sizeof(*ng));
+
+	if (!ng)
+		return SS_ERR_NOMEM;
+	p->groups = ng;
+	if (!(p->groups[p->ngroups] = strdup(name)))
+		return SS_ERR_NOMEM;
+	p->ngroups++;
+	return 0;
+}
+
 long ss_conf_find_label(const ss_conf *c, const char *label)
 {
 	for (size_t i = 0; c && label && i < c->npeers; i++)

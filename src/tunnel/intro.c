@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "intro.h"
 #include "log.h"
+#include "relay.h"
 
 static uint32_t txid_new(void)
 {
@@ -36,6 +37,18 @@ static int send_reach(ss_daemon *d, ss_dpeer *p, const ss_reach_msg *m)
 	return ret;
 }
 
+/* What a REGISTER says of us (16.2): HARD_NAT, PRIVATE, RELAY_OK (a relay of ours). */
+static uint8_t our_flags(const ss_daemon *d)
+{
+	uint8_t f = (d->reach.hard_nat ? SS_REACH_F_HARD_NAT : 0) |
+		    (d->conf->private_host ? SS_REACH_F_PRIVATE : 0);
+
+	for (const ss_dpeer *i = d->peers; i && !(f & SS_REACH_F_RELAY_OK); i = i->next)
+		if (i->relay_mode == SS_CONF_RELAY_USE)
+			f |= SS_REACH_F_RELAY_OK;
+	return f;
+}
+
 static void do_register(ss_daemon *d, ss_dpeer *p, uint64_t now)
 {
 	ss_preach_ext *x = ss_reach_ext(p);
@@ -46,8 +59,11 @@ static void do_register(ss_daemon *d, ss_dpeer *p, uint64_t now)
 	m.rtt_ms = x->rtt_ms;
 	x->reg_next_ns = now + SS_REGISTER_INTERVAL;
 	m.txid = txid_new();
-	m.n_cand = d->reach.nlocal;
-	memcpy(m.cand, d->reach.local, d->reach.nlocal * sizeof(m.cand[0]));
+	m.flags = our_flags(d);
+	if (d->conf->advertise_local) {
+		m.n_cand = d->reach.nlocal;
+		memcpy(m.cand, d->reach.local, d->reach.nlocal * sizeof(m.cand[0]));
+	}
 	if (send_reach(d, p, &m))
 		return;
 	x->reg_txid = m.txid;
@@ -241,6 +257,34 @@ static void on_registered(ss_daemon *d, ss_dpeer *p, const ss_reach_msg *m)
 	x->rtt_ms = (uint16_t)(rtt ? (rtt < 60000 ? rtt : 60000) : 1);
 	x->reflexive = m->observed;
 	x->has_reflexive = true;
+	x->reg_ok_ns = now;
+	ss_intro_hard_nat_update(d, now);
+}
+
+void ss_intro_hard_nat_update(ss_daemon *d, uint64_t now)
+{
+	ss_endpoint seen[SS_HARD_NAT_INTRODUCERS];
+	size_t n = 0;
+	bool hard;
+
+	for (ss_dpeer *i = d->peers; i && n < SS_HARD_NAT_INTRODUCERS; i = i->next)
+		if (i->reach.introducer && ss_reach_get(i)->has_reflexive &&
+		    now - ss_reach_get(i)->reg_ok_ns < SS_REGISTRATION_LIFETIME)
+			seen[n++] = ss_reach_get(i)->reflexive;
+	hard = ss_intro_hard_nat(seen, n);
+	if (hard == d->reach.hard_nat)
+		return;
+	d->reach.hard_nat = hard;
+	ss_log(LOG_NOTICE, "SS_TUN_NAT: %s",
+	       hard ? "our NAT maps per destination (HARD_NAT): "
+		      "peers behind one too are reached by relay"
+		    : "our NAT no longer maps per destination");
+	/* The introducers hear it now, not in up to SS_REGISTER_INTERVAL. */
+	for (ss_dpeer *i = d->peers; i; i = i->next)
+		if (i->reach.introducer) {
+			ss_reach_register_now(i);
+			ss_daemon_touch(d, i);
+		}
 }
 
 /* An ANSWER or a PUNCH: t's candidates, then punch after delay_ms. */
@@ -261,11 +305,22 @@ static void introduced(ss_daemon *d, ss_dpeer *via, ss_dpeer *t, const ss_reach_
 	}
 	(void)via;
 	/* Even with a session: we ask only when our path failed, and so does the requester. */
-	if (!m->n_cand)
+	if (!m->n_cand) {
+		/* PRIVATE (16.4 item 5): t has our candidates in its PUNCH and calls us. */
+		if (m->flags & SS_REACH_F_PRIVATE)
+			ss_log(LOG_INFO, "SS_TUN_INTRODUCED: answer for a private peer: no "
+					 "addresses, waiting for it to call");
 		return;
-	ss_log(LOG_INFO, "SS_TUN_INTRODUCED: %s for a peer: %u candidates, punching after %u ms",
-	       m->type == SS_CTL_ANSWER ? "answer" : "punch", m->n_cand, m->delay_ms);
-	/* RELAY_OK and the relay step are relay.c's: direct rounds only here. */
+	}
+	/*
+	 * Both behind NATs that map per destination, and a relay for both: no port could be
+	 * guessed, so no rounds; the circuit is asked for at once (16.5, relay fallback).
+	 */
+	flags = ss_intro_punch_flags(m->flags, d->reach.hard_nat, ss_relay_possible(d, t));
+	ss_log(LOG_INFO, "SS_TUN_INTRODUCED: %s for a peer: %u candidates, %s after %u ms",
+	       m->type == SS_CTL_ANSWER ? "answer" : "punch", m->n_cand,
+	       flags ? "both behind hard NATs: relay at once, no punch rounds," : "punching",
+	       m->delay_ms);
 	if (ss_reach_punch(d, t, m->delay_ms, flags) == SS_ERR_REACH_RATE)
 		ss_reach_drop(d, t, SS_ERR_REACH_RATE);
 }

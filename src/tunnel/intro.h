@@ -8,6 +8,8 @@
 
 #include <silosec/core.h>
 
+#define SS_HARD_NAT_INTRODUCERS 16 /* introducers' reports compared for HARD_NAT */
+
 struct ss_daemon;
 struct ss_dpeer;
 

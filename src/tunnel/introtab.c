@@ -143,3 +143,24 @@ void ss_intro_build(const ss_reach_msg *query, const ss_endpoint *r_seen, const 
 			punch->delay_ms = ss_intro_delay(t_rtt, r_rtt);
 	}
 }
+
+bool ss_intro_hard_nat(const ss_endpoint *seen, size_t n)
+{
+	/* Different addresses say nothing: another route, interface or family. */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (!memcmp(seen[i].addr, seen[j].addr, sizeof(seen[i].addr)) &&
+			    seen[i].port != seen[j].port)
+				return true;
+	return false;
+}
+
+unsigned ss_intro_punch_flags(uint8_t flags, bool our_hard_nat, bool relay_here)
+{
+	bool relay = relay_here && (flags & SS_REACH_F_RELAY_OK);
+
+	if (relay && our_hard_nat && (flags & SS_REACH_F_HARD_NAT))
+		return SS_PUNCH_F_RELAY_OK | SS_PUNCH_F_BOTH_HARD;
+	/* Otherwise the rounds; relay.c opens a circuit after SS_PUNCH_RELAY_AFTER. */
+	return 0;
+}

@@ -9,6 +9,7 @@
 #define SS_TUNNEL_INTROTAB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <silosec/core.h>
@@ -59,6 +60,20 @@ void ss_intro_build(const ss_reach_msg *query, const ss_endpoint *r_seen, const 
 
 /* delay for the side nearer the introducer: half the RTT difference, capped. */
 uint16_t ss_intro_delay(uint16_t rtt_near, uint16_t rtt_far);
+
+/*
+ * HARD_NAT (PROTOCOL.md 16.4 item 2): our endpoints as n introducers see them (one local
+ * port: ours); true when two show one address with different ports, i.e. our NAT gave
+ * each destination its own mapping.
+ */
+bool ss_intro_hard_nat(const ss_endpoint *seen, size_t n);
+
+/*
+ * The punch flags (core.h SS_PUNCH_F_*) for an ANSWER or PUNCH with the peer's flags: both
+ * sides HARD_NAT, the peer RELAY_OK and a relay here (relay_here) give a relay at once and
+ * no rounds (16.5); anything less, the ordinary rounds (0).
+ */
+unsigned ss_intro_punch_flags(uint8_t flags, bool our_hard_nat, bool relay_here);
 
 void ss_endpoint_from_flow(ss_endpoint *e, const ss_flow *f);
 void ss_flow_from_endpoint(ss_flow *f, const ss_endpoint *e, uint16_t local_port, uint8_t proto);

@@ -7,6 +7,7 @@
  * nothing.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,45 +30,60 @@ static const char *const drop_names[SS_LAN_D_COUNT] = {
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-static int open4(void)
+struct sockopt {
+	int level, name, value;
+};
+
+/* One socket per daemon on the host may listen (SO_REUSEADDR): broadcasts reach them all. */
+static const struct sockopt opts4[] = {
+	{SOL_SOCKET, SO_REUSEADDR, 1},
+	{SOL_SOCKET, SO_BROADCAST, 1},
+	{IPPROTO_IP, IP_TTL, 1},
+	{IPPROTO_IP, IP_PKTINFO, 1},
+};
+/* clang-format off */
+static const struct sockopt opts6[] = {
+	{SOL_SOCKET, SO_REUSEADDR, 1},
+	{IPPROTO_IPV6, IPV6_V6ONLY, 1},
+	{IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1},
+	{IPPROTO_IPV6, IPV6_UNICAST_HOPS, 1},
+	{IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0},
+	{IPPROTO_IPV6, IPV6_RECVPKTINFO, 1},
+};
+/* clang-format on */
+
+/* The LAN port's UDP socket of family (AF_INET or AF_INET6), or -errno. */
+static int open_family(int family)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(SS_LAN_PORT)};
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} sa = {0};
+	bool v4 = family == AF_INET;
+	const struct sockopt *o = v4 ? opts4 : opts6;
+	size_t n = v4 ? sizeof(opts4) / sizeof(opts4[0]) : sizeof(opts6) / sizeof(opts6[0]);
+	socklen_t salen = v4 ? sizeof(sa.in) : sizeof(sa.in6);
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), err;
 
-	/* One socket per daemon on the host may listen: broadcasts reach them all. */
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_TTL, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		if (fd >= 0)
-			close(fd);
-		return err;
+	if (fd < 0)
+		return -errno;
+	if (v4) {
+		sa.in.sin_family = AF_INET;
+		sa.in.sin_port = htons(SS_LAN_PORT);
+	} else {
+		sa.in6.sin6_family = AF_INET6;
+		sa.in6.sin6_port = htons(SS_LAN_PORT);
 	}
-	return fd;
-}
-
-static int open6(void)
-{
-	struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(SS_LAN_PORT)};
-	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1, zero = 0;
-
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &zero, sizeof(zero)) < 0 ||
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		if (fd >= 0)
-			close(fd);
-		return err;
-	}
-	return fd;
+	for (size_t i = 0; i < n; i++)
+		if (setsockopt(fd, o[i].level, o[i].name, &o[i].value, sizeof(o[i].value)) < 0)
+			goto fail;
+	if (bind(fd, &sa.sa, salen) == 0)
+		return fd;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
 }
 
 /* ---- our interfaces and their prefixes (rtnetlink dump) ---- */
@@ -191,8 +207,8 @@ int ss_lan_open(ss_daemon *d, char *err, size_t errlen)
 	l->mode = d->conf->lan_discovery;
 	if (l->mode == SS_LAN_OFF)
 		return 0;
-	l->fd4 = open4();
-	l->fd6 = open6();
+	l->fd4 = open_family(AF_INET);
+	l->fd6 = open_family(AF_INET6);
 	l->nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	ret = ss_rl_create(&l->rl, 1024, SS_LAN_SRC_PER_SEC, SS_LAN_SRC_BURST, NULL);
 	if (!ret)
@@ -528,4 +544,37 @@ void ss_lan_discover(ss_daemon *d, FILE *f)
 		fprintf(f, "discovered=%s %s %s %u %llu\n", fp, b64, a, e->ifindex,
 			(unsigned long long)((now - e->last_ns) / SS_NS_PER_SEC));
 	}
+}
+
+/* ---- LanDiscovery changed at run time (syncconf) ---- */
+
+int ss_lan_set_mode(ss_daemon *d, enum ss_lan_discovery mode, char *err, size_t errlen)
+{
+	static const char *const modes[] = {"off", "peers", "open"};
+	ss_lan *l = &d->lan;
+
+	if (mode == l->mode)
+		return 0;
+	if (mode == SS_LAN_OFF) {
+		/* Port 51998 is let go; closing the sockets takes them out of the epoll set. */
+		ss_lan_close(l);
+		memset(&l->table, 0, sizeof(l->table));
+		l->mode = SS_LAN_OFF;
+		return 0;
+	}
+	/* The sockets exist only if it was on at start (and not turned off): the sandbox
+	 * refuses new ones, and seccomp would kill the process for trying. */
+	if (l->fd4 < 0 && l->fd6 < 0) {
+		snprintf(err, errlen,
+			 "LanDiscovery = %s: not applied: silosecd holds no LAN discovery socket "
+			 "(off at start, or turned off since) and its sandbox cannot open UDP "
+			 "port %u now; restart silosecd to apply it",
+			 modes[mode], SS_LAN_PORT);
+		return SS_ERR_PERM;
+	}
+	/* peers <-> open: the same sockets; announce in the new mode at once. */
+	l->mode = mode;
+	l->next_announce = 0;
+	d->next_deadline = 0;
+	return 0;
 }

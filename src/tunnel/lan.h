@@ -58,6 +58,11 @@ void ss_lan_read(struct ss_daemon *d, int fam);
 uint64_t ss_lan_tick(struct ss_daemon *d, uint64_t now);
 /* Our addresses changed: new interface list, memberships, and an announcement soon. */
 void ss_lan_addrs_changed(struct ss_daemon *d);
+/*
+ * LanDiscovery changed by syncconf: peers <-> open at once, off closes the sockets;
+ * turning it on needs the sockets of the start (else SS_ERR_PERM, err says restart).
+ */
+int ss_lan_set_mode(struct ss_daemon *d, enum ss_lan_discovery mode, char *err, size_t errlen);
 /* `get`: mode and counters; `discover`: the open-mode table. */
 void ss_lan_show(struct ss_daemon *d, FILE *f);
 void ss_lan_discover(struct ss_daemon *d, FILE *f);

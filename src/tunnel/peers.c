@@ -294,7 +294,6 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 		ret = SS_ERR_NOMEM;
 		goto fail;
 	}
-	p->relay_mode = cp->relay;
 	/* Keep the file's order: show lists peers as configured. */
 	*d->peers_tail = p;
 	d->peers_tail = &p->next;
@@ -311,6 +310,8 @@ int ss_daemon_add_peer(ss_daemon *d, const ss_conf_peer *cp, ss_dpeer **out, cha
 	ss_daemon_set_keepalive(d, p, cp->keepalive);
 	p->reach.introducer = cp->introducer;
 	ret = ss_reach_set_introduce(p, cp->introduce);
+	if (!ret)
+		ret = ss_relay_set_mode(d, p, cp->relay);
 	if (!ret)
 		ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
 	if (!ret)
@@ -716,8 +717,7 @@ static int apply_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp, char *e
 		ret = ss_daemon_set_allowed(d, p, cp->allowed, cp->nallowed, err, errlen);
 	if (!ret) {
 		ss_daemon_set_keepalive(d, p, cp->keepalive);
-		p->reach.introducer = cp->introducer;
-		ret = ss_reach_set_introduce(p, cp->introduce);
+		ret = ss_reach_sync_peer(d, p, cp);
 	}
 	if (!ret)
 		ret = ss_daemon_set_caps(d, p, cp->has_allow, cp->allow, cp->nallow);
@@ -767,6 +767,8 @@ int ss_daemon_sync(ss_daemon *d, const ss_ctl_sync_req *r, FILE *f)
 
 	iface_changed(d, r, f);
 	sync_peers(d, nc, f);
+	/* LanDiscovery, AdvertiseLocal, Private, CandidateAllow: refused= lines when refused. */
+	(void)ss_reach_sync_iface(d, nc, r->given, f);
 	/* Policy and ConntrackPerPeer apply at once; grants live on in d->grants. */
 	if (r->given & SS_SYNC_POLICY)
 		d->conf->policy_allow = nc->policy_allow;

@@ -343,8 +343,9 @@ static void local_addrs(ss_daemon *d, uint8_t (*own)[16], size_t *n_own)
 		mapped(e.addr, i->ifa_addr);
 		if (*n_own < SS_CAND_OWN_MAX)
 			memcpy(own[(*n_own)++], e.addr, 16);
-		if (d->conf->advertise_local && d->reach.nlocal < SS_REACH_MAX_CAND &&
-		    !(i->ifa_flags & IFF_LOOPBACK) &&
+		/* All of them: AdvertiseLocal may be turned on later (syncconf), when
+		 * getifaddrs' netlink socket is refused by the sandbox. */
+		if (d->reach.nlocal < SS_REACH_MAX_CAND && !(i->ifa_flags & IFF_LOOPBACK) &&
 		    !(e.addr[0] == 0xfe && (e.addr[1] & 0xc0) == 0x80) &&
 		    strcmp(i->ifa_name, d->conf->name))
 			d->reach.local[d->reach.nlocal++] = e;
@@ -354,12 +355,19 @@ static void local_addrs(ss_daemon *d, uint8_t (*own)[16], size_t *n_own)
 
 int ss_reach_setup(ss_daemon *d)
 {
-	ss_prefix allow[SS_CAND_ALLOW_MAX];
-	uint8_t own[SS_CAND_OWN_MAX][16];
-	size_t n_own, n = d->conf->ncand_allow;
+	size_t n_own;
 
 	d->reach.proto = d->tr.kind == SS_TRANSPORT_UDP ? 17 : 99;
-	local_addrs(d, own, &n_own);
+	local_addrs(d, d->reach.own, &n_own);
+	d->reach.n_own = (uint8_t)n_own;
+	return ss_reach_set_policy(d);
+}
+
+int ss_reach_set_policy(ss_daemon *d)
+{
+	ss_prefix allow[SS_CAND_ALLOW_MAX];
+	size_t n = d->conf->ncand_allow;
+
 	for (size_t i = 0; i < n && i < SS_CAND_ALLOW_MAX; i++) {
 		const ss_cidr *c = &d->conf->cand_allow[i];
 
@@ -373,5 +381,6 @@ int ss_reach_setup(ss_daemon *d)
 			allow[i].len = c->prefix;
 		}
 	}
-	return ss_ctx_set_candidate_policy(d->ctx, allow, n, (const uint8_t(*)[16])own, n_own);
+	return ss_ctx_set_candidate_policy(d->ctx, allow, n, (const uint8_t(*)[16])d->reach.own,
+					   d->reach.n_own);
 }

@@ -10,10 +10,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <silosec/core.h>
 #include <silosec/wire.h>
 
+#include "config.h"
 #include "introtab.h"
 
 struct ss_daemon;
@@ -39,6 +41,7 @@ typedef struct ss_preach_ext {
 	uint32_t reg_txid, q_txid;
 	uint64_t punch_started_ns; /* the last attempt (SS_PUNCH_PAIR_INTERVAL) */
 	uint64_t reg_sent_ns, reg_next_ns;
+	uint64_t reg_ok_ns; /* our last REGISTERED from p: how fresh reflexive is (HARD_NAT) */
 	uint64_t q_sent_ns, q_negative_until;
 } ss_preach_ext;
 
@@ -61,12 +64,26 @@ typedef struct ss_intro_slot {
 typedef struct ss_dreach {
 	uint64_t intro_tat; /* introductions in all (SS_PUNCH_TOTAL) */
 	ss_endpoint local[SS_REACH_MAX_CAND];
-	uint8_t nlocal; /* AdvertiseLocal: our addresses with the listen port */
+	uint8_t nlocal; /* our addresses with the listen port (sent with AdvertiseLocal) */
 	uint8_t proto;	/* transport protocol of our flows */
+	bool hard_nat;	/* two introducers saw different ports: HARD_NAT (16.4 item 2) */
+	uint8_t own[SS_CAND_OWN_MAX][16]; /* our addresses at start: never candidates */
+	uint8_t n_own;
 } ss_dreach;
 
 /* Candidate policy and local addresses, once before the sandbox. */
 int ss_reach_setup(struct ss_daemon *d);
+/* CandidateAllow again (syncconf), with the addresses of the start; 0 or SS_ERR_INVAL. */
+int ss_reach_set_policy(struct ss_daemon *d);
+/*
+ * syncconf's reachability keys: Introducer, Introduce and Relay of an existing peer
+ * (0 or SS_ERR_NOMEM), and LanDiscovery, AdvertiseLocal, Private and CandidateAllow of
+ * the interface (a refused= line on f for each that cannot apply; 0 or the last refusal).
+ */
+int ss_reach_sync_peer(struct ss_daemon *d, struct ss_dpeer *p, const ss_conf_peer *cp);
+int ss_reach_sync_iface(struct ss_daemon *d, const ss_conf *nc, unsigned given, FILE *f);
+/* Re-evaluate HARD_NAT from the introducers' reports; register again when it changes. */
+void ss_intro_hard_nat_update(struct ss_daemon *d, uint64_t now);
 
 /* Created with the peer (ss_daemon_add_peer) and freed with it. */
 int ss_reach_peer_init(struct ss_daemon *d, struct ss_dpeer *p);
@@ -77,6 +94,8 @@ const ss_preach_ext *ss_reach_get(const struct ss_dpeer *p);
 ss_preach_ext *ss_reach_ext(struct ss_dpeer *p);
 /* Wipe and free it (the peer is removed); reads see all zero again. */
 void ss_reach_release(struct ss_dpeer *p);
+/* p, an introducer of ours, is due to register at once (without state, it already is). */
+void ss_reach_register_now(struct ss_dpeer *p);
 /*
  * Timer pass (reachstate.c): release p's state once nothing needs it: no session, no handshake,
  * punch or query under way, not an introducer, and no pacing window (SS_PUNCH_PAIR_INTERVAL,

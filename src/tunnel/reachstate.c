@@ -35,6 +35,12 @@ void ss_reach_release(ss_dpeer *p)
 	p->reach.x = NULL;
 }
 
+void ss_reach_register_now(ss_dpeer *p)
+{
+	if (p->reach.x)
+		p->reach.x->reg_next_ns = 0;
+}
+
 /* Older than this, a timestamp in the state paces nothing any more. */
 #define PACE_NS                                                                                    \
 	(SS_PUNCH_PAIR_INTERVAL > SS_PUNCH_RELAY_AFTER ? SS_PUNCH_PAIR_INTERVAL                    \

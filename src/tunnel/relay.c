@@ -181,12 +181,21 @@ static bool on_close_at_relay(ss_daemon *d, ss_dpeer *p, const ss_reach_msg *m)
 static void end_circuit_use(ss_daemon *d, ss_dpeer *hop, ss_dpeer *peer, uint32_t circuit,
 			    bool restart)
 {
+	const ss_preach_ext *x = ss_reach_get(peer);
+	bool in_flight = peer->hs_since_ns && x->has_init;
 	ss_flow vflow;
 
 	peer->relay_via = hop;
 	peer->relay_circuit = circuit;
 	ss_relay_flow(&vflow, ident(hop), circuit);
 	ss_peer_set_flow(peer->sp, &vflow);
+	/*
+	 * The INIT in flight goes through the circuit at once (16.7 step 4), the same bytes
+	 * as its direct copies: the restart below may not make a new one before
+	 * SS_RESTART_INIT_SPACING (0.6 s) after it, most of the 1.5 s first-reply target.
+	 */
+	if (in_flight)
+		ss_daemon_xmit(d, peer, &vflow, x->init, SS_INIT_LEN);
 	if (restart || !peer->on_circuit) {
 		ss_peer_restart_handshake(peer->sp, false);
 		peer->hs_since_ns = ss_mono_ns();
@@ -230,14 +239,20 @@ static void on_offer(ss_daemon *d, ss_dpeer *r, const ss_reach_msg *m)
 	(void)send_msg(d, r, &acc);
 	/* A path where there was none: our own traffic to A may take it too. */
 	if (!ss_peer_has_session(a->sp)) {
+		ss_flow vflow;
+
 		a->relay_via = r;
 		a->relay_circuit = m->circuit;
-		if (!a->has_endpoint) {
-			ss_flow vflow;
-
-			ss_relay_flow(&vflow, ident(r), m->circuit);
+		ss_relay_flow(&vflow, ident(r), m->circuit);
+		if (!a->has_endpoint)
 			ss_peer_set_flow(a->sp, &vflow);
-		}
+		/*
+		 * Punching too: our INIT in flight crosses A's on the circuit at once. Should the
+		 * tie-break (5.4) drop A's, ours is the one answered, without waiting for our
+		 * next round (up to 0.8 s later).
+		 */
+		if (a->hs_since_ns && ss_reach_get(a)->has_init)
+			ss_daemon_xmit(d, a, &vflow, ss_reach_get(a)->init, SS_INIT_LEN);
 	}
 }
 
@@ -419,6 +434,11 @@ static bool has_relay(const ss_daemon *d, const ss_dpeer *p)
 	return false;
 }
 
+bool ss_relay_possible(const ss_daemon *d, const ss_dpeer *p)
+{
+	return has_relay(d, p);
+}
+
 /* The circuit p's handshakes would use, if it is still there. */
 static bool circuit_alive(ss_daemon *d, ss_dpeer *p)
 {
@@ -452,6 +472,16 @@ static void upgrade(ss_daemon *d, ss_dpeer *p, uint64_t now)
 	ss_daemon_kick(d, p);
 }
 
+/* The end of the time an introduction or punch under way has to find a direct path. */
+static uint64_t early_until(const ss_dpeer *p)
+{
+	const ss_preach_ext *x = ss_reach_get(p);
+	uint64_t a = x->punch_started_ns ? x->punch_started_ns + SS_PUNCH_RELAY_AFTER : 0,
+		 b = x->q_sent_ns ? x->q_sent_ns + SS_PUNCH_RELAY_AFTER : 0;
+
+	return a > b ? a : b;
+}
+
 /*
  * Fall back to a relay when handshakes found no direct path for SS_PUNCH_GIVE_UP_AFTER;
  * while relayed and busy, try the direct path every SS_UPGRADE_INTERVAL (16.5). A failed
@@ -459,20 +489,20 @@ static void upgrade(ss_daemon *d, ss_dpeer *p, uint64_t now)
  */
 void ss_relay_tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 {
-	const ss_preach_ext *x = ss_reach_get(p);
 	bool busy = p->qhead || p->keepalive ||
 		    (p->last_tx_data_ns && now - p->last_tx_data_ns < SS_UPGRADE_INTERVAL);
 	bool stuck = p->hs_since_ns && now - p->hs_since_ns >= SS_PUNCH_GIVE_UP_AFTER;
 
 	/* An introduction or punch under way gets SS_PUNCH_RELAY_AFTER to find a direct path. */
-	bool early = (x->punch_started_ns && now - x->punch_started_ns < SS_PUNCH_RELAY_AFTER) ||
-		     (x->q_sent_ns && now - x->q_sent_ns < SS_PUNCH_RELAY_AFTER);
+	uint64_t early = early_until(p);
 
 	if (!busy || !has_relay(d, p))
 		return;
 	if (!ss_peer_has_session(p->sp) && !p->has_endpoint && !circuit_alive(d, p)) {
-		if (!early)
+		if (now >= early)
 			ask(d, p, now);
+		else if (early < d->next_deadline)
+			d->next_deadline = early; /* ask on time, not on the next 1 s pass */
 	} else if (stuck && circuit_alive(d, p) && !p->on_circuit) {
 		end_circuit_use(d, p->relay_via, p, p->relay_circuit, true);
 	} else if (stuck &&
@@ -591,4 +621,61 @@ void ss_relay_stats(ss_daemon *d, uint32_t *circuits, uint64_t *bytes)
 	*bytes = 0;
 	for (uint32_t i = 0; i < t->cap; i++)
 		*bytes += t->c[i].bytes;
+}
+
+/* ---- Relay = changed at run time (syncconf) ---- */
+
+/* A serve peer needs the full table; a daemon started with none has a one-slot table. */
+static int serve_table(struct ss_relay *r)
+{
+	ss_circuits t;
+
+	if (r->serve.cap >= SS_RELAY_MAX_CIRCUITS)
+		return 0;
+	if (ss_circuits_init(&t, SS_RELAY_MAX_CIRCUITS, SS_RELAY_RATE, SS_RELAY_BURST))
+		return SS_ERR_NOMEM;
+	/* Nothing to carry over: without serve peers no circuit was ever opened here. */
+	ss_circuits_free(&r->serve);
+	r->serve = t;
+	return 0;
+}
+
+/* p stopped being one of our relays: its circuits close, and peers on them look again. */
+static void stop_using(ss_daemon *d, ss_dpeer *hop)
+{
+	uint64_t now = ss_mono_ns();
+
+	ss_circuits_forget(&d->relay->ends, hop, end_expired, d);
+	for (ss_dpeer *q = d->peers; q; q = q->next) {
+		if (q->relay_ask == hop) {
+			q->relay_ask = NULL;
+			q->relay_asked_ns = 0;
+			q->relay_txid = 0;
+		}
+		if (q->relay_via != hop)
+			continue;
+		q->relay_via = NULL;
+		q->relay_circuit = 0;
+		q->on_circuit = false;
+		/* Its session rides a circuit that is gone: a direct path, or another relay. */
+		if (q->relayed)
+			upgrade(d, q, now);
+		ss_daemon_touch(d, q);
+	}
+}
+
+int ss_relay_set_mode(ss_daemon *d, ss_dpeer *p, uint8_t mode)
+{
+	uint8_t old = p->relay_mode;
+
+	if (old == mode)
+		return 0;
+	if (mode == SS_CONF_RELAY_SERVE && serve_table(d->relay))
+		return SS_ERR_NOMEM;
+	p->relay_mode = mode;
+	if (old == SS_CONF_RELAY_SERVE)
+		ss_circuits_forget(&d->relay->serve, p, forget_serve, d);
+	else if (old == SS_CONF_RELAY_USE)
+		stop_using(d, p);
+	return 0;
 }

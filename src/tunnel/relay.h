@@ -29,6 +29,14 @@ void ss_relay_describe(const ss_dpeer *p, const ss_flow *f, char *buf, size_t le
 /* Circuits due to go, closed; returns the next time to call. */
 uint64_t ss_relay_sweep(ss_daemon *d, uint64_t now);
 void ss_relay_forget(ss_daemon *d, ss_dpeer *p);
+/*
+ * Relay = for p (enum ss_conf_relay), at start or by syncconf: serve grows the table if
+ * needed; leaving serve closes the circuits carried for p (both ends told), leaving yes
+ * closes ours through p and sends the peers on them to another path. 0 or SS_ERR_NOMEM.
+ */
+int ss_relay_set_mode(ss_daemon *d, ss_dpeer *p, uint8_t mode);
+/* Could a relay carry p (one is configured, p is not one, nor TOFU)? */
+bool ss_relay_possible(const ss_daemon *d, const ss_dpeer *p);
 /* Circuits carried here (and their bytes), and at this end for p. */
 void ss_relay_stats(ss_daemon *d, uint32_t *circuits, uint64_t *bytes);
 

@@ -95,6 +95,26 @@ got=$(bash -c '. "$1"; COMP_WORDS=(silosec sh); COMP_CWORD=1; _silosec; echo "${
 	COMP_WORDS=(silosec knock --wa); COMP_CWORD=2; _silosec; echo "${COMPREPLY[*]}"' _ "$COMPL/silosec.bash" | tr '\n' '|')
 [ "$got" = "show showconf|sschk9 --help|--wait-port --wait|" ] ||
 	{ echo "FAIL: bash completion gave '$got'"; fails=$((fails + 1)); }
+# zsh: compadd and _arguments run only inside a completion widget; stand-ins print what
+# _silosec offers (zsh itself filters by the typed prefix), so the same cases are checked.
+if command -v zsh >/dev/null; then
+	got=$(SILOSEC_RUN_DIR="$TMP/run" zsh -f -c '
+		compadd() { while (( $# )); do case $1 in -a) shift; print -r -- ${(P)1} ;; --) ;;
+			*) print -r -- $1 ;; esac; shift; done }
+		_arguments() { print -r -- "${(@)${(@M)@:#*\[*}%%\[*}" }
+		_files() { print FILES }
+		fpath=($1 $fpath); autoload -Uz _silosec
+		words=(silosec sh); CURRENT=2; _silosec | tr "\n" " "; print "|"
+		words=(silosec show ""); CURRENT=3; _silosec | tr "\n" " "; print "|"
+		words=(silosec hook sschk9 ""); CURRENT=4; _silosec | tr "\n" " "; print "|"
+		words=(silosec knock --wa); CURRENT=3; _silosec | grep -c -- "--wait-port"
+	' _ "$COMPL" 2>&1 | tr '\n' '|')
+	want_z="$(printf '%s ' "${CMDS[@]}")--help --version ||sschk9 --json --prometheus --output ||"
+	want_z+="pre-up post-up pre-down post-down ||1|"
+	[ "$got" = "$want_z" ] || { echo "FAIL: zsh completion gave '$got', want '$want_z'"; fails=$((fails + 1)); }
+else
+	echo "SKIP: zsh completion (no zsh; scripts/deps installs it)"
+fi
 rm -rf "$TMP/run/sschk9"
 
 # Every short option has a long one (issue 15, item 12).

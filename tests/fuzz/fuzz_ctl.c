@@ -240,6 +240,29 @@ static void check_sync_peer(const ss_conf_peer *a, const ss_conf_peer *b)
 		fuzz_check(ss_cap_rule_equal(&a->allow[i], &b->allow[i]));
 	}
 	fuzz_check(a->keepalive == b->keepalive && a->keepalive <= 65535);
+	fuzz_check(a->introducer == b->introducer && a->introduce == b->introduce);
+	fuzz_check(a->relay == b->relay && a->relay <= SS_CONF_RELAY_SERVE);
+	/* As in the file: a TOFU peer is never an introducer or a relay. */
+	fuzz_check(!a->tofu || (!a->introducer && a->relay == SS_CONF_RELAY_NO));
+}
+
+/* The interface's reachability keys travel whole (the writer always writes them). */
+static void check_sync_reach(const ss_ctl_sync_req *a, const ss_ctl_sync_req *b)
+{
+	const unsigned keys = SS_SYNC_LAN_DISCOVERY | SS_SYNC_ADVERTISE_LOCAL | SS_SYNC_CAND_ALLOW |
+			      SS_SYNC_PRIVATE;
+
+	fuzz_check((b->given & keys) == keys);
+	fuzz_check(a->conf->lan_discovery == b->conf->lan_discovery);
+	fuzz_check(a->conf->lan_discovery <= SS_LAN_MODE_OPEN);
+	fuzz_check(a->conf->advertise_local == b->conf->advertise_local);
+	fuzz_check(a->conf->private_host == b->conf->private_host);
+	fuzz_check(a->conf->ncand_allow == b->conf->ncand_allow);
+	fuzz_check(a->conf->ncand_allow <= SS_CAND_ALLOW_MAX);
+	for (size_t i = 0; i < a->conf->ncand_allow; i++) {
+		fuzz_check_cidr(&a->conf->cand_allow[i]);
+		fuzz_check(cidr_equal(&a->conf->cand_allow[i], &b->conf->cand_allow[i]));
+	}
 }
 
 static void fuzz_sync(char *body)
@@ -270,6 +293,7 @@ static void fuzz_sync(char *body)
 	for (size_t i = 0; i < r.conf->npeers; i++)
 		check_sync_peer(&r.conf->peers[i], &back.conf->peers[i]);
 	fuzz_check(back.conf->policy_allow == r.conf->policy_allow);
+	check_sync_reach(&r, &back);
 	ss_ctl_sync_req_clear(&back);
 	ss_ctl_sync_req_clear(&r);
 	free(text);

@@ -9,6 +9,12 @@ BUILD=${SS_BUILD:-$ROOT/build}
 SILOSEC=$BUILD/src/cli/silosec
 SILOSECD=$BUILD/src/tunnel/silosecd
 KNOCKD=$BUILD/src/knock/silosec-knockd
+# A version manager's python3 (pyenv's shim) is a script that starts an interpreter to
+# pick one: 1.5 s a call on a loaded machine, and the checks call python3 often (jget
+# in wait_for loops). The real interpreter's directory goes first on PATH.
+if PYDIR=$(python3 -c 'import os, sys; print(os.path.dirname(sys.executable))' 2>/dev/null); then
+	PATH=$PYDIR:$PATH
+fi
 NS=ss$$-        # namespace prefix, unique per run
 TMP=$(mktemp -d /tmp/silosec-netns.XXXXXX)
 declare -A ID PID

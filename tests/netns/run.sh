@@ -68,7 +68,9 @@ else
 	run t_rekey.sh
 	run t_natlab.sh
 	run t_relay.sh
+	run t_hardnat.sh
 	run t_reach.sh
+	run t_natpairs.sh
 	run t_metrics.sh
 fi
 echo "netns: $passed passed, $failed failed"

@@ -5,7 +5,9 @@
 # PreUp/PostUp/PreDown/PostDown ran with %i expanded, a failing PreUp is fatal, DNS went
 # through resolvconf (a stub recording its input: the namespaces share the host's
 # /etc/resolv.conf), and after down every rule, route and table is as before. Also:
-# silosecd's READY=1 reaches $NOTIFY_SOCKET only once its interface is up.
+# wg-quick's nftables table is there while up (a LAN host's pings to a's tunnel address
+# are dropped) and gone after; silosecd's READY=1 reaches $NOTIFY_SOCKET only once its
+# interface is up.
 source "$(dirname "$0")/lib.sh"
 host a
 host b
@@ -113,6 +115,21 @@ no_loop() {
 }
 check "the internet goes into ss0, the tunnel's own marked packets to b do not" no_loop
 
+preraw() { # wg-quick's raw-table rule: a's tunnel address is not reachable from its LAN
+	local before after
+	on a nft list table ip silosec-ss0 && on a nft list table ip6 silosec-ss0 >/dev/null || return 1
+	before=$(on a nft list chain ip silosec-ss0 preraw | grep -o 'packets [0-9]*' | cut -d' ' -f2)
+	# b sends its pings for 10.77.0.1 over the underlay, not the tunnel, as a LAN host would.
+	ip -n "${NS}b" route add 10.77.0.1/32 via 198.51.1.1 dev v1-b table 100 &&
+		ip -n "${NS}b" rule add to 10.77.0.1 ipproto icmp lookup 100 pref 10 || return 1
+	on b ping -c 2 -i 0.2 -W 1 10.77.0.1
+	ip -n "${NS}b" rule del pref 10
+	after=$(on a nft list chain ip silosec-ss0 preraw | grep -o 'packets [0-9]*' | cut -d' ' -f2)
+	echo "# preraw drops: $before before, $after after two pings from the LAN"
+	[ "$after" -ge $((before + 2)) ]
+}
+check "nftables table silosec-ss0 (wg-quick's): the tunnel's address dropped from the LAN" preraw
+
 web() {
 	ip netns exec "${NS}i" python3 -m http.server -b :: 8080 >/dev/null 2>&1 &
 	BG+=($!)
@@ -166,7 +183,7 @@ check "SaveConfig = yes: down saved the set change atomically, hooks and DNS kep
 gone() {
 	on a bash -c "$(declare -f state); state" >"$TMP/after"
 	diff "$TMP/before" "$TMP/after" && [ ! -e "$TMP/dns.ss0" ] &&
-		[ -z "$(ip netns pids "${NS}a")" ] && [ ! -e "$TMP/a/run/ss0.up" ]
+		! on a nft list table ip silosec-ss0 2>/dev/null && [ -z "$(ip netns pids "${NS}a")" ] && [ ! -e "$TMP/a/run/ss0.up" ]
 }
 check "after down: rules, routes, tables, device, DNS and daemon all gone" gone
 hooks() {
@@ -183,7 +200,8 @@ crashed() { # the daemon killed: down still removes the rules it left
 	on a ip rule | grep fwmark || return 1
 	ss down ss0 # no daemon to stop: status 1, the rest done
 	on a bash -c "$(declare -f state); state" >"$TMP/after"
-	diff "$TMP/before" "$TMP/after" && [ ! -e "$TMP/dns.ss0" ]
+	diff "$TMP/before" "$TMP/after" && [ ! -e "$TMP/dns.ss0" ] &&
+		! on a nft list table ip6 silosec-ss0 2>/dev/null
 }
 check "after a killed daemon, down removes its rules and DNS" crashed
 finish

@@ -61,6 +61,15 @@ void confirm(test_node *b, const msg *ka)
 	assert_true(res.flags & SS_RESULT_F_KEEPALIVE);
 }
 
+void complete(test_node *a, test_node *b, const msg *init)
+{
+	msg resp, ka;
+
+	respond(b, init, &resp);
+	finish(a, &resp, &ka);
+	confirm(b, &ka);
+}
+
 void handshake_capture(test_node *a, test_node *b, struct hs_msgs *m)
 {
 	start_init(a, &m->init);

@@ -37,6 +37,8 @@ void start_init(test_node *a, msg *init);
 void respond(test_node *b, const msg *init, msg *resp);
 void finish(test_node *a, const msg *resp, msg *ka);
 void confirm(test_node *b, const msg *ka);
+/* The last three steps: b answers a's init, a confirms, b accepts the confirmation. */
+void complete(test_node *a, test_node *b, const msg *init);
 /* The four steps above, keeping the messages for replays. */
 void handshake_capture(test_node *a, test_node *b, struct hs_msgs *m);
 

@@ -562,7 +562,9 @@ static void sync_round_trip(void **state)
 	assert_int_equal(r.given, SS_SYNC_IDENTITY | SS_SYNC_TRANSPORT | SS_SYNC_LISTEN_PORT |
 					  SS_SYNC_MTU | SS_SYNC_ADDRESS | SS_SYNC_TRUST_STORE |
 					  SS_SYNC_ACCEPT_TOFU | SS_SYNC_TUN_RING | SS_SYNC_POLICY |
-					  SS_SYNC_CT_PER_PEER);
+					  SS_SYNC_CT_PER_PEER | SS_SYNC_LAN_DISCOVERY |
+					  SS_SYNC_ADVERTISE_LOCAL | SS_SYNC_CAND_ALLOW |
+					  SS_SYNC_PRIVATE);
 	assert_int_equal(r.conf->listen_port, 5000);
 	assert_int_equal(r.conf->mtu, c->mtu);
 	assert_int_equal(r.conf->naddrs, 1);
@@ -614,6 +616,17 @@ static void sync_errors(void **state)
 		/* After the first peer, interface keys are unknown: no silent reordering. */
 		{"peer=" K1 "\npolicy=allow", "unknown key 'policy'"},
 		{"peer=" K1 "\nendpoint=192.0.2.1:1\ntofu=a:1\nbogus=2", "unknown key 'bogus'"},
+		{"lan_discovery=on", "lan_discovery: 'on' is not off, peers or open"},
+		{"advertise_local=1", "advertise_local: '1' is not yes or no"},
+		{"private=maybe", "private: 'maybe' is not yes or no"},
+		{"candidate_allow=10.0.0.0/33", "candidate_allow: '10.0.0.0/33' is not"},
+		{"peer=" K1 "\nrelay=always", "relay: 'always' is not yes, serve or no"},
+		{"peer=" K1 "\nintroduce=y", "introduce: 'y' is not yes or no"},
+		/* A TOFU peer is never trusted with metadata, as in the file. */
+		{"tofu=a:1\nrelay=serve", "relay: 'serve' is not yes, serve or no (a tofu peer"},
+		{"tofu=a:1\nintroducer=yes", "introducer: needs a configured identity"},
+		/* Interface keys after a peer are unknown there, as the others. */
+		{"peer=" K1 "\nlan_discovery=open", "unknown key 'lan_discovery'"},
 	};
 	char err[SS_CONF_ERR_LEN], *req;
 	ss_ctl_sync_req r;
@@ -677,6 +690,76 @@ static void sync_names_and_groups(void **state)
 		SS_ERR_FORMAT);
 	assert_non_null(strstr(err, "not one of the peer's groups"));
 	assert_int_equal(parse_sync("sync\npeer=" K2 "\nname=" K1 "\n\n", &r, err), SS_ERR_FORMAT);
+}
+
+/*
+ * Introducer, Introduce and Relay per peer, and the interface's reachability keys, travel
+ * with a sync (they were read only at start); CandidateAllow "none" is a list of none.
+ */
+static void sync_reach_keys(void **state)
+{
+	static const char text[] = "[Interface]\nPrivateKey = " K1 "\nLanDiscovery = open\n"
+				   "AdvertiseLocal = yes\nPrivate = yes\n"
+				   "CandidateAllow = 192.0.2.0/24, 2001:db8::/32\n"
+				   "[Peer]\nIdentity = " K2 "\nEndpoint = 192.0.2.7:9\n"
+				   "Introducer = yes\nRelay = yes\n"
+				   "[Peer]\nIdentity = " K1 "\nIntroduce = yes\nRelay = serve\n";
+	char err[SS_CONF_ERR_LEN], *req, a[64];
+	uint8_t id[SS_IDENTITY_LEN];
+	ss_ctl_sync_req r;
+	ss_conf *c;
+
+	(void)state;
+	memset(id, 7, sizeof(id));
+	assert_int_equal(ss_conf_parse(text, strlen(text), "x.conf", &c, err, sizeof(err)), 0);
+	c->peers[0].resolved = strdup("192.0.2.7:9");
+	req = ss_ctl_format_sync(c, id);
+	assert_non_null(req);
+	assert_int_equal(parse_sync(req, &r, err), 0);
+	assert_int_equal(r.conf->lan_discovery, SS_LAN_MODE_OPEN);
+	assert_true(r.conf->advertise_local);
+	assert_true(r.conf->private_host);
+	assert_int_equal(r.conf->ncand_allow, 2);
+	ss_cidr_format(&r.conf->cand_allow[1], a, sizeof(a));
+	assert_string_equal(a, "2001:db8::/32");
+	assert_true(r.conf->peers[0].introducer);
+	assert_false(r.conf->peers[0].introduce);
+	assert_int_equal(r.conf->peers[0].relay, SS_CONF_RELAY_USE);
+	assert_false(r.conf->peers[1].introducer);
+	assert_true(r.conf->peers[1].introduce);
+	assert_int_equal(r.conf->peers[1].relay, SS_CONF_RELAY_SERVE);
+	ss_ctl_sync_req_clear(&r);
+	free(req);
+	/* The defaults are written too: a key turned off in the file turns it off. */
+	c->lan_discovery = SS_LAN_OFF;
+	c->advertise_local = c->private_host = false;
+	c->ncand_allow = 0;
+	c->peers[0].introducer = false;
+	c->peers[0].relay = SS_CONF_RELAY_NO;
+	req = ss_ctl_format_sync(c, id);
+	assert_non_null(strstr(req, "lan_discovery=off\nadvertise_local=no\nprivate=no\n"
+				    "candidate_allow=none\n"));
+	assert_non_null(strstr(req, "introducer=no\nintroduce=no\nrelay=no\n"));
+	assert_int_equal(parse_sync(req, &r, err), 0);
+	assert_int_equal(r.given & SS_SYNC_CAND_ALLOW, SS_SYNC_CAND_ALLOW);
+	assert_int_equal(r.conf->ncand_allow, 0);
+	assert_int_equal(r.conf->lan_discovery, SS_LAN_OFF);
+	assert_false(r.conf->peers[0].introducer);
+	ss_ctl_sync_req_clear(&r);
+	free(req);
+	ss_conf_free(c);
+	/* At most SS_CAND_ALLOW_MAX prefixes, as in the file. */
+	req = strdup("sync\n");
+	for (int i = 0; i <= SS_CAND_ALLOW_MAX; i++) {
+		char *n;
+
+		assert_true(asprintf(&n, "%scandidate_allow=10.%d.0.0/16\n", req, i) > 0);
+		free(req);
+		req = n;
+	}
+	assert_int_equal(parse_sync(req, &r, err), SS_ERR_FORMAT);
+	assert_non_null(strstr(err, "one too many"));
+	free(req);
 }
 
 static void trust_request(void **state)
@@ -816,6 +899,7 @@ int main(void)
 		cmocka_unit_test(sync_round_trip),
 		cmocka_unit_test(sync_errors),
 		cmocka_unit_test(sync_names_and_groups),
+		cmocka_unit_test(sync_reach_keys),
 		cmocka_unit_test(trust_request),
 		cmocka_unit_test(read_more_continues),
 		cmocka_unit_test(read_request_ends),

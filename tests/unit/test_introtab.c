@@ -172,6 +172,48 @@ static void delay_capped(void **state)
 	assert_int_equal(ss_intro_delay(10, 60000), SS_PUNCH_MAX_DELAY_MS);
 }
 
+/*
+ * HARD_NAT (16.4 item 2): one address seen with two ports by two introducers; one
+ * report, equal ports, or different addresses (another route or family) are not enough.
+ */
+static void hard_nat_from_two_reports(void **state)
+{
+	ss_endpoint seen[3] = {ep(10, 40000), ep(10, 40000), ep(20, 41000)};
+
+	(void)state;
+	assert_false(ss_intro_hard_nat(seen, 0));
+	assert_false(ss_intro_hard_nat(seen, 1));
+	/* Endpoint-independent mapping: every introducer sees the same port. */
+	assert_false(ss_intro_hard_nat(seen, 2));
+	/* Another public address (a second uplink): no conclusion. */
+	assert_false(ss_intro_hard_nat(seen, 3));
+	/* masquerade random: a second destination, a second port. */
+	seen[1].port = 40001;
+	assert_true(ss_intro_hard_nat(seen, 2));
+	assert_true(ss_intro_hard_nat(seen, 3));
+	/* Any pair will do, not only neighbours. */
+	seen[1] = ep(30, 40000);
+	seen[2] = ep(10, 5);
+	assert_true(ss_intro_hard_nat(seen, 3));
+}
+
+/* Relay at once only when both sides map per destination and a relay can carry them. */
+static void both_hard_goes_to_the_relay(void **state)
+{
+	const uint8_t h = SS_REACH_F_HARD_NAT, ok = SS_REACH_F_RELAY_OK;
+	const unsigned relay_now = SS_PUNCH_F_RELAY_OK | SS_PUNCH_F_BOTH_HARD;
+
+	(void)state;
+	assert_int_equal(ss_intro_punch_flags(h | ok, true, true), relay_now);
+	/* PRIVATE changes nothing here: it only withholds candidates. */
+	assert_int_equal(ss_intro_punch_flags(h | ok | SS_REACH_F_PRIVATE, true, true), relay_now);
+	assert_int_equal(ss_intro_punch_flags(h | ok, false, true), 0); /* we map as one */
+	assert_int_equal(ss_intro_punch_flags(ok, true, true), 0);	/* the peer does */
+	assert_int_equal(ss_intro_punch_flags(h, true, true), 0);	/* no relayed path there */
+	assert_int_equal(ss_intro_punch_flags(h | ok, true, false), 0); /* no relay here */
+	assert_int_equal(ss_intro_punch_flags(0, false, false), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +223,8 @@ int main(void)
 		cmocka_unit_test(per_requester_and_total_rates),
 		cmocka_unit_test(build_answer_and_punch),
 		cmocka_unit_test(delay_capped),
+		cmocka_unit_test(hard_nat_from_two_reports),
+		cmocka_unit_test(both_hard_goes_to_the_relay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

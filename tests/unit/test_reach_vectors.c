@@ -9,23 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/crypto.h"
 #include "drive.h"
 #include "helpers.h"
+#include "vecfile.h"
 
-#define MAX_LINES 32
-#define LINE_MAX_LEN 600
-
-static char vec[MAX_LINES][LINE_MAX_LEN];
-static int nvec;
+static vec_set vec;
 
 static void emit(const char *key, const uint8_t *data, size_t len)
 {
-	char hex[2 * 256 + 1];
-
-	assert_true(nvec < MAX_LINES && len <= 256);
-	hex_encode(data, len, hex);
-	snprintf(vec[nvec++], LINE_MAX_LEN, "%s = %s", key, hex);
+	vec_emit(&vec, key, data, len);
 }
 
 /* The nodes of handshake.vec: same seeds, same random streams. */
@@ -33,14 +25,10 @@ static void node(test_node *n, const char *label)
 {
 	ss_ctx_config cfg = {0};
 	uint8_t seed[SS_SEED_LEN];
-	char buf[64];
 
 	memset(n, 0, sizeof(*n));
-	snprintf(buf, sizeof(buf), "%s identity", label);
-	assert_int_equal(ss_sha256(seed, buf, strlen(buf), NULL, 0, NULL, 0), 0);
+	vec_node_keys(label, seed, &n->rng);
 	assert_int_equal(ss_identity_from_seed(&n->id, seed), 0);
-	snprintf(buf, sizeof(buf), "%s rng", label);
-	test_rng_init(&n->rng, buf);
 	cfg.max_peers = 2;
 	test_node_start(n, &cfg);
 }
@@ -125,7 +113,7 @@ static void generate(void)
 	ss_result res;
 	size_t len;
 
-	nvec = 0;
+	vec.n = 0;
 	node(&a, "alice");
 	node(&b, "bob");
 	test_pair_link(&a, &b);
@@ -156,75 +144,26 @@ static void generate(void)
 	test_pair_free(&a, &b);
 }
 
-static char *vector_path(void)
-{
-	static char path[4096];
-	const char *dir = getenv("SS_VECTOR_DIR");
-
-	snprintf(path, sizeof(path), "%s/reach.vec", dir ? dir : "tests/vectors");
-	return path;
-}
-
-static void write_file(void)
-{
-	FILE *f = fopen(vector_path(), "w");
-
-	assert_non_null(f);
-	fprintf(f, "# SiloSec v2 reachability vectors (docs/PROTOCOL.md 16.14).\n"
-		   "# Identities, random streams and times are those of handshake.vec.\n"
-		   "# Regenerate: SS_VECTOR_WRITE=1 build/tests/test_reach_vectors\n");
-	for (int i = 0; i < nvec; i++)
-		fprintf(f, "%s\n", vec[i]);
-	fclose(f);
-}
-
 static void vectors_match_pinned_file(void **state)
 {
-	char line[LINE_MAX_LEN + 2];
-	FILE *f;
-	int i = 0;
-
 	(void)state;
 	generate();
-	if (getenv("SS_VECTOR_WRITE")) {
-		write_file();
-		return;
-	}
-	f = fopen(vector_path(), "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		assert_true(i < nvec);
-		if (strcmp(line, vec[i]))
-			fail_msg("vector %d differs:\n  pinned:    %s\n  generated: %s", i, line,
-				 vec[i]);
-		i++;
-	}
-	fclose(f);
-	assert_int_equal(i, nvec);
+	vec_check_pinned(&vec, "reach.vec",
+			 "# SiloSec v2 reachability vectors (docs/PROTOCOL.md 16.14).\n"
+			 "# Identities, random streams and times are those of handshake.vec.\n"
+			 "# Regenerate: SS_VECTOR_WRITE=1 build/tests/test_reach_vectors\n");
 }
 
 /* The pinned INIT is handshake.vec's: the sealed REGISTER rides that session. */
 static void same_session_as_handshake_vec(void **state)
 {
-	char line[LINE_MAX_LEN * 2], want[LINE_MAX_LEN * 2] = "";
-	char path[4096];
-	const char *dir = getenv("SS_VECTOR_DIR");
-	FILE *f;
+	char init[VEC_LINE_LEN];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/handshake.vec", dir ? dir : "tests/vectors");
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "msg.init = ", 11))
-			snprintf(want, sizeof(want), "%s", line);
-	fclose(f);
-	want[strcspn(want, "\n")] = '\0';
+	vec_pinned_value("handshake.vec", "msg.init", init, sizeof(init));
 	generate();
-	assert_string_equal(vec[9], want);
+	assert_true(!strncmp(vec.line[9], "msg.init = ", 11));
+	assert_string_equal(vec.line[9] + 11, init);
 }
 
 int main(void)

@@ -130,13 +130,7 @@ static void data_buffer_too_small(void **state)
 	assert_null(b->peer->next);
 	assert_int_equal(b->peer->rx_timestamp, 0);
 	assert_int_equal(b->ctx->by_index.count, 0);
-	{
-		msg resp, ka;
-
-		respond(b, &init, &resp);
-		finish(a, &resp, &ka);
-		confirm(b, &ka);
-	}
+	complete(a, b, &init);
 
 	/* Sealing: a counter is not spent when the output does not fit. */
 	fill(g_pt, 1420, 1);
@@ -270,7 +264,7 @@ static void rekey_after_time(void **state)
 	test_pair *pair = *state;
 	test_node *a = &pair->a, *b = &pair->b;
 	ss_peer_stats st;
-	msg m, init, resp, ka;
+	msg m, init;
 	uint64_t t0;
 
 	t0 = a->peer->current->created_ns;
@@ -289,9 +283,7 @@ static void rekey_after_time(void **state)
 	/* The old session carries data while the handshake is pending. */
 	seal(a, "meanwhile", 9, &m);
 	open_ok(b, &m, "meanwhile", 9);
-	respond(b, &init, &resp);
-	finish(a, &resp, &ka);
-	confirm(b, &ka);
+	complete(a, b, &init);
 	ss_peer_get_stats(a->peer, &st);
 	assert_int_equal(st.epoch, 2);
 	ss_peer_get_stats(b->peer, &st);
@@ -318,7 +310,7 @@ static void rekey_after_time_responder(void **state)
 	test_node *a = &pair->a, *b = &pair->b;
 	ss_peer_stats st;
 	enum ss_tick_kind k;
-	msg m, init, resp, ka;
+	msg m, init;
 	uint64_t t0;
 
 	t0 = b->peer->current->created_ns;
@@ -331,9 +323,7 @@ static void rekey_after_time_responder(void **state)
 	seal(b, "y", 1, &m);
 	open_ok(a, &m, "y", 1);
 	assert_int_equal(tick(b, &init), SS_TICK_HANDSHAKE);
-	respond(a, &init, &resp);
-	finish(b, &resp, &ka);
-	confirm(a, &ka);
+	complete(b, a, &init);
 	ss_peer_get_stats(b->peer, &st);
 	assert_int_equal(st.epoch, 2);
 	assert_int_equal(st.handshakes_initiated, 1);
@@ -455,7 +445,7 @@ static void restart_handshake_now(void **state)
 {
 	test_pair *pair = *state;
 	test_node *a = &pair->a, *b = &pair->b;
-	msg init, resp, ka;
+	msg init;
 
 	drain(b, a);
 	test_advance(a, b, 10 * SS_NS_PER_SEC);
@@ -463,9 +453,7 @@ static void restart_handshake_now(void **state)
 	ss_peer_restart_handshake(a->peer, false);
 	assert_true(ss_peer_deadline(a->peer) <= now_of(a));
 	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
-	respond(b, &init, &resp);
-	finish(a, &resp, &ka);
-	confirm(b, &ka);
+	complete(a, b, &init);
 	test_send(a, b, "moved");
 	test_send(b, a, "moved");
 }
@@ -479,7 +467,7 @@ static void restart_handshake_in_flight(void **state)
 {
 	test_pair *pair = *state;
 	test_node *a = &pair->a, *b = &pair->b;
-	msg init, resp, ka;
+	msg init, resp;
 	uint64_t t;
 
 	drain(b, a);
@@ -494,9 +482,7 @@ static void restart_handshake_in_flight(void **state)
 	assert_int_equal(tick(a, &init), SS_TICK_NONE);
 	test_advance(a, b, 1);
 	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
-	respond(b, &init, &resp);
-	finish(a, &resp, &ka);
-	confirm(b, &ka);
+	complete(a, b, &init);
 	test_send(a, b, "moved");
 }
 
@@ -510,7 +496,7 @@ static void restart_handshake_unsent(void **state)
 {
 	test_pair *pair = *state;
 	test_node *a = &pair->a, *b = &pair->b;
-	msg init, resp, ka;
+	msg init;
 	uint64_t t;
 
 	drain(b, a);
@@ -521,9 +507,7 @@ static void restart_handshake_unsent(void **state)
 	assert_true(ss_peer_deadline(a->peer) <= now_of(a));
 	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
 	t = now_of(a);
-	respond(b, &init, &resp);
-	finish(a, &resp, &ka);
-	confirm(b, &ka);
+	complete(a, b, &init);
 	drain(a, b);
 	drain(b, a);
 	test_advance(a, b, SS_NS_PER_SEC / 10);
@@ -532,9 +516,7 @@ static void restart_handshake_unsent(void **state)
 	assert_int_equal(ss_peer_deadline(a->peer), t + SS_RESTART_INIT_SPACING);
 	set_time(a, b, t + SS_RESTART_INIT_SPACING);
 	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
-	respond(b, &init, &resp);
-	finish(a, &resp, &ka);
-	confirm(b, &ka);
+	complete(a, b, &init);
 }
 
 /*
@@ -546,16 +528,14 @@ static void restart_handshake_after_completed(void **state)
 {
 	test_pair *pair = *state;
 	test_node *a = &pair->a, *b = &pair->b;
-	msg init, resp, ka;
+	msg init;
 	uint64_t t;
 
 	drain(b, a);
 	test_advance(a, b, 10 * SS_NS_PER_SEC);
 	start_init(a, &init);
 	t = now_of(a);
-	respond(b, &init, &resp);
-	finish(a, &resp, &ka);
-	confirm(b, &ka);
+	complete(a, b, &init);
 	drain(a, b);
 	drain(b, a);
 	ss_peer_restart_handshake(a->peer, false);
@@ -563,9 +543,7 @@ static void restart_handshake_after_completed(void **state)
 	assert_int_equal(tick(a, &init), SS_TICK_NONE);
 	set_time(a, b, t + SS_RESTART_INIT_SPACING);
 	assert_int_equal(tick(a, &init), SS_TICK_HANDSHAKE);
-	respond(b, &init, &resp);
-	finish(a, &resp, &ka);
-	confirm(b, &ka);
+	complete(a, b, &init);
 	/* No session, no handshake: nothing to restart. */
 	ss_peer_remove(a->ctx, a->peer);
 	assert_int_equal(ss_peer_add(a->ctx, ss_identity_public(b->id), &a->peer), 0);

@@ -15,6 +15,7 @@
 
 #include "helpers.h"
 #include "pipe.h"
+#include "vecfile.h"
 
 #include "stream/stream.h"
 
@@ -1039,40 +1040,12 @@ static int queue_rng(void *arg, uint8_t *buf, size_t len)
 	return 0;
 }
 
-static bool vec_get(const char *name, uint8_t *out, size_t max, size_t *len, uint64_t *num)
-{
-	const char *dir = getenv("SS_VECTOR_DIR");
-	char path[512], line[2048];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/stream.vec", dir ? dir : "tests/vectors");
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *eq = strstr(line, " = ");
-
-		if (line[0] == '#' || !eq)
-			continue;
-		*eq = 0;
-		eq[strcspn(eq + 3, "\n") + 3] = 0;
-		if (strcmp(line, name))
-			continue;
-		found = true;
-		if (num)
-			*num = strtoull(eq + 3, NULL, 10);
-		else
-			assert_int_equal(hex_decode(eq + 3, out, max, len), 0);
-	}
-	fclose(f);
-	return found;
-}
-
 static void stream_handshake_vector(void **state)
 {
 	uint8_t seed[32], init[SS_INIT_LEN], resp[SS_RESP_LEN], ki2r[32], kr2i[32], conf[48];
 	struct rand_queue qa = {0}, qb = {0};
 	ss_stream_config ca, cb;
+	char num[32];
 	uint64_t ts;
 	size_t n;
 	pair p;
@@ -1081,20 +1054,21 @@ static void stream_handshake_vector(void **state)
 	pair_setup(&p);
 	ss_identity_free(p.ida);
 	ss_identity_free(p.idb);
-	assert_true(vec_get("hs_initiator_seed", seed, 32, &n, NULL));
+	vec_pinned_bytes("stream.vec", "hs_initiator_seed", seed, 32, &n);
 	assert_int_equal(ss_identity_from_seed(&p.ida, seed), 0);
-	assert_true(vec_get("hs_responder_seed", seed, 32, &n, NULL));
+	vec_pinned_bytes("stream.vec", "hs_responder_seed", seed, 32, &n);
 	assert_int_equal(ss_identity_from_seed(&p.idb, seed), 0);
-	assert_true(vec_get("hs_timestamp", NULL, 0, NULL, &ts));
-	assert_true(vec_get("hs_rand_initiator", qa.data, sizeof(qa.data), &qa.len, NULL));
-	assert_true(vec_get("hs_rand_responder", qb.data, sizeof(qb.data), &qb.len, NULL));
-	assert_true(vec_get("hs_init", init, sizeof(init), &n, NULL));
+	vec_pinned_value("stream.vec", "hs_timestamp", num, sizeof(num));
+	ts = strtoull(num, NULL, 10);
+	vec_pinned_bytes("stream.vec", "hs_rand_initiator", qa.data, sizeof(qa.data), &qa.len);
+	vec_pinned_bytes("stream.vec", "hs_rand_responder", qb.data, sizeof(qb.data), &qb.len);
+	vec_pinned_bytes("stream.vec", "hs_init", init, sizeof(init), &n);
 	assert_int_equal(n, SS_INIT_LEN);
-	assert_true(vec_get("hs_response", resp, sizeof(resp), &n, NULL));
+	vec_pinned_bytes("stream.vec", "hs_response", resp, sizeof(resp), &n);
 	assert_int_equal(n, SS_RESP_LEN);
-	assert_true(vec_get("hs_k_i2r", ki2r, 32, &n, NULL));
-	assert_true(vec_get("hs_k_r2i", kr2i, 32, &n, NULL));
-	assert_true(vec_get("hs_confirm_frame", conf, sizeof(conf), &n, NULL));
+	vec_pinned_bytes("stream.vec", "hs_k_i2r", ki2r, 32, &n);
+	vec_pinned_bytes("stream.vec", "hs_k_r2i", kr2i, 32, &n);
+	vec_pinned_bytes("stream.vec", "hs_confirm_frame", conf, sizeof(conf), &n);
 	assert_int_equal(n, 48);
 
 	cfg_pinned(&ca, p.ida, p.idb, true);

@@ -10,10 +10,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "common/crypto.h"
-
-#define MAX_LINES 64
-#define LINE_MAX_LEN 1200
+#include "vecfile.h"
 
 struct recorder {
 	test_rng rng;
@@ -21,22 +18,16 @@ struct recorder {
 	int draws;
 };
 
-static char vec[MAX_LINES][LINE_MAX_LEN];
-static int nvec;
+static vec_set vec;
 
 static void emit(const char *key, const uint8_t *data, size_t len)
 {
-	char hex[2 * 512 + 1];
-
-	assert_true(nvec < MAX_LINES && len <= 512);
-	hex_encode(data, len, hex);
-	snprintf(vec[nvec++], LINE_MAX_LEN, "%s = %s", key, hex);
+	vec_emit(&vec, key, data, len);
 }
 
 static void emit_u64(const char *key, uint64_t v)
 {
-	assert_true(nvec < MAX_LINES);
-	snprintf(vec[nvec++], LINE_MAX_LEN, "%s = %llu", key, (unsigned long long)v);
+	vec_emitf(&vec, "%s = %llu", key, (unsigned long long)v);
 }
 
 static int recording_rng(void *arg, uint8_t *buf, size_t len)
@@ -57,15 +48,12 @@ static void node(test_node *n, struct recorder *rec, const char *label)
 	char buf[64];
 
 	memset(n, 0, sizeof(*n));
-	snprintf(buf, sizeof(buf), "%s identity", label);
-	assert_int_equal(ss_sha256(seed, buf, strlen(buf), NULL, 0, NULL, 0), 0);
+	vec_node_keys(label, seed, &rec->rng);
 	snprintf(buf, sizeof(buf), "%s.seed", label);
 	emit(buf, seed, sizeof(seed));
 	assert_int_equal(ss_identity_from_seed(&n->id, seed), 0);
 	snprintf(buf, sizeof(buf), "%s.identity", label);
 	emit(buf, ss_identity_public(n->id), SS_IDENTITY_LEN);
-	snprintf(buf, sizeof(buf), "%s rng", label);
-	test_rng_init(&rec->rng, buf);
 	rec->name = label;
 	cfg.random = recording_rng;
 	cfg.random_arg = rec;
@@ -98,11 +86,11 @@ static void generate(void)
 	ss_result res;
 	size_t len;
 
-	nvec = 0;
+	vec.n = 0;
 	node(&a, &ra, "alice");
 	node(&b, &rb, "bob");
 	ss_fingerprint(ss_identity_public(a.id), fp);
-	snprintf(vec[nvec++], LINE_MAX_LEN, "alice.fingerprint = %s", fp);
+	vec_emitf(&vec, "alice.fingerprint = %s", fp);
 	emit_u64("time.wall_ns", a.clock.now.wall_ns);
 	emit_u64("time.mono_ns", a.clock.now.mono_ns);
 	test_pair_link(&a, &b);
@@ -157,47 +145,13 @@ static void generate(void)
 	}
 }
 
-static char *vector_path(void)
-{
-	static char path[4096];
-	const char *dir = getenv("SS_VECTOR_DIR");
-
-	snprintf(path, sizeof(path), "%s/handshake.vec", dir ? dir : "tests/vectors");
-	return path;
-}
-
 static void vectors_match_pinned_file(void **state)
 {
-	char line[LINE_MAX_LEN + 2];
-	FILE *f;
-	int i = 0;
-
 	(void)state;
 	generate();
-	if (getenv("SS_VECTOR_WRITE")) {
-		f = fopen(vector_path(), "w");
-		assert_non_null(f);
-		fprintf(f, "# SiloSec v2 protocol vectors (docs/PROTOCOL.md, \"Test vectors\").\n"
-			   "# Regenerate: SS_VECTOR_WRITE=1 build/tests/test_vectors\n");
-		for (i = 0; i < nvec; i++)
-			fprintf(f, "%s\n", vec[i]);
-		fclose(f);
-		return;
-	}
-	f = fopen(vector_path(), "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		assert_true(i < nvec);
-		if (strcmp(line, vec[i]))
-			fail_msg("vector %d differs:\n  pinned:    %s\n  generated: %s", i, line,
-				 vec[i]);
-		i++;
-	}
-	fclose(f);
-	assert_int_equal(i, nvec);
+	vec_check_pinned(&vec, "handshake.vec",
+			 "# SiloSec v2 protocol vectors (docs/PROTOCOL.md, \"Test vectors\").\n"
+			 "# Regenerate: SS_VECTOR_WRITE=1 build/tests/test_vectors\n");
 }
 
 /* The pinned messages must also be accepted by a fresh responder built from the seeds. */
@@ -205,24 +159,11 @@ static void pinned_init_verifies(void **state)
 {
 	static uint8_t init[SS_INIT_LEN];
 	uint8_t id[SS_IDENTITY_LEN];
-	char line[LINE_MAX_LEN + 2];
 	size_t len = 0;
-	FILE *f;
 
 	(void)state;
-	f = fopen(vector_path(), "r");
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (!strncmp(line, "msg.init = ", 11))
-			assert_int_equal(hex_decode(line + 11, init, sizeof(init), &len), 0);
-		if (!strncmp(line, "alice.identity = ", 17)) {
-			size_t l;
-
-			assert_int_equal(hex_decode(line + 17, id, sizeof(id), &l), 0);
-		}
-	}
-	fclose(f);
+	vec_pinned_bytes("handshake.vec", "msg.init", init, sizeof(init), &len);
+	vec_pinned_bytes("handshake.vec", "alice.identity", id, sizeof(id), &(size_t){0});
 	assert_int_equal(len, SS_INIT_LEN);
 	assert_memory_equal(init + SS_INIT_OFF_IDENTITY, id, SS_IDENTITY_LEN);
 	assert_int_equal(init[0], SS_MSG_INIT);
