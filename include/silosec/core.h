@@ -183,6 +183,9 @@ typedef struct ss_ctx_stats {
 } ss_ctx_stats;
 
 void ss_peer_get_stats(const ss_peer *peer, ss_peer_stats *out);
+/* Count a drop the caller attributes to peer (silosecd's reachability refusals) in its
+ * stats.drops: no per-peer counters of the caller's own. code: a negative SS_ERR_*. */
+void ss_peer_count_drop(ss_peer *peer, int code);
 void ss_ctx_get_stats(const ss_ctx *ctx, ss_ctx_stats *out);
 bool ss_peer_has_session(const ss_peer *peer);
 

@@ -315,6 +315,11 @@ void ss_peer_get_stats(const ss_peer *peer, ss_peer_stats *out)
 	*out = peer->stats;
 }
 
+void ss_peer_count_drop(ss_peer *peer, int code)
+{
+	ss_count_drop(peer->ctx, peer, code);
+}
+
 void ss_ctx_get_stats(const ss_ctx *ctx, ss_ctx_stats *out)
 {
 	*out = ctx->stats;

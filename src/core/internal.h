@@ -87,25 +87,26 @@ typedef struct ss_handshake {
 } ss_handshake;
 
 struct ss_peer {
+	/* The small fields sit together, so that a configured peer has no holes (test_scale). */
 	ss_ctx *ctx;
-	bool has_identity;
-	bool tofu; /* initiations stay anonymous; the answer is checked against identity */
 	uint8_t identity[SS_IDENTITY_LEN];
 	uint8_t mac1_key[SS_HASH_LEN]; /* for the INITs we send to this peer */
 	uint8_t cookie[SS_COOKIE_LEN];
-	uint64_t cookie_ns;
+	bool has_identity;
+	bool tofu; /* initiations stay anonymous; the answer is checked against identity */
 	bool has_cookie;
+	bool has_flow;
+	bool want_handshake;
+	bool rx_data_pending; /* data received and nothing sent since */
+	ss_flow flow;
+	uint32_t keepalive_s;
+	uint64_t cookie_ns;
 	uint64_t rx_timestamp; /* greatest INIT timestamp accepted from the peer */
 	uint64_t rx_init_ns;   /* when we accepted it (flood limit) */
 	uint64_t tx_timestamp; /* greatest we sent */
 	ss_handshake hs;
 	ss_session *slots; /* SS_SESSION_SLOTS of them; NULL until the first handshake */
 	ss_session *current, *previous, *next;
-	ss_flow flow;
-	bool has_flow;
-	bool want_handshake;
-	bool rx_data_pending; /* data received and nothing sent since */
-	uint32_t keepalive_s;
 	uint64_t last_tx_ns, last_rx_ns, last_hs_ns;
 	/* ss_peer_restart_handshake: no INIT before this; when the one before the last left */
 	uint64_t hs_not_before_ns, prev_hs_ns;

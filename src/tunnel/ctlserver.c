@@ -98,28 +98,30 @@ static void put_access(ss_daemon *d, FILE *f, ss_dpeer *p, const uint8_t *id)
 /* Relay = and the path the session uses (PROTOCOL.md 16.7): direct, or a circuit. */
 static void put_path(FILE *f, const ss_dpeer *p)
 {
+	const ss_preach_ext *x = ss_reach_get(p);
 	char desc[SS_FINGERPRINT_LEN + 16];
 
 	if (p->relay_mode)
 		kv(f, "relay", "%s", p->relay_mode == SS_CONF_RELAY_USE ? "yes" : "serve");
-	if (!ss_peer_has_session(p->sp) || !p->reach.has_path || !ss_flow_virtual(&p->reach.path))
+	if (!ss_peer_has_session(p->sp) || !x->has_path || !ss_flow_virtual(&x->path))
 		return;
-	ss_relay_describe(p, &p->reach.path, desc, sizeof(desc));
+	ss_relay_describe(p, &x->path, desc, sizeof(desc));
 	kv(f, "path", "%s", desc);
-	kv(f, "relay_circuit", "%08x", ss_relay_flow_circuit(&p->reach.path));
+	kv(f, "relay_circuit", "%08x", ss_relay_flow_circuit(&x->path));
 }
 
 /* Where p is reached: the path in use, the candidates, what an introducer reports. */
 static void put_reach(FILE *f, ss_dpeer *p)
 {
+	const ss_preach_ext *x = ss_reach_get(p);
 	uint64_t now = ss_mono_ns();
 	size_t n = p->cands ? ss_cands_count(p->cands) : 0;
 	char a[64], c[32];
 	ss_cand_info ci;
 	ss_flow fl;
 
-	if (ss_peer_has_session(p->sp) && p->reach.has_path && !ss_flow_virtual(&p->reach.path)) {
-		ss_flow_format(&p->reach.path, a, sizeof(a));
+	if (ss_peer_has_session(p->sp) && x->has_path && !ss_flow_virtual(&x->path)) {
+		ss_flow_format(&x->path, a, sizeof(a));
 		kv(f, "path", "direct %s", a);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -133,11 +135,11 @@ static void put_reach(FILE *f, ss_dpeer *p)
 			snprintf(c, sizeof(c), "never");
 		kv(f, "candidate", "%s %s confirmed %s", ss_reach_source_name(ci.source), a, c);
 	}
-	if (p->reach.introducer && p->reach.has_reflexive) {
-		ss_flow_from_endpoint(&fl, &p->reach.reflexive, 0, 17);
+	if (p->reach.introducer && x->has_reflexive) {
+		ss_flow_from_endpoint(&fl, &x->reflexive, 0, 17);
 		ss_flow_format(&fl, a, sizeof(a));
 		kv(f, "reflexive", "%s", a);
-		kv(f, "introducer_rtt_ms", "%u", p->reach.rtt_ms);
+		kv(f, "introducer_rtt_ms", "%u", x->rtt_ms);
 	}
 }
 
@@ -183,8 +185,6 @@ static void put_peer(ss_daemon *d, FILE *f, ss_dpeer *p)
 	put_reach(f, p);
 	put_path(f, p);
 	put_access(d, f, p, id);
-	for (int i = 0; i < SS_DROP_COUNT; i++)
-		st.drops[i] += p->reach.drops[i];
 	put_drops(f, st.drops, p->drops);
 }
 

@@ -778,6 +778,7 @@ static void run_timers(ss_daemon *d)
 		    (p->keepalive && !ss_peer_has_session(p->sp)))
 			tick_peer(d, p, now);
 		ss_relay_tick_peer(d, p, now);
+		ss_reach_trim(p, now); /* an idle peer gives back its reachability state */
 		ss_daemon_touch(d, p);
 	}
 	if (d->next_relay_sweep < d->next_deadline)

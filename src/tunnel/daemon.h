@@ -48,30 +48,36 @@ typedef struct ss_qpkt {
 } ss_qpkt;
 
 typedef struct ss_dpeer {
+	/* Ordered for size, not by subject: every configured peer has one (test_scale). */
 	struct ss_dpeer *next;
 	ss_peer *sp;
-	bool tofu;	   /* configured Identity = tofu */
-	bool tofu_pinned;  /* the store already had an identity for it */
-	char *name;	   /* the Endpoint as written: TOFU's key */
-	bool has_endpoint; /* resolved */
-	ss_flow endpoint;  /* configured or last authenticated */
+	char *name; /* the Endpoint as written: TOFU's key */
 	ss_cidr *allowed;
 	size_t nallowed;
-	uint32_t keepalive;
 	ss_qpkt *qhead, *qtail;
 	uint32_t qlen;
+	uint32_t keepalive;
 	uint64_t last_tx_data_ns, last_rx_ns;
-	bool init_unsent; /* the socket refused our latest INIT (roaming: no address yet) */
 	uint64_t drops[SS_TUN_DROP_COUNT];
-	bool seen; /* reload bookkeeping */
+	ss_flow endpoint;  /* configured or last authenticated */
+	bool has_endpoint; /* resolved */
+	bool tofu;	   /* configured Identity = tofu */
+	bool tofu_pinned;  /* the store already had an identity for it */
+	bool init_unsent;  /* the socket refused our latest INIT (roaming: no address yet) */
+	bool seen;	   /* reload bookkeeping */
 	/* Capabilities: Allow rules; open = reaches everything (Policy = allow, no Allow). */
-	ss_cap_rule *rules;
-	size_t nrules;
 	bool has_allow, open;
+	/* Relays (relay.c, PROTOCOL.md 16.7); their other fields are at the end. */
+	uint8_t relay_mode;  /* Relay = (enum ss_conf_relay) */
+	uint8_t relay_tries; /* asked without an answer (SS_QUERY_TRIES, then a pause) */
+	bool relayed;	     /* the session rides a circuit */
+	bool on_circuit;     /* new handshakes go through relay_circuit */
 	ss_ct_owner ct;
 	/* Last packet refused by the capability check (its first bytes), for show. */
 	uint8_t denied_hdr[128];
 	uint32_t denied_len;
+	ss_cap_rule *rules;
+	size_t nrules;
 	uint64_t denied_ns, denied_logged_ns;
 	uint64_t ct_full_logged_ns;
 	/* Name =, Groups = ("a,b") and, by rule, the group it came from (NULL: own). */
@@ -79,19 +85,14 @@ typedef struct ss_dpeer {
 	char **origin;
 	ss_cands *cands; /* where the peer may be reached (reach.c) */
 	ss_preach reach;
-	/* Relays (relay.c, PROTOCOL.md 16.7). */
-	uint8_t relay_mode;	    /* Relay = (enum ss_conf_relay) */
-	uint32_t relay_txid;	    /* our RELAY_OPEN for this peer, awaiting RELAY_ACCEPT */
-	struct ss_dpeer *relay_ask; /* the relay it went to */
+	struct ss_dpeer *relay_ask; /* the relay our RELAY_OPEN went to */
 	uint64_t relay_asked_ns;    /* when (0: none outstanding) */
-	uint8_t relay_tries;	    /* asked without an answer (SS_QUERY_TRIES, then a pause) */
 	struct ss_dpeer *relay_via; /* the newest circuit to this peer: its hop */
-	uint32_t relay_circuit;	    /* ... and id (0: none) */
-	bool relayed;		    /* the session rides a circuit */
-	bool on_circuit;	    /* new handshakes go through relay_circuit */
 	uint64_t hs_since_ns;	    /* a handshake went out and no session came of it yet */
 	uint64_t upgrade_ns;	    /* last try of a direct path */
 	uint64_t lan_time_ns;	    /* newest LAN announcement accepted from it (wall clock) */
+	uint32_t relay_txid;	    /* our RELAY_OPEN for this peer, awaiting RELAY_ACCEPT */
+	uint32_t relay_circuit;	    /* ... and the id of relay_via's circuit (0: none) */
 } ss_dpeer;
 
 typedef struct ss_daemon {

@@ -51,9 +51,13 @@ static uint8_t our_flags(const ss_daemon *d)
 
 static void do_register(ss_daemon *d, ss_dpeer *p, uint64_t now)
 {
-	ss_reach_msg m = {.type = SS_CTL_REGISTER, .rtt_ms = p->reach.rtt_ms};
+	ss_preach_ext *x = ss_reach_ext(p);
+	ss_reach_msg m = {.type = SS_CTL_REGISTER};
 
-	p->reach.reg_next_ns = now + SS_REGISTER_INTERVAL;
+	if (!x)
+		return;
+	m.rtt_ms = x->rtt_ms;
+	x->reg_next_ns = now + SS_REGISTER_INTERVAL;
 	m.txid = txid_new();
 	m.flags = our_flags(d);
 	if (d->conf->advertise_local) {
@@ -62,8 +66,8 @@ static void do_register(ss_daemon *d, ss_dpeer *p, uint64_t now)
 	}
 	if (send_reach(d, p, &m))
 		return;
-	p->reach.reg_txid = m.txid;
-	p->reach.reg_sent_ns = now;
+	x->reg_txid = m.txid;
+	x->reg_sent_ns = now;
 }
 
 void ss_intro_on_handshake(ss_daemon *d, ss_dpeer *p)
@@ -75,37 +79,45 @@ void ss_intro_on_handshake(ss_daemon *d, ss_dpeer *p)
 static void query_send(ss_daemon *d, ss_dpeer *t, uint64_t now)
 {
 	ss_reach_msg m = {.type = SS_CTL_QUERY};
+	ss_preach_ext *x = ss_reach_ext(t);
 	unsigned k = 0, n = 0;
 	ss_dpeer *via = NULL;
 
+	if (!x)
+		return;
 	for (ss_dpeer *i = d->peers; i; i = i->next)
 		if (i->reach.introducer && i != t && ss_peer_has_session(i->sp))
 			n++;
 	/* Introducers in configured order, one per try. */
 	for (ss_dpeer *i = d->peers; n && i; i = i->next)
 		if (i->reach.introducer && i != t && ss_peer_has_session(i->sp) &&
-		    k++ == t->reach.q_tries % n)
+		    k++ == x->q_tries % n)
 			via = i;
-	t->reach.q_tries++;
-	t->reach.q_sent_ns = now;
+	x->q_tries++;
+	x->q_sent_ns = now;
 	if (!via)
 		return;
-	m.txid = t->reach.q_txid = txid_new();
-	m.rtt_ms = via->reach.rtt_ms;
+	m.txid = x->q_txid = txid_new();
+	m.rtt_ms = ss_reach_get(via)->rtt_ms;
 	memcpy(m.subject, ss_peer_identity(t->sp), SS_IDENTITY_LEN);
 	(void)send_reach(d, via, &m);
 }
 
 void ss_intro_on_stale(ss_daemon *d, ss_dpeer *p)
 {
-	p->reach.q_tries = 0;
-	p->reach.q_negative_until = 0;
-	p->reach.punch_started_ns = 0;
+	ss_preach_ext *x = p->reach.x; /* none: nothing to forget */
+
+	if (x) {
+		x->q_tries = 0;
+		x->q_negative_until = 0;
+		x->punch_started_ns = 0;
+	}
 	(void)ss_intro_query(d, p);
 }
 
 int ss_intro_query(ss_daemon *d, ss_dpeer *p)
 {
+	const ss_preach_ext *x = ss_reach_get(p);
 	uint64_t now = ss_mono_ns();
 	bool any = false;
 
@@ -113,42 +125,51 @@ int ss_intro_query(ss_daemon *d, ss_dpeer *p)
 		return SS_ERR_NOT_FOUND;
 	for (ss_dpeer *i = d->peers; i && !any; i = i->next)
 		any = i->reach.introducer;
-	if (!any || now < p->reach.q_negative_until)
+	if (!any || now < x->q_negative_until)
 		return SS_ERR_NOT_FOUND;
-	if (p->reach.q_tries && p->reach.q_tries <= SS_QUERY_TRIES)
+	if (x->q_tries && x->q_tries <= SS_QUERY_TRIES)
 		return 0; /* under way */
-	p->reach.q_tries = 0;
+	if (p->reach.x)
+		p->reach.x->q_tries = 0;
 	query_send(d, p, now);
 	ss_daemon_touch(d, p);
 	return 0;
 }
 
+/* The introducer's session is the NAT mapping: keep it up, like a keepalive. */
+static void keep_registered(ss_daemon *d, ss_dpeer *p, ss_preach_ext *x, uint64_t now)
+{
+	if (!ss_peer_has_session(p->sp)) {
+		/* Checked again every second; the core paces the handshakes. */
+		x->reg_next_ns = now + SS_NS_PER_SEC;
+		if (p->has_endpoint)
+			ss_peer_want_handshake(p->sp);
+	} else if (x->reg_txid && now - x->reg_sent_ns >= SS_QUERY_TIMEOUT) {
+		/* Unanswered: the introducer may have restarted; a new session, then
+		 * register again (ss_intro_on_handshake). */
+		x->reg_txid = 0;
+		x->reg_next_ns = now + SS_REGISTER_INTERVAL;
+		ss_peer_restart_handshake(p->sp, false);
+		ss_daemon_touch(d, p);
+	} else if (now >= x->reg_next_ns) {
+		do_register(d, p, now);
+	}
+}
+
 void ss_intro_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
 {
-	if (p->reach.introducer) {
-		/* The introducer's session is the NAT mapping: keep it up, like a keepalive. */
-		if (!ss_peer_has_session(p->sp)) {
-			/* Checked again every second; the core paces the handshakes. */
-			p->reach.reg_next_ns = now + SS_NS_PER_SEC;
-			if (p->has_endpoint)
-				ss_peer_want_handshake(p->sp);
-		} else if (p->reach.reg_txid && now - p->reach.reg_sent_ns >= SS_QUERY_TIMEOUT) {
-			/* Unanswered: the introducer may have restarted; a new session, then
-			 * register again (ss_intro_on_handshake). */
-			p->reach.reg_txid = 0;
-			p->reach.reg_next_ns = now + SS_REGISTER_INTERVAL;
-			ss_peer_restart_handshake(p->sp, false);
-			ss_daemon_touch(d, p);
-		} else if (now >= p->reach.reg_next_ns) {
-			do_register(d, p, now);
-		}
-	}
-	if (p->reach.q_tries && now - p->reach.q_sent_ns >= SS_QUERY_TIMEOUT) {
+	ss_preach_ext *x = p->reach.introducer ? ss_reach_ext(p) : p->reach.x;
+
+	if (!x)
+		return; /* neither an introducer nor being looked for */
+	if (p->reach.introducer)
+		keep_registered(d, p, x, now);
+	if (x->q_tries && now - x->q_sent_ns >= SS_QUERY_TIMEOUT) {
 		if (ss_peer_has_session(p->sp) || ss_reach_has_candidates(p)) {
-			p->reach.q_tries = 0;
-		} else if (p->reach.q_tries >= SS_QUERY_TRIES) {
-			p->reach.q_tries = 0;
-			p->reach.q_negative_until = now + SS_QUERY_NEGATIVE;
+			x->q_tries = 0;
+		} else if (x->q_tries >= SS_QUERY_TRIES) {
+			x->q_tries = 0;
+			x->q_negative_until = now + SS_QUERY_NEGATIVE;
 		} else {
 			query_send(d, p, now);
 		}
@@ -157,13 +178,14 @@ void ss_intro_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
 
 uint64_t ss_intro_deadline(const ss_dpeer *p)
 {
+	const ss_preach_ext *x = ss_reach_get(p);
 	uint64_t t = UINT64_MAX;
 
+	/* An introducer with no state yet is due at once: the tick makes it. */
 	if (p->reach.introducer)
-		t = p->reach.reg_txid ? p->reach.reg_sent_ns + SS_QUERY_TIMEOUT
-				      : p->reach.reg_next_ns;
-	if (p->reach.q_tries && p->reach.q_sent_ns + SS_QUERY_TIMEOUT < t)
-		t = p->reach.q_sent_ns + SS_QUERY_TIMEOUT;
+		t = x->reg_txid ? x->reg_sent_ns + SS_QUERY_TIMEOUT : x->reg_next_ns;
+	if (x->q_tries && x->q_sent_ns + SS_QUERY_TIMEOUT < t)
+		t = x->q_sent_ns + SS_QUERY_TIMEOUT;
 	return t;
 }
 
@@ -219,22 +241,23 @@ static void on_query(ss_daemon *d, ss_dpeer *r, const ss_flow *flow, const ss_re
 
 static void on_registered(ss_daemon *d, ss_dpeer *p, const ss_reach_msg *m)
 {
+	ss_preach_ext *x = p->reach.x; /* none: no REGISTER of ours is waiting */
 	uint64_t now = ss_mono_ns(), rtt;
 
 	if (!p->reach.introducer) {
 		ss_reach_drop(d, p, SS_ERR_REACH_DENIED);
 		return;
 	}
-	if (!p->reach.reg_txid || m->txid != p->reach.reg_txid) {
+	if (!x || !x->reg_txid || m->txid != x->reg_txid) {
 		ss_reach_drop(d, p, SS_ERR_UNEXPECTED);
 		return;
 	}
-	p->reach.reg_txid = 0;
-	rtt = (now - p->reach.reg_sent_ns) / 1000000;
-	p->reach.rtt_ms = (uint16_t)(rtt ? (rtt < 60000 ? rtt : 60000) : 1);
-	p->reach.reflexive = m->observed;
-	p->reach.has_reflexive = true;
-	p->reach.reg_ok_ns = now;
+	x->reg_txid = 0;
+	rtt = (now - x->reg_sent_ns) / 1000000;
+	x->rtt_ms = (uint16_t)(rtt ? (rtt < 60000 ? rtt : 60000) : 1);
+	x->reflexive = m->observed;
+	x->has_reflexive = true;
+	x->reg_ok_ns = now;
 	ss_intro_hard_nat_update(d, now);
 }
 
@@ -245,9 +268,9 @@ void ss_intro_hard_nat_update(ss_daemon *d, uint64_t now)
 	bool hard;
 
 	for (ss_dpeer *i = d->peers; i && n < SS_HARD_NAT_INTRODUCERS; i = i->next)
-		if (i->reach.introducer && i->reach.has_reflexive &&
-		    now - i->reach.reg_ok_ns < SS_REGISTRATION_LIFETIME)
-			seen[n++] = i->reach.reflexive;
+		if (i->reach.introducer && ss_reach_get(i)->has_reflexive &&
+		    now - ss_reach_get(i)->reg_ok_ns < SS_REGISTRATION_LIFETIME)
+			seen[n++] = ss_reach_get(i)->reflexive;
 	hard = ss_intro_hard_nat(seen, n);
 	if (hard == d->reach.hard_nat)
 		return;
@@ -259,7 +282,7 @@ void ss_intro_hard_nat_update(ss_daemon *d, uint64_t now)
 	/* The introducers hear it now, not in up to SS_REGISTER_INTERVAL. */
 	for (ss_dpeer *i = d->peers; i; i = i->next)
 		if (i->reach.introducer) {
-			i->reach.reg_next_ns = now;
+			ss_reach_register_now(i);
 			ss_daemon_touch(d, i);
 		}
 }
@@ -310,12 +333,12 @@ static void on_answer(ss_daemon *d, ss_dpeer *p, const ss_reach_msg *m)
 		ss_reach_drop(d, p, SS_ERR_REACH_DENIED);
 		return;
 	}
-	if (!t || !t->reach.q_txid || t->reach.q_txid != m->txid) {
+	if (!t || !t->reach.x || !t->reach.x->q_txid || t->reach.x->q_txid != m->txid) {
 		ss_reach_drop(d, p, SS_ERR_UNEXPECTED);
 		return;
 	}
-	t->reach.q_txid = 0;
-	t->reach.q_tries = 0;
+	t->reach.x->q_txid = 0;
+	t->reach.x->q_tries = 0;
 	introduced(d, p, t, m);
 }
 

@@ -11,7 +11,6 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
-#include "common/wipe.h"
 #include "daemon.h"
 #include "log.h"
 #include "reach.h"
@@ -24,7 +23,7 @@ void ss_reach_drop(ss_daemon *d, ss_dpeer *p, int code)
 	if (i < 0)
 		return;
 	if (p)
-		p->reach.drops[i]++;
+		ss_peer_count_drop(p->sp, code); /* shown with the core's drops for p */
 	else
 		d->reach_drops[i]++;
 }
@@ -73,7 +72,7 @@ void ss_reach_peer_free(ss_dpeer *p)
 	(void)ss_reach_set_introduce(p, false);
 	ss_cands_free(p->cands);
 	p->cands = NULL;
-	ss_wipe(p->reach.init, sizeof(p->reach.init));
+	ss_reach_release(p);
 }
 
 bool ss_reach_has_candidates(ss_dpeer *p)
@@ -82,20 +81,23 @@ bool ss_reach_has_candidates(ss_dpeer *p)
 }
 
 /* Every candidate gets the same INIT; virtual flows go through xmit like any other. */
-static void send_copies(ss_daemon *d, ss_dpeer *p)
+static void send_copies(ss_daemon *d, ss_dpeer *p, const uint8_t *init)
 {
 	size_t n = ss_cands_count(p->cands);
 	ss_cand_info ci;
 
 	for (size_t i = 0; i < n; i++)
 		if (!ss_cands_get(p->cands, i, &ci))
-			ss_daemon_xmit(d, p, &ci.flow, p->reach.init, SS_INIT_LEN);
+			ss_daemon_xmit(d, p, &ci.flow, init, SS_INIT_LEN);
 }
 
 /* The next INIT should be a new one (a round at least 0.5 s after the last). */
 static void want_fresh(ss_daemon *d, ss_dpeer *p)
 {
-	p->reach.fresh_wanted = true;
+	ss_preach_ext *x = ss_reach_ext(p);
+
+	if (x)
+		x->fresh_wanted = true;
 	/* Moves a pending retry forward (never sooner than a responder accepts it)... */
 	ss_peer_restart_handshake(p->sp, false);
 	/* ...or asks for the first one; a completed handshake clears the wish. */
@@ -111,6 +113,7 @@ static bool punching(const ss_dpeer *p)
 int ss_reach_punch(ss_daemon *d, ss_dpeer *p, uint16_t delay_ms, unsigned flags)
 {
 	uint64_t now = ss_mono_ns();
+	ss_preach_ext *x;
 	ss_cand_info ci;
 	int ret;
 
@@ -118,8 +121,10 @@ int ss_reach_punch(ss_daemon *d, ss_dpeer *p, uint16_t delay_ms, unsigned flags)
 		return SS_ERR_NOT_FOUND;
 	if (punching(p))
 		return 0;
+	if (!(x = ss_reach_ext(p)))
+		return SS_ERR_NOMEM;
 	/* One attempt per peer per SS_PUNCH_PAIR_INTERVAL: a lying introducer gets no more. */
-	if (p->reach.punch_started_ns && now - p->reach.punch_started_ns < SS_PUNCH_PAIR_INTERVAL)
+	if (x->punch_started_ns && now - x->punch_started_ns < SS_PUNCH_PAIR_INTERVAL)
 		return SS_ERR_REACH_RATE;
 	/* The core makes INITs only for a peer with a flow: the first candidate will do. */
 	if (!p->has_endpoint && !ss_cands_get(p->cands, 0, &ci))
@@ -127,20 +132,21 @@ int ss_reach_punch(ss_daemon *d, ss_dpeer *p, uint16_t delay_ms, unsigned flags)
 	ret = ss_cands_punch_start(p->cands, delay_ms, flags);
 	if (ret)
 		return ret;
-	p->reach.punch_started_ns = now;
+	x->punch_started_ns = now;
 	ss_daemon_touch(d, p);
 	return 0;
 }
 
 bool ss_reach_want_path(ss_daemon *d, ss_dpeer *p)
 {
+	const ss_preach_ext *x = ss_reach_get(p);
 	uint64_t now = ss_mono_ns();
 
 	if (punching(p))
 		return true;
 	/* Within the pair interval the last attempt's candidates are all we have. */
-	if (p->reach.punch_started_ns && now - p->reach.punch_started_ns < SS_PUNCH_PAIR_INTERVAL)
-		return ss_reach_has_candidates(p) || p->reach.q_tries;
+	if (x->punch_started_ns && now - x->punch_started_ns < SS_PUNCH_PAIR_INTERVAL)
+		return ss_reach_has_candidates(p) || x->q_tries;
 	/* Ask again rather than punch alone: the other side punches only when told to. */
 	if (!ss_intro_query(d, p))
 		return true;
@@ -173,13 +179,18 @@ int ss_daemon_offer_candidate(ss_daemon *d, ss_dpeer *p, const ss_flow *flow,
 
 void ss_reach_on_init_made(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
 {
+	ss_preach_ext *x;
+
 	if (len != SS_INIT_LEN || pkt[0] != SS_MSG_INIT)
 		return;
-	memcpy(p->reach.init, pkt, SS_INIT_LEN);
-	p->reach.has_init = true;
-	if (p->reach.fresh_wanted || punching(p)) {
-		p->reach.fresh_wanted = false;
-		send_copies(d, p);
+	/* Out of memory: no copy to resend, so every punch round asks for a fresh INIT. */
+	if (!(x = ss_reach_ext(p)))
+		return;
+	memcpy(x->init, pkt, SS_INIT_LEN);
+	x->has_init = true;
+	if (x->fresh_wanted || punching(p)) {
+		x->fresh_wanted = false;
+		send_copies(d, p, x->init);
 	}
 }
 
@@ -215,8 +226,9 @@ void ss_reach_on_handshake(ss_daemon *d, ss_dpeer *p, const ss_flow *flow)
 {
 	enum ss_cand_source src;
 	char detail[160], a[96];
+	ss_preach_ext *x;
 
-	if (!ss_reach_cands(d, p))
+	if (!ss_reach_cands(d, p) || !(x = ss_reach_ext(p)))
 		return;
 	if (ss_cands_confirm(p->cands, flow) == SS_ERR_NOT_FOUND &&
 	    !ss_cands_add(p->cands, flow, SS_CAND_PEER_REFLEXIVE) &&
@@ -224,14 +236,13 @@ void ss_reach_on_handshake(ss_daemon *d, ss_dpeer *p, const ss_flow *flow)
 		return; /* cannot happen: just added */
 	if (flow->proto != SS_RELAY_PROTO)
 		ss_cands_punch_done(p->cands);
-	p->reach.fresh_wanted = false;
+	x->fresh_wanted = false;
 	ss_intro_on_handshake(d, p);
-	if (p->reach.has_path && !memcmp(&p->reach.path, flow, sizeof(*flow)))
+	if (x->has_path && !memcmp(&x->path, flow, sizeof(*flow)))
 		return;
 	src = source_of(p, flow);
-	p->reach.path = *flow;
-	p->reach.has_path = true;
-	p->reach.punch_ok_ns = ss_mono_ns();
+	x->path = *flow;
+	x->has_path = true;
 	if (ss_flow_virtual(flow))
 		ss_relay_describe(p, flow, a, sizeof(a));
 	else
@@ -243,6 +254,7 @@ void ss_reach_on_handshake(ss_daemon *d, ss_dpeer *p, const ss_flow *flow)
 
 void ss_reach_observe(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, uint8_t type, int ret)
 {
+	const ss_preach_ext *x = ss_reach_get(p);
 	bool resend = false;
 	int r;
 
@@ -252,20 +264,22 @@ void ss_reach_observe(ss_daemon *d, ss_dpeer *p, const ss_flow *flow, uint8_t ty
 	if (r)
 		ss_reach_drop(d, p, r);
 	/* A crossing INIT from a mapping nobody predicted: ours goes back through it. */
-	if (resend && p->reach.has_init)
-		ss_daemon_xmit(d, p, flow, p->reach.init, SS_INIT_LEN);
+	if (resend && x->has_init)
+		ss_daemon_xmit(d, p, flow, x->init, SS_INIT_LEN);
 }
 
 void ss_reach_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
 {
+	const ss_preach_ext *x;
 	enum ss_punch_action a;
 
 	ss_intro_tick(d, p, now);
 	while (p->cands && (a = ss_cands_punch_step(p->cands)) != SS_PUNCH_NONE) {
 		switch (a) {
 		case SS_PUNCH_SEND:
-			if (p->reach.has_init && !p->reach.fresh_wanted) {
-				send_copies(d, p);
+			x = ss_reach_get(p);
+			if (x->has_init && !x->fresh_wanted) {
+				send_copies(d, p, x->init);
 				break;
 			}
 			want_fresh(d, p);

@@ -21,30 +21,37 @@
 struct ss_daemon;
 struct ss_dpeer;
 
-/* Per-peer reachability state, kept in ss_dpeer. */
-typedef struct ss_preach {
+/*
+ * Per-peer reachability state while p is being reached (a punch, a query, the path of a
+ * session) or is one of our introducers. Made on first use (ss_reach_ext: the timer pass,
+ * handshakes, reachability messages, and once the first packet for a peer with no path
+ * starts a query or punch; never for a packet of a session) and released once p is idle
+ * again (ss_reach_trim): an idle configured peer carries none of it.
+ */
+typedef struct ss_preach_ext {
 	uint8_t init[SS_INIT_LEN]; /* the latest INIT we made: punch rounds resend these bytes */
 	bool has_init;
-	bool fresh_wanted;   /* a punch round waits for the next INIT the core makes */
-	bool path_confirmed; /* the last session's flow was confirmed in the candidate set */
-	ss_flow path;	     /* flow of the last session established (for show and audit) */
-	bool has_path;
-	uint64_t punch_started_ns, punch_ok_ns; /* the last attempt, for show */
-	uint32_t drops[SS_DROP_COUNT];		/* reachability drops attributed to this peer */
-	bool introducer;			/* Introducer = yes: one of ours */
-	bool introduce;				/* Introduce = yes: we may introduce it */
-	/* p is our introducer: our registration with it. */
-	uint32_t reg_txid;
-	uint64_t reg_sent_ns, reg_next_ns, reg_ok_ns;
-	bool has_reflexive;
-	ss_endpoint reflexive; /* where p sees us */
-	uint16_t rtt_ms;
-	/* p is a peer we look for: our QUERY. */
-	uint32_t q_txid;
+	bool fresh_wanted;  /* a punch round waits for the next INIT the core makes */
+	bool has_path;	    /* path is the flow of the last session established (show, audit) */
+	bool has_reflexive; /* p is our introducer and told us where it sees us */
+	uint8_t q_tries;    /* p is a peer we look for: our QUERY (SS_QUERY_TRIES) */
+	uint16_t rtt_ms;    /* to p, our introducer (capped at 60 s) */
+	ss_flow path;
+	ss_endpoint reflexive;
+	uint32_t reg_txid, q_txid;
+	uint64_t punch_started_ns; /* the last attempt (SS_PUNCH_PAIR_INTERVAL) */
+	uint64_t reg_sent_ns, reg_next_ns;
+	uint64_t reg_ok_ns; /* our last REGISTERED from p: how fresh reflexive is (HARD_NAT) */
 	uint64_t q_sent_ns, q_negative_until;
-	uint8_t q_tries;
+} ss_preach_ext;
+
+/* What every configured peer carries: its flags and two pointers (test_scale). */
+typedef struct ss_preach {
+	bool introducer; /* Introducer = yes: one of ours */
+	bool introduce;	 /* Introduce = yes: we may introduce it */
+	ss_preach_ext *x;
 	/* we are p's introducer (Introduce = yes): its registration and its rates. Allocated
-	 * only for such peers: an idle peer costs under 2 KiB in all (test_scale). */
+	 * only for such peers. */
 	struct ss_intro_slot *slot;
 } ss_preach;
 
@@ -81,6 +88,20 @@ void ss_intro_hard_nat_update(struct ss_daemon *d, uint64_t now);
 /* Created with the peer (ss_daemon_add_peer) and freed with it. */
 int ss_reach_peer_init(struct ss_daemon *d, struct ss_dpeer *p);
 void ss_reach_peer_free(struct ss_dpeer *p);
+/* p's reachability state to read: all zero while p has none. */
+const ss_preach_ext *ss_reach_get(const struct ss_dpeer *p);
+/* ... to change: made on first use; NULL when out of memory. */
+ss_preach_ext *ss_reach_ext(struct ss_dpeer *p);
+/* Wipe and free it (the peer is removed); reads see all zero again. */
+void ss_reach_release(struct ss_dpeer *p);
+/* p, an introducer of ours, is due to register at once (without state, it already is). */
+void ss_reach_register_now(struct ss_dpeer *p);
+/*
+ * Timer pass (reachstate.c): release p's state once nothing needs it: no session, no handshake,
+ * punch or query under way, not an introducer, and no pacing window (SS_PUNCH_PAIR_INTERVAL,
+ * SS_PUNCH_RELAY_AFTER, SS_QUERY_NEGATIVE) still open.
+ */
+void ss_reach_trim(struct ss_dpeer *p, uint64_t now);
 /* p's candidate set, made (with its Endpoint) on first use; NULL when out of memory. */
 ss_cands *ss_reach_cands(struct ss_daemon *d, struct ss_dpeer *p);
 /* Introduce = yes|no for p: allocates or frees its introducer slot; 0 or SS_ERR_NOMEM. */

@@ -18,10 +18,14 @@
 /* p is one of our introducers no more: forget what it told us (show, HARD_NAT). */
 static void introducer_off(ss_daemon *d, ss_dpeer *p)
 {
-	p->reach.reg_txid = 0;
-	p->reach.has_reflexive = false;
-	p->reach.reg_ok_ns = 0;
-	p->reach.rtt_ms = 0;
+	ss_preach_ext *x = p->reach.x; /* none: it told us nothing (the timer pass frees it) */
+
+	if (x) {
+		x->reg_txid = 0;
+		x->has_reflexive = false;
+		x->reg_ok_ns = 0;
+		x->rtt_ms = 0;
+	}
 	ss_intro_hard_nat_update(d, ss_mono_ns());
 }
 
@@ -32,7 +36,7 @@ int ss_reach_sync_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp)
 	if (p->reach.introducer != cp->introducer) {
 		p->reach.introducer = cp->introducer;
 		if (cp->introducer)
-			p->reach.reg_next_ns = 0; /* register at once (ss_intro_tick) */
+			ss_reach_register_now(p); /* at once (ss_intro_tick) */
 		else
 			introducer_off(d, p);
 		ss_daemon_touch(d, p);
@@ -51,7 +55,7 @@ int ss_reach_sync_peer(ss_daemon *d, ss_dpeer *p, const ss_conf_peer *cp)
 		if (ok_before != ok_after)
 			for (ss_dpeer *i = d->peers; i; i = i->next)
 				if (i->reach.introducer) {
-					i->reach.reg_next_ns = 0;
+					ss_reach_register_now(i);
 					ss_daemon_touch(d, i);
 				}
 	}
@@ -70,7 +74,7 @@ static void register_again(ss_daemon *d)
 {
 	for (ss_dpeer *i = d->peers; i; i = i->next)
 		if (i->reach.introducer) {
-			i->reach.reg_next_ns = 0;
+			ss_reach_register_now(i);
 			ss_daemon_touch(d, i);
 		}
 }

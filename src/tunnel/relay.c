@@ -181,7 +181,8 @@ static bool on_close_at_relay(ss_daemon *d, ss_dpeer *p, const ss_reach_msg *m)
 static void end_circuit_use(ss_daemon *d, ss_dpeer *hop, ss_dpeer *peer, uint32_t circuit,
 			    bool restart)
 {
-	bool in_flight = peer->hs_since_ns && peer->reach.has_init;
+	const ss_preach_ext *x = ss_reach_get(peer);
+	bool in_flight = peer->hs_since_ns && x->has_init;
 	ss_flow vflow;
 
 	peer->relay_via = hop;
@@ -194,7 +195,7 @@ static void end_circuit_use(ss_daemon *d, ss_dpeer *hop, ss_dpeer *peer, uint32_
 	 * SS_RESTART_INIT_SPACING (0.6 s) after it, most of the 1.5 s first-reply target.
 	 */
 	if (in_flight)
-		ss_daemon_xmit(d, peer, &vflow, peer->reach.init, SS_INIT_LEN);
+		ss_daemon_xmit(d, peer, &vflow, x->init, SS_INIT_LEN);
 	if (restart || !peer->on_circuit) {
 		ss_peer_restart_handshake(peer->sp, false);
 		peer->hs_since_ns = ss_mono_ns();
@@ -250,8 +251,8 @@ static void on_offer(ss_daemon *d, ss_dpeer *r, const ss_reach_msg *m)
 		 * tie-break (5.4) drop A's, ours is the one answered, without waiting for our
 		 * next round (up to 0.8 s later).
 		 */
-		if (a->hs_since_ns && a->reach.has_init)
-			ss_daemon_xmit(d, a, &vflow, a->reach.init, SS_INIT_LEN);
+		if (a->hs_since_ns && ss_reach_get(a)->has_init)
+			ss_daemon_xmit(d, a, &vflow, ss_reach_get(a)->init, SS_INIT_LEN);
 	}
 }
 
@@ -474,9 +475,9 @@ static void upgrade(ss_daemon *d, ss_dpeer *p, uint64_t now)
 /* The end of the time an introduction or punch under way has to find a direct path. */
 static uint64_t early_until(const ss_dpeer *p)
 {
-	uint64_t a = p->reach.punch_started_ns ? p->reach.punch_started_ns + SS_PUNCH_RELAY_AFTER
-					       : 0,
-		 b = p->reach.q_sent_ns ? p->reach.q_sent_ns + SS_PUNCH_RELAY_AFTER : 0;
+	const ss_preach_ext *x = ss_reach_get(p);
+	uint64_t a = x->punch_started_ns ? x->punch_started_ns + SS_PUNCH_RELAY_AFTER : 0,
+		 b = x->q_sent_ns ? x->q_sent_ns + SS_PUNCH_RELAY_AFTER : 0;
 
 	return a > b ? a : b;
 }

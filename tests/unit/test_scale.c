@@ -64,6 +64,55 @@ static void idle_memory(void **state)
 	sc_free(&w);
 }
 
+/*
+ * A peer's reachability state (reach.h) is made on first use and given back by the timer
+ * pass once nothing needs it: an idle peer pays only for the pointer.
+ */
+static void reach_state_released(void **state)
+{
+	const uint64_t t = 100 * SS_NS_PER_SEC;
+	sc_world w;
+	ss_dpeer *idle, *live;
+
+	(void)state;
+	assert_int_equal(sc_build(&w, 10, 6), 0);
+	idle = w.dp[1];
+	live = w.dp[w.n / 2]; /* has a session */
+	assert_null(idle->reach.x);
+	assert_int_equal(ss_reach_get(idle)->punch_started_ns, 0);
+	/* A punch attempt paces the next one for SS_PUNCH_PAIR_INTERVAL: kept until then. */
+	assert_non_null(ss_reach_ext(idle));
+	idle->reach.x->punch_started_ns = t;
+	ss_reach_trim(idle, t + SS_PUNCH_PAIR_INTERVAL - 1);
+	assert_non_null(idle->reach.x);
+	ss_reach_trim(idle, t + SS_PUNCH_PAIR_INTERVAL);
+	assert_null(idle->reach.x);
+	/* So does a negative answer to our QUERY, and a query under way. */
+	ss_reach_ext(idle)->q_negative_until = t + SS_QUERY_NEGATIVE;
+	ss_reach_trim(idle, t + 1);
+	assert_non_null(idle->reach.x);
+	idle->reach.x->q_negative_until = 0;
+	idle->reach.x->q_tries = 1;
+	ss_reach_trim(idle, t);
+	assert_non_null(idle->reach.x);
+	idle->reach.x->q_tries = 0;
+	/* An introducer of ours keeps its registration. */
+	idle->reach.introducer = true;
+	ss_reach_trim(idle, t);
+	assert_non_null(idle->reach.x);
+	idle->reach.introducer = false;
+	ss_reach_trim(idle, t);
+	assert_null(idle->reach.x);
+	/* A session keeps its path. */
+	assert_true(ss_peer_has_session(live->sp));
+	assert_non_null(ss_reach_ext(live));
+	ss_reach_trim(live, t);
+	assert_non_null(live->reach.x);
+	ss_reach_release(live);
+	assert_null(live->reach.x);
+	sc_free(&w);
+}
+
 /* Keep the cheapest cost seen per operation: a load spike on this shared machine only
  * ever adds time, so the minimum over attempts is the closest to the real cost, and a
  * spike during one size's rounds no longer inflates that attempt's ratios. */
@@ -115,6 +164,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(idle_memory),
+		cmocka_unit_test(reach_state_released),
 		cmocka_unit_test(flat_lookups),
 	};
 
