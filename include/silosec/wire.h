@@ -119,8 +119,8 @@
 #define SS_RELAY_MAX_CIRCUITS 1024	    /* per relay */
 #define SS_RELAY_MAX_PER_IDENTITY 16	    /* circuits one identity may hold at a relay */
 #define SS_RELAY_IDLE (180 * SS_NS_PER_SEC) /* circuit reclaimed after this silence */
-#define SS_RELAY_RATE (64u << 20)	    /* bytes/s per circuit, default */
-#define SS_RELAY_BURST (1u << 20)	    /* bytes */
+#define SS_RELAY_RATE (1024u << 20)	    /* bytes/s per circuit */
+#define SS_RELAY_BURST (4u << 20)	    /* bytes */
 #define SS_RELAY_INITS_PER_SEC 5	    /* inner INITs per circuit */
 #define SS_RELAY_MTU 1380		    /* tunnel MTU on a relayed 1500-byte path */
 
