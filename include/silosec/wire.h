@@ -157,7 +157,7 @@
 #define SS_PUNCH_RELAY_AFTER (1 * SS_NS_PER_SEC)
 #define SS_PUNCH_MAX_FAILS 3
 #define SS_PUNCH_BACKOFF (600 * SS_NS_PER_SEC)
-#define SS_UPGRADE_INTERVAL (60 * SS_NS_PER_SEC)
+#define SS_UPGRADE_INTERVAL (15 * SS_NS_PER_SEC)
 #define SS_CAND_MAX 8
 #define SS_CAND_LIFETIME (120 * SS_NS_PER_SEC)	   /* unconfirmed learned candidates expire */
 #define SS_CAND_REFLEXIVE_GAP (SS_NS_PER_SEC / 10) /* resend to a new peer-reflexive flow */

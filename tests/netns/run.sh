@@ -68,6 +68,7 @@ else
 	run t_rekey.sh
 	run t_natlab.sh
 	run t_relay.sh
+	run t_upgrade.sh
 	run t_reach.sh
 	run t_metrics.sh
 fi
