@@ -119,8 +119,8 @@
 #define SS_RELAY_MAX_CIRCUITS 1024	    /* per relay */
 #define SS_RELAY_MAX_PER_IDENTITY 16	    /* circuits one identity may hold at a relay */
 #define SS_RELAY_IDLE (180 * SS_NS_PER_SEC) /* circuit reclaimed after this silence */
-#define SS_RELAY_RATE (64u << 20)	    /* bytes/s per circuit, default */
-#define SS_RELAY_BURST (1u << 20)	    /* bytes */
+#define SS_RELAY_RATE (1024u << 20)	    /* bytes/s per circuit */
+#define SS_RELAY_BURST (4u << 20)	    /* bytes */
 #define SS_RELAY_INITS_PER_SEC 5	    /* inner INITs per circuit */
 #define SS_RELAY_MTU 1380		    /* tunnel MTU on a relayed 1500-byte path */
 
@@ -157,7 +157,7 @@
 #define SS_PUNCH_RELAY_AFTER (1 * SS_NS_PER_SEC)
 #define SS_PUNCH_MAX_FAILS 3
 #define SS_PUNCH_BACKOFF (600 * SS_NS_PER_SEC)
-#define SS_UPGRADE_INTERVAL (60 * SS_NS_PER_SEC)
+#define SS_UPGRADE_INTERVAL (15 * SS_NS_PER_SEC)
 #define SS_CAND_MAX 8
 #define SS_CAND_LIFETIME (120 * SS_NS_PER_SEC)	   /* unconfirmed learned candidates expire */
 #define SS_CAND_REFLEXIVE_GAP (SS_NS_PER_SEC / 10) /* resend to a new peer-reflexive flow */

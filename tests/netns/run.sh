@@ -69,6 +69,7 @@ else
 	run t_natlab.sh
 	run t_relay.sh
 	run t_hardnat.sh
+	run t_upgrade.sh
 	run t_reach.sh
 	run t_natpairs.sh
 	run t_metrics.sh
