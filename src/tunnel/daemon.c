@@ -731,7 +731,7 @@ static void tick_peer(ss_daemon *d, ss_dpeer *p, uint64_t now)
 			break;
 		xmit(d, p, &flow, d->buf_out, olen);
 		if (kind == SS_TICK_HANDSHAKE)
-			ss_reach_on_init_made(d, p, d->buf_out, olen);
+			ss_reach_on_init_made(d, p, d->buf_out, olen, &flow);
 		/* Sent at once, to know whether it left: roaming restarts count from it. */
 		if (kind == SS_TICK_HANDSHAKE) {
 			p->init_unsent = flush(d) > 0;

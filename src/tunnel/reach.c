@@ -81,13 +81,20 @@ bool ss_reach_has_candidates(ss_dpeer *p)
 }
 
 /* Every candidate gets the same INIT; virtual flows go through xmit like any other. */
-static void send_copies(ss_daemon *d, ss_dpeer *p, const uint8_t *init)
+static bool same_dest(const ss_flow *a, const ss_flow *b)
+{
+	return a->proto == b->proto && a->remote_port == b->remote_port &&
+	       !memcmp(a->remote_addr, b->remote_addr, sizeof(a->remote_addr));
+}
+
+/* The INIT to every candidate but sent, the flow that already carried this copy. */
+static void send_copies(ss_daemon *d, ss_dpeer *p, const uint8_t *init, const ss_flow *sent)
 {
 	size_t n = ss_cands_count(p->cands);
 	ss_cand_info ci;
 
 	for (size_t i = 0; i < n; i++)
-		if (!ss_cands_get(p->cands, i, &ci))
+		if (!ss_cands_get(p->cands, i, &ci) && (!sent || !same_dest(&ci.flow, sent)))
 			ss_daemon_xmit(d, p, &ci.flow, init, SS_INIT_LEN);
 }
 
@@ -177,7 +184,8 @@ int ss_daemon_offer_candidate(ss_daemon *d, ss_dpeer *p, const ss_flow *flow,
 	return 0;
 }
 
-void ss_reach_on_init_made(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len)
+void ss_reach_on_init_made(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t len,
+			   const ss_flow *sent)
 {
 	ss_preach_ext *x;
 
@@ -190,7 +198,7 @@ void ss_reach_on_init_made(ss_daemon *d, ss_dpeer *p, const uint8_t *pkt, size_t
 	x->has_init = true;
 	if (x->fresh_wanted || punching(p)) {
 		x->fresh_wanted = false;
-		send_copies(d, p, x->init);
+		send_copies(d, p, x->init, sent);
 	}
 }
 
@@ -279,7 +287,7 @@ void ss_reach_tick(ss_daemon *d, ss_dpeer *p, uint64_t now)
 		case SS_PUNCH_SEND:
 			x = ss_reach_get(p);
 			if (x->has_init && !x->fresh_wanted) {
-				send_copies(d, p, x->init);
+				send_copies(d, p, x->init, NULL);
 				break;
 			}
 			want_fresh(d, p);

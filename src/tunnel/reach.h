@@ -120,7 +120,8 @@ int ss_daemon_offer_candidate(struct ss_daemon *d, struct ss_dpeer *p, const ss_
 int ss_reach_punch(struct ss_daemon *d, struct ss_dpeer *p, uint16_t delay_ms, unsigned flags);
 
 /* Hooks of the data path (daemon.c). */
-void ss_reach_on_init_made(struct ss_daemon *d, struct ss_dpeer *p, const uint8_t *pkt, size_t len);
+void ss_reach_on_init_made(struct ss_daemon *d, struct ss_dpeer *p, const uint8_t *pkt, size_t len,
+			   const ss_flow *sent);
 void ss_reach_on_handshake(struct ss_daemon *d, struct ss_dpeer *p, const ss_flow *flow);
 /* An INIT or RESPONSE for p was consumed with verdict ret: peer-reflexive candidates. */
 void ss_reach_observe(struct ss_daemon *d, struct ss_dpeer *p, const ss_flow *flow, uint8_t type,
