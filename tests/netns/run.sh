@@ -13,7 +13,7 @@ run_once() { # SCRIPT ARGS... (sets p and f)
 	local out rc
 	out=$(timeout 600 "./$1" "${@:2}" 2>&1)
 	rc=$?
-	printf '%s\n' "$out" | grep -E '^(not ok|#|  #)' | sed "s|^|$1 ${*:2}: |"
+	printf '%s\n' "$out" | grep -E '^(not ok|#|  #|    [|] )' | sed "s|^|$1 ${*:2}: |"
 	p=$(printf '%s\n' "$out" | awk '/^checks:/ {print $2}')
 	f=$(printf '%s\n' "$out" | awk '/^checks:/ {print $4}')
 	if [ -z "$p" ]; then

@@ -129,11 +129,12 @@ check "a and c still talk" on a ping -c 2 -i 0.2 -W 2 10.77.0.2
 # daemon; back on would need a socket the sandbox refuses: refused by name.
 lan_mode() { # HOST MODE: apply MODE by syncconf, 0 if applied
 	sed -i "s/^LanDiscovery = .*/LanDiscovery = $2/" "$TMP/$1/ss0.conf"
-	on "$1" "$SILOSEC" syncconf ss0 "$TMP/$1/ss0.conf" 2>"$TMP/$1/sync.err"
+	on "$1" "$SILOSEC" syncconf ss0 "$TMP/$1/ss0.conf" 2>"$TMP/$1/sync.err" ||
+		{ sed 's/^/syncconf: /' "$TMP/$1/sync.err"; return 1; }
 }
 check "syncconf: s open -> peers, discover now lists nothing" eval 'lan_mode s peers &&
 	test "$(jget s "d[\"lan_discovery\"]")" = peers &&
-	on s "$SILOSEC" discover ss0 2>&1 | grep -q "not open"'
+	on s "$SILOSEC" discover ss0 >"$TMP/disc" 2>&1; cat "$TMP/disc"; grep -q "not open" "$TMP/disc"'
 check "syncconf: s peers -> off, port 51998 closed" eval 'lan_mode s off &&
 	test "$(jget s "d[\"lan_discovery\"]")" = off && ! on s ss -Huln | grep -q ":51998 "'
 check "syncconf: s off -> open is refused (restart needed), still off" eval '! lan_mode s open &&
