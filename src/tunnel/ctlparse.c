@@ -324,6 +324,24 @@ static int sync_nomem(char *err, size_t errlen)
 	return SS_ERR_NOMEM;
 }
 
+/* One address/prefix line appended to a list (Address, AllowedIPs, CandidateAllow). */
+static int sync_cidr(const char *key, const char *val, ss_cidr **list, size_t *n, char *err,
+		     size_t errlen)
+{
+	ss_cidr c, *na;
+
+	if (ss_cidr_parse(val, &c)) {
+		snprintf(err, errlen, "%s: '%.64s' is not an address/prefix", key, val);
+		return SS_ERR_FORMAT;
+	}
+	na = realloc(*list, (*n + 1) * sizeof(*na));
+	if (!na)
+		return sync_nomem(err, errlen);
+	*list = na;
+	(*list)[(*n)++] = c;
+	return 0;
+}
+
 static int sync_new_peer(struct sync_state *st, const char *key, const char *val, char *err,
 			 size_t errlen)
 {
@@ -497,20 +515,8 @@ static int sync_peer_line(ss_conf_peer *p, const char *key, const char *val, cha
 		return ret;
 	if (!strcmp(key, "endpoint"))
 		return sync_endpoint(p, val, err, errlen);
-	if (!strcmp(key, "allowed_ip")) {
-		ss_cidr c, *na;
-
-		if (ss_cidr_parse(val, &c)) {
-			snprintf(err, errlen, "allowed_ip: '%.64s' is not an address/prefix", val);
-			return SS_ERR_FORMAT;
-		}
-		na = realloc(p->allowed, (p->nallowed + 1) * sizeof(*na));
-		if (!na)
-			return sync_nomem(err, errlen);
-		p->allowed = na;
-		p->allowed[p->nallowed++] = c;
-		return 0;
-	}
+	if (!strcmp(key, "allowed_ip"))
+		return sync_cidr(key, val, &p->allowed, &p->nallowed, err, errlen);
 	if (!strcmp(key, "allow"))
 		return sync_allow(p, val, err, errlen);
 	if (!strcmp(key, "name") || !strcmp(key, "groups") || !strcmp(key, "group_allow"))
@@ -550,40 +556,18 @@ static int sync_flag(const char *key, const char *val, bool *out, char *err, siz
 	return 0;
 }
 
-static int sync_address(ss_conf *c, const char *val, char *err, size_t errlen)
-{
-	ss_cidr a, *na;
-
-	if (ss_cidr_parse(val, &a)) {
-		snprintf(err, errlen, "address: '%.64s' is not an address/prefix", val);
-		return SS_ERR_FORMAT;
-	}
-	na = realloc(c->addrs, (c->naddrs + 1) * sizeof(*na));
-	if (!na)
-		return sync_nomem(err, errlen);
-	c->addrs = na;
-	c->addrs[c->naddrs++] = a;
-	return 0;
-}
-
 /* CandidateAllow: one prefix a line, at most SS_CAND_ALLOW_MAX; "none" alone means none. */
 static int sync_cand_allow(ss_conf *c, const char *val, char *err, size_t errlen)
 {
-	ss_cidr a, *na;
-
 	if (!strcmp(val, "none"))
 		return 0;
-	if (ss_cidr_parse(val, &a) || c->ncand_allow == SS_CAND_ALLOW_MAX) {
-		snprintf(err, errlen, "candidate_allow: '%.64s' is not an address/prefix%s", val,
-			 c->ncand_allow == SS_CAND_ALLOW_MAX ? " (or one too many)" : "");
+	if (c->ncand_allow == SS_CAND_ALLOW_MAX) {
+		snprintf(err, errlen,
+			 "candidate_allow: '%.64s' is not an address/prefix (or one too many)",
+			 val);
 		return SS_ERR_FORMAT;
 	}
-	na = realloc(c->cand_allow, (c->ncand_allow + 1) * sizeof(*na));
-	if (!na)
-		return sync_nomem(err, errlen);
-	c->cand_allow = na;
-	c->cand_allow[c->ncand_allow++] = a;
-	return 0;
+	return sync_cidr("candidate_allow", val, &c->cand_allow, &c->ncand_allow, err, errlen);
 }
 
 /* The reachability keys of [Interface] (PROTOCOL.md 16); 1 when key is none of them. */
@@ -659,7 +643,7 @@ static int sync_iface_line(ss_ctl_sync_req *r, const char *key, const char *val,
 	}
 	if (!strcmp(key, "address")) {
 		r->given |= SS_SYNC_ADDRESS;
-		return sync_address(c, val, err, errlen);
+		return sync_cidr("address", val, &c->addrs, &c->naddrs, err, errlen);
 	}
 	if (!strcmp(key, "trust_store")) {
 		free(c->trust_store);
